@@ -53,6 +53,20 @@ PG_TYPES: dict[str, PgType] = {
         _t(3908, "tsrange", -1, 3909),
         _t(3910, "tstzrange", -1, 3911),
         _t(3912, "daterange", -1, 3913),
+        # Catalog types: what pg_catalog columns and reg* casts return to clients.
+        _t(22, "int2vector", -1, 1006),
+        _t(24, "regproc", 4, 1008),
+        _t(28, "xid", 4, 1011),
+        _t(30, "oidvector", -1, 1013),
+        _t(194, "pg_node_tree", -1, 0),
+        _t(1033, "aclitem", 12, 1034),
+        _t(2202, "regprocedure", 4, 2207),
+        _t(2205, "regclass", 4, 2210),
+        _t(2206, "regtype", 4, 2211),
+        _t(4089, "regnamespace", 4, 4090),
+        _t(4096, "regrole", 4, 4097),
+        _t(2249, "record", -1, 2287),
+        _t(2278, "void", 4, 0),
     )
 }
 PG_TYPES_BY_OID: dict[int, PgType] = {t.oid: t for t in PG_TYPES.values()}
@@ -61,6 +75,17 @@ for _elem in list(PG_TYPES.values()):
         _arr = PgType(_elem.array_oid, "_" + _elem.name, -1, 0, _elem.oid)
         PG_TYPES_BY_OID[_arr.oid] = _arr
         PG_TYPES[_arr.name] = _arr
+
+
+@dataclass(frozen=True, slots=True)
+class OutputColumn:
+    """One column of a result as the client sees it in RowDescription."""
+
+    name: str
+    type: PgType
+    type_modifier: int = -1
+    table_oid: int = 0
+    column_attnum: int = 0
 
 
 @dataclass(frozen=True, slots=True)
