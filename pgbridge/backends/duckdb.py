@@ -1,0 +1,341 @@
+"""The embedded backend: BigQuery SQL run in-process on DuckDB.
+
+The gateway hands every backend the same BigQuery SQL it would send to Google. This backend
+translates it once more (pgbridge.sql.duckdb_dialect) and runs it on a DuckDB database file
+whose schemas play BigQuery's datasets, so a new user gets the whole gateway — policy,
+masking, audit — with no cloud account.
+
+DuckDB is a blocking library: every call runs in a worker thread on its own cursor, and a
+result is pulled one record batch per consumer request, so a 10-million-row result holds at
+most a batch or two in memory. A dry run plans the query without running it (DuckDB builds
+relations lazily) and estimates the bytes BigQuery would bill from per-column sizes measured
+once per table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+
+from pgbridge.backends.base import DryRun, Field, JobOptions, JobStats, QueryParam, TableMeta
+from pgbridge.wire.errors import PgError, SqlState
+
+BATCH_ROWS = 65_536
+
+
+def bigquery_type(duck_type: str) -> str:
+    """The BigQuery spelling of a DuckDB column type (raises PgError 0A000 when there is none)."""
+    spelled = duck_type.strip()
+    upper = spelled.upper()
+    if upper.endswith("[]"):
+        return f"ARRAY<{bigquery_type(spelled[:-2])}>"
+    if upper.startswith("STRUCT("):
+        return "STRUCT<" + ", ".join(f"{n} {bigquery_type(t)}" for n, t in _struct_fields(spelled)) + ">"
+    decimal = re.fullmatch(r"DECIMAL\((\d+),\s*(\d+)\)", upper)
+    if decimal:
+        precision, scale = int(decimal.group(1)), int(decimal.group(2))
+        return "NUMERIC" if scale <= 9 and precision - scale <= 29 else "BIGNUMERIC"
+    try:
+        return _SCALARS[upper]
+    except KeyError:
+        raise PgError(
+            SqlState.FEATURE_NOT_SUPPORTED, f"result type {spelled} has no BigQuery equivalent in pgbridge"
+        ) from None
+
+
+_SCALARS = {
+    "BIGINT": "INT64", "INTEGER": "INT64", "SMALLINT": "INT64", "TINYINT": "INT64",
+    "UTINYINT": "INT64", "USMALLINT": "INT64", "UINTEGER": "INT64", "HUGEINT": "NUMERIC",
+    "UBIGINT": "NUMERIC", "DOUBLE": "FLOAT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL",
+    "VARCHAR": "STRING", "BLOB": "BYTES", "DATE": "DATE", "TIMESTAMP": "DATETIME",
+    "TIMESTAMP_NS": "DATETIME", "TIMESTAMP_MS": "DATETIME", "TIMESTAMP_S": "DATETIME",
+    "TIMESTAMP WITH TIME ZONE": "TIMESTAMP", "TIME": "TIME", "JSON": "JSON", "INTERVAL": "INTERVAL",
+    "UUID": "STRING", '"NULL"': "STRING", "NULL": "STRING",
+}
+
+
+def _struct_fields(spelled: str) -> list[tuple[str, str]]:
+    inner = spelled[spelled.index("(") + 1 : spelled.rindex(")")]
+    fields, depth, start = [], 0, 0
+    for i, char in enumerate(inner + ","):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "," and depth == 0:
+            name, _, kind = inner[start:i].strip().partition(" ")
+            fields.append((name.strip('"'), kind.strip()))
+            start = i + 1
+    return fields
+
+
+# Bytes per value BigQuery bills for fixed-width types (its documented data sizes).
+_FIXED_WIDTH = {"INT64": 8, "FLOAT64": 8, "NUMERIC": 16, "BIGNUMERIC": 32, "BOOL": 1, "DATE": 8,
+                "DATETIME": 8, "TIME": 8, "TIMESTAMP": 8, "INTERVAL": 16}
+
+
+@dataclass
+class _TableSizes:
+    rows: int
+    column_bytes: dict[str, int]
+
+
+@dataclass
+class DuckDBSettings:
+    database: Path
+    read_only: bool = False
+    threads: int | None = None
+
+
+class DuckDBBackend:
+    """The `duckdb` backend over one database file (or ':memory:')."""
+
+    name = "duckdb"
+
+    def __init__(self, settings: DuckDBSettings) -> None:
+        config: dict[str, Any] = {"threads": settings.threads} if settings.threads else {}
+        self._db = duckdb.connect(str(settings.database), read_only=settings.read_only, config=config)
+        # Results are rendered in the client's TimeZone by the encoder; DuckDB computes in UTC.
+        self._db.execute("SET TimeZone = 'UTC'")
+        self._lock = threading.Lock()  # guards cursor creation and the size cache
+        self._sizes: dict[tuple[str, str], _TableSizes] = {}
+        self._running: dict[str, duckdb.DuckDBPyConnection] = {}
+
+    # -- metadata -------------------------------------------------------------------------
+
+    async def datasets(self) -> list[str]:
+        rows = await self._fetch(
+            "SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database() "
+            "AND NOT internal AND schema_name NOT IN ('information_schema', 'pg_catalog', 'main') "
+            "ORDER BY schema_name"
+        )
+        return [row[0] for row in rows]
+
+    async def tables(self, dataset: str) -> list[TableMeta]:
+        tables = await self._fetch(
+            "SELECT table_name, 'TABLE', comment, estimated_size FROM duckdb_tables() "
+            "WHERE database_name = current_database() AND schema_name = $1 "
+            "UNION ALL SELECT view_name, 'VIEW', comment, NULL FROM duckdb_views() "
+            "WHERE database_name = current_database() AND schema_name = $1 AND NOT internal ORDER BY 1",
+            [dataset],
+        )
+        columns = await self._fetch(
+            "SELECT table_name, column_name, data_type, is_nullable, comment FROM duckdb_columns() "
+            "WHERE database_name = current_database() AND schema_name = $1 ORDER BY table_name, column_index",
+            [dataset],
+        )
+        by_table: dict[str, list[Field]] = {}
+        for table, column, kind, nullable, comment in columns:
+            mode = "NULLABLE" if nullable else "REQUIRED"
+            by_table.setdefault(table, []).append(Field(column, bigquery_type(kind), mode, comment))
+        return [
+            TableMeta(dataset, name, kind, tuple(by_table.get(name, ())), comment or None, rows)
+            for name, kind, comment, rows in tables
+        ]
+
+    # -- queries --------------------------------------------------------------------------
+
+    async def dry_run(self, sql: str, params: Sequence[QueryParam]) -> DryRun:
+        duck_sql = _to_duckdb(sql)
+        fields = await asyncio.to_thread(self._describe, duck_sql, params)
+        return DryRun(fields, await asyncio.to_thread(self._estimate_bytes, sql))
+
+    async def execute(self, sql: str, params: Sequence[QueryParam], options: JobOptions) -> DuckDBResult:
+        duck_sql = _to_duckdb(sql)
+        cursor = self._cursor()
+        self._running[options.job_id] = cursor
+        try:
+            reader, fields = await asyncio.to_thread(_start, cursor, duck_sql, params)
+        except BaseException:
+            self._running.pop(options.job_id, None)
+            cursor.close()
+            raise
+        stats = JobStats(backend_job_id=options.job_id)
+        return DuckDBResult(fields, stats, reader, cursor, lambda: self._running.pop(options.job_id, None))
+
+    async def cancel(self, job_id: str) -> None:
+        cursor = self._running.get(job_id)
+        if cursor is not None:
+            cursor.interrupt()
+
+    async def close(self) -> None:
+        for cursor in list(self._running.values()):
+            cursor.interrupt()
+        self._db.close()
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            return self._db.cursor()
+
+    async def _fetch(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        def run() -> list[tuple[Any, ...]]:
+            cursor = self._cursor()
+            try:
+                return cursor.execute(sql, params or []).fetchall()
+            finally:
+                cursor.close()
+
+        return await asyncio.to_thread(run)
+
+    def _describe(self, duck_sql: str, params: Sequence[QueryParam]) -> tuple[Field, ...]:
+        cursor = self._cursor()
+        try:
+            relation = _relation(cursor, duck_sql, params)
+            return tuple(Field(n, bigquery_type(str(t))) for n, t in zip(relation.columns, relation.types, strict=True))
+        finally:
+            cursor.close()
+
+    def _estimate_bytes(self, bigquery_sql: str) -> int:
+        """Bytes BigQuery would bill: the referenced columns of every referenced table."""
+        tree = sqlglot.parse_one(bigquery_sql, read="bigquery")
+        names = {c.name.lower() for c in tree.find_all(exp.Column)}
+        star = any(True for _ in tree.find_all(exp.Star))
+        total = 0
+        for table in tree.find_all(exp.Table):
+            if not table.db:
+                continue
+            sizes = self._table_sizes(table.db, table.name)
+            if sizes is None:
+                continue
+            total += sum(b for col, b in sizes.column_bytes.items() if star or col.lower() in names)
+        return total
+
+    def _table_sizes(self, dataset: str, table: str) -> _TableSizes | None:
+        key = (dataset, table)
+        with self._lock:
+            if key in self._sizes:
+                return self._sizes[key]
+        cursor = self._cursor()
+        try:
+            columns = cursor.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() "
+                "AND schema_name = $1 AND table_name = $2 ORDER BY column_index", [dataset, table]
+            ).fetchall()
+            if not columns:
+                return None
+            sizes = _measure(cursor, dataset, table, columns)
+        finally:
+            cursor.close()
+        with self._lock:
+            self._sizes[key] = sizes
+        return sizes
+
+
+def _measure(cursor: duckdb.DuckDBPyConnection, dataset: str, table: str, columns: list[Any]) -> _TableSizes:
+    """Measure each column's billed size once: fixed widths by type, strings by their length."""
+    parts = ["count(*)"]
+    for name, kind in columns:
+        quoted = '"' + name.replace('"', '""') + '"'
+        bq = bigquery_type(kind)
+        if bq in _FIXED_WIDTH:
+            parts.append(f"count({quoted}) * {_FIXED_WIDTH[bq]}")
+        else:
+            parts.append(f"coalesce(sum(octet_length(CAST({quoted} AS VARCHAR)) + 2), 0)")
+    qualified = '"' + dataset.replace('"', '""') + '"."' + table.replace('"', '""') + '"'
+    row = cursor.execute(f"SELECT {', '.join(parts)} FROM {qualified}").fetchone()
+    assert row is not None
+    return _TableSizes(int(row[0]), {name: int(size) for (name, _), size in zip(columns, row[1:], strict=True)})
+
+
+def _to_duckdb(sql: str) -> str:
+    from pgbridge.sql.duckdb_dialect import bigquery_to_duckdb
+
+    return bigquery_to_duckdb(sql)
+
+
+def _param_values(params: Sequence[QueryParam]) -> dict[str, object]:
+    return {param.name: param.value for param in params}
+
+
+def _relation(cursor: duckdb.DuckDBPyConnection, duck_sql: str, params: Sequence[QueryParam]) -> Any:
+    try:
+        relation = cursor.sql(duck_sql, params=_param_values(params) or None)
+    except duckdb.Error as error:
+        raise _pg_error(error) from error
+    if relation is None:
+        raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "only queries that return rows can run on the duckdb backend")
+    return relation
+
+
+def _start(
+    cursor: duckdb.DuckDBPyConnection, duck_sql: str, params: Sequence[QueryParam]
+) -> tuple[pa.RecordBatchReader, tuple[Field, ...]]:
+    relation = _relation(cursor, duck_sql, params)
+    fields = tuple(Field(n, bigquery_type(str(t))) for n, t in zip(relation.columns, relation.types, strict=True))
+    try:
+        return relation.to_arrow_reader(BATCH_ROWS), fields
+    except duckdb.Error as error:
+        raise _pg_error(error) from error
+
+
+def _pg_error(error: duckdb.Error) -> PgError:
+    message = str(error)
+    if isinstance(error, duckdb.InterruptException):
+        return PgError(SqlState.QUERY_CANCELED, "canceling statement due to user request")
+    if isinstance(error, duckdb.CatalogException):
+        return PgError(SqlState.UNDEFINED_TABLE, message)
+    if isinstance(error, duckdb.ParserException):
+        return PgError(SqlState.SYNTAX_ERROR, message)
+    if isinstance(error, duckdb.BinderException):
+        return PgError(SqlState.UNDEFINED_COLUMN if "not found" in message else SqlState.DATATYPE_MISMATCH, message)
+    if isinstance(error, duckdb.OutOfRangeException):
+        return PgError(SqlState.NUMERIC_VALUE_OUT_OF_RANGE, message)
+    if isinstance(error, duckdb.ConversionException):
+        return PgError(SqlState.INVALID_TEXT_REPRESENTATION, message)
+    if "Division by zero" in message or "division by zero" in message:
+        return PgError(SqlState.DIVISION_BY_ZERO, "division by zero")
+    if isinstance(error, duckdb.InvalidInputException):
+        return PgError(SqlState.DATA_EXCEPTION, message)
+    return PgError(SqlState.INTERNAL_ERROR, f"duckdb backend: {message}")
+
+
+@dataclass
+class DuckDBResult:
+    """A running DuckDB query; batches are read one at a time in a worker thread."""
+
+    fields: tuple[Field, ...]
+    stats: JobStats
+    _reader: pa.RecordBatchReader
+    _cursor: duckdb.DuckDBPyConnection
+    _on_close: Any
+    _closed: bool = field(default=False)
+
+    async def batches(self) -> AsyncIterator[pa.RecordBatch]:
+        while not self._closed:
+            batch = await asyncio.to_thread(self._next)
+            if batch is None:
+                break
+            if batch.num_rows:
+                yield batch
+        await self.aclose()
+
+    def _next(self) -> pa.RecordBatch | None:
+        try:
+            return self._reader.read_next_batch()
+        except StopIteration:
+            return None
+        except duckdb.Error as error:
+            raise _pg_error(error) from error
+        except pa.ArrowInvalid as error:
+            # DuckDB reports errors raised while streaming (casts, division) through Arrow.
+            raise PgError(SqlState.DATA_EXCEPTION, str(error)) from error
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._on_close()
+        self._cursor.interrupt()
+        await asyncio.to_thread(self._cursor.close)

@@ -1,0 +1,174 @@
+"""The configuration file (TOML) read into typed, validated settings.
+
+Each stage owns its section's settings and parser; this module reads the file, hands each
+table to its parser and checks that no unknown key is left. Every error names the dotted
+key, so `pgbridge serve` refuses to start on a typo instead of running with a default.
+Relative paths in the file are relative to the file's own folder.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pgbridge.auth.jwt import AuthSettings, auth_settings_from
+from pgbridge.config_base import ConfigError, Section
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 5433
+    require_tls: bool = True
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    max_message_bytes: int = 16 * 1024 * 1024
+    max_connections: int = 500
+    statement_timeout_ms: int = 0  # default for sessions; 0 = none
+    server_version: str = "15.8 (pgbridge 0.1.0)"
+    idle_session_timeout_s: int = 0
+
+
+@dataclass(frozen=True)
+class NameSettings:
+    default_dataset: str = "public"
+    schema_to_dataset: dict[str, str] = field(default_factory=dict)
+    database: str = "pgbridge"
+
+
+@dataclass(frozen=True)
+class BackendSettings:
+    kind: str
+    duckdb_database: Path | None = None
+    duckdb_threads: int | None = None
+    bigquery: Any = None  # pgbridge.backends.bigquery settings when kind = "bigquery"
+
+
+@dataclass(frozen=True)
+class CatalogSettings:
+    ttl_seconds: float = 300.0
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    server: ServerSettings
+    auth: AuthSettings
+    names: NameSettings
+    backend: BackendSettings
+    catalog: CatalogSettings
+    policy: Any = None
+    masking: Any = None
+    audit: Any = None
+
+
+def load_config(path: Path) -> Config:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError("<file>", f"cannot read {path}: {error}") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError("<file>", f"{path} is not valid TOML: {error}") from error
+    return config_from_table(raw, path)
+
+
+def config_from_table(raw: dict[str, Any], path: Path) -> Config:
+    base = path.parent
+    root = Section(raw, "")
+    config = Config(
+        path=path,
+        server=_server(root.sub("server"), base),
+        auth=auth_settings_from(root.sub("auth"), base),
+        names=_names(root.sub("names")),
+        backend=_backend(root.sub("backend"), base),
+        catalog=_catalog(root.sub("catalog")),
+        policy=_optional_stage(root, "policy", base),
+        masking=_optional_stage(root, "masking", base),
+        audit=_optional_stage(root, "audit", base),
+    )
+    root.check_unknown()
+    return config
+
+
+def _server(section: Section, base: Path) -> ServerSettings:
+    cert = section.optional("tls_cert_file", str)
+    key = section.optional("tls_key_file", str)
+    settings = ServerSettings(
+        host=section.get("host", str, "127.0.0.1"),
+        port=section.get("port", int, 5433),
+        require_tls=section.get("require_tls", bool, True),
+        tls_cert_file=base / cert if cert else None,
+        tls_key_file=base / key if key else None,
+        max_message_bytes=section.get("max_message_bytes", int, 16 * 1024 * 1024),
+        max_connections=section.get("max_connections", int, 500),
+        statement_timeout_ms=section.get("statement_timeout_ms", int, 0),
+        server_version=section.get("server_version", str, "15.8 (pgbridge 0.1.0)"),
+        idle_session_timeout_s=section.get("idle_session_timeout_s", int, 0),
+    )
+    if (cert is None) != (key is None):
+        raise ConfigError(section.key("tls_cert_file"), "tls_cert_file and tls_key_file go together")
+    if settings.require_tls and cert is None:
+        raise ConfigError(section.key("require_tls"), "TLS is required (the password is a bearer token) but no "
+                          "tls_cert_file / tls_key_file is configured")
+    if not 0 < settings.port < 65536:
+        raise ConfigError(section.key("port"), "must be between 1 and 65535")
+    if not settings.server_version.startswith("15."):
+        raise ConfigError(section.key("server_version"), "must be a PostgreSQL 15 version string like '15.8'")
+    section.check_unknown()
+    return settings
+
+
+def _names(section: Section) -> NameSettings:
+    mapping = section.get("schema_to_dataset", dict, {})
+    if not all(isinstance(v, str) for v in mapping.values()):
+        raise ConfigError(section.key("schema_to_dataset"), "values must be dataset names (strings)")
+    settings = NameSettings(
+        default_dataset=section.get("default_dataset", str, "public"),
+        schema_to_dataset=dict(mapping),
+        database=section.get("database", str, "pgbridge"),
+    )
+    section.check_unknown()
+    return settings
+
+
+def _backend(section: Section, base: Path) -> BackendSettings:
+    kind = section.choice("kind", ("duckdb", "bigquery"), "duckdb")
+    if kind == "duckdb":
+        duck = section.sub("duckdb")
+        database = duck.require("database", str)
+        settings = BackendSettings(kind, duckdb_database=base / database, duckdb_threads=duck.optional("threads", int))
+        duck.check_unknown()
+        section.sub("bigquery")  # allowed but unused
+    else:
+        from pgbridge.backends.bigquery import bigquery_settings_from
+
+        settings = BackendSettings(kind, bigquery=bigquery_settings_from(section.sub("bigquery"), base))
+        section.sub("duckdb")
+    section.check_unknown()
+    return settings
+
+
+def _catalog(section: Section) -> CatalogSettings:
+    settings = CatalogSettings(ttl_seconds=section.get("ttl_seconds", float, 300.0))
+    section.check_unknown()
+    return settings
+
+
+def _optional_stage(root: Section, name: str, base: Path) -> Any:
+    """Parse a stage's own section with that stage's parser."""
+    if name not in root.table:
+        root.sub(name)
+    section = root.sub(name)
+    if name == "policy":
+        from pgbridge.policy.settings import policy_settings_from
+
+        return policy_settings_from(section, base)
+    if name == "masking":
+        from pgbridge.masking.settings import masking_settings_from
+
+        return masking_settings_from(section, base)
+    from pgbridge.audit.settings import audit_settings_from
+
+    return audit_settings_from(section, base)

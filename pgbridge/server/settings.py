@@ -1,0 +1,271 @@
+"""Session settings (GUCs) answered locally with PostgreSQL's semantics.
+
+Drivers SET and SHOW a handful of settings on connect and expect Postgres's answers: the
+canonical spelling (`SHOW timezone` is a column named TimeZone), ParameterStatus when a
+reported setting changes, 42704 for an unknown name, 55P02 for a read-only one. Values the
+gateway cannot honour (a DateStyle other than ISO, an encoding other than UTF8) are refused
+with 0A000 rather than accepted and silently ignored.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pgbridge.wire.errors import PgError, SqlState, unsupported
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str  # canonical spelling, as SHOW names its column
+    default: str
+    description: str
+    reported: bool = False  # sent as ParameterStatus on change (GUC_REPORT)
+    read_only: bool = False
+    normalize: Callable[[str], str] | None = None
+
+
+def _bool(value: str) -> str:
+    lowered = value.strip().lower()
+    if lowered in ("on", "true", "yes", "1", "t", "y"):
+        return "on"
+    if lowered in ("off", "false", "no", "0", "f", "n"):
+        return "off"
+    raise PgError(SqlState.INVALID_PARAMETER_VALUE, f"invalid boolean value: {value!r}")
+
+
+def _must_be_on(name: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if _bool(value) != "on":
+            raise unsupported(f"{name} = off")
+        return "on"
+
+    return check
+
+
+def _encoding(value: str) -> str:
+    if value.strip().strip("'").replace("-", "").replace("_", "").upper() in ("UTF8", "UNICODE"):
+        return "UTF8"
+    raise unsupported(f"client_encoding {value!r}", hint="pgbridge speaks UTF8 only")
+
+
+def _datestyle(value: str) -> str:
+    parts = {part.strip().upper() for part in value.split(",") if part.strip()}
+    if parts <= {"ISO", "MDY", "DMY", "YMD", "US", "EURO", "EUROPEAN", "NONEURO", "NONEUROPEAN"} and "ISO" in parts:
+        order = "DMY" if parts & {"DMY", "EURO", "EUROPEAN"} else "YMD" if "YMD" in parts else "MDY"
+        return f"ISO, {order}"
+    raise unsupported(f"DateStyle {value!r}", hint="pgbridge renders dates in ISO style only")
+
+
+def _intervalstyle(value: str) -> str:
+    if value.strip().lower() == "postgres":
+        return "postgres"
+    raise unsupported(f"IntervalStyle {value!r}", hint="pgbridge renders intervals in postgres style only")
+
+
+def _timezone(value: str) -> str:
+    text = value.strip()
+    if text.upper() in ("UTC", "GMT", "Z", "ZULU", "UCT"):
+        return "UTC" if text.upper() != "GMT" else "GMT"
+    if text.lower() == "local" or text.upper() == "DEFAULT":
+        return "UTC"
+    try:
+        zoneinfo.ZoneInfo(text)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise PgError(SqlState.INVALID_PARAMETER_VALUE, f'invalid value for parameter "TimeZone": "{text}"') from None
+    return text
+
+
+_UNITS_MS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+def _milliseconds(value: str) -> str:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*", value)
+    if not match:
+        raise PgError(SqlState.INVALID_PARAMETER_VALUE, f"invalid value for a time setting: {value!r}")
+    number = float(match.group(1)) * _UNITS_MS[match.group(2) or "ms"]
+    return str(int(number))
+
+
+def _extra_float_digits(value: str) -> str:
+    try:
+        digits = int(value)
+    except ValueError:
+        raise PgError(SqlState.INVALID_PARAMETER_VALUE, f"invalid value for extra_float_digits: {value!r}") from None
+    if not -15 <= digits <= 3:
+        raise PgError(SqlState.INVALID_PARAMETER_VALUE, f"{digits} is outside the valid range for "
+                      'parameter "extra_float_digits" (-15 .. 3)')
+    return str(digits)
+
+
+def _bytea_output(value: str) -> str:
+    lowered = value.strip().lower()
+    if lowered in ("hex", "escape"):
+        return lowered
+    raise PgError(SqlState.INVALID_PARAMETER_VALUE, f'invalid value for parameter "bytea_output": "{value}"')
+
+
+def _approval_mode(value: str) -> str:
+    lowered = value.strip().lower()
+    if lowered in ("wait", "ticket", "default"):
+        return lowered
+    raise PgError(SqlState.INVALID_PARAMETER_VALUE, 'pgbridge.approval must be "wait" or "ticket"')
+
+
+def _isolation(value: str) -> str:
+    lowered = " ".join(value.strip().lower().replace("_", " ").split())
+    if lowered in ("read committed", "read uncommitted", "repeatable read", "serializable"):
+        return lowered
+    raise PgError(SqlState.INVALID_PARAMETER_VALUE, f'invalid value for parameter "transaction_isolation": "{value}"')
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("application_name", "", "Sets the application name to be reported.", reported=True),
+    Setting("client_encoding", "UTF8", "Sets the client's character set encoding.", reported=True,
+            normalize=_encoding),
+    Setting("DateStyle", "ISO, MDY", "Sets the display format for date and time values.", reported=True,
+            normalize=_datestyle),
+    Setting("IntervalStyle", "postgres", "Sets the display format for interval values.", reported=True,
+            normalize=_intervalstyle),
+    Setting("TimeZone", "UTC", "Sets the time zone for displaying and interpreting time stamps.", reported=True,
+            normalize=_timezone),
+    Setting("integer_datetimes", "on", "Shows whether datetimes are integer based.", reported=True, read_only=True),
+    Setting("is_superuser", "off", "Shows whether the current user is a superuser.", reported=True, read_only=True),
+    Setting("server_encoding", "UTF8", "Shows the server (database) character set encoding.", reported=True,
+            read_only=True),
+    Setting("server_version", "15.8", "Shows the server version.", reported=True, read_only=True),
+    Setting("server_version_num", "150008", "Shows the server version as an integer.", read_only=True),
+    Setting("session_authorization", "", "Sets the session user name.", reported=True, read_only=True),
+    Setting("standard_conforming_strings", "on", "Causes '...' strings to treat backslashes literally.",
+            reported=True, normalize=_must_be_on("standard_conforming_strings")),
+    Setting("default_transaction_read_only", "off", "Sets the default read-only status of new transactions.",
+            reported=True, normalize=_bool),
+    Setting("in_hot_standby", "off", "Shows whether hot standby is currently active.", reported=True,
+            read_only=True),
+    Setting("search_path", '"$user", public', "Sets the schema search order for names that are not "
+            "schema-qualified."),
+    Setting("statement_timeout", "0", "Sets the maximum allowed duration of any statement (ms).",
+            normalize=_milliseconds),
+    Setting("lock_timeout", "0", "Accepted for compatibility; BigQuery takes no locks.", normalize=_milliseconds),
+    Setting("idle_in_transaction_session_timeout", "0", "Accepted for compatibility.", normalize=_milliseconds),
+    Setting("extra_float_digits", "1", "Sets the number of digits displayed for floating-point values.",
+            normalize=_extra_float_digits),
+    Setting("bytea_output", "hex", "Sets the output format for bytea.", normalize=_bytea_output),
+    Setting("transaction_isolation", "read committed", "Sets the current transaction's isolation level.",
+            normalize=_isolation),
+    Setting("default_transaction_isolation", "read committed", "Sets the transaction isolation level of each "
+            "new transaction.", normalize=_isolation),
+    Setting("transaction_read_only", "off", "Sets the current transaction's read-only status.", normalize=_bool),
+    Setting("max_identifier_length", "63", "Shows the maximum identifier length.", read_only=True),
+    Setting("lc_messages", "C", "Sets the language in which messages are displayed."),
+    Setting("lc_monetary", "C", "Sets the locale for formatting monetary amounts."),
+    Setting("lc_numeric", "C", "Sets the locale for formatting numbers."),
+    Setting("lc_time", "C", "Sets the locale for formatting date and time values."),
+    Setting("lc_collate", "C", "Shows the collation order locale.", read_only=True),
+    Setting("lc_ctype", "C", "Shows the character classification and case conversion locale.", read_only=True),
+    Setting("row_security", "on", "Enable row security.", normalize=_bool),
+    Setting("client_min_messages", "notice", "Sets the message levels that are sent to the client."),
+    Setting("work_mem", "4MB", "Accepted for compatibility."),
+    Setting("geqo", "on", "Accepted for compatibility.", normalize=_bool),
+    Setting("jit", "off", "Accepted for compatibility.", normalize=_bool),
+    Setting("max_parallel_workers_per_gather", "2", "Accepted for compatibility."),
+    Setting("synchronous_commit", "on", "Accepted for compatibility."),
+    Setting("pgbridge.approval", "default", "How this session waits for approvals: wait or ticket.",
+            normalize=_approval_mode),
+)
+_BY_NAME = {setting.name.lower(): setting for setting in SETTINGS}
+
+
+@dataclass
+class SessionSettings:
+    """One session's settings, with the ParameterStatus changes not yet sent."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    pending_reports: dict[str, str] = field(default_factory=dict)
+    custom: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def initial(cls, overrides: dict[str, str]) -> SessionSettings:
+        session = cls({s.name: s.default for s in SETTINGS})
+        for name, value in overrides.items():
+            setting = _BY_NAME[name.lower()]
+            session.values[setting.name] = value
+        return session
+
+    def get(self, name: str) -> str:
+        setting = _BY_NAME.get(name.lower())
+        if setting is not None:
+            return self.values[setting.name]
+        if name.lower() in self.custom:
+            return self.custom[name.lower()]
+        raise PgError(SqlState.UNDEFINED_OBJECT, f'unrecognized configuration parameter "{name}"')
+
+    def canonical_name(self, name: str) -> str:
+        setting = _BY_NAME.get(name.lower())
+        return setting.name if setting else name.lower()
+
+    def set(self, name: str, value: str | None) -> None:
+        """SET name = value (None: DEFAULT)."""
+        setting = _BY_NAME.get(name.lower())
+        if setting is None:
+            if "." in name:  # PostgreSQL accepts any two-part custom setting
+                self.custom[name.lower()] = value or ""
+                return
+            raise PgError(SqlState.UNDEFINED_OBJECT, f'unrecognized configuration parameter "{name}"')
+        if setting.read_only:
+            raise PgError(SqlState.CANT_CHANGE_RUNTIME_PARAM, f'parameter "{setting.name}" cannot be changed')
+        new = setting.default if value is None else (setting.normalize(value) if setting.normalize else value)
+        if new != self.values[setting.name] and setting.reported:
+            self.pending_reports[setting.name] = new
+        self.values[setting.name] = new
+
+    def reset_all(self) -> None:
+        for setting in SETTINGS:
+            if not setting.read_only and setting.name not in ("application_name", "session_authorization"):
+                self.set(setting.name, None)
+        self.custom.clear()
+
+    def take_reports(self) -> dict[str, str]:
+        reports, self.pending_reports = self.pending_reports, {}
+        return reports
+
+    def reported(self) -> dict[str, str]:
+        return {s.name: self.values[s.name] for s in SETTINGS if s.reported}
+
+    def show_all(self) -> list[tuple[str, str, str]]:
+        return sorted(((s.name, self.values[s.name], s.description) for s in SETTINGS), key=lambda r: r[0].lower())
+
+    @property
+    def statement_timeout_ms(self) -> int:
+        return int(self.values["statement_timeout"])
+
+    def search_path(self, user: str) -> tuple[str, ...]:
+        return parse_search_path(self.values["search_path"], user)
+
+
+def parse_search_path(value: str, user: str) -> tuple[str, ...]:
+    """'"$user", public, "My Schema"' -> ('<user>', 'public', 'My Schema') following identifier rules."""
+    names: list[str] = []
+    for raw in _split_identifiers(value):
+        if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2:
+            name = raw[1:-1].replace('""', '"')
+        else:
+            name = raw.lower()
+        names.append(user if name == "$user" else name)
+    return tuple(name for name in names if name)
+
+
+def _split_identifiers(value: str) -> list[str]:
+    parts, current, quoted = [], [], False
+    for char in value:
+        if char == '"':
+            quoted = not quoted
+        if char == "," and not quoted:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current).strip())
+    return [p for p in parts if p]
