@@ -1,0 +1,222 @@
+"""The audit log as the gateway sees it: `await append(...)` returns once the record is durable.
+
+Every session's records go through one queue to one writer thread, which is what serialises
+them into a single chain and keeps fsync off the event loop. With fsync="always" each record
+gets its own write and fsync; with fsync="batch" the thread gathers whatever arrives within
+`fsync_batch_ms` of the first waiting record (group commit), writes them at once and shares one
+fsync, and only then wakes every waiter. A record that cannot be written fails its `append` with
+AuditUnavailable, so the caller refuses the statement; the failure is logged at CRITICAL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import queue
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pgbridge.audit import records
+from pgbridge.audit.recording import ResultRecording
+from pgbridge.audit.settings import AuditSettings, load_signing_key
+from pgbridge.audit.writer import AuditRef, ChainError, ChainWriter, Clock, Job, utc_now
+from pgbridge.wire.errors import PgError, SqlState
+
+__all__ = ["AuditLog", "AuditRef", "AuditUnavailable"]
+
+logger = logging.getLogger("pgbridge.audit")
+
+DISK_FULL = "53100"  # not in SqlState yet
+MAX_GROUP = 512
+MAX_PENDING_RECORDINGS = 256
+
+
+class AuditUnavailable(PgError):
+    """The audit record could not be written, so the statement was not run."""
+
+
+def unavailable(reason: str, sqlstate: str = SqlState.IO_ERROR) -> AuditUnavailable:
+    return AuditUnavailable(
+        sqlstate,
+        f"the audit log cannot be written ({reason}); the statement was not run",
+        hint="an operator must fix the audit directory (space, permissions, disk); "
+        "pgbridge refuses statements it cannot record",
+    )
+
+
+def from_os_error(exc: OSError) -> AuditUnavailable:
+    full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    reason = exc.strerror or str(exc)
+    return unavailable(reason, DISK_FULL if full else SqlState.IO_ERROR)
+
+
+@dataclass(slots=True)
+class _Item:
+    job: Job
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[AuditRef]
+
+
+class AuditLog:
+    def __init__(self, settings: AuditSettings, writer: ChainWriter | None) -> None:
+        self.settings = settings
+        self._writer = writer
+        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._pending: dict[str, bytes] = {}
+        self._closed = False
+
+    @classmethod
+    async def open(cls, settings: AuditSettings, clock: Clock = utc_now) -> AuditLog:
+        """Resume the chain (recovering a torn tail) and start the writer thread."""
+        if not settings.enabled:
+            return cls(settings, None)
+        try:
+            writer = await asyncio.to_thread(_open_writer, settings, clock)
+        except (OSError, ValueError, ChainError) as exc:
+            logger.critical("audit log in %s cannot be opened: %s", settings.directory, exc)
+            raise unavailable(f"cannot open {settings.directory}: {exc}") from exc
+        log = cls(settings, writer)
+        log._thread = threading.Thread(target=log._run, name="pgbridge-audit-writer", daemon=True)
+        log._thread.start()
+        return log
+
+    @property
+    def enabled(self) -> bool:
+        return self._writer is not None
+
+    async def append(self, event_type: str, fields: Mapping[str, Any]) -> AuditRef:
+        """Write one record; returns once it is durable. Raises AuditUnavailable, or ValueError."""
+        records.check_field_names(fields)
+        if self._writer is None:
+            return AuditRef(0, "")
+        if self._closed:
+            raise unavailable("the audit log is closed")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[AuditRef] = loop.create_future()
+        self._queue.put(_Item(Job(event_type, fields, self._blob_for(fields)), loop, future))
+        return await future
+
+    def _blob_for(self, fields: Mapping[str, Any]) -> bytes | None:
+        ref = fields.get("recording")
+        if not isinstance(ref, Mapping) or not ref.get("recorded"):
+            return None
+        blob = self._pending.pop(str(ref.get("sha256")), None)
+        if blob is None:
+            raise ValueError("this event's recording was not finished on this audit log, or was used twice")
+        return blob
+
+    def recording(self, statement_id: str) -> ResultRecording:
+        s = self.settings
+        enabled = self.enabled and s.record_results
+        return ResultRecording(statement_id, enabled, s.record_max_rows, s.record_max_bytes, self._keep_blob)
+
+    def _keep_blob(self, digest: str, blob: bytes) -> None:
+        if len(self._pending) >= MAX_PENDING_RECORDINGS:
+            dropped = next(iter(self._pending))
+            del self._pending[dropped]
+            logger.warning("audit: a finished recording was never logged; dropped %s", dropped)
+        self._pending[digest] = blob
+
+    async def close(self) -> None:
+        """Write `log_closed` (marks a clean shutdown), then stop the writer thread."""
+        if self._writer is None or self._closed:
+            return
+        try:
+            await self.append("log_closed", {})
+        finally:
+            self._closed = True
+            self._queue.put(None)
+            if self._thread is not None:
+                await asyncio.to_thread(self._thread.join)
+
+    # ---- the writer thread ---------------------------------------------------------------
+
+    def _run(self) -> None:
+        assert self._writer is not None
+        try:
+            while (group := self._next_group()) is not None:
+                self._write(group)
+        finally:
+            self._writer.close()
+
+    def _next_group(self) -> list[_Item] | None:
+        first = self._queue.get()
+        if first is None:
+            return None
+        group = [first]
+        if self.settings.fsync == "batch":
+            self._gather(group)
+        return group
+
+    def _gather(self, group: list[_Item]) -> None:
+        deadline = time.monotonic() + self.settings.fsync_batch_ms / 1000
+        while len(group) < MAX_GROUP:
+            try:
+                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                return
+            if item is None:
+                self._queue.put(None)  # stop after this group
+                return
+            group.append(item)
+
+    def _write(self, group: list[_Item]) -> None:
+        assert self._writer is not None
+        try:
+            outcomes = self._writer.write_group([item.job for item in group])
+        except Exception as exc:  # a bug must fail the statements, never leave them waiting
+            logger.exception("audit writer failed")
+            outcomes = [exc for _ in group]
+        errors = [out for out in outcomes if isinstance(out, OSError)]
+        if errors:
+            logger.critical(
+                "AUDIT LOG CANNOT BE WRITTEN in %s: %s; %d statement(s) refused",
+                self.settings.directory,
+                errors[0],
+                len(errors),
+            )
+        # one wake-up per event loop, not one per record
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[AuditRef], Any]]] = {}
+        for item, outcome in zip(group, outcomes, strict=True):
+            by_loop.setdefault(item.loop, []).append((item.future, _public(outcome)))
+        for loop, settled in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+                loop.call_soon_threadsafe(_settle_all, settled)
+
+
+def _settle_all(settled: list[tuple[asyncio.Future[AuditRef], Any]]) -> None:
+    for future, outcome in settled:
+        _settle(future, outcome)
+
+
+def _public(outcome: AuditRef | BaseException) -> AuditRef | BaseException:
+    if isinstance(outcome, OSError):
+        return from_os_error(outcome)
+    if isinstance(outcome, AuditRef | ValueError | TypeError):
+        return outcome
+    return unavailable(f"internal error: {outcome}", SqlState.INTERNAL_ERROR)
+
+
+def _settle(future: asyncio.Future[AuditRef], outcome: AuditRef | BaseException) -> None:
+    if future.cancelled():
+        return
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
+
+
+def _open_writer(settings: AuditSettings, clock: Clock) -> ChainWriter:
+    writer = ChainWriter(settings, load_signing_key(settings.signing_key_file), clock)
+    try:
+        writer.open()
+    except BaseException:
+        writer.close()
+        raise
+    return writer

@@ -1,0 +1,118 @@
+"""The [audit] settings and the signing key the gateway holds.
+
+The private key signs every record; the public key is all that verification needs, so it is
+written beside the private key and copied beside the log. Paths in the TOML are relative to
+the data directory the caller passes in, so a demo folder moves as a whole.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, cast
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from pgbridge.config_base import ConfigError, Section
+
+FsyncPolicy = Literal["always", "batch"]
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    enabled: bool
+    directory: Path
+    signing_key_file: Path
+    fsync: FsyncPolicy
+    fsync_batch_ms: int
+    rotate_bytes: int
+    rotate_daily: bool
+    retention_days: int | None
+    record_results: bool
+    record_max_rows: int
+    record_max_bytes: int
+
+
+def audit_settings_from(section: Section, base_dir: Path) -> AuditSettings:
+    """Read the [audit] table; every error names its key (ConfigError)."""
+    settings = AuditSettings(
+        enabled=section.get("enabled", bool, True),
+        directory=_path(section, "directory", "audit", base_dir),
+        signing_key_file=_path(section, "signing_key_file", "audit-signing-key.pem", base_dir),
+        fsync=cast(FsyncPolicy, section.choice("fsync", ("always", "batch"), "batch")),
+        fsync_batch_ms=_at_least(section, "fsync_batch_ms", 2, 0),
+        rotate_bytes=_at_least(section, "rotate_bytes", 64 * 1024 * 1024, 4096),
+        rotate_daily=section.get("rotate_daily", bool, True),
+        retention_days=_retention(section),
+        record_results=section.get("record_results", bool, True),
+        record_max_rows=_at_least(section, "record_max_rows", 1000, 0),
+        record_max_bytes=_at_least(section, "record_max_bytes", 1024 * 1024, 0),
+    )
+    if settings.fsync_batch_ms > 1000:
+        raise ConfigError(section.key("fsync_batch_ms"), "must be at most 1000 (it delays every statement)")
+    section.check_unknown()
+    return settings
+
+
+def _path(section: Section, name: str, default: str, base_dir: Path) -> Path:
+    value = section.get(name, str, default)
+    if not value:
+        raise ConfigError(section.key(name), "must not be empty")
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base_dir / path
+
+
+def _at_least(section: Section, name: str, default: int, minimum: int) -> int:
+    value = section.get(name, int, default)
+    if value < minimum:
+        raise ConfigError(section.key(name), f"must be at least {minimum}, got {value}")
+    return value
+
+
+def _retention(section: Section) -> int | None:
+    days = section.optional("retention_days", int)
+    if days is not None and days < 1:
+        raise ConfigError(section.key("retention_days"), f"must be at least 1 day, got {days}")
+    return days
+
+
+def public_key_path(private_key_file: Path) -> Path:
+    return private_key_file.with_suffix(".pub")
+
+
+def generate_signing_key(path: Path) -> None:
+    """Write a new Ed25519 private key (PEM, mode 0600) and its public key beside it (.pub)."""
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # O_EXCL: never overwrite a key that signed an existing chain.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(pem)
+    public_key_path(path).write_bytes(public_pem(key.public_key()))
+
+
+def public_pem(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def load_signing_key(path: Path) -> Ed25519PrivateKey:
+    """The gateway's private key; a readable-by-others file is refused (fail closed)."""
+    mode = path.stat().st_mode
+    if mode & 0o077:
+        raise PermissionError(f"{path} is open to group or others (mode {oct(mode & 0o777)}); chmod 600 it")
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} does not hold an Ed25519 private key")
+    return key
+
+
+def load_public_key(path: Path) -> Ed25519PublicKey:
+    key = serialization.load_pem_public_key(path.read_bytes())
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError(f"{path} does not hold an Ed25519 public key")
+    return key
