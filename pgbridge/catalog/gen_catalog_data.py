@@ -75,10 +75,13 @@ def _dump_query(conn: psycopg.Connection[Any], relation: str, where: str = "true
 
 def _plain(name: str, typ: str) -> str:
     col = f't."{name}"'
-    if typ in ("regproc", "regclass", "regtype", "regnamespace", "regrole", "regprocedure"):
-        return f'{col}::oid AS "{name}"'
-    if typ in ("int2vector", "oidvector"):
-        return f'{col}::{"int2" if typ == "int2vector" else "oid"}[] AS "{name}"'
+    # json_agg quotes oids; int8 keeps them numbers.
+    if typ in ("oid", "regproc", "regclass", "regtype", "regnamespace", "regrole", "regprocedure"):
+        return f'{col}::oid::int8 AS "{name}"'
+    if typ in ("oidvector", "oid[]"):
+        return f'{col}::oid[]::int8[] AS "{name}"'
+    if typ == "int2vector":
+        return f'{col}::int2[] AS "{name}"'
     if typ in ("pg_node_tree", "anyarray", "aclitem[]", "pg_lsn", "xid", "xid8"):
         return f'{col}::text AS "{name}"'
     return f'{col} AS "{name}"'
