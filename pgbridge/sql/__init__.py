@@ -1,0 +1,1 @@
+"""SQL stage: split, classify, resolve and translate PostgreSQL statements (DESIGN.md)."""
