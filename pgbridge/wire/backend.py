@@ -160,7 +160,9 @@ def _authentication(r: BodyReader) -> m.BackendMessage:
         return m.AuthenticationOk()
     if code == 3:
         return m.AuthenticationCleartextPassword()
-    raise PgError(SqlState.FEATURE_NOT_SUPPORTED, f"authentication request {code} is not supported")
+    raise PgError(
+        SqlState.FEATURE_NOT_SUPPORTED, f"authentication request {code} is not supported", severity="FATAL"
+    )
 
 
 def _fields(r: BodyReader) -> dict[str, str]:

@@ -78,6 +78,11 @@ class _TypedFramer:
         return len(self._buf)
 
     @property
+    def broken(self) -> PgError | None:
+        """The framing error that ended this stream, if any (every later call raises it)."""
+        return self._error
+
+    @property
     def max_message_size(self) -> int:
         return self._max
 
