@@ -1,0 +1,251 @@
+"""The production backend: BigQuery through google-cloud-bigquery and the Storage Read API.
+
+A query is a job with a `pgbridge_` job id (so a Postgres CancelRequest becomes
+jobs.cancel), labels naming the principal, role and session (so BigQuery's audit log joins
+pgbridge's), typed parameters, a `maximum_bytes_billed` cap that is always set, and a
+timeout. `execute` returns once the job has finished (errors surface before any row);
+rows then stream batch by batch from a worker thread, over REST for small results and the
+Storage Read API for large ones. Every blocking call runs in a thread with a bounded
+retry deadline and request timeout, so an unreachable BigQuery becomes an error, never a
+hang. Helpers live in the bigquery_*.py modules beside this one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+import pyarrow as pa
+from google.cloud import bigquery
+from google.cloud.bigquery.retry import DEFAULT_RETRY
+
+from pgbridge.backends.base import DryRun, Field, JobOptions, JobStats, QueryParam, ResultStream, TableMeta
+from pgbridge.backends.bigquery_auth import Identities, qualified
+from pgbridge.backends.bigquery_config import BigQuerySettings
+from pgbridge.backends.bigquery_errors import is_unknown_name, to_pg_error
+from pgbridge.backends.bigquery_labels import check_job_id, job_labels
+from pgbridge.backends.bigquery_meta import TtlCache, load_datasets, load_tables
+from pgbridge.backends.bigquery_read import rest_batches, storage_batches, try_read_session, use_storage
+from pgbridge.backends.bigquery_stream import ThreadedResult
+from pgbridge.backends.bigquery_types import arrow_schema, fields_from_schema, query_parameters
+from pgbridge.wire.errors import PgError, SqlState
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+DryRunKey = tuple[str, tuple[tuple[str, str], ...]]
+
+
+class BigQueryBackend:
+    """`Backend` on BigQuery. One instance serves every session; it is safe to share."""
+
+    name = "bigquery"
+
+    def __init__(self, settings: BigQuerySettings, identities: Identities | None = None) -> None:
+        self.settings = settings
+        self.identities = identities or Identities(settings)
+        self._datasets: TtlCache[list[str]] = TtlCache(settings.metadata_ttl_seconds)
+        self._tables: TtlCache[list[TableMeta]] = TtlCache(settings.metadata_ttl_seconds)
+        self._dry_runs: OrderedDict[DryRunKey, DryRun] = OrderedDict()
+        self._running: dict[str, bigquery.Client] = {}
+        self._lock = threading.Lock()
+
+    # ---- metadata ----------------------------------------------------------------------
+
+    async def datasets(self) -> list[str]:
+        cached = self._datasets.get("")
+        if cached is not None:
+            return list(cached)
+        extra = tuple(d for d in self.settings.datasets.values() if "." in d)
+        names = await self._call(
+            lambda: load_datasets(self._gateway(), extra, self._request()), "listing datasets"
+        )
+        return list(self._datasets.put("", names))
+
+    async def tables(self, dataset: str) -> list[TableMeta]:
+        cached = self._tables.get(dataset)
+        if cached is not None:
+            return list(cached)
+        reference = qualified(self.settings.project, dataset)
+        loaded = await self._call(
+            lambda: load_tables(self._gateway(), reference, dataset, self._request()),
+            f"listing tables of {dataset}",
+        )
+        return list(self._tables.put(dataset, loaded))
+
+    def invalidate(self, dataset: str | None = None) -> None:
+        """Forget cached metadata (all, or one dataset's) and dry runs that may depend on it."""
+        self._datasets.invalidate()
+        self._tables.invalidate(dataset)
+        with self._lock:
+            self._dry_runs.clear()
+
+    # ---- dry run -----------------------------------------------------------------------
+
+    async def dry_run(self, sql: str, params: Sequence[QueryParam]) -> DryRun:
+        key: DryRunKey = (sql, tuple((p.name, p.type) for p in params))
+        with self._lock:
+            if key in self._dry_runs:
+                self._dry_runs.move_to_end(key)
+                return self._dry_runs[key]
+        result = await self._call(lambda: self._dry_run_blocking(sql, params), "dry run")
+        self._remember(key, result)
+        return result
+
+    def _dry_run_blocking(self, sql: str, params: Sequence[QueryParam]) -> DryRun:
+        config = bigquery.QueryJobConfig(
+            dry_run=True, use_query_cache=False, query_parameters=query_parameters(params, types_only=True)
+        )
+        job = self._gateway().query(sql, job_config=config, job_retry=None, **self._request())
+        return DryRun(fields_from_schema(job.schema or ()), int(job.total_bytes_processed or 0))
+
+    def _remember(self, key: DryRunKey, result: DryRun) -> None:
+        if self.settings.dry_run_cache_size == 0:
+            return
+        with self._lock:
+            self._dry_runs[key] = result
+            while len(self._dry_runs) > self.settings.dry_run_cache_size:
+                self._dry_runs.popitem(last=False)
+
+    # ---- execute -----------------------------------------------------------------------
+
+    async def execute(self, sql: str, params: Sequence[QueryParam], options: JobOptions) -> ResultStream:
+        job_id = check_job_id(options.job_id)
+        client = self.identities.rest(self.identities.identity_for(options.role))
+        timeout = options.timeout_seconds or self.settings.query_timeout_seconds
+        config = self._job_config(params, options, timeout)
+        with self._lock:
+            self._running[job_id] = client
+        try:
+            job, rows = await self._call(lambda: self._run(client, sql, config, job_id, timeout), "query")
+            return self._stream(client, job, rows, options).start()
+        except BaseException:
+            self._forget(job_id)
+            raise
+
+    def _job_config(
+        self, params: Sequence[QueryParam], options: JobOptions, timeout: float
+    ) -> bigquery.QueryJobConfig:
+        cap = options.maximum_bytes_billed or self.settings.maximum_bytes_billed
+        if cap <= 0:
+            raise PgError(
+                SqlState.INVALID_PARAMETER_VALUE, f"maximum_bytes_billed must be positive, got {cap}"
+            )
+        config = bigquery.QueryJobConfig(
+            query_parameters=query_parameters(params),
+            labels=job_labels(options.labels, self.settings.labels),
+            maximum_bytes_billed=cap,
+        )
+        config.job_timeout_ms = max(1, int(timeout * 1000))
+        return config
+
+    def _run(
+        self, client: bigquery.Client, sql: str, config: bigquery.QueryJobConfig, job_id: str, timeout: float
+    ) -> tuple[bigquery.QueryJob, Any]:
+        """Insert the job and wait for it; a client-side timeout cancels it."""
+        deadline = time.monotonic() + timeout
+        job = client.query(sql, job_config=config, job_id=job_id, job_retry=None, **self._request(timeout))
+        try:
+            rows = job.result(
+                max_results=0, timeout=max(0.1, deadline - time.monotonic()), retry=self._retry(timeout)
+            )
+        except TimeoutError:  # concurrent.futures.TimeoutError is TimeoutError on 3.11
+            self._cancel_quietly(client, job_id)
+            message = f"query exceeded its {timeout:g}s timeout; job {job_id} was cancelled"
+            raise PgError(SqlState.QUERY_CANCELED, message) from None
+        return job, rows
+
+    def _stream(
+        self, client: bigquery.Client, job: bigquery.QueryJob, rows: Any, options: JobOptions
+    ) -> ThreadedResult:
+        fields = fields_from_schema(rows.schema or job.schema or ())
+        stats = JobStats(job.total_bytes_processed, job.total_bytes_billed, job.job_id)
+        produce = self._producer(client, job, fields, rows.total_rows, options)
+        return ThreadedResult(
+            fields, stats, produce, self.settings.queue_batches, on_close=lambda: self._forget(options.job_id)
+        )
+
+    def _producer(
+        self,
+        client: bigquery.Client,
+        job: bigquery.QueryJob,
+        fields: tuple[Field, ...],
+        total: int | None,
+        options: JobOptions,
+    ) -> Callable[[], Iterator[pa.RecordBatch]]:
+        schema = arrow_schema(fields)
+        timeout = options.timeout_seconds or self.settings.query_timeout_seconds
+
+        def produce() -> Iterator[pa.RecordBatch]:
+            if use_storage(self.settings, total, job.destination):
+                identity = self.identities.identity_for(options.role)
+                read = self.identities.read(identity)
+                session = try_read_session(read, client.project, job.destination, self._request())
+                if session is not None:
+                    yield from storage_batches(read, session, schema, timeout)
+                    return
+            yield from rest_batches(job, fields, schema, self.settings.page_rows, self._request(timeout))
+
+        return produce
+
+    # ---- cancel / close ----------------------------------------------------------------
+
+    async def cancel(self, job_id: str) -> None:
+        """jobs.cancel for a job this gateway started (others: under the gateway's identity)."""
+        check_job_id(job_id)
+        with self._lock:
+            client = self._running.get(job_id)
+        target = client or self._gateway()
+        try:
+            await self._call(
+                lambda: target.cancel_job(job_id, location=self.settings.location, **self._request()),
+                "cancel",
+            )
+        except PgError as error:
+            if error.sqlstate != SqlState.UNDEFINED_TABLE:  # an unknown job: nothing to cancel
+                raise
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.identities.close)
+
+    # ---- helpers -----------------------------------------------------------------------
+
+    def _gateway(self) -> bigquery.Client:
+        return self.identities.rest(None)
+
+    def _retry(self, limit: float | None = None) -> Any:
+        deadline = min(self.settings.retry_deadline_seconds, limit or self.settings.retry_deadline_seconds)
+        return DEFAULT_RETRY.with_timeout(deadline).with_delay(initial=0.2, maximum=2.0, multiplier=2.0)
+
+    def _request(self, limit: float | None = None) -> dict[str, Any]:
+        timeout = min(self.settings.request_timeout_seconds, limit or self.settings.request_timeout_seconds)
+        return {"retry": self._retry(limit), "timeout": timeout}
+
+    async def _call(self, blocking: Callable[[], T], what: str) -> T:
+        try:
+            return await asyncio.to_thread(blocking)
+        except PgError as error:
+            self._after_error(error)
+            raise
+        except Exception as exc:
+            mapped = to_pg_error(exc, what)
+            self._after_error(mapped)
+            raise mapped from exc
+
+    def _after_error(self, error: PgError) -> None:
+        if is_unknown_name(error):
+            self.invalidate()
+
+    def _cancel_quietly(self, client: bigquery.Client, job_id: str) -> None:
+        try:
+            client.cancel_job(job_id, location=self.settings.location, **self._request())
+        except Exception as exc:  # the timeout error matters more than a failed cancel
+            log.warning("cancelling timed-out job %s failed: %s", job_id, exc)
+
+    def _forget(self, job_id: str) -> None:
+        with self._lock:
+            self._running.pop(job_id, None)
