@@ -1,0 +1,1 @@
+"""Masking: per output column, from lineage, applied to Arrow batches before encoding."""

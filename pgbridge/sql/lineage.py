@@ -1,0 +1,603 @@
+"""Column lineage: which warehouse columns each output column derives from, and how.
+
+Masking decides per output column from this (DESIGN.md, "Masking"), so it must be right
+for every query shape a client can send, and must say so when it cannot tell. sqlglot's own
+`lineage()` misses whole-row references (`SELECT u FROM t u`, `row_to_json(u)`) and tables
+missing from the schema, so this is a small scope walker of its own over the sqlglot AST:
+
+- every FROM item becomes a `_Source` whose columns carry a `_Lin` (source columns + whether
+  the value is a source's value unchanged); queries nest as scopes with an outer link
+  (correlated subqueries, LATERAL), CTEs as named column lists (recursive ones to a fixpoint);
+- every place a value is *used* rather than returned (WHERE, JOIN, GROUP BY, ORDER BY,
+  windows, aggregates, CASE conditions, casts, divisors, DISTINCT and set operations) is
+  recorded as a `ColumnUse`, so the masking guard can refuse inference (`WHERE ssn LIKE '1%'`);
+- anything the walker does not understand raises `LineageError`; every SELECT in the tree
+  must have been visited, so an unhandled construct cannot hide a subquery.
+
+The walker knows nothing about masking rules: it reports sources and uses; pgbridge.masking
+decides. Names compare case-insensitively (BigQuery column names are).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from pgbridge.backends.base import Field
+
+SchemaLookup = Callable[[str, str], "tuple[Field, ...] | None"]
+
+
+class LineageError(Exception):
+    """The lineage of some output column (or a use of a column) cannot be determined."""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class SourceColumn:
+    dataset: str  # "" when the table reached us without a dataset (matches any dataset)
+    table: str
+    column: str
+
+    def __str__(self) -> str:
+        return f"{self.dataset or '?'}.{self.table}.{self.column}"
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnLineage:
+    """One output column: where its value comes from and whether it is passed through as is."""
+
+    name: str
+    sources: frozenset[SourceColumn]
+    direct: bool  # the value is one source's value unchanged (alias, subquery, set op, USING)
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnUse:
+    """A value used to decide something rather than returned (a possible inference channel)."""
+
+    clause: str  # "WHERE", "JOIN ON", "GROUP BY", "ORDER BY", "AGGREGATE", "CAST", ...
+    sources: frozenset[SourceColumn]
+    equality: bool  # only compared for equality / grouped, on the unchanged value
+    sql: str  # the expression, for error messages
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    columns: tuple[ColumnLineage, ...]
+    uses: tuple[ColumnUse, ...]
+    tables: frozenset[tuple[str, str]]  # warehouse (dataset, table) pairs the statement reads
+
+
+@dataclass(frozen=True, slots=True)
+class _Lin:
+    sources: frozenset[SourceColumn] = frozenset()
+    direct: bool = False
+
+
+_EMPTY = _Lin()
+_Cols = list[tuple[str, _Lin]]
+_TEXT_TYPES = {
+    exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR,
+    exp.DataType.Type.NCHAR, exp.DataType.Type.NVARCHAR, exp.DataType.Type.JSON,
+    exp.DataType.Type.JSONB, exp.DataType.Type.NAME,
+}
+_EQUALITY_OPS = (exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.NullSafeNEQ)
+_QUERY_NODES = (exp.Select, exp.SetOperation)
+# Select args that never carry column values.
+_INERT_ARGS = {"kind", "hint", "locks", "operation_modifiers", "format", "options", "settings"}
+
+
+def _merge(lins: Iterable[_Lin], direct: bool = False) -> _Lin:
+    sources: frozenset[SourceColumn] = frozenset().union(*(lin.sources for lin in lins))
+    return _Lin(sources, direct)
+
+
+def _name(identifier: exp.Expression | str | None) -> str:
+    if isinstance(identifier, exp.Expression):
+        return identifier.name.lower()
+    return (identifier or "").lower()
+
+
+@dataclass
+class _Source:
+    """One FROM item, as the enclosing SELECT sees it."""
+
+    alias: str
+    columns: _Cols | None  # None: a table the schema does not know
+    table: tuple[str, str] | None = None  # for unknown tables: columns are still nameable
+    fallback: _Lin | None = None  # table functions: any column derives from the arguments
+
+    def column(self, name: str) -> _Lin | None:
+        if self.columns is not None:
+            return next((lin for n, lin in self.columns if n == name), None)
+        if self.table is not None:
+            return _Lin(frozenset({SourceColumn(*self.table, name)}), True)
+        return self.fallback
+
+    def known(self, name: str) -> bool | None:
+        """True/False when this source's columns are known; None when it might have any name."""
+        if self.columns is None:
+            return None
+        return any(n == name for n, _ in self.columns)
+
+    def all_columns(self) -> _Cols:
+        if self.columns is None:
+            what = ".".join(self.table) if self.table else self.alias
+            raise LineageError(f"the columns of {what} are unknown, so `*` or a whole-row reference to it cannot be traced")
+        return self.columns
+
+    def whole_row(self) -> _Lin:
+        return _merge(lin for _, lin in self.all_columns())
+
+
+@dataclass
+class _Scope:
+    sources: dict[str, _Source] = field(default_factory=dict)
+    outer: _Scope | None = None
+    ctes: dict[str, _Cols] = field(default_factory=dict)
+    merged: _Cols = field(default_factory=list)  # JOIN USING / NATURAL columns, in order
+    projection: _Cols = field(default_factory=list)  # for ORDER BY / GROUP BY output names
+
+    def add(self, source: _Source) -> None:
+        if source.alias in self.sources:
+            raise LineageError(f"table name {source.alias!r} is specified more than once")
+        self.sources[source.alias] = source
+
+    def lookup_alias(self, alias: str) -> _Source | None:
+        scope: _Scope | None = self
+        while scope is not None:
+            if alias in scope.sources:
+                return scope.sources[alias]
+            scope = scope.outer
+        return None
+
+
+def output_lineage(ast: exp.Expression, schema: SchemaLookup) -> list[ColumnLineage]:
+    """Per output column of a query: its source columns and whether it is a pass-through."""
+    return list(analyze(ast, schema).columns)
+
+
+def analyze(ast: exp.Expression, schema: SchemaLookup) -> Analysis:
+    """Lineage of the output columns plus every use of a column outside the output."""
+    walker = _Walker(schema)
+    if not isinstance(ast, (*_QUERY_NODES, exp.Subquery, exp.Values)):
+        raise LineageError(f"a {ast.key.upper()} statement is not a query whose output can be traced")
+    cols = walker.query(ast, None, {})
+    walker.check_all_visited(ast)
+    columns = tuple(ColumnLineage(name, lin.sources, lin.direct) for name, lin in cols)
+    return Analysis(columns, tuple(walker.uses), frozenset(walker.tables))
+
+
+class _Walker:
+    def __init__(self, schema: SchemaLookup) -> None:
+        self.schema = schema
+        self.uses: list[ColumnUse] = []
+        self.tables: set[tuple[str, str]] = set()
+        self.visited: set[int] = set()
+
+    # ---- queries -------------------------------------------------------------------------
+
+    def query(self, node: exp.Expression, outer: _Scope | None, ctes: dict[str, _Cols]) -> _Cols:
+        ctes = self.with_clause(node, outer, ctes)
+        if isinstance(node, exp.Subquery):
+            return self.query(node.this, outer, ctes)
+        if isinstance(node, exp.SetOperation):
+            return self.set_operation(node, outer, ctes)
+        if isinstance(node, exp.Select):
+            return self.select(node, outer, ctes)
+        if isinstance(node, exp.Values):
+            return self.values(node, outer)
+        raise LineageError(f"cannot trace the columns of {node.key.upper()} ({node.sql('postgres')[:80]})")
+
+    def with_clause(self, node: exp.Expression, outer: _Scope | None, ctes: dict[str, _Cols]) -> dict[str, _Cols]:
+        with_ = node.args.get("with_")
+        if not with_:
+            return ctes
+        ctes = dict(ctes)
+        for cte in with_.expressions:
+            ctes[_name(cte.alias)] = self.cte(cte, outer, ctes, bool(with_.args.get("recursive")))
+        return ctes
+
+    def cte(self, cte: exp.CTE, outer: _Scope | None, ctes: dict[str, _Cols], recursive: bool) -> _Cols:
+        name = _name(cte.alias)
+        body = cte.this
+        if not recursive or not isinstance(body, exp.SetOperation):
+            return _rename(self.query(body, outer, ctes), cte.args.get("alias"))
+        # Recursive: start from the anchor, then re-walk the body until the lineage is stable.
+        current = _rename(self.query(body.this, outer, ctes), cte.args.get("alias"))
+        for _ in range(20):
+            step = _rename(self.query(body, outer, {**ctes, name: current}), cte.args.get("alias"))
+            merged = _union_by_position(current, step, f"recursive CTE {name}")
+            if merged == current:
+                return current
+            current = merged
+        raise LineageError(f"the lineage of recursive CTE {name} did not settle")
+
+    def set_operation(self, node: exp.SetOperation, outer: _Scope | None, ctes: dict[str, _Cols]) -> _Cols:
+        self.visited.add(id(node))
+        left = self.query(node.this, outer, ctes)
+        right = self.query(node.expression, outer, ctes)
+        cols = _union_by_position(left, right, node.key.upper())
+        if not isinstance(node, exp.Union) or node.args.get("distinct"):
+            # INTERSECT, EXCEPT and UNION DISTINCT compare rows for equality.
+            for lin in [*(lin for _, lin in left), *(lin for _, lin in right)]:
+                self.record(node.key.upper(), lin, True, node)
+        scope = _Scope(outer=outer, projection=cols)
+        for ordered in _ordered(node.args.get("order")):
+            self.use(ordered.this, scope, "ORDER BY", False, output_names=True)
+        for key in ("limit", "offset"):
+            if node.args.get(key):
+                self.use(node.args[key], scope, key.upper(), False)
+        return cols
+
+    def values(self, node: exp.Values, outer: _Scope | None) -> _Cols:
+        scope = _Scope(outer=outer)
+        rows = [row.expressions if isinstance(row, exp.Tuple) else [row] for row in node.expressions]
+        width = len(rows[0]) if rows else 0
+        if any(len(row) != width for row in rows):
+            raise LineageError("VALUES lists must all be the same length")
+        cols = [(f"column{i + 1}", _merge(self.lin(row[i], scope) for row in rows)) for i in range(width)]
+        return _rename(cols, node.args.get("alias"))
+
+    def select(self, node: exp.Select, outer: _Scope | None, ctes: dict[str, _Cols]) -> _Cols:
+        self.visited.add(id(node))
+        unknown = [k for k, v in node.args.items() if v and k not in _SELECT_HANDLED | _INERT_ARGS]
+        if unknown:
+            raise LineageError(f"cannot trace a query using {unknown[0].upper()}")
+        scope = _Scope(outer=outer, ctes=ctes)
+        if node.args.get("from_"):
+            self.from_item(node.args["from_"].this, scope)
+        for join in node.args.get("joins") or []:
+            self.join(join, scope)
+        scope.projection = self.projection(node, scope)
+        self.clauses(node, scope)
+        return scope.projection
+
+    def projection(self, node: exp.Select, scope: _Scope) -> _Cols:
+        cols: _Cols = []
+        for item in node.expressions:
+            if isinstance(item, exp.Star) or (isinstance(item, exp.Column) and isinstance(item.this, exp.Star)):
+                cols.extend(self.star(item, scope))
+            else:
+                cols.append((_output_name(item), self.lin(item, scope)))
+        return cols
+
+    def clauses(self, node: exp.Select, scope: _Scope) -> None:
+        if node.args.get("where"):
+            self.use(node.args["where"].this, scope, "WHERE", False)
+        group = node.args.get("group")
+        if group:
+            for item in group.find_all(exp.Expression):
+                if item.parent is group or isinstance(item.parent, (exp.Rollup, exp.Cube, exp.GroupingSets, exp.Tuple)):
+                    if not isinstance(item, (exp.Rollup, exp.Cube, exp.GroupingSets, exp.Tuple)):
+                        self.use(item, scope, "GROUP BY", True, output_names=True)
+        for key in ("having", "qualify"):
+            if node.args.get(key):
+                self.use(node.args[key].this, scope, key.upper(), False)
+        for window in node.args.get("windows") or []:
+            self.window_spec(window, scope)
+        distinct = node.args.get("distinct")
+        if distinct:
+            self.distinct(distinct, scope)
+        for ordered in _ordered(node.args.get("order")):
+            self.use(ordered.this, scope, "ORDER BY", False, output_names=True)
+        for key in ("limit", "offset"):
+            if node.args.get(key):
+                self.use(node.args[key], scope, key.upper(), False)
+
+    def distinct(self, distinct: exp.Distinct, scope: _Scope) -> None:
+        on = distinct.args.get("on")
+        if on is not None:
+            for item in on.expressions if isinstance(on, exp.Tuple) else [on]:
+                self.use(item, scope, "DISTINCT ON", True, output_names=True)
+            return
+        # DISTINCT compares whole output rows: an equality use of every output column.
+        for _, lin in scope.projection:
+            self.record("DISTINCT", lin, True, distinct)
+
+    # ---- FROM ----------------------------------------------------------------------------
+
+    def from_item(self, item: exp.Expression, scope: _Scope) -> None:
+        scope.add(self.source(item, scope))
+
+    def join(self, join: exp.Join, scope: _Scope) -> None:
+        source = self.source(join.this, scope)
+        using = [_name(i) for i in join.args.get("using") or []]
+        if (join.args.get("method") or "").upper() == "NATURAL":
+            right = {n for n, _ in source.all_columns()}
+            using = [n for s in scope.sources.values() for n, _ in s.all_columns() if n in right]
+        if using:
+            self.merge_using(using, source, scope, join)
+        scope.add(source)
+        if join.args.get("on"):
+            self.use(join.args["on"], scope, "JOIN ON", False)
+
+    def merge_using(self, using: list[str], right: _Source, scope: _Scope, join: exp.Join) -> None:
+        for name in using:
+            left = self.resolve_unqualified(name, scope, local_only=True)
+            right_lin = right.column(name)
+            if right_lin is None:
+                raise LineageError(f"column {name} named in USING is not in {right.alias}")
+            merged = _merge([left, right_lin], direct=True)
+            self.record("JOIN USING", left, True, join)
+            self.record("JOIN USING", right_lin, True, join)
+            scope.merged = [(n, lin) for n, lin in scope.merged if n != name] + [(name, merged)]
+
+    def source(self, item: exp.Expression, scope: _Scope) -> _Source:
+        if isinstance(item, exp.Table) and isinstance(item.this, exp.Identifier):
+            return self.table(item, scope)
+        alias_node = item.args.get("alias")
+        alias = _name(alias_node.this if alias_node else None)
+        lateral = _Scope(sources=dict(scope.sources), outer=scope.outer, ctes=scope.ctes, merged=scope.merged)
+        if isinstance(item, exp.Lateral):
+            inner = item.this
+            cols = _rename(self.query(inner, lateral, scope.ctes), alias_node)
+            return _Source(alias, cols)
+        if isinstance(item, exp.Subquery):
+            cols = _rename(self.query(item.this, scope.outer, scope.ctes), alias_node)
+            return _Source(alias, cols)
+        if isinstance(item, exp.Unnest):
+            return self.unnest(item, lateral, alias)
+        if isinstance(item, exp.Values):
+            return _Source(alias, self.values(item, scope.outer))
+        if isinstance(item, exp.Table):  # a table function: generate_series(...), unnest(...)
+            return self.table_function(item, lateral, alias)
+        raise LineageError(f"cannot trace FROM item {item.sql('postgres')[:80]}")
+
+    def table(self, item: exp.Table, scope: _Scope) -> _Source:
+        if item.args.get("joins") or item.args.get("laterals") or item.args.get("pivots"):
+            raise LineageError(f"cannot trace FROM item {item.sql('postgres')[:80]}")
+        name, dataset = _name(item.this), _name(item.args.get("db"))
+        alias = _name(item.alias) or name
+        if not dataset and name in scope.ctes:
+            return _Source(alias, _rename(scope.ctes[name], item.args.get("alias")))
+        self.tables.add((dataset, name))
+        fields = self.schema(dataset, name) if dataset else None
+        if fields is None:
+            return _Source(alias, None, table=(dataset, name))
+        cols = [(f.name.lower(), _Lin(frozenset({SourceColumn(dataset, name, f.name.lower())}), True)) for f in fields]
+        return _Source(alias, _rename(cols, item.args.get("alias")))
+
+    def unnest(self, item: exp.Unnest, scope: _Scope, alias: str) -> _Source:
+        lins = [_merge([self.lin(e, scope)]) for e in item.expressions]
+        alias_node = item.args.get("alias")
+        names = [_name(c) for c in alias_node.columns] if alias_node and alias_node.columns else []
+        if not names:
+            names = [alias or "unnest"] if len(lins) == 1 else [f"unnest{i}" for i in range(len(lins))]
+        cols = list(zip(names, lins, strict=False))
+        if item.args.get("offset"):
+            offset = item.args["offset"]
+            cols.append((_name(offset) if isinstance(offset, exp.Expression) else "offset", _EMPTY))
+        if len(cols) != len(names) and len(names) > len(lins):
+            cols.extend((n, _EMPTY) for n in names[len(cols):])  # WITH ORDINALITY column
+        return _Source(alias or names[0], cols)
+
+    def table_function(self, item: exp.Table, scope: _Scope, alias: str) -> _Source:
+        fallback = _merge([self.lin(item.this, scope)])
+        alias_node = item.args.get("alias")
+        if alias_node and alias_node.columns:
+            return _Source(alias, [(_name(c), fallback) for c in alias_node.columns])
+        return _Source(alias, [(alias, fallback)], fallback=fallback)
+
+    def star(self, item: exp.Expression, scope: _Scope) -> _Cols:
+        star = item.this if isinstance(item, exp.Column) else item
+        if star.args.get("replace") or star.args.get("rename") or star.args.get("ilike"):
+            raise LineageError("`* REPLACE`, `* RENAME` and `* ILIKE` cannot be traced; list the columns instead")
+        excluded = {_name(c) for c in star.args.get("except_") or []}
+        if isinstance(item, exp.Column) and item.table:
+            source = scope.lookup_alias(_name(item.table))
+            if source is None:
+                raise LineageError(f"missing FROM-clause entry for table {item.table!r}")
+            cols = source.all_columns()
+        else:
+            merged_names = {n for n, _ in scope.merged}
+            cols = list(scope.merged)
+            for source in scope.sources.values():
+                cols.extend((n, lin) for n, lin in source.all_columns() if n not in merged_names)
+        return [(n, lin) for n, lin in cols if n not in excluded]
+
+    # ---- expressions ---------------------------------------------------------------------
+
+    def lin(self, node: exp.Expression, scope: _Scope) -> _Lin:
+        """The lineage of a value; records the uses found inside it on the way."""
+        if isinstance(node, (exp.Alias, exp.Paren)):
+            return self.lin(node.this, scope)
+        if isinstance(node, exp.Column):
+            return self.column(node, scope)
+        if isinstance(node, exp.Subquery) and isinstance(node.this, _QUERY_NODES):
+            cols = self.query(node.this, scope, scope.ctes)
+            return cols[0][1] if len(cols) == 1 else _merge(lin for _, lin in cols)
+        if isinstance(node, _QUERY_NODES):
+            return _merge(lin for _, lin in self.query(node, scope, scope.ctes))
+        if isinstance(node, exp.Star):
+            return self.bare_star(node, scope)
+        self.value_uses(node, scope)
+        return _merge(self.lin(child, scope) for child in self.value_children(node))
+
+    def value_children(self, node: exp.Expression) -> list[exp.Expression]:
+        if isinstance(node, exp.Window):
+            return [node.this]  # PARTITION BY / ORDER BY are uses, recorded by value_uses
+        if isinstance(node, exp.Exists):
+            return [node.this]
+        return list(node.iter_expressions())
+
+    def value_uses(self, node: exp.Expression, scope: _Scope) -> None:
+        """Uses hidden inside a returned value: branches, aggregates, windows, casts, divisors."""
+        if isinstance(node, exp.Window):
+            self.window_spec(node, scope)
+        elif isinstance(node, exp.AggFunc):
+            self.aggregate(node, scope)
+        elif isinstance(node, exp.If):
+            self.use(node.this, scope, "CASE WHEN", False)
+        elif isinstance(node, exp.Case) and node.this:
+            self.use(node.this, scope, "CASE", True)
+        elif isinstance(node, exp.Cast) and not _is_text_cast(node):
+            self.use(node.this, scope, "CAST", False)
+        elif isinstance(node, (exp.Div, exp.Mod, exp.IntDiv)):
+            self.use(node.expression, scope, "divisor", False)
+
+    def aggregate(self, node: exp.AggFunc, scope: _Scope) -> None:
+        if isinstance(node, exp.Count):
+            arg = node.this
+            if arg is None or isinstance(arg, exp.Star):
+                return
+            if isinstance(arg, exp.Distinct):
+                for item in arg.expressions:
+                    self.use(item, scope, "AGGREGATE", True)
+                return
+            self.use(arg, scope, "AGGREGATE", True)
+            return
+        for child in node.iter_expressions():
+            self.use(child, scope, "AGGREGATE", False)
+
+    def window_spec(self, node: exp.Expression, scope: _Scope) -> None:
+        for item in node.args.get("partition_by") or []:
+            self.use(item, scope, "PARTITION BY", True)
+        for ordered in _ordered(node.args.get("order")):
+            self.use(ordered.this, scope, "window ORDER BY", False)
+        if node.args.get("spec"):
+            self.use(node.args["spec"], scope, "window frame", False)
+
+    def bare_star(self, node: exp.Star, scope: _Scope) -> _Lin:
+        if isinstance(node.parent, exp.Count):
+            return _EMPTY
+        return _merge(lin for _, lin in self.star(node, scope))
+
+    def column(self, node: exp.Column, scope: _Scope) -> _Lin:
+        if isinstance(node.this, exp.Star):  # row_to_json(t.*), count(t.*)
+            return _merge(lin for _, lin in self.star(node, scope))
+        name = _name(node.this)
+        if not node.table:
+            return self.resolve_unqualified(name, scope)
+        source = scope.lookup_alias(_name(node.table))
+        if source is None:
+            raise LineageError(f"missing FROM-clause entry for table {node.table!r} in {node.sql('postgres')}")
+        lin = source.column(name)
+        if lin is None:
+            raise LineageError(f"column {node.table}.{name} does not exist in the traced schema")
+        return lin
+
+    def resolve_unqualified(self, name: str, scope: _Scope, local_only: bool = False) -> _Lin:
+        current: _Scope | None = scope
+        while current is not None:
+            lin = _resolve_in(name, current)
+            if lin is not None or local_only:
+                if lin is None:
+                    raise LineageError(f"column {name} named in USING is not on the left side of the join")
+                return lin
+            current = current.outer
+        raise LineageError(f"column {name} does not exist in any table the query reads")
+
+    # ---- uses ----------------------------------------------------------------------------
+
+    def use(
+        self, node: exp.Expression, scope: _Scope, clause: str, equality: bool, output_names: bool = False
+    ) -> None:
+        """Record every column value `node` consults, and whether only for equality."""
+        if output_names:
+            target = _output_reference(node, scope.projection)
+            if target is not None:
+                self.record(clause, target, equality, node)
+                return
+        if isinstance(node, (exp.Paren, exp.Alias)):
+            self.use(node.this, scope, clause, equality)
+        elif isinstance(node, (exp.Column, exp.Subquery, exp.Star, *_QUERY_NODES)):
+            self.record(clause, self.lin(node, scope), equality, node)
+        elif isinstance(node, _EQUALITY_OPS):
+            self.use(node.this, scope, clause, True)
+            self.use(node.expression, scope, clause, True)
+        elif isinstance(node, exp.In):
+            self.use(node.this, scope, clause, True)
+            for item in [*node.expressions, *([node.args["query"]] if node.args.get("query") else [])]:
+                self.use(item, scope, clause, True)
+        elif isinstance(node, exp.Exists):
+            self.query(node.this, scope, scope.ctes)  # its rows' existence, not their values
+        else:
+            self.record(clause, self.lin(node, scope), False, node)
+
+    def record(self, clause: str, lin: _Lin, equality: bool, node: exp.Expression) -> None:
+        if lin.sources:
+            self.uses.append(ColumnUse(clause, lin.sources, equality and lin.direct, node.sql("postgres")[:120]))
+
+    def check_all_visited(self, ast: exp.Expression) -> None:
+        for node in ast.find_all(exp.Select):
+            if id(node) not in self.visited:
+                raise LineageError(f"cannot trace the subquery {node.sql('postgres')[:80]}")
+
+
+_SELECT_HANDLED = {
+    "with_", "expressions", "distinct", "from_", "joins", "where", "group", "having", "qualify",
+    "windows", "order", "limit", "offset",
+}
+
+
+def _resolve_in(name: str, scope: _Scope) -> _Lin | None:
+    for merged_name, lin in scope.merged:
+        if merged_name == name:
+            return lin
+    sure = [s for s in scope.sources.values() if s.known(name)]
+    maybe = [s for s in scope.sources.values() if s.known(name) is None]
+    if len(sure) == 1:
+        return sure[0].column(name)
+    if len(sure) > 1:
+        return _merge(lin for s in sure if (lin := s.column(name)) is not None)
+    if name in scope.sources and not maybe:
+        return scope.sources[name].whole_row()  # SELECT u FROM t u: the whole row
+    if maybe:
+        lins = [lin for s in maybe if (lin := s.column(name)) is not None]
+        if name in scope.sources:
+            lins.append(scope.sources[name].whole_row())
+        return lins[0] if len(lins) == 1 else _merge(lins)
+    return None
+
+
+def _output_reference(node: exp.Expression, projection: _Cols) -> _Lin | None:
+    """ORDER BY 2 / GROUP BY alias: a reference to an output column, as PostgreSQL reads it."""
+    if isinstance(node, exp.Literal) and not node.is_string and node.this.isdigit():
+        index = int(node.this) - 1
+        if not 0 <= index < len(projection):
+            raise LineageError(f"position {node.this} is not in the select list")
+        return projection[index][1]
+    if isinstance(node, exp.Column) and not node.table:
+        matches = [lin for n, lin in projection if n == _name(node.this)]
+        if matches:
+            return _merge(matches, direct=all(m.direct for m in matches)) if len(matches) > 1 else matches[0]
+    return None
+
+
+def _ordered(order: exp.Expression | None) -> list[exp.Ordered]:
+    if order is None:
+        return []
+    return [o if isinstance(o, exp.Ordered) else exp.Ordered(this=o) for o in order.expressions]
+
+
+def _output_name(item: exp.Expression) -> str:
+    if isinstance(item, exp.Alias):
+        return _name(item.alias)
+    if isinstance(item, exp.Column):
+        return _name(item.this)
+    name = item.alias_or_name
+    return name.lower() if name else "?column?"
+
+
+def _rename(cols: _Cols, alias: exp.Expression | None) -> _Cols:
+    names = [_name(c) for c in alias.columns] if isinstance(alias, exp.TableAlias) and alias.columns else []
+    if len(names) > len(cols):
+        raise LineageError(f"{len(names)} column aliases given for {len(cols)} columns")
+    return [(names[i] if i < len(names) else n, lin) for i, (n, lin) in enumerate(cols)]
+
+
+def _union_by_position(left: Sequence[tuple[str, _Lin]], right: Sequence[tuple[str, _Lin]], what: str) -> _Cols:
+    if len(left) != len(right):
+        raise LineageError(f"each {what} query must have the same number of columns")
+    return [
+        (ln, _Lin(ll.sources | rl.sources, ll.direct and rl.direct))
+        for (ln, ll), (_, rl) in zip(left, right, strict=True)
+    ]
+
+
+def _is_text_cast(node: exp.Cast) -> bool:
+    to = node.args.get("to")
+    return isinstance(to, exp.DataType) and to.this in _TEXT_TYPES
