@@ -1,0 +1,101 @@
+"""`pgbridge approvals list | show | approve | deny` over the approvals store file.
+
+Works on the same SQLite file the gateway uses (DATA_DIR/approvals.sqlite, or --store), so an
+approver on the gateway host can decide without the HTTP endpoint. The approver names
+themselves with --by; the store refuses a decision by the requester itself.
+Exit status: 0 done, 1 refused (not found, not pending, four eyes), 2 bad usage (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pgbridge.policy.approvals import STATUSES, ApprovalError, ApprovalRequest, SqliteApprovalStore
+
+
+def register(subparsers: Any, default_data_dir: Path) -> None:
+    """Add the `approvals` command to a parent parser's subparsers."""
+    parser = subparsers.add_parser("approvals", help="list and decide approval requests")
+    parser.add_argument("--store", type=Path, default=Path(default_data_dir) / "approvals.sqlite",
+                        help="approvals database (default: DATA_DIR/approvals.sqlite)")
+    actions = parser.add_subparsers(dest="approvals_action", required=True)
+    listing = actions.add_parser("list", help="list requests")
+    listing.add_argument("--status", choices=STATUSES, default=None)
+    listing.set_defaults(func=_list)
+    show = actions.add_parser("show", help="show one request with its SQL")
+    show.add_argument("id")
+    show.set_defaults(func=_show)
+    for name, approve in (("approve", True), ("deny", False)):
+        decide = actions.add_parser(name, help=f"{name} a pending request")
+        decide.add_argument("id")
+        decide.add_argument("--by", required=True, help="your name, recorded as the approver")
+        decide.add_argument("--reason", default=None)
+        decide.set_defaults(func=_decide, approve=approve)
+
+
+def main(argv: Sequence[str] | None = None, default_data_dir: Path = Path(".")) -> int:
+    parser = argparse.ArgumentParser(prog="pgbridge")
+    register(parser.add_subparsers(dest="command", required=True), default_data_dir)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+def _store(args: argparse.Namespace) -> SqliteApprovalStore:
+    return SqliteApprovalStore(args.store)
+
+
+def _list(args: argparse.Namespace) -> int:
+    requests = _store(args).list(args.status)
+    if not requests:
+        print("no approval requests" + (f" with status {args.status}" if args.status else ""))
+    for request in requests:
+        sql = " ".join(request.sql.split())
+        sql = sql if len(sql) <= 60 else sql[:57] + "..."
+        print(f"{request.id}  {request.status:<8}  {_when(request.created_at)}  {request.requester}  {sql}")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    request = _store(args).get(args.id)
+    if request is None:
+        print(f"error: no approval request {args.id!r}", file=sys.stderr)
+        return 1
+    _print_request(request)
+    return 0
+
+
+def _decide(args: argparse.Namespace) -> int:
+    try:
+        request = _store(args).decide(args.id, args.by, args.approve, args.reason)
+    except ApprovalError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"{request.id} {request.status} by {request.approver}")
+    return 0
+
+
+def _print_request(request: ApprovalRequest) -> None:
+    fields = [
+        ("id", request.id), ("status", request.status), ("requester", request.requester),
+        ("rule", request.rule), ("why", request.message), ("created", _when(request.created_at)),
+        ("expires", _when(request.expires_at)), ("approver", request.approver),
+        ("reason", request.reason), ("params", request.params_digest),
+    ]
+    for name, value in fields:
+        if value:
+            print(f"{name + ':':<11}{value}")
+    print("sql:")
+    print(request.sql)
+
+
+def _when(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
