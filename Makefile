@@ -1,0 +1,33 @@
+# The README's two commands: `make demo` and `make test`. Both work on a fresh machine with
+# only python3 and make; everything else is installed here.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: demo test lint bench clean setup test-deps
+
+demo: $(STAMP)
+	$(VENV)/bin/pgbridge demo
+
+test: $(STAMP) test-deps
+	$(PY) -m pytest -q tests
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check pgbridge tests bench
+	$(VENV)/bin/mypy pgbridge
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || (scripts/apt-install.sh python3-venv && $(PYTHON) -m venv $(VENV))
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,fast]'
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+test-deps: $(STAMP)
+	@scripts/install-test-deps.sh
+
+clean:
+	rm -rf $(VENV) .pgbridge-demo .tools

@@ -1,0 +1,190 @@
+"""The `pgbridge` command: serve, demo, token, approvals, audit."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DATA_DIR = ".pgbridge-demo"
+DEMO_ISSUER, DEMO_AUDIENCE = "pgbridge-demo", "pgbridge"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pgbridge",
+        description="A PostgreSQL wire-protocol gateway to BigQuery: JWT auth, policy, approvals, masking and a "
+        "tamper-evident audit log.",
+    )
+    parser.add_argument("--log-level", default="INFO", help="logging level (DEBUG, INFO, WARNING, ERROR)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the gateway from a configuration file",
+                                description="Run the gateway from a TOML configuration file "
+                                "(see config.example.toml for every key).")
+    serve.add_argument("--config", required=True, type=Path, help="path of the TOML configuration file")
+    serve.set_defaults(func=_serve)
+
+    demo = commands.add_parser("demo", help="run the gateway on the embedded demo warehouse",
+                               description="Create (first run) or reuse the demo's warehouse, keys, TLS "
+                               "certificate and config under --data-dir, then serve it and print how to connect.")
+    demo.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    demo.add_argument("--port", type=int, default=5433, help="port to listen on (default 5433)")
+    demo.add_argument("--data-dir", type=Path, default=Path(DEFAULT_DATA_DIR),
+                      help=f"folder for the demo's files (default {DEFAULT_DATA_DIR})")
+    demo.add_argument("--setup-only", action="store_true", help="create the demo's files and exit")
+    demo.set_defaults(func=_demo)
+
+    token = commands.add_parser("token", help="print a JWT signed with the demo's key",
+                                description="Print a JWT for the demo gateway, signed with the key under "
+                                "--data-dir. Use it as the password.")
+    token.add_argument("--sub", required=True, help="the subject: must equal the user name you connect as")
+    token.add_argument("--role", action="append", default=[], help="a role claim (repeatable)")
+    token.add_argument("--claim", action="append", default=[], metavar="KEY=VALUE",
+                       help="an extra claim, e.g. country=DE (repeatable)")
+    token.add_argument("--ttl", type=int, default=3600, help="seconds until the token expires (default 3600)")
+    token.add_argument("--data-dir", type=Path, default=Path(DEFAULT_DATA_DIR),
+                       help=f"the demo's folder holding the signing key (default {DEFAULT_DATA_DIR})")
+    token.set_defaults(func=_token)
+
+    _register_optional(commands, "pgbridge.policy.cli")
+    _register_optional(commands, "pgbridge.audit.cli")
+    return parser
+
+
+def _register_optional(commands: Any, module_name: str) -> None:
+    import importlib
+
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return
+    module.register(commands, DEFAULT_DATA_DIR)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # a clean message, not a traceback, for expected failures
+        from pgbridge.config_base import ConfigError
+        from pgbridge.wire.errors import PgError
+
+        if isinstance(error, ConfigError | PgError | OSError):
+            print(f"pgbridge: {error}", file=sys.stderr)
+            return 2
+        raise
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from pgbridge.config import load_config
+
+    config = load_config(args.config)
+    return _run_gateway(config)
+
+
+def _run_gateway(config: Any, banner: str | None = None) -> int:
+    from pgbridge.server.gateway import Gateway
+
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        uvloop.install()
+
+    async def run() -> None:
+        gateway = Gateway(config)
+        await gateway.start()
+        if banner:
+            print(banner, flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        serving = asyncio.ensure_future(gateway.serve_forever())
+        await stop.wait()
+        serving.cancel()
+        await gateway.close()
+
+    asyncio.run(run())
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from pgbridge.config import load_config
+    from pgbridge.demo.setup import ensure_demo
+
+    data_dir: Path = args.data_dir
+    print(f"pgbridge demo: preparing {data_dir}/ (first run builds 1.1M rows, a few seconds)...", flush=True)
+    config_path = ensure_demo(data_dir, args.host, args.port)
+    if args.setup_only:
+        print(f"pgbridge demo: ready; config at {config_path}")
+        return 0
+    config = load_config(config_path)
+    return _run_gateway(config, _demo_banner(data_dir, args.host, args.port))
+
+
+def _demo_banner(data_dir: Path, host: str, port: int) -> str:
+    exe = _self_command()
+    conninfo = (f"host={host} port={port} dbname=pgbridge user=alice sslmode=verify-full "
+                f"sslrootcert={data_dir}/server.crt")
+    return f"""
+pgbridge demo is listening on {host}:{port} (embedded DuckDB warehouse, dataset `shop`).
+
+Connect with psql as an analyst (the password is a JWT):
+  PGPASSWORD="$({exe} token --sub alice --role analyst --data-dir {data_dir})" psql "{conninfo}"
+
+Then try:  \\dt shop.*     SELECT name, email, ssn FROM shop.customers LIMIT 5;
+Other roles: --role admin (clear values, DML needs approval), --role support --claim country=DE (row filter),
+             --role approver (decides approvals: {exe} approvals list --data-dir {data_dir}).
+Audit log: {exe} audit verify --data-dir {data_dir}
+Press Ctrl-C to stop.
+"""
+
+
+def _self_command() -> str:
+    import shutil
+
+    found = shutil.which("pgbridge")
+    candidate = Path(sys.executable).with_name("pgbridge")
+    if found and Path(found).resolve() == candidate.resolve():
+        return "pgbridge"
+    if candidate.exists():
+        with contextlib.suppress(ValueError):
+            return str(candidate.relative_to(Path.cwd()))
+        return str(candidate)
+    return "pgbridge"
+
+
+def _token(args: argparse.Namespace) -> int:
+    from pgbridge.auth.jwt import sign_token
+    from pgbridge.demo.setup import TOKEN_KEY
+
+    key_path = args.data_dir / TOKEN_KEY
+    if not key_path.exists():
+        print(f"pgbridge: no signing key at {key_path}; run `pgbridge demo` (or --setup-only) first", file=sys.stderr)
+        return 2
+    extra: dict[str, Any] = {}
+    for item in args.claim:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            print(f"pgbridge: --claim takes KEY=VALUE, got {item!r}", file=sys.stderr)
+            return 2
+        extra[key] = value
+    print(sign_token(key_path.read_bytes(), args.sub, args.role, args.ttl, issuer=DEMO_ISSUER,
+                     audience=DEMO_AUDIENCE, extra_claims=extra))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

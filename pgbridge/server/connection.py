@@ -1,0 +1,237 @@
+"""One client connection: TLS negotiation, startup, JWT authentication, then the query loop.
+
+The password is a bearer token, so by default a client that will not use TLS is refused
+before it is asked for one. After an SSLRequest the decoder must hold no bytes: plaintext
+sent behind the request would otherwise be read as if it came over TLS (CVE-2021-23214).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import shlex
+import ssl
+from typing import TYPE_CHECKING, Any
+
+from pgbridge.server.pipeline import SessionContext
+from pgbridge.server.session import Session
+from pgbridge.server.settings import SessionSettings
+from pgbridge.wire import codec
+from pgbridge.wire import messages as m
+from pgbridge.wire.errors import PgError, SqlState
+
+if TYPE_CHECKING:
+    from pgbridge.server.gateway import Gateway
+
+log = logging.getLogger("pgbridge.connection")
+READ_SIZE = 256 * 1024
+# Startup parameters that are not settings.
+_STARTUP_ONLY = {"user", "database", "options", "replication"}
+
+
+class ClientGone(Exception):
+    pass
+
+
+class Connection:
+    def __init__(self, gateway: Gateway, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.gateway = gateway
+        self.reader = reader
+        self.writer = writer
+        self.decoder = codec.FrontendDecoder(gateway.config.server.max_message_bytes)
+        self.session: Session | None = None
+        self.process_id = 0
+        self.tls_version: str | None = None
+        peer = writer.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+        self.session_id = secrets.token_hex(6)
+
+    async def run(self) -> None:
+        try:
+            ctx = await self._startup()
+            if ctx is None:
+                return
+            await self._query_loop(ctx)
+        except PgError as error:
+            await self._fatal(error)
+        except (ClientGone, ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
+            pass
+        finally:
+            await self._cleanup()
+
+    # -- I/O -------------------------------------------------------------------------------
+
+    async def _next_message(self) -> object:
+        while True:
+            message = self.decoder.next_message()
+            if message is not None:
+                return message
+            data = await self.reader.read(READ_SIZE)
+            if not data:
+                raise ClientGone
+            self.decoder.feed(data)
+
+    def write(self, data: bytes) -> None:
+        if data:
+            self.writer.write(data)
+
+    async def send(self, data: bytes) -> None:
+        if data:
+            self.writer.write(data)
+        await self.writer.drain()  # backpressure: a slow client slows the producer, memory stays flat
+
+    async def _fatal(self, error: PgError) -> None:
+        if not error.is_fatal:
+            error = PgError(error.sqlstate, error.message, "FATAL", error.detail, error.hint)
+        with contextlib.suppress(Exception):
+            await self.send(codec.error_response(error))
+
+    # -- startup ---------------------------------------------------------------------------
+
+    async def _startup(self) -> SessionContext | None:
+        server = self.gateway.config.server
+        while True:
+            message = await self._next_message()
+            if isinstance(message, m.SSLRequest):
+                await self._negotiate_tls()
+            elif isinstance(message, m.GSSENCRequest):
+                await self.send(b"N")
+            elif isinstance(message, m.CancelRequest):
+                await self.gateway.cancel(message.process_id, message.secret_key)
+                return None
+            elif isinstance(message, m.StartupMessage):
+                break
+            else:
+                raise PgError(SqlState.PROTOCOL_VIOLATION, "expected a startup message", severity="FATAL")
+        params = message.parameters
+        if "replication" in params and params["replication"] not in ("false", "off", "0", "no"):
+            raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "replication connections are not supported", severity="FATAL")
+        if server.require_tls and self.tls_version is None:
+            raise PgError(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
+                          "pgbridge requires TLS: the password is a bearer token and must not cross the network in "
+                          "clear text", severity="FATAL", hint="connect with sslmode=require (or prefer)")
+        user = params.get("user", "")
+        if not user:
+            raise PgError(SqlState.INVALID_AUTHORIZATION_SPECIFICATION, "no PostgreSQL user name specified in "
+                          "startup packet", severity="FATAL")
+        settings = self._initial_settings(params, user)
+        await self.gateway.audit_event("connection_opened", {
+            "session_id": self.session_id, "peer": self.peer, "tls_version": self.tls_version,
+            "application_name": params.get("application_name", ""), "user": user,
+            "database": params.get("database", user)})
+        principal = await self._authenticate(user)
+        self.gateway.limits_connect(principal)
+        self.process_id, secret = self.gateway.register(self)
+        ctx = SessionContext(self.session_id, principal, user, params.get("database") or user, settings,
+                             self.process_id, self.peer, params.get("application_name", ""))
+        self.session = Session(ctx, self.gateway.pipeline, self.send, self.write)
+        self.write(codec.encode(m.AuthenticationOk()))
+        settings.take_reports()
+        for name, value in settings.reported().items():
+            self.write(codec.parameter_status(name, value))
+        self.write(codec.encode(m.BackendKeyData(self.process_id, secret)))
+        self.write(codec.ready_for_query("I"))
+        await self.send(b"")
+        return ctx
+
+    async def _negotiate_tls(self) -> None:
+        context = self.gateway.tls_context
+        if context is None or self.tls_version is not None:
+            await self.send(b"N")
+            return
+        if self.decoder.buffered_bytes:
+            raise PgError(SqlState.PROTOCOL_VIOLATION, "received unencrypted data after SSL request", severity="FATAL")
+        await self.send(b"S")
+        await self.writer.start_tls(context)
+        ssl_object = self.writer.get_extra_info("ssl_object")
+        self.tls_version = ssl_object.version() if ssl_object is not None else "TLS"
+
+    def _initial_settings(self, params: dict[str, str], user: str) -> SessionSettings:
+        server = self.gateway.config.server
+        settings = SessionSettings.initial({
+            "server_version": server.server_version, "session_authorization": user,
+            "statement_timeout": str(server.statement_timeout_ms),
+        })
+        try:
+            for name, value in params.items():
+                if name not in _STARTUP_ONLY:
+                    settings.set(name, value)
+            for name, value in _options(params.get("options", "")):
+                settings.set(name, value)
+        except PgError as error:
+            raise PgError(error.sqlstate, error.message, "FATAL", error.detail, error.hint) from None
+        return settings
+
+    async def _authenticate(self, user: str) -> Any:
+        await self.send(codec.encode(m.AuthenticationCleartextPassword()))
+        message = await self._next_message()
+        if not isinstance(message, m.PasswordMessage):
+            raise PgError(SqlState.PROTOCOL_VIOLATION, "expected a password message", severity="FATAL")
+        try:
+            principal = await self.gateway.verifier.verify(message.password, user)
+        except PgError as error:
+            await self.gateway.audit_event("auth_failed", {"session_id": self.session_id, "peer": self.peer,
+                                                           "user": user, "reason": error.message})
+            raise
+        await self.gateway.audit_event("auth_succeeded", {
+            "session_id": self.session_id, "subject": principal.subject, "roles": list(principal.roles),
+            "token_id": principal.token_id, "issuer": principal.issuer, "expires_at": principal.expires_at})
+        return principal
+
+    # -- query phase -----------------------------------------------------------------------
+
+    async def _query_loop(self, ctx: SessionContext) -> None:
+        assert self.session is not None
+        while True:
+            message = await self._next_message()
+            if isinstance(message, m.Terminate):
+                return
+            await self.session.handle(message)
+
+    async def cancel_running(self) -> None:
+        if self.session is not None and self.session.cancel("user"):
+            await self.gateway.audit_event("cancel", {"session_id": self.session_id})
+
+    async def _cleanup(self) -> None:
+        if self.session is not None:
+            self.session.cancel("disconnect")
+            for portal in list(self.session.portals.values()):
+                with contextlib.suppress(Exception):
+                    await portal.finish(None)
+            self.gateway.limits_disconnect(self.session.ctx.principal)
+            with contextlib.suppress(Exception):
+                await self.gateway.audit_event("connection_closed", {"session_id": self.session_id})
+        self.gateway.unregister(self)
+        with contextlib.suppress(Exception):
+            self.writer.close()
+            await asyncio.wait_for(self.writer.wait_closed(), 2)
+
+
+def _options(options: str) -> list[tuple[str, str]]:
+    """Startup `options`: '-c name=value' and '--name=value' pairs, as PostgreSQL accepts them."""
+    pairs: list[tuple[str, str]] = []
+    try:
+        words = shlex.split(options.replace("\\ ", "\x00"))
+    except ValueError:
+        raise PgError(SqlState.PROTOCOL_VIOLATION, "invalid command-line options in startup packet",
+                      severity="FATAL") from None
+    words = [w.replace("\x00", " ") for w in words]
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word == "-c" and index + 1 < len(words):
+            setting, index = words[index + 1], index + 2
+        elif word.startswith("-c"):
+            setting, index = word[2:], index + 1
+        elif word.startswith("--"):
+            setting, index = word[2:], index + 1
+        else:
+            raise PgError(SqlState.PROTOCOL_VIOLATION, f"invalid command-line argument for server process: {word}",
+                          severity="FATAL")
+        name, sep, value = setting.partition("=")
+        if not sep:
+            raise PgError(SqlState.SYNTAX_ERROR, f"-c {setting} requires a value", severity="FATAL")
+        pairs.append((name.replace("-", "_"), value))
+    return pairs

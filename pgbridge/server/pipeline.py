@@ -1,0 +1,387 @@
+"""One statement's way through the stages (DESIGN.md): resolve -> policy -> approval ->
+translate -> backend -> mask -> encode -> audit.
+
+Each stage is one package and one call here. Session commands (SET, BEGIN, ...) never get
+here: the session answers them. Catalog queries go to the local catalog engine. Data queries
+are resolved, checked, translated once per prepared statement, and checked again at every
+execution for what depends on the parameters (cost, approval). The audit record is written
+before the backend is asked anything that runs; if it cannot be written, nothing runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pyarrow as pa
+
+from pgbridge.auth.principal import Principal
+from pgbridge.backends.base import Backend, Field, JobOptions, QueryParam
+from pgbridge.backends.metadata import MetadataCache
+from pgbridge.server.outcomes import RowStream
+from pgbridge.server.settings import SessionSettings
+from pgbridge.sql.classify import Kind, Statement
+from pgbridge.typemap import PG_TYPES_BY_OID, BqType, OutputColumn, bq_type_for_pg_oid, parse_bq_type, pg_type_for
+from pgbridge.wire.errors import PgError, SqlState, denied
+
+log = logging.getLogger("pgbridge.pipeline")
+
+
+@dataclass
+class SessionContext:
+    """What every stage may know about the session asking."""
+
+    session_id: str
+    principal: Principal
+    user: str
+    database: str
+    settings: SessionSettings
+    backend_pid: int
+    peer: str
+    application_name: str = ""
+    notices: list[tuple[str, str, str]] = field(default_factory=list)  # (severity, sqlstate, message)
+
+    @property
+    def approval_mode(self) -> str:
+        return self.settings.get("pgbridge.approval")
+
+
+@dataclass
+class DataPlan:
+    """A data query, resolved and translated once for a prepared statement."""
+
+    ast: Any  # the resolved, row-filtered postgres AST (what lineage and policy saw)
+    tables: tuple[Any, ...]
+    bigquery_sql: str
+    param_types: tuple[BqType, ...]
+    output_names: tuple[str, ...]
+    output_types: tuple[str | None, ...]
+    mask_plan: Any
+    decision: Any
+    fields: tuple[Field, ...] | None = None  # from the dry run
+    bytes_estimate: int | None = None
+
+    @property
+    def param_oids(self) -> tuple[int, ...]:
+        return tuple(pg_type_for(t).oid for t in self.param_types)
+
+
+@dataclass
+class Prepared:
+    text: str
+    statement: Statement
+    declared_oids: tuple[int, ...]
+    plan: DataPlan | None = None
+    catalog_description: tuple[tuple[int, ...], tuple[OutputColumn, ...]] | None = None
+
+
+class Pipeline:
+    """Runs catalog and data statements for sessions; shared by all connections."""
+
+    def __init__(self, *, backend: Backend, metadata: MetadataCache, names: Any, catalog: Any = None,
+                 policy: Any = None, masking: Any = None, audit: Any = None, approvals: Any = None,
+                 approval_settings: Any = None, limits: Any = None) -> None:
+        self.backend = backend
+        self.metadata = metadata
+        self.names = names
+        self.catalog = catalog
+        self.policy = policy
+        self.masking = masking
+        self.audit = audit
+        self.approvals = approvals
+        self.approval_settings = approval_settings
+        self.limits = limits
+
+    # -- prepare / describe -------------------------------------------------------------------
+
+    async def prepare(self, ctx: SessionContext, statement: Statement, declared_oids: Sequence[int]) -> Prepared:
+        prepared = Prepared(statement.text, statement, tuple(declared_oids))
+        if statement.kind in (Kind.QUERY, Kind.DML, Kind.DDL):
+            prepared.plan = await self._plan(ctx, statement, declared_oids)
+        return prepared
+
+    async def describe(self, ctx: SessionContext, prepared: Prepared) -> tuple[tuple[int, ...], tuple[OutputColumn, ...] | None]:
+        """ParameterDescription OIDs and RowDescription columns, without running anything."""
+        if prepared.statement.kind is Kind.CATALOG:
+            if prepared.catalog_description is None:
+                prepared.catalog_description = await self.catalog.describe(
+                    prepared.text, prepared.declared_oids, self.catalog_session(ctx))
+            return prepared.catalog_description
+        plan = prepared.plan
+        if plan is None:
+            return tuple(prepared.declared_oids), None
+        await self._dry_run(plan, [])
+        return plan.param_oids, self._columns(plan, plan.fields or ())
+
+    # -- execute --------------------------------------------------------------------------------
+
+    async def execute(self, ctx: SessionContext, prepared: Prepared, params: Sequence[object | None],
+                      max_rows_hint: int = 0) -> RowStream:
+        kind = prepared.statement.kind
+        if kind is Kind.CATALOG:
+            return await self._run_catalog(ctx, prepared, params)
+        if prepared.plan is None:
+            raise denied(f"{kind.name} statements are not allowed through pgbridge")
+        return await self._run_data(ctx, prepared, prepared.plan, params)
+
+    async def _run_catalog(self, ctx: SessionContext, prepared: Prepared, params: Sequence[object | None]) -> RowStream:
+        if self.catalog is None:
+            raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "catalog queries are not available")
+        result = await self.catalog.run(prepared.text, list(params), self.catalog_session(ctx))
+        batches = list(result.batches)
+
+        async def stream() -> AsyncIterator[pa.RecordBatch]:
+            for batch in batches:
+                yield batch
+
+        return RowStream(tuple(result.columns), stream())
+
+    def catalog_session(self, ctx: SessionContext) -> Any:
+        from pgbridge.catalog import CatalogSession
+
+        return CatalogSession(
+            user=ctx.user,
+            database=ctx.database,
+            search_path=self.search_path(ctx),
+            settings={name: value for name, value in ctx.settings.values.items()},
+            backend_pid=ctx.backend_pid,
+            can_read=lambda dataset, table: self.can_read(ctx.principal, dataset, table),
+            server_version=ctx.settings.get("server_version"),
+        )
+
+    def can_read(self, principal: Principal, dataset: str, table: str) -> bool:
+        if self.policy is None:
+            return True
+        return bool(self.policy.can_read(principal, dataset, table))
+
+    def search_path(self, ctx: SessionContext) -> tuple[str, ...]:
+        return ctx.settings.search_path(ctx.user)
+
+    # -- planning a data statement ---------------------------------------------------------------
+
+    async def _plan(self, ctx: SessionContext, statement: Statement, declared_oids: Sequence[int]) -> DataPlan:
+        from pgbridge.sql.resolve import NameContext, Resolved, resolve
+        from pgbridge.sql.translate import translate
+
+        await self.metadata.ensure_fresh()
+        names = NameContext(self.search_path(ctx), self.names.default_dataset, dict(self.names.schema_to_dataset))
+        try:
+            resolved = resolve(statement, names, self.metadata)
+        except PgError as error:
+            if error.sqlstate not in (SqlState.UNDEFINED_TABLE, SqlState.UNDEFINED_SCHEMA, SqlState.UNDEFINED_COLUMN):
+                raise
+            await self.metadata.refresh_if_stale()
+            resolved = resolve(statement, names, self.metadata)
+        decision = self._check_statement(ctx, statement, resolved.ast)
+        ast = resolved.ast
+        if self.policy is not None:
+            ast = self.policy.apply_row_filters(ctx.principal, ast)
+        mask_plan = self._plan_masks(ctx, ast)
+        param_types = [_declared_bq_type(oid) for oid in declared_oids]
+        translation = translate(Resolved(ast, resolved.tables), param_types, self.metadata)
+        return DataPlan(ast, resolved.tables, translation.sql, tuple(translation.param_types),
+                        tuple(translation.output_names), tuple(translation.output_types), mask_plan, decision)
+
+    def _check_statement(self, ctx: SessionContext, statement: Statement, ast: Any) -> Any:
+        kind = {Kind.QUERY: "query", Kind.DML: "dml", Kind.DDL: "ddl"}.get(statement.kind, "unknown")
+        if self.policy is None:
+            # Without a policy only reads run (the gateway issue's fail-closed default).
+            if kind != "query":
+                raise denied(f"{statement.kind.name} statements are not allowed: pgbridge runs read-only queries "
+                             "unless the policy grants more")
+            return None
+        decision = self.policy.check_statement(ctx.principal, statement.text, kind, ast)
+        if decision.action == "deny":
+            raise denied(f"permission denied by policy rule {decision.rule}: {decision.message}")
+        return decision
+
+    def _plan_masks(self, ctx: SessionContext, ast: Any) -> Any:
+        if self.masking is None:
+            return None
+        from pgbridge.masking.plan import plan_masks
+
+        plan = plan_masks(ast, self.metadata.fields, ctx.principal, self.masking)
+        return plan if plan.masks else None
+
+    async def _dry_run(self, plan: DataPlan, params: Sequence[QueryParam]) -> None:
+        if plan.fields is not None:
+            return
+        dry = await self.backend.dry_run(plan.bigquery_sql, params or _placeholder_params(plan.param_types))
+        plan.fields = dry.fields
+        plan.bytes_estimate = dry.total_bytes_processed
+
+    def _columns(self, plan: DataPlan, fields: Sequence[Field]) -> tuple[OutputColumn, ...]:
+        columns = []
+        for index, backend_field in enumerate(fields):
+            name = plan.output_names[index] if index < len(plan.output_names) else backend_field.name
+            declared = plan.output_types[index] if index < len(plan.output_types) else None
+            pg_type = pg_type_for(declared or backend_field.type)
+            columns.append(OutputColumn(name, pg_type))
+        return tuple(columns)
+
+    # -- running a data statement ------------------------------------------------------------------
+
+    async def _run_data(self, ctx: SessionContext, prepared: Prepared, plan: DataPlan,
+                        params: Sequence[object | None]) -> RowStream:
+        query_params = [QueryParam(f"p{i + 1}", str(t), v) for i, (t, v) in enumerate(zip(plan.param_types, params, strict=True))]
+        statement_id = secrets.token_hex(8)
+        job_id = f"pgbridge_{ctx.session_id}_{statement_id}"
+        await self._dry_run(plan, query_params)
+        decision = plan.decision
+        approval: Any = None
+        if self.policy is not None:
+            cost = self.policy.check_cost(ctx.principal, plan.bytes_estimate or 0)
+            if cost.action == "deny":
+                raise PgError(SqlState.PROGRAM_LIMIT_EXCEEDED,
+                              f"query would scan {plan.bytes_estimate} bytes, over the limit of policy rule "
+                              f"{cost.rule}: {cost.message}")
+            needs = [d for d in (decision, cost) if d is not None and d.action == "approve"]
+            if needs:
+                approval = await self._approve(ctx, plan, query_params, needs[0])
+            if self.limits is not None:
+                self.limits.check_query(ctx.principal, plan.bytes_estimate or 0)
+        started = time.monotonic()
+        await self._audit("statement", ctx, {
+            "statement_id": statement_id, "sql": prepared.text, "translated_sql": plan.bigquery_sql,
+            "parameters": self._audit_params(plan, query_params), "decision": _decision_dict(decision),
+            "approval": approval, "job_id": job_id, "bytes_estimate": plan.bytes_estimate,
+            "masked_columns": plan.mask_plan.audit_summary() if plan.mask_plan else [],
+        })
+        options = JobOptions(
+            job_id=job_id,
+            labels={"pgbridge_principal": ctx.principal.subject, "pgbridge_session": ctx.session_id,
+                    "pgbridge_role": ctx.principal.roles[0] if ctx.principal.roles else "none"},
+            maximum_bytes_billed=self.policy.max_bytes_billed(ctx.principal) if self.policy else None,
+            timeout_seconds=(ctx.settings.statement_timeout_ms / 1000) or None,
+            role=ctx.principal.roles[0] if ctx.principal.roles else None,
+        )
+        try:
+            result = await self.backend.execute(plan.bigquery_sql, query_params, options)
+        except PgError as error:
+            await self._audit_completion(ctx, statement_id, started, 0, error, None, plan)
+            raise
+        if plan.fields is None or len(plan.fields) != len(result.fields):
+            plan.fields = result.fields
+        columns = self._columns(plan, result.fields)
+        recording = self.audit.recording(statement_id) if self.audit is not None else None
+        max_rows = self.policy.max_rows(ctx.principal) if self.policy is not None else None
+        names = [c.name for c in columns]
+
+        async def batches() -> AsyncIterator[pa.RecordBatch]:
+            sent = 0
+            async for batch in result.batches():
+                if max_rows is not None and sent + batch.num_rows > max_rows:
+                    raise PgError(SqlState.PROGRAM_LIMIT_EXCEEDED,
+                                  f"query returned more than the {max_rows} rows your role may read; "
+                                  "add a LIMIT or narrow the query")
+                if plan.mask_plan is not None:
+                    batch = plan.mask_plan.apply(batch)
+                if recording is not None:
+                    recording.add(batch, names)
+                sent += batch.num_rows
+                yield batch
+
+        async def finish(rows: int, error: PgError | None) -> None:
+            await self._audit_completion(ctx, statement_id, started, rows, error, recording, plan, result.stats)
+
+        return RowStream(columns, batches(), finish=finish, close=result.aclose)
+
+    async def _approve(self, ctx: SessionContext, plan: DataPlan, params: Sequence[QueryParam], decision: Any) -> Any:
+        from pgbridge.server.approval import obtain_approval
+
+        return await obtain_approval(self, ctx, plan, params, decision)
+
+    def _audit_params(self, plan: DataPlan, params: Sequence[QueryParam]) -> list[Any]:
+        # Parameter values compared with masked columns would be evidence of those values:
+        # while a query touches masked data, the audit keeps only the parameters' types.
+        if plan.mask_plan is not None:
+            return [{"name": p.name, "type": p.type, "value": "<redacted>"} for p in params]
+        return [{"name": p.name, "type": p.type, "value": _jsonable(p.value)} for p in params]
+
+    async def _audit(self, event: str, ctx: SessionContext, fields: dict[str, Any]) -> None:
+        if self.audit is None:
+            return
+        await self.audit.append(event, {"session_id": ctx.session_id, "principal": ctx.principal.subject,
+                                        "roles": list(ctx.principal.roles), **fields})
+
+    async def _audit_completion(self, ctx: SessionContext, statement_id: str, started: float, rows: int,
+                                error: PgError | None, recording: Any, plan: DataPlan, stats: Any = None) -> None:
+        if self.audit is None:
+            return
+        fields: dict[str, Any] = {
+            "statement_id": statement_id, "rows": rows, "duration_ms": round((time.monotonic() - started) * 1000, 3),
+            "sqlstate": error.sqlstate if error else None, "error": error.message if error else None,
+            "bytes_processed": getattr(stats, "bytes_processed", None),
+            "bytes_billed": getattr(stats, "bytes_billed", None),
+            "backend_job_id": getattr(stats, "backend_job_id", None),
+            "masked_columns": plan.mask_plan.audit_summary() if plan.mask_plan else [],
+        }
+        if recording is not None:
+            fields["recording"] = recording.finish()
+        try:
+            await self._audit("statement_completed", ctx, fields)
+        except PgError:
+            log.critical("audit log unavailable while recording a statement's completion", exc_info=True)
+            raise
+
+
+def _declared_bq_type(oid: int) -> BqType | None:
+    try:
+        return bq_type_for_pg_oid(oid)
+    except ValueError:
+        name = PG_TYPES_BY_OID[oid].name if oid in PG_TYPES_BY_OID else str(oid)
+        raise PgError(SqlState.FEATURE_NOT_SUPPORTED, f"parameters of type {name} are not supported") from None
+
+
+_PLACEHOLDERS: dict[str, object] = {"INT64": 0, "FLOAT64": 0.0, "BOOL": False, "STRING": "", "BYTES": b""}
+
+
+def _placeholder_params(types: Sequence[BqType]) -> list[QueryParam]:
+    """Typed NULL-free stand-ins so a statement can be planned before its parameters are bound."""
+    import datetime
+    import decimal
+
+    extra: dict[str, object] = {"NUMERIC": decimal.Decimal(0), "DATE": datetime.date(2000, 1, 1),
+                                "TIMESTAMP": datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC),
+                                "DATETIME": datetime.datetime(2000, 1, 1), "TIME": datetime.time(0),
+                                "JSON": "null"}
+    values = {**_PLACEHOLDERS, **extra}
+    return [QueryParam(f"p{i + 1}", str(t), values.get(t.name, [] if t.name == "ARRAY" else None))
+            for i, t in enumerate(types)]
+
+
+def _decision_dict(decision: Any) -> dict[str, Any] | None:
+    if decision is None:
+        return {"action": "allow", "rule": "default.read_only", "message": ""}
+    return {"action": decision.action, "rule": decision.rule, "message": decision.message}
+
+
+def _jsonable(value: object) -> object:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, bytes):
+        return "\\x" + value.hex()
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return str(value)
+
+
+def rename_fields(fields: Sequence[Field], names: Sequence[str]) -> tuple[Field, ...]:
+    return tuple(replace(f, name=n) for f, n in zip(fields, names, strict=False))
+
+
+def parse_type(spelling: str) -> BqType:
+    return parse_bq_type(spelling)
+
+
+async def cancel_quietly(task: asyncio.Task[Any]) -> None:
+    task.cancel()
+    try:
+        await task
+    except BaseException:  # noqa: BLE001 - the task's own error is not ours to raise
+        pass

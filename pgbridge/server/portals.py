@@ -1,0 +1,72 @@
+"""Portals: a bound statement and, once executed, the rows it has left to send.
+
+A portal pulls Arrow batches from its RowStream only as the client asks (Execute with a row
+limit, FETCH n), slicing a batch when the limit falls inside it and keeping the rest for the
+next call, so a suspended portal holds at most one batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from pgbridge.server.outcomes import RowStream
+from pgbridge.server.pipeline import Prepared
+from pgbridge.wire.errors import PgError
+
+
+@dataclass
+class Portal:
+    name: str
+    prepared: Prepared | None  # None for cursors declared in SQL over a local result
+    params: tuple[object | None, ...]
+    result_formats: tuple[int, ...]
+    stream: RowStream | None = None
+    encoder: Any = None
+    local_tag: str | None = None  # a statement answered without rows (SET ...): its tag
+    with_hold: bool = False
+    rows_sent: int = 0
+    done: bool = False
+    _iterator: AsyncIterator[pa.RecordBatch] | None = None
+    _leftover: pa.RecordBatch | None = None
+    _finished: bool = field(default=False)
+
+    def attach(self, stream: RowStream, encoder: Any) -> None:
+        self.stream = stream
+        self.encoder = encoder
+        self._iterator = stream.batches.__aiter__()
+
+    @property
+    def started(self) -> bool:
+        return self.stream is not None or self.local_tag is not None
+
+    async def next_rows(self, limit: int) -> pa.RecordBatch | None:
+        """Up to `limit` rows (0 = no limit: the next whole batch); None when exhausted."""
+        if self._leftover is not None:
+            batch, self._leftover = self._leftover, None
+        else:
+            assert self._iterator is not None
+            try:
+                batch = await self._iterator.__anext__()
+            except StopAsyncIteration:
+                self.done = True
+                return None
+        if limit and batch.num_rows > limit:
+            self._leftover = batch.slice(limit)
+            batch = batch.slice(0, limit)
+        self.rows_sent += batch.num_rows
+        return batch
+
+    async def finish(self, error: PgError | None) -> None:
+        """Tell the producer how it ended (audit), once; stop it if rows are left."""
+        if self._finished or self.stream is None:
+            return
+        self._finished = True
+        try:
+            if not self.done and self.stream.close is not None:
+                await self.stream.close()
+        finally:
+            await self.stream.finish(self.rows_sent, error)
