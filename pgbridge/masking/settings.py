@@ -122,7 +122,9 @@ def _table_list(section: Section, name: str) -> list[Section]:
 def _pattern(section: Section, name: str) -> str:
     pattern = section.require(name, str)
     if pattern.count(".") != 2 or any(not part for part in pattern.split(".")):
-        raise ConfigError(section.key(name), f"expected dataset.table.column (globs allowed), got {pattern!r}")
+        raise ConfigError(
+            section.key(name), f"expected dataset.table.column (globs allowed), got {pattern!r}"
+        )
     return pattern
 
 
@@ -130,7 +132,9 @@ def _rule(section: Section) -> MaskRule:
     pattern = _pattern(section, "pattern")
     strategy = section.require("strategy", str)
     if strategy not in STRATEGIES:
-        raise ConfigError(section.key("strategy"), f"must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
+        raise ConfigError(
+            section.key("strategy"), f"must be one of {', '.join(STRATEGIES)}, got {strategy!r}"
+        )
     exempt = section.str_list("exempt_roles")
     options: dict[str, object] = {}
     keep = section.optional("keep", int)
@@ -175,5 +179,7 @@ def _read_key(key: str, name: str, base_dir: Path) -> bytes:
     except OSError as exc:
         raise ConfigError(key, f"cannot read {path}: {exc.strerror}") from None
     if len(data) < MIN_HASH_KEY_BYTES:
-        raise ConfigError(key, f"{path} holds {len(data)} bytes; a hash key needs at least {MIN_HASH_KEY_BYTES}")
+        raise ConfigError(
+            key, f"{path} holds {len(data)} bytes; a hash key needs at least {MIN_HASH_KEY_BYTES}"
+        )
     return data

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -71,22 +72,25 @@ def hash_values(arr: pa.Array, options: Mapping[str, object], key: bytes) -> pa.
     if not key:
         raise ValueError("the hash strategy needs a hash key")
     if _is_text(arr.type):
-        return _hash_distinct(_text(arr), key, lambda v: v.encode(), lambda d: d.hex(), pa.string()).cast(arr.type)
+        hashed = _hash_distinct(_text(arr), key, str.encode, bytes.hex, pa.string())
+        return hashed.cast(arr.type)
     if _is_binary(arr.type):
         return _hash_distinct(arr, key, bytes, bytes, arr.type)
     if pa.types.is_integer(arr.type):
-        hashed = _hash_distinct(
-            arr, key, lambda v: str(v).encode(), lambda d: int.from_bytes(d[:8], "big", signed=True), pa.int64()
-        )
+        hashed = _hash_distinct(arr, key, lambda v: str(v).encode(), _digest_to_int64, pa.int64())
         return hashed if arr.type == pa.int64() else _nulls(arr)  # narrower ints cannot hold the pseudonym
     return _nulls(arr)
+
+
+def _digest_to_int64(digest: bytes) -> int:
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def _hash_distinct(
     arr: pa.Array,
     key: bytes,
-    to_bytes: Callable[[object], bytes],
-    from_digest: Callable[[bytes], object],
+    to_bytes: Callable[[Any], bytes],
+    from_digest: Callable[[bytes], Any],
     out_type: pa.DataType,
 ) -> pa.Array:
     encoded = pc.dictionary_encode(arr)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from sqlglot import exp
 
@@ -79,9 +80,14 @@ class _Lin:
 _EMPTY = _Lin()
 _Cols = list[tuple[str, _Lin]]
 _TEXT_TYPES = {
-    exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR,
-    exp.DataType.Type.NCHAR, exp.DataType.Type.NVARCHAR, exp.DataType.Type.JSON,
-    exp.DataType.Type.JSONB, exp.DataType.Type.NAME,
+    exp.DataType.Type.TEXT,
+    exp.DataType.Type.VARCHAR,
+    exp.DataType.Type.CHAR,
+    exp.DataType.Type.NCHAR,
+    exp.DataType.Type.NVARCHAR,
+    exp.DataType.Type.JSON,
+    exp.DataType.Type.JSONB,
+    exp.DataType.Type.NAME,
 }
 _EQUALITY_OPS = (exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.NullSafeNEQ)
 _QUERY_NODES = (exp.Select, exp.SetOperation)
@@ -125,7 +131,9 @@ class _Source:
     def all_columns(self) -> _Cols:
         if self.columns is None:
             what = ".".join(self.table) if self.table else self.alias
-            raise LineageError(f"the columns of {what} are unknown, so `*` or a whole-row reference to it cannot be traced")
+            raise LineageError(
+                f"the columns of {what} are unknown, so `*` or a whole-row reference to it cannot be traced"
+            )
         return self.columns
 
     def whole_row(self) -> _Lin:
@@ -191,7 +199,9 @@ class _Walker:
             return self.values(node, outer)
         raise LineageError(f"cannot trace the columns of {node.key.upper()} ({node.sql('postgres')[:80]})")
 
-    def with_clause(self, node: exp.Expression, outer: _Scope | None, ctes: dict[str, _Cols]) -> dict[str, _Cols]:
+    def with_clause(
+        self, node: exp.Expression, outer: _Scope | None, ctes: dict[str, _Cols]
+    ) -> dict[str, _Cols]:
         with_ = node.args.get("with_")
         if not with_:
             return ctes
@@ -258,7 +268,9 @@ class _Walker:
     def projection(self, node: exp.Select, scope: _Scope) -> _Cols:
         cols: _Cols = []
         for item in node.expressions:
-            if isinstance(item, exp.Star) or (isinstance(item, exp.Column) and isinstance(item.this, exp.Star)):
+            if isinstance(item, exp.Star) or (
+                isinstance(item, exp.Column) and isinstance(item.this, exp.Star)
+            ):
                 cols.extend(self.star(item, scope))
             else:
                 cols.append((_output_name(item), self.lin(item, scope)))
@@ -269,10 +281,8 @@ class _Walker:
             self.use(node.args["where"].this, scope, "WHERE", False)
         group = node.args.get("group")
         if group:
-            for item in group.find_all(exp.Expression):
-                if item.parent is group or isinstance(item.parent, (exp.Rollup, exp.Cube, exp.GroupingSets, exp.Tuple)):
-                    if not isinstance(item, (exp.Rollup, exp.Cube, exp.GroupingSets, exp.Tuple)):
-                        self.use(item, scope, "GROUP BY", True, output_names=True)
+            for item in _grouping_items(group):
+                self.use(item, scope, "GROUP BY", True, output_names=True)
         for key in ("having", "qualify"):
             if node.args.get(key):
                 self.use(node.args[key].this, scope, key.upper(), False)
@@ -357,7 +367,10 @@ class _Walker:
         fields = self.schema(dataset, name) if dataset else None
         if fields is None:
             return _Source(alias, None, table=(dataset, name))
-        cols = [(f.name.lower(), _Lin(frozenset({SourceColumn(dataset, name, f.name.lower())}), True)) for f in fields]
+        cols = [
+            (f.name.lower(), _Lin(frozenset({SourceColumn(dataset, name, f.name.lower())}), True))
+            for f in fields
+        ]
         return _Source(alias, _rename(cols, item.args.get("alias")))
 
     def unnest(self, item: exp.Unnest, scope: _Scope, alias: str) -> _Source:
@@ -371,7 +384,7 @@ class _Walker:
             offset = item.args["offset"]
             cols.append((_name(offset) if isinstance(offset, exp.Expression) else "offset", _EMPTY))
         if len(cols) != len(names) and len(names) > len(lins):
-            cols.extend((n, _EMPTY) for n in names[len(cols):])  # WITH ORDINALITY column
+            cols.extend((n, _EMPTY) for n in names[len(cols) :])  # WITH ORDINALITY column
         return _Source(alias or names[0], cols)
 
     def table_function(self, item: exp.Table, scope: _Scope, alias: str) -> _Source:
@@ -384,7 +397,9 @@ class _Walker:
     def star(self, item: exp.Expression, scope: _Scope) -> _Cols:
         star = item.this if isinstance(item, exp.Column) else item
         if star.args.get("replace") or star.args.get("rename") or star.args.get("ilike"):
-            raise LineageError("`* REPLACE`, `* RENAME` and `* ILIKE` cannot be traced; list the columns instead")
+            raise LineageError(
+                "`* REPLACE`, `* RENAME` and `* ILIKE` cannot be traced; list the columns instead"
+            )
         excluded = {_name(c) for c in star.args.get("except_") or []}
         if isinstance(item, exp.Column) and item.table:
             source = scope.lookup_alias(_name(item.table))
@@ -449,7 +464,8 @@ class _Walker:
                 return
             self.use(arg, scope, "AGGREGATE", True)
             return
-        for child in node.iter_expressions():
+        children = cast("list[exp.Expression]", list(node.iter_expressions()))
+        for child in children:
             self.use(child, scope, "AGGREGATE", False)
 
     def window_spec(self, node: exp.Expression, scope: _Scope) -> None:
@@ -473,7 +489,9 @@ class _Walker:
             return self.resolve_unqualified(name, scope)
         source = scope.lookup_alias(_name(node.table))
         if source is None:
-            raise LineageError(f"missing FROM-clause entry for table {node.table!r} in {node.sql('postgres')}")
+            raise LineageError(
+                f"missing FROM-clause entry for table {node.table!r} in {node.sql('postgres')}"
+            )
         lin = source.column(name)
         if lin is None:
             raise LineageError(f"column {node.table}.{name} does not exist in the traced schema")
@@ -519,7 +537,9 @@ class _Walker:
 
     def record(self, clause: str, lin: _Lin, equality: bool, node: exp.Expression) -> None:
         if lin.sources:
-            self.uses.append(ColumnUse(clause, lin.sources, equality and lin.direct, node.sql("postgres")[:120]))
+            self.uses.append(
+                ColumnUse(clause, lin.sources, equality and lin.direct, node.sql("postgres")[:120])
+            )
 
     def check_all_visited(self, ast: exp.Expression) -> None:
         for node in ast.find_all(exp.Select):
@@ -528,8 +548,19 @@ class _Walker:
 
 
 _SELECT_HANDLED = {
-    "with_", "expressions", "distinct", "from_", "joins", "where", "group", "having", "qualify",
-    "windows", "order", "limit", "offset",
+    "with_",
+    "expressions",
+    "distinct",
+    "from_",
+    "joins",
+    "where",
+    "group",
+    "having",
+    "qualify",
+    "windows",
+    "order",
+    "limit",
+    "offset",
 }
 
 
@@ -542,15 +573,19 @@ def _resolve_in(name: str, scope: _Scope) -> _Lin | None:
     if len(sure) == 1:
         return sure[0].column(name)
     if len(sure) > 1:
-        return _merge(lin for s in sure if (lin := s.column(name)) is not None)
+        return _merge(_present(s.column(name) for s in sure))
     if name in scope.sources and not maybe:
         return scope.sources[name].whole_row()  # SELECT u FROM t u: the whole row
     if maybe:
-        lins = [lin for s in maybe if (lin := s.column(name)) is not None]
+        lins = _present(s.column(name) for s in maybe)
         if name in scope.sources:
             lins.append(scope.sources[name].whole_row())
         return lins[0] if len(lins) == 1 else _merge(lins)
     return None
+
+
+def _present(lins: Iterable[_Lin | None]) -> list[_Lin]:
+    return [lin for lin in lins if lin is not None]
 
 
 def _output_reference(node: exp.Expression, projection: _Cols) -> _Lin | None:
@@ -565,6 +600,19 @@ def _output_reference(node: exp.Expression, projection: _Cols) -> _Lin | None:
         if matches:
             return _merge(matches, direct=all(m.direct for m in matches)) if len(matches) > 1 else matches[0]
     return None
+
+
+_GROUPING = (exp.Rollup, exp.Cube, exp.GroupingSets, exp.Tuple)
+
+
+def _grouping_items(group: exp.Expression) -> list[exp.Expression]:
+    """The expressions grouped on, looking inside ROLLUP / CUBE / GROUPING SETS."""
+    items = []
+    for item in group.find_all(exp.Expression):
+        inside = item.parent is group or isinstance(item.parent, _GROUPING)
+        if inside and not isinstance(item, _GROUPING):
+            items.append(item)
+    return items
 
 
 def _ordered(order: exp.Expression | None) -> list[exp.Ordered]:
@@ -589,7 +637,9 @@ def _rename(cols: _Cols, alias: exp.Expression | None) -> _Cols:
     return [(names[i] if i < len(names) else n, lin) for i, (n, lin) in enumerate(cols)]
 
 
-def _union_by_position(left: Sequence[tuple[str, _Lin]], right: Sequence[tuple[str, _Lin]], what: str) -> _Cols:
+def _union_by_position(
+    left: Sequence[tuple[str, _Lin]], right: Sequence[tuple[str, _Lin]], what: str
+) -> _Cols:
     if len(left) != len(right):
         raise LineageError(f"each {what} query must have the same number of columns")
     return [
