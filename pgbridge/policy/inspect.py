@@ -66,9 +66,9 @@ class StatementFacts:
 
 def inspect_statement(ast: exp.Expr) -> StatementFacts:
     """Classify `ast` and collect what it touches; raise `Refusal` for anything odd."""
-    kind = statement_kind(ast)
     for node in ast.walk():
-        _check_node(node, ast)
+        _check_node(node, ast)  # first: its reasons are more specific than "unknown kind"
+    kind = statement_kind(ast)
     reads: set[tuple[str, str]] = set()
     writes: set[tuple[str, str]] = set()
     table_functions: set[str] = set()

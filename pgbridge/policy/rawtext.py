@@ -7,9 +7,9 @@ sees and another does not. Two independent readers must both see a single statem
 - sqlglot's own tokenizer (what the gateway translates and runs), and
 - this small scanner, which follows PostgreSQL's lexical rules: '' doubling in strings,
   backslash escapes in E'' strings, $tag$ dollar quoting, "" identifiers, -- comments and
-  nested /* */ comments. It scans twice: once with standard_conforming_strings on and once
-  with backslash escapes in every string (off, and BigQuery's own rule), because a client
-  may run either way.
+  /* */ comments (refusing nested ones, which BigQuery reads differently). It scans twice:
+  once with standard_conforming_strings on and once with backslash escapes in every string
+  (off, and BigQuery's own rule), because a client may run either way.
 
 Any disagreement, unterminated quote or comment, or NUL byte means "not one statement".
 """
@@ -93,6 +93,8 @@ def _skip_block_comment(text: str, i: int) -> int | None:
         pair = text[i : i + 2]
         if pair == "/*":
             depth, i = depth + 1, i + 2
+            if depth > 1:
+                return None  # PostgreSQL nests comments, BigQuery does not: readers would differ
         elif pair == "*/":
             depth, i = depth - 1, i + 2
             if depth == 0:
