@@ -75,4 +75,5 @@ async def audit_log(settings: AuditSettings) -> AsyncIterator[AuditLog]:
 
 async def fill(log: AuditLog, count: int, session_id: str = "s1") -> None:
     for index in range(count):
-        await log.append("statement", {"session_id": session_id, "sql": f"SELECT {index}", "decision": "allow"})
+        fields = {"session_id": session_id, "sql": f"SELECT {index}", "decision": "allow"}
+        await log.append("statement", fields)

@@ -18,16 +18,20 @@ from tests.audit.conftest import Clock, fill
 
 
 def read_records(directory: Path) -> list[dict]:
-    return [json.loads(line) for path in records.log_files(directory) for line in path.read_bytes().splitlines()]
+    files = records.log_files(directory)
+    return [json.loads(line) for path in files for line in path.read_bytes().splitlines()]
 
 
-async def test_refs_chain_and_verify(audit_log: AuditLog, settings: AuditSettings, public_key: Ed25519PublicKey):
+async def test_refs_chain_and_verify(
+    audit_log: AuditLog, settings: AuditSettings, public_key: Ed25519PublicKey
+):
     first = await audit_log.append("connection_opened", {"session_id": "s1", "peer": "127.0.0.1:5000"})
     second = await audit_log.append("statement", {"session_id": "s1", "sql": "SELECT 1"})
     assert (first.seq, second.seq) == (1, 2)
     written = read_records(settings.directory)
     assert written[1]["prev"] == first.hash
-    assert records.record_hash(records.log_files(settings.directory)[0].read_bytes().splitlines()[1]) == second.hash
+    second_line = records.log_files(settings.directory)[0].read_bytes().splitlines()[1]
+    assert records.record_hash(second_line) == second.hash
     assert written[0]["ts"].endswith("Z") and len(written[0]["ts"].split(".")[1]) == 7  # microseconds + Z
     report = verify([settings.directory], public_key)
     assert report.ok and report.records == 2 and report.last_hash == second.hash
