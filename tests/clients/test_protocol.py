@@ -1,0 +1,206 @@
+"""Protocol behaviour checked with raw bytes over a real TLS socket, using pgbridge's own
+codec as the client: extended query with row limits, Describe without running, errors
+until Sync, oversized messages, cancel and statement_timeout."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import ssl
+import struct
+import subprocess
+import time
+
+import asyncpg
+import psycopg
+import pytest
+
+from pgbridge.wire import codec
+from pgbridge.wire import messages as m
+
+
+class RawClient:
+    """A minimal frontend over TLS: send messages, read backend messages until ReadyForQuery."""
+
+    def __init__(self, gateway, user: str = "alice", roles=("admin",)) -> None:
+        raw = socket.create_connection((gateway.host, gateway.port), timeout=20)
+        raw.sendall(codec.encode_frontend(m.SSLRequest()))
+        assert raw.recv(1) == b"S"
+        context = ssl.create_default_context(cafile=str(gateway.cert))
+        self.sock = context.wrap_socket(raw, server_hostname=gateway.host)
+        self.decoder = codec.BackendDecoder()
+        self.send(m.StartupMessage(196608, {"user": user, "database": "pgbridge"}))
+        assert isinstance(self.next(), m.AuthenticationCleartextPassword)
+        self.send(m.PasswordMessage(gateway.token(user, roles)))
+        self.until_ready()
+
+    def send(self, *messages: object) -> None:
+        self.sock.sendall(b"".join(codec.encode_frontend(msg) for msg in messages))
+
+    def next(self) -> object:
+        while True:
+            message = self.decoder.next_message()
+            if message is not None:
+                return message
+            data = self.sock.recv(65536)
+            if not data:
+                raise ConnectionError("gateway closed the connection")
+            self.decoder.feed(data)
+
+    def until_ready(self) -> list[object]:
+        seen = []
+        while True:
+            message = self.next()
+            seen.append(message)
+            if isinstance(message, m.ReadyForQuery):
+                return seen
+
+    def close(self) -> None:
+        self.send(m.Terminate())
+        self.sock.close()
+
+
+def _types(messages: list[object]) -> list[str]:
+    return [type(msg).__name__ for msg in messages]
+
+
+def test_execute_with_row_limit_suspends_and_resumes(gateway):
+    client = RawClient(gateway)
+    client.send(m.Parse("", "SELECT id FROM shop.customers WHERE id <= $1 ORDER BY id", (20,)),
+                m.Bind("p1", "", (0,), (b"5",), (0,)), m.Execute("p1", 2), m.Execute("p1", 2), m.Execute("p1", 0),
+                m.Sync())
+    seen = client.until_ready()
+    assert _types(seen) == ["ParseComplete", "BindComplete", "DataRow", "DataRow", "PortalSuspended", "DataRow",
+                            "DataRow", "PortalSuspended", "DataRow", "CommandComplete", "ReadyForQuery"]
+    assert [msg.values[0] for msg in seen if isinstance(msg, m.DataRow)] == [b"1", b"2", b"3", b"4", b"5"]
+    assert seen[-2].tag == "SELECT 1" or seen[-2].tag == "SELECT 5"
+    client.close()
+
+
+def test_describe_statement_reports_parameters_and_columns_without_running(gateway):
+    client = RawClient(gateway)
+    client.send(m.Parse("s1", "SELECT id, name, lifetime_value FROM shop.customers WHERE id = $1", ()),
+                m.Describe("S", "s1"), m.Sync())
+    seen = client.until_ready()
+    assert _types(seen) == ["ParseComplete", "ParameterDescription", "RowDescription", "ReadyForQuery"]
+    assert seen[1].oids == (20,)
+    assert [(f.name, f.type_oid) for f in seen[2].fields] == [("id", 20), ("name", 25), ("lifetime_value", 1700)]
+    client.close()
+
+
+def test_error_discards_messages_until_sync_and_session_survives(gateway):
+    client = RawClient(gateway)
+    client.send(m.Parse("", "SELECT nope FROM shop.customers", ()), m.Bind("", "", (), (), ()), m.Execute("", 0),
+                m.Sync())
+    seen = client.until_ready()
+    assert _types(seen) == ["ErrorResponse", "ReadyForQuery"]
+    assert seen[0].fields["C"] == "42703"
+    client.send(m.Query("SELECT 1 AS one"))
+    assert any(isinstance(msg, m.DataRow) and msg.values == (b"1",) for msg in client.until_ready())
+    client.close()
+
+
+def test_transaction_status_in_ready_for_query(gateway):
+    client = RawClient(gateway)
+    client.send(m.Query("BEGIN"))
+    assert client.until_ready()[-1].status == "T"
+    client.send(m.Query("SELECT * FROM shop.nothing_here"))
+    assert client.until_ready()[-1].status == "E"
+    client.send(m.Query("SELECT 1"))
+    seen = client.until_ready()
+    assert seen[0].fields["C"] == "25P02" and seen[-1].status == "E"
+    client.send(m.Query("ROLLBACK"))
+    seen = client.until_ready()
+    assert seen[0].tag == "ROLLBACK" and seen[-1].status == "I"
+    client.close()
+
+
+def test_oversized_message_is_refused(gateway):
+    client = RawClient(gateway)
+    # Claim a 1 GiB Query: refused from the header alone, before any body is buffered.
+    client.sock.sendall(b"Q" + struct.pack("!i", 1 << 30))
+    message = client.next()
+    assert isinstance(message, m.ErrorResponse) and message.fields["C"] == "08P01"
+    assert "exceeds" in message.fields["M"]
+
+
+def test_plaintext_behind_ssl_request_is_refused(gateway):
+    raw = socket.create_connection((gateway.host, gateway.port), timeout=10)
+    raw.sendall(codec.encode_frontend(m.SSLRequest()) + codec.encode_frontend(
+        m.StartupMessage(196608, {"user": "alice"})))
+    reply = raw.recv(1024)
+    raw.close()
+    assert reply[:1] != b"S"
+
+
+def test_gssenc_request_is_answered_n(gateway):
+    raw = socket.create_connection((gateway.host, gateway.port), timeout=10)
+    raw.sendall(codec.encode_frontend(m.GSSENCRequest()))
+    assert raw.recv(1) == b"N"
+    raw.close()
+
+
+SLOW_QUERY = ("SELECT count(*) FROM shop.orders a JOIN shop.orders b ON a.customer_id = b.customer_id "
+              "JOIN shop.orders c ON b.customer_id = c.customer_id")
+
+
+async def test_asyncpg_cancel_stops_a_running_query_and_session_survives(gateway):
+    conn = await asyncpg.connect(host=gateway.host, port=gateway.port, user="alice", database="pgbridge",
+                                 password=gateway.token("alice"), ssl="require")
+    try:
+        task = asyncio.ensure_future(conn.fetchval(SLOW_QUERY))
+        await asyncio.sleep(1.0)
+        started = time.monotonic()
+        task.cancel()  # asyncpg sends a CancelRequest on a new connection
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert time.monotonic() - started < 5
+        assert await conn.fetchval("SELECT count(*) FROM shop.products") == 1000
+    finally:
+        await conn.close()
+
+
+def test_statement_timeout(gateway):
+    with psycopg.connect(gateway.dsn()) as conn:
+        conn.execute("SET statement_timeout = '500ms'")
+        started = time.monotonic()
+        with pytest.raises(psycopg.errors.QueryCanceled) as caught:
+            conn.execute(SLOW_QUERY)
+        assert time.monotonic() - started < 5
+        assert "statement timeout" in str(caught.value)
+        conn.execute("SET statement_timeout = 0")
+        assert conn.execute("SELECT count(*) FROM shop.products").fetchone() == (1000,)
+
+
+def test_psql_ctrl_c_cancels(gateway):
+    env = {**os.environ, "PGPASSWORD": gateway.token("alice"), "PGSSLMODE": "require"}
+    process = subprocess.Popen(
+        ["psql", "-X", "-h", gateway.host, "-p", str(gateway.port), "-U", "alice", "-d", "pgbridge",
+         "-c", SLOW_QUERY, "-c", "SELECT 'still here' AS s"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert "canceling statement due to user request" in err
+
+
+def test_set_show_and_parameter_status(gateway):
+    with psycopg.connect(gateway.dsn()) as conn:
+        conn.execute("SET TimeZone = 'Europe/Berlin'")
+        assert conn.info.parameter_status("TimeZone") == "Europe/Berlin"
+        assert conn.execute("SHOW timezone").fetchone() == ("Europe/Berlin",)
+        assert conn.execute("SHOW transaction isolation level").fetchone() == ("read committed",)
+        assert conn.execute("SHOW standard_conforming_strings").fetchone() == ("on",)
+        with pytest.raises(psycopg.errors.UndefinedObject):
+            conn.execute("SET no_such_setting = 1")
+        conn.rollback()
+        conn.execute("RESET ALL")
+        assert conn.execute("SHOW timezone").fetchone() == ("UTC",)
+
+
+def test_only_reads_are_allowed_without_a_grant(gateway):
+    with psycopg.connect(gateway.dsn(roles=("analyst",), user="bob")) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("DELETE FROM shop.orders WHERE id = 1")
