@@ -17,6 +17,7 @@ from sqlglot import exp
 from pgbridge.policy.functions import function_name
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_WILDCARD = re.compile(r"^[A-Za-z0-9_-]*\*$")  # BigQuery's `dataset.events_*`
 _TABLE_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _CATALOG_SCHEMAS = frozenset({"information_schema", "pg_catalog", "pg_temp", "pg_toast"})
 
@@ -102,6 +103,9 @@ def _check_node(node: exp.Expr, root: exp.Expr) -> None:
     for cls, rule, message in _REFUSED_NODES:
         if isinstance(node, cls):
             raise Refusal(rule, message)
+    if isinstance(node, exp.Identifier) and any(c in node.name for c in "`\\\x00"):
+        # BigQuery quotes with backticks and reads backslash escapes inside them
+        raise Refusal("classifier.identifier", f"identifier {node.name!r} holds a backtick or backslash")
     if node is root:
         return
     if isinstance(node, tuple(_DML_ROOTS)):
@@ -156,7 +160,7 @@ def check_table_name(table: exp.Table) -> tuple[str, str] | None:
             raise Refusal("classifier.identifier", f"table name {table.sql(dialect='postgres')} is not plain")
     texts = [p.name if p is not None else None for p in parts]
     for text in texts:
-        if text is not None and "*" in text:
+        if text is not None and _WILDCARD.match(text):
             raise Refusal("classifier.wildcard_table", f"wildcard table {text!r} is not allowed")
     for text in texts:
         if text is not None and (text.lower() in _CATALOG_SCHEMAS or text.lower().startswith("region-")):
