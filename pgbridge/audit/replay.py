@@ -86,20 +86,38 @@ def _results(directory: Path, ref: dict[str, Any]) -> str:
 
 
 def render_table(table: pa.Table) -> str:
-    """psql's aligned format: header, dashes, rows, "(N rows)"; NULL prints as empty."""
+    """psql's aligned format: centred header, numbers right-aligned, the last text column
+    unpadded, NULL as empty, "(N rows)". Values print as Python text (booleans as t/f)."""
     names = table.schema.names
     columns = [[_cell(value) for value in column.to_pylist()] for column in table.columns]
     widths = [max([len(name), *map(len, cells)]) for name, cells in zip(names, columns, strict=True)]
-    lines = [" | ".join(name.center(width) for name, width in zip(names, widths, strict=True))]
-    lines.append("-+-".join("-" * width for width in widths))
+    numeric = [_is_number(field.type) for field in table.schema]
+    lines = [" " + " | ".join(_centre(name, width) for name, width in zip(names, widths, strict=True)) + " "]
+    lines.append("+".join("-" * (width + 2) for width in widths))
     for row in zip(*columns, strict=True):
-        lines.append(" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+        cells = [_align(cell, width, right) for cell, width, right in zip(row, widths, numeric, strict=True)]
+        lines.append((" " + " | ".join(cells)).rstrip() if not numeric[-1] else " " + " | ".join(cells))
     count = table.num_rows
     lines.append(f"({count} row{'' if count == 1 else 's'})")
     return "\n".join(lines) + "\n"
 
 
+def _centre(name: str, width: int) -> str:
+    left = (width - len(name)) // 2
+    return " " * left + name + " " * (width - len(name) - left)
+
+
+def _align(cell: str, width: int, right: bool) -> str:
+    return cell.rjust(width) if right else cell.ljust(width)
+
+
+def _is_number(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind))
+
+
 def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "t" if value else "f"
     text = "" if value is None else str(value)
     return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
 
