@@ -260,6 +260,9 @@ class ChainWriter:
         days = self.settings.retention_days
         if days is None:
             return
+        # a rotation that is due runs its own retention pass first; computing ours before it
+        # would describe files that pass has already removed
+        self._rotate_if_due()
         cutoff = self.clock() - dt.timedelta(days=days)
         keep = self.current.path if self.current else None
         files = records.log_files(self.directory)
