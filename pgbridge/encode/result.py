@@ -1,0 +1,78 @@
+"""DataRow messages for a whole record batch at once.
+
+Each column is rendered to a binary array of its values (render.py). A DataRow is
+'D', int32 length, int16 column count, then per column int32 length (-1 for NULL) and the
+bytes. The lengths are numpy arithmetic over the rendered arrays' lengths, turned into
+4-byte big-endian prefix arrays; one pyarrow binary_join_element_wise over
+[header, prefix1, value1, prefix2, value2, ...] then lays out every message of the batch
+back to back in one buffer, which is returned as one bytes object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pgbridge.encode import arrowutil as au
+from pgbridge.encode.columns import BINARY, resolve_formats, row_description
+from pgbridge.encode.render import Renderers
+from pgbridge.encode.settings import EncodeSettings
+from pgbridge.typemap import OutputColumn
+from pgbridge.wire.errors import PgError, SqlState
+
+Batch = pa.RecordBatch | pa.Table
+
+
+class ResultEncoder:
+    def __init__(self, columns: Sequence[OutputColumn], formats: Sequence[int], settings: EncodeSettings) -> None:
+        self.columns = list(columns)
+        self.formats = resolve_formats(formats, len(self.columns))
+        self.renderers = Renderers(settings)
+
+    def row_description(self) -> bytes:
+        return row_description(self.columns, self.formats)
+
+    def encode(self, batch: Batch) -> bytes:
+        """All DataRow messages for the batch, concatenated."""
+        n = batch.num_rows
+        if batch.num_columns != len(self.columns):
+            raise PgError(SqlState.INTERNAL_ERROR,
+                          f"result batch has {batch.num_columns} columns, RowDescription announced {len(self.columns)}")
+        if n == 0:
+            return b""
+        pieces: list[pa.Array] = []
+        row_length = np.full(n, 4 + 2, dtype=np.int64)
+        for index in range(len(self.columns)):
+            values = self.render_column(index, batch.column(index))
+            lengths = au.byte_lengths(values)
+            row_length += 4 + np.maximum(lengths, 0)
+            pieces += [au.from_matrix(au.big_endian(lengths, ">i4")), values]
+        header = np.zeros(n, dtype=[("tag", "S1"), ("length", ">i4"), ("count", ">i2")])
+        header["tag"], header["length"], header["count"] = b"D", row_length, len(self.columns)
+        head = au.from_matrix(header.view(np.uint8).reshape(n, 7))
+        return join_rows([head, *pieces])
+
+    def render_column(self, index: int, data: pa.Array | pa.ChunkedArray) -> pa.Array:
+        """Column `index` of a batch as PostgreSQL value bytes in its result format."""
+        column = self.columns[index]
+        try:
+            if self.formats[index] == BINARY:
+                return self.renderers.binary(column.type, data)
+            return self.renderers.text(column.type, data)
+        except PgError:
+            raise
+        except (TypeError, ValueError, pa.ArrowException) as exc:
+            raise PgError(SqlState.DATATYPE_MISMATCH,
+                          f'cannot send column "{column.name}" ({data.type}) as PostgreSQL {column.type.name}',
+                          detail=str(exc)) from exc
+
+
+def join_rows(pieces: Sequence[pa.Array]) -> bytes:
+    """Concatenate the pieces row by row (NULL pieces count as empty) into one bytes object."""
+    rows = pc.binary_join_element_wise(*pieces, b"", null_handling="replace", null_replacement=b"")
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32, count=len(rows) + 1, offset=4 * rows.offset)
+    data = rows.buffers()[2]
+    return data[int(offsets[0]) : int(offsets[-1])].to_pybytes() if data is not None else b""
