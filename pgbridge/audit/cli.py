@@ -10,7 +10,6 @@ an unverified log unless --unverified is given, replay warns and exits 1.
 from __future__ import annotations
 
 import argparse
-import collections
 import hashlib
 import json
 import sys
@@ -165,13 +164,13 @@ def run_tail(args: argparse.Namespace) -> int:
 
 
 def _last_lines(directory: Path, count: int) -> list[bytes]:
-    newest: collections.deque[bytes] = collections.deque(maxlen=max(0, count))
+    """The newest `count` records, reading only as many files (newest first) as it takes."""
+    newest: list[bytes] = []
     for path in reversed(records.log_files(directory)):
-        older = [line.raw for line, _record in iter_records([path])]
-        newest.extendleft(reversed(older[-count:] if count else []))
         if len(newest) >= count:
             break
-    return list(newest)
+        newest = [line.raw for line, _record in iter_records([path])] + newest
+    return newest[-count:] if count > 0 else []
 
 
 def _show(raw: bytes, as_json: bool) -> None:
