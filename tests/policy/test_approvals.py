@@ -43,11 +43,13 @@ def clock() -> Clock:
 
 @pytest.fixture
 def store(tmp_path: Path, clock: Clock) -> SqliteApprovalStore:
-    return SqliteApprovalStore(tmp_path / "approvals.sqlite", pending_ttl_s=600, approved_ttl_s=60, clock=clock)
+    path = tmp_path / "approvals.sqlite"
+    return SqliteApprovalStore(path, pending_ttl_s=600, approved_ttl_s=60, clock=clock)
 
 
 def test_same_key_gives_the_same_request(store: SqliteApprovalStore) -> None:
-    first = store.request("alice", SQL, params_digest([1]), "roles.admin.approve_statements", "DML needs approval")
+    rule = "roles.admin.approve_statements"
+    first = store.request("alice", SQL, params_digest([1]), rule, "DML needs approval")
     again = store.request("alice", SQL, params_digest([1]), "roles.admin.approve_statements")
     other_params = store.request("alice", SQL, params_digest([2]), "roles.admin.approve_statements")
     other_person = store.request("carol", SQL, params_digest([1]), "roles.admin.approve_statements")
@@ -59,7 +61,8 @@ def test_same_key_gives_the_same_request(store: SqliteApprovalStore) -> None:
 def test_approve_records_who_and_why_and_is_single_use(store: SqliteApprovalStore) -> None:
     request = store.request("alice", SQL, params_digest([1]), "rule")
     approved = store.decide(request.id, "bob", True, "checked the WHERE clause")
-    assert (approved.status, approved.approver, approved.reason) == ("approved", "bob", "checked the WHERE clause")
+    assert (approved.status, approved.approver) == ("approved", "bob")
+    assert approved.reason == "checked the WHERE clause"
     assert approved.decided_at is not None
     consumed = store.consume(request.id)
     assert consumed.status == "consumed" and consumed.consumed_at is not None
@@ -211,7 +214,8 @@ async def test_wait_times_out_pending(store: SqliteApprovalStore) -> None:
     assert result.status == "pending" and 0.25 <= elapsed < 2
     error = timeout_error(result, 0.3)
     assert error.sqlstate == "57014" and request.id in error.message
-    assert request.id in pending_notice(result, 300) and "pgbridge approvals approve" in pending_notice(result, 300)
+    notice = pending_notice(result, 300)
+    assert request.id in notice and "pgbridge approvals approve" in notice
 
 
 async def test_wait_is_cancellable(store: SqliteApprovalStore) -> None:
