@@ -89,6 +89,8 @@ _TEXT_TYPES = {
     exp.DataType.Type.JSONB,
     exp.DataType.Type.NAME,
 }
+# Window functions that return a row's value as is (redacted downstream), not aggregates.
+_NAVIGATION = (exp.Lag, exp.Lead, exp.FirstValue, exp.LastValue, exp.NthValue)
 _EQUALITY_OPS = (exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.NullSafeNEQ)
 _QUERY_NODES = (exp.Select, exp.SetOperation)
 # Select args that never carry column values.
@@ -421,6 +423,11 @@ class _Walker:
             return self.lin(node.this, scope)
         if isinstance(node, exp.Column):
             return self.column(node, scope)
+        if isinstance(node, exp.TableColumn):  # the qualifier's spelling of a whole-row reference
+            return self.whole_row(_name(node.this), scope)
+        if isinstance(node, exp.Identifier):
+            # A name in a place this walker does not know could be a column: do not guess.
+            raise LineageError(f"cannot trace the name {node.sql('postgres')} in {node.parent_select or node}")
         if isinstance(node, exp.Subquery) and isinstance(node.this, _QUERY_NODES):
             cols = self.query(node.this, scope, scope.ctes)
             return cols[0][1] if len(cols) == 1 else _merge(lin for _, lin in cols)
@@ -436,14 +443,19 @@ class _Walker:
             return [node.this]  # PARTITION BY / ORDER BY are uses, recorded by value_uses
         if isinstance(node, exp.Exists):
             return [node.this]
+        if isinstance(node, exp.Order):  # array_agg(x ORDER BY y): y orders, x flows
+            return [node.this] if node.this is not None else []
         return list(node.iter_expressions())
 
     def value_uses(self, node: exp.Expression, scope: _Scope) -> None:
         """Uses hidden inside a returned value: branches, aggregates, windows, casts, divisors."""
         if isinstance(node, exp.Window):
             self.window_spec(node, scope)
-        elif isinstance(node, exp.AggFunc):
+        elif isinstance(node, exp.AggFunc) and not isinstance(node, _NAVIGATION):
             self.aggregate(node, scope)
+        elif isinstance(node, exp.Order):
+            for ordered in _ordered(node):
+                self.use(ordered.this, scope, "ORDER BY", False)
         elif isinstance(node, exp.If):
             self.use(node.this, scope, "CASE WHEN", False)
         elif isinstance(node, exp.Case) and node.this:
@@ -480,6 +492,12 @@ class _Walker:
         if isinstance(node.parent, exp.Count):
             return _EMPTY
         return _merge(lin for _, lin in self.star(node, scope))
+
+    def whole_row(self, alias: str, scope: _Scope) -> _Lin:
+        source = scope.lookup_alias(alias)
+        if source is None:
+            raise LineageError(f"missing FROM-clause entry for whole-row reference {alias!r}")
+        return source.whole_row()
 
     def column(self, node: exp.Column, scope: _Scope) -> _Lin:
         if isinstance(node.this, exp.Star):  # row_to_json(t.*), count(t.*)

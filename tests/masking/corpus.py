@@ -1,0 +1,245 @@
+"""Queries that try to read a masked value, and what must happen to each (kept forever).
+
+Written against the demo table `shop.customers` (and `shop.orders`) with the DEMO_RULES below,
+for a principal holding only the `analyst` role: ssn and card_number keep their last 4
+characters, phone is redacted, email is a keyed hash that still allows equality (joins,
+`=`, GROUP BY). Each entry is (postgres sql, expectation):
+- "masked": the query runs, and no clear ssn / card / phone / email value (see SECRET_FRAGMENTS)
+  may appear anywhere in what the client receives;
+- "refused": planning refuses it with SQLSTATE 42501.
+Every statement that ever slipped past masking belongs here. The lead re-runs this corpus
+over the wire (psql / asyncpg); tests/masking/test_corpus.py runs it at the planning level.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from pgbridge.backends.base import Field
+from pgbridge.masking.settings import MaskingSettings, MaskRule
+
+CUSTOMERS = (
+    Field("id", "INT64"),
+    Field("name", "STRING"),
+    Field("email", "STRING"),
+    Field("phone", "STRING"),
+    Field("ssn", "STRING"),
+    Field("card_number", "STRING"),
+    Field("country", "STRING"),
+    Field("created_at", "TIMESTAMP"),
+    Field("lifetime_value", "NUMERIC"),
+)
+ORDERS = (
+    Field("id", "INT64"),
+    Field("customer_id", "INT64"),
+    Field("product_id", "INT64"),
+    Field("ordered_at", "TIMESTAMP"),
+    Field("amount", "FLOAT64"),
+    Field("status", "STRING"),
+)
+TABLES = {("shop", "customers"): CUSTOMERS, ("shop", "orders"): ORDERS}
+
+_T = dt.datetime(2021, 3, 4, 5, 6, 7, tzinfo=dt.timezone.utc)
+CUSTOMER_ROWS = [
+    (1, "Alice Adams", "alice.secret@example.com", "+1-202-555-0143", "123-45-6789", "4111111111111111", "US",
+     _T, Decimal("1234.560000000")),
+    (2, "Bob Brown", "bob.hidden@example.org", "+44-20-7946-0958", "987-65-4321", "5500005555555559", "GB",
+     _T, Decimal("99.000000000")),
+    (3, "Carol Chen", "carol.private@example.net", "+1-415-555-0199", "555-12-3456", "340000000000009", "US",
+     _T, Decimal("0.500000000")),
+]
+ORDER_ROWS = [
+    (10, 1, 100, _T, 12.5, "shipped"),
+    (11, 1, 101, _T, 7.25, "pending"),
+    (12, 2, 100, _T, 3.0, "shipped"),
+]
+
+# Pieces of clear values that must never reach a client. The last 4 characters of ssn and
+# card_number are shown by design (partial keep=4), so fragments avoid them.
+SECRET_FRAGMENTS = (
+    "123-45", "987-65", "555-12", "12345", "98765", "55512",
+    "41111111", "55000055", "3400000000",
+    "202-555", "20-7946", "415-555", "2025550", "207946", "4155550",
+    "alice.secret", "bob.hidden", "carol.private",
+)
+
+ANALYST_ROLES = ("analyst",)
+EXEMPT_ROLES = ("admin",)
+DEMO_RULES = (
+    MaskRule("shop.customers.ssn", "partial", ("admin",), {"keep": 4}),
+    MaskRule("shop.customers.card_number", "partial", ("admin",), {"keep": 4}),
+    MaskRule("shop.customers.phone", "redact", ("admin",)),
+    MaskRule("shop.customers.email", "hash", ("admin",), allow_equality=True),
+)
+DEMO_HASH_KEY = b"corpus-test-key-0123456789abcdef"
+
+
+def demo_settings() -> MaskingSettings:
+    return MaskingSettings(DEMO_RULES, DEMO_HASH_KEY)
+
+
+MASKED = "masked"
+REFUSED = "refused"
+
+CORPUS: list[tuple[str, str]] = [
+    # plain reads, aliases, stars
+    ("SELECT * FROM shop.customers", MASKED),
+    ("SELECT ssn FROM shop.customers", MASKED),
+    ("SELECT SSN, Card_Number FROM shop.customers", MASKED),
+    ("SELECT c.ssn AS x FROM shop.customers c", MASKED),
+    ("SELECT (ssn) AS harmless FROM shop.customers", MASKED),
+    ("SELECT c.* FROM shop.customers c", MASKED),
+    ("SELECT * EXCEPT (id) FROM shop.customers", MASKED),
+    ("SELECT c.* EXCEPT (name) FROM shop.customers c", MASKED),
+    ("SELECT ssn AS id, id AS ssn FROM shop.customers", MASKED),
+    ("SELECT c.ssn AS name, c.name AS ssn FROM shop.customers c", MASKED),
+    ("SELECT z.e FROM shop.customers AS z(i, n, e)", MASKED),
+    ("SELECT ssn FROM shop.customers WHERE id = 1", MASKED),
+    ("SELECT ssn FROM shop.customers WHERE country = 'US' ORDER BY id", MASKED),
+    ("SELECT ssn FROM shop.customers LIMIT 1", MASKED),
+    # functions and casts: transformed values are fully redacted
+    ("SELECT upper(ssn) FROM shop.customers", MASKED),
+    ("SELECT lower(email) FROM shop.customers", MASKED),
+    ("SELECT ssn || '' FROM shop.customers", MASKED),
+    ("SELECT 'x' || phone FROM shop.customers", MASKED),
+    ("SELECT concat(ssn, '-', phone) FROM shop.customers", MASKED),
+    ("SELECT substr(card_number, 1, 8) FROM shop.customers", MASKED),
+    ("SELECT replace(ssn, '-', '') FROM shop.customers", MASKED),
+    ("SELECT reverse(ssn) FROM shop.customers", MASKED),
+    ("SELECT split_part(email, '@', 1) FROM shop.customers", MASKED),
+    ("SELECT ssn::text FROM shop.customers", MASKED),
+    ("SELECT CAST(card_number AS varchar) FROM shop.customers", MASKED),
+    ("SELECT coalesce(ssn, 'none') FROM shop.customers", MASKED),
+    ("SELECT nullif(ssn, '') FROM shop.customers", MASKED),
+    ("SELECT greatest(ssn, phone) FROM shop.customers", MASKED),
+    ("SELECT md5(ssn) FROM shop.customers", MASKED),
+    ("SELECT length(ssn) FROM shop.customers", MASKED),
+    ("SELECT ARRAY[ssn, phone] FROM shop.customers", MASKED),
+    ("SELECT json_build_object('s', ssn) FROM shop.customers", MASKED),
+    ("SELECT CASE WHEN id = 1 THEN ssn ELSE phone END FROM shop.customers", MASKED),
+    # subqueries: in FROM, in the select list, correlated, LATERAL
+    ("SELECT x FROM (SELECT ssn AS x FROM shop.customers) sub", MASKED),
+    ("SELECT * FROM (SELECT * FROM shop.customers) sub", MASKED),
+    ("SELECT sub.* FROM (SELECT email, phone FROM shop.customers) sub", MASKED),
+    ("SELECT t.d FROM (SELECT * FROM shop.customers) AS t(a, b, c, d)", MASKED),
+    ("SELECT * FROM (SELECT ssn AS name, name AS ssn FROM shop.customers) s", MASKED),
+    ("SELECT (SELECT c2.ssn FROM shop.customers c2 WHERE c2.id = c.id) FROM shop.customers c", MASKED),
+    ("SELECT id, (SELECT card_number FROM shop.customers ORDER BY id LIMIT 1) FROM shop.orders", MASKED),
+    ("SELECT l.s FROM shop.customers c CROSS JOIN LATERAL (SELECT c.ssn AS s) l", MASKED),
+    ("SELECT v.x FROM shop.customers c, LATERAL (SELECT c.card_number AS x) v", MASKED),
+    ("SELECT s.x FROM (VALUES (1)) v(a) CROSS JOIN (SELECT ssn AS x FROM shop.customers) s", MASKED),
+    ("SELECT * FROM shop.customers c WHERE EXISTS (SELECT 1 FROM shop.orders o WHERE o.customer_id = c.id)", MASKED),
+    ("SELECT ssn FROM shop.customers c WHERE c.id IN (SELECT customer_id FROM shop.orders)", MASKED),
+    # CTEs: plain, nested, renamed, recursive
+    ("WITH t AS (SELECT ssn FROM shop.customers) SELECT * FROM t", MASKED),
+    ("WITH a AS (SELECT ssn AS s FROM shop.customers), b AS (SELECT s AS t FROM a) SELECT t FROM b", MASKED),
+    ("WITH t(x) AS (SELECT phone FROM shop.customers) SELECT x FROM t", MASKED),
+    ("WITH t AS (SELECT * FROM shop.customers) SELECT t.* FROM t", MASKED),
+    (
+        "WITH RECURSIVE r(n, s) AS (SELECT 1, ssn FROM shop.customers UNION ALL "
+        "SELECT n + 1, s FROM r WHERE n < 3) SELECT s FROM r",
+        MASKED,
+    ),
+    (
+        "WITH RECURSIVE r(n, s) AS (SELECT 1, 'x' UNION ALL "
+        "SELECT r.n + 1, c.card_number FROM r JOIN shop.customers c ON c.id = r.n WHERE r.n < 3) SELECT s FROM r",
+        MASKED,
+    ),
+    # set operations, by position
+    ("SELECT ssn FROM shop.customers UNION ALL SELECT status FROM shop.orders", MASKED),
+    ("SELECT id, status FROM shop.orders UNION ALL SELECT id, card_number FROM shop.customers", MASKED),
+    ("SELECT name FROM shop.customers UNION ALL SELECT email FROM shop.customers", MASKED),
+    ("SELECT ssn FROM shop.customers UNION ALL SELECT phone FROM shop.customers", MASKED),
+    ("SELECT x.col FROM (SELECT ssn AS col FROM shop.customers UNION ALL SELECT name FROM shop.customers) x", MASKED),
+    # whole-row references
+    ("SELECT u FROM shop.customers u", MASKED),
+    ("SELECT row_to_json(u) FROM shop.customers u", MASKED),
+    ("SELECT to_jsonb(u) FROM shop.customers u", MASKED),
+    ("SELECT u::text FROM shop.customers u", MASKED),
+    ("SELECT TO_JSON_STRING(u) FROM shop.customers u", MASKED),
+    ("WITH t AS (SELECT * FROM shop.customers) SELECT t FROM t", MASKED),
+    ("WITH t AS (SELECT * FROM shop.customers) SELECT row_to_json(t) FROM t", MASKED),
+    ("SELECT (SELECT row_to_json(c) FROM shop.customers c ORDER BY id LIMIT 1)", MASKED),
+    ("SELECT s FROM (SELECT ssn, phone FROM shop.customers) s", MASKED),
+    # joins
+    ("SELECT o.id, c.ssn FROM shop.orders o JOIN shop.customers c ON o.customer_id = c.id", MASKED),
+    ("SELECT * FROM shop.orders o JOIN shop.customers c ON o.customer_id = c.id", MASKED),
+    ("SELECT * FROM shop.customers JOIN shop.orders USING (id)", MASKED),
+    ("SELECT ssn FROM shop.customers JOIN shop.orders USING (id)", MASKED),
+    ("SELECT * FROM shop.customers NATURAL JOIN shop.orders", MASKED),
+    ("SELECT c1.id, c2.email FROM shop.customers c1 JOIN shop.customers c2 ON c1.email = c2.email", MASKED),
+    # UNNEST, windows
+    ("SELECT x FROM shop.customers c, UNNEST(ARRAY[c.ssn, c.phone]) AS t(x)", MASKED),
+    ("SELECT id, ssn, row_number() OVER (ORDER BY id) FROM shop.customers", MASKED),
+    ("SELECT ssn, count(*) OVER () FROM shop.customers", MASKED),
+    ("SELECT lag(ssn) OVER (ORDER BY id) FROM shop.customers", MASKED),
+    ("SELECT first_value(card_number) OVER (PARTITION BY country ORDER BY id) FROM shop.customers", MASKED),
+    # equality on the hashed email is allowed by its rule
+    ("SELECT email FROM shop.customers WHERE email = 'alice.secret@example.com'", MASKED),
+    ("SELECT email, count(*) FROM shop.customers GROUP BY email", MASKED),
+    ("SELECT count(DISTINCT email) FROM shop.customers", MASKED),
+    ("SELECT id FROM shop.customers WHERE email IN ('bob.hidden@example.org')", MASKED),
+    # ---- refused: inference through filters, joins, grouping, ordering, aggregates
+    ("SELECT id FROM shop.customers WHERE ssn LIKE '1%'", REFUSED),
+    ("SELECT id FROM shop.customers WHERE ssn = '123-45-6789'", REFUSED),
+    ("SELECT id FROM shop.customers WHERE substr(ssn, 1, 1) = '1'", REFUSED),
+    ("SELECT id FROM shop.customers WHERE ssn BETWEEN '1' AND '2'", REFUSED),
+    ("SELECT id FROM shop.customers WHERE ssn ~ '^1'", REFUSED),
+    ("SELECT id FROM shop.customers WHERE position('5' in ssn) > 0", REFUSED),
+    ("SELECT id FROM shop.customers WHERE ssn IS NOT NULL", REFUSED),
+    ("SELECT id FROM shop.customers WHERE phone IN ('+1-202-555-0143')", REFUSED),
+    ("SELECT id FROM shop.customers WHERE (SELECT ssn) LIKE '1%'", REFUSED),
+    ("SELECT id FROM shop.customers WHERE email LIKE 'alice%'", REFUSED),
+    ("SELECT id FROM shop.customers WHERE lower(email) = 'x'", REFUSED),
+    ("SELECT id FROM shop.customers ORDER BY ssn", REFUSED),
+    ("SELECT id FROM shop.customers ORDER BY card_number DESC", REFUSED),
+    ("SELECT ssn FROM shop.customers ORDER BY 1", REFUSED),
+    ("SELECT ssn AS s FROM shop.customers ORDER BY s", REFUSED),
+    ("SELECT email FROM shop.customers ORDER BY email", REFUSED),
+    ("SELECT ssn, count(*) FROM shop.customers GROUP BY ssn", REFUSED),
+    ("SELECT id, ssn FROM shop.customers GROUP BY 1, 2", REFUSED),
+    ("SELECT country FROM shop.customers GROUP BY country HAVING max(ssn) > '5'", REFUSED),
+    ("SELECT DISTINCT ssn FROM shop.customers", REFUSED),
+    ("SELECT DISTINCT ON (ssn) id FROM shop.customers", REFUSED),
+    ("SELECT max(ssn) FROM shop.customers", REFUSED),
+    ("SELECT min(card_number) FROM shop.customers", REFUSED),
+    ("SELECT max(email) FROM shop.customers", REFUSED),
+    ("SELECT string_agg(phone, ',') FROM shop.customers", REFUSED),
+    ("SELECT sum(length(ssn)) FROM shop.customers", REFUSED),
+    ("SELECT count(ssn) FROM shop.customers", REFUSED),
+    ("SELECT count(DISTINCT ssn) FROM shop.customers", REFUSED),
+    ("SELECT array_agg(u) FROM shop.customers u", REFUSED),
+    ("SELECT array_agg(id ORDER BY ssn) FROM shop.customers", REFUSED),
+    ("SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY ssn) FROM shop.customers", REFUSED),
+    ("SELECT id, (SELECT string_agg(ssn, ',') FROM shop.customers) FROM shop.orders", REFUSED),
+    ("SELECT row_number() OVER (ORDER BY ssn) FROM shop.customers", REFUSED),
+    ("SELECT rank() OVER (PARTITION BY ssn ORDER BY id) FROM shop.customers", REFUSED),
+    ("SELECT o.id FROM shop.orders o JOIN shop.customers c ON c.ssn LIKE '1%'", REFUSED),
+    ("SELECT o.id FROM shop.orders o JOIN shop.customers c ON c.ssn = o.status", REFUSED),
+    ("SELECT * FROM shop.customers a JOIN shop.customers b USING (ssn)", REFUSED),
+    ("SELECT id FROM (SELECT id, ssn AS s FROM shop.customers) x WHERE s LIKE '9%'", REFUSED),
+    ("WITH t AS (SELECT * FROM shop.customers) SELECT id FROM t WHERE ssn > '5'", REFUSED),
+    ("SELECT * FROM (SELECT ssn FROM shop.customers ORDER BY ssn LIMIT 1) x", REFUSED),
+    ("SELECT id FROM shop.customers u WHERE u::text LIKE '%123-45%'", REFUSED),
+    ("SELECT id FROM shop.customers u WHERE row_to_json(u)::text LIKE '%4111%'", REFUSED),
+    ("SELECT EXISTS (SELECT 1 FROM shop.customers WHERE ssn LIKE '1%')", REFUSED),
+    ("SELECT (SELECT count(*) FROM shop.customers c2 WHERE c2.ssn < c.ssn) FROM shop.customers c", REFUSED),
+    ("SELECT id FROM shop.customers WHERE id IN (SELECT id FROM shop.customers WHERE phone LIKE '+1%')", REFUSED),
+    ("SELECT id FROM shop.customers c WHERE EXISTS (SELECT 1 FROM shop.orders o WHERE o.status = c.ssn)", REFUSED),
+    # set operations compare rows for equality
+    ("SELECT ssn FROM shop.customers INTERSECT SELECT '123-45-6789'", REFUSED),
+    ("SELECT ssn FROM shop.customers EXCEPT SELECT '123-45-6789'", REFUSED),
+    ("SELECT ssn FROM shop.customers UNION SELECT '123-45-6789'", REFUSED),
+    # branches, casts and divisors that would leak through errors
+    ("SELECT CASE WHEN ssn LIKE '1%' THEN 1 ELSE 0 END FROM shop.customers", REFUSED),
+    ("SELECT CASE ssn WHEN '123-45-6789' THEN 'hit' END FROM shop.customers", REFUSED),
+    ("SELECT ssn::int FROM shop.customers", REFUSED),
+    ("SELECT CAST(card_number AS bigint) FROM shop.customers", REFUSED),
+    ("SELECT 1 / (length(ssn) - 11) FROM shop.customers", REFUSED),
+    # untraceable or not a query
+    ("SELECT * FROM shop.mystery JOIN shop.customers ON true", REFUSED),
+    ("INSERT INTO shop.orders (status) SELECT ssn FROM shop.customers", REFUSED),
+    ("UPDATE shop.customers SET name = 'x' WHERE ssn LIKE '1%'", REFUSED),
+    ("DELETE FROM shop.customers WHERE ssn = '1'", REFUSED),
+]
