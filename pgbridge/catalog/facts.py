@@ -27,6 +27,7 @@ class Facts:
     types_by_name: dict[str, PgType]
     type_display: dict[int, str]  # format_type(oid, NULL)
     keywords: tuple[tuple[str, str, str], ...]
+    relation_oids: dict[str, int]  # "pg_catalog.pg_class" -> 1259
     generated_by: str
 
 
@@ -49,6 +50,7 @@ def load_facts() -> Facts:
         types_by_name=types_by_name,
         type_display={int(k): v for k, v in raw["type_display"].items()},
         keywords=tuple(tuple(k) for k in raw["keywords"]),  # type: ignore[misc]
+        relation_oids=raw["relation_oids"],
         generated_by=raw["generated_by"],
     )
 

@@ -126,6 +126,10 @@ def generate(dsn: str) -> dict[str, Any]:
             },
             "type_display": dict(conn.execute(
                 f"SELECT oid::text, format_type(oid, NULL) FROM pg_type WHERE oid IN ({oids})").fetchall()),
+            "relation_oids": dict(conn.execute(
+                "SELECT n.nspname || '.' || c.relname, c.oid::int8 FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname || '.' || c.relname = ANY(%s)",
+                (list(relations),)).fetchall()),
             "keywords": [list(r) for r in conn.execute("SELECT * FROM pg_get_keywords()").fetchall()],
         }
 

@@ -1,0 +1,162 @@
+"""One in-memory DuckDB database holding a Snapshot as real relations.
+
+DuckDB's own pg_catalog and information_schema live in its read-only system catalog, so ours
+are created as the schemas `pgc` (pg_catalog) and `pgi` (information_schema); the rewriter
+points every catalog reference at them. Every column has the DuckDB type that stores its
+PostgreSQL type (oid and reg* as UINTEGER, name / "char" as VARCHAR, int2vector as
+SMALLINT[], ...); the PostgreSQL type itself is tracked outside DuckDB, by the type inference.
+Relations that vary per session (pg_roles, pg_user, pg_database, pg_settings and the
+information_schema catalog columns) are views over DuckDB variables the engine sets per query.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from pgbridge.catalog.facts import load_facts
+from pgbridge.catalog.functions import MACROS
+from pgbridge.catalog.info_schema import info_views
+from pgbridge.catalog.snapshot import OWNER, OWNER_OID, Snapshot
+from pgbridge.typemap import PgType
+
+SCHEMA_OF = {"pg_catalog": "pgc", "information_schema": "pgi"}
+_SESSION_VIEWS = ("pg_catalog.pg_roles", "pg_catalog.pg_user", "pg_catalog.pg_authid", "pg_catalog.pg_database",
+                  "pg_catalog.pg_settings")
+
+_SCALAR = {
+    "bool": pa.bool_(), "int2": pa.int16(), "int4": pa.int32(), "int8": pa.int64(), "float4": pa.float32(),
+    "float8": pa.float64(), "numeric": pa.float64(), "oid": pa.uint32(), "regproc": pa.uint32(),
+    "regclass": pa.uint32(), "regtype": pa.uint32(), "regnamespace": pa.uint32(), "regrole": pa.uint32(),
+    "regprocedure": pa.uint32(), "xid": pa.uint32(), "timestamptz": pa.timestamp("us", tz="UTC"),
+    "timestamp": pa.timestamp("us"), "date": pa.date32(), "interval": pa.month_day_nano_interval(),
+    "int2vector": pa.list_(pa.int16()), "oidvector": pa.list_(pa.uint32()),
+}
+
+
+def arrow_type(pg: PgType) -> pa.DataType:
+    """The Arrow (hence DuckDB) storage type of a PostgreSQL catalog type."""
+    if pg.element_oid:
+        return pa.list_(arrow_type(load_facts().types_by_oid[pg.element_oid]))
+    return _SCALAR.get(pg.name, pa.string())
+
+
+def _default(pg: PgType) -> Any:
+    """A column value PostgreSQL itself would show for an object pgbridge says nothing about."""
+    if pg.element_oid or pg.name in ("int2vector", "oidvector"):
+        return None
+    if pg.name == "bool":
+        return False
+    if pg.name in ("char",):
+        return ""
+    if pa.types.is_integer(arrow_type(pg)) or pa.types.is_floating(arrow_type(pg)):
+        return 0
+    return None
+
+
+def _table(columns: tuple[tuple[str, PgType], ...], rows: list[dict[str, Any]]) -> pa.Table:
+    arrays = []
+    for name, pg in columns:
+        default = _default(pg)
+        values = [row.get(name, default) for row in rows]
+        arrays.append(pa.array(values, type=arrow_type(pg)))
+    return pa.Table.from_arrays(arrays, names=[name for name, _ in columns])
+
+
+def build_database(snap: Snapshot) -> duckdb.DuckDBPyConnection:
+    facts = load_facts()
+    con = duckdb.connect(":memory:")
+    con.execute("CREATE SCHEMA pgc; CREATE SCHEMA pgi; CREATE SCHEMA pgb")
+    for relation, columns in facts.relations.items():
+        schema, name = relation.split(".")
+        target = f"pgb.{name}_base" if relation in _SESSION_VIEWS else f"{SCHEMA_OF[schema]}.{name}"
+        if relation in info_views():
+            continue
+        data = _table(columns, snap.rows.get(relation, []))  # noqa: F841 (read by DuckDB below)
+        con.execute(f'CREATE TABLE {target} AS SELECT * FROM data')
+    _helper_tables(con, snap)
+    _session_views(con)
+    for sql in MACROS:
+        con.execute(sql)
+    for relation, sql in info_views().items():
+        con.execute(f"CREATE VIEW pgi.{relation.split('.')[1]} AS {sql}")
+    return con
+
+
+def _helper_tables(con: duckdb.DuckDBPyConnection, snap: Snapshot) -> None:
+    facts = load_facts()
+    types = pa.table({
+        "oid": pa.array(list(facts.type_display), pa.uint32()),
+        "display": pa.array(list(facts.type_display.values()), pa.string()),
+    })
+    keywords = pa.table({k: [row[i] for row in facts.keywords]  # pg_get_keywords()'s own columns
+                         for i, k in enumerate(("word", "catcode", "barelabel", "catdesc", "baredesc"))})
+    sizes = pa.table({"oid": pa.array(list(snap.relation_bytes), pa.uint32()),
+                      "bytes": pa.array(list(snap.relation_bytes.values()), pa.int64())})
+    con.execute("CREATE TABLE pgb.type_display AS SELECT * FROM types")
+    class_names = pa.table({  # noqa: F841 (read by DuckDB below)
+        "oid": pa.array(list(snap.class_names), pa.uint32()),
+        "nspoid": pa.array([snap.namespaces.get(s, 0) for s, _ in snap.class_names.values()], pa.uint32()),
+        "nspname": pa.array([s for s, _ in snap.class_names.values()], pa.string()),
+        "relname": pa.array([r for _, r in snap.class_names.values()], pa.string()),
+    })
+    con.execute("CREATE TABLE pgb.class_names AS SELECT * FROM class_names")
+    type_names = _type_names()  # noqa: F841 (read by DuckDB below)
+    con.execute("CREATE TABLE pgb.type_names AS SELECT * FROM type_names")
+    proc_args = _proc_args()  # noqa: F841 (read by DuckDB below)
+    con.execute("CREATE TABLE pgb.proc_args AS SELECT * FROM proc_args")
+    con.execute("CREATE TABLE pgb.keywords AS SELECT * FROM keywords")
+    con.execute("CREATE TABLE pgb.relation_bytes AS SELECT * FROM sizes")
+    # The session's role is added by the views below; the owner role is always there.
+    con.execute(f"INSERT INTO pgb.pg_roles_base (oid, rolname, rolinherit, rolcanlogin, rolconnlimit) "
+                f"VALUES ({OWNER_OID}, '{OWNER}', true, false, -1)")
+    con.execute("INSERT INTO pgb.pg_database_base (oid, datdba, encoding, datlocprovider, datcollate, datctype, "
+                "datallowconn, datconnlimit) VALUES (16384, 10, 6, 'c', 'C', 'C', true, -1)")
+
+
+def _session_views(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("""CREATE VIEW pgc.pg_roles AS
+        SELECT * FROM pgb.pg_roles_base
+        UNION ALL SELECT * REPLACE (getvariable('pgb_user_oid')::UINTEGER AS oid, getvariable('pgb_user') AS rolname,
+                                    true AS rolcanlogin)
+        FROM pgb.pg_roles_base WHERE getvariable('pgb_user_oid') <> oid""")
+    con.execute("""CREATE VIEW pgc.pg_authid AS SELECT * REPLACE (NULL AS rolpassword) FROM pgb.pg_authid_base""")
+    con.execute("""CREATE VIEW pgc.pg_user AS
+        SELECT rolname AS usename, oid AS usesysid, rolcreatedb AS usecreatedb, rolsuper AS usesuper,
+               rolreplication AS userepl, rolbypassrls AS usebypassrls, '********' AS passwd,
+               rolvaliduntil AS valuntil, rolconfig AS useconfig
+        FROM pgc.pg_roles WHERE rolcanlogin""")
+    con.execute("""CREATE VIEW pgc.pg_database AS
+        SELECT * REPLACE (getvariable('pgb_database') AS datname) FROM pgb.pg_database_base""")
+    con.execute("""CREATE VIEW pgc.pg_settings AS
+        SELECT * REPLACE (coalesce(getvariable('pgb_settings')[name], setting) AS setting)
+        FROM pgb.pg_settings_base""")
+
+
+def _type_names() -> pa.Table:
+    """Every spelling to_regtype() accepts for a known type: typname, format_type, aliases."""
+    from pgbridge.catalog.facts import TYPE_ALIASES
+
+    facts = load_facts()
+    names: dict[str, int] = {}
+    for oid, pg in facts.types_by_oid.items():
+        names.setdefault(pg.name, oid)
+        names.setdefault(f"pg_catalog.{pg.name}", oid)
+        if oid in facts.type_display:
+            names.setdefault(facts.type_display[oid], oid)
+    for alias, name in TYPE_ALIASES.items():
+        pg = facts.types_by_name.get(name)
+        if pg is not None:
+            names.setdefault(alias, pg.oid)
+            if pg.array_oid:
+                names.setdefault(alias + "[]", pg.array_oid)
+    return pa.table({"name": pa.array(list(names), pa.string()), "oid": pa.array(list(names.values()), pa.uint32())})
+
+
+def _proc_args() -> pa.Table:
+    facts = load_facts()
+    rows = facts.rows["pg_catalog.pg_proc"]
+    args = [", ".join(facts.type_display.get(t, str(t)) for t in (r["proargtypes"] or [])) for r in rows]
+    return pa.table({"oid": pa.array([r["oid"] for r in rows], pa.uint32()), "args": pa.array(args, pa.string())})

@@ -1,0 +1,252 @@
+"""CatalogEngine: answer pg_catalog / information_schema queries locally, never on BigQuery.
+
+Metadata is read from the backend and kept for ttl_seconds. Each distinct visibility set
+(the tables a principal's can_read admits) gets its own DuckDB database built from exactly
+those tables, so objects a principal may not read exist nowhere it can look; databases are
+kept in a small LRU. A query is parsed (sqlglot, postgres), rewritten onto our relations
+(rewrite.py), typed (infer.py) and run in a worker thread under the database's lock, with the
+session's values set as DuckDB variables first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import duckdb
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+from pgbridge.backends.base import Backend, TableMeta
+from pgbridge.catalog.api import CatalogResult, CatalogSession
+from pgbridge.catalog.database import arrow_type, build_database
+from pgbridge.catalog.facts import load_facts
+from pgbridge.catalog.infer import Inferrer, name_projections
+from pgbridge.catalog.oids import stable_oid
+from pgbridge.catalog.rewrite import REG_TYPES, RewriteContext, rewrite
+from pgbridge.catalog.snapshot import OWNER, OWNER_OID, Snapshot, build_snapshot
+from pgbridge.catalog.variables import session_variables
+from pgbridge.typemap import OutputColumn, PgType
+from pgbridge.wire.errors import PgError, SqlState
+
+MAX_DATABASES = 16
+
+
+@dataclass
+class _Database:
+    snapshot: Snapshot
+    con: duckdb.DuckDBPyConnection
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    session_key: object = None
+
+
+class CatalogEngine:
+    def __init__(self, backend: Backend, ttl_seconds: float = 300.0, default_dataset: str | None = None) -> None:
+        self._backend = backend
+        self._ttl = ttl_seconds
+        self._default_dataset = default_dataset
+        self._tables: tuple[TableMeta, ...] | None = None
+        self._loaded_at = 0.0
+        self._databases: OrderedDict[frozenset[tuple[str, str]], _Database] = OrderedDict()
+        self._refresh_lock = asyncio.Lock()
+        self._started = time.time()
+
+    async def refresh(self) -> None:
+        async with self._refresh_lock:
+            tables: list[TableMeta] = []
+            for dataset in await self._backend.datasets():
+                tables.extend(await self._backend.tables(dataset))
+            self._tables = tuple(tables)
+            self._loaded_at = time.monotonic()
+            self._databases.clear()
+
+    def invalidate(self) -> None:
+        self._tables = None
+
+    async def run(self, sql: str, params: Sequence[object], session: CatalogSession) -> CatalogResult:
+        try:
+            return await self._run_once(sql, params, session)
+        except PgError as error:
+            if error.sqlstate != SqlState.UNDEFINED_TABLE or not self._tables:
+                raise
+            # The query names a relation we do not know: the metadata may be stale.
+            await self.refresh()
+            return await self._run_once(sql, params, session)
+
+    async def describe(self, sql: str, param_oids: Sequence[int],
+                       session: CatalogSession) -> tuple[tuple[int, ...], tuple[OutputColumn, ...]]:
+        database = await self._database(session)
+        return await asyncio.to_thread(self._describe_sync, database, sql, param_oids, session)
+
+    async def _run_once(self, sql: str, params: Sequence[object], session: CatalogSession) -> CatalogResult:
+        database = await self._database(session)
+        return await asyncio.to_thread(self._run_sync, database, sql, params, session)
+
+    # -- metadata and databases ---------------------------------------------------------
+
+    async def _database(self, session: CatalogSession) -> _Database:
+        if self._tables is None or time.monotonic() - self._loaded_at > self._ttl:
+            await self.refresh()
+        assert self._tables is not None
+        visible = [t for t in self._tables if _may_read(session, t)]
+        key = frozenset((t.dataset, t.name) for t in visible)
+        database = self._databases.get(key)
+        if database is None:
+            snapshot = build_snapshot(visible, self._default_dataset)
+            database = _Database(snapshot, await asyncio.to_thread(build_database, snapshot))
+            self._databases[key] = database
+            while len(self._databases) > MAX_DATABASES:
+                self._databases.popitem(last=False)
+        self._databases.move_to_end(key)
+        return database
+
+    # -- one statement ----------------------------------------------------------------------
+
+    def _prepare(self, database: _Database, sql: str, params: Sequence[object] | None,
+                 session: CatalogSession) -> tuple[str, list[tuple[str, str | None, exp.Expression]]]:
+        tree = parse_one(sql)
+        settings = frozenset(k.lower() for k in session.settings) | _builtin_settings()
+        ctx = RewriteContext(database.snapshot, _search_path(session), params, session.server_version, settings)
+        name_projections(tree)
+        rewritten = rewrite(tree, ctx)
+        return rewritten.sql("duckdb"), Inferrer(rewritten).output()
+
+    def _run_sync(self, database: _Database, sql: str, params: Sequence[object],
+                  session: CatalogSession) -> CatalogResult:
+        duck_sql, outputs = self._prepare(database, sql, params, session)
+        with database.lock:
+            self._set_session(database, session)
+            table = _execute(database.con, duck_sql)
+            columns, arrays = [], []
+            for index, (name, pgtype, _) in enumerate(outputs[: table.num_columns] or _unnamed(table)):
+                pg = _resolve_type(pgtype, table.schema.field(index).type)
+                columns.append(OutputColumn(name, pg))
+                arrays.append(_present(database.con, table.column(index), pg))
+        result = pa.Table.from_arrays(arrays, names=[c.name for c in columns]) if arrays else table
+        return CatalogResult(tuple(columns), tuple(result.to_batches()), f"SELECT {table.num_rows}")
+
+    def _describe_sync(self, database: _Database, sql: str, param_oids: Sequence[int],
+                       session: CatalogSession) -> tuple[tuple[int, ...], tuple[OutputColumn, ...]]:
+        count = max([int(n) for n in re.findall(r"\$(\d+)", sql)] or [0])
+        oids = tuple(param_oids[i] if i < len(param_oids) and param_oids[i] else 25 for i in range(count))
+        duck_sql, outputs = self._prepare(database, sql, None, session)
+        with database.lock:
+            self._set_session(database, session)
+            try:
+                types = database.con.sql(duck_sql).types
+            except duckdb.Error as error:
+                raise _pg_error(error) from None
+        columns = tuple(
+            OutputColumn(name, _resolve_type(pgtype, None)) for name, pgtype, _ in outputs[: len(types)])
+        return oids, columns
+
+    def _set_session(self, database: _Database, session: CatalogSession) -> None:
+        key = (session.user, session.database, session.search_path, tuple(sorted(session.settings.items())),
+               session.backend_pid)
+        if database.session_key == key:
+            return
+        user_oid = OWNER_OID if session.user == OWNER else stable_oid("role", session.user)
+        for statement in session_variables(database.snapshot, session, user_oid, _search_path(session),
+                                           self._started):
+            database.con.execute(statement)
+        database.session_key = key
+
+
+def parse_one(sql: str) -> exp.Expression:
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="postgres") if s is not None]
+    except ParseError as error:
+        raise PgError(SqlState.SYNTAX_ERROR, f"syntax error in catalog query: {error.errors[0]['description']}"
+                      if error.errors else "syntax error in catalog query") from None
+    if len(statements) != 1:
+        raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "the catalog answers one statement at a time")
+    if not isinstance(statements[0], exp.Query):
+        raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "the catalog answers SELECT statements only")
+    return statements[0]
+
+
+def _may_read(session: CatalogSession, table: TableMeta) -> bool:
+    try:
+        return bool(session.can_read(table.dataset, table.name))
+    except Exception:  # a policy that cannot decide hides the table (fail closed)
+        return False
+
+
+def _search_path(session: CatalogSession) -> tuple[str, ...]:
+    return tuple(session.user if s == "$user" else s for s in session.search_path)
+
+
+def _builtin_settings() -> frozenset[str]:
+    return frozenset(row["name"] for row in load_facts().rows["pg_catalog.pg_settings"])
+
+
+def _unnamed(table: pa.Table) -> list[tuple[str, str | None, exp.Expression]]:
+    return [(name, None, exp.null()) for name in table.column_names]
+
+
+def _execute(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
+    try:
+        return con.sql(sql).to_arrow_table()
+    except duckdb.Error as error:
+        raise _pg_error(error) from None
+
+
+_DUCK_FUNCTION = re.compile(r"(?:Scalar|Table|Aggregate) Function with name \"?(\w+)\"? does not exist")
+
+
+def _pg_error(error: Exception) -> PgError:
+    text = str(error)
+    missing = _DUCK_FUNCTION.search(text)
+    if missing:
+        return PgError(SqlState.UNDEFINED_FUNCTION, f"function {missing.group(1)} does not exist",
+                       hint="pgbridge's catalog implements the functions PostgreSQL clients use for introspection")
+    if "Referenced column" in text or "not found in FROM clause" in text:
+        return PgError(SqlState.UNDEFINED_COLUMN, text.split("\n")[0])
+    if "Table with name" in text:
+        return PgError(SqlState.UNDEFINED_TABLE, text.split("\n")[0])
+    return PgError(SqlState.FEATURE_NOT_SUPPORTED, f"catalog query failed: {text.splitlines()[0]}")
+
+
+_DUCK_TO_PG = {
+    pa.int64(): "int8", pa.int32(): "int4", pa.int16(): "int2", pa.bool_(): "bool", pa.float64(): "float8",
+    pa.float32(): "float4", pa.uint32(): "oid", pa.string(): "text", pa.large_string(): "text",
+    pa.date32(): "date",
+}
+
+
+def _resolve_type(pgtype: str | None, storage: pa.DataType | None) -> PgType:
+    facts = load_facts()
+    if pgtype and pgtype in facts.types_by_name and pgtype not in ("record", "unknown"):
+        return facts.types_by_name[pgtype]
+    if storage is not None:
+        if pa.types.is_list(storage) or pa.types.is_large_list(storage):
+            element = _resolve_type(None, storage.value_type)
+            return facts.types_by_oid.get(element.array_oid, facts.types_by_name["_text"])
+        if pa.types.is_timestamp(storage):
+            return facts.types_by_name["timestamptz" if storage.tz else "timestamp"]
+        if pa.types.is_decimal(storage):
+            return facts.types_by_name["numeric"]
+        return facts.types_by_name[_DUCK_TO_PG.get(storage, "text")]
+    return facts.types_by_name["text"]
+
+
+def _present(con: duckdb.DuckDBPyConnection, column: pa.ChunkedArray, pg: PgType) -> pa.ChunkedArray:
+    """The column as the client sees it: reg* as their display names, others in their storage type."""
+    if pg.name in REG_TYPES:
+        family = "regproc" if pg.name == "regprocedure" else pg.name
+        reg_values = pa.table({"v": column.cast(pa.uint32())})  # noqa: F841 (read by DuckDB below)
+        return con.sql(f"SELECT pgb_{family}_out(v) FROM reg_values").to_arrow_table().column(0)
+    target = arrow_type(pg)
+    if column.type == target:
+        return column
+    try:
+        return column.cast(target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return column
