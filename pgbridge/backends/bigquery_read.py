@@ -64,10 +64,11 @@ def storage_batches(
     read: BigQueryReadClient, session: types.ReadSession, schema: pa.Schema, timeout: float
 ) -> Iterator[pa.RecordBatch]:
     """Arrow record batches as the server sends them; the reader resumes broken streams itself."""
+    wire_schema = pa.ipc.read_schema(pa.py_buffer(session.arrow_schema.serialized_schema))
     for stream in session.streams:
-        reader = read.read_rows(stream.name, timeout=timeout)
-        for page in reader.rows(session).pages:
-            yield conform(page.to_arrow(), schema)
+        for response in read.read_rows(stream.name, timeout=timeout):
+            message = pa.py_buffer(response.arrow_record_batch.serialized_record_batch)
+            yield conform(pa.ipc.read_record_batch(message, wire_schema), schema)
 
 
 def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
