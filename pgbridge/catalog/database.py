@@ -111,7 +111,7 @@ def _helper_tables(con: duckdb.DuckDBPyConnection, snap: Snapshot) -> None:
     con.execute("CREATE TABLE pgb.relation_bytes AS SELECT * FROM sizes")
     # The session's role is added by the views below; the owner role is always there.
     con.execute(f"INSERT INTO pgb.pg_roles_base (oid, rolname, rolinherit, rolcanlogin, rolconnlimit) "
-                f"VALUES ({OWNER_OID}, '{OWNER}', true, false, -1)")
+                f"VALUES ({OWNER_OID}, '{OWNER}', true, false, -1), (6171, 'pg_database_owner', false, false, -1)")
     con.execute("INSERT INTO pgb.pg_database_base (oid, datdba, encoding, datlocprovider, datcollate, datctype, "
                 "datallowconn, datconnlimit) VALUES (16384, 10, 6, 'c', 'C', 'C', true, -1)")
 

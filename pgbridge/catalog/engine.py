@@ -159,7 +159,12 @@ class CatalogEngine:
         database.session_key = key
 
 
+# sqlglot 30 cannot parse `x::oid[]`; `x::_oid` names the same PostgreSQL type (its typname).
+_ARRAY_CAST = re.compile(r"::\s*(?:pg_catalog\.)?(oid|regtype|regclass|regproc|name|char)\s*\[\]", re.I)
+
+
 def parse_one(sql: str) -> exp.Expression:
+    sql = _ARRAY_CAST.sub(lambda m: f"::_{m.group(1).lower()}", sql)
     try:
         statements = [s for s in sqlglot.parse(sql, read="postgres") if s is not None]
     except ParseError as error:

@@ -12,57 +12,57 @@ from __future__ import annotations
 _PATH = "getvariable('pgb_path_oids')"
 
 MACROS: tuple[str, ...] = (
-    f"""CREATE MACRO pgb_get_userbyid(r) AS CASE WHEN r = 10 THEN 'pgbridge'
+    f"""CREATE MACRO pgb_get_userbyid(r) AS CASE WHEN r = 10 THEN 'pgbridge' WHEN r = 6171 THEN 'pg_database_owner'
         WHEN r = getvariable('pgb_user_oid') THEN getvariable('pgb_user')
         ELSE 'unknown (OID=' || r || ')' END""",
     """CREATE MACRO pgb_quote_ident(s) AS CASE
         WHEN regexp_full_match(s, '[a-z_][a-z0-9_$]*')
-             AND NOT EXISTS (SELECT 1 FROM pgb.keywords k WHERE k.word = s AND k.catcode <> 'U') THEN s
+             AND NOT EXISTS (SELECT 1 FROM pgb.keywords pgb_k WHERE pgb_k.word = s AND pgb_k.catcode <> 'U') THEN s
         ELSE '"' || replace(s, '"', '""') || '"' END""",
     f"""CREATE MACRO pgb_table_is_visible(r) AS coalesce(
-        (SELECT list_contains({_PATH}, cn.nspoid) FROM pgb.class_names cn WHERE cn.oid = r), false)""",
-    "CREATE MACRO pgb_type_is_visible(t) AS EXISTS (SELECT 1 FROM pgc.pg_type y WHERE y.oid = t)",
-    "CREATE MACRO pgb_function_is_visible(f) AS EXISTS (SELECT 1 FROM pgc.pg_proc p WHERE p.oid = f)",
+        (SELECT list_contains({_PATH}, pgb_cn.nspoid) FROM pgb.class_names pgb_cn WHERE pgb_cn.oid = r), false)""",
+    "CREATE MACRO pgb_type_is_visible(t) AS EXISTS (SELECT 1 FROM pgc.pg_type pgb_y WHERE pgb_y.oid = t)",
+    "CREATE MACRO pgb_function_is_visible(f) AS EXISTS (SELECT 1 FROM pgc.pg_proc pgb_p WHERE pgb_p.oid = f)",
     """CREATE MACRO pgb_format_type(t, m) AS CASE WHEN t IS NULL THEN NULL ELSE coalesce((
-        SELECT CASE WHEN m IS NULL OR m < 4 THEN d.display
-            WHEN t = 1700 THEN d.display || '(' || ((m - 4) >> 16) || ',' || ((m - 4) & 65535) || ')'
-            WHEN t IN (1042, 1043) THEN d.display || '(' || (m - 4) || ')'
-            ELSE d.display END
-        FROM pgb.type_display d WHERE d.oid = t), '???') END""",
-    """CREATE MACRO pgb_obj_description(o, cat) AS (SELECT min(x.description) FROM pgc.pg_description x
-        WHERE x.objoid = o AND x.objsubid = 0 AND (cat IS NULL OR x.classoid = cat))""",
-    """CREATE MACRO pgb_col_description(o, n) AS (SELECT min(x.description) FROM pgc.pg_description x
-        WHERE x.objoid = o AND x.classoid = 1259 AND x.objsubid = n)""",
+        SELECT CASE WHEN m IS NULL OR m < 4 THEN pgb_d.display
+            WHEN t = 1700 THEN pgb_d.display || '(' || ((m - 4) >> 16) || ',' || ((m - 4) & 65535) || ')'
+            WHEN t IN (1042, 1043) THEN pgb_d.display || '(' || (m - 4) || ')'
+            ELSE pgb_d.display END
+        FROM pgb.type_display pgb_d WHERE pgb_d.oid = t), '???') END""",
+    """CREATE MACRO pgb_obj_description(o, cat) AS (SELECT min(pgb_x.description) FROM pgc.pg_description pgb_x
+        WHERE pgb_x.objoid = o AND pgb_x.objsubid = 0 AND (cat IS NULL OR pgb_x.classoid = cat))""",
+    """CREATE MACRO pgb_col_description(o, n) AS (SELECT min(pgb_x.description) FROM pgc.pg_description pgb_x
+        WHERE pgb_x.objoid = o AND pgb_x.classoid = 1259 AND pgb_x.objsubid = n)""",
     f"""CREATE MACRO pgb_regclass_out(o) AS CASE WHEN o IS NULL THEN NULL ELSE coalesce((
-        SELECT CASE WHEN list_contains({_PATH}, cn.nspoid) THEN pgb_quote_ident(cn.relname)
-               ELSE pgb_quote_ident(cn.nspname) || '.' || pgb_quote_ident(cn.relname) END
-        FROM pgb.class_names cn WHERE cn.oid = o), o::VARCHAR) END""",
-    f"""CREATE MACRO pgb_regclass_in(s) AS (SELECT cn.oid FROM pgb.class_names cn
+        SELECT CASE WHEN list_contains({_PATH}, pgb_cn.nspoid) THEN pgb_quote_ident(pgb_cn.relname)
+               ELSE pgb_quote_ident(pgb_cn.nspname) || '.' || pgb_quote_ident(pgb_cn.relname) END
+        FROM pgb.class_names pgb_cn WHERE pgb_cn.oid = o), o::VARCHAR) END""",
+    f"""CREATE MACRO pgb_regclass_in(s) AS (SELECT pgb_cn.oid FROM pgb.class_names pgb_cn
         WHERE CASE WHEN contains(s, '.')
-              THEN cn.nspname = replace(split_part(s, '.', 1), '"', '')
-                   AND cn.relname = replace(split_part(s, '.', 2), '"', '')
-              ELSE cn.relname = replace(s, '"', '') AND list_contains({_PATH}, cn.nspoid) END
-        ORDER BY list_position({_PATH}, cn.nspoid) LIMIT 1)""",
+              THEN pgb_cn.nspname = replace(split_part(s, '.', 1), '"', '')
+                   AND pgb_cn.relname = replace(split_part(s, '.', 2), '"', '')
+              ELSE pgb_cn.relname = replace(s, '"', '') AND list_contains({_PATH}, pgb_cn.nspoid) END
+        ORDER BY list_position({_PATH}, pgb_cn.nspoid) LIMIT 1)""",
     """CREATE MACRO pgb_regtype_out(t) AS CASE WHEN t IS NULL THEN NULL
-        ELSE coalesce((SELECT d.display FROM pgb.type_display d WHERE d.oid = t), t::VARCHAR) END""",
-    """CREATE MACRO pgb_regtype_in(s) AS (SELECT y.oid FROM pgb.type_names y
-        WHERE y.name = lower(trim(s)) LIMIT 1)""",
+        ELSE coalesce((SELECT pgb_d.display FROM pgb.type_display pgb_d WHERE pgb_d.oid = t), t::VARCHAR) END""",
+    """CREATE MACRO pgb_regtype_in(s) AS (SELECT pgb_y.oid FROM pgb.type_names pgb_y
+        WHERE pgb_y.name = lower(trim(s)) LIMIT 1)""",
     """CREATE MACRO pgb_regnamespace_out(o) AS coalesce(
-        (SELECT pgb_quote_ident(n.nspname) FROM pgc.pg_namespace n WHERE n.oid = o), o::VARCHAR)""",
-    """CREATE MACRO pgb_regnamespace_in(s) AS (SELECT n.oid FROM pgc.pg_namespace n
-        WHERE n.nspname = replace(s, '"', ''))""",
+        (SELECT pgb_quote_ident(pgb_n.nspname) FROM pgc.pg_namespace pgb_n WHERE pgb_n.oid = o), o::VARCHAR)""",
+    """CREATE MACRO pgb_regnamespace_in(s) AS (SELECT pgb_n.oid FROM pgc.pg_namespace pgb_n
+        WHERE pgb_n.nspname = replace(s, '"', ''))""",
     """CREATE MACRO pgb_regproc_out(o) AS coalesce(
-        (SELECT min(p.proname) FROM pgc.pg_proc p WHERE p.oid = o), o::VARCHAR)""",
-    """CREATE MACRO pgb_regproc_in(s) AS (SELECT min(p.oid) FROM pgc.pg_proc p
-        WHERE p.proname = replace(s, 'pg_catalog.', ''))""",
-    """CREATE MACRO pgb_regrole_in(s) AS (SELECT min(r.oid) FROM pgc.pg_roles r WHERE r.rolname = s)""",
+        (SELECT min(pgb_p.proname) FROM pgc.pg_proc pgb_p WHERE pgb_p.oid = o), o::VARCHAR)""",
+    """CREATE MACRO pgb_regproc_in(s) AS (SELECT min(pgb_p.oid) FROM pgc.pg_proc pgb_p
+        WHERE pgb_p.proname = replace(s, 'pg_catalog.', ''))""",
+    """CREATE MACRO pgb_regrole_in(s) AS (SELECT min(pgb_r.oid) FROM pgc.pg_roles pgb_r WHERE pgb_r.rolname = s)""",
     """CREATE MACRO pgb_relation_size(o) AS coalesce(
-        (SELECT b.bytes FROM pgb.relation_bytes b WHERE b.oid = o), 0)::BIGINT""",
+        (SELECT pgb_b.bytes FROM pgb.relation_bytes pgb_b WHERE pgb_b.oid = o), 0)::BIGINT""",
     "CREATE MACRO pgb_array_upper(a, d) AS CASE WHEN d = 1 AND len(a) > 0 THEN len(a)::INTEGER END",
     "CREATE MACRO pgb_array_lower(a, d) AS CASE WHEN d = 1 AND len(a) > 0 THEN 1 END",
-    """CREATE MACRO pgb_function_result(o) AS (SELECT pgb_format_type(p.prorettype, NULL)
-        FROM pgc.pg_proc p WHERE p.oid = o)""",
-    "CREATE MACRO pgb_function_arguments(o) AS (SELECT a.args FROM pgb.proc_args a WHERE a.oid = o)",
+    """CREATE MACRO pgb_function_result(o) AS (SELECT pgb_format_type(pgb_p.prorettype, NULL)
+        FROM pgc.pg_proc pgb_p WHERE pgb_p.oid = o)""",
+    "CREATE MACRO pgb_function_arguments(o) AS (SELECT pgb_a.args FROM pgb.proc_args pgb_a WHERE pgb_a.oid = o)",
     "CREATE MACRO pgb_encoding_to_char(e) AS CASE e WHEN 6 THEN 'UTF8' WHEN 0 THEN 'SQL_ASCII' ELSE '' END",
     "CREATE MACRO pgb_current_setting(n) AS getvariable('pgb_settings')[n]",
     """CREATE MACRO pgb_parse_ident(s) AS list_transform(string_split(s, '.'),

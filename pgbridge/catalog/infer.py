@@ -183,11 +183,15 @@ def column_name(node: exp.Expression) -> str:
         return node.name
     if node.meta.get("pgname"):
         return str(node.meta["pgname"])
+    if isinstance(node, exp.Dot):
+        return column_name(node.expression)
     if isinstance(node, exp.Cast):
         inner = column_name(node.this)
         return inner if inner != "?column?" else type_name_of(node.to).split("[")[0].split("(")[0]
     if isinstance(node, exp.Case):
-        return "case"
+        default = node.args.get("default")
+        name = column_name(default) if default is not None else "?column?"
+        return name if name != "?column?" else "case"
     if isinstance(node, exp.Array):
         return "array"
     if isinstance(node, exp.Exists):

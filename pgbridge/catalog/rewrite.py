@@ -70,9 +70,18 @@ def _rewrite_node(node: exp.Expression, ctx: RewriteContext, ctes: set[str]) -> 
         return _parameter(node, ctx)
     if isinstance(node, (exp.EQ, exp.NEQ)):
         return _array_literal_compare(node)
+    if isinstance(node, exp.DPipe):
+        return _array_concat(node)
     if isinstance(node, exp.Func):
         return _function(node, ctx)
     return None
+
+
+def _array_concat(node: exp.DPipe) -> exp.Expression | None:
+    # PostgreSQL's array || treats a NULL array as empty; DuckDB's || would return NULL.
+    if not any(isinstance(side, exp.Array) for side in (node.this, node.expression)):
+        return None
+    return exp.Anonymous(this="list_concat", expressions=[node.this, node.expression])
 
 
 # -- relations ----------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def build_snapshot(tables: Iterable[TableMeta], default_dataset: str | None = No
     for relation, rows in facts.rows.items():
         snap.rows[relation] = [dict(r) for r in rows]
     for row in snap.rows["pg_catalog.pg_namespace"]:
-        row["nspacl"], row["nspowner"] = None, OWNER_OID
+        row["nspacl"] = None  # copied ACLs name the generating server's user
         snap.namespaces[row["nspname"]] = row["oid"]
     for relation, oid in _builtin_relation_oids().items():
         snap.classes[relation] = oid

@@ -45,7 +45,7 @@ def _pg_answer(server: PostgresServer, sql: str, params: list[str]) -> tuple[lis
     with psycopg.connect(server.dsn, autocommit=True) as conn:
         for oid in load_facts().types_by_oid:
             conn.adapters.register_loader(oid, _Text)
-        cursor = conn.execute(sql.replace("%", "%%"), params or None)  # type: ignore[arg-type]
+        cursor = conn.execute(re.sub(r"\$\d+", "%s", sql.replace("%", "%%")), params or None)  # type: ignore[arg-type]
         assert cursor.description is not None
         names = [d.name for d in cursor.description]
         types = [load_facts().types_by_oid[d.type_code].name for d in cursor.description]
