@@ -1,0 +1,85 @@
+"""Cost, limits, visibility and approval rules of the engine (the corpus covers the rest)."""
+
+from __future__ import annotations
+
+from pgbridge.policy.engine import PolicyEngine
+from tests.policy.support import demo_settings, principal, resolve, settings_from_toml
+
+MB = 1_000_000
+
+
+def test_cost_rules_of_the_demo() -> None:
+    engine = PolicyEngine(demo_settings())
+    analyst = principal("analyst")
+    assert engine.check_cost(analyst, 20 * MB).action == "allow"
+    over = engine.check_cost(analyst, 20 * MB + 1)
+    assert (over.action, over.rule, over.approval_mode) == ("approve", "roles.analyst.max_bytes", "wait")
+    assert "20,000,001" in over.message
+    support = engine.check_cost(principal("support"), 100 * MB + 1)
+    assert (support.action, support.rule) == ("deny", "roles.support.max_bytes")
+    assert support.error().sqlstate == "42501"
+    assert engine.check_cost(principal("admin"), 10**15).action == "allow"
+    assert engine.check_cost(principal("support", "analyst"), 150 * MB).action == "approve"
+    assert engine.check_cost(principal("intern"), 1).action == "deny"
+
+
+def test_row_and_byte_caps() -> None:
+    engine = PolicyEngine(demo_settings())
+    assert engine.max_rows(principal("analyst")) == 100_000
+    assert engine.max_rows(principal("support", "analyst")) == 100_000
+    assert engine.max_rows(principal("admin")) is None
+    assert engine.max_rows(principal("intern")) == 0
+    assert engine.max_bytes_billed(principal("analyst")) == 10_000_000_000
+    assert engine.max_bytes_billed(principal("intern")) == 10_000_000_000
+
+
+def test_can_read_for_the_catalog() -> None:
+    engine = PolicyEngine(demo_settings())
+    support = principal("support", country="FR")
+    assert engine.can_read(support, "shop", "customers") and engine.can_read(support, "shop", "orders")
+    assert not engine.can_read(support, "shop", "products")
+    assert engine.can_read(principal("analyst"), "shop", "products")
+    assert not engine.can_read(principal("analyst"), "hr", "salaries")
+    assert engine.can_read(principal("admin"), "hr", "salaries")
+    assert not engine.can_read(principal("approver"), "shop", "customers")
+
+
+TABLE_APPROVAL = """
+[policy.approvals]
+mode = "ticket"
+[policy.roles.hr]
+datasets = ["shop", "hr"]
+approve_tables = ["hr.salar*"]
+[policy.roles.hr_lead]
+datasets = ["hr"]
+"""
+
+
+def test_table_approval_and_ticket_default() -> None:
+    engine = PolicyEngine(settings_from_toml(TABLE_APPROVAL))
+    text = "SELECT * FROM shop.orders o JOIN hr.salaries s ON s.id = o.id"
+    decision = engine.check_statement(principal("hr"), text, "query", resolve(text))
+    assert (decision.action, decision.rule, decision.approval_mode) == (
+        "approve", "roles.hr.approve_tables", "ticket")
+    plain = "SELECT * FROM shop.orders"
+    assert engine.check_statement(principal("hr"), plain, "query", resolve(plain)).action == "allow"
+    # a second role that reads hr.salaries without an approval rule wins
+    lead = engine.check_statement(principal("hr", "hr_lead"), "SELECT * FROM hr.salaries", "query",
+                                  resolve("SELECT * FROM hr.salaries"))
+    assert (lead.action, lead.rule) == ("allow", "roles.hr_lead")
+
+
+def test_grants_of_two_roles_do_not_combine_in_one_statement() -> None:
+    engine = PolicyEngine(settings_from_toml(TABLE_APPROVAL))
+    text = "SELECT * FROM shop.orders o JOIN hr.salaries s ON s.id = o.id"
+    decision = engine.check_statement(principal("hr_lead"), text, "query", resolve(text))
+    assert (decision.action, decision.rule) == ("deny", "roles.hr_lead.tables")
+
+
+def test_original_ast_is_not_modified_by_checks() -> None:
+    engine = PolicyEngine(demo_settings())
+    ast = resolve("WITH c AS (SELECT * FROM shop.customers) SELECT count(*) FROM c")
+    before = ast.sql()
+    engine.check_statement(principal("support", country="FR"), before, "query", ast)
+    engine.apply_row_filters(principal("support", country="FR"), ast)
+    assert ast.sql() == before
