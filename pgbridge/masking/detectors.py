@@ -24,7 +24,7 @@ _PATTERNS: dict[str, str] = {
     "ssn": r"\b\d{3}[- ]\d{2}[- ]\d{4}\b",
     "phone": r"(?:\+\d{1,3}[ .-]?)?(?:\(\d{3}\)|\b\d{3})[ .-]?\d{3}[ .-]?\d{4}\b",
 }
-_ORDER = ("card", "iban", "email", "ssn", "phone")
+DETECTOR_KINDS_ORDER = ("card", "iban", "email", "ssn", "phone")
 
 
 def luhn_valid(candidate: str) -> bool:
@@ -54,7 +54,7 @@ def detect_and_mask(arr: pa.Array, kinds: Sequence[str], replacement: str = "***
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         return arr
     result = arr
-    for kind in _ORDER:
+    for kind in DETECTOR_KINDS_ORDER:
         if kind in kinds:
             result = _mask_kind(result, kind, replacement)
     return result

@@ -73,7 +73,7 @@ def open_duckdb() -> duckdb.DuckDBPyConnection:
 
 
 def run(con: duckdb.DuckDBPyConnection, ast: exp.Expression) -> pa.Table:
-    return con.execute(ast.sql("duckdb")).to_arrow_table()
+    return con.sql(ast.sql("duckdb")).to_arrow_table()
 
 
 def masked_batches(plan: MaskPlan, table: pa.Table) -> Iterator[pa.RecordBatch]:

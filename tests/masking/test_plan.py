@@ -1,0 +1,162 @@
+"""Mask plans end to end on a real DuckDB: who sees what, refusals, audit summary, fail-closed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from pgbridge.masking.plan import MaskPlan, plan_masks
+from pgbridge.masking.settings import DetectorRule, MaskingSettings, MaskRule
+from pgbridge.wire.errors import PgError, SqlState
+from tests.masking.corpus import ANALYST_ROLES, CUSTOMER_ROWS, DEMO_HASH_KEY, EXEMPT_ROLES, demo_settings
+from tests.masking.harness import open_duckdb, parse, plan_and_run, principal, qualified, schema_lookup
+
+SETTINGS = demo_settings()
+
+
+@pytest.fixture(scope="module")
+def con() -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = open_duckdb()
+    yield connection
+    connection.close()
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, roles: tuple[str, ...]) -> list[dict[str, object]]:
+    plan, table, _ = plan_and_run(con, qualified(sql), roles, SETTINGS)
+    return [row for batch in table.to_batches() for row in plan.apply(batch).to_pylist()]
+
+
+def test_admin_sees_clear_values(con: duckdb.DuckDBPyConnection) -> None:
+    rows = _rows(con, "SELECT ssn, card_number, phone, email FROM shop.customers ORDER BY id", EXEMPT_ROLES)
+    assert rows[0] == {"ssn": "123-45-6789", "card_number": "4111111111111111", "phone": "+1-202-555-0143",
+                       "email": "alice.secret@example.com"}
+
+
+def test_analyst_sees_each_strategy(con: duckdb.DuckDBPyConnection) -> None:
+    rows = _rows(con, "SELECT id, ssn, card_number, phone, email, name FROM shop.customers ORDER BY id", ANALYST_ROLES)
+    first = rows[0]
+    assert first["id"] == 1 and first["name"] == "Alice Adams"
+    assert first["ssn"] == "****6789" and first["card_number"] == "****1111" and first["phone"] == "****"
+    assert isinstance(first["email"], str) and len(first["email"]) == 64 and "alice" not in first["email"]
+
+
+def test_a_role_outside_every_rule_list_is_masked(con: duckdb.DuckDBPyConnection) -> None:
+    rows = _rows(con, "SELECT ssn FROM shop.customers ORDER BY id", ())
+    assert rows[0]["ssn"] == "****6789"
+
+
+def test_hashed_email_pseudonyms_join_across_queries(con: duckdb.DuckDBPyConnection) -> None:
+    one = _rows(con, "SELECT email FROM shop.customers WHERE id = 2", ANALYST_ROLES)
+    joined = _rows(
+        con, "SELECT c2.email FROM shop.customers c1 JOIN shop.customers c2 ON c1.email = c2.email WHERE c1.id = 2",
+        ANALYST_ROLES,
+    )
+    assert one == joined and one[0]["email"] != CUSTOMER_ROWS[1][2]
+
+
+def test_types_and_schema_are_unchanged_by_masking(con: duckdb.DuckDBPyConnection) -> None:
+    plan, table, _ = plan_and_run(con, qualified("SELECT * FROM shop.customers"), ANALYST_ROLES, SETTINGS)
+    for batch in table.to_batches():
+        assert plan.apply(batch).schema == batch.schema
+
+
+def test_transformed_or_several_masked_sources_are_redacted() -> None:
+    plan = plan_masks(
+        qualified("SELECT upper(ssn), ssn || phone, ssn, u FROM shop.customers u"),
+        schema_lookup, principal(*ANALYST_ROLES), SETTINGS,
+    )
+    assert [(m.index, m.strategy) for m in plan.masks] == [(0, "redact"), (1, "redact"), (2, "partial"), (3, "redact")]
+    assert set(plan.masks[3].sources) == {
+        "shop.customers.ssn", "shop.customers.card_number", "shop.customers.phone", "shop.customers.email"}
+
+
+def test_audit_summary_names_columns_rules_and_sources() -> None:
+    plan = plan_masks(qualified("SELECT id, ssn AS s FROM shop.customers"), schema_lookup,
+                      principal(*ANALYST_ROLES), SETTINGS)
+    assert plan.audit_summary() == [
+        {"column": "s", "index": 1, "strategy": "partial", "rules": ["shop.customers.ssn"],
+         "sources": ["shop.customers.ssn"]}
+    ]
+    assert plan.sensitive and plan.expected_columns == 2
+
+
+def test_refusal_names_column_and_clause() -> None:
+    with pytest.raises(PgError) as info:
+        plan_masks(parse("SELECT id FROM shop.customers WHERE ssn LIKE '1%'"), schema_lookup,
+                   principal(*ANALYST_ROLES), SETTINGS)
+    assert info.value.sqlstate == SqlState.INSUFFICIENT_PRIVILEGE
+    assert "shop.customers.ssn" in info.value.message and "WHERE" in info.value.message
+
+
+def test_untraceable_query_on_masked_table_is_refused_naming_why() -> None:
+    with pytest.raises(PgError) as info:
+        plan_masks(parse("SELECT * FROM shop.customers, shop.mystery"), schema_lookup,
+                   principal(*ANALYST_ROLES), SETTINGS)
+    assert info.value.sqlstate == SqlState.INSUFFICIENT_PRIVILEGE
+    assert "shop.customers" in info.value.message and "shop.mystery" in info.value.message
+
+
+def test_untraceable_query_without_masked_tables_runs_unmasked() -> None:
+    plan = plan_masks(parse("SELECT * FROM shop.mystery"), schema_lookup, principal(*ANALYST_ROLES), SETTINGS)
+    assert plan.masks == () and not plan.sensitive
+
+
+def test_unknown_table_under_a_glob_rule_is_masked_by_column_name() -> None:
+    settings = MaskingSettings((MaskRule("shop.*.ssn", "redact"),))
+    plan = plan_masks(parse("SELECT n.ssn, n.other FROM shop.newtable n"), schema_lookup, principal(), settings)
+    assert [(m.index, m.strategy) for m in plan.masks] == [(0, "redact")]
+
+
+def test_unqualified_table_matches_any_dataset() -> None:
+    settings = MaskingSettings((MaskRule("shop.customers.ssn", "redact"),))
+    with pytest.raises(PgError):
+        plan_masks(parse("SELECT * FROM customers"), schema_lookup, principal(), settings)
+
+
+def test_exempt_role_gets_empty_plan_even_for_refusable_queries() -> None:
+    plan = plan_masks(parse("SELECT ssn FROM shop.customers ORDER BY ssn"), schema_lookup,
+                      principal(*EXEMPT_ROLES), SETTINGS)
+    assert plan == MaskPlan(())
+
+
+def test_batch_of_the_wrong_width_is_withheld() -> None:
+    plan = plan_masks(qualified("SELECT ssn FROM shop.customers"), schema_lookup, principal(), SETTINGS)
+    batch = pa.RecordBatch.from_pydict({"a": ["123-45-6789"], "b": ["x"]})
+    with pytest.raises(PgError, match="refusing"):
+        plan.apply(batch)
+
+
+def test_hash_rule_without_key_withholds_the_result() -> None:
+    settings = MaskingSettings((MaskRule("shop.customers.email", "hash"),), b"")
+    plan = plan_masks(qualified("SELECT email FROM shop.customers"), schema_lookup, principal(), settings)
+    with pytest.raises(PgError, match="withheld"):
+        plan.apply(pa.RecordBatch.from_pydict({"email": ["a@b.c"]}))
+
+
+def test_conflicting_rules_on_one_column_redact() -> None:
+    settings = MaskingSettings((MaskRule("shop.customers.ssn", "partial", (), {"keep": 4}),
+                                MaskRule("shop.*.ssn", "null")), DEMO_HASH_KEY)
+    plan = plan_masks(qualified("SELECT ssn FROM shop.customers"), schema_lookup, principal(), settings)
+    assert plan.masks[0].strategy == "redact" and plan.masks[0].rules == ("shop.customers.ssn", "shop.*.ssn")
+
+
+def test_detectors_per_column_and_for_all_text(con: duckdb.DuckDBPyConnection) -> None:
+    notes = DetectorRule(("ssn",), "shop.customers.name")
+    everything = DetectorRule(("email", "card", "ssn", "phone"))
+    sql = "SELECT name || ' 123-45-6789' AS n, 'write to a.b@example.com' AS lit FROM shop.customers"
+    for detectors, expected in (((notes,), "'write to a.b@example.com'"), ((everything,), "'write to ****'")):
+        settings = MaskingSettings((), b"", detectors)
+        plan, table, _ = plan_and_run(con, qualified(sql), (), settings)
+        row = plan.apply(table.to_batches()[0]).to_pylist()[0]
+        assert row["n"] == "Alice Adams ****" and repr(row["lit"]) == expected
+
+
+def test_detectors_over_untraceable_output_still_scan_all_text() -> None:
+    settings = MaskingSettings((), b"", (DetectorRule(("ssn",)),))
+    plan = plan_masks(parse("SELECT * FROM shop.mystery"), schema_lookup, principal(), settings)
+    out = plan.apply(pa.RecordBatch.from_pydict({"x": ["id 123-45-6789"], "y": [1]}))
+    assert out.to_pylist() == [{"x": "id ****", "y": 1}]
+    assert plan.audit_summary()[0]["strategy"] == "detect"
