@@ -11,6 +11,9 @@ Python. With extra_float_digits <= 0 PostgreSQL uses printf %.{15+efd}g (6+efd f
 
 from __future__ import annotations
 
+import math
+from decimal import Decimal, localcontext
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -48,7 +51,21 @@ def _needs_python(values: np.ndarray, text: pa.Array, float4: bool) -> np.ndarra
         pg_fixed = (magnitude == 0) | ((magnitude >= values.dtype.type(1e-4))
                                         & (magnitude < values.dtype.type(1e6 if float4 else 1e15)))
     arrow_exp = np.asarray(pc.match_substring(text, "e").fill_null(False))
-    return ~np.isfinite(values) | (pg_fixed == arrow_exp)
+    return ~np.isfinite(values) | (pg_fixed == arrow_exp) | _may_be_midpoint(magnitude, float4)
+
+
+def _may_be_midpoint(magnitude: np.ndarray, float4: bool) -> np.ndarray:
+    """Values whose shortest digits may sit exactly halfway to a neighbour.
+
+    Ryu as PostgreSQL builds it never prints a decimal that lies exactly on the boundary
+    between two floats (1e23 prints as 9.999999999999999e+22), while Arrow and Python do.
+    A midpoint (2M+1) * 2^p has a short decimal form only as D * 10^p with D * 5^p = 2M+1,
+    which needs p >= 0 and 5^p <= 2^54 (2^25 for float4): |x| in [2^53, 2^77) for float8 and
+    [2^24, 2^35) for float4. Those go to the exact Python path.
+    """
+    low, high = (2.0**24, 2.0**35) if float4 else (2.0**53, 2.0**77)
+    with np.errstate(invalid="ignore"):
+        return (magnitude >= low) & (magnitude < high)
 
 
 def pg_shortest(value: float, float4: bool) -> str:
@@ -57,17 +74,55 @@ def pg_shortest(value: float, float4: bool) -> str:
         return "NaN"
     if value in (float("inf"), float("-inf")):
         return "Infinity" if value > 0 else "-Infinity"
-    scalar = np.float32(value) if float4 else np.float64(value)
-    mantissa, exponent_text = np.format_float_scientific(scalar, unique=True, trim="-").split("e")
-    sign = "-" if mantissa.startswith("-") else ""
-    digits = mantissa.lstrip("-").replace(".", "").rstrip("0") or "0"
-    exponent = int(exponent_text)
-    if digits == "0":
+    sign = "-" if math.copysign(1.0, value) < 0 else ""
+    if value == 0:
         return sign + "0"
+    digits, exponent = shortest_digits(abs(value), float4)
     if -4 <= exponent < (6 if float4 else 15):
         return sign + _fixed(digits, exponent)
     head = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
     return f"{sign}{head}e{'-' if exponent < 0 else '+'}{abs(exponent):02d}"
+
+
+def shortest_digits(value: float, float4: bool) -> tuple[str, int]:
+    """Shortest digits strictly inside the value's rounding interval, and the decimal exponent."""
+    scalar = np.float32(value) if float4 else np.float64(value)
+    mantissa, exponent_text = np.format_float_scientific(scalar, unique=True, trim="-").split("e")
+    digits = mantissa.replace(".", "").rstrip("0") or "0"
+    exponent = int(exponent_text)
+    with localcontext(prec=1200):  # exact: a double's decimal expansion has < 800 digits
+        return _inside_interval(scalar, digits, exponent)
+
+
+def _inside_interval(scalar: np.floating, digits: str, exponent: int) -> tuple[str, int]:
+    low, high, exact = _interval(scalar)
+    if low < _decimal(digits, exponent) < high:
+        return digits, exponent
+    # Exactly on a boundary: take the closest decimal strictly inside, one digit longer at a time.
+    for count in range(len(digits), 18):
+        candidates = []
+        base = Decimal(f"{exact:.{count - 1}e}")
+        unit = Decimal(1).scaleb(base.adjusted() - count + 1)
+        for candidate in (base - unit, base, base + unit):
+            if low < candidate < high:
+                candidates.append(candidate)
+        if candidates:
+            best = min(candidates, key=lambda c: abs(c - exact))
+            _, best_digits, best_exp = best.normalize().as_tuple()
+            text = "".join(map(str, best_digits))
+            return text, best_exp + len(text) - 1  # type: ignore[operator]
+    return digits, exponent
+
+
+def _interval(scalar: np.floating) -> tuple[Decimal, Decimal, Decimal]:
+    exact = Decimal(float(scalar))
+    up = Decimal(float(np.nextafter(scalar, scalar.dtype.type(np.inf))))
+    down = Decimal(float(np.nextafter(scalar, scalar.dtype.type(-np.inf))))
+    return (exact + down) / 2, (exact + up) / 2, exact
+
+
+def _decimal(digits: str, exponent: int) -> Decimal:
+    return Decimal(f"{digits[0]}.{digits[1:] or '0'}e{exponent}")
 
 
 def _fixed(digits: str, exponent: int) -> str:

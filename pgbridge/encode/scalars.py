@@ -45,7 +45,10 @@ def oid_text(arr: pa.Array, pg_name: str) -> pa.Array:
     """oid and reg* types: integer data prints as digits, names (string data) as they are."""
     if _is_stringish(arr.type):
         return arr.cast(pa.string())
-    return integer_text(arr, "oid")
+    text = integer_text(arr, "oid")
+    if pg_name.startswith("reg"):  # regclassout and friends print InvalidOid as "-"
+        text = pc.if_else(pc.equal(text, "0"), "-", text)
+    return text
 
 
 def oid_binary(arr: pa.Array, pg_name: str) -> pa.Array:
@@ -179,7 +182,8 @@ def char_values(arr: pa.Array) -> pa.Array:
         values = au.numbers(arr, "int64") & 0xFF
         return au.from_matrix(values.astype(np.uint8).reshape(-1, 1), au.validity(arr))
     text = _bytes_of(arr.cast(pa.binary()) if _is_stringish(arr.type) else arr)
-    return pc.binary_slice(text, 0, 1)
+    first = pc.binary_slice(text, 0, 1)
+    return pc.if_else(pc.equal(pc.binary_length(first), 0), pa.scalar(b"\x00"), first)  # '' is NUL
 
 
 # charout: NUL prints as nothing, high-bit bytes as \ooo, everything else as itself.
