@@ -131,7 +131,9 @@ def _collect_table(
 ) -> None:
     source = table.this
     if isinstance(source, exp.Func):
-        table_functions.add(function_name(source))
+        # `shop.generate_series(...)` is a dataset's own function, not the built-in one
+        prefix = [p.name.upper() for p in (table.args.get("catalog"), table.args.get("db")) if p is not None]
+        table_functions.add(".".join([*prefix, function_name(source)]))
         return
     if source is None:
         if table.args.get("rows_from"):

@@ -148,6 +148,10 @@ CORPUS: list[Case] = [
     Case("SELECT count(*) FROM shop.customers WHERE name = pg_read_file('/x')", "deny",
          "roles.analyst.functions"),
     Case("SELECT @@project_id", "deny", "roles.analyst.functions"),
+    Case("SELECT * FROM shop.generate_series(1, 2)", "deny", "roles.analyst.functions"),
+    Case("SELECT * FROM shop.unnest(ARRAY[1])", "deny", "roles.analyst.functions"),
+    Case("SELECT * FROM proj.shop.f(1)", "deny", "roles.analyst.functions"),
+    Case("SELECT shop.lower(name) FROM shop.customers", "deny", "roles.analyst.functions"),
     # -- what the roles may do ---------------------------------------------------------------------
     Case("SELECT * FROM generate_series(1, 10)", "allow", "roles.analyst"),
     Case("SELECT count(*), lower(name) FROM shop.customers WHERE country = 'FR' GROUP BY 2", "allow",
