@@ -15,7 +15,8 @@ def test_defaults_live_under_the_data_dir(tmp_path: Path):
     settings = audit_settings_from(Section({}, "audit"), tmp_path)
     assert settings.directory == tmp_path / "audit"
     assert settings.signing_key_file == tmp_path / "audit-signing-key.pem"
-    assert settings.fsync == "batch" and settings.enabled and settings.record_results
+    assert settings.fsync == "batch" and settings.fsync_batch_ms == 0
+    assert settings.enabled and settings.record_results
     assert settings.retention_days is None
 
 
