@@ -38,7 +38,7 @@ _TIME_RE = re.compile(r"\s*(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d*))?)?\s*", r
 
 
 def overflow(message: str) -> PgError:
-    return overflow(message)
+    return PgError(SqlState.DATETIME_FIELD_OVERFLOW, message)
 
 
 def out_of_range(what: str) -> PgError:

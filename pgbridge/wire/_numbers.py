@@ -109,8 +109,11 @@ def parse_float(text: str, type_name: str, float4: bool) -> float:
 def _shortest_float4(value: float) -> str:
     for digits in range(1, 10):
         text = f"{value:.{digits - 1}e}"
-        if _F4.unpack(_F4.pack(float(text)))[0] == value:
-            return text
+        try:
+            if _F4.unpack(_F4.pack(float(text)))[0] == value:
+                return text
+        except OverflowError:  # rounded past the largest float4
+            continue
     return f"{value:.8e}"
 
 
@@ -153,6 +156,11 @@ def parse_numeric(text: str) -> Decimal:
         raise ValueError
     value = Decimal(match.group(1))
     _check_numeric_range(value, text)
+    if value.is_zero():
+        value = value.copy_abs()  # numeric has no negative zero
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0:
+        value = value.quantize(Decimal(1), context=_BIG)  # '1e3' is 1000 with scale 0, as in Postgres
     return value
 
 
@@ -194,7 +202,9 @@ def numeric_binary(value: object) -> bytes:
     if number.is_nan():
         return _NUMERIC_HEADER.pack(0, 0, _NUMERIC_NAN, 0)
     if number.is_infinite():
-        return _NUMERIC_HEADER.pack(0, 0, _NUMERIC_NINF if number.is_signed() else _NUMERIC_PINF, 0)
+        # numeric_send shows 32 in the dscale field of the infinities (what the header bits
+        # read as); clients ignore it, but we match the bytes.
+        return _NUMERIC_HEADER.pack(0, 0, _NUMERIC_NINF if number.is_signed() else _NUMERIC_PINF, 32)
     sign, digit_tuple, exponent = number.as_tuple()
     assert isinstance(exponent, int)
     dscale = max(0, -exponent)

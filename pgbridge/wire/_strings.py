@@ -52,14 +52,13 @@ def format_char_text(value: object) -> str:
 
 
 def char_binary(value: object) -> bytes:
-    code = _char_code(value)
-    return bytes([code]) if code else b""
+    return bytes([_char_code(value)])
 
 
 def parse_char_binary(data: bytes) -> str:
-    if len(data) > 1:
+    if len(data) != 1:
         raise ValueError
-    return chr(data[0]) if data else ""
+    return chr(data[0]) if data[0] else ""
 
 
 def _char_code(value: object) -> int:
@@ -75,15 +74,23 @@ _ESCAPE_RE = re.compile(rb"\\(\\|[0-3][0-7][0-7])")
 
 def parse_bytea_text(text: str) -> bytes:
     if text.startswith("\\x"):
-        digits = re.sub(r"[ \t\n\r]", "", text[2:])
-        if len(digits) % 2:
-            raise ValueError("invalid hexadecimal data: odd number of digits")
-        return bytes.fromhex(digits)
+        return _parse_hex(text[2:])
     raw = text.encode("utf-8")
     if b"\\" not in raw:
         return raw
     _check_escapes(raw)
     return _ESCAPE_RE.sub(lambda m: m.group(1) if m.group(1) == b"\\" else bytes([int(m.group(1), 8)]), raw)
+
+
+def _parse_hex(text: str) -> bytes:
+    # hex_decode reports these as invalid parameter values (22023), not syntax errors.
+    digits = re.sub(r"[ \t\n\r]", "", text)
+    bad = re.search(r"[^0-9a-fA-F]", digits)
+    if bad:
+        raise PgError(SqlState.INVALID_PARAMETER_VALUE, f'invalid hexadecimal digit: "{bad.group(0)}"')
+    if len(digits) % 2:
+        raise PgError(SqlState.INVALID_PARAMETER_VALUE, "invalid hexadecimal data: odd number of digits")
+    return bytes.fromhex(digits)
 
 
 def _check_escapes(raw: bytes) -> None:
