@@ -172,6 +172,7 @@ class ChainWriter:
         lines: list[bytes] = []
         blobs: list[bytes] = []
         head = (self.head.seq, self.head.hash)
+        last_type = self.head.last_type
         offset = current.results_size
         for job in jobs:
             try:
@@ -186,13 +187,14 @@ class ChainWriter:
             sealed = records.seal(self.key, self.head.seq + 1, self.head.hash, ts, job.event_type, data)
             self.head.seq, self.head.hash = self.head.seq + 1, sealed.hash
             lines.append(sealed.line)
+            last_type = job.event_type
             outcome.append(AuditRef(self.head.seq, sealed.hash))
         try:
             self._commit(current, blobs, lines)
         except OSError:
             self.head.seq, self.head.hash = head
             raise
-        self.head.last_type = jobs[-1].event_type if lines else self.head.last_type
+        self.head.last_type = last_type
         return outcome
 
     def _locate(self, job: Job, current: _Open, offset: int) -> Mapping[str, Any]:
