@@ -541,6 +541,9 @@ class _Walker:
             self.use(node.this, scope, clause, equality)
         elif isinstance(node, (exp.Column, exp.Subquery, exp.Star, *_QUERY_NODES)):
             self.record(clause, self.lin(node, scope), equality, node)
+        elif isinstance(node, (exp.And, exp.Or, exp.Not, exp.Xor)):
+            for child in node.iter_expressions():
+                self.use(child, scope, clause, False)
         elif isinstance(node, _EQUALITY_OPS):
             self.use(node.this, scope, clause, True)
             self.use(node.expression, scope, clause, True)

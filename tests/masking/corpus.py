@@ -180,6 +180,13 @@ CORPUS: list[tuple[str, str]] = [
     ("SELECT email, count(*) FROM shop.customers GROUP BY email", MASKED),
     ("SELECT count(DISTINCT email) FROM shop.customers", MASKED),
     ("SELECT id FROM shop.customers WHERE email IN ('bob.hidden@example.org')", MASKED),
+    ("SELECT email FROM shop.customers WHERE id > 0 AND email = 'alice.secret@example.com'", MASKED),
+    ("SELECT c1.id FROM shop.customers c1 JOIN shop.customers c2 USING (email)", MASKED),
+    # boolean logic does not hide a masked column
+    ("SELECT id FROM shop.customers WHERE id = 1 OR ssn LIKE '1%'", REFUSED),
+    ("SELECT id FROM shop.customers WHERE NOT (ssn = 'x')", REFUSED),
+    ("SELECT id FROM shop.customers WHERE id = 1 AND NOT email LIKE 'a%'", REFUSED),
+    ("SELECT id FROM shop.customers WHERE (id = 1) = (card_number = '4111111111111111')", REFUSED),
     # ---- refused: inference through filters, joins, grouping, ordering, aggregates
     ("SELECT id FROM shop.customers WHERE ssn LIKE '1%'", REFUSED),
     ("SELECT id FROM shop.customers WHERE ssn = '123-45-6789'", REFUSED),
