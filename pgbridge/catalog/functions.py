@@ -33,7 +33,7 @@ MACROS: tuple[str, ...] = (
         WHERE pgb_x.objoid = o AND pgb_x.objsubid = 0 AND (cat IS NULL OR pgb_x.classoid = cat))""",
     """CREATE MACRO pgb_col_description(o, n) AS (SELECT min(pgb_x.description) FROM pgc.pg_description pgb_x
         WHERE pgb_x.objoid = o AND pgb_x.classoid = 1259 AND pgb_x.objsubid = n)""",
-    f"""CREATE MACRO pgb_regclass_out(o) AS CASE WHEN o IS NULL THEN NULL ELSE coalesce((
+    f"""CREATE MACRO pgb_regclass_out(o) AS CASE WHEN o IS NULL THEN NULL WHEN o = 0 THEN '-' ELSE coalesce((
         SELECT CASE WHEN list_contains({_PATH}, pgb_cn.nspoid) THEN pgb_quote_ident(pgb_cn.relname)
                ELSE pgb_quote_ident(pgb_cn.nspname) || '.' || pgb_quote_ident(pgb_cn.relname) END
         FROM pgb.class_names pgb_cn WHERE pgb_cn.oid = o), o::VARCHAR) END""",
@@ -43,16 +43,16 @@ MACROS: tuple[str, ...] = (
                    AND pgb_cn.relname = replace(split_part(s, '.', 2), '"', '')
               ELSE pgb_cn.relname = replace(s, '"', '') AND list_contains({_PATH}, pgb_cn.nspoid) END
         ORDER BY list_position({_PATH}, pgb_cn.nspoid) LIMIT 1)""",
-    """CREATE MACRO pgb_regtype_out(t) AS CASE WHEN t IS NULL THEN NULL
+    """CREATE MACRO pgb_regtype_out(t) AS CASE WHEN t IS NULL THEN NULL WHEN t = 0 THEN '-'
         ELSE coalesce((SELECT pgb_d.display FROM pgb.type_display pgb_d WHERE pgb_d.oid = t), t::VARCHAR) END""",
     """CREATE MACRO pgb_regtype_in(s) AS (SELECT pgb_y.oid FROM pgb.type_names pgb_y
         WHERE pgb_y.name = lower(trim(s)) LIMIT 1)""",
-    """CREATE MACRO pgb_regnamespace_out(o) AS coalesce(
-        (SELECT pgb_quote_ident(pgb_n.nspname) FROM pgc.pg_namespace pgb_n WHERE pgb_n.oid = o), o::VARCHAR)""",
+    """CREATE MACRO pgb_regnamespace_out(o) AS CASE WHEN o = 0 THEN '-' ELSE coalesce(
+        (SELECT pgb_quote_ident(pgb_n.nspname) FROM pgc.pg_namespace pgb_n WHERE pgb_n.oid = o), o::VARCHAR) END""",
     """CREATE MACRO pgb_regnamespace_in(s) AS (SELECT pgb_n.oid FROM pgc.pg_namespace pgb_n
         WHERE pgb_n.nspname = replace(s, '"', ''))""",
-    """CREATE MACRO pgb_regproc_out(o) AS coalesce(
-        (SELECT min(pgb_p.proname) FROM pgc.pg_proc pgb_p WHERE pgb_p.oid = o), o::VARCHAR)""",
+    """CREATE MACRO pgb_regproc_out(o) AS CASE WHEN o = 0 THEN '-' ELSE coalesce(
+        (SELECT min(pgb_p.proname) FROM pgc.pg_proc pgb_p WHERE pgb_p.oid = o), o::VARCHAR) END""",
     """CREATE MACRO pgb_regproc_in(s) AS (SELECT min(pgb_p.oid) FROM pgc.pg_proc pgb_p
         WHERE pgb_p.proname = replace(s, 'pg_catalog.', ''))""",
     """CREATE MACRO pgb_regrole_in(s) AS (SELECT min(pgb_r.oid) FROM pgc.pg_roles pgb_r WHERE pgb_r.rolname = s)""",

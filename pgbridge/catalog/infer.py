@@ -26,6 +26,7 @@ class Inferrer:
     def __init__(self, tree: exp.Expression) -> None:
         self.root = build_scope(tree)
         self.scopes: dict[int, Scope] = {}
+        self._active: set[int] = set()  # scopes being typed: a recursive CTE must not loop
         if self.root is not None:
             for scope in self.root.traverse():
                 self.scopes[id(scope.expression)] = scope
@@ -37,6 +38,15 @@ class Inferrer:
         return self._projections(self.root)
 
     def _projections(self, scope: Scope) -> list[tuple[str, str | None, exp.Expression]]:
+        if id(scope) in self._active:
+            return []
+        self._active.add(id(scope))
+        try:
+            return self._typed_projections(scope)
+        finally:
+            self._active.discard(id(scope))
+
+    def _typed_projections(self, scope: Scope) -> list[tuple[str, str | None, exp.Expression]]:
         select = _leftmost(scope.expression)
         inner = self.scopes.get(id(select), scope)
         out: list[tuple[str, str | None, exp.Expression]] = []
