@@ -90,8 +90,20 @@ def statement_kind(ast: exp.Expr) -> str:
         if type(ast) is cls:
             return kind
     if isinstance(ast, _DDL_ROOTS):
-        return "ddl"
+        return _ddl_kind(ast)
     return _unknown(ast)
+
+
+def _ddl_kind(ast: exp.Expr) -> str:
+    """Only table and view DDL is understood; functions, schemas, indexes... are refused."""
+    target = ast.this.this if isinstance(ast.this, exp.Schema) else ast.this
+    kind = str(ast.args.get("kind") or "TABLE").upper()
+    if isinstance(ast, exp.TruncateTable) or (kind in ("TABLE", "VIEW") and target is None):
+        return "ddl"  # DROP / TRUNCATE list their tables
+    if kind in ("TABLE", "VIEW") and isinstance(target, exp.Table):
+        return "ddl"
+    verb = type(ast).__name__.upper()
+    raise Refusal("classifier.ddl", f"{verb} {kind} cannot be checked by policy; only TABLE and VIEW DDL")
 
 
 def _unknown(ast: exp.Expr) -> str:
@@ -198,16 +210,29 @@ def is_cte_reference(table: exp.Table) -> bool:
 
 def write_role(table: exp.Table, root: exp.Expr) -> str:
     """'read', 'write' or 'both' for a table node, from its place in the statement."""
+    if isinstance(root, _DDL_ROOTS):
+        # every table a DDL statement names is changed, except those its AS SELECT reads
+        inside_query = any(isinstance(a, exp.Query) for a in _ancestors(table, root))
+        return "read" if inside_query else "write"
     target = root.this
     if isinstance(target, exp.Schema):
         target = target.this
     if table is not target:
         return "read"
-    if isinstance(root, (exp.Insert, _DDL_ROOTS)):
+    if isinstance(root, exp.Insert):
         return "write"
     if isinstance(root, (exp.Update, exp.Delete, exp.Merge)):
         return "both"  # their WHERE / RETURNING / WHEN clauses read the target
     return "read"
+
+
+def _ancestors(node: exp.Expr, root: exp.Expr) -> list[exp.Expr]:
+    found: list[exp.Expr] = []
+    parent = node.parent
+    while parent is not None and parent is not root:
+        found.append(parent)
+        parent = parent.parent
+    return found
 
 
 def _is_table_source(func: exp.Func) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pgbridge.policy.engine import PolicyEngine
 from tests.policy.support import demo_settings, principal, resolve, settings_from_toml
 
@@ -83,3 +85,37 @@ def test_original_ast_is_not_modified_by_checks() -> None:
     engine.check_statement(principal("support", country="FR"), before, "query", ast)
     engine.apply_row_filters(principal("support", country="FR"), ast)
     assert ast.sql() == before
+
+
+BUILDER = """
+[policy.roles.builder]
+datasets = ["shop", "scratch"]
+statements = ["select", "ddl"]
+write_tables = ["scratch.*"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "action", "rule"),
+    [
+        ("CREATE TABLE scratch.x AS SELECT * FROM shop.orders", "allow", "roles.builder"),
+        ("CREATE VIEW scratch.v AS SELECT id FROM shop.orders", "allow", "roles.builder"),
+        ("DROP VIEW scratch.v", "allow", "roles.builder"),
+        ("TRUNCATE scratch.a", "allow", "roles.builder"),
+        ("DROP TABLE shop.orders", "deny", "roles.builder.write_tables"),
+        ("DROP TABLE scratch.a, shop.orders", "deny", "roles.builder.write_tables"),
+        ("TRUNCATE scratch.a, shop.orders", "deny", "roles.builder.write_tables"),
+        ("ALTER TABLE shop.orders ADD COLUMN x int", "deny", "roles.builder.write_tables"),
+        ("ALTER TABLE scratch.a RENAME TO shop.b", "deny", "roles.builder.write_tables"),
+        ("CREATE TABLE scratch.x (LIKE shop.orders)", "deny", "roles.builder.write_tables"),
+        ("CREATE TABLE scratch.x AS SELECT * FROM hr.salaries", "deny", "roles.builder.tables"),
+        ("CREATE FUNCTION scratch.f() RETURNS int AS 'select 1' LANGUAGE sql", "deny", "classifier.ddl"),
+        ("CREATE SCHEMA scratch2", "deny", "classifier.ddl"),
+        ("DROP SCHEMA shop CASCADE", "deny", "classifier.ddl"),
+        ("CREATE INDEX i ON scratch.a (x)", "deny", "classifier.ddl"),
+    ],
+)
+def test_ddl_targets_are_writes(text: str, action: str, rule: str) -> None:
+    engine = PolicyEngine(settings_from_toml(BUILDER))
+    decision = engine.check_statement(principal("builder"), text, "ddl", resolve(text))
+    assert (decision.action, decision.rule) == (action, rule), decision.message
