@@ -23,6 +23,8 @@ PG_EPOCH_MICROS = PG_EPOCH_DAYS * 86_400_000_000
 _TS_WIDTH = 26  # "YYYY-MM-DD HH:MM:SS.ffffff"
 _TIME_WIDTH = 15  # "HH:MM:SS.ffffff"
 _DATETIME_OVERFLOW = "22008"
+_MIN_MICROS = -62135596800000000  # 0001-01-01 00:00:00
+_MAX_MICROS = 253402300800000000  # 10000-01-01 00:00:00
 
 
 def _fixed_width_text(arr: pa.Array, width: int, what: str) -> np.ndarray:
@@ -62,26 +64,67 @@ def time_text(arr: pa.Array) -> pa.Array:
     return au.from_matrix_prefix(matrix, 8 + _fraction_length(micros), valid)
 
 
-def timestamp_text(utc_micros: np.ndarray, valid: np.ndarray, zone: Zone | None, xsd: bool = False) -> pa.Array:
+def timestamp_text(utc_micros: np.ndarray, valid: np.ndarray, zone: Zone | None,
+                   xsd: bool = False) -> pa.Array:
     """ISO text of naive timestamps (zone None) or of instants shown in `zone` with its offset."""
-    if zone is None:
-        local, suffix = utc_micros, None
-    else:
-        offsets = zone.offsets_for(utc_micros)
-        local = utc_micros + offsets * 1_000_000
-        suffix = offset_matrix(offsets, xsd=xsd)
+    offsets = zone.offsets_for(utc_micros) if zone is not None else None
+    local = utc_micros if offsets is None else utc_micros + offsets * 1_000_000
+    # A zone can move 0001-01-01 UTC into 1 BC or 9999-12-31 into 10000: rare, done in Python.
+    outside = ((local < _MIN_MICROS) | (local >= _MAX_MICROS)) & valid
+    if outside.any():
+        local = np.where(outside, 0, local)
     matrix = _fixed_width_text(pa.array(local, pa.timestamp("us")), _TS_WIDTH, "timestamp")
     lengths = 19 + _fraction_length(local)
-    if suffix is None:
-        return au.from_matrix_prefix(matrix, lengths, valid)
+    if offsets is None:
+        text = au.from_matrix_prefix(matrix, lengths, valid)
+    else:
+        text = _with_suffix(matrix, lengths, offset_matrix(offsets, xsd), valid)
+    if outside.any():
+        rows = np.nonzero(outside)[0]
+        local_out = (utc_micros if offsets is None else utc_micros + offsets * 1_000_000)[rows]
+        patches = [_far_timestamp(int(m), None if offsets is None else int(offsets[r]), xsd)
+                   for m, r in zip(local_out, rows, strict=True)]
+        text = pc.replace_with_mask(text, pa.array(outside), pa.array(patches, pa.binary()))
+    return text
+
+
+def _with_suffix(matrix: np.ndarray, lengths: np.ndarray, suffix: tuple[np.ndarray, np.ndarray],
+                 valid: np.ndarray) -> pa.Array:
     text, text_len = suffix
-    keep = np.hstack([matrix, text])
-    width = np.arange(keep.shape[1])
+    joined = np.hstack([matrix, text])
+    width = np.arange(joined.shape[1])
     mask = (width < lengths[:, None]) | ((width >= _TS_WIDTH) & (width < _TS_WIDTH + text_len[:, None]))
-    data = keep[mask]
-    offsets_out = np.zeros(len(local) + 1, dtype=np.int64)
+    offsets_out = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths + text_len, out=offsets_out[1:])
-    return au.from_parts(data, offsets_out, valid)
+    return au.from_parts(joined[mask], offsets_out, valid)
+
+
+def _far_timestamp(local_micros: int, offset: int | None, xsd: bool) -> bytes:
+    """PostgreSQL's text for a local time outside years 1..9999 (BC years, five-digit years)."""
+    days, micros = divmod(local_micros, 86_400_000_000)
+    year, month, day = civil_from_days(days)
+    seconds, frac = divmod(micros, 1_000_000)
+    clock = f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    if frac:
+        clock += "." + f"{frac:06d}".rstrip("0")
+    shown_year = year if year > 0 else 1 - year
+    text = f"{shown_year:04d}-{month:02d}-{day:02d}{'T' if xsd else ' '}{clock}"
+    if offset is not None:
+        text += offset_text(offset, xsd)
+    return (text + (" BC" if year <= 0 else "")).encode()
+
+
+def civil_from_days(days: int) -> tuple[int, int, int]:
+    """Proleptic Gregorian (year, month, day) for days since 1970-01-01; year 0 is 1 BC."""
+    z = days + 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = mp + 3 if mp < 10 else mp - 9
+    return yoe + era * 400 + (1 if month <= 2 else 0), month, day
 
 
 def offset_text(seconds_east: int, xsd: bool = False) -> str:

@@ -25,6 +25,7 @@ from pgbridge.wire.errors import PgError, SqlState
 _OFFSET = re.compile(r"^(?:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?(?::?(\d{2}))?$", re.IGNORECASE)
 _UTC_NAMES = {"utc", "gmt", "z", "zulu", "etc/utc", "etc/gmt", "universal", "etc/universal", "uct"}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LAST_SAFE = 253402041600  # 9999-12-29 00:00:00 UTC
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,8 @@ class Zone:
 
     def _rule_offset(self, seconds: int) -> int:
         assert self.info is not None
-        moment = _EPOCH + timedelta(seconds=seconds)
+        # datetime stops at 9999-12-31; no zone changes offset in the last two days of a year.
+        moment = _EPOCH + timedelta(seconds=min(seconds, _LAST_SAFE))
         offset = moment.astimezone(self.info).utcoffset()
         return int(offset.total_seconds()) if offset is not None else 0
 
