@@ -88,6 +88,9 @@ def statement_kind(ast: exp.Expr) -> str:
         return "select"
     for cls, kind in _DML_ROOTS.items():
         if type(ast) is cls:
+            target = ast.this.this if isinstance(ast.this, exp.Schema) else ast.this
+            if not isinstance(target, exp.Table) or not isinstance(target.this, exp.Identifier):
+                raise Refusal("classifier.statement", f"the target of this {kind.upper()} cannot be found")
             return kind
     if isinstance(ast, _DDL_ROOTS):
         return _ddl_kind(ast)
