@@ -87,13 +87,14 @@ def build_database(snap: Snapshot) -> duckdb.DuckDBPyConnection:
 
 def _helper_tables(con: duckdb.DuckDBPyConnection, snap: Snapshot) -> None:
     facts = load_facts()
-    types = pa.table({
+    types = pa.table({  # noqa: F841 (read by DuckDB below)
         "oid": pa.array(list(facts.type_display), pa.uint32()),
         "display": pa.array(list(facts.type_display.values()), pa.string()),
     })
-    keywords = pa.table({k: [row[i] for row in facts.keywords]  # pg_get_keywords()'s own columns
+    keywords = pa.table({k: [row[i] for row in facts.keywords]  # noqa: F841 (pg_get_keywords() columns)
                          for i, k in enumerate(("word", "catcode", "barelabel", "catdesc", "baredesc"))})
-    sizes = pa.table({"oid": pa.array(list(snap.relation_bytes), pa.uint32()),
+    sizes = pa.table({  # noqa: F841 (read by DuckDB below)
+        "oid": pa.array(list(snap.relation_bytes), pa.uint32()),
                       "bytes": pa.array(list(snap.relation_bytes.values()), pa.int64())})
     con.execute("CREATE TABLE pgb.type_display AS SELECT * FROM types")
     class_names = pa.table({  # noqa: F841 (read by DuckDB below)

@@ -17,6 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import duckdb
 import pyarrow as pa
@@ -37,6 +38,7 @@ from pgbridge.typemap import OutputColumn, PgType
 from pgbridge.wire.errors import PgError, SqlState
 
 MAX_DATABASES = 16
+MAX_PREPARED = 256
 
 
 @dataclass
@@ -45,6 +47,9 @@ class _Database:
     con: duckdb.DuckDBPyConnection
     lock: threading.Lock = field(default_factory=threading.Lock)
     session_key: object = None
+    # Rewritten statements without parameters, by (text, search path): psql and drivers repeat them.
+    prepared: OrderedDict[tuple[str, tuple[str, ...], str], tuple[str, list[tuple[str, str | None, exp.Expression]]]] = (
+        field(default_factory=OrderedDict))
 
 
 class CatalogEngine:
@@ -111,6 +116,20 @@ class CatalogEngine:
 
     def _prepare(self, database: _Database, sql: str, params: Sequence[object] | None,
                  session: CatalogSession) -> tuple[str, list[tuple[str, str | None, exp.Expression]]]:
+        key = (sql, _search_path(session), session.server_version)
+        cacheable = not params and not re.search(r"current_setting", sql, re.I)
+        if cacheable and key in database.prepared:
+            database.prepared.move_to_end(key)
+            return database.prepared[key]
+        prepared = self._prepare_uncached(database, sql, params, session)
+        if cacheable:
+            database.prepared[key] = prepared
+            while len(database.prepared) > MAX_PREPARED:
+                database.prepared.popitem(last=False)
+        return prepared
+
+    def _prepare_uncached(self, database: _Database, sql: str, params: Sequence[object] | None,
+                          session: CatalogSession) -> tuple[str, list[tuple[str, str | None, exp.Expression]]]:
         tree = parse_one(sql)
         settings = frozenset(k.lower() for k in session.settings) | _builtin_settings()
         ctx = RewriteContext(database.snapshot, _search_path(session), params, session.server_version, settings)
@@ -174,7 +193,7 @@ def parse_one(sql: str) -> exp.Expression:
         raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "the catalog answers one statement at a time")
     if not isinstance(statements[0], exp.Query):
         raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "the catalog answers SELECT statements only")
-    return statements[0]
+    return cast(exp.Expression, statements[0])
 
 
 def _may_read(session: CatalogSession, table: TableMeta) -> bool:

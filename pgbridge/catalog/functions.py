@@ -12,7 +12,7 @@ from __future__ import annotations
 _PATH = "getvariable('pgb_path_oids')"
 
 MACROS: tuple[str, ...] = (
-    f"""CREATE MACRO pgb_get_userbyid(r) AS CASE WHEN r = 10 THEN 'pgbridge' WHEN r = 6171 THEN 'pg_database_owner'
+    """CREATE MACRO pgb_get_userbyid(r) AS CASE WHEN r = 10 THEN 'pgbridge' WHEN r = 6171 THEN 'pg_database_owner'
         WHEN r = getvariable('pgb_user_oid') THEN getvariable('pgb_user')
         ELSE 'unknown (OID=' || r || ')' END""",
     """CREATE MACRO pgb_quote_ident(s) AS CASE

@@ -107,7 +107,7 @@ class Inferrer:
             return type_name_of(node.to)
         if isinstance(node, exp.Literal):
             return "text" if node.is_string else _number_type(node.this)
-        if isinstance(node, exp.Boolean) or isinstance(node, _BOOL):
+        if isinstance(node, (exp.Boolean, _BOOL)):
             return "bool"
         if isinstance(node, exp.Null):
             return "text"
@@ -116,7 +116,7 @@ class Inferrer:
                 if branch is not None and not isinstance(branch, exp.Null):
                     return self.type_of(branch, scope)
             return "text"
-        if isinstance(node, exp.Subquery) or isinstance(node, exp.Select):
+        if isinstance(node, (exp.Subquery, exp.Select)):
             inner = node.this if isinstance(node, exp.Subquery) else node
             sub = self.scopes.get(id(_leftmost(inner)))
             cols = self._projections(sub) if sub else []
