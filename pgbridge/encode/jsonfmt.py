@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from pgbridge.encode import arrowutil as au
 
 JSON_EXTENSION = b"google:sqlType:json"
-_CONTROL = r"[\x00-\x1f]"
+_RARE_CONTROL = r"[\x00-\x07\x0b\x0e-\x1f]"  # controls without a short escape
 _SIMPLE_ESCAPES = [("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\t", "\\t"), ("\r", "\\r"),
                    ("\b", "\\b"), ("\f", "\\f")]
 
@@ -50,25 +50,16 @@ def escape_json_value(text: str) -> str:
 
 def quote_json(arr: pa.Array) -> pa.Array:
     """Each string as a JSON string literal (NULL stays NULL)."""
-    arr = arr.cast(pa.string())
+    original = arr.cast(pa.string())
+    arr = original
     if pc.any(pc.match_substring_regex(arr, r'[\x00-\x1f"\\]')).as_py():
         for plain, escaped in _SIMPLE_ESCAPES:
             arr = pc.replace_substring(arr, plain, escaped)
-        rare = pc.match_substring_regex(arr, _CONTROL).fill_null(False)
+        rare = pc.match_substring_regex(original, _RARE_CONTROL).fill_null(False)
         if pc.any(rare).as_py():  # other control characters: \u00XX, value by value
-            originals = arr.filter(rare).to_pylist()
-            fixed = [json.dumps(v)[1:-1] if v is not None else None for v in originals]
-            arr = pc.replace_with_mask(arr, rare, pa.array([_lower_u(f) for f in fixed], pa.string()))
+            fixed = [escape_json_value(v)[1:-1] for v in original.filter(rare).to_pylist()]
+            arr = pc.replace_with_mask(arr, rare, pa.array(fixed, pa.string()))
     return pc.binary_join_element_wise('"', arr, '"', "")
-
-
-def _lower_u(text: str | None) -> str | None:
-    # json.dumps writes \u001F; PostgreSQL writes \u001f.
-    if text is None:
-        return None
-    import re
-
-    return re.sub(r"\\u([0-9A-F]{4})", lambda m: "\\u" + m.group(1).lower(), text)
 
 
 class JsonBuilder:

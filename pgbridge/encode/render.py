@@ -44,7 +44,9 @@ class Renderers:
 
     # --- text ------------------------------------------------------------------------
     def text(self, pg: PgType, arr: pa.Array) -> pa.Array:
-        arr = normalize(arr)
+        return au.as_binary(self._text(pg, normalize(arr)))
+
+    def _text(self, pg: PgType, arr: pa.Array) -> pa.Array:
         if pg.element_oid:
             element = PG_TYPES_BY_OID[pg.element_oid]
             if element.name in ("json", "jsonb") and not _is_string(_value_type(arr)):
@@ -53,7 +55,7 @@ class Renderers:
         name = pg.name
         if name in _RANGE_BOUND:
             return ranges.range_text(arr, lambda a: self.text(PG_TYPES[_RANGE_BOUND[name]], a))
-        return au.as_binary(self._scalar_text(name, arr))
+        return self._scalar_text(name, arr)
 
     def _scalar_text(self, name: str, arr: pa.Array) -> pa.Array:
         if name in ("int2", "int4", "int8"):
@@ -109,14 +111,16 @@ class Renderers:
 
     # --- binary ----------------------------------------------------------------------
     def binary(self, pg: PgType, arr: pa.Array) -> pa.Array:
-        arr = normalize(arr)
+        return au.as_binary(self._binary(pg, normalize(arr)))
+
+    def _binary(self, pg: PgType, arr: pa.Array) -> pa.Array:
         if pg.element_oid:
             element = PG_TYPES_BY_OID[pg.element_oid]
             return arrays.array_binary(arr, lambda a: self.binary(element, a), element.oid)
         name = pg.name
         if name in _RANGE_BOUND:
             return ranges.range_binary(arr, lambda a: self.binary(PG_TYPES[_RANGE_BOUND[name]], a))
-        return au.as_binary(self._scalar_binary(name, arr))
+        return self._scalar_binary(name, arr)
 
     def _scalar_binary(self, name: str, arr: pa.Array) -> pa.Array:
         if name in ("int2", "int4", "int8"):
