@@ -427,7 +427,9 @@ class _Walker:
             return self.whole_row(_name(node.this), scope)
         if isinstance(node, exp.Identifier):
             # A name in a place this walker does not know could be a column: do not guess.
-            raise LineageError(f"cannot trace the name {node.sql('postgres')} in {node.parent_select or node}")
+            raise LineageError(
+                f"cannot trace the name {node.sql('postgres')} in {node.parent_select or node}"
+            )
         if isinstance(node, exp.Subquery) and isinstance(node.this, _QUERY_NODES):
             cols = self.query(node.this, scope, scope.ctes)
             return cols[0][1] if len(cols) == 1 else _merge(lin for _, lin in cols)

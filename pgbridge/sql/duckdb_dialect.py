@@ -1,0 +1,67 @@
+"""The embedded backend's second translation: BigQuery SQL -> DuckDB SQL, BigQuery semantics kept.
+
+sqlglot transpiles most of BigQuery to DuckDB; these fix-ups cover where DuckDB would
+compute something else (each checked by the differential corpus):
+
+- `/` by zero is an error in BigQuery; DuckDB returns inf (guarded with error())
+- LIKE has `\\` as escape character in BigQuery; DuckDB has none unless told (ESCAPE '\\')
+- EXTRACT(DAYOFWEEK) is 1..7 from Sunday in BigQuery, 0..6 in DuckDB
+- NUMERIC is DECIMAL(38, 9) in BigQuery; sqlglot's bare DECIMAL is DuckDB's DECIMAL(18, 3)
+- DATE_ADD/DATE_SUB return a DATE in BigQuery; DuckDB's date + interval is a TIMESTAMP
+
+Parameters: BigQuery's @p1 becomes DuckDB's named parameter $p1; the backend binds a dict
+{"p1": value, ...}.
+"""
+
+from __future__ import annotations
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, ParseError, UnsupportedError
+
+from pgbridge.wire.errors import PgError, SqlState, unsupported
+
+
+def bigquery_to_duckdb(sql: str) -> str:
+    try:
+        ast = sqlglot.parse_one(sql, read="bigquery")
+    except ParseError as error:
+        raise PgError(SqlState.INTERNAL_ERROR, f"pgbridge produced BigQuery SQL it cannot read: {error}") from None
+    ast = ast.transform(_fix, copy=False)
+    try:
+        return ast.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
+    except UnsupportedError as error:
+        raise unsupported("this query on the embedded DuckDB backend", hint=str(error)) from None
+
+
+def _fix(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Div) and not node.meta.get("guarded"):
+        return _guarded_div(node)
+    if isinstance(node, exp.Like) and not isinstance(node.parent, exp.Escape):
+        return exp.Escape(this=node, expression=exp.Literal.string("\\"))
+    if isinstance(node, exp.Extract) and node.this.name.upper() == "DAYOFWEEK":
+        dow = exp.Extract(this=exp.Var(this="DOW"), expression=node.expression)
+        return exp.Paren(this=exp.Add(this=dow, expression=exp.Literal.number(1)))
+    if isinstance(node, exp.DataType) and node.this in (exp.DType.DECIMAL, exp.DType.BIGDECIMAL):
+        return _decimal(node)
+    if isinstance(node, (exp.DateAdd, exp.DateSub)) and not node.meta.get("dated"):
+        node.meta["dated"] = True  # BigQuery's DATE_ADD stays a DATE; DuckDB's becomes a TIMESTAMP
+        return exp.Cast(this=node, to=exp.DataType.build("DATE"))
+    return node
+
+
+def _guarded_div(node: exp.Div) -> exp.Expression:
+    divisor = node.expression
+    fails = exp.Anonymous(this="error", expressions=[exp.Literal.string("division by zero")])
+    zero = exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0))
+    safe = exp.Case(ifs=[exp.If(this=zero, true=fails)], default=divisor)
+    guarded = exp.Div(this=node.this, expression=safe, typed=node.args.get("typed"), safe=node.args.get("safe"))
+    guarded.meta["guarded"] = True
+    return guarded
+
+
+def _decimal(node: exp.DataType) -> exp.DataType:
+    if node.expressions:
+        return node
+    spelling = "DECIMAL(38, 9)" if node.this == exp.DType.DECIMAL else "DECIMAL(38, 18)"
+    return exp.DataType.build(spelling, dialect="duckdb")

@@ -1,0 +1,395 @@
+"""Rewrite a typed PostgreSQL AST so that sqlglot's BigQuery output computes what PostgreSQL would.
+
+Each fix-up is a function over one node (sqlglot optimizer style), chosen by node class and
+the PostgreSQL types the typer computed. They run bottom-up, so a parent sees its children
+already rewritten. The differences they repair, each checked against a real PostgreSQL by
+the differential corpus:
+
+- integer division truncates (7/2 = 3): DIV(a, b); BigQuery's `/` is always FLOAT64
+- greatest/least ignore NULLs in PostgreSQL; BigQuery returns NULL if any argument is NULL
+- concat() skips NULLs; lower/upper/ILIKE fold ASCII only (the C collation pgbridge emulates)
+- trim() strips spaces only (BigQuery: all whitespace); split_part has no BigQuery twin
+- round(float8) rounds half to even; float8 -> integer casts too
+- sum(int8) and extract() are numeric; date - date is an integer; date + interval a timestamp
+- a[i] out of range is NULL (SAFE_ORDINAL); array_length('{}', 1) is NULL
+- x = ANY(NULL array) is NULL, BigQuery's IN UNNEST(NULL) is FALSE
+- aggregate FILTER (WHERE c) becomes a CASE inside the aggregate
+- untyped 'literals' take the type of what they meet; 1.5 is numeric, not FLOAT64
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlglot import exp
+
+from pgbridge.sql import pgtypes as T
+from pgbridge.sql.rules import interval_parts
+from pgbridge.sql.rules_funcs import trunc_unit
+from pgbridge.sql.typer import Typer
+
+Fixup = Callable[[Typer, Any], "exp.Expression | None"]
+FIXUPS: dict[type[exp.Expression], Fixup] = {}
+
+
+def fixup(*classes: type[exp.Expression]) -> Callable[[Fixup], Fixup]:
+    def register(func: Fixup) -> Fixup:
+        for cls in classes:
+            FIXUPS[cls] = func
+        return func
+
+    return register
+
+
+def apply_fixups(t: Typer, ast: exp.Expression) -> exp.Expression:
+    nodes = list(ast.walk(bfs=False))
+    for node in reversed(nodes):  # children before their parents
+        func = FIXUPS.get(type(node))
+        if func is None:
+            continue
+        replacement = func(t, node)
+        if replacement is not None and replacement is not node:
+            t.types[id(replacement)] = t.types.get(id(node))
+            replacement.meta.update(node.meta)
+            if node is ast:
+                ast = replacement
+            else:
+                node.replace(replacement)
+    return ast
+
+
+def bq_type(type_: str) -> exp.DataType:
+    return exp.DataType.build(type_, dialect="bigquery")
+
+
+def cast(node: exp.Expression, type_: str) -> exp.Cast:
+    return exp.Cast(this=node, to=bq_type(type_))
+
+
+def call(name: str, *args: exp.Expression) -> exp.Anonymous:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def _type(t: Typer, node: exp.Expression | None) -> str | None:
+    return None if node is None else t.types.get(id(node))
+
+
+# -- literals and parameters -----------------------------------------------------------------
+
+
+@fixup(exp.Literal)
+def _literal(t: Typer, node: exp.Literal) -> exp.Expression | None:
+    target = t.coerce.get(id(node))
+    if node.is_string:
+        if target is not None and target != T.STRING:
+            return cast(exp.Literal.string(node.this), target)
+        return None
+    if _type(t, node) == T.NUMERIC:
+        return cast(exp.Literal.string(node.this), T.NUMERIC)
+    return None
+
+
+@fixup(exp.RawString)
+def _raw_string(t: Typer, node: exp.RawString) -> exp.Expression:
+    return _literal(t, exp.Literal.string(node.this)) or exp.Literal.string(node.this)
+
+
+@fixup(exp.Parameter, exp.Placeholder)
+def _parameter(t: Typer, node: exp.Expression) -> exp.Expression:
+    return exp.Parameter(this=exp.Var(this=f"p{t.param_number(node)}"))
+
+
+# -- arithmetic ------------------------------------------------------------------------------
+
+
+@fixup(exp.Div)
+def _div(t: Typer, node: exp.Div) -> exp.Expression | None:
+    if _type(t, node) == T.INT:
+        return exp.IntDiv(this=node.this, expression=node.expression)
+    return None
+
+
+@fixup(exp.Mod)
+def _mod(t: Typer, node: exp.Mod) -> exp.Expression:
+    return call("MOD", node.this, node.expression)
+
+
+@fixup(exp.Add, exp.Sub)
+def _add_sub(t: Typer, node: exp.Binary) -> exp.Expression | None:
+    left, right = _type(t, node.this), _type(t, node.expression)
+    a, b = node.this, node.expression
+    if left == T.INTERVAL:  # interval + date: put the date first
+        left, right, a, b = right, left, b, a
+    if left == T.INT and right == T.DATE:
+        left, right, a, b = right, left, b, a
+    sub = isinstance(node, exp.Sub)
+    if left == T.DATE and right == T.INT:
+        return (exp.DateSub if sub else exp.DateAdd)(this=a, expression=b, unit=exp.Var(this="DAY"))
+    if left == right == T.DATE:
+        return exp.DateDiff(this=a, expression=b, unit=exp.Var(this="DAY"))
+    if right == T.INTERVAL and isinstance(b, exp.Interval):
+        return _interval_arithmetic(a, left, b, sub)
+    return None
+
+
+def _interval_arithmetic(a: exp.Expression, left: str | None, interval: exp.Interval, sub: bool) -> exp.Expression:
+    parts = interval_parts(interval)
+    assert parts is not None
+    count, unit = parts
+    amount = exp.Literal.number(abs(count))
+    if count < 0:
+        sub = not sub
+    if left == T.TIMESTAMP:
+        builder: type[exp.Expression] = exp.TimestampSub if sub else exp.TimestampAdd
+        return builder(this=a, expression=amount, unit=exp.Var(this=unit))
+    source = cast(a, T.DATETIME) if left == T.DATE else a
+    builder = exp.DatetimeSub if sub else exp.DatetimeAdd
+    return builder(this=source, expression=amount, unit=exp.Var(this=unit))
+
+
+# -- conditional and strings -----------------------------------------------------------------
+
+
+@fixup(exp.Greatest, exp.Least)
+def _greatest(t: Typer, node: exp.Func) -> exp.Expression:
+    args = [node.this, *node.expressions]
+    # COALESCE(a_i, a_1, ..., a_n) is a_i unless NULL, then some other non-NULL argument:
+    # the greatest of those is the greatest non-NULL argument, and NULL only if all are.
+    rotated = [exp.Coalesce(this=a.copy(), expressions=[o.copy() for o in args if o is not a]) for a in args]
+    return type(node)(this=rotated[0], expressions=rotated[1:])
+
+
+@fixup(exp.Concat)
+def _concat(t: Typer, node: exp.Concat) -> exp.Expression:
+    parts = [exp.Coalesce(this=_as_string(t, a), expressions=[exp.Literal.string("")]) for a in node.expressions]
+    return exp.Concat(expressions=parts, safe=False, coalesce=False)
+
+
+def _as_string(t: Typer, node: exp.Expression) -> exp.Expression:
+    return cast(node, T.STRING) if _type(t, node) == T.INT else node
+
+
+@fixup(exp.DPipe)
+def _dpipe(t: Typer, node: exp.DPipe) -> exp.Expression:
+    return exp.DPipe(this=_as_string(t, node.this), expression=_as_string(t, node.expression), safe=True)
+
+
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def ascii_lower(node: exp.Expression) -> exp.Expression:
+    return call("TRANSLATE", node, exp.Literal.string(_UPPER), exp.Literal.string(_UPPER.lower()))
+
+
+@fixup(exp.Lower)
+def _lower(t: Typer, node: exp.Lower) -> exp.Expression:
+    return ascii_lower(node.this)
+
+
+@fixup(exp.Upper)
+def _upper(t: Typer, node: exp.Upper) -> exp.Expression:
+    return call("TRANSLATE", node.this, exp.Literal.string(_UPPER.lower()), exp.Literal.string(_UPPER))
+
+
+@fixup(exp.ILike)
+def _ilike(t: Typer, node: exp.ILike) -> exp.Expression:
+    return exp.Like(this=ascii_lower(node.this), expression=ascii_lower(node.expression))
+
+
+@fixup(exp.Trim)
+def _trim(t: Typer, node: exp.Trim) -> exp.Expression:
+    chars = node.expression if node.expression is not None else exp.Literal.string(" ")
+    name = {"LEADING": "LTRIM", "TRAILING": "RTRIM"}.get(str(node.args.get("position") or "").upper(), "TRIM")
+    return call(name, node.this, chars)
+
+
+@fixup(exp.StrPosition)
+def _position(t: Typer, node: exp.StrPosition) -> exp.Expression:
+    return call("STRPOS", node.this, node.args["substr"])
+
+
+@fixup(exp.Substring)
+def _substring(t: Typer, node: exp.Substring) -> exp.Expression:
+    args = [node.this, node.args["start"]]
+    if node.args.get("length") is not None:
+        args.append(node.args["length"])
+    return call("SUBSTR", *args)
+
+
+@fixup(exp.SplitPart)
+def _split_part(t: Typer, node: exp.SplitPart) -> exp.Expression:
+    value = node.this
+    pieces = call("SPLIT", value.copy(), node.args["delimiter"])
+    field = exp.Bracket(this=pieces, expressions=[node.args["part_index"]], offset=1, safe=True)
+    found = exp.Coalesce(this=field, expressions=[exp.Literal.string("")])
+    return exp.If(this=exp.Is(this=value, expression=exp.Null()), true=exp.Null(), false=found)
+
+
+# -- math ------------------------------------------------------------------------------------
+
+
+def round_half_even(x: exp.Expression) -> exp.Expression:
+    """PostgreSQL's rint(): halves go to the even neighbour (2 * round(x / 2) on a tie)."""
+    frac = call("ABS", exp.Sub(this=x.copy(), expression=call("TRUNC", x.copy())))
+    tie = exp.EQ(this=frac, expression=cast(exp.Literal.string("0.5"), T.FLOAT))
+    even = exp.Mul(this=exp.Literal.number(2),
+                   expression=call("ROUND", exp.Div(this=x.copy(), expression=exp.Literal.number(2))))
+    return exp.If(this=tie, true=even, false=call("ROUND", x.copy()))
+
+
+@fixup(exp.Round)
+def _round(t: Typer, node: exp.Round) -> exp.Expression:
+    arg_type = _type(t, node.this)
+    digits = node.args.get("decimals")
+    if arg_type == T.FLOAT:
+        return round_half_even(node.this)
+    if arg_type == T.INT and digits is None:
+        return round_half_even(cast(node.this, T.FLOAT))
+    value = cast(node.this, T.NUMERIC) if arg_type == T.INT else node.this
+    return call("ROUND", value, *([digits] if digits is not None else []))
+
+
+@fixup(exp.Ceil, exp.Floor)
+def _ceil_floor(t: Typer, node: exp.Func) -> exp.Expression:
+    value = cast(node.this, T.FLOAT) if _type(t, node.this) == T.INT else node.this
+    return call("CEIL" if isinstance(node, exp.Ceil) else "FLOOR", value)
+
+
+@fixup(exp.Sign)
+def _sign(t: Typer, node: exp.Sign) -> exp.Expression:
+    value = cast(node.this, T.FLOAT) if _type(t, node.this) == T.INT else node.this
+    return call("SIGN", value)
+
+
+@fixup(exp.Log)
+def _log(t: Typer, node: exp.Log) -> exp.Expression:
+    if node.expression is None:
+        return call("LOG10", node.this)
+    return call("LOG", node.expression, node.this)  # PostgreSQL log(base, x)
+
+
+@fixup(exp.Sum)
+def _sum(t: Typer, node: exp.Sum) -> exp.Expression | None:
+    if _type(t, node.this) == T.INT:
+        return exp.Sum(this=cast(node.this, T.NUMERIC))
+    return None
+
+
+@fixup(exp.Filter)
+def _filter(t: Typer, node: exp.Filter) -> exp.Expression:
+    agg = node.this
+    condition = node.expression.this
+    value = agg.this
+    if isinstance(value, exp.Star):
+        value = exp.Literal.number(1)
+    guarded = exp.Case(ifs=[exp.If(this=condition, true=value)])
+    agg.set("this", guarded)
+    return agg
+
+
+# -- dates -----------------------------------------------------------------------------------
+
+
+@fixup(exp.Extract)
+def _extract(t: Typer, node: exp.Extract) -> exp.Expression:
+    field = node.this.name.upper()
+    source = node.expression
+    value = _extract_value(field, source, _type(t, source))
+    return cast(value, _type(t, node) or T.NUMERIC)
+
+
+def _extract_value(field: str, source: exp.Expression, source_type: str | None) -> exp.Expression:
+    if field == "EPOCH":
+        if source_type == T.DATE:
+            return exp.Mul(this=call("UNIX_DATE", source), expression=exp.Literal.number(86400))
+        stamp = source if source_type == T.TIMESTAMP else call("TIMESTAMP", source)
+        micros = cast(call("UNIX_MICROS", stamp), T.NUMERIC)
+        # A multiplication keeps NUMERIC exact in both engines (DuckDB divides decimals as doubles).
+        return exp.Mul(this=micros, expression=cast(exp.Literal.string("0.000001"), T.NUMERIC))
+    if field in ("DOW", "ISODOW"):
+        weekday = exp.Extract(this=exp.Var(this="DAYOFWEEK"), expression=source)  # Sunday = 1
+        if field == "DOW":
+            return exp.Sub(this=weekday, expression=exp.Literal.number(1))
+        shifted = call("MOD", exp.Add(this=weekday, expression=exp.Literal.number(5)), exp.Literal.number(7))
+        return exp.Add(this=shifted, expression=exp.Literal.number(1))
+    part = {"DOY": "DAYOFYEAR", "WEEK": "ISOWEEK"}.get(field, field)
+    return exp.Extract(this=exp.Var(this=part), expression=source)
+
+
+@fixup(exp.DateTrunc, exp.TimestampTrunc)
+def _date_trunc(t: Typer, node: exp.Func) -> exp.Expression:
+    return exp.DatetimeTrunc(this=node.this, unit=exp.Var(this=trunc_unit(node)))
+
+
+# -- arrays ----------------------------------------------------------------------------------
+
+
+@fixup(exp.Bracket)
+def _bracket(t: Typer, node: exp.Bracket) -> exp.Expression:
+    index = node.expressions[0]
+    if isinstance(index, exp.Literal) and not index.is_string:
+        index = exp.Literal.number(int(index.this) + 1)  # sqlglot stored PostgreSQL's a[1] as 0
+    return exp.Bracket(this=node.this, expressions=[index], offset=1, safe=True)
+
+
+@fixup(exp.ArraySize)
+def _array_length(t: Typer, node: exp.ArraySize) -> exp.Expression:
+    return exp.Nullif(this=call("ARRAY_LENGTH", node.this), expression=exp.Literal.number(0))
+
+
+@fixup(exp.EQ)
+def _eq_any(t: Typer, node: exp.EQ) -> exp.Expression | None:
+    if not isinstance(node.expression, exp.Any):
+        return None
+    inner = node.expression.this
+    inner = inner.this if isinstance(inner, exp.Paren) else inner
+    if isinstance(inner, (exp.Subquery, exp.Select)):
+        query = inner.this if isinstance(inner, exp.Subquery) else inner
+        return exp.In(this=node.this, query=exp.Subquery(this=query))
+    member = exp.In(this=node.this, unnest=exp.Unnest(expressions=[inner.copy()]))
+    is_null = exp.Is(this=inner, expression=exp.Null())
+    return exp.If(this=is_null, true=exp.Null(), false=member)
+
+
+# -- casts and limits ------------------------------------------------------------------------
+
+_INT_RANGES = {"int4": (-(2**31), 2**31 - 1), "int2": (-(2**15), 2**15 - 1)}
+
+
+@fixup(exp.Cast)
+def _cast(t: Typer, node: exp.Cast) -> exp.Expression:
+    target = T.cast_target(node.to)
+    assert target is not None
+    to_type, pg_name = target
+    value = node.this
+    if to_type == T.INT and _type(t, value) == T.FLOAT:
+        value = round_half_even(value)
+    if to_type == T.NUMERIC and node.to.expressions:
+        return _numeric_typmod(value, node.to.expressions)
+    result: exp.Expression = cast(value, to_type)
+    if pg_name in _INT_RANGES and not isinstance(node.this, exp.Literal):
+        result = _range_checked(result, *_INT_RANGES[pg_name])
+    return result
+
+
+def _range_checked(value: exp.Expression, low: int, high: int) -> exp.Expression:
+    inside = exp.Between(this=value.copy(), low=exp.Literal.number(low), high=exp.Literal.number(high))
+    fails = call("ERROR", exp.Literal.string("integer out of range"))
+    ok = exp.Or(this=inside, expression=exp.Is(this=value.copy(), expression=exp.Null()))
+    return exp.If(this=ok, true=value, false=cast(fails, T.INT))
+
+
+def _numeric_typmod(value: exp.Expression, params: list[exp.Expression]) -> exp.Expression:
+    precision = int(params[0].name)
+    scale = int(params[1].name) if len(params) > 1 else 0
+    rounded = call("ROUND", cast(value, T.NUMERIC), exp.Literal.number(scale))
+    limit = cast(exp.Literal.string("1" + "0" * (precision - scale)), T.NUMERIC)
+    overflow = exp.GTE(this=call("ABS", rounded.copy()), expression=limit)
+    fails = cast(call("ERROR", exp.Literal.string("numeric field overflow")), T.NUMERIC)
+    return exp.If(this=overflow, true=fails, false=rounded)
+
+
+@fixup(exp.Fetch)
+def _fetch(t: Typer, node: exp.Fetch) -> exp.Expression:
+    return exp.Limit(expression=node.args.get("count") or exp.Literal.number(1))

@@ -1,0 +1,163 @@
+"""Name resolution: every warehouse table gets its BigQuery dataset, every column its table.
+
+PostgreSQL rules apply: unquoted names fold to lower case, quoted names keep theirs; an
+unqualified table is looked up along the session's search_path, where each schema maps to a
+BigQuery dataset ("public" to the default dataset unless mapped). The result is a copy of the
+AST with `dataset.table` references, table-qualified columns and `*` expanded from the
+table metadata (sqlglot's qualify does the column work; this module decides the tables and
+turns its failures into PostgreSQL's errors). Lineage, policy and translation all read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlglot import exp
+from sqlglot.errors import OptimizeError
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.schema import MappingSchema
+
+from pgbridge.backends.base import TableMeta
+from pgbridge.sql.classify import Statement
+from pgbridge.sql.outputs import tag_output_names
+from pgbridge.sql.pgtypes import sqlglot_type_for
+from pgbridge.wire.errors import PgError, SqlState, unsupported
+
+
+@dataclass(frozen=True)
+class TableRef:
+    dataset: str
+    table: str
+
+
+class SchemaLookup(Protocol):
+    def table(self, dataset: str, name: str) -> TableMeta | None: ...
+
+    def datasets(self) -> Sequence[str]: ...
+
+
+@dataclass(frozen=True)
+class NameContext:
+    search_path: tuple[str, ...]
+    default_dataset: str
+    schema_to_dataset: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Resolved:
+    ast: exp.Expression
+    tables: tuple[TableRef, ...]
+    metas: tuple[TableMeta, ...] = ()  # metadata of `tables`, same order
+
+
+def resolve(stmt: Statement, names: NameContext, schema: SchemaLookup) -> Resolved:
+    if stmt.ast is None:
+        raise unsupported(f"statement {stmt.tag or stmt.kind.name}", hint="it could not be parsed")
+    ast = stmt.ast.copy()
+    _refuse_backticks(ast)
+    tag_output_names(ast, stmt.text)
+    metas = _qualify_tables(ast, names, schema)
+    ast = _qualify_columns(ast, metas)
+    refs = tuple(TableRef(m.dataset, m.name) for m in metas)
+    return Resolved(ast, refs, tuple(metas))
+
+
+def _refuse_backticks(ast: exp.Expression) -> None:
+    # A backtick would let a quoted PostgreSQL name break out of BigQuery's `quoting`.
+    for ident in ast.find_all(exp.Identifier):
+        if "`" in ident.name:
+            raise PgError(SqlState.UNDEFINED_TABLE, f'relation "{ident.name}" does not exist')
+
+
+def fold(ident: exp.Identifier | None) -> str:
+    """A PostgreSQL identifier's name: unquoted folds to lower case."""
+    if ident is None:
+        return ""
+    return ident.name if ident.quoted else ident.name.lower()
+
+
+def _qualify_tables(ast: exp.Expression, names: NameContext, schema: SchemaLookup) -> list[TableMeta]:
+    ctes = {fold(cte.args["alias"].this) for cte in ast.find_all(exp.CTE)}
+    metas: dict[tuple[str, str], TableMeta] = {}
+    for table in list(ast.find_all(exp.Table)):
+        if isinstance(table.this, exp.Func) or not isinstance(table.this, exp.Identifier):
+            continue  # table functions are the translator's business
+        if not table.args.get("db") and fold(table.this) in ctes:
+            continue
+        meta = _lookup(table, names, schema)
+        metas[(meta.dataset, meta.name)] = meta
+        _rewrite_table(table, meta)
+    return list(metas.values())
+
+
+def _lookup(table: exp.Table, names: NameContext, schema: SchemaLookup) -> TableMeta:
+    if table.args.get("catalog"):
+        raise unsupported(f"cross-database reference {table.sql('postgres')}")
+    name = fold(table.this)
+    if "." in name:
+        raise PgError(SqlState.UNDEFINED_TABLE, f'relation "{name}" does not exist')
+    schema_ident = table.args.get("db")
+    if schema_ident is not None:
+        schema_name = fold(schema_ident)
+        dataset = _dataset_for(schema_name, names, schema)
+        meta = schema.table(dataset, name)
+        if meta is None:
+            raise PgError(SqlState.UNDEFINED_TABLE, f'relation "{schema_name}.{name}" does not exist')
+        return meta
+    for schema_name in names.search_path:
+        dataset = _dataset_or_none(schema_name, names, schema)
+        meta = schema.table(dataset, name) if dataset else None
+        if meta is not None:
+            return meta
+    raise PgError(SqlState.UNDEFINED_TABLE, f'relation "{name}" does not exist')
+
+
+def _dataset_or_none(schema_name: str, names: NameContext, schema: SchemaLookup) -> str | None:
+    if schema_name in names.schema_to_dataset:
+        return names.schema_to_dataset[schema_name]
+    if schema_name == "public":
+        return names.default_dataset
+    if "." in schema_name or schema_name not in schema.datasets():
+        return None
+    return schema_name
+
+
+def _dataset_for(schema_name: str, names: NameContext, schema: SchemaLookup) -> str:
+    dataset = _dataset_or_none(schema_name, names, schema)
+    if dataset is None:
+        raise PgError(SqlState.UNDEFINED_SCHEMA, f'schema "{schema_name}" does not exist')
+    return dataset
+
+
+def _rewrite_table(table: exp.Table, meta: TableMeta) -> None:
+    if not table.alias:
+        # Keep the name PostgreSQL would let the query use (`orders.id`) as the alias.
+        table.set("alias", exp.TableAlias(this=exp.to_identifier(fold(table.this), quoted=True)))
+    table.set("this", exp.to_identifier(meta.name, quoted=True))
+    table.set("db", exp.to_identifier(meta.dataset, quoted=True))
+    table.set("catalog", None)
+
+
+def _qualify_columns(ast: exp.Expression, metas: list[TableMeta]) -> exp.Expression:
+    mapping: dict[str, dict[str, dict[str, str]]] = {}
+    for meta in metas:
+        columns = {f.name: sqlglot_type_for(f.type, f.mode) for f in meta.fields}
+        mapping.setdefault(meta.dataset, {})[meta.name] = columns
+    mschema = MappingSchema(mapping, dialect="postgres", normalize=False)
+    try:
+        return qualify(ast, schema=mschema, dialect="postgres", quote_identifiers=False, identify=False,
+                       validate_qualify_columns=True)
+    except OptimizeError as error:
+        raise _column_error(str(error), ast, metas) from None
+
+
+def _column_error(message: str, ast: exp.Expression, metas: list[TableMeta]) -> PgError:
+    name = message.split("'")[1] if message.count("'") >= 2 else message
+    owners = [m for m in metas if any(f.name == name for f in m.fields)]
+    if len(owners) > 1:
+        return PgError(SqlState.AMBIGUOUS_COLUMN, f'column reference "{name}" is ambiguous')
+    if "could not be resolved" in message or "Unknown column" in message or "not found" in message:
+        return PgError(SqlState.UNDEFINED_COLUMN, f'column "{name}" does not exist')
+    return unsupported("this query's name resolution", hint=message)

@@ -1,0 +1,273 @@
+"""Allow-list rules for operators: arithmetic, comparison, logic, LIKE, regex, IN, ANY.
+
+PostgreSQL's operator type rules for the types pgbridge knows: integers stay integers (so
+`7 / 2` is 3), any float makes float, numeric beats integer; date +/- integer is a date,
+date - date an integer, date/timestamp +/- an interval a timestamp. The fixups module
+rewrites these into the BigQuery spelling; combinations not listed are refused.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from pgbridge.sql import pgtypes as T
+from pgbridge.sql.rules import interval_parts
+from pgbridge.sql.typer import Typer, rule
+from pgbridge.wire.errors import unsupported
+
+
+def _operands(t: Typer, node: exp.Binary) -> tuple[str | None, str | None]:
+    left, right = t.types.get(id(node.this)), t.types.get(id(node.expression))
+    if left == T.UNKNOWN and right not in (None, T.UNKNOWN):
+        t.settle(node.this, _settle_target(right, node))
+        left = t.types.get(id(node.this))
+    elif right == T.UNKNOWN and left not in (None, T.UNKNOWN):
+        t.settle(node.expression, _settle_target(left, node))
+        right = t.types.get(id(node.expression))
+    elif left == T.UNKNOWN and right == T.UNKNOWN and isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Div)):
+        t.mark_undecidable(node.this)
+        t.mark_undecidable(node.expression)
+    return left, right
+
+
+def _settle_target(other: str | None, node: exp.Binary) -> str | None:
+    # date + $1 means date + integer; timestamp - $1 would be an interval: PostgreSQL's own
+    # resolution picks the same-type operator first, which we mirror except for dates.
+    if other == T.DATE and isinstance(node, (exp.Add, exp.Sub)):
+        return T.INT
+    return other
+
+
+@rule(exp.Add, exp.Sub, exp.Mul)
+def _arithmetic(t: Typer, node: exp.Binary) -> str | None:
+    left, right = _operands(t, node)
+    if left in T.NUMBERS and right in T.NUMBERS:
+        if isinstance(node, exp.Mul) and left == right == T.NUMERIC:
+            raise unsupported("numeric * numeric", hint="BigQuery NUMERIC keeps 9 decimal places; cast to float8")
+        return _number_result(left, right)
+    return _datetime_arithmetic(node, left, right)
+
+
+def _number_result(left: str | None, right: str | None) -> str:
+    if T.FLOAT in (left, right):
+        return T.FLOAT
+    if T.NUMERIC in (left, right):
+        return T.NUMERIC
+    return T.INT
+
+
+def _datetime_arithmetic(node: exp.Binary, left: str | None, right: str | None) -> str | None:
+    add = isinstance(node, exp.Add)
+    sub = isinstance(node, exp.Sub)
+    if (add or sub) and left == T.DATE and right == T.INT:
+        return T.DATE
+    if add and left == T.INT and right == T.DATE:
+        return T.DATE
+    if sub and left == right == T.DATE:
+        return T.INT
+    if (add or sub) and left in (T.DATE, T.DATETIME) and right == T.INTERVAL:
+        return T.DATETIME
+    if add and left == T.INTERVAL and right in (T.DATE, T.DATETIME):
+        return T.DATETIME
+    if (add or sub) and left == T.TIMESTAMP and right == T.INTERVAL:
+        interval = node.expression
+        parts = interval_parts(interval) if isinstance(interval, exp.Interval) else None
+        if parts is None or parts[1] not in ("HOUR", "MINUTE", "SECOND"):
+            raise unsupported("timestamptz +/- days, months or years",
+                              hint="PostgreSQL applies them in the session time zone")
+        return T.TIMESTAMP
+    op = {exp.Add: "+", exp.Sub: "-", exp.Mul: "*"}[type(node)]
+    raise unsupported(f"operator {_name(left)} {op} {_name(right)}")
+
+
+def _name(type_: str | None) -> str:
+    return (type_ or "unknown").lower()
+
+
+@rule(exp.Div)
+def _div(t: Typer, node: exp.Div) -> str | None:
+    left, right = _operands(t, node)
+    if left == right == T.INT:
+        return T.INT
+    if T.FLOAT in (left, right) and left in T.NUMBERS and right in T.NUMBERS:
+        return T.FLOAT
+    if left in T.NUMBERS and right in T.NUMBERS:
+        raise unsupported("numeric division", hint="PostgreSQL picks the result scale itself; cast to float8")
+    raise unsupported(f"operator {_name(left)} / {_name(right)}")
+
+
+@rule(exp.Mod)
+def _mod(t: Typer, node: exp.Mod) -> str | None:
+    left, right = _operands(t, node)
+    if left in (T.INT, T.NUMERIC) and right in (T.INT, T.NUMERIC):
+        return _number_result(left, right)
+    raise unsupported(f"operator {_name(left)} % {_name(right)}")
+
+
+@rule(exp.Neg)
+def _neg(t: Typer, node: exp.Neg) -> str | None:
+    inner = t.types.get(id(node.this))
+    if inner in T.NUMBERS:
+        return inner
+    raise unsupported(f"unary minus on {_name(inner)}")
+
+
+_COMPARABLE = {T.INT, T.FLOAT, T.NUMERIC, T.STRING, T.BOOL, T.DATE, T.DATETIME, T.TIMESTAMP, T.TIME}
+
+
+@rule(exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE, exp.NullSafeEQ, exp.NullSafeNEQ)
+def _compare(t: Typer, node: exp.Binary) -> str | None:
+    if isinstance(node.expression, (exp.Any, exp.All)):
+        return _quantified(t, node)
+    left, right = _operands(t, node)
+    _check_comparable(left, right, node)
+    return T.BOOL
+
+
+def _check_comparable(left: str | None, right: str | None, node: exp.Expression) -> None:
+    both_numbers = left in T.NUMBERS and right in T.NUMBERS
+    if both_numbers or left == T.UNKNOWN or right == T.UNKNOWN:
+        return
+    if left == right and left in _COMPARABLE:
+        return
+    if {left, right} == {T.DATE, T.DATETIME}:
+        return
+    raise unsupported(f"comparing {_name(left)} with {_name(right)}")
+
+
+def _quantified(t: Typer, node: exp.Binary) -> str | None:
+    quantifier = node.expression
+    inner = quantifier.this.this if isinstance(quantifier.this, exp.Paren) else quantifier.this
+    if not isinstance(node, exp.EQ) or not isinstance(quantifier, exp.Any):
+        raise unsupported(f"{node.key.upper()} {quantifier.key.upper()}(...)", hint="only = ANY(...) is supported")
+    left = t.types.get(id(node.this))
+    if isinstance(inner, (exp.Subquery, exp.Select)):
+        return T.BOOL
+    element = T.element_of(t.types.get(id(inner)))
+    if element is None:
+        raise unsupported("= ANY(...) of something that is not an array column")
+    if left == T.UNKNOWN:
+        t.settle(node.this, element)
+    else:
+        _check_comparable(left, element, node)
+    return T.BOOL
+
+
+@rule(exp.Any)
+def _any(t: Typer, node: exp.Any) -> str | None:
+    if not isinstance(node.parent, exp.EQ):
+        raise unsupported("ANY(...) outside = ANY(...)")
+    return None
+
+
+@rule(exp.And, exp.Or)
+def _logic(t: Typer, node: exp.Binary) -> str | None:
+    for side in (node.this, node.expression):
+        t.settle(side, T.BOOL)
+    return T.BOOL
+
+
+@rule(exp.Not)
+def _not(t: Typer, node: exp.Not) -> str | None:
+    t.settle(node.this, T.BOOL)
+    return T.BOOL
+
+
+@rule(exp.Is)
+def _is(t: Typer, node: exp.Is) -> str | None:
+    if t.types.get(id(node.this)) == T.UNKNOWN:
+        t.mark_undecidable(node.this)
+    return T.BOOL
+
+
+@rule(exp.Between)
+def _between(t: Typer, node: exp.Between) -> str | None:
+    if node.args.get("symmetric"):
+        raise unsupported("BETWEEN SYMMETRIC")
+    subject = t.types.get(id(node.this))
+    for bound in (node.args["low"], node.args["high"]):
+        t.settle(bound, subject)
+        _check_comparable(subject, t.types.get(id(bound)), node)
+    return T.BOOL
+
+
+@rule(exp.In)
+def _in(t: Typer, node: exp.In) -> str | None:
+    if node.args.get("unnest") or node.args.get("field"):
+        raise unsupported("IN UNNEST(...)")
+    subject = t.types.get(id(node.this))
+    for item in node.expressions:
+        if subject == T.UNKNOWN:
+            t.settle(node.this, t.types.get(id(item)))
+            subject = t.types.get(id(node.this))
+        t.settle(item, subject)
+        _check_comparable(subject, t.types.get(id(item)), node)
+    return T.BOOL
+
+
+@rule(exp.Exists)
+def _exists(t: Typer, node: exp.Exists) -> str | None:
+    return T.BOOL
+
+
+@rule(exp.Like, exp.ILike)
+def _like(t: Typer, node: exp.Binary) -> str | None:
+    for side in (node.this, node.expression):
+        t.settle(side, T.STRING)
+        if t.types.get(id(side)) != T.STRING:
+            raise unsupported(f"LIKE on {_name(t.types.get(id(side)))}")
+    pattern = node.expression
+    if isinstance(pattern, exp.Literal) and pattern.this.endswith("\\") and not pattern.this.endswith("\\\\"):
+        raise unsupported("LIKE pattern ending in a lone backslash")
+    return T.BOOL
+
+
+@rule(exp.Escape)
+def _escape(t: Typer, node: exp.Escape) -> str | None:
+    raise unsupported("LIKE ... ESCAPE", hint="the default escape character \\ is supported")
+
+
+# RE2 and PostgreSQL's regex engine agree on plain literals, classes of plain characters,
+# anchors, alternation, groups and the usual quantifiers. Anything else (backreferences,
+# lookaround, \m \y word boundaries, [[:alpha:]] classes, \d and \w whose Unicode reach
+# differs) is refused.
+_SAFE_REGEX = re.compile(r"([^\\\[\]{}]|\\[.^$|?*+()\[\]{}\\/-]|\[\^?(\\[\]\\^-]|[^\\\[\]])+\]|\{\d+(,\d*)?\})*")
+
+
+@rule(exp.RegexpLike)
+def _regexp_like(t: Typer, node: exp.RegexpLike) -> str | None:
+    t.settle(node.this, T.STRING)
+    pattern = node.expression
+    if not isinstance(pattern, exp.Literal) or not pattern.is_string:
+        raise unsupported("regular expression operator ~ with a non-literal pattern")
+    if not _SAFE_REGEX.fullmatch(pattern.this) or "(?" in pattern.this:
+        raise unsupported(f"regular expression '{pattern.this}'",
+                          hint="PostgreSQL's and BigQuery's regex engines differ on this pattern")
+    t.settle(pattern, T.STRING)
+    return T.BOOL
+
+
+@rule(exp.DPipe)
+def _dpipe(t: Typer, node: exp.DPipe) -> str | None:
+    for side in (node.this, node.expression):
+        if t.types.get(id(side)) == T.UNKNOWN:
+            t.settle(side, T.STRING)
+        if t.types.get(id(side)) not in (T.STRING, T.INT):
+            raise unsupported(f"|| with a {_name(t.types.get(id(side)))} operand",
+                              hint="cast it to text first where PostgreSQL and BigQuery print it alike")
+    if T.STRING not in (t.types.get(id(node.this)), t.types.get(id(node.expression))):
+        raise unsupported("|| without a text operand")
+    return T.STRING
+
+
+@rule(exp.Bracket)
+def _bracket(t: Typer, node: exp.Bracket) -> str | None:
+    element = T.element_of(t.types.get(id(node.this)))
+    if element is None or len(node.expressions) != 1:
+        raise unsupported("subscript on something that is not a one-dimensional array")
+    t.settle(node.expressions[0], T.INT)
+    if t.types.get(id(node.expressions[0])) != T.INT:
+        raise unsupported("array subscript that is not an integer")
+    return element

@@ -1,0 +1,168 @@
+"""Translate a resolved PostgreSQL query into BigQuery SQL that returns what PostgreSQL would.
+
+The pipeline: type every node under PostgreSQL rules and refuse what is not on the
+allow-list (typer + rules*), rewrite the known differences (fixups), turn $n into typed
+named parameters @pn, give every output column a unique alias, and let sqlglot print
+BigQuery SQL with every identifier quoted. Output names are PostgreSQL's (outputs.py), and
+output types PostgreSQL's, in BigQuery spelling.
+
+Translations are cached (TranslationCache, an LRU keyed by statement text, parameter types
+and search path): prepared statements and repeated BI queries translate once.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, UnsupportedError
+
+from pgbridge.sql import rules, rules_funcs, rules_ops  # noqa: F401  (they register the allow-list)
+from pgbridge.sql import pgtypes as T
+from pgbridge.sql.fixups import apply_fixups
+from pgbridge.sql.outputs import META_KEY
+from pgbridge.sql.resolve import Resolved, SchemaLookup
+from pgbridge.sql.typer import Typer, undetermined_parameter
+from pgbridge.typemap import BqType, parse_bq_type
+from pgbridge.wire.errors import unsupported
+
+
+@dataclass(frozen=True)
+class Translation:
+    sql: str
+    param_types: tuple[BqType, ...]
+    output_names: tuple[str, ...]
+    output_types: tuple[str | None, ...]  # BigQuery type per output column when known, else None
+
+
+def translate(resolved: Resolved, param_types: Sequence[BqType | None], schema: SchemaLookup,
+              text: str = "") -> Translation:
+    """BigQuery SQL for a resolved query. Raises PgError 0A000 for anything not allow-listed."""
+    ast = resolved.ast.copy()
+    if not isinstance(ast, exp.Query):
+        raise unsupported(f"statement {type(ast).__name__.upper()}", hint="only queries are translated")
+    declared = [str(p) if p is not None else None for p in param_types]
+    typer = Typer(resolved.metas, text or resolved.ast.sql("postgres"), declared)
+    typer.run(ast)
+    names, types = _outputs(typer, ast)
+    params = _param_types(typer, len(param_types))
+    ast = apply_fixups(typer, ast)
+    _alias_outputs(ast, names)
+    return Translation(_generate(ast), params, tuple(names), tuple(types))
+
+
+def _projections(ast: exp.Expression) -> list[exp.Expression]:
+    node = ast
+    while isinstance(node, (exp.SetOperation, exp.Subquery)):
+        node = node.this
+    return list(node.expressions) if isinstance(node, exp.Select) else []
+
+
+def _outputs(typer: Typer, ast: exp.Expression) -> tuple[list[str], list[str | None]]:
+    names: list[str] = []
+    types: list[str | None] = []
+    setop_types = typer.setop_out.get(id(ast)) if isinstance(ast, exp.SetOperation) else None
+    for index, projection in enumerate(_projections(ast)):
+        inner = projection.this if isinstance(projection, exp.Alias) else projection
+        name = projection.meta.get(META_KEY) or inner.meta.get(META_KEY) or projection.alias_or_name
+        names.append(str(name))
+        type_ = setop_types[index] if setop_types else typer.types.get(id(projection))
+        if type_ == T.UNKNOWN:
+            typer.settle(inner, T.STRING)
+            type_ = T.STRING
+        types.append(type_ if type_ not in (T.ROW, T.INTERVAL) else None)
+    return names, types
+
+
+def _param_types(typer: Typer, declared_count: int) -> tuple[BqType, ...]:
+    highest = max([declared_count, *typer.param_nodes.keys()], default=0)
+    result: list[BqType] = []
+    for number in range(1, highest + 1):
+        decided = typer.param_types.get(number)
+        if decided is None and (number in typer.undecidable or number not in typer.param_nodes):
+            raise undetermined_parameter(number)
+        result.append(parse_bq_type(decided or T.STRING))
+    return tuple(result)
+
+
+def _alias_outputs(ast: exp.Expression, names: list[str]) -> None:
+    """Unique, BigQuery-valid aliases on the first SELECT's outputs (which name the result)."""
+    node = ast
+    while isinstance(node, (exp.SetOperation, exp.Subquery)):
+        node = node.this
+    if not isinstance(node, exp.Select):
+        return
+    seen: set[str] = set()
+    aliased = []
+    for index, projection in enumerate(node.expressions):
+        alias = _unique(_safe_alias(names[index] if index < len(names) else "col"), seen)
+        inner = projection.this if isinstance(projection, exp.Alias) else projection
+        new = exp.alias_(inner, alias, quoted=True)
+        new.meta["old_alias"] = projection.alias_or_name
+        aliased.append(new)
+    node.set("expressions", aliased)
+    _rename_order_refs(ast, node)
+
+
+def _rename_order_refs(ast: exp.Expression, select: exp.Select) -> None:
+    # ORDER BY may name an output by its old alias; point it at the new one (or the ordinal).
+    order = ast.args.get("order")
+    if order is None:
+        return
+    by_old = {p.meta.get("old_alias"): i for i, p in enumerate(select.expressions) if p.meta.get("old_alias")}
+    for ordered in order.expressions:
+        target = ordered.this
+        if isinstance(target, exp.Column) and not target.table and target.name in by_old:
+            ordered.set("this", exp.Literal.number(by_old[target.name] + 1))
+
+
+def _safe_alias(name: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9_]", "_", name).strip("_") or "col"
+    return cleaned if not cleaned[0].isdigit() else "_" + cleaned
+
+
+def _unique(name: str, seen: set[str]) -> str:
+    candidate, n = name, 1
+    while candidate.lower() in seen:
+        candidate, n = f"{name}_{n}", n + 1
+    seen.add(candidate.lower())
+    return candidate
+
+
+def _generate(ast: exp.Expression) -> str:
+    try:
+        return ast.sql(dialect="bigquery", identify=True, unsupported_level=ErrorLevel.RAISE)
+    except UnsupportedError as error:
+        raise unsupported("this query in BigQuery", hint=str(error)) from None
+
+
+class TranslationCache:
+    """A thread-safe LRU of translations keyed by (text, parameter types, search path)."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[object, ...], Translation] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get_or_translate(self, text: str, param_types: Sequence[BqType | None], search_path: Sequence[str],
+                         make: Callable[[], Translation]) -> Translation:
+        key = (text, tuple(str(p) for p in param_types), tuple(search_path))
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return found
+        result = make()
+        with self._lock:
+            self.misses += 1
+            self._items[key] = result
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return result

@@ -1,0 +1,180 @@
+"""Type every node of a resolved query with PostgreSQL semantics, refusing what is not allowed.
+
+This is the translation allow-list. Every node class must have a rule here; a node without
+one (an unknown function, an operator nobody verified) is refused with 0A000 naming it.
+Rules compute the PostgreSQL type of the node from its children's types and refuse the
+combinations whose BigQuery result would differ (see rules.py). Scopes are typed bottom-up
+(sqlglot's traverse_scope), so a column of a CTE or derived table gets the type its
+projection computed, and a column of a warehouse table the type from its TableMeta.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlglot import exp
+from sqlglot.optimizer.scope import Scope, traverse_scope
+
+from pgbridge.backends.base import TableMeta
+from pgbridge.sql import pgtypes as T
+from pgbridge.wire.errors import PgError, SqlState, unsupported
+
+Rule = Callable[["Typer", Any], "str | None"]
+RULES: dict[type[exp.Expression], Rule] = {}
+
+
+def rule(*classes: type[exp.Expression]) -> Callable[[Rule], Rule]:
+    def register(func: Rule) -> Rule:
+        for cls in classes:
+            RULES[cls] = func
+        return func
+
+    return register
+
+
+def describe(node: exp.Expression) -> str:
+    """How a refusal names a construct: the function or operator as a person would write it."""
+    if isinstance(node, exp.Anonymous):
+        return f"function {str(node.this).lower()}()"
+    if isinstance(node, exp.Func) and not isinstance(node, (exp.Binary, exp.Unary)):
+        return f"function {node.sql_name().lower()}()"
+    return f"SQL construct {type(node).__name__}"
+
+
+class Typer:
+    def __init__(self, metas: Sequence[TableMeta], text: str, declared: Sequence[str | None]) -> None:
+        self.text = text
+        self.types: dict[int, str | None] = {}
+        self.tables = {(m.dataset, m.name): {f.name: T.field_type(f.type, f.mode) for f in m.fields}
+                       for m in metas}
+        self.declared = list(declared)
+        self.param_types: dict[int, str] = {}  # parameter number -> decided type
+        self.param_nodes: dict[int, list[exp.Expression]] = {}
+        self.coerce: dict[int, str] = {}  # id(untyped literal) -> type to cast it to
+        self.undecidable: set[int] = set()  # parameter numbers PostgreSQL could not type
+        self.setop_out: dict[int, list[str | None]] = {}  # id(set operation) -> output column types
+
+    def run(self, ast: exp.Expression) -> None:
+        for scope in traverse_scope(ast):
+            self._type_columns(scope)
+            self.visit(scope.expression)
+        self.visit(ast)
+
+    def visit(self, node: exp.Expression) -> str | None:
+        key = id(node)
+        if key in self.types:
+            return self.types[key]
+        handler = RULES.get(type(node))
+        if handler is None:
+            raise unsupported(describe(node))
+        for child in node.iter_expressions():
+            self.visit(child)
+        result = handler(self, node)
+        self.types[key] = result
+        return result
+
+    def type_of(self, node: exp.Expression | None) -> str | None:
+        return None if node is None else self.visit(node)
+
+    def set_type(self, node: exp.Expression, type_: str | None) -> None:
+        self.types[id(node)] = type_
+
+    # -- parameters and untyped literals ---------------------------------------------------
+    def param_number(self, node: exp.Expression) -> int | None:
+        if isinstance(node, exp.Parameter) and isinstance(node.this, exp.Literal):
+            return int(node.this.this)
+        if isinstance(node, exp.Placeholder) and str(node.this or "").isdigit():
+            return int(node.this)
+        return None
+
+    def settle(self, node: exp.Expression, target: str | None) -> None:
+        """Give an untyped operand (parameter or 'literal') the type its context demands."""
+        if target in (None, T.UNKNOWN):
+            return
+        assert target is not None
+        number = self.param_number(node)
+        if number is not None and number not in self.param_types:
+            self.param_types[number] = target
+            self.set_type(node, target)
+        elif isinstance(node, exp.Literal) and node.is_string and self.types.get(id(node)) == T.UNKNOWN:
+            self._check_literal_coercion(node, target)
+            self.coerce[id(node)] = target
+            self.set_type(node, target)
+
+    def _check_literal_coercion(self, node: exp.Literal, target: str) -> None:
+        if target == T.TIMESTAMP and not _has_zone(node.this):
+            raise unsupported(
+                f"comparing timestamptz with '{node.this}' (no time zone)",
+                hint="write the time zone in the literal, e.g. '2024-01-01 10:00+00'",
+            )
+
+    def mark_undecidable(self, node: exp.Expression) -> None:
+        number = self.param_number(node)
+        if number is not None and number not in self.param_types:
+            self.undecidable.add(number)
+
+    # -- columns ---------------------------------------------------------------------------
+    def _type_columns(self, scope: Scope) -> None:
+        for column in scope.columns:
+            if id(column) in self.types:
+                continue
+            if not column.table:
+                if _find_source(scope, column.name) is not None:
+                    raise unsupported(f'whole-row reference "{column.name}"',
+                                      hint="name the columns you need instead")
+                continue  # an output alias (ORDER BY total) or a name the parent resolves
+            source = _find_source(scope, column.table)
+            self.types[id(column)] = self._source_column_type(source, column)
+
+    def _source_column_type(self, source: object, column: exp.Column) -> str | None:
+        if isinstance(source, exp.Table):
+            columns = self.tables.get((source.text("db"), source.name), {})
+            return columns.get(column.name)
+        if isinstance(source, Scope):
+            return self._scope_output_type(source.expression, column.name)
+        return None
+
+    def _scope_output_type(self, query: exp.Expression, name: str) -> str | None:
+        if isinstance(query, exp.Values):
+            return self._values_type(query, name)
+        select = query
+        while isinstance(select, (exp.SetOperation, exp.Subquery)):
+            select = select.this
+        if not isinstance(select, exp.Select):
+            return None
+        for index, projection in enumerate(select.expressions):
+            if projection.alias_or_name == name:
+                if isinstance(query, exp.SetOperation) and id(query) in self.setop_out:
+                    return self.setop_out[id(query)][index]
+                return self.types.get(id(projection))
+        return None
+
+    def _values_type(self, values: exp.Values, name: str) -> str | None:
+        alias = values.args.get("alias")
+        names = [c.name for c in alias.columns] if alias is not None else []
+        if name not in names:
+            return None
+        index = names.index(name)
+        return T.common_type([self.types.get(id(row.expressions[index])) for row in values.expressions])
+
+
+
+def _find_source(scope: Scope | None, name: str) -> object | None:
+    while scope is not None:
+        if name in scope.sources:
+            return scope.sources[name]
+        scope = scope.parent
+    return None
+
+
+_ZONED = re.compile(r"\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|UTC|[+-]\d{1,2}(:?\d{2})?)$", re.IGNORECASE)
+
+
+def _has_zone(text: str) -> bool:
+    return _ZONED.search(text.strip()) is not None
+
+
+def undetermined_parameter(number: int) -> PgError:
+    return PgError(SqlState.INDETERMINATE_DATATYPE, f"could not determine data type of parameter ${number}")

@@ -1,0 +1,37 @@
+"""Fixtures for the sql tests: the fixture tables in a real PostgreSQL and in DuckDB."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import duckdb
+import psycopg
+import pytest
+
+from tests.sql.fixtures import FixtureSchema, setup_sql
+from tests.support.postgres import PostgresServer
+
+
+@pytest.fixture(scope="session")
+def pg(postgres: PostgresServer) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(postgres.dsn, autocommit=True) as conn:
+        for statement in setup_sql("postgres"):
+            conn.execute(statement)
+        conn.execute("SET TimeZone = 'UTC'")
+        conn.execute("SET search_path = shop, public")
+        yield conn
+
+
+@pytest.fixture(scope="session")
+def duck() -> Iterator[duckdb.DuckDBPyConnection]:
+    conn = duckdb.connect(":memory:")
+    conn.execute("SET TimeZone = 'UTC'")
+    for statement in setup_sql("duckdb"):
+        conn.execute(statement)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def schema() -> FixtureSchema:
+    return FixtureSchema()
