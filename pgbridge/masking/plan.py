@@ -103,7 +103,7 @@ class MaskPlan:
 
 
 def plan_masks(
-    ast: exp.Expression, schema: SchemaLookup, principal: Principal, settings: MaskingSettings
+    ast: exp.Expr, schema: SchemaLookup, principal: Principal, settings: MaskingSettings
 ) -> MaskPlan:
     """The mask plan for one statement; raises PgError 42501 when it must be refused."""
     rules = tuple(rule for rule in settings.rules if rule.applies_to(principal))
@@ -129,7 +129,7 @@ def plan_masks(
 
 
 def _touched_tables(
-    ast: exp.Expression, rules: tuple[MaskRule, ...], detectors: tuple[DetectorRule, ...]
+    ast: exp.Expr, rules: tuple[MaskRule, ...], detectors: tuple[DetectorRule, ...]
 ) -> set[tuple[str, str]]:
     """Warehouse tables in the statement that some applicable rule covers (CTE names excluded)."""
     cte_names = {cte.alias_or_name.lower() for cte in ast.find_all(exp.CTE)}

@@ -164,16 +164,17 @@ class _Scope:
         return None
 
 
-def output_lineage(ast: exp.Expression, schema: SchemaLookup) -> list[ColumnLineage]:
+def output_lineage(ast: exp.Expr, schema: SchemaLookup) -> list[ColumnLineage]:
     """Per output column of a query: its source columns and whether it is a pass-through."""
     return list(analyze(ast, schema).columns)
 
 
-def analyze(ast: exp.Expression, schema: SchemaLookup) -> Analysis:
+def analyze(ast: exp.Expr, schema: SchemaLookup) -> Analysis:
     """Lineage of the output columns plus every use of a column outside the output."""
     walker = _Walker(schema)
     if not isinstance(ast, (*_QUERY_NODES, exp.Subquery, exp.Values)):
-        raise LineageError(f"a {ast.key.upper()} statement is not a query whose output can be traced")
+        kind = ast.key.upper() if isinstance(ast, exp.Expression) else type(ast).__name__
+        raise LineageError(f"a {kind} statement is not a query whose output can be traced")
     cols = walker.query(ast, None, {})
     walker.check_all_visited(ast)
     columns = tuple(ColumnLineage(name, lin.sources, lin.direct) for name, lin in cols)

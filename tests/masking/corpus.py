@@ -40,14 +40,41 @@ ORDERS = (
 )
 TABLES = {("shop", "customers"): CUSTOMERS, ("shop", "orders"): ORDERS}
 
-_T = dt.datetime(2021, 3, 4, 5, 6, 7, tzinfo=dt.timezone.utc)
+_T = dt.datetime(2021, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
 CUSTOMER_ROWS = [
-    (1, "Alice Adams", "alice.secret@example.com", "+1-202-555-0143", "123-45-6789", "4111111111111111", "US",
-     _T, Decimal("1234.560000000")),
-    (2, "Bob Brown", "bob.hidden@example.org", "+44-20-7946-0958", "987-65-4321", "5500005555555559", "GB",
-     _T, Decimal("99.000000000")),
-    (3, "Carol Chen", "carol.private@example.net", "+1-415-555-0199", "555-12-3456", "340000000000009", "US",
-     _T, Decimal("0.500000000")),
+    (
+        1,
+        "Alice Adams",
+        "alice.secret@example.com",
+        "+1-202-555-0143",
+        "123-45-6789",
+        "4111111111111111",
+        "US",
+        _T,
+        Decimal("1234.560000000"),
+    ),
+    (
+        2,
+        "Bob Brown",
+        "bob.hidden@example.org",
+        "+44-20-7946-0958",
+        "987-65-4321",
+        "5500005555555559",
+        "GB",
+        _T,
+        Decimal("99.000000000"),
+    ),
+    (
+        3,
+        "Carol Chen",
+        "carol.private@example.net",
+        "+1-415-555-0199",
+        "555-12-3456",
+        "340000000000009",
+        "US",
+        _T,
+        Decimal("0.500000000"),
+    ),
 ]
 ORDER_ROWS = [
     (10, 1, 100, _T, 12.5, "shipped"),
@@ -58,10 +85,24 @@ ORDER_ROWS = [
 # Pieces of clear values that must never reach a client. The last 4 characters of ssn and
 # card_number are shown by design (partial keep=4), so fragments avoid them.
 SECRET_FRAGMENTS = (
-    "123-45", "987-65", "555-12", "12345", "98765", "55512",
-    "41111111", "55000055", "3400000000",
-    "202-555", "20-7946", "415-555", "2025550", "207946", "4155550",
-    "alice.secret", "bob.hidden", "carol.private",
+    "123-45",
+    "987-65",
+    "555-12",
+    "12345",
+    "98765",
+    "55512",
+    "41111111",
+    "55000055",
+    "3400000000",
+    "202-555",
+    "20-7946",
+    "415-555",
+    "2025550",
+    "207946",
+    "4155550",
+    "alice.secret",
+    "bob.hidden",
+    "carol.private",
 )
 
 ANALYST_ROLES = ("analyst",)
@@ -129,7 +170,11 @@ CORPUS: list[tuple[str, str]] = [
     ("SELECT l.s FROM shop.customers c CROSS JOIN LATERAL (SELECT c.ssn AS s) l", MASKED),
     ("SELECT v.x FROM shop.customers c, LATERAL (SELECT c.card_number AS x) v", MASKED),
     ("SELECT s.x FROM (VALUES (1)) v(a) CROSS JOIN (SELECT ssn AS x FROM shop.customers) s", MASKED),
-    ("SELECT * FROM shop.customers c WHERE EXISTS (SELECT 1 FROM shop.orders o WHERE o.customer_id = c.id)", MASKED),
+    (
+        "SELECT * FROM shop.customers c "
+        "WHERE EXISTS (SELECT 1 FROM shop.orders o WHERE o.customer_id = c.id)",
+        MASKED,
+    ),
     ("SELECT ssn FROM shop.customers c WHERE c.id IN (SELECT customer_id FROM shop.orders)", MASKED),
     # CTEs: plain, nested, renamed, recursive
     ("WITH t AS (SELECT ssn FROM shop.customers) SELECT * FROM t", MASKED),
@@ -143,7 +188,8 @@ CORPUS: list[tuple[str, str]] = [
     ),
     (
         "WITH RECURSIVE r(n, s) AS (SELECT 1, 'x' UNION ALL "
-        "SELECT r.n + 1, c.card_number FROM r JOIN shop.customers c ON c.id = r.n WHERE r.n < 3) SELECT s FROM r",
+        "SELECT r.n + 1, c.card_number FROM r JOIN shop.customers c ON c.id = r.n WHERE r.n < 3) "
+        "SELECT s FROM r",
         MASKED,
     ),
     # set operations, by position
@@ -151,7 +197,11 @@ CORPUS: list[tuple[str, str]] = [
     ("SELECT id, status FROM shop.orders UNION ALL SELECT id, card_number FROM shop.customers", MASKED),
     ("SELECT name FROM shop.customers UNION ALL SELECT email FROM shop.customers", MASKED),
     ("SELECT ssn FROM shop.customers UNION ALL SELECT phone FROM shop.customers", MASKED),
-    ("SELECT x.col FROM (SELECT ssn AS col FROM shop.customers UNION ALL SELECT name FROM shop.customers) x", MASKED),
+    (
+        "SELECT x.col FROM (SELECT ssn AS col FROM shop.customers "
+        "UNION ALL SELECT name FROM shop.customers) x",
+        MASKED,
+    ),
     # whole-row references
     ("SELECT u FROM shop.customers u", MASKED),
     ("SELECT row_to_json(u) FROM shop.customers u", MASKED),
@@ -232,8 +282,14 @@ CORPUS: list[tuple[str, str]] = [
     ("SELECT id FROM shop.customers u WHERE row_to_json(u)::text LIKE '%4111%'", REFUSED),
     ("SELECT EXISTS (SELECT 1 FROM shop.customers WHERE ssn LIKE '1%')", REFUSED),
     ("SELECT (SELECT count(*) FROM shop.customers c2 WHERE c2.ssn < c.ssn) FROM shop.customers c", REFUSED),
-    ("SELECT id FROM shop.customers WHERE id IN (SELECT id FROM shop.customers WHERE phone LIKE '+1%')", REFUSED),
-    ("SELECT id FROM shop.customers c WHERE EXISTS (SELECT 1 FROM shop.orders o WHERE o.status = c.ssn)", REFUSED),
+    (
+        "SELECT id FROM shop.customers WHERE id IN (SELECT id FROM shop.customers WHERE phone LIKE '+1%')",
+        REFUSED,
+    ),
+    (
+        "SELECT id FROM shop.customers c WHERE EXISTS (SELECT 1 FROM shop.orders o WHERE o.status = c.ssn)",
+        REFUSED,
+    ),
     # set operations compare rows for equality
     ("SELECT ssn FROM shop.customers INTERSECT SELECT '123-45-6789'", REFUSED),
     ("SELECT ssn FROM shop.customers EXCEPT SELECT '123-45-6789'", REFUSED),

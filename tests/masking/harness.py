@@ -18,19 +18,24 @@ from pgbridge.masking.plan import MaskPlan, plan_masks
 from pgbridge.masking.settings import MaskingSettings
 from tests.masking.corpus import CUSTOMER_ROWS, ORDER_ROWS, TABLES
 
-_PG_TYPES = {"INT64": "BIGINT", "STRING": "TEXT", "TIMESTAMP": "TIMESTAMPTZ", "NUMERIC": "DECIMAL(38, 9)",
-             "FLOAT64": "DOUBLE PRECISION"}
+_PG_TYPES = {
+    "INT64": "BIGINT",
+    "STRING": "TEXT",
+    "TIMESTAMP": "TIMESTAMPTZ",
+    "NUMERIC": "DECIMAL(38, 9)",
+    "FLOAT64": "DOUBLE PRECISION",
+}
 
 
 def schema_lookup(dataset: str, table: str) -> tuple[Field, ...] | None:
     return TABLES.get((dataset, table))
 
 
-def _mapping() -> dict[str, dict[str, dict[str, str]]]:
+def _mapping() -> dict[str, object]:
     nested: dict[str, dict[str, dict[str, str]]] = {}
     for (dataset, table), fields in TABLES.items():
         nested.setdefault(dataset, {})[table] = {f.name: _PG_TYPES[f.type] for f in fields}
-    return nested
+    return dict(nested)
 
 
 MAPPING_SCHEMA = MappingSchema(_mapping(), dialect="postgres")
@@ -40,13 +45,13 @@ def principal(*roles: str) -> Principal:
     return Principal(subject="tester", roles=roles)
 
 
-def parse(sql: str) -> exp.Expression:
+def parse(sql: str) -> exp.Expr:
     ast = sqlglot.parse_one(sql, read="postgres")
     assert ast is not None
     return ast
 
 
-def qualified(sql: str) -> exp.Expression:
+def qualified(sql: str) -> exp.Expr:
     """What the resolver hands on: tables qualified, columns qualified, stars expanded."""
     return qualify(parse(sql), schema=MAPPING_SCHEMA, dialect="postgres", validate_qualify_columns=False)
 
@@ -55,8 +60,8 @@ def open_duckdb() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("CREATE SCHEMA shop")
     con.execute(
-        "CREATE TABLE shop.customers (id BIGINT, name TEXT, email TEXT, phone TEXT, ssn TEXT, card_number TEXT,"
-        " country TEXT, created_at TIMESTAMPTZ, lifetime_value DECIMAL(38, 9))"
+        "CREATE TABLE shop.customers (id BIGINT, name TEXT, email TEXT, phone TEXT, ssn TEXT,"
+        " card_number TEXT, country TEXT, created_at TIMESTAMPTZ, lifetime_value DECIMAL(38, 9))"
     )
     con.execute(
         "CREATE TABLE shop.orders (id BIGINT, customer_id BIGINT, product_id BIGINT, ordered_at TIMESTAMPTZ,"
@@ -72,7 +77,7 @@ def open_duckdb() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def run(con: duckdb.DuckDBPyConnection, ast: exp.Expression) -> pa.Table:
+def run(con: duckdb.DuckDBPyConnection, ast: exp.Expr) -> pa.Table:
     return con.sql(ast.sql("duckdb")).to_arrow_table()
 
 
@@ -92,7 +97,7 @@ def to_bytes(schema: pa.Schema, batches: list[pa.RecordBatch]) -> bytes:
 
 
 def plan_and_run(
-    con: duckdb.DuckDBPyConnection, ast: exp.Expression, roles: tuple[str, ...], settings: MaskingSettings
+    con: duckdb.DuckDBPyConnection, ast: exp.Expr, roles: tuple[str, ...], settings: MaskingSettings
 ) -> tuple[MaskPlan, pa.Table, bytes]:
     plan = plan_masks(ast, schema_lookup, principal(*roles), settings)
     table = run(con, ast)

@@ -8,7 +8,15 @@ import duckdb
 import pytest
 
 from pgbridge.wire.errors import PgError, SqlState
-from tests.masking.corpus import ANALYST_ROLES, CORPUS, EXEMPT_ROLES, MASKED, REFUSED, SECRET_FRAGMENTS, demo_settings
+from tests.masking.corpus import (
+    ANALYST_ROLES,
+    CORPUS,
+    EXEMPT_ROLES,
+    MASKED,
+    REFUSED,
+    SECRET_FRAGMENTS,
+    demo_settings,
+)
 from tests.masking.harness import open_duckdb, parse, plan_and_run, qualified, to_bytes
 
 SETTINGS = demo_settings()
@@ -58,5 +66,7 @@ def test_corpus_would_leak_without_masking(con: duckdb.DuckDBPyConnection) -> No
 
 @pytest.mark.parametrize("sql", [s for s, e in CORPUS if e == REFUSED and s.startswith("SELECT")][:20])
 def test_exempt_role_is_not_refused(con: duckdb.DuckDBPyConnection, sql: str) -> None:
-    plan, _, _ = plan_and_run(con, qualified(sql), EXEMPT_ROLES, SETTINGS) if "mystery" not in sql else (None,) * 3
+    plan, _, _ = (
+        plan_and_run(con, qualified(sql), EXEMPT_ROLES, SETTINGS) if "mystery" not in sql else (None,) * 3
+    )
     assert plan is None or plan.masks == ()

@@ -8,30 +8,47 @@ from pgbridge.sql.lineage import LineageError, analyze, output_lineage
 from tests.masking.harness import parse, qualified, schema_lookup
 
 C = "shop.customers."
-O = "shop.orders."
+ORD = "shop.orders."
 
 # (sql, [(output name, {sources}, direct)])
 FIXTURES: list[tuple[str, list[tuple[str, set[str], bool]]]] = [
-    ("SELECT ssn AS x, id + 1 AS y, 42 AS z FROM shop.customers",
-     [("x", {C + "ssn"}, True), ("y", {C + "id"}, False), ("z", set(), False)]),
+    (
+        "SELECT ssn AS x, id + 1 AS y, 42 AS z FROM shop.customers",
+        [("x", {C + "ssn"}, True), ("y", {C + "id"}, False), ("z", set(), False)],
+    ),
     ("SELECT CAST(ssn AS text) FROM shop.customers", [("ssn", {C + "ssn"}, False)]),
-    ("SELECT CASE WHEN id > 1 THEN phone ELSE email END AS v FROM shop.customers",
-     [("v", {C + "id", C + "phone", C + "email"}, False)]),
-    ("WITH a AS (SELECT ssn AS s FROM shop.customers), b AS (SELECT s AS t FROM a) SELECT t FROM b",
-     [("t", {C + "ssn"}, True)]),
-    ("WITH RECURSIVE r(n, s) AS (SELECT 1, 'x' UNION ALL SELECT n + 1, c.phone FROM r "
-     "JOIN shop.customers c ON c.id = r.n) SELECT s FROM r", [("s", {C + "phone"}, False)]),
-    ("SELECT a FROM (SELECT ssn AS a FROM shop.customers UNION ALL SELECT status FROM shop.orders) u",
-     [("a", {C + "ssn", O + "status"}, True)]),
-    ("SELECT (SELECT o.status FROM shop.orders o WHERE o.customer_id = c.id LIMIT 1) AS s FROM shop.customers c",
-     [("s", {O + "status"}, True)]),
-    ("SELECT id FROM shop.customers JOIN shop.orders USING (id)", [("id", {C + "id", O + "id"}, True)]),
-    ("SELECT * EXCEPT (id, name, email, phone, card_number, country, created_at, lifetime_value) "
-     "FROM shop.customers", [("ssn", {C + "ssn"}, True)]),
+    (
+        "SELECT CASE WHEN id > 1 THEN phone ELSE email END AS v FROM shop.customers",
+        [("v", {C + "id", C + "phone", C + "email"}, False)],
+    ),
+    (
+        "WITH a AS (SELECT ssn AS s FROM shop.customers), b AS (SELECT s AS t FROM a) SELECT t FROM b",
+        [("t", {C + "ssn"}, True)],
+    ),
+    (
+        "WITH RECURSIVE r(n, s) AS (SELECT 1, 'x' UNION ALL SELECT n + 1, c.phone FROM r "
+        "JOIN shop.customers c ON c.id = r.n) SELECT s FROM r",
+        [("s", {C + "phone"}, False)],
+    ),
+    (
+        "SELECT a FROM (SELECT ssn AS a FROM shop.customers UNION ALL SELECT status FROM shop.orders) u",
+        [("a", {C + "ssn", ORD + "status"}, True)],
+    ),
+    (
+        "SELECT (SELECT o.status FROM shop.orders o WHERE o.customer_id = c.id LIMIT 1) AS s "
+        "FROM shop.customers c",
+        [("s", {ORD + "status"}, True)],
+    ),
+    ("SELECT id FROM shop.customers JOIN shop.orders USING (id)", [("id", {C + "id", ORD + "id"}, True)]),
+    (
+        "SELECT * EXCEPT (id, name, email, phone, card_number, country, created_at, lifetime_value) "
+        "FROM shop.customers",
+        [("ssn", {C + "ssn"}, True)],
+    ),
     ("SELECT t.x FROM shop.customers c, UNNEST(ARRAY[c.email]) AS t(x)", [("x", {C + "email"}, False)]),
-    ("SELECT max(amount) OVER (PARTITION BY status) AS m FROM shop.orders", [("m", {O + "amount"}, False)]),
+    ("SELECT max(amount) OVER (PARTITION BY status) AS m FROM shop.orders", [("m", {ORD + "amount"}, False)]),
     ("SELECT v.b FROM (VALUES (1, 'a')) AS v(a, b)", [("b", set(), False)]),
-    ("SELECT x.a FROM shop.orders AS x(a)", [("a", {O + "id"}, True)]),
+    ("SELECT x.a FROM shop.orders AS x(a)", [("a", {ORD + "id"}, True)]),
     ("SELECT g FROM generate_series(1, 3) AS g", [("g", set(), False)]),
     ("SELECT m.anything FROM shop.mystery m", [("anything", {"shop.mystery.anything"}, True)]),
 ]
@@ -49,13 +66,17 @@ def test_lineage_fixtures(sql: str, expected: list[tuple[str, set[str], bool]]) 
     assert [n for n, _, _ in got] == [n for n, _, _ in expected]
 
 
-@pytest.mark.parametrize("sql", [s for s, _ in FIXTURES if not any(w in s for w in ("generate_series", "mystery", "USING"))])
+@pytest.mark.parametrize(
+    "sql", [s for s, _ in FIXTURES if not any(w in s for w in ("generate_series", "mystery", "USING"))]
+)
 def test_qualified_and_parsed_agree(sql: str) -> None:
     assert [(s, d) for _, s, d in _shape(sql, True)] == [(s, d) for _, s, d in _shape(sql, False)]
 
 
-WHOLE_ROW = {C + c for c in ("id", "name", "email", "phone", "ssn", "card_number", "country", "created_at",
-                             "lifetime_value")}
+WHOLE_ROW = {
+    C + c
+    for c in ("id", "name", "email", "phone", "ssn", "card_number", "country", "created_at", "lifetime_value")
+}
 
 
 @pytest.mark.parametrize(
@@ -104,11 +125,18 @@ def test_uses_record_clause_and_equality() -> None:
         schema_lookup,
     )
     uses = {(u.clause, str(s), u.equality) for u in analysis.uses for s in u.sources}
-    assert {("WHERE", C + "ssn", False), ("WHERE", C + "email", True), ("JOIN ON", C + "id", True),
-            ("GROUP BY", C + "phone", True), ("ORDER BY", C + "country", False)} <= uses
+    assert {
+        ("WHERE", C + "ssn", False),
+        ("WHERE", C + "email", True),
+        ("JOIN ON", C + "id", True),
+        ("GROUP BY", C + "phone", True),
+        ("ORDER BY", C + "country", False),
+    } <= uses
     assert analysis.tables == {("shop", "customers"), ("shop", "orders")}
 
 
 def test_every_subquery_is_visited_even_in_limit() -> None:
-    analysis = analyze(parse("SELECT id FROM shop.orders LIMIT (SELECT max(id) FROM shop.customers)"), schema_lookup)
+    analysis = analyze(
+        parse("SELECT id FROM shop.orders LIMIT (SELECT max(id) FROM shop.customers)"), schema_lookup
+    )
     assert any(u.clause == "AGGREGATE" and str(s) == C + "id" for u in analysis.uses for s in u.sources)

@@ -31,12 +31,18 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, roles: tuple[str, ...]) -> l
 
 def test_admin_sees_clear_values(con: duckdb.DuckDBPyConnection) -> None:
     rows = _rows(con, "SELECT ssn, card_number, phone, email FROM shop.customers ORDER BY id", EXEMPT_ROLES)
-    assert rows[0] == {"ssn": "123-45-6789", "card_number": "4111111111111111", "phone": "+1-202-555-0143",
-                       "email": "alice.secret@example.com"}
+    assert rows[0] == {
+        "ssn": "123-45-6789",
+        "card_number": "4111111111111111",
+        "phone": "+1-202-555-0143",
+        "email": "alice.secret@example.com",
+    }
 
 
 def test_analyst_sees_each_strategy(con: duckdb.DuckDBPyConnection) -> None:
-    rows = _rows(con, "SELECT id, ssn, card_number, phone, email, name FROM shop.customers ORDER BY id", ANALYST_ROLES)
+    rows = _rows(
+        con, "SELECT id, ssn, card_number, phone, email, name FROM shop.customers ORDER BY id", ANALYST_ROLES
+    )
     first = rows[0]
     assert first["id"] == 1 and first["name"] == "Alice Adams"
     assert first["ssn"] == "****6789" and first["card_number"] == "****1111" and first["phone"] == "****"
@@ -51,7 +57,9 @@ def test_a_role_outside_every_rule_list_is_masked(con: duckdb.DuckDBPyConnection
 def test_hashed_email_pseudonyms_join_across_queries(con: duckdb.DuckDBPyConnection) -> None:
     one = _rows(con, "SELECT email FROM shop.customers WHERE id = 2", ANALYST_ROLES)
     joined = _rows(
-        con, "SELECT c2.email FROM shop.customers c1 JOIN shop.customers c2 ON c1.email = c2.email WHERE c1.id = 2",
+        con,
+        "SELECT c2.email FROM shop.customers c1 JOIN shop.customers c2 ON c1.email = c2.email "
+        "WHERE c1.id = 2",
         ANALYST_ROLES,
     )
     assert one == joined and one[0]["email"] != CUSTOMER_ROWS[1][2]
@@ -66,35 +74,63 @@ def test_types_and_schema_are_unchanged_by_masking(con: duckdb.DuckDBPyConnectio
 def test_transformed_or_several_masked_sources_are_redacted() -> None:
     plan = plan_masks(
         qualified("SELECT upper(ssn), ssn || phone, ssn, u FROM shop.customers u"),
-        schema_lookup, principal(*ANALYST_ROLES), SETTINGS,
+        schema_lookup,
+        principal(*ANALYST_ROLES),
+        SETTINGS,
     )
-    assert [(m.index, m.strategy) for m in plan.masks] == [(0, "redact"), (1, "redact"), (2, "partial"), (3, "redact")]
+    assert [(m.index, m.strategy) for m in plan.masks] == [
+        (0, "redact"),
+        (1, "redact"),
+        (2, "partial"),
+        (3, "redact"),
+    ]
     assert set(plan.masks[3].sources) == {
-        "shop.customers.ssn", "shop.customers.card_number", "shop.customers.phone", "shop.customers.email"}
+        "shop.customers.ssn",
+        "shop.customers.card_number",
+        "shop.customers.phone",
+        "shop.customers.email",
+    }
 
 
 def test_audit_summary_names_columns_rules_and_sources() -> None:
-    plan = plan_masks(qualified("SELECT id, ssn AS s FROM shop.customers"), schema_lookup,
-                      principal(*ANALYST_ROLES), SETTINGS)
+    plan = plan_masks(
+        qualified("SELECT id, ssn AS s FROM shop.customers"),
+        schema_lookup,
+        principal(*ANALYST_ROLES),
+        SETTINGS,
+    )
     assert plan.audit_summary() == [
-        {"column": "s", "index": 1, "strategy": "partial", "rules": ["shop.customers.ssn"],
-         "sources": ["shop.customers.ssn"]}
+        {
+            "column": "s",
+            "index": 1,
+            "strategy": "partial",
+            "rules": ["shop.customers.ssn"],
+            "sources": ["shop.customers.ssn"],
+        }
     ]
     assert plan.sensitive and plan.expected_columns == 2
 
 
 def test_refusal_names_column_and_clause() -> None:
     with pytest.raises(PgError) as info:
-        plan_masks(parse("SELECT id FROM shop.customers WHERE ssn LIKE '1%'"), schema_lookup,
-                   principal(*ANALYST_ROLES), SETTINGS)
+        plan_masks(
+            parse("SELECT id FROM shop.customers WHERE ssn LIKE '1%'"),
+            schema_lookup,
+            principal(*ANALYST_ROLES),
+            SETTINGS,
+        )
     assert info.value.sqlstate == SqlState.INSUFFICIENT_PRIVILEGE
     assert "shop.customers.ssn" in info.value.message and "WHERE" in info.value.message
 
 
 def test_untraceable_query_on_masked_table_is_refused_naming_why() -> None:
     with pytest.raises(PgError) as info:
-        plan_masks(parse("SELECT * FROM shop.customers, shop.mystery"), schema_lookup,
-                   principal(*ANALYST_ROLES), SETTINGS)
+        plan_masks(
+            parse("SELECT * FROM shop.customers, shop.mystery"),
+            schema_lookup,
+            principal(*ANALYST_ROLES),
+            SETTINGS,
+        )
     assert info.value.sqlstate == SqlState.INSUFFICIENT_PRIVILEGE
     assert "shop.customers" in info.value.message and "shop.mystery" in info.value.message
 
@@ -106,7 +142,9 @@ def test_untraceable_query_without_masked_tables_runs_unmasked() -> None:
 
 def test_unknown_table_under_a_glob_rule_is_masked_by_column_name() -> None:
     settings = MaskingSettings((MaskRule("shop.*.ssn", "redact"),))
-    plan = plan_masks(parse("SELECT n.ssn, n.other FROM shop.newtable n"), schema_lookup, principal(), settings)
+    plan = plan_masks(
+        parse("SELECT n.ssn, n.other FROM shop.newtable n"), schema_lookup, principal(), settings
+    )
     assert [(m.index, m.strategy) for m in plan.masks] == [(0, "redact")]
 
 
@@ -117,8 +155,12 @@ def test_unqualified_table_matches_any_dataset() -> None:
 
 
 def test_exempt_role_gets_empty_plan_even_for_refusable_queries() -> None:
-    plan = plan_masks(parse("SELECT ssn FROM shop.customers ORDER BY ssn"), schema_lookup,
-                      principal(*EXEMPT_ROLES), SETTINGS)
+    plan = plan_masks(
+        parse("SELECT ssn FROM shop.customers ORDER BY ssn"),
+        schema_lookup,
+        principal(*EXEMPT_ROLES),
+        SETTINGS,
+    )
     assert plan == MaskPlan(())
 
 
@@ -137,8 +179,10 @@ def test_hash_rule_without_key_withholds_the_result() -> None:
 
 
 def test_conflicting_rules_on_one_column_redact() -> None:
-    settings = MaskingSettings((MaskRule("shop.customers.ssn", "partial", (), {"keep": 4}),
-                                MaskRule("shop.*.ssn", "null")), DEMO_HASH_KEY)
+    settings = MaskingSettings(
+        (MaskRule("shop.customers.ssn", "partial", (), {"keep": 4}), MaskRule("shop.*.ssn", "null")),
+        DEMO_HASH_KEY,
+    )
     plan = plan_masks(qualified("SELECT ssn FROM shop.customers"), schema_lookup, principal(), settings)
     assert plan.masks[0].strategy == "redact" and plan.masks[0].rules == ("shop.customers.ssn", "shop.*.ssn")
 

@@ -50,10 +50,16 @@ def test_demo_config(base: Path) -> None:
     ssn, email, ltv = settings.rules
     assert settings.hash_key == b"0123456789abcdef0123456789abcdef"
     assert (ssn.strategy, dict(ssn.options), ssn.exempt_roles) == ("partial", {"keep": 4}, ("admin",))
-    assert email.allow_equality and email.matches("shop", "orders", "EMAIL") and not email.matches("x", "o", "email")
+    assert (
+        email.allow_equality
+        and email.matches("shop", "orders", "EMAIL")
+        and not email.matches("x", "o", "email")
+    )
     assert dict(ltv.options) == {"digits": -2}
     assert settings.detectors[0].kinds == ("email", "card") and settings.detectors[0].all_text
-    assert not ssn.applies_to(Principal("a", ("admin", "analyst"))) and ssn.applies_to(Principal("b", ("analyst",)))
+    assert not ssn.applies_to(Principal("a", ("admin", "analyst"))) and ssn.applies_to(
+        Principal("b", ("analyst",))
+    )
     assert "0123" not in repr(settings)  # the key never shows in logs
 
 
