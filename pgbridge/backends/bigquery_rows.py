@@ -92,13 +92,8 @@ def _timestamp(text: pa.Array) -> pa.Array:
             micros = pc.multiply(pc.cast(text, pa.float64()), 1_000_000)
             return pc.cast(pc.cast(pc.round(micros), pa.int64()), utc)
         except pa.ArrowInvalid:
-            return pc.cast(pc.strptime(_iso_offset(text), "%Y-%m-%d %H:%M:%S%z", "us"), utc)
-
-
-def _iso_offset(text: pa.Array) -> pa.Array:
-    # "2020-01-01 12:00:00+00" -> "...+0000" for strptime's %z; fractional seconds are dropped.
-    text = pc.replace_substring_regex(text, r"\.\d+", "")
-    return pc.replace_substring_regex(text, r"([+-]\d\d)$", r"\g<1>00")
+            # "+00" -> "+00:00": Arrow's ISO 8601 parser wants hours and minutes in an offset.
+            return pc.cast(pc.replace_substring_regex(text, r"([+-]\d\d)$", r"\1:00"), utc)
 
 
 def _interval(text: str) -> tuple[int, int, int]:

@@ -9,6 +9,7 @@ reference (Job, GetQueryResultsResponse, ErrorProto); it is a fake and says so.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -132,10 +133,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         body: Any = raw.decode()
-        try:
+        with contextlib.suppress(ValueError):  # the OAuth token request is form-encoded
             body = json.loads(raw) if raw else None
-        except ValueError:
-            pass  # the OAuth token request is form-encoded
         headers = {k.lower(): v for k, v in self.headers.items()}
         captured = Captured(self.command, parts.path, parse_qs(parts.query), headers, body)
         status, payload = self.fake.reply(captured)

@@ -8,9 +8,10 @@ cannot Storage-read query results, see test_http_boundary.py for that path).
 from __future__ import annotations
 
 import asyncio
-import json
 import datetime as dt
+import json
 import time
+from collections.abc import Callable
 from decimal import Decimal
 
 import pyarrow as pa
@@ -19,12 +20,14 @@ import pytest
 from pgbridge.backends.base import Field, QueryParam
 from pgbridge.backends.bigquery import BigQueryBackend
 from pgbridge.backends.bigquery_read import open_read_session, storage_batches
+from pgbridge.backends.bigquery_stream import ThreadedResult
 from pgbridge.backends.bigquery_types import arrow_schema
 from pgbridge.wire.errors import PgError, SqlState
 from tests.bigquery.helpers import drain, options, run
 from tests.support.bqemulator import BIG_ROWS, Emulator
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
+MakeBackend = Callable[..., BigQueryBackend]
 
 
 async def test_every_column_type_over_rest_has_storage_arrow_types(backend: BigQueryBackend) -> None:
@@ -130,7 +133,9 @@ async def test_metadata_is_cached_until_invalidated(backend: BigQueryBackend, bq
         bq_emulator.client().query("DROP TABLE shop.added_later").result()
 
 
-async def test_unknown_table_error_refreshes_metadata(backend: BigQueryBackend, bq_emulator: Emulator) -> None:
+async def test_unknown_table_error_refreshes_metadata(
+    backend: BigQueryBackend, bq_emulator: Emulator
+) -> None:
     await backend.tables("shop")
     bq_emulator.client().query("CREATE TABLE shop.fresh (x INT64)").result()
     try:
@@ -182,7 +187,7 @@ async def test_dry_run_errors_are_pg_errors(backend: BigQueryBackend) -> None:
     assert info.value.sqlstate == SqlState.UNDEFINED_TABLE
 
 
-async def test_large_result_streams_in_bounded_batches(make_backend) -> None:  # type: ignore[no-untyped-def]
+async def test_large_result_streams_in_bounded_batches(make_backend: MakeBackend) -> None:
     backend = make_backend(page_rows=20_000, queue_batches=2)
     started = time.perf_counter()
     stream = await backend.execute("SELECT id, name, score, ts FROM shop.big ORDER BY id", [], options())
@@ -193,21 +198,23 @@ async def test_large_result_streams_in_bounded_batches(make_backend) -> None:  #
     ids = table.column("id")
     assert ids[0].as_py() == 1 and ids[-1].as_py() == BIG_ROWS
     assert table.column("ts")[0].as_py() == dt.datetime(2024, 1, 1, 0, 0, 1, tzinfo=UTC)
-    print(f"\nREST path (emulator): {BIG_ROWS} rows x 4 cols in {elapsed:.2f}s = {BIG_ROWS / elapsed:,.0f} rows/s")
+    rate = BIG_ROWS / elapsed
+    print(f"\nREST path (emulator): {BIG_ROWS} rows x 4 cols in {elapsed:.2f}s = {rate:,.0f} rows/s")
 
 
-async def test_backpressure_holds_at_most_queue_batches(make_backend) -> None:  # type: ignore[no-untyped-def]
+async def test_backpressure_holds_at_most_queue_batches(make_backend: MakeBackend) -> None:
     backend = make_backend(page_rows=1_000, queue_batches=2)
     stream = await backend.execute("SELECT id FROM shop.big ORDER BY id", [], options())
+    assert isinstance(stream, ThreadedResult)
     iterator = stream.batches().__aiter__()
     first = await iterator.__anext__()
     await asyncio.sleep(1.0)  # a slow client: the worker must stop, not read ahead
     assert first.num_rows == 1_000
-    assert stream.queued <= 2 and stream.worker_alive  # type: ignore[attr-defined]
+    assert stream.queued <= 2 and stream.worker_alive
     await stream.aclose()
     await stream.aclose()  # twice is safe
     await asyncio.sleep(0.2)
-    assert not stream.worker_alive  # type: ignore[attr-defined]
+    assert not stream.worker_alive
 
 
 async def test_storage_read_api_streams_a_table_as_arrow(backend: BigQueryBackend) -> None:

@@ -34,7 +34,7 @@ from tests.bigquery.helpers import drain, options, run
 from tests.bigquery.http_boundary import Captured, FakeBigQuery, error, fake_bigquery, job_with_error
 from tests.support.bqemulator import BIG_ROWS, Emulator
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 ANALYST_SA = "analyst@demo-proj.iam.gserviceaccount.com"
 
 
@@ -59,7 +59,8 @@ def make_backend(fake: FakeBigQuery, tmp: Path | None = None, **overrides: Any) 
 
 def inserted(fake: FakeBigQuery) -> dict[str, Any]:
     (insert,) = fake.find("POST", "/projects/demo-proj/jobs")
-    return insert.body  # type: ignore[no-any-return]
+    body: dict[str, Any] = insert.body
+    return body
 
 
 async def test_http_boundary_job_labels_id_cap_and_timeout(fake: FakeBigQuery) -> None:
@@ -110,14 +111,20 @@ async def test_http_boundary_typed_query_parameters(fake: FakeBigQuery) -> None:
     ]
     await run(backend, "SELECT @p1", params)
     sent = {p["name"]: p for p in inserted(fake)["configuration"]["query"]["queryParameters"]}
-    assert sent["p1"]["parameterType"] == {"type": "BIGNUMERIC"} and sent["p1"]["parameterValue"]["value"] == "1.5"
+    assert (
+        sent["p1"]["parameterType"] == {"type": "BIGNUMERIC"}
+        and sent["p1"]["parameterValue"]["value"] == "1.5"
+    )
     assert sent["p2"]["parameterValue"]["value"] == "AP8="
     assert sent["p3"]["parameterType"] == {"type": "INTERVAL"}
     assert sent["p3"]["parameterValue"]["value"] == "0-0 1 2:0:03.500000"
     assert sent["p4"]["parameterType"] == {"type": "RANGE", "rangeElementType": {"type": "DATE"}}
     assert sent["p4"]["parameterValue"]["rangeValue"]["start"]["value"] == "2024-01-01"
     assert sent["p5"]["parameterType"]["type"] == "ARRAY"
-    assert sent["p5"]["parameterType"]["arrayType"]["structTypes"][0] == {"name": "a", "type": {"type": "INT64"}}
+    assert sent["p5"]["parameterType"]["arrayType"]["structTypes"][0] == {
+        "name": "a",
+        "type": {"type": "INT64"},
+    }
     assert sent["p5"]["parameterValue"]["arrayValues"][0]["structValues"]["b"] == {"value": "x"}
     assert json.loads(sent["p6"]["parameterValue"]["value"]) == {"k": 1}
     assert sent["p7"]["parameterValue"]["value"].startswith("2024-01-02")
@@ -147,7 +154,9 @@ async def test_http_boundary_cancel_stops_a_running_query(fake: FakeBigQuery) ->
             time.sleep(0.05)  # BigQuery long-polls; don't spin
             if not cancelled:
                 return 200, {**fake.jobs[job_id], "status": {"state": "RUNNING"}}
-            return 200, job_with_error(fake.jobs[job_id], "stopped", "Job execution was cancelled: User requested")
+            return 200, job_with_error(
+                fake.jobs[job_id], "stopped", "Job execution was cancelled: User requested"
+            )
         if "/queries/" in request.path and not cancelled:
             time.sleep(0.05)
             return 200, {"jobComplete": False, "jobReference": {"projectId": "demo-proj", "jobId": job_id}}
@@ -173,7 +182,10 @@ async def test_http_boundary_timeout_cancels_the_job(fake: FakeBigQuery) -> None
             time.sleep(0.1)
             job_id = request.path.rstrip("/").split("/")[-1]
             if "/queries/" in request.path:
-                return 200, {"jobComplete": False, "jobReference": {"projectId": "demo-proj", "jobId": job_id}}
+                return 200, {
+                    "jobComplete": False,
+                    "jobReference": {"projectId": "demo-proj", "jobId": job_id},
+                }
             return 200, {**fake.jobs[job_id], "status": {"state": "RUNNING"}}
         return None
 
@@ -213,7 +225,9 @@ async def test_http_boundary_impersonation_runs_each_role_as_its_service_account
     await run(backend, "SELECT 1", role="analyst")
     (mint,) = fake.find("POST", f"/serviceAccounts/{ANALYST_SA}:generateAccessToken")
     assert mint.headers["authorization"] == "Bearer source-token"  # the gateway's own token
-    assert mint.body["lifetime"] == "900s" and "https://www.googleapis.com/auth/bigquery" in mint.body["scope"]
+    assert (
+        mint.body["lifetime"] == "900s" and "https://www.googleapis.com/auth/bigquery" in mint.body["scope"]
+    )
     (insert,) = fake.find("POST", "/projects/demo-proj/jobs")
     assert insert.headers["authorization"] == f"Bearer token-for-{ANALYST_SA}"
     await backend.close()
@@ -344,8 +358,8 @@ async def test_http_boundary_real_bigquery_row_encodings(fake: FakeBigQuery) -> 
     backend = make_backend(fake)
     stream = await backend.execute("SELECT ...", [], options())
     assert [f.type for f in stream.fields] == [
-        "GEOGRAPHY", "BIGNUMERIC", "RANGE<DATE>", "RANGE<DATETIME>", "INTERVAL", "JSON", "FLOAT64", "TIMESTAMP",
-        "ARRAY<STRUCT<a INT64, b ARRAY<STRING>>>",
+        "GEOGRAPHY", "BIGNUMERIC", "RANGE<DATE>", "RANGE<DATETIME>", "INTERVAL", "JSON", "FLOAT64",
+        "TIMESTAMP", "ARRAY<STRUCT<a INT64, b ARRAY<STRING>>>",
     ]  # fmt: skip
     _, table = await drain(stream)
     assert table.schema.field("bn").type == pa.decimal256(76, 38)
@@ -362,7 +376,9 @@ async def test_http_boundary_real_bigquery_row_encodings(fake: FakeBigQuery) -> 
     await backend.close()
 
 
-async def test_http_boundary_storage_read_of_a_query_result(fake: FakeBigQuery, bq_emulator: Emulator) -> None:
+async def test_http_boundary_storage_read_of_a_query_result(
+    fake: FakeBigQuery, bq_emulator: Emulator
+) -> None:
     # REST (jobs.insert / getQueryResults) from the fake; the result table is read over the
     # emulator's real gRPC Storage Read server, as BigQuery serves a job's destination table.
     fake.schema = [

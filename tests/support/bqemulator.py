@@ -69,24 +69,30 @@ def running_emulator() -> Iterator[Emulator]:
     rest_port, grpc_port = free_port(), free_port()
     while grpc_port == rest_port:
         grpc_port = free_port()
-    log = tempfile.NamedTemporaryFile(prefix="bqemulator-", suffix=".log", delete=False)
+    fd, log_path = tempfile.mkstemp(prefix="bqemulator-", suffix=".log")
     argv = [str(exe), "start", "--project", PROJECT, "--rest-port", str(rest_port)]
     argv += ["--grpc-port", str(grpc_port), "--log-level", "warning", "--ephemeral"]
-    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=tempfile.gettempdir(), env=_env())
-    emulator = Emulator(PROJECT, f"http://127.0.0.1:{rest_port}", f"http://127.0.0.1:{grpc_port}", log.name)
+    emulator = Emulator(PROJECT, f"http://127.0.0.1:{rest_port}", f"http://127.0.0.1:{grpc_port}", log_path)
+    with os.fdopen(fd, "wb") as log:
+        proc = subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, cwd=tempfile.gettempdir(), env=_env()
+        )
     try:
         _wait_healthy(proc, emulator)
         seed(emulator.client())
         yield emulator
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-        os.unlink(log.name)
+        _stop(proc)
+        os.unlink(log_path)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _env() -> dict[str, str]:
