@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import re
 
-import sqlglot
-from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
+from sqlglot.tokens import TokenType
 
+_POSTGRES = Dialect.get_or_raise("postgres")
 _DOLLAR_TAG = re.compile(r"\$([A-Za-z_\x80-\uffff][A-Za-z0-9_\x80-\uffff]*)?\$")
 
 
@@ -36,11 +37,18 @@ def statement_count(text: str) -> int | None:
 
 
 def _sqlglot_count(text: str) -> int | None:
+    """Statements as sqlglot's parser would split them: token runs between semicolons."""
     try:
-        parsed = sqlglot.parse(text, read="postgres")
+        tokens = _POSTGRES.tokenize(text)
     except SqlglotError:
         return None
-    return sum(1 for node in parsed if node is not None and not isinstance(node, exp.Semicolon))
+    count, has_content = 0, False
+    for token in tokens:
+        if token.token_type == TokenType.SEMICOLON:
+            count, has_content = count + has_content, False
+        else:
+            has_content = True
+    return count + has_content
 
 
 def _scan(text: str, backslash_escapes: bool) -> int | None:

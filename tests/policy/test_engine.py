@@ -119,3 +119,12 @@ def test_ddl_targets_are_writes(text: str, action: str, rule: str) -> None:
     engine = PolicyEngine(settings_from_toml(BUILDER))
     decision = engine.check_statement(principal("builder"), text, "ddl", resolve(text))
     assert (decision.action, decision.rule) == (action, rule), decision.message
+
+
+def test_dml_without_a_findable_target_is_refused() -> None:
+    from sqlglot import exp
+
+    engine = PolicyEngine(demo_settings())
+    odd = exp.Insert(this=exp.Anonymous(this="f"), expression=exp.Values(expressions=[]))
+    decision = engine.check_statement(principal("admin"), "INSERT INTO f() VALUES (1)", "dml", odd)
+    assert (decision.action, decision.rule) == ("deny", "classifier.statement")
