@@ -140,11 +140,16 @@ def format_float(value: float, float4: bool) -> str:
     return f"{prefix}{digits[: point + 1]}.{digits[point + 1 :]}"
 
 
-def float4_binary(value: float) -> bytes:
+def as_float4(value: float) -> float:
+    """The float4 nearest to `value`, so its text shows float4's digits, not the double's."""
     try:
-        return _F4.pack(value)
+        return float(_F4.unpack(_F4.pack(value))[0])
     except OverflowError:
         raise out_of_range(repr(value), "real") from None
+
+
+def float4_binary(value: float) -> bytes:
+    return _F4.pack(as_float4(value))
 
 
 # --- numeric -------------------------------------------------------------------------------

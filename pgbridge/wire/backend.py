@@ -13,6 +13,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Iterable, Sequence
 
+from pgbridge.typemap import OutputColumn
 from pgbridge.wire import messages as m
 from pgbridge.wire._reader import BodyReader, protocol_violation
 from pgbridge.wire.errors import PgError, SqlState
@@ -81,6 +82,14 @@ def row_description(fields: Sequence[m.FieldDescription]) -> bytes:
             _FIELD.pack(f.table_oid, f.column_attnum, f.type_oid, f.type_size, f.type_modifier, f.format)
         )
     return _typed(b"T", b"".join(parts))
+
+
+def field_description(column: OutputColumn, format: int = 0) -> m.FieldDescription:
+    """The RowDescription entry for a result column, in the format the client asked for."""
+    return m.FieldDescription(
+        column.name, column.table_oid, column.column_attnum, column.type.oid, column.type.typlen,
+        column.type_modifier, format,
+    )
 
 
 def _field_list(fields: Iterable[tuple[str, str | None]]) -> bytes:

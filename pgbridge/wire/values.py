@@ -98,7 +98,7 @@ _SCALARS: dict[str, _Codec] = {
     "int8": _int_codec(64, "!q", "bigint"),
     "oid": _Codec("oid", _TXT, _numbers.parse_oid, lambda v: str(_check_oid(v)), _oid_from, _oid_to),
     "float4": _Codec("real", _TXT, lambda s: _numbers.parse_float(s, "real", True),
-                     lambda v: _numbers.format_float(_as_float(v), True), _f4_from,
+                     lambda v: _numbers.format_float(_numbers.as_float4(_as_float(v)), True), _f4_from,
                      lambda v: _numbers.float4_binary(_as_float(v))),
     "float8": _Codec("double precision", _TXT, lambda s: _numbers.parse_float(s, "double precision", False),
                      lambda v: _numbers.format_float(_as_float(v), False), _f8_from, _f8_to),

@@ -325,3 +325,12 @@ def test_encoders_refuse_nul_in_strings() -> None:
         ready_for_query("X")
     with pytest.raises(TypeError):
         encode(m.Query("x"))  # type: ignore[arg-type]
+
+
+def test_field_description_from_output_column() -> None:
+    from pgbridge.typemap import PG_TYPES, OutputColumn
+    from pgbridge.wire.codec import field_description
+
+    column = OutputColumn("total", PG_TYPES["numeric"], type_modifier=-1, table_oid=16400, column_attnum=3)
+    assert field_description(column, 1) == m.FieldDescription("total", 16400, 3, 1700, -1, -1, 1)
+    assert field_description(OutputColumn("n", PG_TYPES["int8"])).type_size == 8

@@ -182,3 +182,11 @@ def test_deeply_nested_json_is_an_error_not_a_crash() -> None:
     for oid in (114, 3802):
         err = error_of(oid, 0, b"[" * 200_000 + b"]" * 200_000)
         assert err.sqlstate == "54000"
+
+
+def test_float4_text_shows_float4_digits_for_any_double() -> None:
+    assert encode_text(700, 0.1) == b"0.1"
+    assert encode_text(700, 0.123456789012) == b"0.12345679"
+    with pytest.raises(PgError) as info:
+        encode_text(700, 1e39)
+    assert info.value.sqlstate == "22003"
