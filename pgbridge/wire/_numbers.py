@@ -124,6 +124,9 @@ def format_float(value: float, float4: bool) -> str:
         return "Infinity" if value > 0 else "-Infinity"
     if value == 0:
         return "-0" if math.copysign(1.0, value) < 0 else "0"
+    if not float4 and 1e-4 <= abs(value) < 1e15:
+        text = repr(value)  # plain notation here in both Python and Postgres; drop Python's ".0"
+        return text[:-2] if text.endswith(".0") else text
     sign, digit_tuple, exponent = Decimal(_shortest_float4(value) if float4 else repr(value)).as_tuple()
     digits = "".join(map(str, digit_tuple)).rstrip("0")
     assert isinstance(exponent, int)
