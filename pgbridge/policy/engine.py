@@ -107,8 +107,10 @@ class PolicyEngine:
 
     def _predicate_for(self, principal: Principal, table: tuple[str, str]) -> exp.Expr | None:
         readers = [r for r in self.roles_of(principal) if _matches(table, r.read_tables)]
+        if not readers:
+            return exp.false()  # check_statement denies this; should a caller skip it, no rows
         if any(table not in r.row_filters for r in readers):
-            return None  # some role sees the whole table (or none reads it: the check denies)
+            return None  # some role sees the whole table
         conditions = [bind_claims(r.row_filters[table], principal.claims) for r in readers]
         return exp.or_(*conditions, copy=False) if len(conditions) > 1 else conditions[0]
 

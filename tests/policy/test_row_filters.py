@@ -204,3 +204,12 @@ row_filters = { "shop.customers" = "country = {claims.country}" }
     reading = "DELETE FROM shop.orders WHERE customer_id IN (SELECT id FROM shop.customers)"
     rewritten = engine.apply_row_filters(who, resolve(reading)).sql(dialect="postgres")
     assert "FROM shop.customers AS __pgbridge_filtered WHERE __pgbridge_filtered.country = 'FR'" in rewritten
+
+
+def test_unreadable_table_yields_no_rows_if_a_caller_skips_the_check(full: duckdb.DuckDBPyConnection) -> None:
+    engine = PolicyEngine(demo_settings())
+    support = principal("support", country="FR")
+    filtered = engine.apply_row_filters(support, resolve("SELECT * FROM shop.orders"))
+    assert len(_rows(full, filtered)) == 3
+    outsider = engine.apply_row_filters(principal("intern"), resolve("SELECT id FROM shop.customers"))
+    assert _rows(full, outsider) == []
