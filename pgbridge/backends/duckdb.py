@@ -242,7 +242,7 @@ def _measure(cursor: duckdb.DuckDBPyConnection, dataset: str, table: str, column
         if bq in _FIXED_WIDTH:
             parts.append(f"count({quoted}) * {_FIXED_WIDTH[bq]}")
         else:
-            parts.append(f"coalesce(sum(octet_length(CAST({quoted} AS VARCHAR)) + 2), 0)")
+            parts.append(f"coalesce(sum(strlen(CAST({quoted} AS VARCHAR)) + 2), 0)")
     qualified = '"' + dataset.replace('"', '""') + '"."' + table.replace('"', '""') + '"'
     row = cursor.execute(f"SELECT {', '.join(parts)} FROM {qualified}").fetchone()
     assert row is not None

@@ -95,7 +95,7 @@ def ensure_demo(data_dir: Path, host: str, port: int) -> Path:
 
 
 def _ensure_audit_key(data_dir: Path) -> None:
-    path = data_dir / "audit-signing.key"
+    path = data_dir / "audit-signing-key.pem"
     if path.exists():
         return
     try:

@@ -177,18 +177,17 @@ class Gateway:
     def limits_connect(self, principal: Principal) -> None:
         if self.limits is not None:
             try:
-                self.limits.connect(principal)
+                self.limits.open_connection(principal)
             except PgError as error:
                 raise PgError(error.sqlstate, error.message, "FATAL") from None
 
     def limits_disconnect(self, principal: Principal) -> None:
         if self.limits is not None:
-            self.limits.disconnect(principal)
+            self.limits.close_connection(principal)
 
 
 def _make_catalog(gateway: Gateway) -> Any:
-    try:
-        from pgbridge.catalog import CatalogEngine
-    except ImportError:
-        return None
-    return CatalogEngine(gateway.backend, ttl_seconds=gateway.config.catalog.ttl_seconds)
+    from pgbridge.catalog.engine import CatalogEngine
+
+    return CatalogEngine(gateway.backend, ttl_seconds=gateway.config.catalog.ttl_seconds,
+                         default_dataset=None)

@@ -142,7 +142,7 @@ class Pipeline:
         return RowStream(tuple(result.columns), stream())
 
     def catalog_session(self, ctx: SessionContext) -> Any:
-        from pgbridge.catalog import CatalogSession
+        from pgbridge.catalog.api import CatalogSession
 
         return CatalogSession(
             user=ctx.user,
@@ -244,7 +244,9 @@ class Pipeline:
             if needs:
                 approval = await self._approve(ctx, plan, query_params, needs[0])
             if self.limits is not None:
-                self.limits.check_query(ctx.principal, plan.bytes_estimate or 0)
+                self.limits.start_query(ctx.principal)
+                self.limits.check_bytes(ctx.principal, plan.bytes_estimate or 0)
+                self.limits.record_bytes(ctx.principal, plan.bytes_estimate or 0)
         started = time.monotonic()
         await self._audit("statement", ctx, {
             "statement_id": statement_id, "sql": prepared.text, "translated_sql": plan.bigquery_sql,

@@ -17,6 +17,7 @@ From the protocol docs, at the branch points that matter here:
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -35,6 +36,7 @@ from pgbridge.wire.errors import PgError, SqlState
 from pgbridge.wire.values import decode_param
 
 Send = Callable[[bytes], Awaitable[None]]
+log = logging.getLogger("pgbridge.session")
 
 
 class StatementCanceled(Exception):
@@ -343,6 +345,13 @@ class Session:
             if self._cancel_reason is None or not task.cancelled() and not task.done():
                 raise
             raise self._cancel_error() from None
+        except PgError:
+            raise
+        except Exception as error:
+            # A bug must cost one statement, not the session: report it and keep going.
+            log.exception("internal error while running a statement")
+            raise PgError(SqlState.INTERNAL_ERROR, f"internal error in pgbridge: {type(error).__name__}: {error}",
+                          hint="this is a bug in pgbridge; the session is still usable") from None
         finally:
             if handle is not None:
                 handle.cancel()
