@@ -34,18 +34,25 @@ def run(label: str, encode: object, batches: list[pa.RecordBatch]) -> None:
         start = time.perf_counter()
         size = sum(len(encode(b)) for b in batches)
         best = min(best, time.perf_counter() - start)
-    print(f"{label:<34} {ROWS / best / 1e6:6.2f} M rows/s  ({best * 1000:6.0f} ms, {size / ROWS:5.1f} bytes/row)")
+    print(
+        f"{label:<34} {ROWS / best / 1e6:6.2f} M rows/s"
+        f"  ({best * 1000:6.0f} ms, {size / ROWS:5.1f} bytes/row)"
+    )
 
 
 def main() -> None:
     batches = make_batches()
-    columns = output_columns([Field("id", "INT64"), Field("name", "STRING"), Field("score", "FLOAT64"),
-                              Field("at", "TIMESTAMP")])
+    columns = output_columns(
+        [Field("id", "INT64"), Field("name", "STRING"), Field("score", "FLOAT64"), Field("at", "TIMESTAMP")]
+    )
     utc = EncodeSettings()
     run("DataRow text, UTC", ResultEncoder(columns, [0], utc).encode, batches)
     run("DataRow binary", ResultEncoder(columns, [1], utc).encode, batches)
-    run("DataRow text, America/New_York", ResultEncoder(columns, [0], EncodeSettings("America/New_York")).encode,
-        batches)
+    run(
+        "DataRow text, America/New_York",
+        ResultEncoder(columns, [0], EncodeSettings("America/New_York")).encode,
+        batches,
+    )
     run("COPY text", CopyTextEncoder(columns, utc).encode, batches)
 
 

@@ -37,8 +37,10 @@ def _regroup(arr: pa.Array, elements: pa.Array) -> pa.Array:
 def quote_elements(text: pa.Array) -> pa.Array:
     """Elements as array_out writes them: NULL, bare, or double-quoted with \\ escapes."""
     text = text.cast(pa.string())
-    needs = pc.or_(pc.match_substring_regex(text, _NEEDS_QUOTES),
-                   pc.or_(pc.equal(pc.binary_length(text), 0), pc.equal(pc.utf8_lower(text), "null")))
+    needs = pc.or_(
+        pc.match_substring_regex(text, _NEEDS_QUOTES),
+        pc.or_(pc.equal(pc.binary_length(text), 0), pc.equal(pc.utf8_lower(text), "null")),
+    )
     escaped = pc.replace_substring_regex(text, r'(["\\])', r"\\\1")
     quoted = pc.binary_join_element_wise('"', escaped, '"', "")
     return pc.if_else(needs, quoted, text).fill_null("NULL")
@@ -54,8 +56,9 @@ def array_text(arr: pa.Array, element_text: Renderer) -> pa.Array:
 def length_prefixed(values: pa.Array) -> pa.Array:
     """Each value as a protocol field: int32 length (-1 for NULL) then the bytes."""
     prefix = au.from_matrix(au.big_endian(au.byte_lengths(values), ">i4"))
-    return pc.binary_join_element_wise(prefix, au.as_binary(values), b"", null_handling="replace",
-                                       null_replacement="")
+    return pc.binary_join_element_wise(
+        prefix, au.as_binary(values), b"", null_handling="replace", null_replacement=""
+    )
 
 
 def array_binary(arr: pa.Array, element_binary: Renderer, element_oid: int) -> pa.Array:

@@ -64,12 +64,14 @@ def from_matrix_prefix(matrix: np.ndarray, lengths: np.ndarray, valid: np.ndarra
 
 def from_parts(data: np.ndarray, offsets: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
     """Binary array from a flat uint8 data buffer and n+1 int64 offsets."""
-    return _build(pa.large_binary(), len(offsets) - 1, offsets.astype(np.int64, copy=False), data, valid).cast(
-        pa.binary()
-    )
+    return _build(
+        pa.large_binary(), len(offsets) - 1, offsets.astype(np.int64, copy=False), data, valid
+    ).cast(pa.binary())
 
 
-def _build(typ: pa.DataType, n: int, offsets: np.ndarray, data: np.ndarray, valid: np.ndarray | None) -> pa.Array:
+def _build(
+    typ: pa.DataType, n: int, offsets: np.ndarray, data: np.ndarray, valid: np.ndarray | None
+) -> pa.Array:
     bitmap = mask_buffer(valid) if valid is not None else None
     return pa.Array.from_buffers(typ, n, [bitmap, pa.py_buffer(offsets), pa.py_buffer(data)])
 

@@ -27,8 +27,15 @@ _TEXT_ESCAPES = [("\b", "\\b"), ("\f", "\\f"), ("\n", "\\n"), ("\r", "\\r"), ("\
 
 
 class CopyTextEncoder:
-    def __init__(self, columns: Sequence[OutputColumn], settings: EncodeSettings, csv: bool = False,
-                 header: bool = False, delimiter: str | None = None, null: str | None = None) -> None:
+    def __init__(
+        self,
+        columns: Sequence[OutputColumn],
+        settings: EncodeSettings,
+        csv: bool = False,
+        header: bool = False,
+        delimiter: str | None = None,
+        null: str | None = None,
+    ) -> None:
         self.columns = list(columns)
         self.csv = csv
         self.delimiter = delimiter if delimiter is not None else ("," if csv else "\t")
@@ -39,19 +46,27 @@ class CopyTextEncoder:
 
     def _check_options(self) -> None:
         if len(self.delimiter.encode()) != 1:
-            raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "COPY delimiter must be a single one-byte character")
+            raise PgError(
+                SqlState.FEATURE_NOT_SUPPORTED, "COPY delimiter must be a single one-byte character"
+            )
         if self.delimiter in "\r\n" or (not self.csv and self.delimiter == "\\"):
-            raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "COPY delimiter cannot be newline, carriage return "
-                          "or backslash")
+            raise PgError(
+                SqlState.FEATURE_NOT_SUPPORTED,
+                "COPY delimiter cannot be newline, carriage return or backslash",
+            )
         if "\r" in self.null or "\n" in self.null:
-            raise PgError(SqlState.FEATURE_NOT_SUPPORTED,
-                          "COPY null representation cannot use newline or carriage return")
+            raise PgError(
+                SqlState.FEATURE_NOT_SUPPORTED,
+                "COPY null representation cannot use newline or carriage return",
+            )
         if self.csv and self.delimiter == '"':
             raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "COPY delimiter and quote must be different")
 
     def copy_out_response(self) -> bytes:
         """CopyOutResponse ('H'): overall text format, every column text."""
-        body = struct.pack("!bh", 0, len(self.columns)) + struct.pack(f"!{len(self.columns)}h", *[0] * len(self.columns))
+        body = struct.pack("!bh", 0, len(self.columns)) + struct.pack(
+            f"!{len(self.columns)}h", *[0] * len(self.columns)
+        )
         return b"H" + struct.pack("!i", len(body) + 4) + body
 
     def encode(self, batch: pa.RecordBatch | pa.Table) -> bytes:
@@ -64,12 +79,16 @@ class CopyTextEncoder:
             out = _copy_data(line.encode())
         if batch.num_rows == 0:
             return out
-        fields = [self._escape(self.renderers.text(c.type, batch.column(i)).cast(pa.string()),
-                               single=len(self.columns) == 1)
-                  for i, c in enumerate(self.columns)]
+        fields = [
+            self._escape(
+                self.renderers.text(c.type, batch.column(i)).cast(pa.string()), single=len(self.columns) == 1
+            )
+            for i, c in enumerate(self.columns)
+        ]
         if fields:
-            lines = pc.binary_join_element_wise(*fields, self.delimiter, null_handling="replace",
-                                                null_replacement=self.null)
+            lines = pc.binary_join_element_wise(
+                *fields, self.delimiter, null_handling="replace", null_replacement=self.null
+            )
         else:
             lines = pa.array([""] * batch.num_rows, pa.string())
         lengths = au.byte_lengths(lines) + 1 + 4
@@ -94,7 +113,7 @@ class CopyTextEncoder:
         return values
 
     def _escape_csv(self, values: pa.Array, single: bool) -> pa.Array:
-        delimiter = "\\x%02x" % ord(self.delimiter) if ord(self.delimiter) < 0x80 else self.delimiter
+        delimiter = f"\\x{ord(self.delimiter):02x}" if ord(self.delimiter) < 0x80 else self.delimiter
         needs = pc.match_substring_regex(values, f'[{delimiter}"\\r\\n]')
         needs = pc.or_(needs, pc.equal(values, self.null))
         if single:

@@ -64,8 +64,9 @@ def time_text(arr: pa.Array) -> pa.Array:
     return au.from_matrix_prefix(matrix, 8 + _fraction_length(micros), valid)
 
 
-def timestamp_text(utc_micros: np.ndarray, valid: np.ndarray, zone: Zone | None,
-                   xsd: bool = False) -> pa.Array:
+def timestamp_text(
+    utc_micros: np.ndarray, valid: np.ndarray, zone: Zone | None, xsd: bool = False
+) -> pa.Array:
     """ISO text of naive timestamps (zone None) or of instants shown in `zone` with its offset."""
     offsets = zone.offsets_for(utc_micros) if zone is not None else None
     local = utc_micros if offsets is None else utc_micros + offsets * 1_000_000
@@ -76,16 +77,20 @@ def timestamp_text(utc_micros: np.ndarray, valid: np.ndarray, zone: Zone | None,
     matrix = _fixed_width_text(pa.array(local, pa.timestamp("us")), _TS_WIDTH, "timestamp")
     # Three pieces joined by Arrow: the fixed 19 characters, the trimmed fraction, the offset.
     # Cheaper than compacting the whole 26-byte rows, as only the 7-byte fraction varies.
-    pieces = [au.from_matrix(np.ascontiguousarray(matrix[:, :19]), valid),
-              au.from_matrix_prefix(np.ascontiguousarray(matrix[:, 19:]), _fraction_length(local))]
+    pieces = [
+        au.from_matrix(np.ascontiguousarray(matrix[:, :19]), valid),
+        au.from_matrix_prefix(np.ascontiguousarray(matrix[:, 19:]), _fraction_length(local)),
+    ]
     if offsets is not None:
         pieces.append(offset_texts(offsets, xsd))
     text = pc.binary_join_element_wise(*pieces, b"")
     if outside.any():
         rows = np.nonzero(outside)[0]
         local_out = (utc_micros if offsets is None else utc_micros + offsets * 1_000_000)[rows]
-        patches = [_far_timestamp(int(m), None if offsets is None else int(offsets[r]), xsd)
-                   for m, r in zip(local_out, rows, strict=True)]
+        patches = [
+            _far_timestamp(int(m), None if offsets is None else int(offsets[r]), xsd)
+            for m, r in zip(local_out, rows, strict=True)
+        ]
         text = pc.replace_with_mask(text, pa.array(outside), pa.array(patches, pa.binary()))
     return text
 

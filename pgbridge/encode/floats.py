@@ -48,8 +48,9 @@ def _needs_python(values: np.ndarray, text: pa.Array, float4: bool) -> np.ndarra
     with np.errstate(invalid="ignore"):
         # The shortest repr has exponent >= 15 exactly when |x| >= 1e15 (an exact double),
         # and < -4 exactly when |x| < the double nearest 1e-4: reading is monotonic.
-        pg_fixed = (magnitude == 0) | ((magnitude >= values.dtype.type(1e-4))
-                                        & (magnitude < values.dtype.type(1e6 if float4 else 1e15)))
+        pg_fixed = (magnitude == 0) | (
+            (magnitude >= values.dtype.type(1e-4)) & (magnitude < values.dtype.type(1e6 if float4 else 1e15))
+        )
     arrow_exp = np.asarray(pc.match_substring(text, "e").fill_null(False))
     return ~np.isfinite(values) | (pg_fixed == arrow_exp) | _may_be_midpoint(magnitude, float4)
 
@@ -136,7 +137,7 @@ def _fixed(digits: str, exponent: int) -> str:
 def _printf_g(value: float, digits: int) -> str:
     if value != value or value in (float("inf"), float("-inf")):
         return pg_shortest(value, False)
-    return "%.*g" % (max(digits, 1), value)
+    return f"{value:.{max(digits, 1)}g}"  # same as C's %.*g
 
 
 def _per_value(arr: pa.Array, render: object) -> pa.Array:
@@ -145,5 +146,7 @@ def _per_value(arr: pa.Array, render: object) -> pa.Array:
 
 
 def float_binary(arr: pa.Array, float4: bool) -> pa.Array:
-    values = au.numbers(arr.cast(pa.float32() if float4 else pa.float64()), "float32" if float4 else "float64")
+    values = au.numbers(
+        arr.cast(pa.float32() if float4 else pa.float64()), "float32" if float4 else "float64"
+    )
     return au.from_matrix(au.big_endian(values, ">f4" if float4 else ">f8"), au.validity(arr))

@@ -25,8 +25,15 @@ from pgbridge.encode import arrowutil as au
 
 JSON_EXTENSION = b"google:sqlType:json"
 _RARE_CONTROL = r"[\x00-\x07\x0b\x0e-\x1f]"  # controls without a short escape
-_SIMPLE_ESCAPES = [("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\t", "\\t"), ("\r", "\\r"),
-                   ("\b", "\\b"), ("\f", "\\f")]
+_SIMPLE_ESCAPES = [
+    ("\\", "\\\\"),
+    ('"', '\\"'),
+    ("\n", "\\n"),
+    ("\t", "\\t"),
+    ("\r", "\\r"),
+    ("\b", "\\b"),
+    ("\f", "\\f"),
+]
 
 ScalarText = Callable[[pa.Array], pa.Array]  # renders a scalar column as PostgreSQL text
 
@@ -41,7 +48,9 @@ def escape_json_value(text: str) -> str:
         elif ch == "\\":
             out.append("\\\\")
         elif code < 0x20:
-            out.append({"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(ch, f"\\u{code:04x}"))
+            out.append(
+                {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(ch, f"\\u{code:04x}")
+            )
         else:
             out.append(ch)
     out.append('"')
@@ -132,8 +141,13 @@ def _as_list(arr: pa.Array) -> pa.Array:
 
 def jsonb_value(text: str) -> str:
     """One BigQuery JSON text as PostgreSQL's jsonb_out prints it."""
-    value = json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=_no_constant,
-                       object_pairs_hook=_jsonb_object)
+    value = json.loads(
+        text,
+        parse_float=Decimal,
+        parse_int=Decimal,
+        parse_constant=_no_constant,
+        object_pairs_hook=_jsonb_object,
+    )
     return _dump(value)
 
 

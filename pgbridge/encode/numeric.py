@@ -78,7 +78,7 @@ def _negate_where(limbs: np.ndarray, mask: np.ndarray) -> np.ndarray:
     if not mask.any():
         return limbs
     inverted = np.where(mask[:, None], limbs ^ 0xFFFFFFFF, limbs)
-    carry = mask.astype(np.uint64)
+    carry: np.ndarray = mask.astype(np.uint64)
     for i in range(inverted.shape[1]):
         total = inverted[:, i] + carry
         inverted[:, i] = total & 0xFFFFFFFF
@@ -88,7 +88,7 @@ def _negate_where(limbs: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def _multiply(limbs: np.ndarray, factor: int) -> np.ndarray:
     out = np.zeros((limbs.shape[0], limbs.shape[1] + 1), dtype=np.uint64)
-    carry = np.zeros(limbs.shape[0], dtype=np.uint64)
+    carry: np.ndarray = np.zeros(limbs.shape[0], dtype=np.uint64)
     for i in range(limbs.shape[1]):
         total = limbs[:, i] * np.uint64(factor) + carry
         out[:, i] = total & 0xFFFFFFFF
@@ -121,17 +121,25 @@ def numeric_text(arr: pa.Array) -> pa.Array:
     digits = np.empty((n, 4 * g.groups.shape[1]), dtype=np.uint8)
     for k, power in enumerate((1000, 100, 10, 1)):
         digits[:, k::4] = (g.groups // power) % 10 + 48
-    matrix = np.hstack([np.full((n, 1), ord("-"), np.uint8), digits[:, :int_digits],
-                        np.full((n, 1), ord("."), np.uint8), digits[:, int_digits:]])
+    matrix = np.hstack(
+        [
+            np.full((n, 1), ord("-"), np.uint8),
+            digits[:, :int_digits],
+            np.full((n, 1), ord("."), np.uint8),
+            digits[:, int_digits:],
+        ]
+    )
     nonzero_int = digits[:, : int_digits - 1] != ord("0")
     first = np.where(nonzero_int.any(axis=1), nonzero_int.argmax(axis=1), int_digits - 1)
     scale = g.dscale()
     is_zero = ~g.groups.any(axis=1)
     col = np.arange(matrix.shape[1])
-    keep = ((col == 0) & (g.negative & ~is_zero)[:, None]) \
-        | ((col >= 1 + first[:, None]) & (col <= int_digits)) \
-        | ((col == int_digits + 1) & (scale > 0)[:, None]) \
+    keep = (
+        ((col == 0) & (g.negative & ~is_zero)[:, None])
+        | ((col >= 1 + first[:, None]) & (col <= int_digits))
+        | ((col == int_digits + 1) & (scale > 0)[:, None])
         | ((col >= int_digits + 2) & (col < int_digits + 2 + scale[:, None]))
+    )
     lengths = keep.sum(axis=1)
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])

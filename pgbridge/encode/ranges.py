@@ -33,8 +33,9 @@ def _bounds(arr: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
 
 def _quote_bound(text: pa.Array) -> pa.Array:
     text = text.cast(pa.string())
-    needs = pc.or_(pc.match_substring_regex(text, r'["\\(),\[\] \t\n\r\x0b\x0c]'),
-                   pc.equal(pc.binary_length(text), 0))
+    needs = pc.or_(
+        pc.match_substring_regex(text, r'["\\(),\[\] \t\n\r\x0b\x0c]'), pc.equal(pc.binary_length(text), 0)
+    )
     doubled = pc.replace_substring_regex(text, r'(["\\])', r"\1\1")
     return pc.if_else(needs, pc.binary_join_element_wise('"', doubled, '"', ""), text)
 
@@ -56,5 +57,7 @@ def range_binary(arr: pa.Array, bound_binary: Renderer) -> pa.Array:
     lower = au.with_nulls(length_prefixed(bound_binary(start)), has_lower)
     upper = au.with_nulls(length_prefixed(bound_binary(end)), has_upper)
     flag_bytes = au.from_matrix(flags.astype(np.uint8).reshape(-1, 1))
-    out = pc.binary_join_element_wise(flag_bytes, lower, upper, b"", null_handling="replace", null_replacement=b"")
+    out = pc.binary_join_element_wise(
+        flag_bytes, lower, upper, b"", null_handling="replace", null_replacement=b""
+    )
     return au.with_nulls(out, au.validity(arr))

@@ -68,8 +68,12 @@ class Renderers:
             zone = self.zone if name == "timestamptz" else None
             return datetimes.timestamp_text(datetimes.timestamp_micros(arr), au.validity(arr), zone)
         simple = {
-            "numeric": numeric.numeric_text, "bool": scalars.bool_text, "date": datetimes.date_text,
-            "time": datetimes.time_text, "interval": interval.interval_text, "uuid": scalars.uuid_text,
+            "numeric": numeric.numeric_text,
+            "bool": scalars.bool_text,
+            "date": datetimes.date_text,
+            "time": datetimes.time_text,
+            "interval": interval.interval_text,
+            "uuid": scalars.uuid_text,
             "char": scalars.char_text,
         }
         if name in simple:
@@ -101,8 +105,10 @@ class Renderers:
             (pa.types.is_date, datetimes.date_text),
             (pa.types.is_time, datetimes.time_text),
             (pa.types.is_interval, interval.interval_text),
-            (lambda t: pa.types.is_binary(t) or pa.types.is_large_binary(t),
-             lambda a: scalars.bytea_text(a, self.settings.bytea_output)),
+            (
+                lambda t: pa.types.is_binary(t) or pa.types.is_large_binary(t),
+                lambda a: scalars.bytea_text(a, self.settings.bytea_output),
+            ),
         ]
         for test, render in by_type:
             if test(typ):
@@ -130,10 +136,16 @@ class Renderers:
         if name in ("float4", "float8"):
             return floats.float_binary(arr, name == "float4")
         simple = {
-            "numeric": numeric.numeric_binary, "bool": scalars.bool_binary, "date": datetimes.date_binary,
-            "time": datetimes.time_binary, "timestamp": datetimes.timestamp_binary,
-            "timestamptz": datetimes.timestamp_binary, "interval": interval.interval_binary,
-            "uuid": scalars.uuid_binary, "char": scalars.char_binary, "bytea": scalars.bytea_binary,
+            "numeric": numeric.numeric_binary,
+            "bool": scalars.bool_binary,
+            "date": datetimes.date_binary,
+            "time": datetimes.time_binary,
+            "timestamp": datetimes.timestamp_binary,
+            "timestamptz": datetimes.timestamp_binary,
+            "interval": interval.interval_binary,
+            "uuid": scalars.uuid_binary,
+            "char": scalars.char_binary,
+            "bytea": scalars.bytea_binary,
         }
         if name in simple:
             return simple[name](arr)
@@ -141,7 +153,9 @@ class Renderers:
             return self._scalar_text(name, arr)
         if name == "jsonb":  # jsonb_send: version byte 1, then the text
             return pc.binary_join_element_wise(b"\x01", au.as_binary(self._scalar_text(name, arr)), b"")
-        raise PgError(SqlState.FEATURE_NOT_SUPPORTED, f"binary output of type {name} is not supported by pgbridge")
+        raise PgError(
+            SqlState.FEATURE_NOT_SUPPORTED, f"binary output of type {name} is not supported by pgbridge"
+        )
 
 
 def _is_string(typ: pa.DataType) -> bool:

@@ -23,11 +23,12 @@ from pgbridge.encode.settings import EncodeSettings
 from pgbridge.typemap import OutputColumn
 from pgbridge.wire.errors import PgError, SqlState
 
-Batch = pa.RecordBatch | pa.Table
 
 
 class ResultEncoder:
-    def __init__(self, columns: Sequence[OutputColumn], formats: Sequence[int], settings: EncodeSettings) -> None:
+    def __init__(
+        self, columns: Sequence[OutputColumn], formats: Sequence[int], settings: EncodeSettings
+    ) -> None:
         self.columns = list(columns)
         self.formats = resolve_formats(formats, len(self.columns))
         self.renderers = Renderers(settings)
@@ -35,12 +36,14 @@ class ResultEncoder:
     def row_description(self) -> bytes:
         return row_description(self.columns, self.formats)
 
-    def encode(self, batch: Batch) -> bytes:
+    def encode(self, batch: pa.RecordBatch | pa.Table) -> bytes:
         """All DataRow messages for the batch, concatenated."""
         n = batch.num_rows
         if batch.num_columns != len(self.columns):
-            raise PgError(SqlState.INTERNAL_ERROR,
-                          f"result batch has {batch.num_columns} columns, RowDescription announced {len(self.columns)}")
+            raise PgError(
+                SqlState.INTERNAL_ERROR,
+                f"result batch has {batch.num_columns} columns, RowDescription announced {len(self.columns)}",
+            )
         if n == 0:
             return b""
         pieces: list[pa.Array] = []
@@ -65,9 +68,11 @@ class ResultEncoder:
         except PgError:
             raise
         except (TypeError, ValueError, pa.ArrowException) as exc:
-            raise PgError(SqlState.DATATYPE_MISMATCH,
-                          f'cannot send column "{column.name}" ({data.type}) as PostgreSQL {column.type.name}',
-                          detail=str(exc)) from exc
+            raise PgError(
+                SqlState.DATATYPE_MISMATCH,
+                f'cannot send column "{column.name}" ({data.type}) as PostgreSQL {column.type.name}',
+                detail=str(exc),
+            ) from exc
 
 
 def join_rows(pieces: Sequence[pa.Array]) -> bytes:

@@ -26,8 +26,11 @@ def integers(arr: pa.Array, pg_name: str) -> pa.Array:
     try:
         return arr.cast(target)
     except pa.ArrowInvalid as exc:
-        kind = "OID" if target == pa.uint32() else ("smallint" if pg_name == "int2" else
-                                                     "integer" if pg_name == "int4" else "bigint")
+        kind = (
+            "OID"
+            if target == pa.uint32()
+            else ("smallint" if pg_name == "int2" else "integer" if pg_name == "int4" else "bigint")
+        )
         raise PgError(SqlState.NUMERIC_VALUE_OUT_OF_RANGE, f"{kind} out of range") from exc
 
 
@@ -53,9 +56,11 @@ def oid_text(arr: pa.Array, pg_name: str) -> pa.Array:
 
 def oid_binary(arr: pa.Array, pg_name: str) -> pa.Array:
     if _is_stringish(arr.type):
-        raise PgError(SqlState.FEATURE_NOT_SUPPORTED,
-                      f"binary output of {pg_name} given as names is not supported by pgbridge",
-                      hint="Request text format for this column, or cast it to oid.")
+        raise PgError(
+            SqlState.FEATURE_NOT_SUPPORTED,
+            f"binary output of {pg_name} given as names is not supported by pgbridge",
+            hint="Request text format for this column, or cast it to oid.",
+        )
     return integer_binary(arr, "oid")
 
 
@@ -93,8 +98,11 @@ def expand_bytes(arr: pa.Array, table: list[bytes], prefix: bytes = b"") -> pa.A
     start = int(offsets[0]) if n else 0
     end = int(offsets[-1]) if n else 0
     data_buffer = arr.buffers()[2]
-    source = np.frombuffer(data_buffer, dtype=np.uint8, count=end - start, offset=start) \
-        if end > start and data_buffer is not None else np.zeros(0, dtype=np.uint8)
+    source = (
+        np.frombuffer(data_buffer, dtype=np.uint8, count=end - start, offset=start)
+        if end > start and data_buffer is not None
+        else np.zeros(0, dtype=np.uint8)
+    )
     widths = np.array([len(t) for t in table], dtype=np.int64)
     relative = offsets - start
     if (widths == widths[0]).all():  # hex: every byte becomes the same number of bytes
@@ -108,13 +116,16 @@ def expand_bytes(arr: pa.Array, table: list[bytes], prefix: bytes = b"") -> pa.A
     return result
 
 
-def _ragged_expand(source: np.ndarray, table: list[bytes], widths: np.ndarray,
-                   relative: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _ragged_expand(
+    source: np.ndarray, table: list[bytes], widths: np.ndarray, relative: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     flat = np.frombuffer(b"".join(table), dtype=np.uint8)
     table_start = np.concatenate([[0], np.cumsum(widths)[:-1]])
     lengths = widths[source]
     ends = np.cumsum(lengths)
-    index = np.repeat(table_start[source] - (ends - lengths), lengths) + np.arange(int(ends[-1]) if len(ends) else 0)
+    index = np.repeat(table_start[source] - (ends - lengths), lengths) + np.arange(
+        int(ends[-1]) if len(ends) else 0
+    )
     out_offsets = np.concatenate([[0], ends])[relative]
     return flat[index], out_offsets
 
@@ -153,7 +164,9 @@ def _hex_decode(arr: pa.Array) -> pa.Array:
     valid = au.validity(arr)
     filled = au.fill_text(arr, b"0" * 32)
     raw = np.frombuffer(pa.concat_arrays([filled]).buffers()[2], dtype=np.uint8)
-    offsets = np.frombuffer(filled.buffers()[1], dtype=np.int32, count=len(filled) + 1, offset=4 * filled.offset)
+    offsets = np.frombuffer(
+        filled.buffers()[1], dtype=np.int32, count=len(filled) + 1, offset=4 * filled.offset
+    )
     digits = raw[offsets[0] : offsets[-1]].reshape(-1, 32)
     nibbles = np.where(digits >= ord("a"), digits - ord("a") + 10, digits - ord("0")).astype(np.uint8)
     return au.from_matrix(nibbles[:, 0::2] * 16 + nibbles[:, 1::2], valid)
@@ -167,8 +180,19 @@ def uuid_text(arr: pa.Array) -> pa.Array:
     n = len(values)
     digits = raw[: 32 * n].reshape(n, 32) if n else np.zeros((0, 32), dtype=np.uint8)
     dash = np.full((n, 1), ord("-"), dtype=np.uint8)
-    matrix = np.hstack([digits[:, :8], dash, digits[:, 8:12], dash, digits[:, 12:16], dash,
-                        digits[:, 16:20], dash, digits[:, 20:]])
+    matrix = np.hstack(
+        [
+            digits[:, :8],
+            dash,
+            digits[:, 8:12],
+            dash,
+            digits[:, 12:16],
+            dash,
+            digits[:, 16:20],
+            dash,
+            digits[:, 20:],
+        ]
+    )
     return au.from_matrix(matrix, valid)
 
 

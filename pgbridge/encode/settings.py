@@ -23,7 +23,7 @@ class EncodeSettings:
             raise PgError(
                 SqlState.INVALID_PARAMETER_VALUE,
                 f'invalid value for parameter "bytea_output": "{self.bytea_output}"',
-                hint='Available values: escape, hex.',
+                hint="Available values: escape, hex.",
             )
         if not -15 <= self.extra_float_digits <= 3:
             raise PgError(

@@ -105,8 +105,11 @@ def _tzif_path(name: str) -> str:
 
 
 def _bad_zone(name: str) -> PgError:
-    return PgError(SqlState.INVALID_PARAMETER_VALUE, f'invalid value for parameter "TimeZone": "{name}"',
-                   hint="Use an IANA zone name such as Europe/Berlin, or an offset such as +05:30.")
+    return PgError(
+        SqlState.INVALID_PARAMETER_VALUE,
+        f'invalid value for parameter "TimeZone": "{name}"',
+        hint="Use an IANA zone name such as Europe/Berlin, or an offset such as +05:30.",
+    )
 
 
 def _parse_tzif(data: bytes) -> tuple[np.ndarray, np.ndarray, int]:

@@ -16,14 +16,18 @@ Value = bytes | None
 
 def array_literal(items: Sequence[str | None]) -> str:
     """A PostgreSQL text[] literal with every element quoted."""
+
     def one(item: str | None) -> str:
         if item is None:
             return "NULL"
         return '"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
     return "{" + ",".join(one(i) for i in items) + "}"
 
 
-def pg_rows(conn: psycopg.Connection, sql: str, params: Sequence[str] = (), fmt: int = 0) -> list[list[Value]]:
+def pg_rows(
+    conn: psycopg.Connection, sql: str, params: Sequence[str] = (), fmt: int = 0
+) -> list[list[Value]]:
     """Raw per-value bytes of a query's result, as PostgreSQL sends them in `fmt`."""
     res = conn.pgconn.exec_params(sql.encode(), [p.encode() for p in params], result_format=fmt)
     if res.status != 2:  # PGRES_TUPLES_OK
@@ -31,7 +35,9 @@ def pg_rows(conn: psycopg.Connection, sql: str, params: Sequence[str] = (), fmt:
     return [[res.get_value(r, c) for c in range(res.nfields)] for r in range(res.ntuples)]
 
 
-def pg_column(conn: psycopg.Connection, pg_type: str, literals: Sequence[str | None], fmt: int) -> list[Value]:
+def pg_column(
+    conn: psycopg.Connection, pg_type: str, literals: Sequence[str | None], fmt: int
+) -> list[Value]:
     """PostgreSQL's bytes for each text literal cast to `pg_type` (NULL stays NULL)."""
     cast = '"char"' if pg_type == "char" else pg_type  # bare char is bpchar(1)
     sql = f"select x::{cast} from unnest($1::text[]) with ordinality as t(x, i) order by i"
@@ -70,4 +76,6 @@ def ours(pg_type: str, values: pa.Array, fmt: int, settings: EncodeSettings | No
 def assert_same(pg_type: str, expected: list[Value], actual: list[Value], literals: Sequence[object]) -> None:
     assert len(expected) == len(actual)
     bad = [(lit, e, a) for lit, e, a in zip(literals, expected, actual, strict=True) if e != a]
-    assert not bad, f"{pg_type}: {len(bad)} differ, first: literal={bad[0][0]!r} pg={bad[0][1]!r} ours={bad[0][2]!r}"
+    assert not bad, (
+        f"{pg_type}: {len(bad)} differ, first: literal={bad[0][0]!r} pg={bad[0][1]!r} ours={bad[0][2]!r}"
+    )

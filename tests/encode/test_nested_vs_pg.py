@@ -12,48 +12,110 @@ import pytest
 from pgbridge.encode import EncodeSettings
 from tests.encode.pgside import assert_same, ours, pg_column, pg_rows
 
-UTC = dt.timezone.utc
-TRICKY = ["", "plain", None, "with space", 'quo"te', "back\\slash", "NULL", "null", "{br}", "a,b", "ünï", "tab\tx",
-          "x\x0by"]
+UTC = dt.UTC
+TRICKY = [
+    "",
+    "plain",
+    None,
+    "with space",
+    'quo"te',
+    "back\\slash",
+    "NULL",
+    "null",
+    "{br}",
+    "a,b",
+    "ünï",
+    "tab\tx",
+    "x\x0by",
+]
 ARRAYS: list[tuple[str, list[str | None], pa.Array]] = [
-    ("_int8", ["{1,2,NULL}", "{}", None, "{-9223372036854775808}"],
-     pa.array([[1, 2, None], [], None, [-(2**63)]], pa.list_(pa.int64()))),
-    ("_text", ["{" + ",".join("NULL" if t is None else '"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"'
-                              for t in TRICKY) + "}", "{}", None],
-     pa.array([TRICKY, [], None], pa.list_(pa.string()))),
+    (
+        "_int8",
+        ["{1,2,NULL}", "{}", None, "{-9223372036854775808}"],
+        pa.array([[1, 2, None], [], None, [-(2**63)]], pa.list_(pa.int64())),
+    ),
+    (
+        "_text",
+        [
+            "{"
+            + ",".join(
+                "NULL" if t is None else '"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                for t in TRICKY
+            )
+            + "}",
+            "{}",
+            None,
+        ],
+        pa.array([TRICKY, [], None], pa.list_(pa.string())),
+    ),
     ("_float8", ["{0.1,NaN,-Infinity,1e+20,-0}"], pa.array([[0.1, float("nan"), float("-inf"), 1e20, -0.0]])),
-    ("_numeric", ["{1.5,-0.000000001,10}"], pa.array([[Decimal("1.5"), Decimal("-0.000000001"), Decimal("10")]],
-                                                      pa.list_(pa.decimal128(38, 9)))),
+    (
+        "_numeric",
+        ["{1.5,-0.000000001,10}"],
+        pa.array([[Decimal("1.5"), Decimal("-0.000000001"), Decimal("10")]], pa.list_(pa.decimal128(38, 9))),
+    ),
     ("_bool", ["{t,f,NULL}"], pa.array([[True, False, None]])),
-    ("_bytea", ["{\"\\\\x0001\",\"\\\\x\"}"], pa.array([[b"\x00\x01", b""]], pa.list_(pa.binary()))),
+    ("_bytea", ['{"\\\\x0001","\\\\x"}'], pa.array([[b"\x00\x01", b""]], pa.list_(pa.binary()))),
     ("_date", ["{2024-01-02,1960-05-06}"], pa.array([[dt.date(2024, 1, 2), dt.date(1960, 5, 6)]])),
-    ("_timestamp", ['{"2024-01-02 03:04:05.5",NULL}'], pa.array([[dt.datetime(2024, 1, 2, 3, 4, 5, 500000), None]])),
-    ("_timestamptz", ['{"2024-01-02 03:04:05+00"}'],
-     pa.array([[dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)]], pa.list_(pa.timestamp("us", tz="UTC")))),
-    ("_interval", ['{"1 day",NULL}'], pa.array([[pa.MonthDayNano([0, 1, 0]), None]],
-                                                pa.list_(pa.month_day_nano_interval()))),
+    (
+        "_timestamp",
+        ['{"2024-01-02 03:04:05.5",NULL}'],
+        pa.array([[dt.datetime(2024, 1, 2, 3, 4, 5, 500000), None]]),
+    ),
+    (
+        "_timestamptz",
+        ['{"2024-01-02 03:04:05+00"}'],
+        pa.array([[dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)]], pa.list_(pa.timestamp("us", tz="UTC"))),
+    ),
+    (
+        "_interval",
+        ['{"1 day",NULL}'],
+        pa.array([[pa.MonthDayNano([0, 1, 0]), None]], pa.list_(pa.month_day_nano_interval())),
+    ),
     ("_jsonb", ['{"{\\"b\\": 1, \\"a\\": [1, 2]}",NULL}'], pa.array([['{"b":1,"a":[1,2]}', None]])),
-    ("_uuid", ["{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}"], pa.array([["a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"]])),
+    (
+        "_uuid",
+        ["{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}"],
+        pa.array([["a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"]]),
+    ),
 ]
 
 
 @pytest.mark.parametrize("fmt", [0, 1], ids=["text", "binary"])
 @pytest.mark.parametrize(("pg_type", "literals", "values"), ARRAYS, ids=[c[0] for c in ARRAYS])
-def test_arrays(pg: psycopg.Connection, pg_type: str, literals: list[str | None], values: pa.Array, fmt: int) -> None:
+def test_arrays(
+    pg: psycopg.Connection, pg_type: str, literals: list[str | None], values: pa.Array, fmt: int
+) -> None:
     cast = pg_type[1:] + "[]"
     expected = pg_column(pg, cast, literals, fmt)
     assert_same(pg_type, expected, ours(pg_type, values, fmt), literals)
 
 
 def test_array_of_large_list_and_sliced_input(pg: psycopg.Connection) -> None:
-    values = pa.array([[9], [1, None], ["x"] and [3]], pa.large_list(pa.int32())).slice(1)
+    values = pa.array([[9], [1, None], [3]], pa.large_list(pa.int32())).slice(1)
     expected = pg_column(pg, "int8[]", ["{1,NULL}", "{3}"], 1)
     assert ours("_int8", values, 1) == expected
 
 
-JSONB = ['{"b": 1, "a": [1, 2]}', '{"aa":1,"b":2,"a":{"z":null,"y":true}}', "[]", "{}", '"str\\u00e9\\n"', "1e2",
-         "1.50", "-0", "-0.0", '{"a":1,"a":2}', "12345678901234567890.000", "[1.0E-3, -2E+2, false]",
-         '{"é":1,"e":2,"ee":3}', '"\\u001f tab\\t quote\\" slash\\/"', "null", None, "0.1e1"]
+JSONB = [
+    '{"b": 1, "a": [1, 2]}',
+    '{"aa":1,"b":2,"a":{"z":null,"y":true}}',
+    "[]",
+    "{}",
+    '"str\\u00e9\\n"',
+    "1e2",
+    "1.50",
+    "-0",
+    "-0.0",
+    '{"a":1,"a":2}',
+    "12345678901234567890.000",
+    "[1.0E-3, -2E+2, false]",
+    '{"é":1,"e":2,"ee":3}',
+    '"\\u001f tab\\t quote\\" slash\\/"',
+    "null",
+    None,
+    "0.1e1",
+]
 
 
 @pytest.mark.parametrize("fmt", [0, 1], ids=["text", "binary"])
@@ -61,15 +123,42 @@ def test_jsonb_rerendered_like_postgres(pg: psycopg.Connection, fmt: int) -> Non
     assert_same("jsonb", pg_column(pg, "jsonb", JSONB, fmt), ours("jsonb", pa.array(JSONB), fmt), JSONB)
 
 
-STRUCT_TYPE = pa.struct([("a", pa.int64()), ("b", pa.string()), ("c", pa.float64()), ("d", pa.bool_()),
-                         ("e", pa.list_(pa.int64())), ("f", pa.struct([("x", pa.timestamp("us", tz="UTC")),
-                                                                        ("y", pa.date32())])),
-                         ("g", pa.decimal128(38, 9)), ("h", pa.binary()), ("i", pa.timestamp("us"))])
+STRUCT_TYPE = pa.struct(
+    [
+        ("a", pa.int64()),
+        ("b", pa.string()),
+        ("c", pa.float64()),
+        ("d", pa.bool_()),
+        ("e", pa.list_(pa.int64())),
+        ("f", pa.struct([("x", pa.timestamp("us", tz="UTC")), ("y", pa.date32())])),
+        ("g", pa.decimal128(38, 9)),
+        ("h", pa.binary()),
+        ("i", pa.timestamp("us")),
+    ]
+)
 STRUCTS = [
-    {"a": 1, "b": 'q"uo\\te\n\x01', "c": 0.1, "d": True, "e": [1, None], "f": {"x": dt.datetime(2024, 1, 2, 3, 4, 5,
-     tzinfo=UTC), "y": dt.date(2024, 1, 2)}, "g": Decimal("1.5"), "h": b"\x01\xff", "i": dt.datetime(2024, 1, 2)},
-    {"a": None, "b": None, "c": float("nan"), "d": False, "e": [], "f": None, "g": Decimal("-10"), "h": None,
-     "i": dt.datetime(1999, 12, 31, 23, 59, 59, 500000)},
+    {
+        "a": 1,
+        "b": 'q"uo\\te\n\x01',
+        "c": 0.1,
+        "d": True,
+        "e": [1, None],
+        "f": {"x": dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC), "y": dt.date(2024, 1, 2)},
+        "g": Decimal("1.5"),
+        "h": b"\x01\xff",
+        "i": dt.datetime(2024, 1, 2),
+    },
+    {
+        "a": None,
+        "b": None,
+        "c": float("nan"),
+        "d": False,
+        "e": [],
+        "f": None,
+        "g": Decimal("-10"),
+        "h": None,
+        "i": dt.datetime(1999, 12, 31, 23, 59, 59, 500000),
+    },
     None,
 ]
 PG_STRUCT_SQL = """
@@ -102,30 +191,56 @@ def test_json_field_marked_as_bigquery_json_is_embedded() -> None:
 
 
 def test_array_of_struct_is_json_array(pg: psycopg.Connection) -> None:
-    values = pa.array([[{"a": 1, "b": "x y"}, None]], pa.list_(pa.struct([("a", pa.int64()), ("b", pa.string())])))
+    values = pa.array(
+        [[{"a": 1, "b": "x y"}, None]], pa.list_(pa.struct([("a", pa.int64()), ("b", pa.string())]))
+    )
     expected = pg_column(pg, "json[]", ['{"{\\"a\\":1,\\"b\\":\\"x y\\"}",NULL}'], 0)
     assert ours("_json", values, 0) == expected
 
 
 RANGES = [
-    ("daterange", ["[2024-01-01,2024-02-01)", "[2024-01-01,)", "(,2024-02-01)", "(,)", "empty", None],
-     pa.array([{"s": dt.date(2024, 1, 1), "e": dt.date(2024, 2, 1)}, {"s": dt.date(2024, 1, 1), "e": None},
-               {"s": None, "e": dt.date(2024, 2, 1)}, {"s": None, "e": None},
-               {"s": dt.date(2024, 1, 1), "e": dt.date(2024, 1, 1)}, None],
-              pa.struct([("s", pa.date32()), ("e", pa.date32())]))),
-    ("tsrange", ['["2024-01-01 00:00:00","2024-02-01 12:30:00.5")', '["2024-01-01 00:00:00",)'],
-     pa.array([{"s": dt.datetime(2024, 1, 1), "e": dt.datetime(2024, 2, 1, 12, 30, 0, 500000)},
-               {"s": dt.datetime(2024, 1, 1), "e": None}], pa.struct([("s", pa.timestamp("us")),
-                                                                       ("e", pa.timestamp("us"))]))),
-    ("tstzrange", ['["2024-01-01 00:00:00+00","2024-02-01 00:00:00+00")'],
-     pa.array([{"s": dt.datetime(2024, 1, 1, tzinfo=UTC), "e": dt.datetime(2024, 2, 1, tzinfo=UTC)}],
-              pa.struct([("s", pa.timestamp("us", tz="UTC")), ("e", pa.timestamp("us", tz="UTC"))]))),
+    (
+        "daterange",
+        ["[2024-01-01,2024-02-01)", "[2024-01-01,)", "(,2024-02-01)", "(,)", "empty", None],
+        pa.array(
+            [
+                {"s": dt.date(2024, 1, 1), "e": dt.date(2024, 2, 1)},
+                {"s": dt.date(2024, 1, 1), "e": None},
+                {"s": None, "e": dt.date(2024, 2, 1)},
+                {"s": None, "e": None},
+                {"s": dt.date(2024, 1, 1), "e": dt.date(2024, 1, 1)},
+                None,
+            ],
+            pa.struct([("s", pa.date32()), ("e", pa.date32())]),
+        ),
+    ),
+    (
+        "tsrange",
+        ['["2024-01-01 00:00:00","2024-02-01 12:30:00.5")', '["2024-01-01 00:00:00",)'],
+        pa.array(
+            [
+                {"s": dt.datetime(2024, 1, 1), "e": dt.datetime(2024, 2, 1, 12, 30, 0, 500000)},
+                {"s": dt.datetime(2024, 1, 1), "e": None},
+            ],
+            pa.struct([("s", pa.timestamp("us")), ("e", pa.timestamp("us"))]),
+        ),
+    ),
+    (
+        "tstzrange",
+        ['["2024-01-01 00:00:00+00","2024-02-01 00:00:00+00")'],
+        pa.array(
+            [{"s": dt.datetime(2024, 1, 1, tzinfo=UTC), "e": dt.datetime(2024, 2, 1, tzinfo=UTC)}],
+            pa.struct([("s", pa.timestamp("us", tz="UTC")), ("e", pa.timestamp("us", tz="UTC"))]),
+        ),
+    ),
 ]
 
 
 @pytest.mark.parametrize("fmt", [0, 1], ids=["text", "binary"])
 @pytest.mark.parametrize(("pg_type", "literals", "values"), RANGES, ids=[c[0] for c in RANGES])
-def test_ranges(pg: psycopg.Connection, pg_type: str, literals: list[str | None], values: pa.Array, fmt: int) -> None:
+def test_ranges(
+    pg: psycopg.Connection, pg_type: str, literals: list[str | None], values: pa.Array, fmt: int
+) -> None:
     assert_same(pg_type, pg_column(pg, pg_type, literals, fmt), ours(pg_type, values, fmt), literals)
 
 

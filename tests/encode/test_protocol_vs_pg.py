@@ -15,14 +15,31 @@ from pgbridge.encode import CopyTextEncoder, EncodeSettings, ResultEncoder, outp
 from pgbridge.wire.errors import PgError
 from tests.encode.pgside import ours, parse_datarows, pg_rows
 
-FIELDS = [Field("i", "INT64"), Field("f", "FLOAT64"), Field("n", "NUMERIC"), Field("b", "BOOL"), Field("s", "STRING"),
-          Field("y", "BYTES"), Field("d", "DATE"), Field("dt", "DATETIME"), Field("t", "TIME"), Field("ts", "TIMESTAMP"),
-          Field("j", "JSON"), Field("iv", "INTERVAL"), Field("g", "GEOGRAPHY"), Field("a", "ARRAY<STRING>"),
-          Field("st", "STRUCT<x INT64>"), Field("r", "RANGE<DATE>"), Field("legacy", "INTEGER", mode="REPEATED")]
-PG_EQUIVALENT = ("select 1::int8 i, 1::float8 f, 1::numeric n, true b, 'x'::text s, '\\x00'::bytea y, "
-                 "current_date d, localtimestamp dt, localtime::time t, now() ts, '{}'::jsonb j, "
-                 "'1 day'::interval iv, 'p'::text g, '{}'::text[] a, '{}'::json st, "
-                 "'empty'::daterange r, '{}'::int8[] legacy")
+FIELDS = [
+    Field("i", "INT64"),
+    Field("f", "FLOAT64"),
+    Field("n", "NUMERIC"),
+    Field("b", "BOOL"),
+    Field("s", "STRING"),
+    Field("y", "BYTES"),
+    Field("d", "DATE"),
+    Field("dt", "DATETIME"),
+    Field("t", "TIME"),
+    Field("ts", "TIMESTAMP"),
+    Field("j", "JSON"),
+    Field("iv", "INTERVAL"),
+    Field("g", "GEOGRAPHY"),
+    Field("a", "ARRAY<STRING>"),
+    Field("st", "STRUCT<x INT64>"),
+    Field("r", "RANGE<DATE>"),
+    Field("legacy", "INTEGER", mode="REPEATED"),
+]
+PG_EQUIVALENT = (
+    "select 1::int8 i, 1::float8 f, 1::numeric n, true b, 'x'::text s, '\\x00'::bytea y, "
+    "current_date d, localtimestamp dt, localtime::time t, now() ts, '{}'::jsonb j, "
+    "'1 day'::interval iv, 'p'::text g, '{}'::text[] a, '{}'::json st, "
+    "'empty'::daterange r, '{}'::int8[] legacy"
+)
 
 
 def _parse_row_description(message: bytes) -> list[tuple[bytes, int, int, int, int, int, int]]:
@@ -41,7 +58,10 @@ def _parse_row_description(message: bytes) -> list[tuple[bytes, int, int, int, i
 @pytest.mark.parametrize("fmt", [0, 1])
 def test_row_description_matches_postgres(pg: psycopg.Connection, fmt: int) -> None:
     res = pg.pgconn.exec_params(PG_EQUIVALENT.encode(), [], result_format=fmt)
-    expected = [(res.fname(i), 0, 0, res.ftype(i), res.fsize(i), res.fmod(i), res.fformat(i)) for i in range(res.nfields)]
+    expected = [
+        (res.fname(i), 0, 0, res.ftype(i), res.fsize(i), res.fmod(i), res.fformat(i))
+        for i in range(res.nfields)
+    ]
     encoder = ResultEncoder(output_columns(FIELDS), [fmt], EncodeSettings())
     assert _parse_row_description(encoder.row_description()) == expected
 
@@ -63,8 +83,11 @@ def test_unmappable_bigquery_type_is_refused() -> None:
 
 
 def test_bad_timezone_and_settings_are_refused() -> None:
-    for make in (lambda: ResultEncoder([], [], EncodeSettings(timezone="Mars/Olympus")),
-                 lambda: EncodeSettings(bytea_output="base64"), lambda: EncodeSettings(extra_float_digits=9)):
+    for make in (
+        lambda: ResultEncoder([], [], EncodeSettings(timezone="Mars/Olympus")),
+        lambda: EncodeSettings(bytea_output="base64"),
+        lambda: EncodeSettings(extra_float_digits=9),
+    ):
         with pytest.raises(PgError) as info:
             make()
         assert info.value.sqlstate == "22023"
@@ -93,7 +116,9 @@ def test_non_canonical_arrow_inputs_render_the_same() -> None:
     assert text == [b"a", b"b", b"a", None]
     scaled = ours("numeric", pa.array([Decimal("1.50")], pa.decimal128(10, 2)), 0)
     assert scaled == [b"1.5"]
-    nanos = ours("timestamptz", pa.array([dt.datetime(2024, 1, 2, 3, 4, 5, 123456)], pa.timestamp("ns", tz="UTC")), 0)
+    nanos = ours(
+        "timestamptz", pa.array([dt.datetime(2024, 1, 2, 3, 4, 5, 123456)], pa.timestamp("ns", tz="UTC")), 0
+    )
     assert nanos == [b"2024-01-02 03:04:05.123456+00"]
 
 
@@ -106,32 +131,61 @@ def test_empty_batch_and_zero_columns() -> None:
     assert parse_datarows(no_columns.encode(two_rows)) == [[], []]
 
 
-COPY_COLUMNS = [Field("id", "INT64"), Field("s", "STRING"), Field("ts", "TIMESTAMP"), Field("a", "ARRAY<STRING>")]
+COPY_COLUMNS = [
+    Field("id", "INT64"),
+    Field("s", "STRING"),
+    Field("ts", "TIMESTAMP"),
+    Field("a", "ARRAY<STRING>"),
+]
 COPY_ROWS = {
     "id": [1, 2, 3, None],
     "s": ["plain", "tab\there, new\nline \\ back", "", None],
-    "ts": [dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc), None, dt.datetime(1960, 1, 1, tzinfo=dt.timezone.utc),
-           None],
+    "ts": [
+        dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+        None,
+        dt.datetime(1960, 1, 1, tzinfo=dt.UTC),
+        None,
+    ],
     "a": [["x", "y z"], [], None, ['q"', None]],
 }
-COPY_SQL = ("select * from (values (1::int8, 'plain'::text, '2024-01-02 03:04:05+00'::timestamptz, '{x,\"y z\"}'::text[]),"
-            " (2, E'tab\\there, new\\nline \\\\ back', null, '{}'), (3, '', '1960-01-01+00', null),"
-            " (null, null, null, '{\"q\\\"\",NULL}')) as t(id, s, ts, a)")
+COPY_SQL = (
+    "select * from (values"
+    " (1::int8, 'plain'::text, '2024-01-02 03:04:05+00'::timestamptz, '{x,\"y z\"}'::text[]),"
+    " (2, E'tab\\there, new\\nline \\\\ back', null, '{}'), (3, '', '1960-01-01+00', null),"
+    ' (null, null, null, \'{"q\\"",NULL}\')) as t(id, s, ts, a)'
+)
 
 
-@pytest.mark.parametrize(("options", "kwargs"), [
-    ("", {}),
-    ("(FORMAT csv)", {"csv": True}),
-    ("(FORMAT csv, HEADER)", {"csv": True, "header": True}),
-    ("(FORMAT text, HEADER, DELIMITER '|', NULL 'nil')", {"header": True, "delimiter": "|", "null": "nil"}),
-    ("(FORMAT csv, DELIMITER ';', NULL 'plain')", {"csv": True, "delimiter": ";", "null": "plain"}),
-])
-def test_copy_to_stdout_matches_postgres(pg: psycopg.Connection, options: str, kwargs: dict[str, object]) -> None:
+@pytest.mark.parametrize(
+    ("options", "kwargs"),
+    [
+        ("", {}),
+        ("(FORMAT csv)", {"csv": True}),
+        ("(FORMAT csv, HEADER)", {"csv": True, "header": True}),
+        (
+            "(FORMAT text, HEADER, DELIMITER '|', NULL 'nil')",
+            {"header": True, "delimiter": "|", "null": "nil"},
+        ),
+        ("(FORMAT csv, DELIMITER ';', NULL 'plain')", {"csv": True, "delimiter": ";", "null": "plain"}),
+    ],
+)
+def test_copy_to_stdout_matches_postgres(
+    pg: psycopg.Connection, options: str, kwargs: dict[str, object]
+) -> None:
     with pg.cursor() as cur, cur.copy(f"COPY ({COPY_SQL}) TO STDOUT {options}") as copy:
         expected = b"".join(bytes(chunk) for chunk in copy)
     encoder = CopyTextEncoder(output_columns(COPY_COLUMNS), EncodeSettings(), **kwargs)  # type: ignore[arg-type]
-    batch = pa.RecordBatch.from_pydict(COPY_ROWS, schema=pa.schema([
-        ("id", pa.int64()), ("s", pa.string()), ("ts", pa.timestamp("us", tz="UTC")), ("a", pa.list_(pa.string()))]))
+    batch = pa.RecordBatch.from_pydict(
+        COPY_ROWS,
+        schema=pa.schema(
+            [
+                ("id", pa.int64()),
+                ("s", pa.string()),
+                ("ts", pa.timestamp("us", tz="UTC")),
+                ("a", pa.list_(pa.string())),
+            ]
+        ),
+    )
     messages = encoder.encode(batch)
     payload, pos = b"", 0
     while pos < len(messages):  # one CopyData per line
@@ -145,9 +199,17 @@ def test_copy_to_stdout_matches_postgres(pg: psycopg.Connection, options: str, k
 
 def test_rows_of_many_columns_and_both_formats(pg: psycopg.Connection) -> None:
     sql = "select i::int8, 'v' || i, i / 7.0::float8, i % 2 = 0 from generate_series(1, 300) i"
-    batch = pa.RecordBatch.from_pydict({"a": list(range(1, 301)), "b": [f"v{i}" for i in range(1, 301)],
-                                        "c": [i / 7.0 for i in range(1, 301)], "d": [i % 2 == 0 for i in range(1, 301)]})
-    columns = output_columns([Field("a", "INT64"), Field("b", "STRING"), Field("c", "FLOAT64"), Field("d", "BOOL")])
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "a": list(range(1, 301)),
+            "b": [f"v{i}" for i in range(1, 301)],
+            "c": [i / 7.0 for i in range(1, 301)],
+            "d": [i % 2 == 0 for i in range(1, 301)],
+        }
+    )
+    columns = output_columns(
+        [Field("a", "INT64"), Field("b", "STRING"), Field("c", "FLOAT64"), Field("d", "BOOL")]
+    )
     for formats in ([0], [1], [1, 0, 1, 0]):
         pg_fmt = formats[0]
         encoder = ResultEncoder(columns, formats, EncodeSettings())
