@@ -115,7 +115,8 @@ class BigQueryBackend:
 
     async def execute(self, sql: str, params: Sequence[QueryParam], options: JobOptions) -> ResultStream:
         job_id = check_job_id(options.job_id)
-        client = self.identities.rest(self.identities.identity_for(options.role))
+        identity = self.identities.identity_for(options.role)
+        client = await self._call(lambda: self.identities.rest(identity), "connecting to BigQuery")
         timeout = options.timeout_seconds or self.settings.query_timeout_seconds
         config = self._job_config(params, options, timeout)
         with self._lock:

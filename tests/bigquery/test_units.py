@@ -172,3 +172,15 @@ ERROR_CASES = [
 def test_error_mapping(exc: BaseException, sqlstate: str) -> None:
     error = to_pg_error(exc)
     assert error.sqlstate == sqlstate and error.message
+
+
+async def test_missing_application_default_credentials_is_28000(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
+    backend = BigQueryBackend(settings(api_endpoint="http://127.0.0.1:9"))
+    with pytest.raises(PgError) as info:
+        await backend.datasets()
+    assert info.value.sqlstate == SqlState.INVALID_AUTHORIZATION_SPECIFICATION
+    assert "credentials" in info.value.message
+    await backend.close()
