@@ -24,7 +24,6 @@ from pgbridge.typemap import OutputColumn
 from pgbridge.wire.errors import PgError, SqlState
 
 
-
 class ResultEncoder:
     def __init__(
         self, columns: Sequence[OutputColumn], formats: Sequence[int], settings: EncodeSettings
