@@ -25,9 +25,15 @@ from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
 from typing import Protocol
 
+from pgbridge.auth.principal import Principal
 from pgbridge.wire.errors import PgError, SqlState
 
 STATUSES = ("pending", "approved", "denied", "consumed", "expired")
+Requester = Principal | str  # a principal, or its subject: the key uses the subject only
+
+
+def subject_of(requester: Requester) -> str:
+    return requester.subject if isinstance(requester, Principal) else requester
 
 
 @dataclass(frozen=True)
@@ -61,10 +67,10 @@ class ApprovalError(Exception):
 
 class ApprovalStore(Protocol):
     def request(
-        self, requester: str, sql: str, params_digest: str, rule: str, message: str = ""
+        self, requester: Requester, sql: str, params_digest: str, rule: str, message: str = ""
     ) -> ApprovalRequest: ...
     def get(self, request_id: str) -> ApprovalRequest | None: ...
-    def find(self, requester: str, sql: str, params_digest: str) -> ApprovalRequest | None: ...
+    def find(self, requester: Requester, sql: str, params_digest: str) -> ApprovalRequest | None: ...
     def list(self, status: str | None = None) -> list[ApprovalRequest]: ...
     def decide(
         self, request_id: str, approver: str, approve: bool, reason: str | None
@@ -143,9 +149,10 @@ class SqliteApprovalStore:
         return request
 
     def request(
-        self, requester: str, sql: str, params_digest: str, rule: str, message: str = ""
+        self, requester: Requester, sql: str, params_digest: str, rule: str, message: str = ""
     ) -> ApprovalRequest:
         """The live (pending or approved) request for this key, or a new pending one."""
+        requester = subject_of(requester)
         with self._write() as conn:
             existing = self._live(conn, requester, sql, params_digest)
             if existing is not None:
@@ -175,8 +182,9 @@ class SqliteApprovalStore:
         with self._connect() as conn:
             return self._row(conn, request_id)
 
-    def find(self, requester: str, sql: str, params_digest: str) -> ApprovalRequest | None:
+    def find(self, requester: Requester, sql: str, params_digest: str) -> ApprovalRequest | None:
         """The newest request for this key that is still pending, approved or denied."""
+        requester = subject_of(requester)
         with self._connect() as conn:
             rows = conn.execute(
                 f"SELECT {_COLUMNS} FROM approvals WHERE requester = ? AND sql = ? AND params_digest = ? "

@@ -54,11 +54,11 @@ async def obtain_approval(
     poll_interval: float = 0.2,
 ) -> ApprovalRequest:
     """Return the consumed approval, or raise the PgError the client should see."""
-    found = await asyncio.to_thread(store.find, principal.subject, sql, params_digest)
+    found = await asyncio.to_thread(store.find, principal, sql, params_digest)
     if found is not None and found.status in ("approved", "denied"):
         return await _settle(store, found)
     request = await asyncio.to_thread(
-        store.request, principal.subject, sql, params_digest, decision.rule, decision.message
+        store.request, principal, sql, params_digest, decision.rule, decision.message
     )
     if request.status != "pending":
         return await _settle(store, request)

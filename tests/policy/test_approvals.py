@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from pgbridge.auth.principal import Principal
 from pgbridge.policy.approvals import (
     ApprovalError,
     SqliteApprovalStore,
@@ -56,6 +57,9 @@ def test_same_key_gives_the_same_request(store: SqliteApprovalStore) -> None:
     assert first.id == again.id and first.status == "pending"
     assert len({first.id, other_params.id, other_person.id}) == 3
     assert store.find("alice", SQL, params_digest([1])) == first
+    alice = Principal("alice", ("admin",))
+    assert store.find(alice, SQL, params_digest([1])) == first
+    assert store.request(alice, SQL, params_digest([1]), "rule").id == first.id
 
 
 def test_approve_records_who_and_why_and_is_single_use(store: SqliteApprovalStore) -> None:
