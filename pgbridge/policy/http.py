@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -23,6 +24,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from pgbridge.auth.principal import Principal
 from pgbridge.policy.approvals import STATUSES, ApprovalError, ApprovalStore
 
+logger = logging.getLogger(__name__)
 _MAX_HEAD = 16 * 1024
 _MAX_BODY = 64 * 1024
 _READ_TIMEOUT_S = 10.0
@@ -68,6 +70,9 @@ class _AdminApi:
                 status, payload = exc.status, {"error": exc.message}
             except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
                 status, payload = 400, {"error": "incomplete or oversized request"}
+            except Exception:  # the store failed: say so without details an attacker could use
+                logger.exception("admin endpoint: request failed")
+                status, payload = 500, {"error": "internal error; see the gateway log"}
             await _respond(writer, status, payload)
         except (ConnectionError, OSError):
             pass  # the client went away; nothing to tell it

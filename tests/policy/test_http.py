@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pgbridge.auth.principal import Principal
-from pgbridge.policy.approvals import SqliteApprovalStore
+from pgbridge.policy.approvals import ApprovalRequest, SqliteApprovalStore
 from pgbridge.policy.http import start_admin_http
 
 KEY = Ed25519PrivateKey.generate()
@@ -132,3 +132,19 @@ async def test_garbage_on_the_socket_gets_400(admin: tuple[str, SqliteApprovalSt
     reply = await asyncio.wait_for(reader.read(), 5)
     writer.close()
     assert reply.startswith(b"HTTP/1.1 400 ")
+
+
+class BrokenStore(SqliteApprovalStore):
+    def list(self, status: str | None = None) -> list[ApprovalRequest]:
+        raise RuntimeError("disk on fire")
+
+
+async def test_store_failure_is_a_500(tmp_path: Path) -> None:
+    server = await start_admin_http("127.0.0.1", 0, BrokenStore(tmp_path / "a.sqlite"), verify, "approver")
+    port = server.sockets[0].getsockname()[1]
+    try:
+        status, body = await call(f"http://127.0.0.1:{port}/approvals", bearer=token("bob", ["approver"]))
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert status == 500 and "disk" not in body["error"]
