@@ -7,6 +7,8 @@ compute something else (each checked by the differential corpus):
 - LIKE has `\\` as escape character in BigQuery; DuckDB has none unless told (ESCAPE '\\')
 - EXTRACT(DAYOFWEEK) is 1..7 from Sunday in BigQuery, 0..6 in DuckDB
 - NUMERIC is DECIMAL(38, 9) in BigQuery; sqlglot's bare DECIMAL is DuckDB's DECIMAL(18, 3)
+- SAFE_ORDINAL(i) is NULL for i < 1; DuckDB reads a[-1] as the last element
+- EXTRACT(ISOWEEK) is DuckDB's WEEK
 - DATE_ADD/DATE_SUB return a DATE in BigQuery; DuckDB's date + interval is a TIMESTAMP
 
 Parameters: BigQuery's @p1 becomes DuckDB's named parameter $p1; the backend binds a dict
@@ -39,6 +41,10 @@ def _fix(node: exp.Expression) -> exp.Expression:
         return _guarded_div(node)
     if isinstance(node, exp.Like) and not isinstance(node.parent, exp.Escape):
         return exp.Escape(this=node, expression=exp.Literal.string("\\"))
+    if isinstance(node, exp.Extract) and node.this.name.upper() == "ISOWEEK":
+        return exp.Extract(this=exp.Var(this="WEEK"), expression=node.expression)  # DuckDB's week is ISO
+    if isinstance(node, exp.Bracket) and node.args.get("safe") and node.args.get("offset") == 1:
+        return _guarded_ordinal(node)
     if isinstance(node, exp.Extract) and node.this.name.upper() == "DAYOFWEEK":
         dow = exp.Extract(this=exp.Var(this="DOW"), expression=node.expression)
         return exp.Paren(this=exp.Add(this=dow, expression=exp.Literal.number(1)))
@@ -58,6 +64,16 @@ def _guarded_div(node: exp.Div) -> exp.Expression:
     guarded = exp.Div(this=node.this, expression=safe, typed=node.args.get("typed"), safe=node.args.get("safe"))
     guarded.meta["guarded"] = True
     return guarded
+
+
+def _guarded_ordinal(node: exp.Bracket) -> exp.Expression:
+    # SAFE_ORDINAL(i) is NULL for i < 1; DuckDB counts negative indexes from the end.
+    if node.meta.get("guarded"):
+        return node
+    node.meta["guarded"] = True
+    index = node.expressions[0]
+    positive = exp.GTE(this=index.copy(), expression=exp.Literal.number(1))
+    return exp.Case(ifs=[exp.If(this=positive, true=node)])
 
 
 def _decimal(node: exp.DataType) -> exp.DataType:

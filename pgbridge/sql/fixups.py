@@ -259,7 +259,7 @@ def _ceil_floor(t: Typer, node: exp.Func) -> exp.Expression:
 @fixup(exp.Sign)
 def _sign(t: Typer, node: exp.Sign) -> exp.Expression:
     value = cast(node.this, T.FLOAT) if _type(t, node.this) == T.INT else node.this
-    return call("SIGN", value)
+    return cast(call("SIGN", value), _type(t, node) or T.FLOAT)  # keep the argument's type everywhere
 
 
 @fixup(exp.Log)
@@ -271,7 +271,7 @@ def _log(t: Typer, node: exp.Log) -> exp.Expression:
 
 @fixup(exp.Sum)
 def _sum(t: Typer, node: exp.Sum) -> exp.Expression | None:
-    if _type(t, node.this) == T.INT:
+    if _type(t, node.this) == T.INT and _type(t, node) == T.NUMERIC:  # sum(int8), not sum(int4)
         return exp.Sum(this=cast(node.this, T.NUMERIC))
     return None
 
@@ -328,9 +328,46 @@ def _date_trunc(t: Typer, node: exp.Func) -> exp.Expression:
 @fixup(exp.Bracket)
 def _bracket(t: Typer, node: exp.Bracket) -> exp.Expression:
     index = node.expressions[0]
-    if isinstance(index, exp.Literal) and not index.is_string:
-        index = exp.Literal.number(int(index.this) + 1)  # sqlglot stored PostgreSQL's a[1] as 0
+    literal = _signed_literal(index)
+    if literal is not None:
+        index = exp.Literal.number(literal + 1)  # sqlglot stored PostgreSQL's a[1] as 0
     return exp.Bracket(this=node.this, expressions=[index], offset=1, safe=True)
+
+
+def _signed_literal(node: exp.Expression) -> int | None:
+    if isinstance(node, exp.Neg):
+        inner = _signed_literal(node.this)
+        return None if inner is None else -inner
+    if isinstance(node, exp.Literal) and not node.is_string:
+        return int(node.this)
+    return None
+
+
+@fixup(exp.Anonymous)
+def _anonymous(t: Typer, node: exp.Anonymous) -> exp.Expression:
+    if str(node.this).lower() == "cardinality":
+        return call("ARRAY_LENGTH", node.expressions[0])
+    return node
+
+
+@fixup(exp.Order)
+def _order_nulls(t: Typer, node: exp.Order) -> exp.Expression:
+    # BigQuery has NULLS FIRST/LAST only in a query's ORDER BY; inside OVER (...) and
+    # aggregates its NULL position is fixed (first ascending, last descending). Where
+    # PostgreSQL wants the other end, sort on `x IS NULL` first.
+    if isinstance(node.parent, (exp.Select, exp.SetOperation)) or node.parent is None:
+        return node
+    keys: list[exp.Expression] = []
+    for ordered in node.expressions:
+        desc = bool(ordered.args.get("desc"))
+        nulls_first = bool(ordered.args.get("nulls_first"))
+        if nulls_first == desc:  # PostgreSQL wants NULLs where BigQuery will not put them
+            flag = exp.Is(this=ordered.this.copy(), expression=exp.Null())
+            keys.append(exp.Ordered(this=flag, desc=nulls_first, nulls_first=not nulls_first))
+        ordered.set("nulls_first", not desc)
+        keys.append(ordered)
+    node.set("expressions", keys)
+    return node
 
 
 @fixup(exp.ArraySize)

@@ -10,6 +10,8 @@ disturb them.
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
 from pgbridge.sql.pgtypes import cast_target
@@ -23,6 +25,7 @@ _CLASS_NAMES: dict[type[exp.Expression], str] = {
     exp.CurrentTimestamp: "current_timestamp", exp.CurrentDate: "current_date",
     exp.Trim: "btrim", exp.Extract: "extract", exp.Count: "count", exp.Sum: "sum", exp.Avg: "avg",
     exp.Min: "min", exp.Max: "max", exp.Substring: "substring", exp.StrPosition: "position",
+    exp.GroupConcat: "string_agg",
 }
 
 
@@ -48,28 +51,56 @@ def _is_table_star(node: exp.Expression) -> bool:
 
 
 def figure_name(node: exp.Expression, text: str) -> str:
-    name = _figure(node, text)
+    name, _strength = _figure(node, text)
     return name if name is not None else "?column?"
 
 
-def _figure(node: exp.Expression, text: str) -> str | None:
+def _figure(node: exp.Expression, text: str) -> tuple[str | None, int]:
+    """PostgreSQL's FigureColnameInternal: (name, strength); 2 beats the 1 of a type name."""
     if isinstance(node, exp.Alias):
-        return node.alias
+        return node.alias, 2
     if isinstance(node, exp.Column):
-        return node.name
-    if isinstance(node, exp.Paren):
+        return node.name, 2
+    if isinstance(node, (exp.Paren, exp.Bracket, exp.Filter)):
+        return _figure(node.this, text)
+    if isinstance(node, exp.Window):
         return _figure(node.this, text)
     if isinstance(node, exp.Cast):
-        inner = _figure(node.this, text) if not isinstance(node.this, exp.Literal) else None
+        inner = _figure(node.this, text)
+        if inner[1] > 1:
+            return inner
         target = cast_target(node.to)
-        return inner or (target[1] if target else node.to.sql("postgres").lower())
-    if isinstance(node, exp.Bracket):
-        return _figure(node.this, text)
-    if isinstance(node, exp.Subquery) and isinstance(node.this, exp.Select) and _array_sublink(node):
-        return "array"
+        return (target[1] if target else node.to.sql("postgres").lower()), 1
+    if isinstance(node, exp.Subquery):
+        return _sublink_name(node, text)
+    if isinstance(node, exp.Case):
+        default = node.args.get("default")
+        inner = _figure(default, text) if default is not None else (None, 0)
+        return inner if inner[1] > 1 else ("case", 1)
+    if isinstance(node, (exp.Binary, exp.Unary, exp.Connector, exp.Not, exp.Is, exp.In, exp.Between)):
+        return _operator_name(node, text)
     if isinstance(node, exp.Func):
-        return _function_name(node, text)
-    return None
+        return _function_name(node, text), 2
+    return None, 0
+
+
+def _sublink_name(node: exp.Subquery, text: str) -> tuple[str | None, int]:
+    if _array_sublink(node):
+        return "array", 2
+    query = node.this
+    if isinstance(query, exp.Select) and query.expressions:
+        return _figure(query.expressions[0], text)
+    return None, 0
+
+
+def _operator_name(node: exp.Expression, text: str) -> tuple[str | None, int]:
+    # mod(a, b) parses like a % b; PostgreSQL names only the function call.
+    if isinstance(node, exp.Mod) and re.search(r"\bmod\s*\(", text, re.IGNORECASE):
+        return "mod", 2
+    if isinstance(node, exp.Pow):
+        spelled = re.search(r"\b(power|pow)\s*\(", text, re.IGNORECASE)
+        return (spelled.group(1).lower(), 2) if spelled else (None, 0)
+    return None, 0
 
 
 def _array_sublink(node: exp.Subquery) -> bool:
@@ -83,6 +114,11 @@ def _function_name(node: exp.Func, text: str) -> str:
         spelled = text[start : end + 1]
         if spelled.replace("_", "").isalnum():
             return spelled.lower()
+    if isinstance(node, exp.Trim):
+        position = str(node.args.get("position") or "").upper()
+        return {"LEADING": "ltrim", "TRAILING": "rtrim"}.get(position, "btrim")
+    if isinstance(node, exp.Extract):
+        return "date_part" if re.search(r"\bdate_part\s*\(", text, re.IGNORECASE) else "extract"
     for cls, name in _CLASS_NAMES.items():
         if isinstance(node, cls):
             return name

@@ -22,7 +22,7 @@ from pgbridge.wire.errors import unsupported
 
 
 @rule(exp.From, exp.Where, exp.Group, exp.Having, exp.Order, exp.With, exp.Table, exp.TableAlias,
-      exp.Identifier, exp.Var, exp.DataTypeParam, exp.Offset, exp.Star, exp.Null)
+      exp.Identifier, exp.Var, exp.DataTypeParam, exp.Offset, exp.Star, exp.Null, exp.LimitOptions)
 def _structure(t: Typer, node: exp.Expression) -> str | None:
     return T.UNKNOWN if isinstance(node, exp.Null) else None
 

@@ -99,7 +99,9 @@ def _count(t: Typer, node: exp.Count) -> str | None:
 @rule(exp.Sum)
 def _sum(t: Typer, node: exp.Sum) -> str | None:
     arg = _want(t, node.this, (T.INT, T.FLOAT, T.NUMERIC), "sum()")
-    return T.NUMERIC if arg == T.INT else arg
+    if arg == T.INT:
+        return T.INT if id(node.this) in t.int4 else T.NUMERIC  # sum(int4) is int8, sum(int8) numeric
+    return arg
 
 
 @rule(exp.Avg)
@@ -246,6 +248,8 @@ def _float_math(t: Typer, node: exp.Func) -> str | None:
 
 @rule(exp.Log)
 def _log(t: Typer, node: exp.Log) -> str | None:
+    if node.expression is not None:
+        raise unsupported("log(base, x)", hint="PostgreSQL computes it in numeric with its own scale")
     for arg in (node.this, node.expression):
         if arg is not None and _want(t, arg, (T.FLOAT, T.INT, T.NUMERIC), "log()") == T.NUMERIC:
             raise unsupported("log(numeric)", hint="cast the argument to float8")
@@ -450,6 +454,16 @@ def _array(t: Typer, node: exp.Array) -> str | None:
         raise unsupported("ARRAY(subquery)")
     element = _settle_common(t, list(node.expressions))
     return T.array_of(element) if element else None
+
+
+@rule(exp.Anonymous)
+def _anonymous(t: Typer, node: exp.Anonymous) -> str | None:
+    name = str(node.this).lower()
+    if name == "cardinality" and len(node.expressions) == 1:
+        if T.element_of(t.types.get(id(node.expressions[0]))) is None:
+            raise unsupported("cardinality() of something that is not an array")
+        return T.INT
+    raise unsupported(f"function {name}()")
 
 
 @rule(exp.ArraySize)

@@ -55,6 +55,9 @@ class Typer:
         self.coerce: dict[int, str] = {}  # id(untyped literal) -> type to cast it to
         self.undecidable: set[int] = set()  # parameter numbers PostgreSQL could not type
         self.setop_out: dict[int, list[str | None]] = {}  # id(set operation) -> output column types
+        # Integers PostgreSQL types int4 (small literals, length(), ...): sum() of them is int8,
+        # not numeric. Everything else integer is int8.
+        self.int4: set[int] = set()
 
     def run(self, ast: exp.Expression) -> None:
         for scope in traverse_scope(ast):
@@ -73,6 +76,8 @@ class Typer:
             self.visit(child)
         result = handler(self, node)
         self.types[key] = result
+        if result == T.INT and _is_int4(self, node):
+            self.int4.add(key)
         return result
 
     def type_of(self, node: exp.Expression | None) -> str | None:
@@ -127,6 +132,8 @@ class Typer:
                 continue  # an output alias (ORDER BY total) or a name the parent resolves
             source = _find_source(scope, column.table)
             self.types[id(column)] = self._source_column_type(source, column)
+            if isinstance(source, Scope) and self._source_is_int4(source.expression, column.name):
+                self.int4.add(id(column))
 
     def _source_column_type(self, source: object, column: exp.Column) -> str | None:
         if isinstance(source, exp.Table):
@@ -151,6 +158,16 @@ class Typer:
                 return self.types.get(id(projection))
         return None
 
+    def _source_is_int4(self, query: exp.Expression, name: str) -> bool:
+        found = False
+        for select in _leaf_selects(query):
+            for projection in select.expressions:
+                if projection.alias_or_name == name and id(projection) in self.types:
+                    found = True  # (the recursive part of a WITH RECURSIVE is not typed yet)
+                    if id(projection) not in self.int4:
+                        return False
+        return found
+
     def _values_type(self, values: exp.Values, name: str) -> str | None:
         alias = values.args.get("alias")
         names = [c.name for c in alias.columns] if alias is not None else []
@@ -159,6 +176,34 @@ class Typer:
         index = names.index(name)
         return T.common_type([self.types.get(id(row.expressions[index])) for row in values.expressions])
 
+
+
+_INT8_PRODUCERS = (exp.Count, exp.Sum, exp.RowNumber, exp.Rank, exp.DenseRank, exp.Column, exp.Parameter,
+                   exp.Placeholder, exp.Extract)
+_INT4_PRODUCERS = (exp.Length, exp.StrPosition, exp.ArraySize, exp.Ntile)
+
+
+def _is_int4(t: Typer, node: exp.Expression) -> bool:
+    if isinstance(node, _INT4_PRODUCERS):
+        return True
+    if isinstance(node, exp.Literal):
+        return int(node.this) <= 2**31 - 1
+    if isinstance(node, exp.Cast):
+        return node.to.this in (exp.DType.INT, exp.DType.SMALLINT)
+    if isinstance(node, exp.Sub) and t.types.get(id(node.this)) == T.DATE:
+        return True  # date - date
+    if isinstance(node, _INT8_PRODUCERS) or isinstance(node, exp.Anonymous):
+        return isinstance(node, exp.Anonymous)  # cardinality()
+    ints = [c for c in node.iter_expressions() if t.types.get(id(c)) == T.INT]
+    return bool(ints) and all(id(c) in t.int4 for c in ints)
+
+
+def _leaf_selects(query: exp.Expression) -> list[exp.Select]:
+    if isinstance(query, exp.SetOperation):
+        return _leaf_selects(query.left) + _leaf_selects(query.right)
+    if isinstance(query, exp.Subquery):
+        return _leaf_selects(query.this)
+    return [query] if isinstance(query, exp.Select) else []
 
 
 def _find_source(scope: Scope | None, name: str) -> object | None:
