@@ -35,6 +35,8 @@ def check_cast(t: Typer, node: exp.Cast) -> str | None:
     if target is None or node.to.args.get("nested"):
         raise unsupported(f"cast to {node.to.sql('postgres').lower()}")
     to_type, pg_name = target
+    if t.param_number(node.this) is not None:
+        t.settle(node.this, to_type)  # $1::int8 declares the parameter, as in PostgreSQL
     source = t.types.get(id(node.this))
     if isinstance(node.this, exp.Null):
         return to_type

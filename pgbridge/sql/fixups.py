@@ -115,9 +115,24 @@ def _mod(t: Typer, node: exp.Mod) -> exp.Expression:
     return call("MOD", node.this, node.expression)
 
 
+@fixup(exp.Mul)
+def _mul(t: Typer, node: exp.Mul) -> exp.Expression | None:
+    return _int4_checked(t, node)
+
+
+def _int4_checked(t: Typer, node: exp.Expression) -> exp.Expression | None:
+    """int4 arithmetic fails on overflow in PostgreSQL; BigQuery computes it in INT64."""
+    if id(node) not in t.int4:
+        return None
+    checked = _range_checked(node.copy(), *_INT_RANGES["int4"], "integer out of range")
+    return checked
+
+
 @fixup(exp.Add, exp.Sub)
 def _add_sub(t: Typer, node: exp.Binary) -> exp.Expression | None:
     left, right = _type(t, node.this), _type(t, node.expression)
+    if left == right == T.INT:
+        return _int4_checked(t, node)
     a, b = node.this, node.expression
     if left == T.INTERVAL:  # interval + date: put the date first
         left, right, a, b = right, left, b, a
@@ -406,13 +421,16 @@ def _cast(t: Typer, node: exp.Cast) -> exp.Expression:
         return _numeric_typmod(value, node.to.expressions)
     result: exp.Expression = cast(value, to_type)
     if pg_name in _INT_RANGES and not isinstance(node.this, exp.Literal):
-        result = _range_checked(result, *_INT_RANGES[pg_name])
+        result = _range_checked(result, *_INT_RANGES[pg_name], f"{_RANGE_NAMES[pg_name]} out of range")
     return result
 
 
-def _range_checked(value: exp.Expression, low: int, high: int) -> exp.Expression:
+_RANGE_NAMES = {"int4": "integer", "int2": "smallint"}
+
+
+def _range_checked(value: exp.Expression, low: int, high: int, message: str) -> exp.Expression:
     inside = exp.Between(this=value.copy(), low=exp.Literal.number(low), high=exp.Literal.number(high))
-    fails = call("ERROR", exp.Literal.string("integer out of range"))
+    fails = call("ERROR", exp.Literal.string(message))
     ok = exp.Or(this=inside, expression=exp.Is(this=value.copy(), expression=exp.Null()))
     return exp.If(this=ok, true=value, false=cast(fails, T.INT))
 

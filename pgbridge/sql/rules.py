@@ -22,7 +22,7 @@ from pgbridge.wire.errors import unsupported
 
 
 @rule(exp.From, exp.Where, exp.Group, exp.Having, exp.Order, exp.With, exp.Table, exp.TableAlias,
-      exp.Identifier, exp.Var, exp.DataTypeParam, exp.Offset, exp.Star, exp.Null, exp.LimitOptions)
+      exp.Identifier, exp.Var, exp.DataTypeParam, exp.Star, exp.Null, exp.LimitOptions)
 def _structure(t: Typer, node: exp.Expression) -> str | None:
     return T.UNKNOWN if isinstance(node, exp.Null) else None
 
@@ -166,9 +166,9 @@ def _ordered(t: Typer, node: exp.Ordered) -> str | None:
     return None
 
 
-@rule(exp.Limit, exp.Fetch)
+@rule(exp.Limit, exp.Fetch, exp.Offset)
 def _limit(t: Typer, node: exp.Expression) -> str | None:
-    count = node.args.get("expression") if isinstance(node, exp.Limit) else node.args.get("count")
+    count = node.args.get("count") if isinstance(node, exp.Fetch) else node.args.get("expression")
     if isinstance(count, exp.Var):
         raise unsupported("LIMIT ALL", hint="leave the LIMIT out")
     if count is not None:
