@@ -140,14 +140,13 @@ def _backend(section: Section, base: Path) -> BackendSettings:
         database = duck.require("database", str)
         settings = BackendSettings(kind, duckdb_database=base / database, duckdb_threads=duck.optional("threads", int))
         duck.check_unknown()
-        section.sub("bigquery")  # allowed but unused
-    else:
-        from pgbridge.backends.bigquery import bigquery_settings_from
+        section.check_unknown()
+        return settings
+    from pgbridge.backends.bigquery_config import bigquery_settings_from
 
-        settings = BackendSettings(kind, bigquery=bigquery_settings_from(section.sub("bigquery"), base))
-        section.sub("duckdb")
-    section.check_unknown()
-    return settings
+    # The bigquery backend reads the whole [backend] table itself (kind included) and
+    # rejects keys it does not know.
+    return BackendSettings(kind, bigquery=bigquery_settings_from(Section(section.table, section.path), base))
 
 
 def _catalog(section: Section) -> CatalogSettings:

@@ -15,6 +15,7 @@ once per table.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import threading
 from collections.abc import AsyncIterator, Sequence
@@ -154,11 +155,17 @@ class DuckDBBackend:
         duck_sql = _to_duckdb(sql)
         cursor = self._cursor()
         self._running[options.job_id] = cursor
+        starting = asyncio.ensure_future(asyncio.to_thread(_start, cursor, duck_sql, params))
         try:
-            reader, fields = await asyncio.to_thread(_start, cursor, duck_sql, params)
+            reader, fields = await asyncio.shield(starting)
         except BaseException:
+            # Cancelled or failed: stop DuckDB, wait until the worker thread lets go of the
+            # cursor, and only then close it (closing a busy cursor raises).
             self._running.pop(options.job_id, None)
-            cursor.close()
+            cursor.interrupt()
+            with contextlib.suppress(BaseException):
+                await starting
+            await asyncio.to_thread(cursor.close)
             raise
         stats = JobStats(backend_job_id=options.job_id)
         return DuckDBResult(fields, stats, reader, cursor, lambda: self._running.pop(options.job_id, None))
@@ -311,10 +318,15 @@ class DuckDBResult:
     _cursor: duckdb.DuckDBPyConnection
     _on_close: Any
     _closed: bool = field(default=False)
+    _reading: asyncio.Future[pa.RecordBatch | None] | None = None
 
     async def batches(self) -> AsyncIterator[pa.RecordBatch]:
         while not self._closed:
-            batch = await asyncio.to_thread(self._next)
+            # Shielded: a cancelled consumer must not leave the worker thread using the cursor
+            # while aclose() closes it; aclose() waits for this read instead.
+            self._reading = asyncio.ensure_future(asyncio.to_thread(self._next))
+            batch = await asyncio.shield(self._reading)
+            self._reading = None
             if batch is None:
                 break
             if batch.num_rows:
@@ -338,4 +350,7 @@ class DuckDBResult:
         self._closed = True
         self._on_close()
         self._cursor.interrupt()
+        if self._reading is not None:
+            with contextlib.suppress(BaseException):
+                await self._reading
         await asyncio.to_thread(self._cursor.close)

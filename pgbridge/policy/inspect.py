@@ -75,7 +75,13 @@ def inspect_statement(ast: exp.Expr) -> StatementFacts:
     table_functions: set[str] = set()
     for table in ast.find_all(exp.Table):
         _collect_table(table, ast, reads, writes, table_functions)
-    functions = {function_name(f) for f in ast.find_all(exp.Func) if not _is_table_source(f)}
+    # sqlglot models operators such as AND, OR, ->, ~ as Func subclasses; they are operators,
+    # not function calls, so the allow-list of functions does not apply to them.
+    functions = {
+        function_name(f)
+        for f in ast.find_all(exp.Func)
+        if not _is_table_source(f) and not isinstance(f, exp.Connector | exp.Binary | exp.Unary)
+    }
     return StatementFacts(
         kind, frozenset(reads), frozenset(writes), frozenset(functions), frozenset(table_functions)
     )

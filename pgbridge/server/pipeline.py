@@ -165,7 +165,7 @@ class Pipeline:
     # -- planning a data statement ---------------------------------------------------------------
 
     async def _plan(self, ctx: SessionContext, statement: Statement, declared_oids: Sequence[int]) -> DataPlan:
-        from pgbridge.sql.resolve import NameContext, Resolved, resolve
+        from pgbridge.sql.resolve import NameContext, resolve
         from pgbridge.sql.translate import translate
 
         await self.metadata.ensure_fresh()
@@ -183,7 +183,7 @@ class Pipeline:
             ast = self.policy.apply_row_filters(ctx.principal, ast)
         mask_plan = self._plan_masks(ctx, ast)
         param_types = [_declared_bq_type(oid) for oid in declared_oids]
-        translation = translate(Resolved(ast, resolved.tables), param_types, self.metadata)
+        translation = translate(replace(resolved, ast=ast), param_types, self.metadata, text=statement.text)
         return DataPlan(ast, resolved.tables, translation.sql, tuple(translation.param_types),
                         tuple(translation.output_names), tuple(translation.output_types), mask_plan, decision)
 
@@ -206,7 +206,7 @@ class Pipeline:
         from pgbridge.masking.plan import plan_masks
 
         plan = plan_masks(ast, self.metadata.fields, ctx.principal, self.masking)
-        return plan if plan.masks else None
+        return plan if plan.masks or plan.sensitive else None
 
     async def _dry_run(self, plan: DataPlan, params: Sequence[QueryParam]) -> None:
         if plan.fields is not None:
@@ -265,8 +265,9 @@ class Pipeline:
         try:
             result = await self.backend.execute(plan.bigquery_sql, query_params, options)
         except PgError as error:
+            error = _without_values(error, plan)
             await self._audit_completion(ctx, statement_id, started, 0, error, None, plan)
-            raise
+            raise error from None
         if plan.fields is None or len(plan.fields) != len(result.fields):
             plan.fields = result.fields
         columns = self._columns(plan, result.fields)
@@ -276,7 +277,7 @@ class Pipeline:
 
         async def batches() -> AsyncIterator[pa.RecordBatch]:
             sent = 0
-            async for batch in result.batches():
+            async for batch in _checked(result.batches(), plan):
                 if max_rows is not None and sent + batch.num_rows > max_rows:
                     raise PgError(SqlState.PROGRAM_LIMIT_EXCEEDED,
                                   f"query returned more than the {max_rows} rows your role may read; "
@@ -330,6 +331,29 @@ class Pipeline:
         except PgError:
             log.critical("audit log unavailable while recording a statement's completion", exc_info=True)
             raise
+
+
+def _without_values(error: PgError, plan: DataPlan) -> PgError:
+    """A backend error about a query that touches masked data, without the backend's text.
+
+    Database errors quote the value they failed on ("could not convert '123-45-6789'"), which
+    would hand a masked value to the client; such a query gets a generic message instead.
+    """
+    if plan.mask_plan is None or not getattr(plan.mask_plan, "sensitive", False):
+        return error
+    if error.sqlstate in (SqlState.QUERY_CANCELED, SqlState.INSUFFICIENT_PRIVILEGE):
+        return error
+    return PgError(error.sqlstate, "the query failed on a value of a masked column; the backend's message is "
+                   "withheld because it could reveal that value", hint="rewrite the query so it does not "
+                   "compute on masked columns")
+
+
+async def _checked(batches: AsyncIterator[pa.RecordBatch], plan: DataPlan) -> AsyncIterator[pa.RecordBatch]:
+    try:
+        async for batch in batches:
+            yield batch
+    except PgError as error:
+        raise _without_values(error, plan) from None
 
 
 def _declared_bq_type(oid: int) -> BqType | None:

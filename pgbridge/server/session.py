@@ -170,7 +170,7 @@ class Session:
             raise PgError(SqlState.PROTOCOL_VIOLATION, f"bind message supplies {len(message.params)} parameters, but "
                           f'prepared statement "{message.statement}" requires {len(oids)}')
         params = tuple(
-            None if raw is None else decode_param(oids[i], message.param_format(i), raw)
+            None if raw is None else decode_param(oids[i], message.param_format(i), raw, index=i + 1)
             for i, raw in enumerate(message.params)
         )
         if message.portal and message.portal in self.portals:
@@ -183,7 +183,8 @@ class Session:
     async def describe(self, message: m.Describe) -> None:
         if message.kind == "S":
             prepared = self._statement(message.name)
-            oids, columns = await self._guarded(self._describe_statement(prepared))
+            _, columns = await self._guarded(self._describe_statement(prepared))
+            oids = await self._param_oids(prepared)
             self._write(codec.encode(m.ParameterDescription(tuple(oids))))
             self._write(self._row_description(columns, ()) if columns is not None else codec.encode(m.NoData()))
             return
@@ -212,8 +213,11 @@ class Session:
         return await self.pipeline.describe(self.ctx, prepared)
 
     async def _param_oids(self, prepared: Prepared) -> tuple[int, ...]:
+        """Parameter types: as the client declared them in Parse, inferred where it sent 0."""
         if prepared.plan is not None:
-            return prepared.plan.param_oids
+            declared = prepared.declared_oids
+            return tuple(declared[i] if i < len(declared) and declared[i] else oid
+                         for i, oid in enumerate(prepared.plan.param_oids))
         if prepared.statement.kind is Kind.CATALOG:
             oids, _ = await self.pipeline.describe(self.ctx, prepared)
             return tuple(oids)

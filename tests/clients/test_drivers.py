@@ -87,7 +87,7 @@ async def test_asyncpg_parameters_of_every_mapped_type(gateway):
             ("$1::time", datetime.time(23, 59, 58, 999999)),
         ]
         for expression, value in values:
-            assert await conn.fetchval(f"SELECT {expression} AS v FROM shop.products WHERE id = 1") == value, expression
+            assert await conn.fetchval(f"SELECT {expression} AS v FROM shop.products WHERE id = 1", value) == value, expression
     finally:
         await conn.close()
 
