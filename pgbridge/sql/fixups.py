@@ -28,6 +28,7 @@ from pgbridge.sql import pgtypes as T
 from pgbridge.sql.rules import interval_parts
 from pgbridge.sql.rules_funcs import trunc_unit
 from pgbridge.sql.typer import Typer
+from pgbridge.wire.errors import PgError, SqlState
 
 Fixup = Callable[[Typer, Any], "exp.Expression | None"]
 FIXUPS: dict[type[exp.Expression], Fixup] = {}
@@ -420,12 +421,20 @@ def _cast(t: Typer, node: exp.Cast) -> exp.Expression:
     if to_type == T.NUMERIC and node.to.expressions:
         return _numeric_typmod(value, node.to.expressions)
     result: exp.Expression = cast(value, to_type)
-    if pg_name in _INT_RANGES and not isinstance(node.this, exp.Literal):
+    if pg_name in _INT_RANGES and _signed_literal(node.this) is not None:
+        _check_literal_range(_signed_literal(node.this) or 0, pg_name)
+    elif pg_name in _INT_RANGES:
         result = _range_checked(result, *_INT_RANGES[pg_name], f"{_RANGE_NAMES[pg_name]} out of range")
     return result
 
 
 _RANGE_NAMES = {"int4": "integer", "int2": "smallint"}
+
+
+def _check_literal_range(value: int, pg_name: str) -> None:
+    low, high = _INT_RANGES[pg_name]
+    if not low <= value <= high:
+        raise PgError(SqlState.NUMERIC_VALUE_OUT_OF_RANGE, f"{_RANGE_NAMES[pg_name]} out of range")
 
 
 def _range_checked(value: exp.Expression, low: int, high: int, message: str) -> exp.Expression:

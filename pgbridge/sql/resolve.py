@@ -55,13 +55,31 @@ class Resolved:
 def resolve(stmt: Statement, names: NameContext, schema: SchemaLookup) -> Resolved:
     if stmt.ast is None:
         raise unsupported(f"statement {stmt.tag or stmt.kind.name}", hint="it could not be parsed")
-    ast = stmt.ast.copy()
+    ast = _name_values_columns(stmt.ast.copy())
     _refuse_backticks(ast)
     tag_output_names(ast, stmt.text)
     metas = _qualify_tables(ast, names, schema)
     ast = _qualify_columns(ast, metas)
     refs = tuple(TableRef(m.dataset, m.name) for m in metas)
     return Resolved(ast, refs, tuple(metas))
+
+
+def _name_values_columns(ast: exp.Expression) -> exp.Expression:
+    """VALUES lists get PostgreSQL's column names column1, column2, ... where none are given."""
+    for values in list(ast.find_all(exp.Values)):
+        alias = values.args.get("alias")
+        if alias is not None and alias.columns:
+            continue
+        width = len(values.expressions[0].expressions) if values.expressions else 0
+        columns = [exp.to_identifier(f"column{i + 1}") for i in range(width)]
+        name = alias.this if alias is not None and alias.this else exp.to_identifier("_values")
+        values.set("alias", exp.TableAlias(this=name, columns=columns))
+        if values is ast or not isinstance(values.parent, (exp.From, exp.Join, exp.Subquery)):
+            query = exp.select("*").from_(values.copy())
+            if values is ast:
+                return query
+            values.replace(exp.Subquery(this=query))
+    return ast
 
 
 def _refuse_backticks(ast: exp.Expression) -> None:

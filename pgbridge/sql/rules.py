@@ -104,6 +104,9 @@ def _set_operation(t: Typer, node: exp.SetOperation) -> str | None:
     if len(left) != len(right):
         return None  # PostgreSQL reports the mismatch; so will BigQuery
     out = [T.common_type([t.types.get(id(a)), t.types.get(id(b))]) for a, b in zip(left, right, strict=True)]
+    if None in out:
+        raise unsupported(f"mixing these types in one {node.key.upper()} column",
+                          hint="cast the columns to one type")
     for side in (left, right):
         for projection, target in zip(side, out, strict=True):
             _settle_projection(t, projection, target)
@@ -135,9 +138,14 @@ def _values(t: Typer, node: exp.Values) -> str | None:
 
 @rule(exp.Tuple)
 def _tuple(t: Typer, node: exp.Tuple) -> str | None:
-    if not isinstance(node.parent, (exp.Values, exp.In)):
+    if not isinstance(node.parent, (exp.Values, exp.In)) and node.arg_key != "on":
         raise unsupported("row constructor (a, b)")
     return None
+
+
+@rule(exp.TableColumn)
+def _table_column(t: Typer, node: exp.TableColumn) -> str | None:
+    raise unsupported(f'whole-row reference "{node.name}"', hint="name the columns you need instead")
 
 
 @rule(exp.Alias)

@@ -34,13 +34,41 @@ def rule(*classes: type[exp.Expression]) -> Callable[[Rule], Rule]:
     return register
 
 
-def describe(node: exp.Expression) -> str:
+# How PostgreSQL users spell the constructs sqlglot names differently.
+_SPELLINGS: dict[type[exp.Expression], str] = {
+    exp.RegexpILike: "operator ~*", exp.SimilarTo: "SIMILAR TO", exp.JSONExtract: "json operator ->",
+    exp.JSONExtractScalar: "json operator ->>", exp.ArrayContainsAll: "array operator @>",
+    exp.ArrayContainedBy: "array operator <@", exp.ArrayOverlaps: "array operator &&",
+    exp.ByteString: "E'...' escape string", exp.AtTimeZone: "AT TIME ZONE", exp.Collate: "COLLATE",
+    exp.WithinGroup: "WITHIN GROUP (ordered-set aggregate)", exp.Lateral: "LATERAL",
+    exp.Unnest: "unnest()", exp.ExplodingGenerateSeries: "generate_series()", exp.GenerateSeries: "generate_series()",
+    exp.ArrayAgg: "function array_agg()", exp.MD5: "function md5()", exp.Lock: "SELECT ... FOR UPDATE/SHARE",
+    exp.TryCast: "TRY_CAST", exp.Pivot: "PIVOT", exp.Rollup: "ROLLUP", exp.Cube: "CUBE",
+    exp.GroupingSets: "GROUPING SETS",
+}
+
+
+def describe(node: exp.Expression, text: str = "") -> str:
     """How a refusal names a construct: the function or operator as a person would write it."""
+    for cls, spelled in _SPELLINGS.items():
+        if isinstance(node, cls):
+            return spelled
+    written = _as_written(node, text)
     if isinstance(node, exp.Anonymous):
         return f"function {str(node.this).lower()}()"
+    if written:
+        return f"function {written}()"
     if isinstance(node, exp.Func) and not isinstance(node, (exp.Binary, exp.Unary)):
         return f"function {node.sql_name().lower()}()"
     return f"SQL construct {type(node).__name__}"
+
+
+def _as_written(node: exp.Expression, text: str) -> str | None:
+    start, end = node.meta.get("start"), node.meta.get("end")
+    if isinstance(start, int) and isinstance(end, int) and 0 <= start <= end < len(text):
+        spelled = text[start : end + 1]
+        return spelled.lower() if spelled.replace("_", "").isalnum() else None
+    return None
 
 
 class Typer:
@@ -71,7 +99,7 @@ class Typer:
             return self.types[key]
         handler = RULES.get(type(node))
         if handler is None:
-            raise unsupported(describe(node))
+            raise unsupported(describe(node, self.text))
         for child in node.iter_expressions():
             self.visit(child)
         result = handler(self, node)

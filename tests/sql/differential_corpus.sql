@@ -210,3 +210,9 @@ select id, qty * price from orders order by id
 select id from customers order by length(name) nulls first, id
 select city, count(*) from customers where city is not null group by city having min(id) > 1 order by city
 select customer_id as c, count(*) from orders group by c order by c nulls first
+-- VALUES lists
+values (1, 'a'), (2, 'b')
+select * from (values (1, 2)) v
+select column1 from (values (3), (4)) as t order by 1
+select id from customers where id < 3 union all values (10) order by 1
+select 'a' = any(array['a', 'b']), 3 = any(array[1, 2])

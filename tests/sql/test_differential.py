@@ -79,9 +79,8 @@ def test_undeterminable_parameter(schema: FixtureSchema, sql: str) -> None:
     ("select a % 0 from nums where k = 1", "zero"),
     ("select a + a from nums where k = 6", "out of range"),
     ("select (k * 100000)::int4 * 100000 from nums where k = 7", "integer out of range"),
-    ("select 2147483647 + 1", "integer out of range"),
+    ("select 2147483647 + 1", "out of range"),
     ("select length(name) * 2147483647 from customers", "integer out of range"),
-    ("select 3000000000::int4", "out of range"),
 ])
 def test_errors_where_postgres_errors(pg: psycopg.Connection, duck: duckdb.DuckDBPyConnection,
                                       schema: FixtureSchema, sql: str, message: str) -> None:
@@ -93,3 +92,11 @@ def test_errors_where_postgres_errors(pg: psycopg.Connection, duck: duckdb.DuckD
     with pytest.raises(duckdb.Error) as caught:
         duck.execute(bigquery_to_duckdb(translation.sql)).fetchall()
     assert message.lower() in str(caught.value).lower()
+
+
+def test_literal_out_of_int4_range_is_refused_like_postgres(pg: psycopg.Connection, schema: FixtureSchema) -> None:
+    with pytest.raises(psycopg.errors.NumericValueOutOfRange), pg.transaction():
+        pg.execute("select 3000000000::int4")
+    with pytest.raises(PgError) as caught:
+        pipeline("select 3000000000::int4", schema)
+    assert caught.value.sqlstate == SqlState.NUMERIC_VALUE_OUT_OF_RANGE

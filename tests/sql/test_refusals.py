@@ -1,0 +1,106 @@
+"""The refusal corpus: queries whose BigQuery translation would compute something else.
+
+Each must fail with 0A000 naming the construct (a silently different result is the worst
+bug pgbridge can have). Entries stay here for good, like a bypass corpus: if a later change
+starts translating one of them, it must come with a differential test proving it exact.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pgbridge.wire.errors import PgError, SqlState
+from tests.sql.fixtures import FixtureSchema
+from tests.sql.harness import pipeline
+
+REFUSALS: list[tuple[str, str]] = [
+    ("select initcap(name) from customers", "initcap"),
+    ("select to_char(born, 'YYYY') from customers", "to_char"),
+    ("select avg(qty) from orders", "avg()"),
+    ("select avg(amount) from orders", "avg()"),
+    ("select distinct on (city) city, name from customers", "DISTINCT ON"),
+    ("select array_agg(name) from customers", "array_agg"),
+    ("""select '{"a": 1}'::jsonb ->> 'a'""", "json"),
+    ("select name ~* 'a' from customers", "~*"),
+    ("select name similar to 'a%' from customers", "SIMILAR TO"),
+    ("select 1.0 / 3", "numeric division"),
+    ("select balance / 2 from customers", "numeric division"),
+    ("select balance * balance from customers", "numeric * numeric"),
+    ("select round(score, 1) from customers", "round(float8, integer)"),
+    ("select current_date", "current_date"),
+    ("select localtimestamp", "localtimestamp"),
+    ("select extract(hour from placed_tz) from orders", "timestamptz"),
+    ("select date_trunc('month', placed_tz) from orders", "date_trunc"),
+    ("select date_trunc('month', born) from customers", "date_trunc"),
+    ("select placed - placed from orders", "operator datetime - datetime"),
+    ("select interval '1 day'", "interval"),
+    ("select placed_tz + interval '1 day' from orders", "timestamptz +/- days"),
+    ("select score::text from customers", "cast from float64 to text"),
+    ("select balance::text from customers", "cast from numeric to text"),
+    ("select placed::text from orders", "cast from datetime to text"),
+    ("select name::varchar(3) from customers", "varchar(n)"),
+    ("select placed_tz::date from orders", "cast from timestamp to date"),
+    ("select score::numeric from customers", "float8 to numeric"),
+    ("select concat(name, score) from customers", "concat() of float64"),
+    ("select name || score from customers", "|| with a float64 operand"),
+    ("select substring(name, 0, 2) from customers", "substring() start"),
+    ("select substring(name, id) from customers", "substring() start"),
+    ("select left(name, -2) from customers", "left() length"),
+    ("select lpad(name, 5, '') from customers", "fill"),
+    ("select split_part(name, '', 1) from customers", "delimiter"),
+    (r"select name ~ '\d+' from customers", "regular expression"),
+    (r"select name ~ '(a)\1' from customers", "regular expression"),
+    ("select name ~ city from customers", "non-literal pattern"),
+    ("select count(distinct (id, name)) from customers", "row constructor"),
+    ("select u from customers u", "whole-row reference"),
+    ("select row_to_json(u) from customers u", "whole-row reference"),
+    ("select x.id from customers c, lateral (select o.id from orders o where o.customer_id = c.id) x", "LATERAL"),
+    ("select city from customers intersect all select city from customers", "INTERSECT ALL"),
+    ("select city from customers except all select city from customers", "EXCEPT ALL"),
+    ("with recursive r(n) as (select 1 union select n + 1 from r where n < 3) select n from r", "UNION (without ALL)"),
+    ("select * from generate_series(1, 3)", "generate_series"),
+    ("select * from unnest(array[1, 2])", "unnest"),
+    ("select id from customers order by score limit all", "LIMIT ALL"),
+    ("select id from customers for update", "FOR UPDATE"),
+    ("select city, count(*) from customers group by rollup(city)", "ROLLUP"),
+    ("select md5(name) from customers", "md5"),
+    ("select stddev(qty) from orders", "stddev"),
+    ("select sum(name) from customers", "sum() of string"),
+    ("select 1e3", "numeric literal"),
+    ("select 0.1234567891", "numeric literal"),
+    ("select id from orders where placed_tz > '2024-01-01'", "no time zone"),
+    ("select array[1, null]", "NULL inside ARRAY"),
+    ("select tags @> array['a'] from customers", "@>"),
+    (r"select e'a\nb'", "E'...' escape string"),
+    ("select sqrt(balance) from customers", "sqrt(numeric)"),
+    ("select log(2, 8)", "log(base, x)"),
+    ("select case city when 'Paris' then 1 end from customers", "CASE x WHEN"),
+    ("select x from (values (1), (null)) v(x)", "NULL in VALUES"),
+    ("select now() at time zone 'UTC'", "AT TIME ZONE"),
+    ("select percentile_cont(0.5) within group (order by score) from customers", "WITHIN GROUP"),
+    ("select name collate \"C\" from customers", "COLLATE"),
+    ("select id from customers where name like 'a!%' escape '!'", "ESCAPE"),
+    ("select sum(qty) over (order by id range between 1 preceding and current row) from orders", "RANGE frame"),
+    ("select json_build_object('a', 1)", "json_build_object"),
+    ("select greatest(name, id) from customers", "mixing these types"),
+    ("select name from customers where name like '%\\'", "lone backslash"),
+    ("select 'a' = any(array_remove(tags, 'a')) from customers", "array_remove"),
+    ("select id > all(select id from orders) from customers", "ALL"),
+    ("select count(*) from customers where score::numeric(40, 2) > 0", "numeric(40,2)"),
+    ("select ints[1][1] from nums", "subscript"),
+    ("select current_timestamp(3)", "current_timestamp(precision)"),
+    ("select 1 union select born from customers", "mixing"),
+]
+
+
+def test_corpus_is_large_enough() -> None:
+    assert len(REFUSALS) >= 40
+
+
+@pytest.mark.parametrize(("sql", "construct"), REFUSALS)
+def test_refused_with_construct_named(schema: FixtureSchema, sql: str, construct: str) -> None:
+    with pytest.raises(PgError) as caught:
+        pipeline(sql, schema)
+    error = caught.value
+    assert error.sqlstate == SqlState.FEATURE_NOT_SUPPORTED, f"{error} for {sql}"
+    assert construct.lower() in error.message.lower(), f"{error.message!r} does not name {construct!r}"
