@@ -43,7 +43,7 @@ def parse_set(text: str) -> tuple[SetCommand, str]:
     cur = Cursor(text)
     cur.expect("set")
     local = cur.accept("local")
-    if not local:
+    if not local and not cur.is_word("authorization", offset=1):
         cur.accept("session")
     if cur.is_word("characteristics"):
         cur.expect("characteristics")
