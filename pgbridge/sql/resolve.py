@@ -10,6 +10,7 @@ turns its failures into PostgreSQL's errors). Lineage, policy and translation al
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -172,7 +173,8 @@ def _qualify_columns(ast: exp.Expression, metas: list[TableMeta]) -> exp.Express
 
 
 def _column_error(message: str, ast: exp.Expression, metas: list[TableMeta]) -> PgError:
-    name = message.split("'")[1] if message.count("'") >= 2 else message
+    match = re.search(r"column:? '?([^'\s.]+)'?", message, re.IGNORECASE)
+    name = match.group(1) if match else message
     owners = [m for m in metas if any(f.name == name for f in m.fields)]
     if len(owners) > 1:
         return PgError(SqlState.AMBIGUOUS_COLUMN, f'column reference "{name}" is ambiguous')
