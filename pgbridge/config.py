@@ -29,6 +29,8 @@ class ServerSettings:
     statement_timeout_ms: int = 0  # default for sessions; 0 = none
     server_version: str = "15.8 (pgbridge 0.1.0)"
     idle_session_timeout_s: int = 0
+    admin_http_host: str = "127.0.0.1"
+    admin_http_port: int = 0  # 0: no admin HTTP endpoint
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,8 @@ def _server(section: Section, base: Path) -> ServerSettings:
         statement_timeout_ms=section.get("statement_timeout_ms", int, 0),
         server_version=section.get("server_version", str, "15.8 (pgbridge 0.1.0)"),
         idle_session_timeout_s=section.get("idle_session_timeout_s", int, 0),
+        admin_http_host=section.get("admin_http_host", str, "127.0.0.1"),
+        admin_http_port=section.get("admin_http_port", int, 0),
     )
     if (cert is None) != (key is None):
         raise ConfigError(section.key("tls_cert_file"), "tls_cert_file and tls_key_file go together")

@@ -15,6 +15,7 @@ import shlex
 import ssl
 from typing import TYPE_CHECKING, Any
 
+from pgbridge.audit import events
 from pgbridge.server.pipeline import SessionContext
 from pgbridge.server.session import Session
 from pgbridge.server.settings import SessionSettings
@@ -47,6 +48,7 @@ class Connection:
         peer = writer.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
         self.session_id = secrets.token_hex(6)
+        self.close_reason = "client disconnected"
 
     async def run(self) -> None:
         try:
@@ -55,6 +57,7 @@ class Connection:
                 return
             await self._query_loop(ctx)
         except PgError as error:
+            self.close_reason = f"{error.sqlstate}: {error.message}"
             await self._fatal(error)
         except (ClientGone, ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
             pass
@@ -117,10 +120,10 @@ class Connection:
             raise PgError(SqlState.INVALID_AUTHORIZATION_SPECIFICATION, "no PostgreSQL user name specified in "
                           "startup packet", severity="FATAL")
         settings = self._initial_settings(params, user)
-        await self.gateway.audit_event("connection_opened", {
-            "session_id": self.session_id, "peer": self.peer, "tls_version": self.tls_version,
-            "application_name": params.get("application_name", ""), "user": user,
-            "database": params.get("database", user)})
+        opened = events.connection_opened(session_id=self.session_id, peer=self.peer, tls_version=self.tls_version,
+                                          application_name=params.get("application_name", ""))
+        await self.gateway.audit_event("connection_opened", {**opened, "user": user,
+                                                             "database": params.get("database", user)})
         principal = await self._authenticate(user)
         self.gateway.limits_connect(principal)
         self.process_id, secret = self.gateway.register(self)
@@ -172,12 +175,11 @@ class Connection:
         try:
             principal = await self.gateway.verifier.verify(message.password, user)
         except PgError as error:
-            await self.gateway.audit_event("auth_failed", {"session_id": self.session_id, "peer": self.peer,
-                                                           "user": user, "reason": error.message})
+            await self.gateway.audit_event("auth_failed", events.auth_failed(
+                session_id=self.session_id, reason=error.message, subject=user))
             raise
-        await self.gateway.audit_event("auth_succeeded", {
-            "session_id": self.session_id, "subject": principal.subject, "roles": list(principal.roles),
-            "token_id": principal.token_id, "issuer": principal.issuer, "expires_at": principal.expires_at})
+        await self.gateway.audit_event("auth_succeeded", events.auth_succeeded(session_id=self.session_id,
+                                                                               principal=principal))
         return principal
 
     # -- query phase -----------------------------------------------------------------------
@@ -187,12 +189,14 @@ class Connection:
         while True:
             message = await self._next_message()
             if isinstance(message, m.Terminate):
+                self.close_reason = "terminate"
                 return
             await self.session.handle(message)
 
     async def cancel_running(self) -> None:
         if self.session is not None and self.session.cancel("user"):
-            await self.gateway.audit_event("cancel", {"session_id": self.session_id})
+            await self.gateway.audit_event("cancel", events.cancel(session_id=self.session_id, statement_id=None,
+                                                                   job_id=None))
 
     async def _cleanup(self) -> None:
         if self.session is not None:
@@ -202,7 +206,8 @@ class Connection:
                     await portal.finish(None)
             self.gateway.limits_disconnect(self.session.ctx.principal)
             with contextlib.suppress(Exception):
-                await self.gateway.audit_event("connection_closed", {"session_id": self.session_id})
+                await self.gateway.audit_event("connection_closed", events.connection_closed(
+                    session_id=self.session_id, reason=self.close_reason))
         self.gateway.unregister(self)
         with contextlib.suppress(Exception):
             self.writer.close()

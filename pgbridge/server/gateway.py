@@ -72,6 +72,13 @@ class Gateway:
         self._server = await asyncio.start_server(self._accept, server.host, server.port, limit=2 ** 20,
                                                   reuse_address=True)
         log.info("pgbridge listening on %s:%s (backend %s)", server.host, server.port, self.backend.name)
+        if server.admin_http_port and self.approvals is not None:
+            from pgbridge.policy.http import start_admin_http
+
+            self._admin_http = await start_admin_http(
+                server.admin_http_host, server.admin_http_port, self.approvals,
+                lambda token: self.verifier.verify_sync(token, None), self.config.policy.approvals.approver_role)
+            log.info("admin HTTP endpoint on %s:%s", server.admin_http_host, self.admin_http_port)
 
     async def _build_stages(self) -> None:
         await self.metadata.refresh()
@@ -91,14 +98,18 @@ class Gateway:
         from pgbridge.policy.engine import PolicyEngine
 
         self.policy = PolicyEngine(self.config.policy)
-        with contextlib.suppress(ImportError):
-            from pgbridge.policy.limits import LimitTracker
+        from pgbridge.policy.limits import LimitTracker
 
-            self.limits = LimitTracker(self.config.policy)
-        with contextlib.suppress(ImportError):
-            from pgbridge.policy.approvals import open_store
+        self.limits = LimitTracker(self.config.policy)
+        from pgbridge.policy.approvals import SqliteApprovalStore
 
-            self.approvals = open_store(self.config.policy)
+        approvals = self.config.policy.approvals
+        self.approvals = SqliteApprovalStore(approvals.store_path, approvals.pending_ttl_s, approvals.approved_ttl_s)
+
+    @property
+    def admin_http_port(self) -> int:
+        assert self._admin_http is not None
+        return int(self._admin_http.sockets[0].getsockname()[1])
 
     @property
     def port(self) -> int:

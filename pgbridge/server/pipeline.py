@@ -14,7 +14,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -45,6 +45,8 @@ class SessionContext:
     peer: str
     application_name: str = ""
     notices: list[tuple[str, str, str]] = field(default_factory=list)  # (severity, sqlstate, message)
+    # Sends a NoticeResponse now (approval waits tell the client why it is waiting).
+    notify: Callable[[str, str, str], Awaitable[None]] | None = None
 
     @property
     def approval_mode(self) -> str:
@@ -248,12 +250,7 @@ class Pipeline:
                 self.limits.check_bytes(ctx.principal, plan.bytes_estimate or 0)
                 self.limits.record_bytes(ctx.principal, plan.bytes_estimate or 0)
         started = time.monotonic()
-        await self._audit("statement", ctx, {
-            "statement_id": statement_id, "sql": prepared.text, "translated_sql": plan.bigquery_sql,
-            "parameters": self._audit_params(plan, query_params), "decision": _decision_dict(decision),
-            "approval": approval, "job_id": job_id, "bytes_estimate": plan.bytes_estimate,
-            "masked_columns": plan.mask_plan.audit_summary() if plan.mask_plan else [],
-        })
+        await self._audit_statement(ctx, prepared, plan, statement_id, job_id, query_params, decision, approval)
         options = JobOptions(
             job_id=job_id,
             labels={"pgbridge_principal": ctx.principal.subject, "pgbridge_session": ctx.session_id,
@@ -299,35 +296,45 @@ class Pipeline:
 
         return await obtain_approval(self, ctx, plan, params, decision)
 
-    def _audit_params(self, plan: DataPlan, params: Sequence[QueryParam]) -> list[Any]:
-        # Parameter values compared with masked columns would be evidence of those values:
-        # while a query touches masked data, the audit keeps only the parameters' types.
-        if plan.mask_plan is not None:
-            return [{"name": p.name, "type": p.type, "value": "<redacted>"} for p in params]
-        return [{"name": p.name, "type": p.type, "value": _jsonable(p.value)} for p in params]
-
-    async def _audit(self, event: str, ctx: SessionContext, fields: dict[str, Any]) -> None:
+    async def _audit_statement(self, ctx: SessionContext, prepared: Prepared, plan: DataPlan, statement_id: str,
+                               job_id: str, params: Sequence[QueryParam], decision: Any, approval: Any) -> None:
+        """The write-ahead record: if it cannot be written, the statement does not run."""
         if self.audit is None:
             return
-        await self.audit.append(event, {"session_id": ctx.session_id, "principal": ctx.principal.subject,
-                                        "roles": list(ctx.principal.roles), **fields})
+        from pgbridge.audit import events
+
+        # While a query touches masked data, parameter values compared with masked columns
+        # would be evidence of those values: the record keeps their types only.
+        masked = range(len(params)) if plan.mask_plan is not None else ()
+        fields = events.statement(
+            session_id=ctx.session_id, statement_id=statement_id, principal=ctx.principal, sql=prepared.text,
+            translated_sql=plan.bigquery_sql, params=[{"type": p.type, "value": _jsonable(p.value)} for p in params],
+            masked_params=masked, decision=decision.action if decision else "allow",
+            rule=decision.rule if decision else "default.read_only",
+            approval_id=approval["id"] if approval else None, approver=approval["approver"] if approval else None)
+        fields.update(job_id=job_id, bytes_estimate=plan.bytes_estimate,
+                      decision_message=decision.message if decision else None,
+                      masked_columns=plan.mask_plan.audit_summary() if plan.mask_plan else [])
+        await self.audit.append("statement", fields)
 
     async def _audit_completion(self, ctx: SessionContext, statement_id: str, started: float, rows: int,
                                 error: PgError | None, recording: Any, plan: DataPlan, stats: Any = None) -> None:
         if self.audit is None:
             return
-        fields: dict[str, Any] = {
-            "statement_id": statement_id, "rows": rows, "duration_ms": round((time.monotonic() - started) * 1000, 3),
-            "sqlstate": error.sqlstate if error else None, "error": error.message if error else None,
-            "bytes_processed": getattr(stats, "bytes_processed", None),
-            "bytes_billed": getattr(stats, "bytes_billed", None),
-            "backend_job_id": getattr(stats, "backend_job_id", None),
-            "masked_columns": plan.mask_plan.audit_summary() if plan.mask_plan else [],
-        }
-        if recording is not None:
-            fields["recording"] = recording.finish()
+        from pgbridge.audit import events
+
+        summary = plan.mask_plan.audit_summary() if plan.mask_plan else []
+        fields = events.statement_completed(
+            session_id=ctx.session_id, statement_id=statement_id,
+            job_id=getattr(stats, "backend_job_id", None), bytes_scanned=getattr(stats, "bytes_processed", None),
+            bytes_billed=getattr(stats, "bytes_billed", None), rows=rows,
+            masked_columns={str(m["column"]): ",".join(m["rules"]) for m in summary},
+            duration_ms=round((time.monotonic() - started) * 1000, 3),
+            sqlstate=error.sqlstate if error else None, recording=recording.finish() if recording else None)
+        if error is not None:
+            fields["error"] = error.message
         try:
-            await self._audit("statement_completed", ctx, fields)
+            await self.audit.append("statement_completed", fields)
         except PgError:
             log.critical("audit log unavailable while recording a statement's completion", exc_info=True)
             raise
@@ -381,12 +388,6 @@ def _placeholder_params(types: Sequence[BqType]) -> list[QueryParam]:
             for i, t in enumerate(types)]
 
 
-def _decision_dict(decision: Any) -> dict[str, Any] | None:
-    if decision is None:
-        return {"action": "allow", "rule": "default.read_only", "message": ""}
-    return {"action": decision.action, "rule": decision.rule, "message": decision.message}
-
-
 def _jsonable(value: object) -> object:
     if value is None or isinstance(value, bool | int | float | str):
         return value
@@ -395,19 +396,3 @@ def _jsonable(value: object) -> object:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     return str(value)
-
-
-def rename_fields(fields: Sequence[Field], names: Sequence[str]) -> tuple[Field, ...]:
-    return tuple(replace(f, name=n) for f, n in zip(fields, names, strict=False))
-
-
-def parse_type(spelling: str) -> BqType:
-    return parse_bq_type(spelling)
-
-
-async def cancel_quietly(task: asyncio.Task[Any]) -> None:
-    task.cancel()
-    try:
-        await task
-    except BaseException:  # noqa: BLE001 - the task's own error is not ours to raise
-        pass

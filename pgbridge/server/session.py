@@ -55,6 +55,10 @@ class Session:
         self.ignore_till_sync = False
         self._running: asyncio.Task[Any] | None = None
         self._cancel_reason: str | None = None
+        ctx.notify = self._notify_now
+
+    async def _notify_now(self, severity: str, sqlstate: str, message: str) -> None:
+        await self._send(codec.notice_response(severity, sqlstate, message))
 
     # -- entry points from the connection -----------------------------------------------
 
