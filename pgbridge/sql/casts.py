@@ -42,14 +42,16 @@ def check_cast(t: Typer, node: exp.Cast) -> str | None:
         return to_type
     _check_typmod(node, pg_name, source)
     if source not in _SAFE_SOURCES[to_type]:
-        raise unsupported(f"cast from {(source or 'unknown').lower()} to {pg_name}",
-                          hint="PostgreSQL and BigQuery convert these differently")
+        raise unsupported(
+            f"cast from {(source or 'unknown').lower()} to {pg_name}",
+            hint="PostgreSQL and BigQuery convert these differently",
+        )
     if source == T.UNKNOWN and to_type in (T.DATE, T.DATETIME, T.TIMESTAMP) and not _is_literal(node.this):
         raise unsupported(f"cast of an untyped value to {pg_name}")
     return to_type
 
 
-def _is_literal(node: exp.Expression) -> bool:
+def _is_literal(node: exp.Expr) -> bool:
     return isinstance(node, exp.Literal)
 
 
@@ -60,8 +62,10 @@ def _check_typmod(node: exp.Cast, pg_name: str, source: str | None) -> None:
     if pg_name != "numeric":
         return
     if not params and source == T.FLOAT:
-        raise unsupported("cast from float8 to numeric without a scale",
-                          hint="PostgreSQL keeps 15 digits, BigQuery NUMERIC 9 decimals; write numeric(p, s)")
+        raise unsupported(
+            "cast from float8 to numeric without a scale",
+            hint="PostgreSQL keeps 15 digits, BigQuery NUMERIC 9 decimals; write numeric(p, s)",
+        )
     if params:
         scale = int(params[1].name) if len(params) > 1 else 0
         precision = int(params[0].name)

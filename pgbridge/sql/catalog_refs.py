@@ -13,13 +13,39 @@ from sqlglot import exp
 
 _CATALOG_SCHEMAS = {"pg_catalog", "information_schema"}
 _CATALOG_FUNCTIONS = {
-    "current_setting", "set_config", "format_type", "obj_description", "col_description",
-    "shobj_description", "version", "current_schema", "current_schemas", "current_database",
-    "current_catalog", "current_user", "session_user", "current_role", "user", "inet_server_addr",
-    "inet_server_port", "inet_client_addr", "txid_current",
+    "current_setting",
+    "set_config",
+    "format_type",
+    "obj_description",
+    "col_description",
+    "shobj_description",
+    "version",
+    "current_schema",
+    "current_schemas",
+    "current_database",
+    "current_catalog",
+    "current_user",
+    "session_user",
+    "current_role",
+    "user",
+    "inet_server_addr",
+    "inet_server_port",
+    "inet_client_addr",
+    "txid_current",
 }
-_REG_TYPES = {"regclass", "regtype", "regproc", "regprocedure", "regnamespace", "regrole", "regoper",
-              "regoperator", "regconfig", "regdictionary", "oid"}
+_REG_TYPES = {
+    "regclass",
+    "regtype",
+    "regproc",
+    "regprocedure",
+    "regnamespace",
+    "regrole",
+    "regoper",
+    "regoperator",
+    "regconfig",
+    "regdictionary",
+    "oid",
+}
 
 
 @dataclass(frozen=True)
@@ -29,7 +55,7 @@ class CatalogRefs:
     catalog_functions: tuple[str, ...]
 
 
-def catalog_refs(ast: exp.Expression) -> CatalogRefs:
+def catalog_refs(ast: exp.Expr) -> CatalogRefs:
     cte_names = {cte.alias_or_name for cte in ast.find_all(exp.CTE)}
     warehouse: list[exp.Table] = []
     catalog: list[exp.Table] = []
@@ -49,7 +75,7 @@ def _is_catalog_table(table: exp.Table) -> bool:
     return table.name.lower().startswith("pg_") or table.name.lower() in ("information_schema",)
 
 
-def _catalog_functions(ast: exp.Expression) -> list[str]:
+def _catalog_functions(ast: exp.Expr) -> list[str]:
     names: list[str] = []
     for func in ast.find_all(exp.Func):
         name = (func.name if isinstance(func, exp.Anonymous) else func.sql_name()).lower()

@@ -75,8 +75,24 @@ _TRANSACTION_WORDS = {"begin", "start", "commit", "end", "rollback", "abort", "s
 _QUERY_WORDS = {"select", "with", "values", "table", "("}
 _DML_WORDS = {"insert", "update", "delete", "merge"}
 _DDL_WORDS = {"create", "alter", "drop", "truncate", "grant", "revoke", "comment", "security", "import"}
-_UTILITY_WORDS = {"do", "call", "execute", "prepare", "explain", "vacuum", "analyze", "analyse", "lock",
-                  "load", "checkpoint", "refresh", "cluster", "reindex", "notify", "reassign"}
+_UTILITY_WORDS = {
+    "do",
+    "call",
+    "execute",
+    "prepare",
+    "explain",
+    "vacuum",
+    "analyze",
+    "analyse",
+    "lock",
+    "load",
+    "checkpoint",
+    "refresh",
+    "cluster",
+    "reindex",
+    "notify",
+    "reassign",
+}
 _CATALOG_TEXT = re.compile(r"\b(pg_catalog|information_schema|pg_[a-z_0-9]+)\b", re.IGNORECASE)
 
 
@@ -136,7 +152,10 @@ def _parse_one(text: str) -> exp.Expression:
         raise _syntax_error(text, error) from None
     if len(parsed) != 1:
         raise PgError(SqlState.SYNTAX_ERROR, "expected exactly one statement")
-    return parsed[0]
+    statement = parsed[0]
+    if not isinstance(statement, exp.Expression):
+        raise PgError(SqlState.SYNTAX_ERROR, f"not a statement: {statement.sql('postgres')}")
+    return statement
 
 
 def _syntax_error(text: str, error: ParseError) -> PgError:

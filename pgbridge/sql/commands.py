@@ -98,6 +98,15 @@ class CopyCommand:
 
 
 Command = (
-    SetCommand | ResetCommand | ShowCommand | TransactionCommand | DiscardCommand | DeallocateCommand
-    | DeclareCommand | FetchCommand | CloseCommand | CopyCommand | ListenCommand
+    SetCommand
+    | ResetCommand
+    | ShowCommand
+    | TransactionCommand
+    | DiscardCommand
+    | DeallocateCommand
+    | DeclareCommand
+    | FetchCommand
+    | CloseCommand
+    | CopyCommand
+    | ListenCommand
 )

@@ -149,8 +149,14 @@ def _truthy(value: str) -> bool:
     return value.lower() in ("true", "on", "1", "yes", "match")
 
 
-def _copy_command(query: Statement | None, table: exp.Table | None, columns: tuple[str, ...],
-                  direction: str, target: str, options: list[tuple[str, str]]) -> CopyCommand:
+def _copy_command(
+    query: Statement | None,
+    table: exp.Table | None,
+    columns: tuple[str, ...],
+    direction: str,
+    target: str,
+    options: list[tuple[str, str]],
+) -> CopyCommand:
     given = dict(options)
     fmt = given.get("format", "text").lower()
     if fmt not in ("text", "csv", "binary"):
@@ -158,9 +164,16 @@ def _copy_command(query: Statement | None, table: exp.Table | None, columns: tup
     csv = fmt == "csv"
     quote = given.get("quote", '"')
     return CopyCommand(
-        query=query, table=table, direction=direction, target=target, format=fmt,
-        header=_truthy(given.get("header", "false")), delimiter=given.get("delimiter", "," if csv else "\t"),
-        null=given.get("null", "" if csv else "\\N"), quote=quote, escape=given.get("escape", quote),
-        columns=columns, options=tuple(options),
+        query=query,
+        table=table,
+        direction=direction,
+        target=target,
+        format=fmt,
+        header=_truthy(given.get("header", "false")),
+        delimiter=given.get("delimiter", "," if csv else "\t"),
+        null=given.get("null", "" if csv else "\\N"),
+        quote=quote,
+        escape=given.get("escape", quote),
+        columns=columns,
+        options=tuple(options),
     )
-

@@ -28,7 +28,9 @@ def bigquery_to_duckdb(sql: str) -> str:
     try:
         ast = sqlglot.parse_one(sql, read="bigquery")
     except ParseError as error:
-        raise PgError(SqlState.INTERNAL_ERROR, f"pgbridge produced BigQuery SQL it cannot read: {error}") from None
+        raise PgError(
+            SqlState.INTERNAL_ERROR, f"pgbridge produced BigQuery SQL it cannot read: {error}"
+        ) from None
     ast = ast.transform(_fix, copy=False)
     try:
         return ast.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
@@ -36,7 +38,7 @@ def bigquery_to_duckdb(sql: str) -> str:
         raise unsupported("this query on the embedded DuckDB backend", hint=str(error)) from None
 
 
-def _fix(node: exp.Expression) -> exp.Expression:
+def _fix(node: exp.Expr) -> exp.Expr:
     if isinstance(node, exp.Div) and not node.meta.get("guarded"):
         return _guarded_div(node)
     if isinstance(node, exp.Like) and not isinstance(node.parent, exp.Escape):
@@ -56,17 +58,19 @@ def _fix(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def _guarded_div(node: exp.Div) -> exp.Expression:
+def _guarded_div(node: exp.Div) -> exp.Expr:
     divisor = node.expression
     fails = exp.Anonymous(this="error", expressions=[exp.Literal.string("division by zero")])
     zero = exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0))
     safe = exp.Case(ifs=[exp.If(this=zero, true=fails)], default=divisor)
-    guarded = exp.Div(this=node.this, expression=safe, typed=node.args.get("typed"), safe=node.args.get("safe"))
+    guarded = exp.Div(
+        this=node.this, expression=safe, typed=node.args.get("typed"), safe=node.args.get("safe")
+    )
     guarded.meta["guarded"] = True
     return guarded
 
 
-def _guarded_ordinal(node: exp.Bracket) -> exp.Expression:
+def _guarded_ordinal(node: exp.Bracket) -> exp.Expr:
     # SAFE_ORDINAL(i) is NULL for i < 1; DuckDB counts negative indexes from the end.
     if node.meta.get("guarded"):
         return node

@@ -30,11 +30,11 @@ from pgbridge.sql.rules_funcs import trunc_unit
 from pgbridge.sql.typer import Typer
 from pgbridge.wire.errors import PgError, SqlState
 
-Fixup = Callable[[Typer, Any], "exp.Expression | None"]
-FIXUPS: dict[type[exp.Expression], Fixup] = {}
+Fixup = Callable[[Typer, Any], "exp.Expr | None"]
+FIXUPS: dict[type[exp.Expr], Fixup] = {}
 
 
-def fixup(*classes: type[exp.Expression]) -> Callable[[Fixup], Fixup]:
+def fixup(*classes: type[exp.Expr]) -> Callable[[Fixup], Fixup]:
     def register(func: Fixup) -> Fixup:
         for cls in classes:
             FIXUPS[cls] = func
@@ -43,7 +43,7 @@ def fixup(*classes: type[exp.Expression]) -> Callable[[Fixup], Fixup]:
     return register
 
 
-def apply_fixups(t: Typer, ast: exp.Expression) -> exp.Expression:
+def apply_fixups(t: Typer, ast: exp.Expr) -> exp.Expr:
     nodes = list(ast.walk(bfs=False))
     for node in reversed(nodes):  # children before their parents
         func = FIXUPS.get(type(node))
@@ -64,15 +64,15 @@ def bq_type(type_: str) -> exp.DataType:
     return exp.DataType.build(type_, dialect="bigquery")
 
 
-def cast(node: exp.Expression, type_: str) -> exp.Cast:
+def cast(node: exp.Expr, type_: str) -> exp.Cast:
     return exp.Cast(this=node, to=bq_type(type_))
 
 
-def call(name: str, *args: exp.Expression) -> exp.Anonymous:
+def call(name: str, *args: exp.Expr) -> exp.Anonymous:
     return exp.Anonymous(this=name, expressions=list(args))
 
 
-def _type(t: Typer, node: exp.Expression | None) -> str | None:
+def _type(t: Typer, node: exp.Expr | None) -> str | None:
     return None if node is None else t.types.get(id(node))
 
 
@@ -80,7 +80,7 @@ def _type(t: Typer, node: exp.Expression | None) -> str | None:
 
 
 @fixup(exp.Literal)
-def _literal(t: Typer, node: exp.Literal) -> exp.Expression | None:
+def _literal(t: Typer, node: exp.Literal) -> exp.Expr | None:
     target = t.coerce.get(id(node))
     if node.is_string:
         if target is not None and target != T.STRING:
@@ -92,12 +92,12 @@ def _literal(t: Typer, node: exp.Literal) -> exp.Expression | None:
 
 
 @fixup(exp.RawString)
-def _raw_string(t: Typer, node: exp.RawString) -> exp.Expression:
+def _raw_string(t: Typer, node: exp.RawString) -> exp.Expr:
     return _literal(t, exp.Literal.string(node.this)) or exp.Literal.string(node.this)
 
 
 @fixup(exp.Parameter, exp.Placeholder)
-def _parameter(t: Typer, node: exp.Expression) -> exp.Expression:
+def _parameter(t: Typer, node: exp.Expr) -> exp.Expr:
     return exp.Parameter(this=exp.Var(this=f"p{t.param_number(node)}"))
 
 
@@ -105,23 +105,23 @@ def _parameter(t: Typer, node: exp.Expression) -> exp.Expression:
 
 
 @fixup(exp.Div)
-def _div(t: Typer, node: exp.Div) -> exp.Expression | None:
+def _div(t: Typer, node: exp.Div) -> exp.Expr | None:
     if _type(t, node) == T.INT:
         return exp.IntDiv(this=node.this, expression=node.expression)
     return None
 
 
 @fixup(exp.Mod)
-def _mod(t: Typer, node: exp.Mod) -> exp.Expression:
+def _mod(t: Typer, node: exp.Mod) -> exp.Expr:
     return call("MOD", node.this, node.expression)
 
 
 @fixup(exp.Mul)
-def _mul(t: Typer, node: exp.Mul) -> exp.Expression | None:
+def _mul(t: Typer, node: exp.Mul) -> exp.Expr | None:
     return _int4_checked(t, node)
 
 
-def _int4_checked(t: Typer, node: exp.Expression) -> exp.Expression | None:
+def _int4_checked(t: Typer, node: exp.Expr) -> exp.Expr | None:
     """int4 arithmetic fails on overflow in PostgreSQL; BigQuery computes it in INT64."""
     if id(node) not in t.int4:
         return None
@@ -130,7 +130,7 @@ def _int4_checked(t: Typer, node: exp.Expression) -> exp.Expression | None:
 
 
 @fixup(exp.Add, exp.Sub)
-def _add_sub(t: Typer, node: exp.Binary) -> exp.Expression | None:
+def _add_sub(t: Typer, node: exp.Binary) -> exp.Expr | None:
     left, right = _type(t, node.this), _type(t, node.expression)
     if left == right == T.INT:
         return _int4_checked(t, node)
@@ -149,7 +149,7 @@ def _add_sub(t: Typer, node: exp.Binary) -> exp.Expression | None:
     return None
 
 
-def _interval_arithmetic(a: exp.Expression, left: str | None, interval: exp.Interval, sub: bool) -> exp.Expression:
+def _interval_arithmetic(a: exp.Expr, left: str | None, interval: exp.Interval, sub: bool) -> exp.Expr:
     parts = interval_parts(interval)
     assert parts is not None
     count, unit = parts
@@ -157,7 +157,7 @@ def _interval_arithmetic(a: exp.Expression, left: str | None, interval: exp.Inte
     if count < 0:
         sub = not sub
     if left == T.TIMESTAMP:
-        builder: type[exp.Expression] = exp.TimestampSub if sub else exp.TimestampAdd
+        builder: type[exp.Expr] = exp.TimestampSub if sub else exp.TimestampAdd
         return builder(this=a, expression=amount, unit=exp.Var(this=unit))
     source = cast(a, T.DATETIME) if left == T.DATE else a
     builder = exp.DatetimeSub if sub else exp.DatetimeAdd
@@ -168,7 +168,7 @@ def _interval_arithmetic(a: exp.Expression, left: str | None, interval: exp.Inte
 
 
 @fixup(exp.Greatest, exp.Least)
-def _greatest(t: Typer, node: exp.Func) -> exp.Expression:
+def _greatest(t: Typer, node: exp.Func) -> exp.Expr:
     args = [node.this, *node.expressions]
     # COALESCE(a_i, a_1, ..., a_n) is a_i unless NULL, then some other non-NULL argument:
     # the greatest of those is the greatest non-NULL argument, and NULL only if all are.
@@ -177,56 +177,58 @@ def _greatest(t: Typer, node: exp.Func) -> exp.Expression:
 
 
 @fixup(exp.Concat)
-def _concat(t: Typer, node: exp.Concat) -> exp.Expression:
-    parts = [exp.Coalesce(this=_as_string(t, a), expressions=[exp.Literal.string("")]) for a in node.expressions]
+def _concat(t: Typer, node: exp.Concat) -> exp.Expr:
+    parts = [
+        exp.Coalesce(this=_as_string(t, a), expressions=[exp.Literal.string("")]) for a in node.expressions
+    ]
     return exp.Concat(expressions=parts, safe=False, coalesce=False)
 
 
-def _as_string(t: Typer, node: exp.Expression) -> exp.Expression:
+def _as_string(t: Typer, node: exp.Expr) -> exp.Expr:
     return cast(node, T.STRING) if _type(t, node) == T.INT else node
 
 
 @fixup(exp.DPipe)
-def _dpipe(t: Typer, node: exp.DPipe) -> exp.Expression:
+def _dpipe(t: Typer, node: exp.DPipe) -> exp.Expr:
     return exp.DPipe(this=_as_string(t, node.this), expression=_as_string(t, node.expression), safe=True)
 
 
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def ascii_lower(node: exp.Expression) -> exp.Expression:
+def ascii_lower(node: exp.Expr) -> exp.Expr:
     return call("TRANSLATE", node, exp.Literal.string(_UPPER), exp.Literal.string(_UPPER.lower()))
 
 
 @fixup(exp.Lower)
-def _lower(t: Typer, node: exp.Lower) -> exp.Expression:
+def _lower(t: Typer, node: exp.Lower) -> exp.Expr:
     return ascii_lower(node.this)
 
 
 @fixup(exp.Upper)
-def _upper(t: Typer, node: exp.Upper) -> exp.Expression:
+def _upper(t: Typer, node: exp.Upper) -> exp.Expr:
     return call("TRANSLATE", node.this, exp.Literal.string(_UPPER.lower()), exp.Literal.string(_UPPER))
 
 
 @fixup(exp.ILike)
-def _ilike(t: Typer, node: exp.ILike) -> exp.Expression:
+def _ilike(t: Typer, node: exp.ILike) -> exp.Expr:
     return exp.Like(this=ascii_lower(node.this), expression=ascii_lower(node.expression))
 
 
 @fixup(exp.Trim)
-def _trim(t: Typer, node: exp.Trim) -> exp.Expression:
+def _trim(t: Typer, node: exp.Trim) -> exp.Expr:
     chars = node.expression if node.expression is not None else exp.Literal.string(" ")
     name = {"LEADING": "LTRIM", "TRAILING": "RTRIM"}.get(str(node.args.get("position") or "").upper(), "TRIM")
     return call(name, node.this, chars)
 
 
 @fixup(exp.StrPosition)
-def _position(t: Typer, node: exp.StrPosition) -> exp.Expression:
+def _position(t: Typer, node: exp.StrPosition) -> exp.Expr:
     return call("STRPOS", node.this, node.args["substr"])
 
 
 @fixup(exp.Substring)
-def _substring(t: Typer, node: exp.Substring) -> exp.Expression:
+def _substring(t: Typer, node: exp.Substring) -> exp.Expr:
     args = [node.this, node.args["start"]]
     if node.args.get("length") is not None:
         args.append(node.args["length"])
@@ -234,7 +236,7 @@ def _substring(t: Typer, node: exp.Substring) -> exp.Expression:
 
 
 @fixup(exp.SplitPart)
-def _split_part(t: Typer, node: exp.SplitPart) -> exp.Expression:
+def _split_part(t: Typer, node: exp.SplitPart) -> exp.Expr:
     value = node.this
     pieces = call("SPLIT", value.copy(), node.args["delimiter"])
     field = exp.Bracket(this=pieces, expressions=[node.args["part_index"]], offset=1, safe=True)
@@ -245,17 +247,19 @@ def _split_part(t: Typer, node: exp.SplitPart) -> exp.Expression:
 # -- math ------------------------------------------------------------------------------------
 
 
-def round_half_even(x: exp.Expression) -> exp.Expression:
+def round_half_even(x: exp.Expr) -> exp.Expr:
     """PostgreSQL's rint(): halves go to the even neighbour (2 * round(x / 2) on a tie)."""
     frac = call("ABS", exp.Sub(this=x.copy(), expression=call("TRUNC", x.copy())))
     tie = exp.EQ(this=frac, expression=cast(exp.Literal.string("0.5"), T.FLOAT))
-    even = exp.Mul(this=exp.Literal.number(2),
-                   expression=call("ROUND", exp.Div(this=x.copy(), expression=exp.Literal.number(2))))
+    even = exp.Mul(
+        this=exp.Literal.number(2),
+        expression=call("ROUND", exp.Div(this=x.copy(), expression=exp.Literal.number(2))),
+    )
     return exp.If(this=tie, true=even, false=call("ROUND", x.copy()))
 
 
 @fixup(exp.Round)
-def _round(t: Typer, node: exp.Round) -> exp.Expression:
+def _round(t: Typer, node: exp.Round) -> exp.Expr:
     arg_type = _type(t, node.this)
     digits = node.args.get("decimals")
     if arg_type == T.FLOAT:
@@ -267,33 +271,33 @@ def _round(t: Typer, node: exp.Round) -> exp.Expression:
 
 
 @fixup(exp.Ceil, exp.Floor)
-def _ceil_floor(t: Typer, node: exp.Func) -> exp.Expression:
+def _ceil_floor(t: Typer, node: exp.Func) -> exp.Expr:
     value = cast(node.this, T.FLOAT) if _type(t, node.this) == T.INT else node.this
     return call("CEIL" if isinstance(node, exp.Ceil) else "FLOOR", value)
 
 
 @fixup(exp.Sign)
-def _sign(t: Typer, node: exp.Sign) -> exp.Expression:
+def _sign(t: Typer, node: exp.Sign) -> exp.Expr:
     value = cast(node.this, T.FLOAT) if _type(t, node.this) == T.INT else node.this
     return cast(call("SIGN", value), _type(t, node) or T.FLOAT)  # keep the argument's type everywhere
 
 
 @fixup(exp.Log)
-def _log(t: Typer, node: exp.Log) -> exp.Expression:
+def _log(t: Typer, node: exp.Log) -> exp.Expr:
     if node.expression is None:
         return call("LOG10", node.this)
     return call("LOG", node.expression, node.this)  # PostgreSQL log(base, x)
 
 
 @fixup(exp.Sum)
-def _sum(t: Typer, node: exp.Sum) -> exp.Expression | None:
+def _sum(t: Typer, node: exp.Sum) -> exp.Expr | None:
     if _type(t, node.this) == T.INT and _type(t, node) == T.NUMERIC:  # sum(int8), not sum(int4)
         return exp.Sum(this=cast(node.this, T.NUMERIC))
     return None
 
 
 @fixup(exp.Filter)
-def _filter(t: Typer, node: exp.Filter) -> exp.Expression:
+def _filter(t: Typer, node: exp.Filter) -> exp.Expr:
     agg = node.this
     condition = node.expression.this
     value = agg.this
@@ -308,14 +312,14 @@ def _filter(t: Typer, node: exp.Filter) -> exp.Expression:
 
 
 @fixup(exp.Extract)
-def _extract(t: Typer, node: exp.Extract) -> exp.Expression:
+def _extract(t: Typer, node: exp.Extract) -> exp.Expr:
     field = node.this.name.upper()
     source = node.expression
     value = _extract_value(field, source, _type(t, source))
     return cast(value, _type(t, node) or T.NUMERIC)
 
 
-def _extract_value(field: str, source: exp.Expression, source_type: str | None) -> exp.Expression:
+def _extract_value(field: str, source: exp.Expr, source_type: str | None) -> exp.Expr:
     if field == "EPOCH":
         if source_type == T.DATE:
             return exp.Mul(this=call("UNIX_DATE", source), expression=exp.Literal.number(86400))
@@ -334,7 +338,7 @@ def _extract_value(field: str, source: exp.Expression, source_type: str | None) 
 
 
 @fixup(exp.DateTrunc, exp.TimestampTrunc)
-def _date_trunc(t: Typer, node: exp.Func) -> exp.Expression:
+def _date_trunc(t: Typer, node: exp.Func) -> exp.Expr:
     return exp.DatetimeTrunc(this=node.this, unit=exp.Var(this=trunc_unit(node)))
 
 
@@ -342,7 +346,7 @@ def _date_trunc(t: Typer, node: exp.Func) -> exp.Expression:
 
 
 @fixup(exp.Bracket)
-def _bracket(t: Typer, node: exp.Bracket) -> exp.Expression:
+def _bracket(t: Typer, node: exp.Bracket) -> exp.Expr:
     index = node.expressions[0]
     literal = _signed_literal(index)
     if literal is not None:
@@ -350,7 +354,7 @@ def _bracket(t: Typer, node: exp.Bracket) -> exp.Expression:
     return exp.Bracket(this=node.this, expressions=[index], offset=1, safe=True)
 
 
-def _signed_literal(node: exp.Expression) -> int | None:
+def _signed_literal(node: exp.Expr) -> int | None:
     if isinstance(node, exp.Neg):
         inner = _signed_literal(node.this)
         return None if inner is None else -inner
@@ -360,20 +364,20 @@ def _signed_literal(node: exp.Expression) -> int | None:
 
 
 @fixup(exp.Anonymous)
-def _anonymous(t: Typer, node: exp.Anonymous) -> exp.Expression:
+def _anonymous(t: Typer, node: exp.Anonymous) -> exp.Expr:
     if str(node.this).lower() == "cardinality":
         return call("ARRAY_LENGTH", node.expressions[0])
     return node
 
 
 @fixup(exp.Order)
-def _order_nulls(t: Typer, node: exp.Order) -> exp.Expression:
+def _order_nulls(t: Typer, node: exp.Order) -> exp.Expr:
     # BigQuery has NULLS FIRST/LAST only in a query's ORDER BY; inside OVER (...) and
     # aggregates its NULL position is fixed (first ascending, last descending). Where
     # PostgreSQL wants the other end, sort on `x IS NULL` first.
     if isinstance(node.parent, (exp.Select, exp.SetOperation)) or node.parent is None:
         return node
-    keys: list[exp.Expression] = []
+    keys: list[exp.Expr] = []
     for ordered in node.expressions:
         desc = bool(ordered.args.get("desc"))
         nulls_first = bool(ordered.args.get("nulls_first"))
@@ -387,12 +391,12 @@ def _order_nulls(t: Typer, node: exp.Order) -> exp.Expression:
 
 
 @fixup(exp.ArraySize)
-def _array_length(t: Typer, node: exp.ArraySize) -> exp.Expression:
+def _array_length(t: Typer, node: exp.ArraySize) -> exp.Expr:
     return exp.Nullif(this=call("ARRAY_LENGTH", node.this), expression=exp.Literal.number(0))
 
 
 @fixup(exp.EQ)
-def _eq_any(t: Typer, node: exp.EQ) -> exp.Expression | None:
+def _eq_any(t: Typer, node: exp.EQ) -> exp.Expr | None:
     if not isinstance(node.expression, exp.Any):
         return None
     inner = node.expression.this
@@ -411,7 +415,7 @@ _INT_RANGES = {"int4": (-(2**31), 2**31 - 1), "int2": (-(2**15), 2**15 - 1)}
 
 
 @fixup(exp.Cast)
-def _cast(t: Typer, node: exp.Cast) -> exp.Expression:
+def _cast(t: Typer, node: exp.Cast) -> exp.Expr:
     target = T.cast_target(node.to)
     assert target is not None
     to_type, pg_name = target
@@ -420,7 +424,7 @@ def _cast(t: Typer, node: exp.Cast) -> exp.Expression:
         value = round_half_even(value)
     if to_type == T.NUMERIC and node.to.expressions:
         return _numeric_typmod(value, node.to.expressions)
-    result: exp.Expression = cast(value, to_type)
+    result: exp.Expr = cast(value, to_type)
     if pg_name in _INT_RANGES and _signed_literal(node.this) is not None:
         _check_literal_range(_signed_literal(node.this) or 0, pg_name)
     elif pg_name in _INT_RANGES:
@@ -437,14 +441,14 @@ def _check_literal_range(value: int, pg_name: str) -> None:
         raise PgError(SqlState.NUMERIC_VALUE_OUT_OF_RANGE, f"{_RANGE_NAMES[pg_name]} out of range")
 
 
-def _range_checked(value: exp.Expression, low: int, high: int, message: str) -> exp.Expression:
+def _range_checked(value: exp.Expr, low: int, high: int, message: str) -> exp.Expr:
     inside = exp.Between(this=value.copy(), low=exp.Literal.number(low), high=exp.Literal.number(high))
     fails = call("ERROR", exp.Literal.string(message))
     ok = exp.Or(this=inside, expression=exp.Is(this=value.copy(), expression=exp.Null()))
     return exp.If(this=ok, true=value, false=cast(fails, T.INT))
 
 
-def _numeric_typmod(value: exp.Expression, params: list[exp.Expression]) -> exp.Expression:
+def _numeric_typmod(value: exp.Expr, params: list[exp.Expr]) -> exp.Expr:
     precision = int(params[0].name)
     scale = int(params[1].name) if len(params) > 1 else 0
     rounded = call("ROUND", cast(value, T.NUMERIC), exp.Literal.number(scale))
@@ -455,5 +459,5 @@ def _numeric_typmod(value: exp.Expression, params: list[exp.Expression]) -> exp.
 
 
 @fixup(exp.Fetch)
-def _fetch(t: Typer, node: exp.Fetch) -> exp.Expression:
+def _fetch(t: Typer, node: exp.Fetch) -> exp.Expr:
     return exp.Limit(expression=node.args.get("count") or exp.Literal.number(1))

@@ -19,17 +19,30 @@ from pgbridge.sql.pgtypes import cast_target
 META_KEY = "pg_name"
 
 # sqlglot classes whose PostgreSQL spelling has no position in the text (no meta), by class.
-_CLASS_NAMES: dict[type[exp.Expression], str] = {
-    exp.Case: "case", exp.Array: "array", exp.Exists: "exists", exp.Coalesce: "coalesce",
-    exp.Greatest: "greatest", exp.Least: "least", exp.Nullif: "nullif",
-    exp.CurrentTimestamp: "current_timestamp", exp.CurrentDate: "current_date",
-    exp.Trim: "btrim", exp.Extract: "extract", exp.Count: "count", exp.Sum: "sum", exp.Avg: "avg",
-    exp.Min: "min", exp.Max: "max", exp.Substring: "substring", exp.StrPosition: "position",
+_CLASS_NAMES: dict[type[exp.Expr], str] = {
+    exp.Case: "case",
+    exp.Array: "array",
+    exp.Exists: "exists",
+    exp.Coalesce: "coalesce",
+    exp.Greatest: "greatest",
+    exp.Least: "least",
+    exp.Nullif: "nullif",
+    exp.CurrentTimestamp: "current_timestamp",
+    exp.CurrentDate: "current_date",
+    exp.Trim: "btrim",
+    exp.Extract: "extract",
+    exp.Count: "count",
+    exp.Sum: "sum",
+    exp.Avg: "avg",
+    exp.Min: "min",
+    exp.Max: "max",
+    exp.Substring: "substring",
+    exp.StrPosition: "position",
     exp.GroupConcat: "string_agg",
 }
 
 
-def tag_output_names(ast: exp.Expression, text: str) -> None:
+def tag_output_names(ast: exp.Expr, text: str) -> None:
     """Record PostgreSQL's output column name on each top-level projection."""
     select = _leftmost_select(ast)
     if select is None:
@@ -39,23 +52,23 @@ def tag_output_names(ast: exp.Expression, text: str) -> None:
             projection.meta[META_KEY] = figure_name(projection, text)
 
 
-def _leftmost_select(ast: exp.Expression) -> exp.Select | None:
-    node: exp.Expression | None = ast
+def _leftmost_select(ast: exp.Expr) -> exp.Select | None:
+    node: exp.Expr | None = ast
     while isinstance(node, (exp.SetOperation, exp.Subquery)):
         node = node.this
     return node if isinstance(node, exp.Select) else None
 
 
-def _is_table_star(node: exp.Expression) -> bool:
+def _is_table_star(node: exp.Expr) -> bool:
     return isinstance(node, exp.Column) and isinstance(node.this, exp.Star)
 
 
-def figure_name(node: exp.Expression, text: str) -> str:
+def figure_name(node: exp.Expr, text: str) -> str:
     name, _strength = _figure(node, text)
     return name if name is not None else "?column?"
 
 
-def _figure(node: exp.Expression, text: str) -> tuple[str | None, int]:
+def _figure(node: exp.Expr, text: str) -> tuple[str | None, int]:
     """PostgreSQL's FigureColnameInternal: (name, strength); 2 beats the 1 of a type name."""
     if isinstance(node, exp.Alias):
         return node.alias, 2
@@ -93,7 +106,7 @@ def _sublink_name(node: exp.Subquery, text: str) -> tuple[str | None, int]:
     return None, 0
 
 
-def _operator_name(node: exp.Expression, text: str) -> tuple[str | None, int]:
+def _operator_name(node: exp.Expr, text: str) -> tuple[str | None, int]:
     # mod(a, b) parses like a % b; PostgreSQL names only the function call.
     if isinstance(node, exp.Mod) and re.search(r"\bmod\s*\(", text, re.IGNORECASE):
         return "mod", 2

@@ -32,10 +32,21 @@ NUMBERS = (INT, FLOAT, NUMERIC)
 ORDERABLE = (INT, FLOAT, NUMERIC, STRING, BOOL, DATE, DATETIME, TIMESTAMP, TIME, UNKNOWN)
 
 _SQLGLOT_SCALARS = {
-    "INT64": "BIGINT", "FLOAT64": "DOUBLE PRECISION", "NUMERIC": "DECIMAL(38, 9)",
-    "BIGNUMERIC": "DECIMAL(76, 38)", "STRING": "TEXT", "BOOL": "BOOLEAN", "DATE": "DATE",
-    "DATETIME": "TIMESTAMP", "TIMESTAMP": "TIMESTAMPTZ", "TIME": "TIME", "JSON": "JSONB",
-    "BYTES": "BYTEA", "INTERVAL": "INTERVAL", "GEOGRAPHY": "TEXT", "STRUCT": "JSON",
+    "INT64": "BIGINT",
+    "FLOAT64": "DOUBLE PRECISION",
+    "NUMERIC": "DECIMAL(38, 9)",
+    "BIGNUMERIC": "DECIMAL(76, 38)",
+    "STRING": "TEXT",
+    "BOOL": "BOOLEAN",
+    "DATE": "DATE",
+    "DATETIME": "TIMESTAMP",
+    "TIMESTAMP": "TIMESTAMPTZ",
+    "TIME": "TIME",
+    "JSON": "JSONB",
+    "BYTES": "BYTEA",
+    "INTERVAL": "INTERVAL",
+    "GEOGRAPHY": "TEXT",
+    "STRUCT": "JSON",
 }
 
 
@@ -72,7 +83,7 @@ def element_of(array_type: str | None) -> str | None:
 
 
 # Cast targets PostgreSQL names (DataType.Type) -> (this module's type, the column name PG gives).
-_CAST_TARGETS: dict[exp.DataType.Type, tuple[str, str]] = {
+_CAST_TARGETS: dict[exp.DType, tuple[str, str]] = {
     exp.DType.BIGINT: (INT, "int8"),
     exp.DType.INT: (INT, "int4"),
     exp.DType.SMALLINT: (INT, "int2"),

@@ -125,9 +125,9 @@ def _lookup(table: exp.Table, names: NameContext, schema: SchemaLookup) -> Table
         if meta is None:
             raise PgError(SqlState.UNDEFINED_TABLE, f'relation "{schema_name}.{name}" does not exist')
         return meta
-    for schema_name in names.search_path:
-        dataset = _dataset_or_none(schema_name, names, schema)
-        meta = schema.table(dataset, name) if dataset else None
+    for entry in names.search_path:
+        found = _dataset_or_none(entry, names, schema)
+        meta = schema.table(found, name) if found else None
         if meta is not None:
             return meta
     raise PgError(SqlState.UNDEFINED_TABLE, f'relation "{name}" does not exist')
@@ -160,14 +160,22 @@ def _rewrite_table(table: exp.Table, meta: TableMeta) -> None:
 
 
 def _qualify_columns(ast: exp.Expression, metas: list[TableMeta]) -> exp.Expression:
-    mapping: dict[str, dict[str, dict[str, str]]] = {}
+    mapping: dict[str, object] = {}
     for meta in metas:
         columns = {f.name: sqlglot_type_for(f.type, f.mode) for f in meta.fields}
-        mapping.setdefault(meta.dataset, {})[meta.name] = columns
+        tables = mapping.setdefault(meta.dataset, {})
+        assert isinstance(tables, dict)
+        tables[meta.name] = columns
     mschema = MappingSchema(mapping, dialect="postgres", normalize=False)
     try:
-        return qualify(ast, schema=mschema, dialect="postgres", quote_identifiers=False, identify=False,
-                       validate_qualify_columns=True)
+        return qualify(
+            ast,
+            schema=mschema,
+            dialect="postgres",
+            quote_identifiers=False,
+            identify=False,
+            validate_qualify_columns=True,
+        )
     except OptimizeError as error:
         raise _column_error(str(error), ast, metas) from None
 

@@ -21,9 +21,23 @@ from pgbridge.wire.errors import unsupported
 # -- structure -------------------------------------------------------------------------------
 
 
-@rule(exp.From, exp.Where, exp.Group, exp.Having, exp.Order, exp.With, exp.Table, exp.TableAlias,
-      exp.Identifier, exp.Var, exp.DataTypeParam, exp.Star, exp.Null, exp.LimitOptions)
-def _structure(t: Typer, node: exp.Expression) -> str | None:
+@rule(
+    exp.From,
+    exp.Where,
+    exp.Group,
+    exp.Having,
+    exp.Order,
+    exp.With,
+    exp.Table,
+    exp.TableAlias,
+    exp.Identifier,
+    exp.Var,
+    exp.DataTypeParam,
+    exp.Star,
+    exp.Null,
+    exp.LimitOptions,
+)
+def _structure(t: Typer, node: exp.Expr) -> str | None:
     return T.UNKNOWN if isinstance(node, exp.Null) else None
 
 
@@ -105,8 +119,9 @@ def _set_operation(t: Typer, node: exp.SetOperation) -> str | None:
         return None  # PostgreSQL reports the mismatch; so will BigQuery
     out = [T.common_type([t.types.get(id(a)), t.types.get(id(b))]) for a, b in zip(left, right, strict=True)]
     if None in out:
-        raise unsupported(f"mixing these types in one {node.key.upper()} column",
-                          hint="cast the columns to one type")
+        raise unsupported(
+            f"mixing these types in one {node.key.upper()} column", hint="cast the columns to one type"
+        )
     for side in (left, right):
         for projection, target in zip(side, out, strict=True):
             _settle_projection(t, projection, target)
@@ -114,7 +129,7 @@ def _set_operation(t: Typer, node: exp.SetOperation) -> str | None:
     return out[0] if len(out) == 1 else None
 
 
-def _settle_projection(t: Typer, projection: exp.Expression, target: str | None) -> None:
+def _settle_projection(t: Typer, projection: exp.Expr, target: str | None) -> None:
     inner = projection.this if isinstance(projection, exp.Alias) else projection
     if target is not None and t.types.get(id(inner)) == T.UNKNOWN and not isinstance(inner, exp.Null):
         t.settle(inner, target)
@@ -165,17 +180,15 @@ def _column(t: Typer, node: exp.Column) -> str | None:
 
 @rule(exp.Ordered)
 def _ordered(t: Typer, node: exp.Ordered) -> str | None:
-    if t.types.get(id(node.this)) in (T.JSON, T.FLOAT) and isinstance(node.parent, exp.Order):
-        # BigQuery sorts NaN first, PostgreSQL last; JSON has no order in BigQuery.
-        if t.types.get(id(node.this)) == T.JSON:
-            raise unsupported("ORDER BY a json value")
+    if t.types.get(id(node.this)) == T.JSON:
+        raise unsupported("ORDER BY a json value")
     if node.args.get("with_fill"):
         raise unsupported("ORDER BY ... WITH FILL")
     return None
 
 
 @rule(exp.Limit, exp.Fetch, exp.Offset)
-def _limit(t: Typer, node: exp.Expression) -> str | None:
+def _limit(t: Typer, node: exp.Expr) -> str | None:
     count = node.args.get("count") if isinstance(node, exp.Fetch) else node.args.get("expression")
     if isinstance(count, exp.Var):
         raise unsupported("LIMIT ALL", hint="leave the LIMIT out")
@@ -219,7 +232,7 @@ def _boolean(t: Typer, node: exp.Boolean) -> str | None:
 
 
 @rule(exp.Parameter, exp.Placeholder)
-def _parameter(t: Typer, node: exp.Expression) -> str | None:
+def _parameter(t: Typer, node: exp.Expr) -> str | None:
     number = t.param_number(node)
     if number is None:
         raise unsupported(f"parameter {node.sql('postgres')}")
@@ -240,8 +253,15 @@ def _interval(t: Typer, node: exp.Interval) -> str | None:
     return T.INTERVAL
 
 
-_INTERVAL_UNITS = {"year": "YEAR", "month": "MONTH", "week": "WEEK", "day": "DAY", "hour": "HOUR",
-                   "minute": "MINUTE", "second": "SECOND"}
+_INTERVAL_UNITS = {
+    "year": "YEAR",
+    "month": "MONTH",
+    "week": "WEEK",
+    "day": "DAY",
+    "hour": "HOUR",
+    "minute": "MINUTE",
+    "second": "SECOND",
+}
 
 
 def interval_parts(node: exp.Interval) -> tuple[int, str] | None:

@@ -18,7 +18,7 @@ from pgbridge.sql.typer import Typer, rule
 from pgbridge.wire.errors import unsupported
 
 
-def _arg(t: Typer, node: exp.Expression | None, target: str | None = None) -> str | None:
+def _arg(t: Typer, node: exp.Expr | None, target: str | None = None) -> str | None:
     if node is None:
         return None
     if target is not None:
@@ -26,14 +26,14 @@ def _arg(t: Typer, node: exp.Expression | None, target: str | None = None) -> st
     return t.types.get(id(node))
 
 
-def _want(t: Typer, node: exp.Expression | None, allowed: tuple[str, ...], what: str) -> str | None:
+def _want(t: Typer, node: exp.Expr | None, allowed: tuple[str, ...], what: str) -> str | None:
     type_ = _arg(t, node, allowed[0] if node is not None and t.types.get(id(node)) == T.UNKNOWN else None)
     if node is not None and type_ not in allowed:
         raise unsupported(f"{what} of {(type_ or 'unknown').lower()}")
     return type_
 
 
-def _int_literal(node: exp.Expression | None) -> int | None:
+def _int_literal(node: exp.Expr | None) -> int | None:
     if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal) and not node.this.is_string:
         return -int(node.this.this)
     if isinstance(node, exp.Literal) and not node.is_string and str(node.this).isdigit():
@@ -41,7 +41,7 @@ def _int_literal(node: exp.Expression | None) -> int | None:
     return None
 
 
-def _need_literal(node: exp.Expression | None, what: str, minimum: int) -> None:
+def _need_literal(node: exp.Expr | None, what: str, minimum: int) -> None:
     value = _int_literal(node)
     if node is not None and (value is None or value < minimum):
         raise unsupported(f"{what} other than an integer literal >= {minimum}")
@@ -67,7 +67,7 @@ def _if(t: Typer, node: exp.If) -> str | None:
     return None  # only the WHEN ... THEN parts of a CASE
 
 
-def _settle_common(t: Typer, nodes: list[exp.Expression]) -> str | None:
+def _settle_common(t: Typer, nodes: list[exp.Expr]) -> str | None:
     result = T.common_type([t.types.get(id(n)) for n in nodes])
     if result is None:
         raise unsupported("mixing these types in one CASE/COALESCE/GREATEST/LEAST")
@@ -108,8 +108,10 @@ def _sum(t: Typer, node: exp.Sum) -> str | None:
 def _avg(t: Typer, node: exp.Avg) -> str | None:
     arg = _want(t, node.this, (T.FLOAT, T.INT, T.NUMERIC), "avg()")
     if arg != T.FLOAT:
-        raise unsupported(f"avg() of {arg.lower() if arg else 'this'}",
-                          hint="PostgreSQL returns numeric with its own scale; use avg(x::float8)")
+        raise unsupported(
+            f"avg() of {arg.lower() if arg else 'this'}",
+            hint="PostgreSQL returns numeric with its own scale; use avg(x::float8)",
+        )
     return T.FLOAT
 
 
@@ -117,8 +119,10 @@ def _avg(t: Typer, node: exp.Avg) -> str | None:
 def _stddev(t: Typer, node: exp.Func) -> str | None:
     arg = _want(t, node.this, (T.FLOAT, T.INT, T.NUMERIC), f"{node.sql_name().lower()}()")
     if arg != T.FLOAT:
-        raise unsupported(f"{node.sql_name().lower()}() of {arg.lower() if arg else 'this'}",
-                          hint="PostgreSQL returns numeric here; use a float8 argument")
+        raise unsupported(
+            f"{node.sql_name().lower()}() of {arg.lower() if arg else 'this'}",
+            hint="PostgreSQL returns numeric here; use a float8 argument",
+        )
     return T.FLOAT
 
 
@@ -126,8 +130,12 @@ def _stddev(t: Typer, node: exp.Func) -> str | None:
 def _min_max(t: Typer, node: exp.Func) -> str | None:
     if node.expressions:
         raise unsupported(f"{node.sql_name().lower()}() with several arguments")
-    return _want(t, node.this, (T.INT, T.FLOAT, T.NUMERIC, T.STRING, T.DATE, T.DATETIME, T.TIMESTAMP),
-                 f"{node.sql_name().lower()}()")
+    return _want(
+        t,
+        node.this,
+        (T.INT, T.FLOAT, T.NUMERIC, T.STRING, T.DATE, T.DATETIME, T.TIMESTAMP),
+        f"{node.sql_name().lower()}()",
+    )
 
 
 @rule(exp.LogicalAnd, exp.LogicalOr)
@@ -149,7 +157,9 @@ def _string_agg(t: Typer, node: exp.GroupConcat) -> str | None:
 
 @rule(exp.Filter)
 def _filter(t: Typer, node: exp.Filter) -> str | None:
-    if not isinstance(node.this, (exp.Count, exp.Sum, exp.Min, exp.Max, exp.Avg, exp.LogicalAnd, exp.LogicalOr)):
+    if not isinstance(
+        node.this, (exp.Count, exp.Sum, exp.Min, exp.Max, exp.Avg, exp.LogicalAnd, exp.LogicalOr)
+    ):
         raise unsupported(f"FILTER on {node.this.sql_name().lower()}()")
     return t.types.get(id(node.this))
 
@@ -359,8 +369,10 @@ def _repeat(t: Typer, node: exp.Repeat) -> str | None:
 def _concat(t: Typer, node: exp.Concat) -> str | None:
     for arg in node.expressions:
         if _arg(t, arg, T.STRING) not in (T.STRING, T.INT):
-            raise unsupported(f"concat() of {(t.types.get(id(arg)) or 'unknown').lower()}",
-                              hint="PostgreSQL and BigQuery print other types differently")
+            raise unsupported(
+                f"concat() of {(t.types.get(id(arg)) or 'unknown').lower()}",
+                hint="PostgreSQL and BigQuery print other types differently",
+            )
     return T.STRING
 
 
@@ -398,8 +410,18 @@ def _session_clock(t: Typer, node: exp.Func) -> str | None:
 
 
 # extract field -> BigQuery part, for date and timestamp (without time zone) sources.
-_EXTRACT_DATE = {"YEAR": "YEAR", "MONTH": "MONTH", "DAY": "DAY", "QUARTER": "QUARTER", "DOY": "DAYOFYEAR",
-                 "DOW": "DOW", "ISODOW": "ISODOW", "WEEK": "ISOWEEK", "ISOYEAR": "ISOYEAR", "EPOCH": "EPOCH"}
+_EXTRACT_DATE = {
+    "YEAR": "YEAR",
+    "MONTH": "MONTH",
+    "DAY": "DAY",
+    "QUARTER": "QUARTER",
+    "DOY": "DAYOFYEAR",
+    "DOW": "DOW",
+    "ISODOW": "ISODOW",
+    "WEEK": "ISOWEEK",
+    "ISOYEAR": "ISOYEAR",
+    "EPOCH": "EPOCH",
+}
 _EXTRACT_TIME = {"HOUR": "HOUR", "MINUTE": "MINUTE"}
 
 
@@ -415,14 +437,24 @@ def _extract(t: Typer, node: exp.Extract) -> str | None:
     has_date_part = re.search(r"\bdate_part\s*\(", t.text, re.IGNORECASE) is not None
     has_extract = re.search(r"\bextract\s*\(", t.text, re.IGNORECASE) is not None
     if has_date_part and has_extract:
-        raise unsupported("extract() and date_part() in one statement",
-                          hint="they return different types; use one of them")
+        raise unsupported(
+            "extract() and date_part() in one statement", hint="they return different types; use one of them"
+        )
     return T.FLOAT if has_date_part else T.NUMERIC
 
 
-_TRUNC_UNITS = {"microseconds": "MICROSECOND", "milliseconds": "MILLISECOND", "second": "SECOND",
-                "minute": "MINUTE", "hour": "HOUR", "day": "DAY", "week": "ISOWEEK", "month": "MONTH",
-                "quarter": "QUARTER", "year": "YEAR"}
+_TRUNC_UNITS = {
+    "microseconds": "MICROSECOND",
+    "milliseconds": "MILLISECOND",
+    "second": "SECOND",
+    "minute": "MINUTE",
+    "hour": "HOUR",
+    "day": "DAY",
+    "week": "ISOWEEK",
+    "month": "MONTH",
+    "quarter": "QUARTER",
+    "year": "YEAR",
+}
 
 
 @rule(exp.DateTrunc, exp.TimestampTrunc)
@@ -430,8 +462,10 @@ def _date_trunc(t: Typer, node: exp.Func) -> str | None:
     source = t.types.get(id(node.this))
     unit = trunc_unit(node)
     if source != T.DATETIME or unit is None:
-        raise unsupported(f"date_trunc() of {(source or 'unknown').lower()}",
-                          hint="supported for timestamp (without time zone) values")
+        raise unsupported(
+            f"date_trunc() of {(source or 'unknown').lower()}",
+            hint="supported for timestamp (without time zone) values",
+        )
     return T.DATETIME
 
 

@@ -45,7 +45,9 @@ def _arithmetic(t: Typer, node: exp.Binary) -> str | None:
     left, right = _operands(t, node)
     if left in T.NUMBERS and right in T.NUMBERS:
         if isinstance(node, exp.Mul) and left == right == T.NUMERIC:
-            raise unsupported("numeric * numeric", hint="BigQuery NUMERIC keeps 9 decimal places; cast to float8")
+            raise unsupported(
+                "numeric * numeric", hint="BigQuery NUMERIC keeps 9 decimal places; cast to float8"
+            )
         return _number_result(left, right)
     return _datetime_arithmetic(node, left, right)
 
@@ -75,8 +77,10 @@ def _datetime_arithmetic(node: exp.Binary, left: str | None, right: str | None) 
         interval = node.expression
         parts = interval_parts(interval) if isinstance(interval, exp.Interval) else None
         if parts is None or parts[1] not in ("HOUR", "MINUTE", "SECOND"):
-            raise unsupported("timestamptz +/- days, months or years",
-                              hint="PostgreSQL applies them in the session time zone")
+            raise unsupported(
+                "timestamptz +/- days, months or years",
+                hint="PostgreSQL applies them in the session time zone",
+            )
         return T.TIMESTAMP
     op = {exp.Add: "+", exp.Sub: "-", exp.Mul: "*"}[type(node)]
     raise unsupported(f"operator {_name(left)} {op} {_name(right)}")
@@ -126,7 +130,7 @@ def _compare(t: Typer, node: exp.Binary) -> str | None:
     return T.BOOL
 
 
-def _check_comparable(left: str | None, right: str | None, node: exp.Expression) -> None:
+def _check_comparable(left: str | None, right: str | None, node: exp.Expr) -> None:
     both_numbers = left in T.NUMBERS and right in T.NUMBERS
     if both_numbers or left == T.UNKNOWN or right == T.UNKNOWN:
         return
@@ -141,7 +145,9 @@ def _quantified(t: Typer, node: exp.Binary) -> str | None:
     quantifier = node.expression
     inner = quantifier.this.this if isinstance(quantifier.this, exp.Paren) else quantifier.this
     if not isinstance(node, exp.EQ) or not isinstance(quantifier, exp.Any):
-        raise unsupported(f"{node.key.upper()} {quantifier.key.upper()}(...)", hint="only = ANY(...) is supported")
+        raise unsupported(
+            f"{node.key.upper()} {quantifier.key.upper()}(...)", hint="only = ANY(...) is supported"
+        )
     left = t.types.get(id(node.this))
     if isinstance(inner, (exp.Subquery, exp.Select)):
         return T.BOOL
@@ -233,7 +239,9 @@ def _escape(t: Typer, node: exp.Escape) -> str | None:
 # anchors, alternation, groups and the usual quantifiers. Anything else (backreferences,
 # lookaround, \m \y word boundaries, [[:alpha:]] classes, \d and \w whose Unicode reach
 # differs) is refused.
-_SAFE_REGEX = re.compile(r"([^\\\[\]{}]|\\[.^$|?*+()\[\]{}\\/-]|\[\^?(\\[\]\\^-]|[^\\\[\]])+\]|\{\d+(,\d*)?\})*")
+_SAFE_REGEX = re.compile(
+    r"([^\\\[\]{}]|\\[.^$|?*+()\[\]{}\\/-]|\[\^?(\\[\]\\^-]|[^\\\[\]])+\]|\{\d+(,\d*)?\})*"
+)
 
 
 @rule(exp.RegexpLike)
@@ -243,8 +251,10 @@ def _regexp_like(t: Typer, node: exp.RegexpLike) -> str | None:
     if not isinstance(pattern, exp.Literal) or not pattern.is_string:
         raise unsupported("regular expression operator ~ with a non-literal pattern")
     if not _SAFE_REGEX.fullmatch(pattern.this) or "(?" in pattern.this:
-        raise unsupported(f"regular expression '{pattern.this}'",
-                          hint="PostgreSQL's and BigQuery's regex engines differ on this pattern")
+        raise unsupported(
+            f"regular expression '{pattern.this}'",
+            hint="PostgreSQL's and BigQuery's regex engines differ on this pattern",
+        )
     t.settle(pattern, T.STRING)
     return T.BOOL
 
@@ -255,8 +265,10 @@ def _dpipe(t: Typer, node: exp.DPipe) -> str | None:
         if t.types.get(id(side)) == T.UNKNOWN:
             t.settle(side, T.STRING)
         if t.types.get(id(side)) not in (T.STRING, T.INT):
-            raise unsupported(f"|| with a {_name(t.types.get(id(side)))} operand",
-                              hint="cast it to text first where PostgreSQL and BigQuery print it alike")
+            raise unsupported(
+                f"|| with a {_name(t.types.get(id(side)))} operand",
+                hint="cast it to text first where PostgreSQL and BigQuery print it alike",
+            )
     if T.STRING not in (t.types.get(id(node.this)), t.types.get(id(node.expression))):
         raise unsupported("|| without a text operand")
     return T.STRING

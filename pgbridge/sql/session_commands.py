@@ -24,11 +24,19 @@ from pgbridge.sql.commands import (
 from pgbridge.sql.lexer import Cursor, Token, syntax_error
 
 # Settings whose list values PostgreSQL quotes like identifiers when it shows them.
-_LIST_QUOTE = {"search_path", "temp_tablespaces", "session_preload_libraries", "local_preload_libraries",
-               "shared_preload_libraries"}
+_LIST_QUOTE = {
+    "search_path",
+    "temp_tablespaces",
+    "session_preload_libraries",
+    "local_preload_libraries",
+    "shared_preload_libraries",
+}
 # SET/SHOW/RESET spellings that name a setting differently from the setting itself.
-_SPECIAL_NAMES = {("time", "zone"): "timezone", ("session", "authorization"): "session_authorization",
-                  ("transaction", "isolation"): "transaction_isolation"}
+_SPECIAL_NAMES = {
+    ("time", "zone"): "timezone",
+    ("session", "authorization"): "session_authorization",
+    ("transaction", "isolation"): "transaction_isolation",
+}
 _PLAIN_IDENT = re.compile(r"[a-z_][a-z0-9_$]*")
 
 
@@ -118,8 +126,12 @@ def _value_item(cur: Cursor, name: str) -> str:
     return token.value
 
 
-_MODE_SETTINGS = {"isolation": "transaction_isolation", "read": "transaction_read_only",
-                  "not": "transaction_deferrable", "deferrable": "transaction_deferrable"}
+_MODE_SETTINGS = {
+    "isolation": "transaction_isolation",
+    "read": "transaction_read_only",
+    "not": "transaction_deferrable",
+    "deferrable": "transaction_deferrable",
+}
 
 
 def _transaction_modes_set(cur: Cursor, prefix: str, local: bool) -> SetCommand:
@@ -238,8 +250,13 @@ def _end_string(cur: Cursor) -> str:
     return token.value
 
 
-_DISCARD_TAGS = {"all": "DISCARD ALL", "plans": "DISCARD PLANS", "sequences": "DISCARD SEQUENCES",
-                 "temp": "DISCARD TEMP", "temporary": "DISCARD TEMP"}
+_DISCARD_TAGS = {
+    "all": "DISCARD ALL",
+    "plans": "DISCARD PLANS",
+    "sequences": "DISCARD SEQUENCES",
+    "temp": "DISCARD TEMP",
+    "temporary": "DISCARD TEMP",
+}
 
 
 def parse_discard(text: str) -> tuple[DiscardCommand, str]:

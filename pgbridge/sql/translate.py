@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
-from pgbridge.sql import rules, rules_funcs, rules_ops  # noqa: F401  (they register the allow-list)
 from pgbridge.sql import pgtypes as T
+from pgbridge.sql import rules, rules_funcs, rules_ops  # noqa: F401  (they register the allow-list)
 from pgbridge.sql.fixups import apply_fixups
 from pgbridge.sql.outputs import META_KEY
 from pgbridge.sql.resolve import Resolved, SchemaLookup
@@ -39,10 +39,11 @@ class Translation:
     output_types: tuple[str | None, ...]  # BigQuery type per output column when known, else None
 
 
-def translate(resolved: Resolved, param_types: Sequence[BqType | None], schema: SchemaLookup,
-              text: str = "") -> Translation:
+def translate(
+    resolved: Resolved, param_types: Sequence[BqType | None], schema: SchemaLookup, text: str = ""
+) -> Translation:
     """BigQuery SQL for a resolved query. Raises PgError 0A000 for anything not allow-listed."""
-    ast = resolved.ast.copy()
+    ast: exp.Expr = resolved.ast.copy()
     if not isinstance(ast, exp.Query):
         raise unsupported(f"statement {type(ast).__name__.upper()}", hint="only queries are translated")
     declared = [str(p) if p is not None else None for p in param_types]
@@ -55,14 +56,14 @@ def translate(resolved: Resolved, param_types: Sequence[BqType | None], schema: 
     return Translation(_generate(ast), params, tuple(names), tuple(types))
 
 
-def _projections(ast: exp.Expression) -> list[exp.Expression]:
+def _projections(ast: exp.Expr) -> list[exp.Expr]:
     node = ast
     while isinstance(node, (exp.SetOperation, exp.Subquery)):
         node = node.this
     return list(node.expressions) if isinstance(node, exp.Select) else []
 
 
-def _outputs(typer: Typer, ast: exp.Expression) -> tuple[list[str], list[str | None]]:
+def _outputs(typer: Typer, ast: exp.Expr) -> tuple[list[str], list[str | None]]:
     names: list[str] = []
     types: list[str | None] = []
     setop_types = typer.setop_out.get(id(ast)) if isinstance(ast, exp.SetOperation) else None
@@ -89,7 +90,7 @@ def _param_types(typer: Typer, declared_count: int) -> tuple[BqType, ...]:
     return tuple(result)
 
 
-def _alias_outputs(ast: exp.Expression, names: list[str]) -> None:
+def _alias_outputs(ast: exp.Expr, names: list[str]) -> None:
     """Unique, BigQuery-valid aliases on the first SELECT's outputs (which name the result)."""
     node = ast
     while isinstance(node, (exp.SetOperation, exp.Subquery)):
@@ -108,7 +109,7 @@ def _alias_outputs(ast: exp.Expression, names: list[str]) -> None:
     _rename_order_refs(ast, node)
 
 
-def _rename_order_refs(ast: exp.Expression, select: exp.Select) -> None:
+def _rename_order_refs(ast: exp.Expr, select: exp.Select) -> None:
     # ORDER BY may name an output by its old alias; point it at the new one (or the ordinal).
     order = ast.args.get("order")
     if order is None:
@@ -133,7 +134,7 @@ def _unique(name: str, seen: set[str]) -> str:
     return candidate
 
 
-def _generate(ast: exp.Expression) -> str:
+def _generate(ast: exp.Expr) -> str:
     try:
         return ast.sql(dialect="bigquery", identify=True, unsupported_level=ErrorLevel.RAISE)
     except UnsupportedError as error:
@@ -150,8 +151,13 @@ class TranslationCache:
         self.hits = 0
         self.misses = 0
 
-    def get_or_translate(self, text: str, param_types: Sequence[BqType | None], search_path: Sequence[str],
-                         make: Callable[[], Translation]) -> Translation:
+    def get_or_translate(
+        self,
+        text: str,
+        param_types: Sequence[BqType | None],
+        search_path: Sequence[str],
+        make: Callable[[], Translation],
+    ) -> Translation:
         key = (text, tuple(str(p) for p in param_types), tuple(search_path))
         with self._lock:
             found = self._items.get(key)

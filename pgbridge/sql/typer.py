@@ -22,10 +22,10 @@ from pgbridge.sql import pgtypes as T
 from pgbridge.wire.errors import PgError, SqlState, unsupported
 
 Rule = Callable[["Typer", Any], "str | None"]
-RULES: dict[type[exp.Expression], Rule] = {}
+RULES: dict[type[exp.Expr], Rule] = {}
 
 
-def rule(*classes: type[exp.Expression]) -> Callable[[Rule], Rule]:
+def rule(*classes: type[exp.Expr]) -> Callable[[Rule], Rule]:
     def register(func: Rule) -> Rule:
         for cls in classes:
             RULES[cls] = func
@@ -35,20 +35,34 @@ def rule(*classes: type[exp.Expression]) -> Callable[[Rule], Rule]:
 
 
 # How PostgreSQL users spell the constructs sqlglot names differently.
-_SPELLINGS: dict[type[exp.Expression], str] = {
-    exp.RegexpILike: "operator ~*", exp.SimilarTo: "SIMILAR TO", exp.JSONExtract: "json operator ->",
-    exp.JSONExtractScalar: "json operator ->>", exp.ArrayContainsAll: "array operator @>",
-    exp.ArrayContainedBy: "array operator <@", exp.ArrayOverlaps: "array operator &&",
-    exp.ByteString: "E'...' escape string", exp.AtTimeZone: "AT TIME ZONE", exp.Collate: "COLLATE",
-    exp.WithinGroup: "WITHIN GROUP (ordered-set aggregate)", exp.Lateral: "LATERAL",
-    exp.Unnest: "unnest()", exp.ExplodingGenerateSeries: "generate_series()", exp.GenerateSeries: "generate_series()",
-    exp.ArrayAgg: "function array_agg()", exp.MD5: "function md5()", exp.Lock: "SELECT ... FOR UPDATE/SHARE",
-    exp.TryCast: "TRY_CAST", exp.Pivot: "PIVOT", exp.Rollup: "ROLLUP", exp.Cube: "CUBE",
+_SPELLINGS: dict[type[exp.Expr], str] = {
+    exp.RegexpILike: "operator ~*",
+    exp.SimilarTo: "SIMILAR TO",
+    exp.JSONExtract: "json operator ->",
+    exp.JSONExtractScalar: "json operator ->>",
+    exp.ArrayContainsAll: "array operator @>",
+    exp.ArrayContainedBy: "array operator <@",
+    exp.ArrayOverlaps: "array operator &&",
+    exp.ByteString: "E'...' escape string",
+    exp.AtTimeZone: "AT TIME ZONE",
+    exp.Collate: "COLLATE",
+    exp.WithinGroup: "WITHIN GROUP (ordered-set aggregate)",
+    exp.Lateral: "LATERAL",
+    exp.Unnest: "unnest()",
+    exp.ExplodingGenerateSeries: "generate_series()",
+    exp.GenerateSeries: "generate_series()",
+    exp.ArrayAgg: "function array_agg()",
+    exp.MD5: "function md5()",
+    exp.Lock: "SELECT ... FOR UPDATE/SHARE",
+    exp.TryCast: "TRY_CAST",
+    exp.Pivot: "PIVOT",
+    exp.Rollup: "ROLLUP",
+    exp.Cube: "CUBE",
     exp.GroupingSets: "GROUPING SETS",
 }
 
 
-def describe(node: exp.Expression, text: str = "") -> str:
+def describe(node: exp.Expr, text: str = "") -> str:
     """How a refusal names a construct: the function or operator as a person would write it."""
     for cls, spelled in _SPELLINGS.items():
         if isinstance(node, cls):
@@ -63,7 +77,7 @@ def describe(node: exp.Expression, text: str = "") -> str:
     return f"SQL construct {type(node).__name__}"
 
 
-def _as_written(node: exp.Expression, text: str) -> str | None:
+def _as_written(node: exp.Expr, text: str) -> str | None:
     start, end = node.meta.get("start"), node.meta.get("end")
     if isinstance(start, int) and isinstance(end, int) and 0 <= start <= end < len(text):
         spelled = text[start : end + 1]
@@ -75,11 +89,12 @@ class Typer:
     def __init__(self, metas: Sequence[TableMeta], text: str, declared: Sequence[str | None]) -> None:
         self.text = text
         self.types: dict[int, str | None] = {}
-        self.tables = {(m.dataset, m.name): {f.name: T.field_type(f.type, f.mode) for f in m.fields}
-                       for m in metas}
+        self.tables = {
+            (m.dataset, m.name): {f.name: T.field_type(f.type, f.mode) for f in m.fields} for m in metas
+        }
         self.declared = list(declared)
         self.param_types: dict[int, str] = {}  # parameter number -> decided type
-        self.param_nodes: dict[int, list[exp.Expression]] = {}
+        self.param_nodes: dict[int, list[exp.Expr]] = {}
         self.coerce: dict[int, str] = {}  # id(untyped literal) -> type to cast it to
         self.undecidable: set[int] = set()  # parameter numbers PostgreSQL could not type
         self.setop_out: dict[int, list[str | None]] = {}  # id(set operation) -> output column types
@@ -87,13 +102,13 @@ class Typer:
         # not numeric. Everything else integer is int8.
         self.int4: set[int] = set()
 
-    def run(self, ast: exp.Expression) -> None:
+    def run(self, ast: exp.Expr) -> None:
         for scope in traverse_scope(ast):
             self._type_columns(scope)
             self.visit(scope.expression)
         self.visit(ast)
 
-    def visit(self, node: exp.Expression) -> str | None:
+    def visit(self, node: exp.Expr) -> str | None:
         key = id(node)
         if key in self.types:
             return self.types[key]
@@ -108,21 +123,21 @@ class Typer:
             self.int4.add(key)
         return result
 
-    def type_of(self, node: exp.Expression | None) -> str | None:
+    def type_of(self, node: exp.Expr | None) -> str | None:
         return None if node is None else self.visit(node)
 
-    def set_type(self, node: exp.Expression, type_: str | None) -> None:
+    def set_type(self, node: exp.Expr, type_: str | None) -> None:
         self.types[id(node)] = type_
 
     # -- parameters and untyped literals ---------------------------------------------------
-    def param_number(self, node: exp.Expression) -> int | None:
+    def param_number(self, node: exp.Expr) -> int | None:
         if isinstance(node, exp.Parameter) and isinstance(node.this, exp.Literal):
             return int(node.this.this)
         if isinstance(node, exp.Placeholder) and str(node.this or "").isdigit():
             return int(node.this)
         return None
 
-    def settle(self, node: exp.Expression, target: str | None) -> None:
+    def settle(self, node: exp.Expr, target: str | None) -> None:
         """Give an untyped operand (parameter or 'literal') the type its context demands."""
         if target in (None, T.UNKNOWN):
             return
@@ -143,7 +158,7 @@ class Typer:
                 hint="write the time zone in the literal, e.g. '2024-01-01 10:00+00'",
             )
 
-    def mark_undecidable(self, node: exp.Expression) -> None:
+    def mark_undecidable(self, node: exp.Expr) -> None:
         number = self.param_number(node)
         if number is not None and number not in self.param_types:
             self.undecidable.add(number)
@@ -155,8 +170,9 @@ class Typer:
                 continue
             if not column.table:
                 if _find_source(scope, column.name) is not None:
-                    raise unsupported(f'whole-row reference "{column.name}"',
-                                      hint="name the columns you need instead")
+                    raise unsupported(
+                        f'whole-row reference "{column.name}"', hint="name the columns you need instead"
+                    )
                 continue  # an output alias (ORDER BY total) or a name the parent resolves
             source = _find_source(scope, column.table)
             self.types[id(column)] = self._source_column_type(source, column)
@@ -171,7 +187,7 @@ class Typer:
             return self._scope_output_type(source.expression, column.name)
         return None
 
-    def _scope_output_type(self, query: exp.Expression, name: str) -> str | None:
+    def _scope_output_type(self, query: exp.Expr, name: str) -> str | None:
         if isinstance(query, exp.Values):
             return self._values_type(query, name)
         select = query
@@ -186,7 +202,7 @@ class Typer:
                 return self.types.get(id(projection))
         return None
 
-    def _source_is_int4(self, query: exp.Expression, name: str) -> bool:
+    def _source_is_int4(self, query: exp.Expr, name: str) -> bool:
         found = False
         for select in _leaf_selects(query):
             for projection in select.expressions:
@@ -205,13 +221,21 @@ class Typer:
         return T.common_type([self.types.get(id(row.expressions[index])) for row in values.expressions])
 
 
-
-_INT8_PRODUCERS = (exp.Count, exp.Sum, exp.RowNumber, exp.Rank, exp.DenseRank, exp.Column, exp.Parameter,
-                   exp.Placeholder, exp.Extract)
+_INT8_PRODUCERS = (
+    exp.Count,
+    exp.Sum,
+    exp.RowNumber,
+    exp.Rank,
+    exp.DenseRank,
+    exp.Column,
+    exp.Parameter,
+    exp.Placeholder,
+    exp.Extract,
+)
 _INT4_PRODUCERS = (exp.Length, exp.StrPosition, exp.ArraySize, exp.Ntile)
 
 
-def _is_int4(t: Typer, node: exp.Expression) -> bool:
+def _is_int4(t: Typer, node: exp.Expr) -> bool:
     if isinstance(node, _INT4_PRODUCERS):
         return True
     if isinstance(node, exp.Literal):
@@ -220,13 +244,13 @@ def _is_int4(t: Typer, node: exp.Expression) -> bool:
         return node.to.this in (exp.DType.INT, exp.DType.SMALLINT)
     if isinstance(node, exp.Sub) and t.types.get(id(node.this)) == T.DATE:
         return True  # date - date
-    if isinstance(node, _INT8_PRODUCERS) or isinstance(node, exp.Anonymous):
+    if isinstance(node, (*_INT8_PRODUCERS, exp.Anonymous)):
         return isinstance(node, exp.Anonymous)  # cardinality()
     ints = [c for c in node.iter_expressions() if t.types.get(id(c)) == T.INT]
     return bool(ints) and all(id(c) in t.int4 for c in ints)
 
 
-def _leaf_selects(query: exp.Expression) -> list[exp.Select]:
+def _leaf_selects(query: exp.Expr) -> list[exp.Select]:
     if isinstance(query, exp.SetOperation):
         return _leaf_selects(query.left) + _leaf_selects(query.right)
     if isinstance(query, exp.Subquery):

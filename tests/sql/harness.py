@@ -30,9 +30,23 @@ from tests.sql.fixtures import FixtureSchema
 NAMES = NameContext(search_path=("shop", "public"), default_dataset="shop", schema_to_dataset={})
 
 # PostgreSQL result type OID -> the BigQuery spelling translate() should report.
-_OID_TO_BQ = {20: "INT64", 21: "INT64", 23: "INT64", 700: "FLOAT64", 701: "FLOAT64", 1700: "NUMERIC",
-              25: "STRING", 1043: "STRING", 16: "BOOL", 1082: "DATE", 1114: "DATETIME", 1184: "TIMESTAMP",
-              1009: "ARRAY<STRING>", 1016: "ARRAY<INT64>", 1007: "ARRAY<INT64>"}
+_OID_TO_BQ = {
+    20: "INT64",
+    21: "INT64",
+    23: "INT64",
+    700: "FLOAT64",
+    701: "FLOAT64",
+    1700: "NUMERIC",
+    25: "STRING",
+    1043: "STRING",
+    16: "BOOL",
+    1082: "DATE",
+    1114: "DATETIME",
+    1184: "TIMESTAMP",
+    1009: "ARRAY<STRING>",
+    1016: "ARRAY<INT64>",
+    1007: "ARRAY<INT64>",
+}
 
 
 def pipeline(sql: str, schema: FixtureSchema, param_types: Sequence[BqType | None] = ()) -> Translation:
@@ -41,8 +55,9 @@ def pipeline(sql: str, schema: FixtureSchema, param_types: Sequence[BqType | Non
     return translate(resolved, param_types, schema, text=stmt.text)
 
 
-def run_pg(pg: psycopg.Connection, sql: str, params: Sequence[Any] = ()) -> tuple[list[tuple[Any, ...]], list[str],
-                                                                                 list[int]]:
+def run_pg(
+    pg: psycopg.Connection, sql: str, params: Sequence[Any] = ()
+) -> tuple[list[tuple[Any, ...]], list[str], list[int]]:
     order = [int(n) - 1 for n in re.findall(r"\$(\d+)", sql)]
     text = re.sub(r"\$(\d+)", lambda m: "%s", sql.replace("%", "%%")) if params else sql
     with pg.cursor() as cur:
@@ -52,8 +67,9 @@ def run_pg(pg: psycopg.Connection, sql: str, params: Sequence[Any] = ()) -> tupl
         return list(cur.fetchall()), names, oids
 
 
-def run_duck(duck: duckdb.DuckDBPyConnection, translation: Translation,
-             params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+def run_duck(
+    duck: duckdb.DuckDBPyConnection, translation: Translation, params: Sequence[Any] = ()
+) -> list[tuple[Any, ...]]:
     sql = bigquery_to_duckdb(translation.sql)
     bound = {f"p{i + 1}": v for i, v in enumerate(params)} if params else None
     return [tuple(r) for r in duck.execute(sql, bound).fetchall()]
@@ -64,8 +80,14 @@ def has_top_order(sql: str) -> bool:
     return ast is not None and ast.args.get("order") is not None and not isinstance(ast, exp.Subquery)
 
 
-def check(pg: psycopg.Connection, duck: duckdb.DuckDBPyConnection, schema: FixtureSchema, sql: str,
-          params: Sequence[Any] = (), param_types: Sequence[BqType | None] = ()) -> Translation:
+def check(
+    pg: psycopg.Connection,
+    duck: duckdb.DuckDBPyConnection,
+    schema: FixtureSchema,
+    sql: str,
+    params: Sequence[Any] = (),
+    param_types: Sequence[BqType | None] = (),
+) -> Translation:
     expected, names, oids = run_pg(pg, sql, params)
     translation = pipeline(sql, schema, param_types)
     actual = run_duck(duck, translation, params)
@@ -77,16 +99,21 @@ def check(pg: psycopg.Connection, duck: duckdb.DuckDBPyConnection, schema: Fixtu
     return translation
 
 
-def _compare(expected: list[tuple[Any, ...]], actual: list[tuple[Any, ...]], ordered: bool,
-             translation: Translation) -> None:
+def _compare(
+    expected: list[tuple[Any, ...]], actual: list[tuple[Any, ...]], ordered: bool, translation: Translation
+) -> None:
     context = f"\nBigQuery: {translation.sql}\nDuckDB: {bigquery_to_duckdb(translation.sql)}"
-    assert len(expected) == len(actual), f"{len(expected)} rows vs {len(actual)}{context}\n{expected}\n{actual}"
+    assert len(expected) == len(actual), (
+        f"{len(expected)} rows vs {len(actual)}{context}\n{expected}\n{actual}"
+    )
     left = [tuple(_norm(v) for v in row) for row in expected]
     right = [tuple(_norm(v) for v in row) for row in actual]
     if not ordered:
         left, right = sorted(left, key=repr), sorted(right, key=repr)
     for a, b in zip(left, right, strict=True):
-        assert _row_equal(a, b), f"PostgreSQL {a} != pgbridge {b}{context}\nall PG: {left}\nall pgbridge: {right}"
+        assert _row_equal(a, b), (
+            f"PostgreSQL {a} != pgbridge {b}{context}\nall PG: {left}\nall pgbridge: {right}"
+        )
 
 
 def _norm(value: Any) -> Any:
@@ -99,7 +126,7 @@ def _norm(value: Any) -> Any:
     if isinstance(value, float):
         return ("float", value)
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        return ("timestamptz", value.astimezone(dt.timezone.utc))
+        return ("timestamptz", value.astimezone(dt.UTC))
     if isinstance(value, list):
         return ("array", tuple(_norm(v) for v in value))
     return (type(value).__name__, value)

@@ -32,8 +32,9 @@ def test_corpus_is_large_enough() -> None:
 
 
 @pytest.mark.parametrize("sql", CORPUS)
-def test_same_result_as_postgres(pg: psycopg.Connection, duck: duckdb.DuckDBPyConnection, schema: FixtureSchema,
-                                 sql: str) -> None:
+def test_same_result_as_postgres(
+    pg: psycopg.Connection, duck: duckdb.DuckDBPyConnection, schema: FixtureSchema, sql: str
+) -> None:
     check(pg, duck, schema, sql)
 
 
@@ -53,8 +54,14 @@ PARAMETERISED: list[tuple[str, tuple[Any, ...], tuple[str, ...]]] = [
 
 
 @pytest.mark.parametrize(("sql", "params", "types"), PARAMETERISED)
-def test_parameters(pg: psycopg.Connection, duck: duckdb.DuckDBPyConnection, schema: FixtureSchema, sql: str,
-                    params: tuple[Any, ...], types: tuple[str, ...]) -> None:
+def test_parameters(
+    pg: psycopg.Connection,
+    duck: duckdb.DuckDBPyConnection,
+    schema: FixtureSchema,
+    sql: str,
+    params: tuple[Any, ...],
+    types: tuple[str, ...],
+) -> None:
     translation = check(pg, duck, schema, sql, params)
     assert tuple(str(t) for t in translation.param_types) == types
     assert "$" not in translation.sql and "@p1" in translation.sql
@@ -73,17 +80,21 @@ def test_undeterminable_parameter(schema: FixtureSchema, sql: str) -> None:
     assert "could not determine data type of parameter $1" in caught.value.message
 
 
-@pytest.mark.parametrize(("sql", "message"), [
-    ("select 1/0", "division by zero"),
-    ("select a / (b - b) from nums where k = 1", "division by zero"),
-    ("select a % 0 from nums where k = 1", "zero"),
-    ("select a + a from nums where k = 6", "out of range"),
-    ("select (k * 100000)::int4 * 100000 from nums where k = 7", "integer out of range"),
-    ("select 2147483647 + 1", "out of range"),
-    ("select length(name) * 2147483647 from customers", "integer out of range"),
-])
-def test_errors_where_postgres_errors(pg: psycopg.Connection, duck: duckdb.DuckDBPyConnection,
-                                      schema: FixtureSchema, sql: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("select 1/0", "division by zero"),
+        ("select a / (b - b) from nums where k = 1", "division by zero"),
+        ("select a % 0 from nums where k = 1", "zero"),
+        ("select a + a from nums where k = 6", "out of range"),
+        ("select (k * 100000)::int4 * 100000 from nums where k = 7", "integer out of range"),
+        ("select 2147483647 + 1", "out of range"),
+        ("select length(name) * 2147483647 from customers", "integer out of range"),
+    ],
+)
+def test_errors_where_postgres_errors(
+    pg: psycopg.Connection, duck: duckdb.DuckDBPyConnection, schema: FixtureSchema, sql: str, message: str
+) -> None:
     from pgbridge.sql.duckdb_dialect import bigquery_to_duckdb
 
     with pytest.raises(psycopg.Error), pg.transaction():
@@ -94,7 +105,9 @@ def test_errors_where_postgres_errors(pg: psycopg.Connection, duck: duckdb.DuckD
     assert message.lower() in str(caught.value).lower()
 
 
-def test_literal_out_of_int4_range_is_refused_like_postgres(pg: psycopg.Connection, schema: FixtureSchema) -> None:
+def test_literal_out_of_int4_range_is_refused_like_postgres(
+    pg: psycopg.Connection, schema: FixtureSchema
+) -> None:
     with pytest.raises(psycopg.errors.NumericValueOutOfRange), pg.transaction():
         pg.execute("select 3000000000::int4")
     with pytest.raises(PgError) as caught:

@@ -28,6 +28,11 @@ class TwoDatasets(FixtureSchema):
         return ("shop", "sales")
 
 
+def _selects(resolved: Resolved) -> list[exp.Expr]:
+    assert isinstance(resolved.ast, exp.Select)
+    return list(resolved.ast.selects)
+
+
 def run(sql: str, names: NameContext = NAMES) -> Resolved:
     return resolve(parse_statement(sql), names, TwoDatasets())
 
@@ -48,10 +53,10 @@ def test_tables_get_their_dataset_and_columns_their_table() -> None:
 
 def test_star_expands_from_table_metadata() -> None:
     resolved = run("select * from customers c")
-    names = [p.alias_or_name for p in resolved.ast.selects]
+    names = [p.alias_or_name for p in _selects(resolved)]
     assert names == ["id", "name", "city", "score", "balance", "born", "active", "tags", "Email"]
     resolved = run("select o.*, c.id from orders o join customers c on c.id = o.customer_id")
-    assert len(resolved.ast.selects) == 10
+    assert len(_selects(resolved)) == 10
 
 
 def test_cte_references_stay_unqualified() -> None:
@@ -83,19 +88,26 @@ def test_identifier_case_rules() -> None:
     assert error("select email from customers").sqlstate == SqlState.UNDEFINED_COLUMN
 
 
-@pytest.mark.parametrize(("sql", "state", "message"), [
-    ("select * from nope", SqlState.UNDEFINED_TABLE, 'relation "nope" does not exist'),
-    ("select * from shop.nope", SqlState.UNDEFINED_TABLE, 'relation "shop.nope" does not exist'),
-    ("select * from nowhere.orders", SqlState.UNDEFINED_SCHEMA, 'schema "nowhere" does not exist'),
-    ("select nope from orders", SqlState.UNDEFINED_COLUMN, 'column "nope" does not exist'),
-    ("select o.nope from orders o", SqlState.UNDEFINED_COLUMN, 'column "nope" does not exist'),
-    ("select id from orders, customers", SqlState.AMBIGUOUS_COLUMN, 'column reference "id" is ambiguous'),
-    ('select * from "shop.customers"', SqlState.UNDEFINED_TABLE, 'relation "shop.customers" does not exist'),
-    ('select * from "shop`.`customers"', SqlState.UNDEFINED_TABLE, "does not exist"),
-    ('select "a`b" from customers', SqlState.UNDEFINED_TABLE, "does not exist"),
-    ("select * from proj.shop.customers", SqlState.FEATURE_NOT_SUPPORTED, "cross-database reference"),
-    ('select * from "sales.x".customers', SqlState.UNDEFINED_SCHEMA, 'schema "sales.x" does not exist'),
-])
+@pytest.mark.parametrize(
+    ("sql", "state", "message"),
+    [
+        ("select * from nope", SqlState.UNDEFINED_TABLE, 'relation "nope" does not exist'),
+        ("select * from shop.nope", SqlState.UNDEFINED_TABLE, 'relation "shop.nope" does not exist'),
+        ("select * from nowhere.orders", SqlState.UNDEFINED_SCHEMA, 'schema "nowhere" does not exist'),
+        ("select nope from orders", SqlState.UNDEFINED_COLUMN, 'column "nope" does not exist'),
+        ("select o.nope from orders o", SqlState.UNDEFINED_COLUMN, 'column "nope" does not exist'),
+        ("select id from orders, customers", SqlState.AMBIGUOUS_COLUMN, 'column reference "id" is ambiguous'),
+        (
+            'select * from "shop.customers"',
+            SqlState.UNDEFINED_TABLE,
+            'relation "shop.customers" does not exist',
+        ),
+        ('select * from "shop`.`customers"', SqlState.UNDEFINED_TABLE, "does not exist"),
+        ('select "a`b" from customers', SqlState.UNDEFINED_TABLE, "does not exist"),
+        ("select * from proj.shop.customers", SqlState.FEATURE_NOT_SUPPORTED, "cross-database reference"),
+        ('select * from "sales.x".customers', SqlState.UNDEFINED_SCHEMA, 'schema "sales.x" does not exist'),
+    ],
+)
 def test_errors(sql: str, state: str, message: str) -> None:
     caught = error(sql)
     assert caught.sqlstate == state
@@ -103,12 +115,15 @@ def test_errors(sql: str, state: str, message: str) -> None:
 
 
 def test_unknown_table_outside_search_path() -> None:
-    assert error("select * from customers", NameContext(("other",), "shop", {})).sqlstate == SqlState.UNDEFINED_TABLE
+    assert (
+        error("select * from customers", NameContext(("other",), "shop", {})).sqlstate
+        == SqlState.UNDEFINED_TABLE
+    )
 
 
 def test_whole_row_reference_survives_resolution() -> None:
     resolved = run("select u from customers u")
-    assert isinstance(resolved.ast.selects[0].this, exp.TableColumn)
+    assert isinstance(_selects(resolved)[0].this, exp.TableColumn)
     assert run("select row_to_json(u) from customers u").tables == (TableRef("shop", "customers"),)
 
 
@@ -120,6 +135,8 @@ def test_resolution_does_not_touch_the_statement() -> None:
 
 
 def test_correlated_and_nested_queries_resolve() -> None:
-    resolved = run("select c.name from customers c where exists "
-                   "(select 1 from orders o where o.customer_id = c.id and o.qty > (select 1))")
+    resolved = run(
+        "select c.name from customers c where exists "
+        "(select 1 from orders o where o.customer_id = c.id and o.qty > (select 1))"
+    )
     assert set(resolved.tables) == {TableRef("shop", "customers"), TableRef("shop", "orders")}
