@@ -20,22 +20,33 @@ from pgbridge.policy.approvals import STATUSES, ApprovalError, ApprovalRequest, 
 
 def register(subparsers: Any, default_data_dir: Path) -> None:
     """Add the `approvals` command to a parent parser's subparsers."""
-    parser = subparsers.add_parser("approvals", help="list and decide approval requests")
-    parser.add_argument("--store", type=Path, default=Path(default_data_dir) / "approvals.sqlite",
-                        help="approvals database (default: DATA_DIR/approvals.sqlite)")
-    actions = parser.add_subparsers(dest="approvals_action", required=True)
-    listing = actions.add_parser("list", help="list requests")
+    # --data-dir / --store are accepted before or after the action; after it they win.
+    parser = subparsers.add_parser("approvals", help="list and decide approval requests",
+                                   description="List, show, approve and deny approval requests in the store the "
+                                   "gateway uses.", parents=[_where(Path(default_data_dir), None)])
+    where = _where(argparse.SUPPRESS, argparse.SUPPRESS)
+    actions = parser.add_subparsers(dest="approvals_action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="list requests", parents=[where])
     listing.add_argument("--status", choices=STATUSES, default=None)
     listing.set_defaults(func=_list)
-    show = actions.add_parser("show", help="show one request with its SQL")
+    show = actions.add_parser("show", help="show one request with its SQL", parents=[where])
     show.add_argument("id")
     show.set_defaults(func=_show)
     for name, approve in (("approve", True), ("deny", False)):
-        decide = actions.add_parser(name, help=f"{name} a pending request")
+        decide = actions.add_parser(name, help=f"{name} a pending request", parents=[where])
         decide.add_argument("id")
         decide.add_argument("--by", required=True, help="your name, recorded as the approver")
         decide.add_argument("--reason", default=None)
         decide.set_defaults(func=_decide, approve=approve)
+
+
+def _where(data_dir: Any, store: Any) -> argparse.ArgumentParser:
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument("--data-dir", type=Path, default=data_dir,
+                       help="the gateway's data folder holding approvals.sqlite")
+    where.add_argument("--store", type=Path, default=store,
+                       help="the approvals database file (default: DATA_DIR/approvals.sqlite)")
+    return where
 
 
 def main(argv: Sequence[str] | None = None, default_data_dir: Path = Path(".")) -> int:
@@ -46,7 +57,7 @@ def main(argv: Sequence[str] | None = None, default_data_dir: Path = Path(".")) 
 
 
 def _store(args: argparse.Namespace) -> SqliteApprovalStore:
-    return SqliteApprovalStore(args.store)
+    return SqliteApprovalStore(args.store or args.data_dir / "approvals.sqlite")
 
 
 def _list(args: argparse.Namespace) -> int:
