@@ -1,0 +1,53 @@
+"""The configuration file: the documented example loads, and mistakes name their key."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pgbridge.config import load_config
+from pgbridge.config_base import ConfigError
+
+EXAMPLE = Path(__file__).parent.parent / "config.example.toml"
+
+
+def test_example_config_loads_with_every_section(demo_dir: Path, tmp_path: Path) -> None:
+    for name in ("token-signing.pub", "masking-hash.key", "server.crt", "server.key", "audit-signing-key.pem"):
+        shutil.copy(demo_dir / name, tmp_path / name)
+    target = tmp_path / "pgbridge.toml"
+    shutil.copy(EXAMPLE, target)
+    config = load_config(target)
+    assert config.server.require_tls and config.server.port == 5433
+    assert config.auth.algorithms == ("EdDSA", "RS256", "ES256")
+    assert config.backend.kind == "duckdb" and config.backend.duckdb_database == tmp_path / "warehouse.duckdb"
+    assert config.policy.roles["example"].max_rows == 100_000
+    assert [rule.strategy for rule in config.masking.rules] == ["partial", "hash"]
+    assert config.audit.fsync == "batch"
+
+
+def test_demo_config_loads(demo_dir: Path) -> None:
+    config = load_config(demo_dir / "pgbridge.toml")
+    assert set(config.policy.roles) == {"analyst", "support", "approver", "admin"}
+
+
+@pytest.mark.parametrize(
+    ("edit", "key"),
+    [
+        (("port = 5433", "port = 99999"), "server.port"),
+        (("port = 5433", 'port = "5433"'), "server.port"),
+        (("require_tls = true", "require_tls = true\nrequire_tsl = false"), "server.require_tsl"),
+        (('kind = "duckdb"', 'kind = "oracle"'), "backend.kind"),
+        (('algorithms = ["EdDSA", "RS256", "ES256"]', 'algorithms = ["HS256"]'), "auth.algorithms"),
+    ],
+)
+def test_errors_name_the_key(demo_dir: Path, tmp_path: Path, edit: tuple[str, str], key: str) -> None:
+    for name in ("token-signing.pub", "masking-hash.key", "server.crt", "server.key", "audit-signing-key.pem"):
+        shutil.copy(demo_dir / name, tmp_path / name)
+    text = EXAMPLE.read_text().replace(*edit, 1)
+    target = tmp_path / "pgbridge.toml"
+    target.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(target)
+    assert caught.value.key == key
