@@ -18,38 +18,60 @@ DEMO_ISSUER, DEMO_AUDIENCE = "pgbridge-demo", "pgbridge"
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pgbridge",
-        description="A PostgreSQL wire-protocol gateway to BigQuery: JWT auth, policy, approvals, masking and a "
+        description="A PostgreSQL wire-protocol gateway to BigQuery: JWT auth, policy, approvals, masking "
+        "and a "
         "tamper-evident audit log.",
     )
     parser.add_argument("--log-level", default="INFO", help="logging level (DEBUG, INFO, WARNING, ERROR)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run the gateway from a configuration file",
-                                description="Run the gateway from a TOML configuration file "
-                                "(see config.example.toml for every key).")
+    serve = commands.add_parser(
+        "serve",
+        help="run the gateway from a configuration file",
+        description="Run the gateway from a TOML configuration file (see config.example.toml for every key).",
+    )
     serve.add_argument("--config", required=True, type=Path, help="path of the TOML configuration file")
     serve.set_defaults(func=_serve)
 
-    demo = commands.add_parser("demo", help="run the gateway on the embedded demo warehouse",
-                               description="Create (first run) or reuse the demo's warehouse, keys, TLS "
-                               "certificate and config under --data-dir, then serve it and print how to connect.")
+    demo = commands.add_parser(
+        "demo",
+        help="run the gateway on the embedded demo warehouse",
+        description="Create (first run) or reuse the demo's warehouse, keys, TLS "
+        "certificate and config under --data-dir, then serve it and print how to connect.",
+    )
     demo.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     demo.add_argument("--port", type=int, default=5433, help="port to listen on (default 5433)")
-    demo.add_argument("--data-dir", type=Path, default=Path(DEFAULT_DATA_DIR),
-                      help=f"folder for the demo's files (default {DEFAULT_DATA_DIR})")
+    demo.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(DEFAULT_DATA_DIR),
+        help=f"folder for the demo's files (default {DEFAULT_DATA_DIR})",
+    )
     demo.add_argument("--setup-only", action="store_true", help="create the demo's files and exit")
     demo.set_defaults(func=_demo)
 
-    token = commands.add_parser("token", help="print a JWT signed with the demo's key",
-                                description="Print a JWT for the demo gateway, signed with the key under "
-                                "--data-dir. Use it as the password.")
+    token = commands.add_parser(
+        "token",
+        help="print a JWT signed with the demo's key",
+        description="Print a JWT for the demo gateway, signed with the key under "
+        "--data-dir. Use it as the password.",
+    )
     token.add_argument("--sub", required=True, help="the subject: must equal the user name you connect as")
     token.add_argument("--role", action="append", default=[], help="a role claim (repeatable)")
-    token.add_argument("--claim", action="append", default=[], metavar="KEY=VALUE",
-                       help="an extra claim, e.g. country=DE (repeatable)")
+    token.add_argument(
+        "--claim",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an extra claim, e.g. country=DE (repeatable)",
+    )
     token.add_argument("--ttl", type=int, default=3600, help="seconds until the token expires (default 3600)")
-    token.add_argument("--data-dir", type=Path, default=Path(DEFAULT_DATA_DIR),
-                       help=f"the demo's folder holding the signing key (default {DEFAULT_DATA_DIR})")
+    token.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(DEFAULT_DATA_DIR),
+        help=f"the demo's folder holding the signing key (default {DEFAULT_DATA_DIR})",
+    )
     token.set_defaults(func=_token)
 
     _register_optional(commands, "pgbridge.policy.cli")
@@ -70,8 +92,11 @@ def _register_optional(commands: Any, module_name: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
@@ -136,8 +161,10 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _demo_banner(data_dir: Path, host: str, port: int) -> str:
     exe = _self_command()
-    conninfo = (f"host={host} port={port} dbname=pgbridge user=alice sslmode=verify-full "
-                f"sslrootcert={data_dir}/server.crt")
+    conninfo = (
+        f"host={host} port={port} dbname=pgbridge user=alice sslmode=verify-full "
+        f"sslrootcert={data_dir}/server.crt"
+    )
     return f"""
 pgbridge demo is listening on {host}:{port} (embedded DuckDB warehouse, dataset `shop`).
 
@@ -172,7 +199,10 @@ def _token(args: argparse.Namespace) -> int:
 
     key_path = args.data_dir / TOKEN_KEY
     if not key_path.exists():
-        print(f"pgbridge: no signing key at {key_path}; run `pgbridge demo` (or --setup-only) first", file=sys.stderr)
+        print(
+            f"pgbridge: no signing key at {key_path}; run `pgbridge demo` (or --setup-only) first",
+            file=sys.stderr,
+        )
         return 2
     extra: dict[str, Any] = {}
     for item in args.claim:
@@ -181,8 +211,17 @@ def _token(args: argparse.Namespace) -> int:
             print(f"pgbridge: --claim takes KEY=VALUE, got {item!r}", file=sys.stderr)
             return 2
         extra[key] = value
-    print(sign_token(key_path.read_bytes(), args.sub, args.role, args.ttl, issuer=DEMO_ISSUER,
-                     audience=DEMO_AUDIENCE, extra_claims=extra))
+    print(
+        sign_token(
+            key_path.read_bytes(),
+            args.sub,
+            args.role,
+            args.ttl,
+            issuer=DEMO_ISSUER,
+            audience=DEMO_AUDIENCE,
+            extra_claims=extra,
+        )
+    )
     return 0
 
 

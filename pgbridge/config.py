@@ -114,8 +114,11 @@ def _server(section: Section, base: Path) -> ServerSettings:
     if (cert is None) != (key is None):
         raise ConfigError(section.key("tls_cert_file"), "tls_cert_file and tls_key_file go together")
     if settings.require_tls and cert is None:
-        raise ConfigError(section.key("require_tls"), "TLS is required (the password is a bearer token) but no "
-                          "tls_cert_file / tls_key_file is configured")
+        raise ConfigError(
+            section.key("require_tls"),
+            "TLS is required (the password is a bearer token) but no "
+            "tls_cert_file / tls_key_file is configured",
+        )
     if not 0 < settings.port < 65536:
         raise ConfigError(section.key("port"), "must be between 1 and 65535")
     if not settings.server_version.startswith("15."):
@@ -142,7 +145,9 @@ def _backend(section: Section, base: Path) -> BackendSettings:
     if kind == "duckdb":
         duck = section.sub("duckdb")
         database = duck.require("database", str)
-        settings = BackendSettings(kind, duckdb_database=base / database, duckdb_threads=duck.optional("threads", int))
+        settings = BackendSettings(
+            kind, duckdb_database=base / database, duckdb_threads=duck.optional("threads", int)
+        )
         duck.check_unknown()
         section.check_unknown()
         return settings

@@ -106,9 +106,17 @@ class BqType:
 
 # Legacy and alias spellings BigQuery's APIs return (tables API uses INTEGER, FLOAT, ...).
 _ALIASES = {
-    "INTEGER": "INT64", "INT": "INT64", "SMALLINT": "INT64", "BIGINT": "INT64", "TINYINT": "INT64",
-    "BYTEINT": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL", "DECIMAL": "NUMERIC",
-    "BIGDECIMAL": "BIGNUMERIC", "RECORD": "STRUCT",
+    "INTEGER": "INT64",
+    "INT": "INT64",
+    "SMALLINT": "INT64",
+    "BIGINT": "INT64",
+    "TINYINT": "INT64",
+    "BYTEINT": "INT64",
+    "FLOAT": "FLOAT64",
+    "BOOLEAN": "BOOL",
+    "DECIMAL": "NUMERIC",
+    "BIGDECIMAL": "BIGNUMERIC",
+    "RECORD": "STRUCT",
 }
 
 
@@ -219,11 +227,28 @@ def pg_type_for(bq: BqType | str) -> PgType:
 
 
 _PG_TO_BQ = {
-    "bool": "BOOL", "bytea": "BYTES", "char": "STRING", "name": "STRING", "int8": "INT64",
-    "int2": "INT64", "int4": "INT64", "oid": "INT64", "text": "STRING", "json": "JSON",
-    "float4": "FLOAT64", "float8": "FLOAT64", "bpchar": "STRING", "varchar": "STRING",
-    "date": "DATE", "time": "TIME", "timestamp": "DATETIME", "timestamptz": "TIMESTAMP",
-    "interval": "INTERVAL", "numeric": "NUMERIC", "uuid": "STRING", "jsonb": "JSON",
+    "bool": "BOOL",
+    "bytea": "BYTES",
+    "char": "STRING",
+    "name": "STRING",
+    "int8": "INT64",
+    "int2": "INT64",
+    "int4": "INT64",
+    "oid": "INT64",
+    "text": "STRING",
+    "json": "JSON",
+    "float4": "FLOAT64",
+    "float8": "FLOAT64",
+    "bpchar": "STRING",
+    "varchar": "STRING",
+    "date": "DATE",
+    "time": "TIME",
+    "timestamp": "DATETIME",
+    "timestamptz": "TIMESTAMP",
+    "interval": "INTERVAL",
+    "numeric": "NUMERIC",
+    "uuid": "STRING",
+    "jsonb": "JSON",
 }
 
 

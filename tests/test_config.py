@@ -14,7 +14,13 @@ EXAMPLE = Path(__file__).parent.parent / "config.example.toml"
 
 
 def test_example_config_loads_with_every_section(demo_dir: Path, tmp_path: Path) -> None:
-    for name in ("token-signing.pub", "masking-hash.key", "server.crt", "server.key", "audit-signing-key.pem"):
+    for name in (
+        "token-signing.pub",
+        "masking-hash.key",
+        "server.crt",
+        "server.key",
+        "audit-signing-key.pem",
+    ):
         shutil.copy(demo_dir / name, tmp_path / name)
     target = tmp_path / "pgbridge.toml"
     shutil.copy(EXAMPLE, target)
@@ -43,7 +49,13 @@ def test_demo_config_loads(demo_dir: Path) -> None:
     ],
 )
 def test_errors_name_the_key(demo_dir: Path, tmp_path: Path, edit: tuple[str, str], key: str) -> None:
-    for name in ("token-signing.pub", "masking-hash.key", "server.crt", "server.key", "audit-signing-key.pem"):
+    for name in (
+        "token-signing.pub",
+        "masking-hash.key",
+        "server.crt",
+        "server.key",
+        "audit-signing-key.pem",
+    ):
         shutil.copy(demo_dir / name, tmp_path / name)
     text = EXAMPLE.read_text().replace(*edit, 1)
     target = tmp_path / "pgbridge.toml"

@@ -22,7 +22,18 @@ from pgbridge.auth.principal import Principal
 from pgbridge.config_base import ConfigError, Section
 from pgbridge.wire.errors import PgError, SqlState
 
-ASYMMETRIC_ALGORITHMS = ("EdDSA", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
+ASYMMETRIC_ALGORITHMS = (
+    "EdDSA",
+    "RS256",
+    "RS384",
+    "RS512",
+    "PS256",
+    "PS384",
+    "PS512",
+    "ES256",
+    "ES384",
+    "ES512",
+)
 
 
 @dataclass(frozen=True)
@@ -42,8 +53,11 @@ def auth_settings_from(section: Section, base_dir: Path) -> AuthSettings:
     algorithms = section.str_list("algorithms", ("EdDSA", "RS256", "ES256"))
     for name in algorithms:
         if name not in ASYMMETRIC_ALGORITHMS:
-            raise ConfigError(section.key("algorithms"), f"{name!r} is not an allowed asymmetric JWT algorithm "
-                              f"(choose from {', '.join(ASYMMETRIC_ALGORITHMS)})")
+            raise ConfigError(
+                section.key("algorithms"),
+                f"{name!r} is not an allowed asymmetric JWT algorithm "
+                f"(choose from {', '.join(ASYMMETRIC_ALGORITHMS)})",
+            )
     key_file = section.optional("public_key_file", str)
     jwks_url = section.optional("jwks_url", str)
     if (key_file is None) == (jwks_url is None):
@@ -78,11 +92,15 @@ class TokenVerifier:
             try:
                 pem = settings.public_key_file.read_bytes()
             except OSError as error:
-                raise ConfigError("auth.public_key_file", f"cannot read {settings.public_key_file}: {error}") from error
+                raise ConfigError(
+                    "auth.public_key_file", f"cannot read {settings.public_key_file}: {error}"
+                ) from error
             self._static_key = _load_public_key(pem)
         else:
             assert settings.jwks_url is not None
-            self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True, lifespan=settings.jwks_cache_seconds)
+            self._jwks = jwt.PyJWKClient(
+                settings.jwks_url, cache_keys=True, lifespan=settings.jwks_cache_seconds
+            )
 
     async def verify(self, token: str, startup_user: str | None) -> Principal:
         """Verify `token`; the startup user must equal the configured user claim."""
@@ -114,8 +132,10 @@ class TokenVerifier:
             raise _auth_failed("the password is not a well-formed JWT") from None
         algorithm = header.get("alg")
         if algorithm not in self.settings.algorithms:
-            raise _auth_failed(f"token algorithm {algorithm!r} is not allowed (allowed: "
-                               f"{', '.join(self.settings.algorithms)})")
+            raise _auth_failed(
+                f"token algorithm {algorithm!r} is not allowed (allowed: "
+                f"{', '.join(self.settings.algorithms)})"
+            )
         try:
             key = self._key_for(token)
             return jwt.decode(
@@ -195,14 +215,20 @@ def sign_token(
     else:
         raise ValueError("unsupported private key type for signing tokens")
     now = int(time.time())
-    claims: dict[str, Any] = {"sub": subject, roles_claim: list(roles), "iat": now, "nbf": now,
-                              "exp": now + ttl_seconds, "jti": _token_id()}
+    claims: dict[str, Any] = {
+        "sub": subject,
+        roles_claim: list(roles),
+        "iat": now,
+        "nbf": now,
+        "exp": now + ttl_seconds,
+        "jti": _token_id(),
+    }
     if issuer:
         claims["iss"] = issuer
     if audience:
         claims["aud"] = audience
     claims.update(extra_claims or {})
-    return jwt.encode(claims, key, algorithm=algorithm)  # type: ignore[arg-type]
+    return jwt.encode(claims, key, algorithm=algorithm)
 
 
 def _token_id() -> str:

@@ -21,7 +21,7 @@ import threading
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import pyarrow as pa
@@ -55,13 +55,32 @@ def bigquery_type(duck_type: str) -> str:
 
 
 _SCALARS = {
-    "BIGINT": "INT64", "INTEGER": "INT64", "SMALLINT": "INT64", "TINYINT": "INT64",
-    "UTINYINT": "INT64", "USMALLINT": "INT64", "UINTEGER": "INT64", "HUGEINT": "NUMERIC",
-    "UBIGINT": "NUMERIC", "DOUBLE": "FLOAT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL",
-    "VARCHAR": "STRING", "BLOB": "BYTES", "DATE": "DATE", "TIMESTAMP": "DATETIME",
-    "TIMESTAMP_NS": "DATETIME", "TIMESTAMP_MS": "DATETIME", "TIMESTAMP_S": "DATETIME",
-    "TIMESTAMP WITH TIME ZONE": "TIMESTAMP", "TIME": "TIME", "JSON": "JSON", "INTERVAL": "INTERVAL",
-    "UUID": "STRING", '"NULL"': "STRING", "NULL": "STRING",
+    "BIGINT": "INT64",
+    "INTEGER": "INT64",
+    "SMALLINT": "INT64",
+    "TINYINT": "INT64",
+    "UTINYINT": "INT64",
+    "USMALLINT": "INT64",
+    "UINTEGER": "INT64",
+    "HUGEINT": "NUMERIC",
+    "UBIGINT": "NUMERIC",
+    "DOUBLE": "FLOAT64",
+    "FLOAT": "FLOAT64",
+    "BOOLEAN": "BOOL",
+    "VARCHAR": "STRING",
+    "BLOB": "BYTES",
+    "DATE": "DATE",
+    "TIMESTAMP": "DATETIME",
+    "TIMESTAMP_NS": "DATETIME",
+    "TIMESTAMP_MS": "DATETIME",
+    "TIMESTAMP_S": "DATETIME",
+    "TIMESTAMP WITH TIME ZONE": "TIMESTAMP",
+    "TIME": "TIME",
+    "JSON": "JSON",
+    "INTERVAL": "INTERVAL",
+    "UUID": "STRING",
+    '"NULL"': "STRING",
+    "NULL": "STRING",
 }
 
 
@@ -81,8 +100,18 @@ def _struct_fields(spelled: str) -> list[tuple[str, str]]:
 
 
 # Bytes per value BigQuery bills for fixed-width types (its documented data sizes).
-_FIXED_WIDTH = {"INT64": 8, "FLOAT64": 8, "NUMERIC": 16, "BIGNUMERIC": 32, "BOOL": 1, "DATE": 8,
-                "DATETIME": 8, "TIME": 8, "TIMESTAMP": 8, "INTERVAL": 16}
+_FIXED_WIDTH = {
+    "INT64": 8,
+    "FLOAT64": 8,
+    "NUMERIC": 16,
+    "BIGNUMERIC": 32,
+    "BOOL": 1,
+    "DATE": 8,
+    "DATETIME": 8,
+    "TIME": 8,
+    "TIMESTAMP": 8,
+    "INTERVAL": 16,
+}
 
 
 @dataclass
@@ -137,7 +166,7 @@ class DuckDBBackend:
         )
         by_table: dict[str, list[Field]] = {}
         for table, column, kind, nullable, comment in columns:
-            mode = "NULLABLE" if nullable else "REQUIRED"
+            mode: Literal["NULLABLE", "REQUIRED"] = "NULLABLE" if nullable else "REQUIRED"
             by_table.setdefault(table, []).append(Field(column, bigquery_type(kind), mode, comment))
         return [
             TableMeta(dataset, name, kind, tuple(by_table.get(name, ())), comment or None, rows)
@@ -200,7 +229,9 @@ class DuckDBBackend:
         cursor = self._cursor()
         try:
             relation = _relation(cursor, duck_sql, params)
-            return tuple(Field(n, bigquery_type(str(t))) for n, t in zip(relation.columns, relation.types, strict=True))
+            return tuple(
+                Field(n, bigquery_type(str(t))) for n, t in zip(relation.columns, relation.types, strict=True)
+            )
         finally:
             cursor.close()
 
@@ -227,8 +258,10 @@ class DuckDBBackend:
         cursor = self._cursor()
         try:
             columns = cursor.execute(
-                "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() "
-                "AND schema_name = $1 AND table_name = $2 ORDER BY column_index", [dataset, table]
+                "SELECT column_name, data_type FROM duckdb_columns() "
+                "WHERE database_name = current_database() "
+                "AND schema_name = $1 AND table_name = $2 ORDER BY column_index",
+                [dataset, table],
             ).fetchall()
             if not columns:
                 return None
@@ -253,7 +286,9 @@ def _measure(cursor: duckdb.DuckDBPyConnection, dataset: str, table: str, column
     qualified = '"' + dataset.replace('"', '""') + '"."' + table.replace('"', '""') + '"'
     row = cursor.execute(f"SELECT {', '.join(parts)} FROM {qualified}").fetchone()
     assert row is not None
-    return _TableSizes(int(row[0]), {name: int(size) for (name, _), size in zip(columns, row[1:], strict=True)})
+    return _TableSizes(
+        int(row[0]), {name: int(size) for (name, _), size in zip(columns, row[1:], strict=True)}
+    )
 
 
 def _to_duckdb(sql: str) -> str:
@@ -272,7 +307,9 @@ def _relation(cursor: duckdb.DuckDBPyConnection, duck_sql: str, params: Sequence
     except duckdb.Error as error:
         raise _pg_error(error) from error
     if relation is None:
-        raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "only queries that return rows can run on the duckdb backend")
+        raise PgError(
+            SqlState.FEATURE_NOT_SUPPORTED, "only queries that return rows can run on the duckdb backend"
+        )
     return relation
 
 
@@ -280,7 +317,9 @@ def _start(
     cursor: duckdb.DuckDBPyConnection, duck_sql: str, params: Sequence[QueryParam]
 ) -> tuple[pa.RecordBatchReader, tuple[Field, ...]]:
     relation = _relation(cursor, duck_sql, params)
-    fields = tuple(Field(n, bigquery_type(str(t))) for n, t in zip(relation.columns, relation.types, strict=True))
+    fields = tuple(
+        Field(n, bigquery_type(str(t))) for n, t in zip(relation.columns, relation.types, strict=True)
+    )
     try:
         return relation.to_arrow_reader(BATCH_ROWS), fields
     except duckdb.Error as error:
@@ -296,7 +335,9 @@ def _pg_error(error: duckdb.Error) -> PgError:
     if isinstance(error, duckdb.ParserException):
         return PgError(SqlState.SYNTAX_ERROR, message)
     if isinstance(error, duckdb.BinderException):
-        return PgError(SqlState.UNDEFINED_COLUMN if "not found" in message else SqlState.DATATYPE_MISMATCH, message)
+        return PgError(
+            SqlState.UNDEFINED_COLUMN if "not found" in message else SqlState.DATATYPE_MISMATCH, message
+        )
     if isinstance(error, duckdb.OutOfRangeException):
         return PgError(SqlState.NUMERIC_VALUE_OUT_OF_RANGE, message)
     if isinstance(error, duckdb.ConversionException):

@@ -16,7 +16,9 @@ from pgbridge.backends.base import Backend, Field, TableMeta
 
 
 class MetadataCache:
-    def __init__(self, backend: Backend, ttl_seconds: float = 300.0, min_refresh_interval: float = 2.0) -> None:
+    def __init__(
+        self, backend: Backend, ttl_seconds: float = 300.0, min_refresh_interval: float = 2.0
+    ) -> None:
         self.backend = backend
         self.ttl_seconds = ttl_seconds
         self.min_refresh_interval = min_refresh_interval

@@ -39,10 +39,17 @@ def ensure_token_keys(data_dir: Path) -> None:
     if private.exists() and public.exists():
         return
     key = ed25519.Ed25519PrivateKey.generate()
-    _write_private(private, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                              serialization.NoEncryption()))
-    public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                     serialization.PublicFormat.SubjectPublicKeyInfo))
+    _write_private(
+        private,
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
+    )
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
 
 
 def ensure_certificate(data_dir: Path, hosts: tuple[str, ...] = ("127.0.0.1", "localhost")) -> None:
@@ -70,8 +77,12 @@ def ensure_certificate(data_dir: Path, hosts: tuple[str, ...] = ("127.0.0.1", "l
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
-    _write_private(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
+    _write_private(
+        key_path,
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
+    )
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 

@@ -17,11 +17,50 @@ CUSTOMERS = 100_000
 ORDERS = 1_000_000
 PRODUCTS = 1_000
 
-_FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Margaret", "Dennis",
-          "Radia", "John", "Katherine", "Tim", "Hedy", "Linus", "Sophie", "Guido", "Anita", "Niklaus"]
-_LAST = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson", "Hamilton",
-         "Ritchie", "Perlman", "McCarthy", "Johnson", "Berners-Lee", "Lamarr", "Torvalds", "Wilson",
-         "van Rossum", "Borg", "Wirth"]
+_FIRST = [
+    "Ada",
+    "Grace",
+    "Alan",
+    "Edsger",
+    "Barbara",
+    "Donald",
+    "Frances",
+    "Ken",
+    "Margaret",
+    "Dennis",
+    "Radia",
+    "John",
+    "Katherine",
+    "Tim",
+    "Hedy",
+    "Linus",
+    "Sophie",
+    "Guido",
+    "Anita",
+    "Niklaus",
+]
+_LAST = [
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Dijkstra",
+    "Liskov",
+    "Knuth",
+    "Allen",
+    "Thompson",
+    "Hamilton",
+    "Ritchie",
+    "Perlman",
+    "McCarthy",
+    "Johnson",
+    "Berners-Lee",
+    "Lamarr",
+    "Torvalds",
+    "Wilson",
+    "van Rossum",
+    "Borg",
+    "Wirth",
+]
 _COUNTRIES = ["US", "DE", "FR", "GB", "JP", "BR", "IN", "CA", "AU", "NL"]
 _DOMAINS = ["example.com", "mail.test", "corp.example", "shop.test"]
 _CATEGORIES = ["books", "games", "garden", "kitchen", "music", "sports", "toys", "tools"]
@@ -45,7 +84,9 @@ def _luhn_card(expr: str) -> str:
     for i in range(15):  # body digit i (0-based from the left); its position from the right is 16 - i
         digit = f"CAST(substr({body}, {i + 1}, 1) AS INTEGER)"
         doubled = (16 - i) % 2 == 0
-        terms.append(f"(CASE WHEN {digit} * 2 > 9 THEN {digit} * 2 - 9 ELSE {digit} * 2 END)" if doubled else digit)
+        terms.append(
+            f"(CASE WHEN {digit} * 2 > 9 THEN {digit} * 2 - 9 ELSE {digit} * 2 END)" if doubled else digit
+        )
     check = f"CAST((10 - (({' + '.join(terms)}) % 10)) % 10 AS VARCHAR)"
     return f"{body} || {check}"
 
@@ -77,8 +118,10 @@ def _customers_sql() -> str:
       i::BIGINT AS id,
       {first} || ' ' || {last} AS name,
       lower(replace({first} || '.' || {last}, ' ', '')) || i || '@' || {_pick(_DOMAINS, "i * 3")} AS email,
-      '+1-555-' || lpad(CAST((i * 37) % 1000 AS VARCHAR), 3, '0') || '-' || lpad(CAST((i * 7919) % 10000 AS VARCHAR), 4, '0') AS phone,
-      lpad(CAST(100 + (i * 31) % 800 AS VARCHAR), 3, '0') || '-' || lpad(CAST(10 + (i * 17) % 89 AS VARCHAR), 2, '0')
+      '+1-555-' || lpad(CAST((i * 37) % 1000 AS VARCHAR), 3, '0')
+        || '-' || lpad(CAST((i * 7919) % 10000 AS VARCHAR), 4, '0') AS phone,
+      lpad(CAST(100 + (i * 31) % 800 AS VARCHAR), 3, '0')
+        || '-' || lpad(CAST(10 + (i * 17) % 89 AS VARCHAR), 2, '0')
         || '-' || lpad(CAST(1000 + (i * 7907) % 9000 AS VARCHAR), 4, '0') AS ssn,
       {_luhn_card("i")} AS card_number,
       {_pick(_COUNTRIES, "i * 11 + i // 7")} AS country,
@@ -111,7 +154,8 @@ def _orders_sql() -> str:
       i::BIGINT AS id,
       (1 + (i * 7919) % {CUSTOMERS})::BIGINT AS customer_id,
       (1 + (i * 104729) % {PRODUCTS})::BIGINT AS product_id,
-      TIMESTAMPTZ '2022-01-01 00:00:00+00' + to_seconds((i * 7907) % (3 * 365 * 86400)) + to_microseconds((i * 131) % 1000000) AS ordered_at,
+      TIMESTAMPTZ '2022-01-01 00:00:00+00' + to_seconds((i * 7907) % (3 * 365 * 86400))
+        + to_microseconds((i * 131) % 1000000) AS ordered_at,
       CAST(((i * 6007) % 100000) / 100.0 AS DOUBLE) AS amount,
       {_pick(_STATUSES, "i * 3 + i // 11")} AS status
     FROM range(1, {ORDERS + 1}) t(i)

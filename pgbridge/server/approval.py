@@ -17,15 +17,18 @@ if TYPE_CHECKING:
     from pgbridge.server.pipeline import DataPlan, Pipeline, SessionContext
 
 
-async def obtain_approval(pipeline: Pipeline, ctx: SessionContext, plan: DataPlan, params: Sequence[QueryParam],
-                          decision: Any) -> dict[str, Any]:
+async def obtain_approval(
+    pipeline: Pipeline, ctx: SessionContext, plan: DataPlan, params: Sequence[QueryParam], decision: Any
+) -> dict[str, Any]:
     from pgbridge.policy.approvals import params_digest
     from pgbridge.policy.gate import choose_mode
     from pgbridge.policy.gate import obtain_approval as gate
 
     if pipeline.approvals is None or pipeline.approval_settings is None:
-        raise PgError(SqlState.INSUFFICIENT_PRIVILEGE, f"policy rule {decision.rule} requires approval, but no "
-                      "approval store is configured")
+        raise PgError(
+            SqlState.INSUFFICIENT_PRIVILEGE,
+            f"policy rule {decision.rule} requires approval, but no approval store is configured",
+        )
     setting = ctx.settings.get("pgbridge.approval")
     mode = choose_mode(decision, None if setting == "default" else setting)
     settings = pipeline.approval_settings
@@ -40,6 +43,15 @@ async def obtain_approval(pipeline: Pipeline, ctx: SessionContext, plan: DataPla
             ctx.notices.append(("NOTICE", "00000", message))
 
     digest = params_digest([(p.type, p.value) for p in params])
-    request = await gate(pipeline.approvals, ctx.principal, decision, plan.bigquery_sql, digest, mode, timeout,
-                         notify, settings.poll_interval_s)
+    request = await gate(
+        pipeline.approvals,
+        ctx.principal,
+        decision,
+        plan.bigquery_sql,
+        digest,
+        mode,
+        timeout,
+        notify,
+        settings.poll_interval_s,
+    )
     return {"id": request.id, "approver": request.approver, "reason": request.reason, "rule": request.rule}

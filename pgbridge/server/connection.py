@@ -110,25 +110,47 @@ class Connection:
                 raise PgError(SqlState.PROTOCOL_VIOLATION, "expected a startup message", severity="FATAL")
         params = message.parameters
         if "replication" in params and params["replication"] not in ("false", "off", "0", "no"):
-            raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "replication connections are not supported", severity="FATAL")
+            raise PgError(
+                SqlState.FEATURE_NOT_SUPPORTED, "replication connections are not supported", severity="FATAL"
+            )
         if server.require_tls and self.tls_version is None:
-            raise PgError(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
-                          "pgbridge requires TLS: the password is a bearer token and must not cross the network in "
-                          "clear text", severity="FATAL", hint="connect with sslmode=require (or prefer)")
+            raise PgError(
+                SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
+                "pgbridge requires TLS: the password is a bearer token and must not cross the network in "
+                "clear text",
+                severity="FATAL",
+                hint="connect with sslmode=require (or prefer)",
+            )
         user = params.get("user", "")
         if not user:
-            raise PgError(SqlState.INVALID_AUTHORIZATION_SPECIFICATION, "no PostgreSQL user name specified in "
-                          "startup packet", severity="FATAL")
+            raise PgError(
+                SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
+                "no PostgreSQL user name specified in startup packet",
+                severity="FATAL",
+            )
         settings = self._initial_settings(params, user)
-        opened = events.connection_opened(session_id=self.session_id, peer=self.peer, tls_version=self.tls_version,
-                                          application_name=params.get("application_name", ""))
-        await self.gateway.audit_event("connection_opened", {**opened, "user": user,
-                                                             "database": params.get("database", user)})
+        opened = events.connection_opened(
+            session_id=self.session_id,
+            peer=self.peer,
+            tls_version=self.tls_version,
+            application_name=params.get("application_name", ""),
+        )
+        await self.gateway.audit_event(
+            "connection_opened", {**opened, "user": user, "database": params.get("database", user)}
+        )
         principal = await self._authenticate(user)
         self.gateway.limits_connect(principal)
         self.process_id, secret = self.gateway.register(self)
-        ctx = SessionContext(self.session_id, principal, user, params.get("database") or user, settings,
-                             self.process_id, self.peer, params.get("application_name", ""))
+        ctx = SessionContext(
+            self.session_id,
+            principal,
+            user,
+            params.get("database") or user,
+            settings,
+            self.process_id,
+            self.peer,
+            params.get("application_name", ""),
+        )
         self.session = Session(ctx, self.gateway.pipeline, self.send, self.write)
         self.write(codec.encode(m.AuthenticationOk()))
         settings.take_reports()
@@ -145,7 +167,9 @@ class Connection:
             await self.send(b"N")
             return
         if self.decoder.buffered_bytes:
-            raise PgError(SqlState.PROTOCOL_VIOLATION, "received unencrypted data after SSL request", severity="FATAL")
+            raise PgError(
+                SqlState.PROTOCOL_VIOLATION, "received unencrypted data after SSL request", severity="FATAL"
+            )
         await self.send(b"S")
         await self.writer.start_tls(context)
         ssl_object = self.writer.get_extra_info("ssl_object")
@@ -153,10 +177,13 @@ class Connection:
 
     def _initial_settings(self, params: dict[str, str], user: str) -> SessionSettings:
         server = self.gateway.config.server
-        settings = SessionSettings.initial({
-            "server_version": server.server_version, "session_authorization": user,
-            "statement_timeout": str(server.statement_timeout_ms),
-        })
+        settings = SessionSettings.initial(
+            {
+                "server_version": server.server_version,
+                "session_authorization": user,
+                "statement_timeout": str(server.statement_timeout_ms),
+            }
+        )
         try:
             for name, value in params.items():
                 if name not in _STARTUP_ONLY:
@@ -175,11 +202,14 @@ class Connection:
         try:
             principal = await self.gateway.verifier.verify(message.password, user)
         except PgError as error:
-            await self.gateway.audit_event("auth_failed", events.auth_failed(
-                session_id=self.session_id, reason=error.message, subject=user))
+            await self.gateway.audit_event(
+                "auth_failed",
+                events.auth_failed(session_id=self.session_id, reason=error.message, subject=user),
+            )
             raise
-        await self.gateway.audit_event("auth_succeeded", events.auth_succeeded(session_id=self.session_id,
-                                                                               principal=principal))
+        await self.gateway.audit_event(
+            "auth_succeeded", events.auth_succeeded(session_id=self.session_id, principal=principal)
+        )
         return principal
 
     # -- query phase -----------------------------------------------------------------------
@@ -195,8 +225,9 @@ class Connection:
 
     async def cancel_running(self) -> None:
         if self.session is not None and self.session.cancel("user"):
-            await self.gateway.audit_event("cancel", events.cancel(session_id=self.session_id, statement_id=None,
-                                                                   job_id=None))
+            await self.gateway.audit_event(
+                "cancel", events.cancel(session_id=self.session_id, statement_id=None, job_id=None)
+            )
 
     async def _cleanup(self) -> None:
         if self.session is not None:
@@ -206,8 +237,10 @@ class Connection:
                     await portal.finish(None)
             self.gateway.limits_disconnect(self.session.ctx.principal)
             with contextlib.suppress(Exception):
-                await self.gateway.audit_event("connection_closed", events.connection_closed(
-                    session_id=self.session_id, reason=self.close_reason))
+                await self.gateway.audit_event(
+                    "connection_closed",
+                    events.connection_closed(session_id=self.session_id, reason=self.close_reason),
+                )
         self.gateway.unregister(self)
         with contextlib.suppress(Exception):
             self.writer.close()
@@ -220,21 +253,23 @@ def _options(options: str) -> list[tuple[str, str]]:
     try:
         words = shlex.split(options.replace("\\ ", "\x00"))
     except ValueError:
-        raise PgError(SqlState.PROTOCOL_VIOLATION, "invalid command-line options in startup packet",
-                      severity="FATAL") from None
+        raise PgError(
+            SqlState.PROTOCOL_VIOLATION, "invalid command-line options in startup packet", severity="FATAL"
+        ) from None
     words = [w.replace("\x00", " ") for w in words]
     index = 0
     while index < len(words):
         word = words[index]
         if word == "-c" and index + 1 < len(words):
             setting, index = words[index + 1], index + 2
-        elif word.startswith("-c"):
-            setting, index = word[2:], index + 1
-        elif word.startswith("--"):
+        elif word.startswith("-c") or word.startswith("--"):
             setting, index = word[2:], index + 1
         else:
-            raise PgError(SqlState.PROTOCOL_VIOLATION, f"invalid command-line argument for server process: {word}",
-                          severity="FATAL")
+            raise PgError(
+                SqlState.PROTOCOL_VIOLATION,
+                f"invalid command-line argument for server process: {word}",
+                severity="FATAL",
+            )
         name, sep, value = setting.partition("=")
         if not sep:
             raise PgError(SqlState.SYNTAX_ERROR, f"-c {setting} requires a value", severity="FATAL")

@@ -32,10 +32,12 @@ def make_backend(config: Config) -> Backend:
         from pgbridge.backends.duckdb import DuckDBBackend, DuckDBSettings
 
         assert config.backend.duckdb_database is not None
-        return DuckDBBackend(DuckDBSettings(config.backend.duckdb_database, threads=config.backend.duckdb_threads))
+        return DuckDBBackend(
+            DuckDBSettings(config.backend.duckdb_database, threads=config.backend.duckdb_threads)
+        )
     from pgbridge.backends.bigquery import BigQueryBackend
 
-    return BigQueryBackend(config.backend.bigquery)  # type: ignore[no-any-return]
+    return BigQueryBackend(config.backend.bigquery)
 
 
 def make_tls_context(config: Config) -> ssl.SSLContext | None:
@@ -69,15 +71,20 @@ class Gateway:
     async def start(self) -> None:
         await self._build_stages()
         server = self.config.server
-        self._server = await asyncio.start_server(self._accept, server.host, server.port, limit=2 ** 20,
-                                                  reuse_address=True)
+        self._server = await asyncio.start_server(
+            self._accept, server.host, server.port, limit=2**20, reuse_address=True
+        )
         log.info("pgbridge listening on %s:%s (backend %s)", server.host, server.port, self.backend.name)
         if server.admin_http_port and self.approvals is not None:
             from pgbridge.policy.http import start_admin_http
 
             self._admin_http = await start_admin_http(
-                server.admin_http_host, server.admin_http_port, self.approvals,
-                lambda token: self.verifier.verify_sync(token, None), self.config.policy.approvals.approver_role)
+                server.admin_http_host,
+                server.admin_http_port,
+                self.approvals,
+                lambda token: self.verifier.verify_sync(token, None),
+                self.config.policy.approvals.approver_role,
+            )
             log.info("admin HTTP endpoint on %s:%s", server.admin_http_host, self.admin_http_port)
 
     async def _build_stages(self) -> None:
@@ -90,9 +97,17 @@ class Gateway:
             self._build_policy()
         self.catalog = _make_catalog(self)
         self.pipeline = Pipeline(
-            backend=self.backend, metadata=self.metadata, names=self.config.names, catalog=self.catalog,
-            policy=self.policy, masking=self.config.masking, audit=self.audit, approvals=self.approvals,
-            approval_settings=getattr(self.config.policy, "approvals", None), limits=self.limits)
+            backend=self.backend,
+            metadata=self.metadata,
+            names=self.config.names,
+            catalog=self.catalog,
+            policy=self.policy,
+            masking=self.config.masking,
+            audit=self.audit,
+            approvals=self.approvals,
+            approval_settings=getattr(self.config.policy, "approvals", None),
+            limits=self.limits,
+        )
 
     def _build_policy(self) -> None:
         from pgbridge.policy.engine import PolicyEngine
@@ -104,7 +119,9 @@ class Gateway:
         from pgbridge.policy.approvals import SqliteApprovalStore
 
         approvals = self.config.policy.approvals
-        self.approvals = SqliteApprovalStore(approvals.store_path, approvals.pending_ttl_s, approvals.approved_ttl_s)
+        self.approvals = SqliteApprovalStore(
+            approvals.store_path, approvals.pending_ttl_s, approvals.approved_ttl_s
+        )
 
     @property
     def admin_http_port(self) -> int:
@@ -140,13 +157,16 @@ class Gateway:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._tasks.add(task)  # type: ignore[arg-type]
+        self._tasks.add(task)
         try:
             if len(self._connections) >= self.config.server.max_connections:
                 from pgbridge.wire import codec
 
-                writer.write(codec.error_response(PgError(SqlState.TOO_MANY_CONNECTIONS,
-                                                          "sorry, too many clients already", "FATAL")))
+                writer.write(
+                    codec.error_response(
+                        PgError(SqlState.TOO_MANY_CONNECTIONS, "sorry, too many clients already", "FATAL")
+                    )
+                )
                 with contextlib.suppress(Exception):
                     await writer.drain()
                 writer.close()
@@ -155,16 +175,16 @@ class Gateway:
         except Exception:
             log.exception("connection failed")
         finally:
-            self._tasks.discard(task)  # type: ignore[arg-type]
+            self._tasks.discard(task)
 
     # -- cancel registry ----------------------------------------------------------------------
 
     def register(self, connection: Connection) -> tuple[int, int]:
         while True:
-            process_id = secrets.randbelow(2 ** 31 - 1) + 1
+            process_id = secrets.randbelow(2**31 - 1) + 1
             if process_id not in self._connections:
                 break
-        secret = secrets.randbelow(2 ** 31)
+        secret = secrets.randbelow(2**31)
         self._connections[process_id] = (secret, connection)
         return process_id, secret
 
@@ -176,7 +196,9 @@ class Gateway:
     async def cancel(self, process_id: int, secret: int) -> None:
         entry = self._connections.get(process_id)
         # A wrong secret is ignored silently, as PostgreSQL does: no oracle for guessing.
-        if entry is not None and secrets.compare_digest(entry[0].to_bytes(4, "big"), secret.to_bytes(4, "big")):
+        if entry is not None and secrets.compare_digest(
+            entry[0].to_bytes(4, "big"), secret.to_bytes(4, "big")
+        ):
             await entry[1].cancel_running()
 
     # -- shared stage helpers ------------------------------------------------------------------
@@ -200,5 +222,6 @@ class Gateway:
 def _make_catalog(gateway: Gateway) -> Any:
     from pgbridge.catalog.engine import CatalogEngine
 
-    return CatalogEngine(gateway.backend, ttl_seconds=gateway.config.catalog.ttl_seconds,
-                         default_dataset=None)
+    return CatalogEngine(
+        gateway.backend, ttl_seconds=gateway.config.catalog.ttl_seconds, default_dataset=None
+    )

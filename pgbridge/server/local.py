@@ -31,15 +31,30 @@ class TransactionState:
         self.notices.append((severity, sqlstate, message))
 
 
-LOCAL_KINDS = frozenset({Kind.EMPTY, Kind.SET, Kind.RESET, Kind.SHOW, Kind.TRANSACTION, Kind.DISCARD,
-                         Kind.DEALLOCATE, Kind.LISTEN, Kind.UNLISTEN})
+LOCAL_KINDS = frozenset(
+    {
+        Kind.EMPTY,
+        Kind.SET,
+        Kind.RESET,
+        Kind.SHOW,
+        Kind.TRANSACTION,
+        Kind.DISCARD,
+        Kind.DEALLOCATE,
+        Kind.LISTEN,
+        Kind.UNLISTEN,
+    }
+)
 
 
 def allowed_in_failed_transaction(statement: Statement) -> bool:
     """In a failed transaction only ROLLBACK (or COMMIT, which rolls back) is accepted."""
     command = statement.command
     return statement.kind is Kind.TRANSACTION and getattr(command, "action", "") in (
-        "rollback", "commit", "rollback_to", "prepare")
+        "rollback",
+        "commit",
+        "rollback_to",
+        "prepare",
+    )
 
 
 def answer_transaction(statement: Statement, tx: TransactionState, settings: SessionSettings) -> CommandDone:
@@ -58,24 +73,32 @@ def answer_transaction(statement: Statement, tx: TransactionState, settings: Ses
         return CommandDone(tag)
     if action in ("savepoint", "release", "rollback_to"):
         if tx.status == IDLE:
-            verb = {"savepoint": "SAVEPOINT", "release": "RELEASE SAVEPOINT", "rollback_to": "ROLLBACK TO SAVEPOINT"}
+            verb = {
+                "savepoint": "SAVEPOINT",
+                "release": "RELEASE SAVEPOINT",
+                "rollback_to": "ROLLBACK TO SAVEPOINT",
+            }
             raise PgError("25P01", f"{verb[action]} can only be used in transaction blocks")
         if action == "rollback_to":
             tx.status = IN_TRANSACTION
-        return CommandDone({"savepoint": "SAVEPOINT", "release": "RELEASE", "rollback_to": "ROLLBACK"}[action])
+        return CommandDone(
+            {"savepoint": "SAVEPOINT", "release": "RELEASE", "rollback_to": "ROLLBACK"}[action]
+        )
     raise unsupported(f"transaction command {statement.text!r}")
 
 
 def end_transaction(tx: TransactionState, settings: SessionSettings) -> None:
     for name, value in tx.local_settings.items():
-        settings.values[settings.canonical_name(name)] = value or settings.values[settings.canonical_name(name)]
+        settings.values[settings.canonical_name(name)] = (
+            value or settings.values[settings.canonical_name(name)]
+        )
     tx.local_settings.clear()
     tx.status = IDLE
 
 
 def answer_set(statement: Statement, tx: TransactionState, settings: SessionSettings) -> CommandDone:
     command = statement.command
-    name: str = command.name  # type: ignore[union-attr]
+    name = str(getattr(command, "name", ""))
     if getattr(command, "local", False):
         if tx.status == IDLE:
             tx.notice("25P01", "SET LOCAL can only be used in transaction blocks")
@@ -98,9 +121,15 @@ def answer_show(statement: Statement, settings: SessionSettings) -> Outcome:
     name = getattr(statement.command, "name", "")
     if name.lower() == "all":
         rows = settings.show_all()
-        columns = [OutputColumn("name", TEXT), OutputColumn("setting", TEXT), OutputColumn("description", TEXT)]
+        columns = [
+            OutputColumn("name", TEXT),
+            OutputColumn("setting", TEXT),
+            OutputColumn("description", TEXT),
+        ]
         batch = pa.RecordBatch.from_arrays(
-            [pa.array([r[i] for r in rows], pa.string()) for i in range(3)], names=["name", "setting", "description"])
+            [pa.array([r[i] for r in rows], pa.string()) for i in range(3)],
+            names=["name", "setting", "description"],
+        )
         return rows_of(columns, batch, verb="SHOW")
     value = settings.get(name)
     column = settings.canonical_name(name)
@@ -115,7 +144,9 @@ def answer_simple(statement: Statement) -> CommandDone:
     if statement.kind is Kind.UNLISTEN:
         return CommandDone("UNLISTEN")
     if statement.kind is Kind.DEALLOCATE:
-        return CommandDone("DEALLOCATE ALL" if getattr(statement.command, "name", None) is None else "DEALLOCATE")
+        return CommandDone(
+            "DEALLOCATE ALL" if getattr(statement.command, "name", None) is None else "DEALLOCATE"
+        )
     if statement.kind is Kind.DISCARD:
         what = str(getattr(statement.command, "what", "all")).upper()
         return CommandDone(f"DISCARD {what}")

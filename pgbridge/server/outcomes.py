@@ -48,9 +48,13 @@ async def single_batch(batch: pa.RecordBatch) -> AsyncIterator[pa.RecordBatch]:
     yield batch
 
 
-def rows_of(columns: Sequence[OutputColumn], table: pa.Table | pa.RecordBatch, verb: str = "SELECT") -> RowStream:
+def rows_of(
+    columns: Sequence[OutputColumn], table: pa.Table | pa.RecordBatch, verb: str = "SELECT"
+) -> RowStream:
     """A RowStream over rows already in memory (SHOW, local answers)."""
-    batch = table.combine_chunks().to_batches()[0] if isinstance(table, pa.Table) and table.num_rows else table
+    batch = (
+        table.combine_chunks().to_batches()[0] if isinstance(table, pa.Table) and table.num_rows else table
+    )
     if isinstance(batch, pa.Table):
         batch = pa.RecordBatch.from_pylist([], schema=batch.schema)
     return RowStream(columns, single_batch(batch), verb=verb)

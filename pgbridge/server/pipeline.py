@@ -10,7 +10,6 @@ before the backend is asked anything that runs; if it cannot be written, nothing
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 import time
@@ -26,7 +25,13 @@ from pgbridge.backends.metadata import MetadataCache
 from pgbridge.server.outcomes import RowStream
 from pgbridge.server.settings import SessionSettings
 from pgbridge.sql.classify import Kind, Statement
-from pgbridge.typemap import PG_TYPES_BY_OID, BqType, OutputColumn, bq_type_for_pg_oid, parse_bq_type, pg_type_for
+from pgbridge.typemap import (
+    PG_TYPES_BY_OID,
+    BqType,
+    OutputColumn,
+    bq_type_for_pg_oid,
+    pg_type_for,
+)
 from pgbridge.wire.errors import PgError, SqlState, denied
 
 log = logging.getLogger("pgbridge.pipeline")
@@ -85,9 +90,20 @@ class Prepared:
 class Pipeline:
     """Runs catalog and data statements for sessions; shared by all connections."""
 
-    def __init__(self, *, backend: Backend, metadata: MetadataCache, names: Any, catalog: Any = None,
-                 policy: Any = None, masking: Any = None, audit: Any = None, approvals: Any = None,
-                 approval_settings: Any = None, limits: Any = None) -> None:
+    def __init__(
+        self,
+        *,
+        backend: Backend,
+        metadata: MetadataCache,
+        names: Any,
+        catalog: Any = None,
+        policy: Any = None,
+        masking: Any = None,
+        audit: Any = None,
+        approvals: Any = None,
+        approval_settings: Any = None,
+        limits: Any = None,
+    ) -> None:
         self.backend = backend
         self.metadata = metadata
         self.names = names
@@ -101,18 +117,23 @@ class Pipeline:
 
     # -- prepare / describe -------------------------------------------------------------------
 
-    async def prepare(self, ctx: SessionContext, statement: Statement, declared_oids: Sequence[int]) -> Prepared:
+    async def prepare(
+        self, ctx: SessionContext, statement: Statement, declared_oids: Sequence[int]
+    ) -> Prepared:
         prepared = Prepared(statement.text, statement, tuple(declared_oids))
         if statement.kind in (Kind.QUERY, Kind.DML, Kind.DDL):
             prepared.plan = await self._plan(ctx, statement, declared_oids)
         return prepared
 
-    async def describe(self, ctx: SessionContext, prepared: Prepared) -> tuple[tuple[int, ...], tuple[OutputColumn, ...] | None]:
+    async def describe(
+        self, ctx: SessionContext, prepared: Prepared
+    ) -> tuple[tuple[int, ...], tuple[OutputColumn, ...] | None]:
         """ParameterDescription OIDs and RowDescription columns, without running anything."""
         if prepared.statement.kind is Kind.CATALOG:
             if prepared.catalog_description is None:
                 prepared.catalog_description = await self.catalog.describe(
-                    prepared.text, prepared.declared_oids, self.catalog_session(ctx))
+                    prepared.text, prepared.declared_oids, self.catalog_session(ctx)
+                )
             return prepared.catalog_description
         plan = prepared.plan
         if plan is None:
@@ -122,8 +143,9 @@ class Pipeline:
 
     # -- execute --------------------------------------------------------------------------------
 
-    async def execute(self, ctx: SessionContext, prepared: Prepared, params: Sequence[object | None],
-                      max_rows_hint: int = 0) -> RowStream:
+    async def execute(
+        self, ctx: SessionContext, prepared: Prepared, params: Sequence[object | None], max_rows_hint: int = 0
+    ) -> RowStream:
         kind = prepared.statement.kind
         if kind is Kind.CATALOG:
             return await self._run_catalog(ctx, prepared, params)
@@ -131,7 +153,9 @@ class Pipeline:
             raise denied(f"{kind.name} statements are not allowed through pgbridge")
         return await self._run_data(ctx, prepared, prepared.plan, params)
 
-    async def _run_catalog(self, ctx: SessionContext, prepared: Prepared, params: Sequence[object | None]) -> RowStream:
+    async def _run_catalog(
+        self, ctx: SessionContext, prepared: Prepared, params: Sequence[object | None]
+    ) -> RowStream:
         if self.catalog is None:
             raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "catalog queries are not available")
         result = await self.catalog.run(prepared.text, list(params), self.catalog_session(ctx))
@@ -166,16 +190,24 @@ class Pipeline:
 
     # -- planning a data statement ---------------------------------------------------------------
 
-    async def _plan(self, ctx: SessionContext, statement: Statement, declared_oids: Sequence[int]) -> DataPlan:
+    async def _plan(
+        self, ctx: SessionContext, statement: Statement, declared_oids: Sequence[int]
+    ) -> DataPlan:
         from pgbridge.sql.resolve import NameContext, resolve
         from pgbridge.sql.translate import translate
 
         await self.metadata.ensure_fresh()
-        names = NameContext(self.search_path(ctx), self.names.default_dataset, dict(self.names.schema_to_dataset))
+        names = NameContext(
+            self.search_path(ctx), self.names.default_dataset, dict(self.names.schema_to_dataset)
+        )
         try:
             resolved = resolve(statement, names, self.metadata)
         except PgError as error:
-            if error.sqlstate not in (SqlState.UNDEFINED_TABLE, SqlState.UNDEFINED_SCHEMA, SqlState.UNDEFINED_COLUMN):
+            if error.sqlstate not in (
+                SqlState.UNDEFINED_TABLE,
+                SqlState.UNDEFINED_SCHEMA,
+                SqlState.UNDEFINED_COLUMN,
+            ):
                 raise
             await self.metadata.refresh_if_stale()
             resolved = resolve(statement, names, self.metadata)
@@ -186,16 +218,26 @@ class Pipeline:
         mask_plan = self._plan_masks(ctx, ast)
         param_types = [_declared_bq_type(oid) for oid in declared_oids]
         translation = translate(replace(resolved, ast=ast), param_types, self.metadata, text=statement.text)
-        return DataPlan(ast, resolved.tables, translation.sql, tuple(translation.param_types),
-                        tuple(translation.output_names), tuple(translation.output_types), mask_plan, decision)
+        return DataPlan(
+            ast,
+            resolved.tables,
+            translation.sql,
+            tuple(translation.param_types),
+            tuple(translation.output_names),
+            tuple(translation.output_types),
+            mask_plan,
+            decision,
+        )
 
     def _check_statement(self, ctx: SessionContext, statement: Statement, ast: Any) -> Any:
         kind = {Kind.QUERY: "query", Kind.DML: "dml", Kind.DDL: "ddl"}.get(statement.kind, "unknown")
         if self.policy is None:
             # Without a policy only reads run (the gateway issue's fail-closed default).
             if kind != "query":
-                raise denied(f"{statement.kind.name} statements are not allowed: pgbridge runs read-only queries "
-                             "unless the policy grants more")
+                raise denied(
+                    f"{statement.kind.name} statements are not allowed: pgbridge runs read-only queries "
+                    "unless the policy grants more"
+                )
             return None
         decision = self.policy.check_statement(ctx.principal, statement.text, kind, ast)
         if decision.action == "deny":
@@ -228,9 +270,13 @@ class Pipeline:
 
     # -- running a data statement ------------------------------------------------------------------
 
-    async def _run_data(self, ctx: SessionContext, prepared: Prepared, plan: DataPlan,
-                        params: Sequence[object | None]) -> RowStream:
-        query_params = [QueryParam(f"p{i + 1}", str(t), v) for i, (t, v) in enumerate(zip(plan.param_types, params, strict=True))]
+    async def _run_data(
+        self, ctx: SessionContext, prepared: Prepared, plan: DataPlan, params: Sequence[object | None]
+    ) -> RowStream:
+        query_params = [
+            QueryParam(f"p{i + 1}", str(t), v)
+            for i, (t, v) in enumerate(zip(plan.param_types, params, strict=True))
+        ]
         statement_id = secrets.token_hex(8)
         job_id = f"pgbridge_{ctx.session_id}_{statement_id}"
         await self._dry_run(plan, query_params)
@@ -239,9 +285,11 @@ class Pipeline:
         if self.policy is not None:
             cost = self.policy.check_cost(ctx.principal, plan.bytes_estimate or 0)
             if cost.action == "deny":
-                raise PgError(SqlState.PROGRAM_LIMIT_EXCEEDED,
-                              f"query would scan {plan.bytes_estimate} bytes, over the limit of policy rule "
-                              f"{cost.rule}: {cost.message}")
+                raise PgError(
+                    SqlState.PROGRAM_LIMIT_EXCEEDED,
+                    f"query would scan {plan.bytes_estimate} bytes, over the limit of policy rule "
+                    f"{cost.rule}: {cost.message}",
+                )
             needs = [d for d in (decision, cost) if d is not None and d.action == "approve"]
             if needs:
                 approval = await self._approve(ctx, plan, query_params, needs[0])
@@ -250,11 +298,16 @@ class Pipeline:
                 self.limits.check_bytes(ctx.principal, plan.bytes_estimate or 0)
                 self.limits.record_bytes(ctx.principal, plan.bytes_estimate or 0)
         started = time.monotonic()
-        await self._audit_statement(ctx, prepared, plan, statement_id, job_id, query_params, decision, approval)
+        await self._audit_statement(
+            ctx, prepared, plan, statement_id, job_id, query_params, decision, approval
+        )
         options = JobOptions(
             job_id=job_id,
-            labels={"pgbridge_principal": ctx.principal.subject, "pgbridge_session": ctx.session_id,
-                    "pgbridge_role": ctx.principal.roles[0] if ctx.principal.roles else "none"},
+            labels={
+                "pgbridge_principal": ctx.principal.subject,
+                "pgbridge_session": ctx.session_id,
+                "pgbridge_role": ctx.principal.roles[0] if ctx.principal.roles else "none",
+            },
             maximum_bytes_billed=self.policy.max_bytes_billed(ctx.principal) if self.policy else None,
             timeout_seconds=(ctx.settings.statement_timeout_ms / 1000) or None,
             role=ctx.principal.roles[0] if ctx.principal.roles else None,
@@ -276,9 +329,11 @@ class Pipeline:
             sent = 0
             async for batch in _checked(result.batches(), plan):
                 if max_rows is not None and sent + batch.num_rows > max_rows:
-                    raise PgError(SqlState.PROGRAM_LIMIT_EXCEEDED,
-                                  f"query returned more than the {max_rows} rows your role may read; "
-                                  "add a LIMIT or narrow the query")
+                    raise PgError(
+                        SqlState.PROGRAM_LIMIT_EXCEEDED,
+                        f"query returned more than the {max_rows} rows your role may read; "
+                        "add a LIMIT or narrow the query",
+                    )
                 if plan.mask_plan is not None:
                     batch = plan.mask_plan.apply(batch)
                 if recording is not None:
@@ -287,17 +342,30 @@ class Pipeline:
                 yield batch
 
         async def finish(rows: int, error: PgError | None) -> None:
-            await self._audit_completion(ctx, statement_id, started, rows, error, recording, plan, result.stats)
+            await self._audit_completion(
+                ctx, statement_id, started, rows, error, recording, plan, result.stats
+            )
 
         return RowStream(columns, batches(), finish=finish, close=result.aclose)
 
-    async def _approve(self, ctx: SessionContext, plan: DataPlan, params: Sequence[QueryParam], decision: Any) -> Any:
+    async def _approve(
+        self, ctx: SessionContext, plan: DataPlan, params: Sequence[QueryParam], decision: Any
+    ) -> Any:
         from pgbridge.server.approval import obtain_approval
 
         return await obtain_approval(self, ctx, plan, params, decision)
 
-    async def _audit_statement(self, ctx: SessionContext, prepared: Prepared, plan: DataPlan, statement_id: str,
-                               job_id: str, params: Sequence[QueryParam], decision: Any, approval: Any) -> None:
+    async def _audit_statement(
+        self,
+        ctx: SessionContext,
+        prepared: Prepared,
+        plan: DataPlan,
+        statement_id: str,
+        job_id: str,
+        params: Sequence[QueryParam],
+        decision: Any,
+        approval: Any,
+    ) -> None:
         """The write-ahead record: if it cannot be written, the statement does not run."""
         if self.audit is None:
             return
@@ -307,30 +375,54 @@ class Pipeline:
         # would be evidence of those values: the record keeps their types only.
         masked = range(len(params)) if plan.mask_plan is not None else ()
         fields = events.statement(
-            session_id=ctx.session_id, statement_id=statement_id, principal=ctx.principal, sql=prepared.text,
-            translated_sql=plan.bigquery_sql, params=[{"type": p.type, "value": _jsonable(p.value)} for p in params],
-            masked_params=masked, decision=decision.action if decision else "allow",
+            session_id=ctx.session_id,
+            statement_id=statement_id,
+            principal=ctx.principal,
+            sql=prepared.text,
+            translated_sql=plan.bigquery_sql,
+            params=[{"type": p.type, "value": _jsonable(p.value)} for p in params],
+            masked_params=masked,
+            decision=decision.action if decision else "allow",
             rule=decision.rule if decision else "default.read_only",
-            approval_id=approval["id"] if approval else None, approver=approval["approver"] if approval else None)
-        fields.update(job_id=job_id, bytes_estimate=plan.bytes_estimate,
-                      decision_message=decision.message if decision else None,
-                      masked_columns=plan.mask_plan.audit_summary() if plan.mask_plan else [])
+            approval_id=approval["id"] if approval else None,
+            approver=approval["approver"] if approval else None,
+        )
+        fields.update(
+            job_id=job_id,
+            bytes_estimate=plan.bytes_estimate,
+            decision_message=decision.message if decision else None,
+            masked_columns=plan.mask_plan.audit_summary() if plan.mask_plan else [],
+        )
         await self.audit.append("statement", fields)
 
-    async def _audit_completion(self, ctx: SessionContext, statement_id: str, started: float, rows: int,
-                                error: PgError | None, recording: Any, plan: DataPlan, stats: Any = None) -> None:
+    async def _audit_completion(
+        self,
+        ctx: SessionContext,
+        statement_id: str,
+        started: float,
+        rows: int,
+        error: PgError | None,
+        recording: Any,
+        plan: DataPlan,
+        stats: Any = None,
+    ) -> None:
         if self.audit is None:
             return
         from pgbridge.audit import events
 
         summary = plan.mask_plan.audit_summary() if plan.mask_plan else []
         fields = events.statement_completed(
-            session_id=ctx.session_id, statement_id=statement_id,
-            job_id=getattr(stats, "backend_job_id", None), bytes_scanned=getattr(stats, "bytes_processed", None),
-            bytes_billed=getattr(stats, "bytes_billed", None), rows=rows,
+            session_id=ctx.session_id,
+            statement_id=statement_id,
+            job_id=getattr(stats, "backend_job_id", None),
+            bytes_scanned=getattr(stats, "bytes_processed", None),
+            bytes_billed=getattr(stats, "bytes_billed", None),
+            rows=rows,
             masked_columns={str(m["column"]): ",".join(m["rules"]) for m in summary},
             duration_ms=round((time.monotonic() - started) * 1000, 3),
-            sqlstate=error.sqlstate if error else None, recording=recording.finish() if recording else None)
+            sqlstate=error.sqlstate if error else None,
+            recording=recording.finish() if recording else None,
+        )
         if error is not None:
             fields["error"] = error.message
         try:
@@ -350,9 +442,12 @@ def _without_values(error: PgError, plan: DataPlan) -> PgError:
         return error
     if error.sqlstate in (SqlState.QUERY_CANCELED, SqlState.INSUFFICIENT_PRIVILEGE):
         return error
-    return PgError(error.sqlstate, "the query failed on a value of a masked column; the backend's message is "
-                   "withheld because it could reveal that value", hint="rewrite the query so it does not "
-                   "compute on masked columns")
+    return PgError(
+        error.sqlstate,
+        "the query failed on a value of a masked column; the backend's message is "
+        "withheld because it could reveal that value",
+        hint="rewrite the query so it does not compute on masked columns",
+    )
 
 
 async def _checked(batches: AsyncIterator[pa.RecordBatch], plan: DataPlan) -> AsyncIterator[pa.RecordBatch]:
@@ -368,7 +463,9 @@ def _declared_bq_type(oid: int) -> BqType | None:
         return bq_type_for_pg_oid(oid)
     except ValueError:
         name = PG_TYPES_BY_OID[oid].name if oid in PG_TYPES_BY_OID else str(oid)
-        raise PgError(SqlState.FEATURE_NOT_SUPPORTED, f"parameters of type {name} are not supported") from None
+        raise PgError(
+            SqlState.FEATURE_NOT_SUPPORTED, f"parameters of type {name} are not supported"
+        ) from None
 
 
 _PLACEHOLDERS: dict[str, object] = {"INT64": 0, "FLOAT64": 0.0, "BOOL": False, "STRING": "", "BYTES": b""}
@@ -379,13 +476,19 @@ def _placeholder_params(types: Sequence[BqType]) -> list[QueryParam]:
     import datetime
     import decimal
 
-    extra: dict[str, object] = {"NUMERIC": decimal.Decimal(0), "DATE": datetime.date(2000, 1, 1),
-                                "TIMESTAMP": datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC),
-                                "DATETIME": datetime.datetime(2000, 1, 1), "TIME": datetime.time(0),
-                                "JSON": "null"}
+    extra: dict[str, object] = {
+        "NUMERIC": decimal.Decimal(0),
+        "DATE": datetime.date(2000, 1, 1),
+        "TIMESTAMP": datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC),
+        "DATETIME": datetime.datetime(2000, 1, 1),
+        "TIME": datetime.time(0),
+        "JSON": "null",
+    }
     values = {**_PLACEHOLDERS, **extra}
-    return [QueryParam(f"p{i + 1}", str(t), values.get(t.name, [] if t.name == "ARRAY" else None))
-            for i, t in enumerate(types)]
+    return [
+        QueryParam(f"p{i + 1}", str(t), values.get(t.name, [] if t.name == "ARRAY" else None))
+        for i, t in enumerate(types)
+    ]
 
 
 def _jsonable(value: object) -> object:

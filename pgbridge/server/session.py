@@ -44,7 +44,9 @@ class StatementCanceled(Exception):
 
 
 class Session:
-    def __init__(self, ctx: SessionContext, pipeline: Pipeline, send: Send, write: Callable[[bytes], None]) -> None:
+    def __init__(
+        self, ctx: SessionContext, pipeline: Pipeline, send: Send, write: Callable[[bytes], None]
+    ) -> None:
         self.ctx = ctx
         self.pipeline = pipeline
         self._send = send  # write and wait for the socket to drain (backpressure)
@@ -94,12 +96,17 @@ class Session:
             self.close(message)
             self._write(codec.encode(m.CloseComplete()))
         elif isinstance(message, m.FunctionCall):
-            raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "the fast-path function call interface is not supported")
+            raise PgError(
+                SqlState.FEATURE_NOT_SUPPORTED, "the fast-path function call interface is not supported"
+            )
         elif isinstance(message, m.CopyData | m.CopyDone | m.CopyFail):
             return  # stray COPY data outside COPY FROM: PostgreSQL ignores it too
         else:
-            raise PgError(SqlState.PROTOCOL_VIOLATION, f"unexpected message {type(message).__name__} in the "
-                          "query phase", severity="FATAL")
+            raise PgError(
+                SqlState.PROTOCOL_VIOLATION,
+                f"unexpected message {type(message).__name__} in the query phase",
+                severity="FATAL",
+            )
 
     def cancel(self, reason: str) -> bool:
         """Stop the running statement (CancelRequest or statement_timeout)."""
@@ -152,7 +159,9 @@ class Session:
 
     async def parse(self, message: m.Parse) -> None:
         if message.name and message.name in self.prepared:
-            raise PgError(SqlState.DUPLICATE_PREPARED_STATEMENT, f'prepared statement "{message.name}" already exists')
+            raise PgError(
+                SqlState.DUPLICATE_PREPARED_STATEMENT, f'prepared statement "{message.name}" already exists'
+            )
         texts = split_statements(message.sql)
         if len(texts) > 1:
             raise PgError(SqlState.SYNTAX_ERROR, "cannot insert multiple commands into a prepared statement")
@@ -162,8 +171,12 @@ class Session:
         self._write(codec.encode(m.ParseComplete()))
 
     async def _prepare(self, statement: Statement, oids: tuple[int, ...]) -> Prepared:
-        if statement.kind in local.LOCAL_KINDS or statement.kind in (Kind.DECLARE, Kind.FETCH, Kind.CLOSE,
-                                                                       Kind.COPY):
+        if statement.kind in local.LOCAL_KINDS or statement.kind in (
+            Kind.DECLARE,
+            Kind.FETCH,
+            Kind.CLOSE,
+            Kind.COPY,
+        ):
             return Prepared(statement.text, statement, oids)
         return await self.pipeline.prepare(self.ctx, statement, oids)
 
@@ -171,8 +184,11 @@ class Session:
         prepared = self._statement(message.statement)
         oids = await self._param_oids(prepared)
         if len(message.params) != len(oids):
-            raise PgError(SqlState.PROTOCOL_VIOLATION, f"bind message supplies {len(message.params)} parameters, but "
-                          f'prepared statement "{message.statement}" requires {len(oids)}')
+            raise PgError(
+                SqlState.PROTOCOL_VIOLATION,
+                f"bind message supplies {len(message.params)} parameters, but "
+                f'prepared statement "{message.statement}" requires {len(oids)}',
+            )
         params = tuple(
             None if raw is None else decode_param(oids[i], message.param_format(i), raw, index=i + 1)
             for i, raw in enumerate(message.params)
@@ -190,7 +206,9 @@ class Session:
             _, columns = await self._guarded(self._describe_statement(prepared))
             oids = await self._param_oids(prepared)
             self._write(codec.encode(m.ParameterDescription(tuple(oids))))
-            self._write(self._row_description(columns, ()) if columns is not None else codec.encode(m.NoData()))
+            self._write(
+                self._row_description(columns, ()) if columns is not None else codec.encode(m.NoData())
+            )
             return
         portal = self._portal(message.name)
         if portal.stream is not None:
@@ -198,8 +216,11 @@ class Session:
             return
         assert portal.prepared is not None
         _, columns = await self._guarded(self._describe_statement(portal.prepared))
-        self._write(self._row_description(columns, portal.result_formats) if columns is not None
-                    else codec.encode(m.NoData()))
+        self._write(
+            self._row_description(columns, portal.result_formats)
+            if columns is not None
+            else codec.encode(m.NoData())
+        )
 
     async def _describe_statement(self, prepared: Prepared) -> tuple[tuple[int, ...], Any]:
         kind = prepared.statement.kind
@@ -220,8 +241,10 @@ class Session:
         """Parameter types: as the client declared them in Parse, inferred where it sent 0."""
         if prepared.plan is not None:
             declared = prepared.declared_oids
-            return tuple(declared[i] if i < len(declared) and declared[i] else oid
-                         for i, oid in enumerate(prepared.plan.param_oids))
+            return tuple(
+                declared[i] if i < len(declared) and declared[i] else oid
+                for i, oid in enumerate(prepared.plan.param_oids)
+            )
         if prepared.statement.kind is Kind.CATALOG:
             oids, _ = await self.pipeline.describe(self.ctx, prepared)
             return tuple(oids)
@@ -234,7 +257,9 @@ class Session:
         if not portal.started:
             assert portal.prepared is not None
             self._check_failed_transaction(portal.prepared.statement)
-            outcome = await self._guarded(self._run_statement(portal.prepared.statement, portal.params, portal))
+            outcome = await self._guarded(
+                self._run_statement(portal.prepared.statement, portal.params, portal)
+            )
             if outcome is None:
                 return
             if isinstance(outcome, CommandDone):
@@ -263,8 +288,9 @@ class Session:
 
     # -- running statements ----------------------------------------------------------------
 
-    async def _run_statement(self, statement: Statement, params: tuple[object | None, ...],
-                             portal: Portal) -> Outcome | None:
+    async def _run_statement(
+        self, statement: Statement, params: tuple[object | None, ...], portal: Portal
+    ) -> Outcome | None:
         self._check_token()
         kind = statement.kind
         if kind is Kind.EMPTY:
@@ -289,7 +315,9 @@ class Session:
             if name is None:
                 self.prepared = {k: v for k, v in self.prepared.items() if k == ""}
             elif self.prepared.pop(name, None) is None:
-                raise PgError(SqlState.INVALID_SQL_STATEMENT_NAME, f'prepared statement "{name}" does not exist')
+                raise PgError(
+                    SqlState.INVALID_SQL_STATEMENT_NAME, f'prepared statement "{name}" does not exist'
+                )
             return local.answer_simple(statement)
         if kind in (Kind.LISTEN, Kind.UNLISTEN):
             return local.answer_simple(statement)
@@ -300,11 +328,19 @@ class Session:
         if kind is Kind.CLOSE:
             return await self._close_cursor(statement)
         if kind is Kind.COPY:
-            return await self._copy_out(statement, params)
+            await self._copy_out(statement, params)
+            return None
         if kind is Kind.UNKNOWN:
-            raise PgError(SqlState.INSUFFICIENT_PRIVILEGE, "pgbridge could not classify this statement, so it is "
-                          "refused", detail=statement.text[:200])
-        prepared = portal.prepared if portal.prepared is not None and portal.prepared.statement is statement else None
+            raise PgError(
+                SqlState.INSUFFICIENT_PRIVILEGE,
+                "pgbridge could not classify this statement, so it is refused",
+                detail=statement.text[:200],
+            )
+        prepared = (
+            portal.prepared
+            if portal.prepared is not None and portal.prepared.statement is statement
+            else None
+        )
         if prepared is None:
             prepared = await self.pipeline.prepare(self.ctx, statement, ())
         return await self.pipeline.execute(self.ctx, prepared, params)
@@ -358,8 +394,11 @@ class Session:
         except Exception as error:
             # A bug must cost one statement, not the session: report it and keep going.
             log.exception("internal error while running a statement")
-            raise PgError(SqlState.INTERNAL_ERROR, f"internal error in pgbridge: {type(error).__name__}: {error}",
-                          hint="this is a bug in pgbridge; the session is still usable") from None
+            raise PgError(
+                SqlState.INTERNAL_ERROR,
+                f"internal error in pgbridge: {type(error).__name__}: {error}",
+                hint="this is a bug in pgbridge; the session is still usable",
+            ) from None
         finally:
             if handle is not None:
                 handle.cancel()
@@ -381,7 +420,9 @@ class Session:
         inner: Statement = command.query
         prepared = await self.pipeline.prepare(self.ctx, inner, ())
         stream = await self.pipeline.execute(self.ctx, prepared, ())
-        portal = Portal(command.name, prepared, (), (1,) if command.binary else (), with_hold=command.with_hold)
+        portal = Portal(
+            command.name, prepared, (), (1,) if command.binary else (), with_hold=command.with_hold
+        )
         portal.attach(stream, self._encoder(stream, portal.result_formats))
         self.portals[command.name] = portal
         return CommandDone("DECLARE CURSOR")
@@ -392,8 +433,10 @@ class Session:
         if portal is None or portal.stream is None:
             raise PgError(SqlState.INVALID_CURSOR_NAME, f'cursor "{command.cursor}" does not exist')
         if command.direction not in ("next", "forward", "all"):
-            raise PgError(SqlState.FEATURE_NOT_SUPPORTED, f"FETCH {command.direction.upper()} is not supported: "
-                          "pgbridge cursors are forward-only")
+            raise PgError(
+                SqlState.FEATURE_NOT_SUPPORTED,
+                f"FETCH {command.direction.upper()} is not supported: pgbridge cursors are forward-only",
+            )
         count = command.count if command.count is not None else 0
         if count == 0 and command.direction != "all" and command.count is None:
             count = 1
@@ -426,18 +469,29 @@ class Session:
 
         command: Any = statement.command
         if command.direction != "to" or command.target != "stdout":
-            raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "only COPY (query) TO STDOUT is supported: pgbridge does "
-                          "not write to the warehouse through COPY or touch the gateway's files")
+            raise PgError(
+                SqlState.FEATURE_NOT_SUPPORTED,
+                "only COPY (query) TO STDOUT is supported: pgbridge does "
+                "not write to the warehouse through COPY or touch the gateway's files",
+            )
         if command.format not in ("text", "csv"):
             raise PgError(SqlState.FEATURE_NOT_SUPPORTED, f"COPY format {command.format} is not supported")
         inner: Statement = command.query
         if inner is None:
-            raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "COPY of a whole table is not supported; "
-                          "use COPY (SELECT * FROM table) TO STDOUT")
+            raise PgError(
+                SqlState.FEATURE_NOT_SUPPORTED,
+                "COPY of a whole table is not supported; use COPY (SELECT * FROM table) TO STDOUT",
+            )
         prepared = await self.pipeline.prepare(self.ctx, inner, ())
         stream = await self.pipeline.execute(self.ctx, prepared, params)
-        encoder = CopyTextEncoder(stream.columns, self._encode_settings(), csv=command.format == "csv",
-                                  header=bool(command.header), delimiter=command.delimiter, null=command.null)
+        encoder = CopyTextEncoder(
+            stream.columns,
+            self._encode_settings(),
+            csv=command.format == "csv",
+            header=bool(command.header),
+            delimiter=command.delimiter,
+            null=command.null,
+        )
         portal = Portal("", prepared, (), ())
         portal.attach(stream, encoder)
         self._write(encoder.copy_out_response())
@@ -459,19 +513,25 @@ class Session:
         from pgbridge.encode import EncodeSettings
 
         settings = self.ctx.settings
-        return EncodeSettings(timezone=settings.get("TimeZone"),
-                              extra_float_digits=int(settings.get("extra_float_digits")),
-                              bytea_output=settings.get("bytea_output"))
+        return EncodeSettings(
+            timezone=settings.get("TimeZone"),
+            extra_float_digits=int(settings.get("extra_float_digits")),
+            bytea_output=settings.get("bytea_output"),
+        )
 
     def _encoder(self, stream: RowStream, formats: tuple[int, ...]) -> Any:
         from pgbridge.encode import ResultEncoder, resolve_formats
 
-        return ResultEncoder(stream.columns, resolve_formats(formats, len(stream.columns)), self._encode_settings())
+        return ResultEncoder(
+            stream.columns, resolve_formats(formats, len(stream.columns)), self._encode_settings()
+        )
 
     def _row_description(self, columns: Any, formats: tuple[int, ...]) -> bytes:
         from pgbridge.encode import ResultEncoder, resolve_formats
 
-        return ResultEncoder(columns, resolve_formats(formats, len(columns)), self._encode_settings()).row_description()
+        return ResultEncoder(
+            columns, resolve_formats(formats, len(columns)), self._encode_settings()
+        ).row_description()
 
     def _statement(self, name: str) -> Prepared:
         prepared = self.prepared.get(name)
@@ -505,14 +565,19 @@ class Session:
 
     def _check_failed_transaction(self, statement: Statement) -> None:
         if self.tx.status == FAILED and not local.allowed_in_failed_transaction(statement):
-            raise PgError(SqlState.IN_FAILED_SQL_TRANSACTION,
-                          "current transaction is aborted, commands ignored until end of transaction block")
+            raise PgError(
+                SqlState.IN_FAILED_SQL_TRANSACTION,
+                "current transaction is aborted, commands ignored until end of transaction block",
+            )
 
     def _check_token(self) -> None:
         expires = self.ctx.principal.expires_at
         if expires is not None and time.time() > expires:
-            raise PgError(SqlState.INVALID_PASSWORD, "the session's token has expired; reconnect with a fresh token",
-                          severity="FATAL")
+            raise PgError(
+                SqlState.INVALID_PASSWORD,
+                "the session's token has expired; reconnect with a fresh token",
+                severity="FATAL",
+            )
 
     def _fail_transaction(self) -> None:
         if self.tx.status == IN_TRANSACTION:

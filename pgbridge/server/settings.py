@@ -53,7 +53,10 @@ def _encoding(value: str) -> str:
 
 def _datestyle(value: str) -> str:
     parts = {part.strip().upper() for part in value.split(",") if part.strip()}
-    if parts <= {"ISO", "MDY", "DMY", "YMD", "US", "EURO", "EUROPEAN", "NONEURO", "NONEUROPEAN"} and "ISO" in parts:
+    if (
+        parts <= {"ISO", "MDY", "DMY", "YMD", "US", "EURO", "EUROPEAN", "NONEURO", "NONEUROPEAN"}
+        and "ISO" in parts
+    ):
         order = "DMY" if parts & {"DMY", "EURO", "EUROPEAN"} else "YMD" if "YMD" in parts else "MDY"
         return f"ISO, {order}"
     raise unsupported(f"DateStyle {value!r}", hint="pgbridge renders dates in ISO style only")
@@ -74,7 +77,9 @@ def _timezone(value: str) -> str:
     try:
         zoneinfo.ZoneInfo(text)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise PgError(SqlState.INVALID_PARAMETER_VALUE, f'invalid value for parameter "TimeZone": "{text}"') from None
+        raise PgError(
+            SqlState.INVALID_PARAMETER_VALUE, f'invalid value for parameter "TimeZone": "{text}"'
+        ) from None
     return text
 
 
@@ -93,10 +98,14 @@ def _extra_float_digits(value: str) -> str:
     try:
         digits = int(value)
     except ValueError:
-        raise PgError(SqlState.INVALID_PARAMETER_VALUE, f"invalid value for extra_float_digits: {value!r}") from None
+        raise PgError(
+            SqlState.INVALID_PARAMETER_VALUE, f"invalid value for extra_float_digits: {value!r}"
+        ) from None
     if not -15 <= digits <= 3:
-        raise PgError(SqlState.INVALID_PARAMETER_VALUE, f"{digits} is outside the valid range for "
-                      'parameter "extra_float_digits" (-15 .. 3)')
+        raise PgError(
+            SqlState.INVALID_PARAMETER_VALUE,
+            f'{digits} is outside the valid range for parameter "extra_float_digits" (-15 .. 3)',
+        )
     return str(digits)
 
 
@@ -118,53 +127,126 @@ def _isolation(value: str) -> str:
     lowered = " ".join(value.strip().lower().replace("_", " ").split())
     if lowered in ("read committed", "read uncommitted", "repeatable read", "serializable"):
         return lowered
-    raise PgError(SqlState.INVALID_PARAMETER_VALUE, f'invalid value for parameter "transaction_isolation": "{value}"')
+    raise PgError(
+        SqlState.INVALID_PARAMETER_VALUE, f'invalid value for parameter "transaction_isolation": "{value}"'
+    )
 
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("application_name", "", "Sets the application name to be reported.", reported=True),
-    Setting("client_encoding", "UTF8", "Sets the client's character set encoding.", reported=True,
-            normalize=_encoding),
-    Setting("DateStyle", "ISO, MDY", "Sets the display format for date and time values.", reported=True,
-            normalize=_datestyle),
-    Setting("IntervalStyle", "postgres", "Sets the display format for interval values.", reported=True,
-            normalize=_intervalstyle),
-    Setting("TimeZone", "UTC", "Sets the time zone for displaying and interpreting time stamps.", reported=True,
-            normalize=_timezone),
-    Setting("integer_datetimes", "on", "Shows whether datetimes are integer based.", reported=True, read_only=True),
-    Setting("is_superuser", "off", "Shows whether the current user is a superuser.", reported=True, read_only=True),
-    Setting("server_encoding", "UTF8", "Shows the server (database) character set encoding.", reported=True,
-            read_only=True),
+    Setting(
+        "client_encoding",
+        "UTF8",
+        "Sets the client's character set encoding.",
+        reported=True,
+        normalize=_encoding,
+    ),
+    Setting(
+        "DateStyle",
+        "ISO, MDY",
+        "Sets the display format for date and time values.",
+        reported=True,
+        normalize=_datestyle,
+    ),
+    Setting(
+        "IntervalStyle",
+        "postgres",
+        "Sets the display format for interval values.",
+        reported=True,
+        normalize=_intervalstyle,
+    ),
+    Setting(
+        "TimeZone",
+        "UTC",
+        "Sets the time zone for displaying and interpreting time stamps.",
+        reported=True,
+        normalize=_timezone,
+    ),
+    Setting(
+        "integer_datetimes", "on", "Shows whether datetimes are integer based.", reported=True, read_only=True
+    ),
+    Setting(
+        "is_superuser", "off", "Shows whether the current user is a superuser.", reported=True, read_only=True
+    ),
+    Setting(
+        "server_encoding",
+        "UTF8",
+        "Shows the server (database) character set encoding.",
+        reported=True,
+        read_only=True,
+    ),
     Setting("server_version", "15.8", "Shows the server version.", reported=True, read_only=True),
     Setting("server_version_num", "150008", "Shows the server version as an integer.", read_only=True),
     Setting("session_authorization", "", "Sets the session user name.", reported=True, read_only=True),
-    Setting("standard_conforming_strings", "on", "Causes '...' strings to treat backslashes literally.",
-            reported=True, normalize=_must_be_on("standard_conforming_strings")),
-    Setting("default_transaction_read_only", "off", "Sets the default read-only status of new transactions.",
-            reported=True, normalize=_bool),
-    Setting("in_hot_standby", "off", "Shows whether hot standby is currently active.", reported=True,
-            read_only=True),
-    Setting("search_path", '"$user", public', "Sets the schema search order for names that are not "
-            "schema-qualified."),
-    Setting("statement_timeout", "0", "Sets the maximum allowed duration of any statement (ms).",
-            normalize=_milliseconds),
-    Setting("lock_timeout", "0", "Accepted for compatibility; BigQuery takes no locks.", normalize=_milliseconds),
-    Setting("idle_in_transaction_session_timeout", "0", "Accepted for compatibility.", normalize=_milliseconds),
-    Setting("extra_float_digits", "1", "Sets the number of digits displayed for floating-point values.",
-            normalize=_extra_float_digits),
+    Setting(
+        "standard_conforming_strings",
+        "on",
+        "Causes '...' strings to treat backslashes literally.",
+        reported=True,
+        normalize=_must_be_on("standard_conforming_strings"),
+    ),
+    Setting(
+        "default_transaction_read_only",
+        "off",
+        "Sets the default read-only status of new transactions.",
+        reported=True,
+        normalize=_bool,
+    ),
+    Setting(
+        "in_hot_standby",
+        "off",
+        "Shows whether hot standby is currently active.",
+        reported=True,
+        read_only=True,
+    ),
+    Setting(
+        "search_path",
+        '"$user", public',
+        "Sets the schema search order for names that are not schema-qualified.",
+    ),
+    Setting(
+        "statement_timeout",
+        "0",
+        "Sets the maximum allowed duration of any statement (ms).",
+        normalize=_milliseconds,
+    ),
+    Setting(
+        "lock_timeout", "0", "Accepted for compatibility; BigQuery takes no locks.", normalize=_milliseconds
+    ),
+    Setting(
+        "idle_in_transaction_session_timeout", "0", "Accepted for compatibility.", normalize=_milliseconds
+    ),
+    Setting(
+        "extra_float_digits",
+        "1",
+        "Sets the number of digits displayed for floating-point values.",
+        normalize=_extra_float_digits,
+    ),
     Setting("bytea_output", "hex", "Sets the output format for bytea.", normalize=_bytea_output),
-    Setting("transaction_isolation", "read committed", "Sets the current transaction's isolation level.",
-            normalize=_isolation),
-    Setting("default_transaction_isolation", "read committed", "Sets the transaction isolation level of each "
-            "new transaction.", normalize=_isolation),
-    Setting("transaction_read_only", "off", "Sets the current transaction's read-only status.", normalize=_bool),
+    Setting(
+        "transaction_isolation",
+        "read committed",
+        "Sets the current transaction's isolation level.",
+        normalize=_isolation,
+    ),
+    Setting(
+        "default_transaction_isolation",
+        "read committed",
+        "Sets the transaction isolation level of each new transaction.",
+        normalize=_isolation,
+    ),
+    Setting(
+        "transaction_read_only", "off", "Sets the current transaction's read-only status.", normalize=_bool
+    ),
     Setting("max_identifier_length", "63", "Shows the maximum identifier length.", read_only=True),
     Setting("lc_messages", "C", "Sets the language in which messages are displayed."),
     Setting("lc_monetary", "C", "Sets the locale for formatting monetary amounts."),
     Setting("lc_numeric", "C", "Sets the locale for formatting numbers."),
     Setting("lc_time", "C", "Sets the locale for formatting date and time values."),
     Setting("lc_collate", "C", "Shows the collation order locale.", read_only=True),
-    Setting("lc_ctype", "C", "Shows the character classification and case conversion locale.", read_only=True),
+    Setting(
+        "lc_ctype", "C", "Shows the character classification and case conversion locale.", read_only=True
+    ),
     Setting("row_security", "on", "Enable row security.", normalize=_bool),
     Setting("client_min_messages", "notice", "Sets the message levels that are sent to the client."),
     Setting("work_mem", "4MB", "Accepted for compatibility."),
@@ -172,8 +254,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("jit", "off", "Accepted for compatibility.", normalize=_bool),
     Setting("max_parallel_workers_per_gather", "2", "Accepted for compatibility."),
     Setting("synchronous_commit", "on", "Accepted for compatibility."),
-    Setting("pgbridge.approval", "default", "How this session waits for approvals: wait or ticket.",
-            normalize=_approval_mode),
+    Setting(
+        "pgbridge.approval",
+        "default",
+        "How this session waits for approvals: wait or ticket.",
+        normalize=_approval_mode,
+    ),
 )
 _BY_NAME = {setting.name.lower(): setting for setting in SETTINGS}
 
@@ -235,7 +321,9 @@ class SessionSettings:
         return {s.name: self.values[s.name] for s in SETTINGS if s.reported}
 
     def show_all(self) -> list[tuple[str, str, str]]:
-        return sorted(((s.name, self.values[s.name], s.description) for s in SETTINGS), key=lambda r: r[0].lower())
+        return sorted(
+            ((s.name, self.values[s.name], s.description) for s in SETTINGS), key=lambda r: r[0].lower()
+        )
 
     @property
     def statement_timeout_ms(self) -> int:
@@ -258,7 +346,9 @@ def parse_search_path(value: str, user: str) -> tuple[str, ...]:
 
 
 def _split_identifiers(value: str) -> list[str]:
-    parts, current, quoted = [], [], False
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
     for char in value:
         if char == '"':
             quoted = not quoted

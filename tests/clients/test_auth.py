@@ -17,8 +17,15 @@ from pgbridge.demo.setup import TOKEN_KEY
 
 
 def _connect(gateway, user: str, password: str, sslmode: str = "require") -> psycopg.Connection:
-    return psycopg.connect(host=gateway.host, port=gateway.port, dbname="pgbridge", user=user,
-                           password=password, sslmode=sslmode, connect_timeout=10)
+    return psycopg.connect(
+        host=gateway.host,
+        port=gateway.port,
+        dbname="pgbridge",
+        user=user,
+        password=password,
+        sslmode=sslmode,
+        connect_timeout=10,
+    )
 
 
 def _refused(gateway, user: str, password: str, sslmode: str = "require") -> str:
@@ -53,7 +60,8 @@ def test_expired_token(gateway):
 
 def test_bad_signature(gateway):
     other = ed25519.Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     token = sign_token(other, "alice", ["admin"], 600, issuer=DEMO_ISSUER, audience=DEMO_AUDIENCE)
     assert "signature is invalid" in _refused(gateway, "alice", token)
 
@@ -74,14 +82,26 @@ def test_user_mismatch(gateway):
 
 def test_not_yet_valid(gateway):
     now = int(time.time())
-    token = sign_token(_key(gateway), "alice", ["admin"], 600, issuer=DEMO_ISSUER, audience=DEMO_AUDIENCE,
-                       extra_claims={"nbf": now + 3600})
+    token = sign_token(
+        _key(gateway),
+        "alice",
+        ["admin"],
+        600,
+        issuer=DEMO_ISSUER,
+        audience=DEMO_AUDIENCE,
+        extra_claims={"nbf": now + 3600},
+    )
     assert "not valid yet" in _refused(gateway, "alice", token)
 
 
 def test_alg_none_is_refused(gateway):
-    claims = {"sub": "alice", "roles": ["admin"], "exp": int(time.time()) + 600, "iss": DEMO_ISSUER,
-              "aud": DEMO_AUDIENCE}
+    claims = {
+        "sub": "alice",
+        "roles": ["admin"],
+        "exp": int(time.time()) + 600,
+        "iss": DEMO_ISSUER,
+        "aud": DEMO_AUDIENCE,
+    }
     token = jwt.encode(claims, key=None, algorithm="none")
     assert "algorithm 'none' is not allowed" in _refused(gateway, "alice", token)
 
@@ -89,8 +109,13 @@ def test_alg_none_is_refused(gateway):
 def test_hmac_with_public_key_is_refused(gateway):
     """The classic algorithm confusion: HS256 keyed with the server's public key."""
     public = (gateway.data_dir / "token-signing.pub").read_bytes()
-    claims = {"sub": "alice", "roles": ["admin"], "exp": int(time.time()) + 600, "iss": DEMO_ISSUER,
-              "aud": DEMO_AUDIENCE}
+    claims = {
+        "sub": "alice",
+        "roles": ["admin"],
+        "exp": int(time.time()) + 600,
+        "iss": DEMO_ISSUER,
+        "aud": DEMO_AUDIENCE,
+    }
     header = jwt.utils.base64url_encode(b'{"alg":"HS256","typ":"JWT"}')
     body = jwt.utils.base64url_encode(jwt.api_jws.json.dumps(claims).encode())
     import hashlib

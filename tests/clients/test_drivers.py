@@ -21,12 +21,41 @@ from sqlalchemy.ext.asyncio import create_async_engine
 CUSTOMER_1 = (1, "Ken Berners-Lee", "DE")
 
 
-def _psql(gateway, sql: str, *extra: str, user: str = "alice", roles=("admin",)) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PGPASSWORD": gateway.token(user, roles), "PGSSLMODE": "require", "PGCONNECT_TIMEOUT": "10"}
+def _psql(
+    gateway, sql: str, *extra: str, user: str = "alice", roles=("admin",)
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "PGPASSWORD": gateway.token(user, roles),
+        "PGSSLMODE": "require",
+        "PGCONNECT_TIMEOUT": "10",
+    }
     return subprocess.run(
-        ["psql", "-X", "-h", gateway.host, "-p", str(gateway.port), "-U", user, "-d", "pgbridge", "-v",
-         "ON_ERROR_STOP=0", "-A", "-t", "-F", "|", *extra, "-c", sql],
-        env=env, capture_output=True, text=True, timeout=60,
+        [
+            "psql",
+            "-X",
+            "-h",
+            gateway.host,
+            "-p",
+            str(gateway.port),
+            "-U",
+            user,
+            "-d",
+            "pgbridge",
+            "-v",
+            "ON_ERROR_STOP=0",
+            "-A",
+            "-t",
+            "-F",
+            "|",
+            *extra,
+            "-c",
+            sql,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -47,26 +76,49 @@ def test_psql_several_statements_stop_at_first_error(gateway):
 def test_psql_verifies_the_demo_certificate(gateway):
     env = {**os.environ, "PGPASSWORD": gateway.token("alice"), "PGCONNECT_TIMEOUT": "10"}
     done = subprocess.run(
-        ["psql", "-X", "-At", f"host={gateway.host} port={gateway.port} dbname=pgbridge user=alice "
-         f"sslmode=verify-full sslrootcert={gateway.cert}", "-c", "SELECT count(*) FROM shop.products"],
-        env=env, capture_output=True, text=True, timeout=60)
+        [
+            "psql",
+            "-X",
+            "-At",
+            f"host={gateway.host} port={gateway.port} dbname=pgbridge user=alice "
+            f"sslmode=verify-full sslrootcert={gateway.cert}",
+            "-c",
+            "SELECT count(*) FROM shop.products",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "1000"
 
 
 async def _asyncpg(gateway, user: str = "alice", roles=("admin",)) -> asyncpg.Connection:
-    return await asyncpg.connect(host=gateway.host, port=gateway.port, user=user, database="pgbridge",
-                                 password=gateway.token(user, roles), ssl="require", timeout=10)
+    return await asyncpg.connect(
+        host=gateway.host,
+        port=gateway.port,
+        user=user,
+        database="pgbridge",
+        password=gateway.token(user, roles),
+        ssl="require",
+        timeout=10,
+    )
 
 
 async def test_asyncpg_prepared_statement_with_parameters_and_binary_results(gateway):
     conn = await _asyncpg(gateway)
     try:
         rows = await conn.fetch(
-            "SELECT id, name, country, created_at, lifetime_value FROM shop.customers WHERE id = $1 OR name = $2 "
-            "ORDER BY id", 1, "Hedy Allen")
+            "SELECT id, name, country, created_at, lifetime_value FROM shop.customers "
+            "WHERE id = $1 OR name = $2 ORDER BY id",
+            1,
+            "Hedy Allen",
+        )
         assert rows[0]["id"] == 1 and rows[0]["name"] == "Ken Berners-Lee"
-        assert isinstance(rows[0]["created_at"], datetime.datetime) and rows[0]["created_at"].tzinfo is not None
+        assert (
+            isinstance(rows[0]["created_at"], datetime.datetime) and rows[0]["created_at"].tzinfo is not None
+        )
         assert rows[0]["lifetime_value"] == decimal.Decimal("79.19")
         statement = await conn.prepare("SELECT count(*) FROM shop.orders WHERE amount > $1 AND status = $2")
         assert [p.name for p in statement.get_parameters()] == ["float8", "text"]
@@ -80,14 +132,21 @@ async def test_asyncpg_parameters_of_every_mapped_type(gateway):
     conn = await _asyncpg(gateway)
     try:
         values = [
-            ("$1::bigint", 2 ** 62), ("$1::float8", 1.5), ("$1::numeric", decimal.Decimal("12345.678900001")),
-            ("$1::boolean", True), ("$1::text", "héllo ✓"), ("$1::bytea", b"\x00\xffab"),
-            ("$1::date", datetime.date(1999, 12, 31)), ("$1::timestamp", datetime.datetime(2024, 2, 29, 12, 30, 1, 5)),
+            ("$1::bigint", 2**62),
+            ("$1::float8", 1.5),
+            ("$1::numeric", decimal.Decimal("12345.678900001")),
+            ("$1::boolean", True),
+            ("$1::text", "héllo ✓"),
+            ("$1::date", datetime.date(1999, 12, 31)),
+            ("$1::timestamp", datetime.datetime(2024, 2, 29, 12, 30, 1, 5)),
             ("$1::timestamptz", datetime.datetime(2024, 2, 29, 12, 30, 1, 5, tzinfo=datetime.UTC)),
             ("$1::time", datetime.time(23, 59, 58, 999999)),
         ]
         for expression, value in values:
-            assert await conn.fetchval(f"SELECT {expression} AS v FROM shop.products WHERE id = 1", value) == value, expression
+            assert (
+                await conn.fetchval(f"SELECT {expression} AS v FROM shop.products WHERE id = 1", value)
+                == value
+            ), expression
     finally:
         await conn.close()
 
@@ -96,8 +155,12 @@ async def test_asyncpg_cursor_fetches_in_chunks(gateway):
     conn = await _asyncpg(gateway)
     try:
         async with conn.transaction():
-            seen = [row["id"] async for row in conn.cursor("SELECT id FROM shop.orders ORDER BY id LIMIT 2500",
-                                                            prefetch=300)]
+            seen = [
+                row["id"]
+                async for row in conn.cursor(
+                    "SELECT id FROM shop.orders ORDER BY id LIMIT 2500", prefetch=300
+                )
+            ]
         assert seen == list(range(1, 2501))
         async with conn.transaction():
             cursor = await conn.cursor("SELECT id FROM shop.customers ORDER BY id")
@@ -150,10 +213,18 @@ def test_psycopg2(gateway):
 
 def test_pg8000(gateway):
     context = ssl.create_default_context(cafile=str(gateway.cert))
-    conn = pg8000.native.Connection("alice", host=gateway.host, port=gateway.port, database="pgbridge",
-                                    password=gateway.token("alice"), ssl_context=context)
+    conn = pg8000.native.Connection(
+        "alice",
+        host=gateway.host,
+        port=gateway.port,
+        database="pgbridge",
+        password=gateway.token("alice"),
+        ssl_context=context,
+    )
     try:
-        assert conn.run("SELECT id, name, country FROM shop.customers WHERE id = :i", i=1) == [list(CUSTOMER_1)]
+        assert conn.run("SELECT id, name, country FROM shop.customers WHERE id = :i", i=1) == [
+            list(CUSTOMER_1)
+        ]
     finally:
         conn.close()
 
@@ -168,8 +239,11 @@ def test_sqlalchemy_psycopg_core_select(gateway):
     engine = sa.create_engine(_sqlalchemy_url(gateway, "psycopg"))
     customers = sa.table("customers", sa.column("id"), sa.column("name"), sa.column("country"), schema="shop")
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(customers.c.id, customers.c.name, customers.c.country)
-                            .where(customers.c.id <= 3).order_by(customers.c.id)).all()
+        rows = conn.execute(
+            sa.select(customers.c.id, customers.c.name, customers.c.country)
+            .where(customers.c.id <= 3)
+            .order_by(customers.c.id)
+        ).all()
     engine.dispose()
     assert rows[0] == CUSTOMER_1 and len(rows) == 3
 
@@ -178,8 +252,11 @@ async def test_sqlalchemy_asyncpg_core_select(gateway):
     engine = create_async_engine(_sqlalchemy_url(gateway, "asyncpg"))
     orders = sa.table("orders", sa.column("status"), sa.column("id"), schema="shop")
     async with engine.connect() as conn:
-        result = await conn.execute(sa.select(orders.c.status, sa.func.count().label("n"))
-                                    .group_by(orders.c.status).order_by(orders.c.status))
+        result = await conn.execute(
+            sa.select(orders.c.status, sa.func.count().label("n"))
+            .group_by(orders.c.status)
+            .order_by(orders.c.status)
+        )
         counts = dict(result.all())
     await engine.dispose()
     assert sum(counts.values()) == 1_000_000

@@ -68,12 +68,28 @@ def _types(messages: list[object]) -> list[str]:
 
 def test_execute_with_row_limit_suspends_and_resumes(gateway):
     client = RawClient(gateway)
-    client.send(m.Parse("", "SELECT id FROM shop.customers WHERE id <= $1 ORDER BY id", (20,)),
-                m.Bind("p1", "", (0,), (b"5",), (0,)), m.Execute("p1", 2), m.Execute("p1", 2), m.Execute("p1", 0),
-                m.Sync())
+    client.send(
+        m.Parse("", "SELECT id FROM shop.customers WHERE id <= $1 ORDER BY id", (20,)),
+        m.Bind("p1", "", (0,), (b"5",), (0,)),
+        m.Execute("p1", 2),
+        m.Execute("p1", 2),
+        m.Execute("p1", 0),
+        m.Sync(),
+    )
     seen = client.until_ready()
-    assert _types(seen) == ["ParseComplete", "BindComplete", "DataRow", "DataRow", "PortalSuspended", "DataRow",
-                            "DataRow", "PortalSuspended", "DataRow", "CommandComplete", "ReadyForQuery"]
+    assert _types(seen) == [
+        "ParseComplete",
+        "BindComplete",
+        "DataRow",
+        "DataRow",
+        "PortalSuspended",
+        "DataRow",
+        "DataRow",
+        "PortalSuspended",
+        "DataRow",
+        "CommandComplete",
+        "ReadyForQuery",
+    ]
     assert [msg.values[0] for msg in seen if isinstance(msg, m.DataRow)] == [b"1", b"2", b"3", b"4", b"5"]
     assert seen[-2].tag == "SELECT 1" or seen[-2].tag == "SELECT 5"
     client.close()
@@ -81,19 +97,30 @@ def test_execute_with_row_limit_suspends_and_resumes(gateway):
 
 def test_describe_statement_reports_parameters_and_columns_without_running(gateway):
     client = RawClient(gateway)
-    client.send(m.Parse("s1", "SELECT id, name, lifetime_value FROM shop.customers WHERE id = $1", ()),
-                m.Describe("S", "s1"), m.Sync())
+    client.send(
+        m.Parse("s1", "SELECT id, name, lifetime_value FROM shop.customers WHERE id = $1", ()),
+        m.Describe("S", "s1"),
+        m.Sync(),
+    )
     seen = client.until_ready()
     assert _types(seen) == ["ParseComplete", "ParameterDescription", "RowDescription", "ReadyForQuery"]
     assert seen[1].oids == (20,)
-    assert [(f.name, f.type_oid) for f in seen[2].fields] == [("id", 20), ("name", 25), ("lifetime_value", 1700)]
+    assert [(f.name, f.type_oid) for f in seen[2].fields] == [
+        ("id", 20),
+        ("name", 25),
+        ("lifetime_value", 1700),
+    ]
     client.close()
 
 
 def test_error_discards_messages_until_sync_and_session_survives(gateway):
     client = RawClient(gateway)
-    client.send(m.Parse("", "SELECT nope FROM shop.customers", ()), m.Bind("", "", (), (), ()), m.Execute("", 0),
-                m.Sync())
+    client.send(
+        m.Parse("", "SELECT nope FROM shop.customers", ()),
+        m.Bind("", "", (), (), ()),
+        m.Execute("", 0),
+        m.Sync(),
+    )
     seen = client.until_ready()
     assert _types(seen) == ["ErrorResponse", "ReadyForQuery"]
     assert seen[0].fields["C"] == "42703"
@@ -128,8 +155,10 @@ def test_oversized_message_is_refused(gateway):
 
 def test_plaintext_behind_ssl_request_is_refused(gateway):
     raw = socket.create_connection((gateway.host, gateway.port), timeout=10)
-    raw.sendall(codec.encode_frontend(m.SSLRequest()) + codec.encode_frontend(
-        m.StartupMessage(196608, {"user": "alice"})))
+    raw.sendall(
+        codec.encode_frontend(m.SSLRequest())
+        + codec.encode_frontend(m.StartupMessage(196608, {"user": "alice"}))
+    )
     reply = raw.recv(1024)
     raw.close()
     assert reply[:1] != b"S"
@@ -147,8 +176,14 @@ SLOW_QUERY = "SELECT sum(a.amount * b.amount) FROM shop.orders a CROSS JOIN shop
 
 
 async def test_asyncpg_cancel_stops_a_running_query_and_session_survives(gateway):
-    conn = await asyncpg.connect(host=gateway.host, port=gateway.port, user="alice", database="pgbridge",
-                                 password=gateway.token("alice"), ssl="require")
+    conn = await asyncpg.connect(
+        host=gateway.host,
+        port=gateway.port,
+        user="alice",
+        database="pgbridge",
+        password=gateway.token("alice"),
+        ssl="require",
+    )
     try:
         task = asyncio.ensure_future(conn.fetchval(SLOW_QUERY))
         await asyncio.sleep(1.0)
@@ -178,9 +213,27 @@ def test_statement_timeout(gateway):
 def test_psql_ctrl_c_cancels(gateway):
     env = {**os.environ, "PGPASSWORD": gateway.token("alice"), "PGSSLMODE": "require"}
     process = subprocess.Popen(
-        ["psql", "-X", "-h", gateway.host, "-p", str(gateway.port), "-U", "alice", "-d", "pgbridge",
-         "-c", SLOW_QUERY, "-c", "SELECT 'still here' AS s"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            "psql",
+            "-X",
+            "-h",
+            gateway.host,
+            "-p",
+            str(gateway.port),
+            "-U",
+            "alice",
+            "-d",
+            "pgbridge",
+            "-c",
+            SLOW_QUERY,
+            "-c",
+            "SELECT 'still here' AS s",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(1.5)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
@@ -202,6 +255,8 @@ def test_set_show_and_parameter_status(gateway):
 
 
 def test_only_reads_are_allowed_without_a_grant(gateway):
-    with psycopg.connect(gateway.dsn(roles=("analyst",), user="bob")) as conn:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute("DELETE FROM shop.orders WHERE id = 1")
+    with (
+        psycopg.connect(gateway.dsn(roles=("analyst",), user="bob")) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
+        conn.execute("DELETE FROM shop.orders WHERE id = 1")

@@ -33,19 +33,33 @@ class RunningGateway:
     def cert(self) -> Path:
         return self.data_dir / "server.crt"
 
-    def token(self, sub: str = "alice", roles: tuple[str, ...] = ("admin",), ttl: int = 3600, **claims: object) -> str:
+    def token(
+        self, sub: str = "alice", roles: tuple[str, ...] = ("admin",), ttl: int = 3600, **claims: object
+    ) -> str:
         key = (self.data_dir / TOKEN_KEY).read_bytes()
-        return sign_token(key, sub, roles, ttl, issuer=DEMO_ISSUER, audience=DEMO_AUDIENCE, extra_claims=claims)
+        return sign_token(
+            key, sub, roles, ttl, issuer=DEMO_ISSUER, audience=DEMO_AUDIENCE, extra_claims=claims
+        )
 
-    def dsn(self, user: str = "alice", roles: tuple[str, ...] = ("admin",), sslmode: str = "require", **claims: object) -> str:
-        return (f"host={self.host} port={self.port} dbname=pgbridge user={user} sslmode={sslmode} "
-                f"password={self.token(user, roles, **claims)}")
+    def dsn(
+        self,
+        user: str = "alice",
+        roles: tuple[str, ...] = ("admin",),
+        sslmode: str = "require",
+        **claims: object,
+    ) -> str:
+        return (
+            f"host={self.host} port={self.port} dbname=pgbridge user={user} sslmode={sslmode} "
+            f"password={self.token(user, roles, **claims)}"
+        )
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
 
-def wait_for_port(host: str, port: int, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 60) -> None:
+def wait_for_port(
+    host: str, port: int, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 60
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -67,7 +81,9 @@ def running_gateway(data_dir: Path, config_text: str | None = None) -> Iterator[
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "pgbridge.cli", "serve", "--config", str(config_path)],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     try:
         wait_for_port("127.0.0.1", port, process, log_path)

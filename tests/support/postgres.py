@@ -49,7 +49,9 @@ def postgres_bindir() -> str:
     initdb = shutil.which("initdb")
     if initdb:
         return os.path.dirname(os.path.realpath(initdb))
-    raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) not found; run `make test`, which installs them")
+    raise RuntimeError(
+        "PostgreSQL server binaries (initdb, pg_ctl) not found; run `make test`, which installs them"
+    )
 
 
 def _ensure_user() -> None:
@@ -81,23 +83,53 @@ def running_postgres() -> Iterator[PostgresServer]:
         os.chmod(root, 0o755)
     user = UNPRIVILEGED_USER if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
     subprocess.run(
-        _as_user([f"{bindir}/initdb", "-D", data_dir, "-U", user, "--auth=trust", "-E", "UTF8",
-                  "--locale=C", "--no-sync"]),
-        check=True, capture_output=True,
+        _as_user(
+            [
+                f"{bindir}/initdb",
+                "-D",
+                data_dir,
+                "-U",
+                user,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ]
+        ),
+        check=True,
+        capture_output=True,
     )
     port = free_port()
-    options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root} -c fsync=off " \
-              "-c TimeZone=UTC -c max_connections=200 -c shared_buffers=256MB"
+    options = (
+        f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root} -c fsync=off "
+        "-c TimeZone=UTC -c max_connections=200 -c shared_buffers=256MB"
+    )
     subprocess.run(
-        _as_user([f"{bindir}/pg_ctl", "-D", data_dir, "-o", options, "-l", os.path.join(root, "log"), "-w", "start"]),
-        check=True, capture_output=True,
+        _as_user(
+            [
+                f"{bindir}/pg_ctl",
+                "-D",
+                data_dir,
+                "-o",
+                options,
+                "-l",
+                os.path.join(root, "log"),
+                "-w",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
     )
     server = PostgresServer("127.0.0.1", port, user, "postgres", data_dir)
     try:
         _wait_ready(server)
         yield server
     finally:
-        subprocess.run(_as_user([f"{bindir}/pg_ctl", "-D", data_dir, "-m", "immediate", "stop"]), capture_output=True)
+        subprocess.run(
+            _as_user([f"{bindir}/pg_ctl", "-D", data_dir, "-m", "immediate", "stop"]), capture_output=True
+        )
         shutil.rmtree(root, ignore_errors=True)
 
 
