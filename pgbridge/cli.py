@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path(DEFAULT_DATA_DIR),
         help=f"folder for the demo's files (default {DEFAULT_DATA_DIR})",
     )
+    demo.add_argument("--admin-port", type=int, default=5434,
+                      help="port of the admin HTTP endpoint for approvals (default 5434; 0 = off)")
     demo.add_argument("--setup-only", action="store_true", help="create the demo's files and exit")
     demo.set_defaults(func=_demo)
 
@@ -151,7 +153,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     data_dir: Path = args.data_dir
     print(f"pgbridge demo: preparing {data_dir}/ (first run builds 1.1M rows, a few seconds)...", flush=True)
-    config_path = ensure_demo(data_dir, args.host, args.port)
+    config_path = ensure_demo(data_dir, args.host, args.port, args.admin_port)
     if args.setup_only:
         print(f"pgbridge demo: ready; config at {config_path}")
         return 0

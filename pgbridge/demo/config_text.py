@@ -16,6 +16,7 @@ port = @PORT@
 require_tls = true
 tls_cert_file = "server.crt"
 tls_key_file = "server.key"
+admin_http_port = @ADMIN_PORT@
 
 [auth]
 public_key_file = "token-signing.pub"
@@ -116,5 +117,5 @@ approval_mode = "wait"
 """
 
 
-def render(host: str, port: int) -> str:
-    return _BASE.replace("@HOST@", host).replace("@PORT@", str(port))
+def render(host: str, port: int, admin_port: int = 0) -> str:
+    return _BASE.replace("@HOST@", host).replace("@PORT@", str(port)).replace("@ADMIN_PORT@", str(admin_port))

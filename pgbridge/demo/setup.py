@@ -91,7 +91,7 @@ def ensure_secret(path: Path, size: int = 32) -> None:
         _write_private(path, secrets.token_bytes(size))
 
 
-def ensure_demo(data_dir: Path, host: str, port: int) -> Path:
+def ensure_demo(data_dir: Path, host: str, port: int, admin_port: int = 0) -> Path:
     """Create what is missing under data_dir; return the config file's path."""
     data_dir.mkdir(parents=True, exist_ok=True)
     if not (data_dir / "warehouse.duckdb").exists():
@@ -101,7 +101,7 @@ def ensure_demo(data_dir: Path, host: str, port: int) -> Path:
     ensure_secret(data_dir / "masking-hash.key")
     _ensure_audit_key(data_dir)
     config = data_dir / CONFIG_NAME
-    config.write_text(demo_config(host, port), encoding="utf-8")
+    config.write_text(demo_config(host, port, admin_port), encoding="utf-8")
     return config
 
 
@@ -116,7 +116,7 @@ def _ensure_audit_key(data_dir: Path) -> None:
     generate_signing_key(path)
 
 
-def demo_config(host: str, port: int) -> str:
+def demo_config(host: str, port: int, admin_port: int = 0) -> str:
     from pgbridge.demo.config_text import render
 
-    return render(host, port)
+    return render(host, port, admin_port)
