@@ -1,0 +1,306 @@
+"""The gateway beside a real PostgreSQL 15, same rows, same clients, same run (issue 2, item 9).
+
+Builds the demo folder in a temporary directory, loads the same shop.orders (1,000,000 rows)
+and shop.products rows into a throwaway PostgreSQL 15, starts `pgbridge serve` over the demo
+warehouse (role admin, so no masking), and measures:
+
+- asyncpg `fetch("SELECT * FROM shop.orders")`: rows/s, best and median of --runs;
+- psql `-c 'SELECT * FROM shop.orders' -o /dev/null` wall time, aligned and with -A -t;
+- p50 / p99 latency of `SELECT 1` and `SELECT * FROM shop.products WHERE id = 1` through
+  asyncpg, prepared (extended protocol, statement prepared once) and simple protocol;
+- with --stream-rows N (default 10,000,000): one N-row result read by a raw client that
+  stops reading for --pause seconds, with the gateway's peak RSS growth (item 6).
+
+The gateway requires TLS, so PostgreSQL is measured with TLS too (the demo's certificate),
+and once without, to show what TLS alone costs. The machine has two cores shared by the
+client, the server and anything else running: compare figures from the same run only.
+
+Run: .venv/bin/python bench/gateway_bench.py [--runs 3] [--iterations 1000] [--stream-rows 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pgbridge.demo.setup import ensure_demo  # noqa: E402
+from tests.streaming.memory import RssSampler  # noqa: E402
+from tests.streaming.rawclient import RawClient  # noqa: E402
+from tests.support.gateway import RunningGateway, running_gateway  # noqa: E402
+from tests.support.postgres import PostgresServer, running_postgres  # noqa: E402
+
+FULL_SCAN = "SELECT * FROM shop.orders"
+ONE_ROW = "SELECT * FROM shop.products WHERE id = 1"
+ORDERS_DDL = ("CREATE TABLE shop.orders (id bigint, customer_id bigint, product_id bigint, "
+              "ordered_at timestamptz, amount float8, status text)")
+PRODUCTS_DDL = ("CREATE TABLE shop.products (id bigint, name text, category text, price numeric, "
+                "tags text[], attrs jsonb)")
+
+
+@dataclass
+class Target:
+    """One server to measure: how asyncpg and psql reach it."""
+
+    label: str
+    connect: Callable[[], Awaitable[asyncpg.Connection]]
+    psql_conninfo: str
+    psql_env: dict[str, str]
+
+
+# -- setting up both servers ------------------------------------------------------------------
+
+
+def export_warehouse(warehouse: Path, folder: Path) -> tuple[Path, list[tuple[Any, ...]]]:
+    """shop.orders as CSV and shop.products as rows, read before the gateway locks the file."""
+    orders_csv = folder / "orders.csv"
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(f"COPY (SELECT * FROM shop.orders ORDER BY id) TO '{orders_csv}' (HEADER false)")
+        products = con.execute("SELECT id, name, category, price, tags, attrs FROM shop.products ORDER BY id").fetchall()
+    finally:
+        con.close()
+    return orders_csv, products
+
+
+async def load_postgres(pg: PostgresServer, orders_csv: Path, products: list[tuple[Any, ...]]) -> None:
+    conn = await asyncpg.connect(pg.dsn)
+    try:
+        await conn.execute("CREATE SCHEMA shop")
+        await conn.execute(ORDERS_DDL)
+        await conn.execute(PRODUCTS_DDL)
+        await conn.copy_to_table("orders", schema_name="shop", source=str(orders_csv), format="csv")
+        await conn.copy_records_to_table("products", schema_name="shop", records=products)
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+
+
+async def enable_postgres_tls(pg: PostgresServer, demo_dir: Path) -> None:
+    """Serve TLS with the demo's certificate (ssl is reloadable: no restart needed)."""
+    owner = os.stat(pg.data_dir)
+    for name in ("server.crt", "server.key"):
+        target = Path(pg.data_dir) / f"bench-{name}"
+        shutil.copyfile(demo_dir / name, target)
+        os.chown(target, owner.st_uid, owner.st_gid)
+        os.chmod(target, 0o600)
+    conn = await asyncpg.connect(pg.dsn)
+    try:
+        await conn.execute(f"ALTER SYSTEM SET ssl_cert_file = '{Path(pg.data_dir) / 'bench-server.crt'}'")
+        await conn.execute(f"ALTER SYSTEM SET ssl_key_file = '{Path(pg.data_dir) / 'bench-server.key'}'")
+        await conn.execute("ALTER SYSTEM SET ssl = on")
+        await conn.execute("SELECT pg_reload_conf()")
+    finally:
+        await conn.close()
+    await asyncio.sleep(0.5)
+
+
+def _no_verify() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def targets(gateway: RunningGateway, pg: PostgresServer) -> list[Target]:
+    token = gateway.token("alice", ("admin",))
+
+    def to_gateway() -> Awaitable[asyncpg.Connection]:
+        return asyncpg.connect(host=gateway.host, port=gateway.port, user="alice", database="pgbridge",
+                               password=token, ssl=_no_verify(), timeout=30)
+
+    def to_pg(tls: bool) -> Callable[[], Awaitable[asyncpg.Connection]]:
+        return lambda: asyncpg.connect(host=pg.host, port=pg.port, user=pg.user, database=pg.database,
+                                       ssl=_no_verify() if tls else False, timeout=30)
+
+    base = {**os.environ, "PGCONNECT_TIMEOUT": "30"}
+    return [
+        Target("gateway (TLS)", to_gateway,
+               f"host={gateway.host} port={gateway.port} dbname=pgbridge user=alice sslmode=require",
+               {**base, "PGPASSWORD": token}),
+        Target("postgres (TLS)", to_pg(True),
+               f"host={pg.host} port={pg.port} dbname={pg.database} user={pg.user} sslmode=require", base),
+        Target("postgres (no TLS)", to_pg(False),
+               f"host={pg.host} port={pg.port} dbname={pg.database} user={pg.user} sslmode=disable", base),
+    ]
+
+
+# -- measurements ------------------------------------------------------------------------------
+
+
+async def check_same_rows(gateway: Target, pg: Target) -> None:
+    sample = "SELECT * FROM shop.orders WHERE id IN (1, 424242, 1000000) ORDER BY id"
+    seen = []
+    for target in (gateway, pg):
+        conn = await target.connect()
+        try:
+            seen.append(([tuple(r) for r in await conn.fetch(sample)],
+                         await conn.fetchval("SELECT count(*) FROM shop.orders"),
+                         [tuple(r) for r in await conn.fetch(ONE_ROW)]))
+        finally:
+            await conn.close()
+    if seen[0] != seen[1]:
+        raise SystemExit(f"gateway and PostgreSQL disagree on the rows:\n{seen[0]}\n{seen[1]}")
+
+
+async def asyncpg_scan(target: Target) -> float:
+    """Seconds for asyncpg to fetch every row of shop.orders (connection made beforehand)."""
+    conn = await target.connect()
+    try:
+        started = time.perf_counter()
+        rows = await conn.fetch(FULL_SCAN)
+        elapsed = time.perf_counter() - started
+    finally:
+        await conn.close()
+    if len(rows) != 1_000_000:
+        raise SystemExit(f"{target.label}: expected 1,000,000 rows, got {len(rows)}")
+    return elapsed
+
+
+def psql_scan(target: Target, *flags: str) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(["psql", "-X", *flags, target.psql_conninfo, "-c", FULL_SCAN, "-o", "/dev/null"],
+                          env=target.psql_env, capture_output=True, text=True, timeout=300)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"psql against {target.label} failed: {done.stderr}")
+    return elapsed
+
+
+async def latencies(target: Target, sql: str, prepared: bool, iterations: int) -> list[float]:
+    conn = await target.connect()
+    try:
+        statement = await conn.prepare(sql) if prepared else None
+
+        async def once() -> None:
+            if statement is not None:
+                await statement.fetch()
+            else:
+                await conn.execute(sql)  # no arguments: asyncpg sends a simple Query
+
+        for _ in range(max(10, iterations // 20)):
+            await once()
+        times = []
+        for _ in range(iterations):
+            started = time.perf_counter()
+            await once()
+            times.append(time.perf_counter() - started)
+        return times
+    finally:
+        await conn.close()
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+# -- streaming (item 6) ------------------------------------------------------------------------
+
+
+def stream_query(rows: int) -> str:
+    """`rows` rows (a multiple of 1,000,000): shop.orders crossed with a VALUES list."""
+    if rows % 1_000_000:
+        raise SystemExit("--stream-rows must be a multiple of 1,000,000")
+    values = ", ".join(f"({i})" for i in range(rows // 1_000_000))
+    return f"SELECT o.* FROM shop.orders o CROSS JOIN (VALUES {values}) AS x(k)"
+
+
+def stream_with_pause(gateway: RunningGateway, rows: int, pause: float) -> tuple[Any, RssSampler]:
+    paused: list[bool] = []
+
+    def stall(received: int) -> None:
+        if not paused and received > 4_000_000:
+            paused.append(True)
+            time.sleep(pause)
+
+    with RawClient(gateway.host, gateway.port, "alice", gateway.token("alice", ("admin",))) as client:
+        with RssSampler(gateway.process.pid) as sampler:
+            result = client.query(stream_query(rows), stall if pause else None)
+    return result, sampler
+
+
+# -- the run --------------------------------------------------------------------------------------
+
+
+async def measure(all_targets: list[Target], args: argparse.Namespace) -> list[str]:
+    lines = []
+    gateway, pg_tls = all_targets[0], all_targets[1]
+    await check_same_rows(gateway, pg_tls)
+    scans: dict[str, list[float]] = {t.label: [] for t in all_targets}
+    for _ in range(args.runs):  # interleaved, so load from elsewhere hits every target alike
+        for target in all_targets:
+            scans[target.label].append(await asyncpg_scan(target))
+    lines.append(f"asyncpg fetch('{FULL_SCAN}'), 1,000,000 rows, {args.runs} runs")
+    lines.append(f"  {'server':<20} {'best rows/s':>12} {'median rows/s':>14} {'best s':>8} {'median s':>9}")
+    for label, times in scans.items():
+        best, median = min(times), statistics.median(times)
+        lines.append(f"  {label:<20} {1e6 / best:>12,.0f} {1e6 / median:>14,.0f} {best:>8.3f} {median:>9.3f}")
+    ratio = min(scans[pg_tls.label]) / min(scans[gateway.label])
+    ratio_plain = min(scans[all_targets[2].label]) / min(scans[gateway.label])
+    lines.append(f"  gateway / postgres rows/s (best): {ratio:.2f} vs TLS, {ratio_plain:.2f} vs no TLS")
+    lines.append("")
+    lines.append(f"psql -c '{FULL_SCAN}' -o /dev/null, wall seconds, {args.runs} runs")
+    lines.append(f"  {'server':<20} {'aligned best':>13} {'median':>8} {'-A -t best':>11} {'median':>8}")
+    for target in all_targets:
+        aligned = [psql_scan(target) for _ in range(args.runs)]
+        unaligned = [psql_scan(target, "-A", "-t") for _ in range(args.runs)]
+        lines.append(f"  {target.label:<20} {min(aligned):>13.3f} {statistics.median(aligned):>8.3f} "
+                     f"{min(unaligned):>11.3f} {statistics.median(unaligned):>8.3f}")
+    lines.append("")
+    lines.append(f"asyncpg latency, {args.iterations} iterations, milliseconds")
+    lines.append(f"  {'query':<44} {'protocol':<9} {'server':<20} {'p50':>7} {'p99':>7}")
+    for sql in ("SELECT 1", ONE_ROW):
+        for prepared in (True, False):
+            for target in all_targets:
+                times = await latencies(target, sql, prepared, args.iterations)
+                lines.append(f"  {sql:<44} {'prepared' if prepared else 'simple':<9} {target.label:<20} "
+                             f"{percentile(times, 0.5) * 1000:>7.3f} {percentile(times, 0.99) * 1000:>7.3f}")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--iterations", type=int, default=1000)
+    parser.add_argument("--stream-rows", type=int, default=10_000_000, help="0 skips the streaming run")
+    parser.add_argument("--pause", type=float, default=5.0, help="seconds the streaming client stops reading")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="pgbridge-bench-") as tmp:
+        demo_dir = Path(tmp) / "demo"
+        ensure_demo(demo_dir, "127.0.0.1", 0)
+        orders_csv, products = export_warehouse(demo_dir / "warehouse.duckdb", Path(tmp))
+        with running_postgres() as pg:
+            asyncio.run(load_postgres(pg, orders_csv, products))
+            asyncio.run(enable_postgres_tls(pg, demo_dir))
+            with running_gateway(demo_dir) as gateway:
+                lines = asyncio.run(measure(targets(gateway, pg), args))
+                if args.stream_rows:
+                    result, sampler = stream_with_pause(gateway, args.stream_rows, args.pause)
+                    lines += ["", f"streaming {args.stream_rows:,} rows (SELECT o.* ... CROSS JOIN VALUES) to a raw "
+                              f"client that stops reading for {args.pause:.0f} s",
+                              f"  {result.rows:,} rows, {result.payload_bytes / 1e6:,.0f} MB in {result.seconds:.1f} s; "
+                              f"gateway RSS {sampler.baseline / 1e6:.0f} MB before, peak growth "
+                              f"{sampler.growth / 1e6:.0f} MB ({sampler.samples} samples)"]
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
