@@ -40,6 +40,14 @@ T = TypeVar("T")
 DryRunKey = tuple[str, tuple[tuple[str, str], ...]]
 
 
+class _Insertion:
+    """Whether a job's insert has returned (done) and succeeded (ok), across threads."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.ok = False
+
+
 class BigQueryBackend:
     """`Backend` on BigQuery. One instance serves every session; it is safe to share."""
 
@@ -121,9 +129,19 @@ class BigQueryBackend:
         config = self._job_config(params, options, timeout)
         with self._lock:
             self._running[job_id] = client
+        inserted = _Insertion()
         try:
-            job, rows = await self._call(lambda: self._run(client, sql, config, job_id, timeout), "query")
+            job, rows = await self._call(
+                lambda: self._run(client, sql, config, job_id, timeout, inserted), "query"
+            )
             return self._stream(client, job, rows, options).start()
+        except asyncio.CancelledError:
+            # CancelRequest, statement_timeout or a disconnect stopped the statement. The
+            # worker thread cannot be interrupted and the job would run (and bill) to its end,
+            # so the job itself is cancelled, once its insert has returned.
+            self._cancel_after_insert(client, job_id, inserted)
+            self._forget(job_id)
+            raise
         except BaseException:
             self._forget(job_id)
             raise
@@ -145,11 +163,22 @@ class BigQueryBackend:
         return config
 
     def _run(
-        self, client: bigquery.Client, sql: str, config: bigquery.QueryJobConfig, job_id: str, timeout: float
+        self,
+        client: bigquery.Client,
+        sql: str,
+        config: bigquery.QueryJobConfig,
+        job_id: str,
+        timeout: float,
+        inserted: _Insertion,
     ) -> tuple[bigquery.QueryJob, Any]:
         """Insert the job and wait for it; a client-side timeout cancels it."""
         deadline = time.monotonic() + timeout
-        job = client.query(sql, job_config=config, job_id=job_id, job_retry=None, **self._request(timeout))
+        try:
+            request = self._request(timeout)
+            job = client.query(sql, job_config=config, job_id=job_id, job_retry=None, **request)
+            inserted.ok = True
+        finally:
+            inserted.done.set()
         try:
             rows = job.result(
                 max_results=0, timeout=max(0.1, deadline - time.monotonic()), retry=self._retry(timeout)
@@ -240,6 +269,17 @@ class BigQueryBackend:
     def _after_error(self, error: PgError) -> None:
         if is_unknown_name(error):
             self.invalidate()
+
+    def _cancel_after_insert(self, client: bigquery.Client, job_id: str, inserted: _Insertion) -> None:
+        """jobs.cancel from a daemon thread once the insert has returned (the caller is gone)."""
+
+        def cancel() -> None:
+            inserted.done.wait(self.settings.request_timeout_seconds)
+            if inserted.done.is_set() and not inserted.ok:
+                return  # the insert failed: there is no job to cancel
+            self._cancel_quietly(client, job_id)
+
+        threading.Thread(target=cancel, name="pgbridge-bq-cancel", daemon=True).start()
 
     def _cancel_quietly(self, client: bigquery.Client, job_id: str) -> None:
         try:

@@ -174,6 +174,54 @@ async def test_http_boundary_cancel_stops_a_running_query(fake: FakeBigQuery) ->
     await backend.close()
 
 
+async def test_http_boundary_cancelling_the_statement_task_cancels_the_job(fake: FakeBigQuery) -> None:
+    # The gateway stops a statement (CancelRequest, statement_timeout) by cancelling its
+    # asyncio task, never by calling backend.cancel: the job must still be cancelled.
+    def never_done(request: Captured) -> tuple[int, dict[str, Any]] | None:
+        if request.method == "POST" and request.path.endswith("/jobs"):
+            time.sleep(0.3)  # a slow insert: the cancel must wait for it, not race it
+            return fake.insert_running(request)
+        if request.method == "GET" and "/queries/" in request.path:
+            time.sleep(0.05)
+            job_id = request.path.rstrip("/").split("/")[-1]
+            return 200, {"jobComplete": False, "jobReference": {"projectId": "demo-proj", "jobId": job_id}}
+        return None
+
+    fake.override = never_done
+    backend = make_backend(fake)
+    task = asyncio.create_task(backend.execute("SELECT 1", [], options(job_id="pgbridge_task_1")))
+    await asyncio.sleep(0.1)  # the insert is still in flight
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    deadline = time.monotonic() + 5
+    while not fake.find("POST", "/jobs/pgbridge_task_1/cancel") and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    inserts = [i for i, r in enumerate(fake.requests) if r.method == "POST" and r.path.endswith("/jobs")]
+    cancels = [i for i, r in enumerate(fake.requests) if r.path.endswith("/jobs/pgbridge_task_1/cancel")]
+    assert len(cancels) == 1 and inserts and inserts[0] < cancels[0]
+    await backend.close()
+
+
+async def test_http_boundary_cancelled_before_a_failed_insert_sends_no_cancel(fake: FakeBigQuery) -> None:
+    def refuse_insert(request: Captured) -> tuple[int, dict[str, Any]] | None:
+        if request.method == "POST" and request.path.endswith("/jobs"):
+            time.sleep(0.3)
+            return 400, error(400, "invalidQuery", "Syntax error")
+        return None
+
+    fake.override = refuse_insert
+    backend = make_backend(fake)
+    task = asyncio.create_task(backend.execute("SELEC 1", [], options(job_id="pgbridge_task_2")))
+    await asyncio.sleep(0.1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.sleep(0.6)  # the insert has failed by now; a cancel would have been sent
+    assert not fake.find("POST", "/cancel")
+    await backend.close()
+
+
 async def test_http_boundary_timeout_cancels_the_job(fake: FakeBigQuery) -> None:
     def never_done(request: Captured) -> tuple[int, dict[str, Any]] | None:
         if request.method == "POST" and request.path.endswith("/jobs"):

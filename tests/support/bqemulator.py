@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,8 +63,8 @@ def ensure_installed() -> Path:
 
 
 @contextlib.contextmanager
-def running_emulator() -> Iterator[Emulator]:
-    """Start the emulator on free ports, seed `shop`, stop it afterwards."""
+def running_emulator(seed_with: Callable[[bigquery.Client], None] | None = None) -> Iterator[Emulator]:
+    """Start the emulator on free ports, seed it (default: `seed`), stop it afterwards."""
     exe = ensure_installed()
     rest_port, grpc_port = free_port(), free_port()
     while grpc_port == rest_port:
@@ -79,7 +79,7 @@ def running_emulator() -> Iterator[Emulator]:
         )
     try:
         _wait_healthy(proc, emulator)
-        seed(emulator.client())
+        (seed_with or seed)(emulator.client())
         yield emulator
     finally:
         _stop(proc)
