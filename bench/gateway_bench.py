@@ -74,7 +74,8 @@ def export_warehouse(warehouse: Path, folder: Path) -> tuple[Path, list[tuple[An
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute(f"COPY (SELECT * FROM shop.orders ORDER BY id) TO '{orders_csv}' (HEADER false)")
-        products = con.execute("SELECT id, name, category, price, tags, attrs FROM shop.products ORDER BY id").fetchall()
+        products = con.execute(
+            "SELECT id, name, category, price, tags, attrs FROM shop.products ORDER BY id").fetchall()
     finally:
         con.close()
     return orders_csv, products
@@ -231,10 +232,20 @@ def stream_with_pause(gateway: RunningGateway, rows: int, pause: float) -> tuple
             paused.append(True)
             time.sleep(pause)
 
-    with RawClient(gateway.host, gateway.port, "alice", gateway.token("alice", ("admin",))) as client:
-        with RssSampler(gateway.process.pid) as sampler:
-            result = client.query(stream_query(rows), stall if pause else None)
+    token = gateway.token("alice", ("admin",))
+    client = RawClient(gateway.host, gateway.port, "alice", token)
+    with client, RssSampler(gateway.process.pid) as sampler:
+        result = client.query(stream_query(rows), stall if pause else None)
     return result, sampler
+
+
+def streaming_lines(gateway: RunningGateway, args: argparse.Namespace) -> list[str]:
+    result, sampler = stream_with_pause(gateway, args.stream_rows, args.pause)
+    return ["", f"streaming {args.stream_rows:,} rows (SELECT o.* ... CROSS JOIN VALUES) to a raw client "
+            f"that stops reading for {args.pause:.0f} s",
+            f"  {result.rows:,} rows, {result.payload_bytes / 1e6:,.0f} MB in {result.seconds:.1f} s; "
+            f"gateway RSS {sampler.baseline / 1e6:.0f} MB before, peak growth {sampler.growth / 1e6:.0f} MB "
+            f"({sampler.samples} samples)"]
 
 
 # -- the run --------------------------------------------------------------------------------------
@@ -277,7 +288,8 @@ async def measure(all_targets: list[Target], args: argparse.Namespace) -> list[s
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--iterations", type=int, default=1000)
     parser.add_argument("--stream-rows", type=int, default=10_000_000, help="0 skips the streaming run")
@@ -293,12 +305,7 @@ def main() -> None:
             with running_gateway(demo_dir) as gateway:
                 lines = asyncio.run(measure(targets(gateway, pg), args))
                 if args.stream_rows:
-                    result, sampler = stream_with_pause(gateway, args.stream_rows, args.pause)
-                    lines += ["", f"streaming {args.stream_rows:,} rows (SELECT o.* ... CROSS JOIN VALUES) to a raw "
-                              f"client that stops reading for {args.pause:.0f} s",
-                              f"  {result.rows:,} rows, {result.payload_bytes / 1e6:,.0f} MB in {result.seconds:.1f} s; "
-                              f"gateway RSS {sampler.baseline / 1e6:.0f} MB before, peak growth "
-                              f"{sampler.growth / 1e6:.0f} MB ({sampler.samples} samples)"]
+                    lines += streaming_lines(gateway, args)
     print("\n".join(lines))
 
 

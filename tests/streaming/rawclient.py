@@ -9,6 +9,7 @@ walks message frames without decoding rows, so it costs the client little CPU pe
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 import struct
@@ -54,10 +55,8 @@ class RawClient:
         self._startup(user, password, database)
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self.sock.sendall(b"X" + struct.pack("!i", 4))
-        except OSError:
-            pass
         self.sock.close()
 
     def __enter__(self) -> RawClient:
