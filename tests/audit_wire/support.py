@@ -1,0 +1,89 @@
+"""Helpers for proving the audit log through a running gateway: copies of the demo folder (DuckDB
+locks its file, so every gateway gets its own), demo configs with the [audit] table changed,
+reading the JSON lines back, and the `pgbridge` CLI run as a real subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from pgbridge.demo.setup import demo_config
+from tests.support.gateway import RunningGateway
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+# Demo-folder files that belong to one gateway run and must not leak into a copy.
+_RUN_FILES = ("audit", "gateway-*.log", "approvals.sqlite*", "*.wal")
+
+
+def copy_demo(demo_dir: Path, target: Path) -> Path:
+    """A private copy of the demo folder (warehouse, keys, certificate) without any run's state."""
+    shutil.copytree(demo_dir, target, ignore=shutil.ignore_patterns(*_RUN_FILES))
+    return target
+
+
+def demo_config_with(audit_lines: dict[str, str]) -> str:
+    """The demo config (port left as `{port}` for running_gateway) with [audit] keys replaced."""
+    text = re.sub(r"(?m)^port = 0$", "port = {port}", demo_config("127.0.0.1", 0), count=1)
+    head, marker, tail = text.partition("[audit]\n")
+    assert marker, "the demo config has no [audit] table"
+    section, rest = tail.split("\n\n", 1)
+    for key, value in audit_lines.items():
+        section, count = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", section)
+        assert count == 1, f"[audit] {key} not found in the demo config"
+    return head + marker + section + "\n\n" + rest
+
+
+def read_records(audit_dir: Path) -> list[dict[str, Any]]:
+    """Every complete record of the log, in chain order."""
+    found: list[dict[str, Any]] = []
+    for path in sorted(audit_dir.glob("audit-*.jsonl")):
+        for raw in path.read_bytes().splitlines(keepends=True):
+            if raw.endswith(b"\n"):
+                found.append(json.loads(raw))
+    return found
+
+
+def of_type(records: list[dict[str, Any]], event_type: str, **match: Any) -> list[dict[str, Any]]:
+    return [r["data"] for r in records if r["type"] == event_type
+            and all(r["data"].get(name) == value for name, value in match.items())]
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """`pgbridge ARGS` as an operator would run it, in its own process."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "pgbridge.cli", *args], cwd=cwd or ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 10, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.05)
+
+
+async def connect(gateway: RunningGateway, user: str = "alice", roles: tuple[str, ...] = ("admin",),
+                  application_name: str = "audit-wire", password: str | None = None) -> asyncpg.Connection:
+    return await asyncpg.connect(
+        host=gateway.host, port=gateway.port, user=user, database="pgbridge", ssl="require",
+        password=password if password is not None else gateway.token(user, roles),
+        server_settings={"application_name": application_name},
+    )
+
+
+def all_bytes_under(*roots: Path) -> list[tuple[Path, bytes]]:
+    return [(path, path.read_bytes()) for root in roots
+            for path in ([root] if root.is_file() else sorted(root.rglob("*"))) if path.is_file()]
