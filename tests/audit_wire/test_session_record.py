@@ -24,7 +24,6 @@ from tests.audit_wire.scenario import (
 )
 from tests.audit_wire.support import TIMESTAMP, all_bytes_under, of_type, run_cli
 
-
 # ---- item 1: the events and their fields ---------------------------------------------------
 
 
@@ -169,7 +168,8 @@ def _copy(run: Run, tmp_path: Path) -> tuple[Path, Path]:
 def test_one_flipped_byte_fails_verify_naming_the_line(run: Run, tmp_path: Path):
     target, log = _copy(run, tmp_path)
     lines = log.read_bytes().splitlines(keepends=True)
-    number = next(i for i, line in enumerate(lines, 1) if MASKED_SQL.encode() in line and b'"statement"' in line)
+    number = next(i for i, line in enumerate(lines, 1)
+                  if MASKED_SQL.encode() in line and b'"type":"statement"' in line)
     at = lines[number - 1].index(b"ssn")
     lines[number - 1] = lines[number - 1][:at] + b"x" + lines[number - 1][at + 1:]
     log.write_bytes(b"".join(lines))
