@@ -92,17 +92,22 @@ class PolicyEngine:
     # -- row filters --------------------------------------------------------------------------
 
     def apply_row_filters(self, principal: Principal, ast: exp.Expr) -> exp.Expr:
-        """A copy of `ast` in which every read of a filtered table only sees permitted rows."""
-        tables = {
-            name
-            for t in ast.find_all(exp.Table)
-            if (name := _table_key(t)) is not None
-        }
+        """A copy of `ast` in which every read of a filtered table only sees permitted rows.
+
+        Tables read by the filters themselves (a filter through a related table) get the
+        principal's filters too, so the closure of tables is collected first.
+        """
+        pending = {name for t in ast.find_all(exp.Table) if (name := _table_key(t)) is not None}
+        seen: set[tuple[str, str]] = set()
         predicates: dict[tuple[str, str], exp.Expr] = {}
-        for table in tables:
+        while pending:
+            table = pending.pop()
+            seen.add(table)
             predicate = self._predicate_for(principal, table)
-            if predicate is not None:
-                predicates[table] = predicate
+            if predicate is None:
+                continue
+            predicates[table] = predicate
+            pending |= {n for t in predicate.find_all(exp.Table) if (n := _table_key(t)) is not None} - seen
         return wrap_filtered_tables(ast, predicates)
 
     def _predicate_for(self, principal: Principal, table: tuple[str, str]) -> exp.Expr | None:

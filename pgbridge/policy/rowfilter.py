@@ -13,12 +13,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlglot import exp
+from sqlglot.optimizer.scope import traverse_scope
 
+from pgbridge.policy.filterscope import FILTERED_ALIAS
 from pgbridge.policy.inspect import check_table_name, write_role
 from pgbridge.policy.settings import CLAIM_PLACEHOLDER, RowFilter
 from pgbridge.wire.errors import PgError, SqlState
 
-_INNER_ALIAS = "__pgbridge_filtered"
+_INNER_ALIAS = FILTERED_ALIAS
 
 
 def bind_claims(row_filter: RowFilter, claims: Mapping[str, Any]) -> exp.Expr:
@@ -62,16 +64,34 @@ def claim_literal(row_filter: RowFilter, path: str, claims: Mapping[str, Any]) -
 def wrap_filtered_tables(
     ast: exp.Expr, predicates: Mapping[tuple[str, str], exp.Expr]
 ) -> exp.Expr:
-    """A copy of `ast` with each read of a table in `predicates` wrapped in its filter."""
+    """A copy of `ast` with each read of a table in `predicates` wrapped in its filter.
+
+    A predicate's own subqueries are wrapped too (a filter through a related table sees
+    only the related rows the principal may see); a table met again inside its own filter
+    is a cycle, refused rather than expanded forever.
+    """
     tree = ast.copy()
     if not predicates:
         return tree
+    return _wrap(tree, predicates, ())
+
+
+def _wrap(
+    tree: exp.Expr, predicates: Mapping[tuple[str, str], exp.Expr], inside: tuple[tuple[str, str], ...]
+) -> exp.Expr:
     targets = [t for t in tree.find_all(exp.Table) if _filtered_read(t, tree, predicates)]
+    used = columns_used(tree) if targets else {}
     wrapped: set[tuple[str, str]] = set()
     for table in targets:
         name = check_table_name(table)
         assert name is not None
-        table.replace(_filtered_subquery(table, predicates[name]))
+        if name in inside:
+            chain = " -> ".join(".".join(t) for t in (*inside, name))
+            raise PgError(SqlState.INSUFFICIENT_PRIVILEGE,
+                          f"the row filters of your roles refer to each other in a cycle ({chain})",
+                          hint="ask an administrator to change the row filters of your roles")
+        condition = _wrap(_qualified(predicates[name]), predicates, (*inside, name))
+        table.replace(_filtered_subquery(table, condition, used.get(id(table))))
         wrapped.add(name)
     _unqualify_columns(tree, wrapped)
     return tree
@@ -92,7 +112,7 @@ def _filtered_read(
     return True
 
 
-def _filtered_subquery(table: exp.Table, predicate: exp.Expr) -> exp.Subquery:
+def _filtered_subquery(table: exp.Table, predicate: exp.Expr, columns: list[str] | None) -> exp.Subquery:
     alias = table.args.get("alias")
     if alias is None:
         alias = exp.TableAlias(this=exp.to_identifier(table.name, quoted=table.this.quoted))
@@ -100,19 +120,63 @@ def _filtered_subquery(table: exp.Table, predicate: exp.Expr) -> exp.Subquery:
     inner = table.copy()
     inner.set("alias", exp.TableAlias(this=exp.to_identifier(_INNER_ALIAS)))
     inner.set("pivots", None)
-    select = exp.Select(expressions=[exp.Star()]).from_(inner).where(_qualified(predicate), copy=False)
+    projection: list[exp.Expr] = [exp.Star()]
+    if columns and not alias.columns:
+        projection = [exp.column(name, _INNER_ALIAS, quoted=True).as_(name, quoted=True) for name in columns]
+    select = exp.Select(expressions=projection).from_(inner).where(_qualified(predicate), copy=False)
     subquery = exp.Subquery(this=select, alias=alias.copy())
     if pivots:
         subquery.set("pivots", [p.copy() for p in pivots])
     return subquery
 
 
+def columns_used(tree: exp.Expr) -> dict[int, list[str] | None]:
+    """For each table node (by id), the columns the statement reads from it; None for all.
+
+    The wrapper then selects exactly those columns by name, so later stages (typing, lineage)
+    see each column's source directly rather than through `*`. Any doubt means None (`*`):
+    the projection decides which columns are visible, never which rows.
+    """
+    used: dict[int, list[str] | None] = {}
+    roots = [tree] if isinstance(tree, exp.Query) else _outermost_queries(tree)
+    for root in roots:
+        try:
+            scopes = traverse_scope(root)
+        except Exception:  # a shape sqlglot's scoping does not model: select every column
+            return {}
+        external = [c for scope in scopes for c in scope.external_columns]
+        for scope in scopes:
+            for name, source in scope.selected_sources.items():
+                if isinstance(source[1], exp.Table):
+                    used[id(source[1])] = _names(name, [*scope.columns, *external])
+    return used
+
+
+def _names(alias: str, columns: list[exp.Column]) -> list[str] | None:
+    names: list[str] = []
+    for column in columns:
+        if column.table != alias:
+            continue
+        if isinstance(column.this, exp.Star):
+            return None
+        if column.name not in names:
+            names.append(column.name)
+    return names or None
+
+
+def _outermost_queries(condition: exp.Expr) -> list[exp.Query]:
+    found = [q for q in condition.find_all(exp.Query) if not isinstance(q, exp.Subquery)]
+    return [q for q in found if q.find_ancestor(exp.Select, exp.SetOperation) is None]
+
+
 def _qualified(predicate: exp.Expr) -> exp.Expr:
-    """Pin the predicate's columns to the filtered table, so a missing column is an error
-    instead of silently binding to a column of an enclosing query (correlation)."""
+    """Pin the predicate's own columns to the filtered table, so a missing column is an error
+    instead of silently binding to a column of an enclosing query (correlation). Columns in
+    its subqueries were pinned to their own tables when the filter was parsed (filterscope)."""
     condition = predicate.copy()
     for column in condition.find_all(exp.Column):
-        column.set("table", exp.to_identifier(_INNER_ALIAS))
+        if column.find_ancestor(exp.Select) is None:
+            column.set("table", exp.to_identifier(_INNER_ALIAS))
     return condition
 
 

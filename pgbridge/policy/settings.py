@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Literal
 
@@ -18,6 +19,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from pgbridge.config_base import ConfigError, Section
+from pgbridge.policy.filterscope import check_role_filters, pin_filter_columns
 
 STATEMENT_KINDS = ("select", "insert", "update", "delete", "merge", "ddl")
 DML_KINDS = frozenset({"insert", "update", "delete", "merge"})
@@ -38,6 +40,7 @@ class RowFilter:
     template: str
     condition: exp.Expr
     claim_paths: tuple[str, ...]  # placeholder i stands for claims[claim_paths[i]]
+    reads: frozenset[tuple[str, str]] = frozenset()  # tables its subqueries read
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,15 @@ def _role_from(section: Section, name: str, default_mode: str, max_billed: int) 
         bytes_per_day=_optional_positive(section, "bytes_per_day"),
     )
     section.check_unknown()
+    _check_filter_reads(section.path, role)
     return role
+
+
+def _check_filter_reads(role_key: str, role: RoleSettings) -> None:
+    reads = {table: f.reads for table, f in role.row_filters.items()}
+    wanted = {t for r in reads.values() for t in r}
+    can_read = {t: any(fnmatchcase(".".join(t), glob) for glob in role.read_tables) for t in wanted}
+    check_role_filters(role_key, can_read, reads)
 
 
 def _table_globs(section: Section, key: str) -> tuple[str, ...]:
@@ -195,13 +206,13 @@ def parse_row_filter(table: tuple[str, str], template: str, key: str) -> RowFilt
     where = select.args.get("where") if isinstance(select, exp.Select) else None
     if where is None or not text.strip():
         raise ConfigError(key, "row filter must be a single SQL condition")
-    condition = where.this
+    condition = where.this.copy()
     used = [c.name for c in condition.find_all(exp.Column) if c.name.startswith("__pgbridge_claim_")]
     if len(used) != len(paths):
         raise ConfigError(key, "a {claims.x} placeholder must stand for a value, not sit inside quotes")
-    if any(condition.find_all(exp.Query)):
-        raise ConfigError(key, "row filters may not contain subqueries")
-    return RowFilter(table=table, template=template, condition=condition, claim_paths=tuple(paths))
+    reads = pin_filter_columns(condition, table, key)
+    return RowFilter(table=table, template=template, condition=condition, claim_paths=tuple(paths),
+                     reads=reads)
 
 
 def _positive(section: Section, key: str, default: int) -> int:

@@ -23,10 +23,12 @@ CUSTOMERS = [
     (1, "Ana", "FR"), (2, "Bo", "FR"), (3, "Cy", "DE"), (4, "Di", "US"), (5, "Ed", "DE"),
     (6, "Fa", "FR"), (7, "Gu", "DE"),
 ]
-# Order 15 is booked in France for a German customer: joins must not reveal the customer.
+# Order 15 is booked in France for a German customer: joins must not reveal the customer. The
+# demo filters orders through their customer's country, so order 15 counts as German, and order
+# 16, whose customer does not exist, is nobody's.
 ORDERS = [
     (10, 1, "FR", 5.0), (11, 2, "FR", 7.5), (12, 3, "DE", 100.0), (13, 4, "US", 9.0), (14, 5, "DE", 1.0),
-    (15, 3, "FR", 2.0),
+    (15, 3, "FR", 2.0), (16, 99, "FR", 3.0),
 ]
 
 
@@ -37,7 +39,8 @@ def _database(country: str | None) -> duckdb.DuckDBPyConnection:
     db.execute("CREATE TABLE shop.orders (id INTEGER, customer_id INTEGER, country VARCHAR, total DOUBLE)")
     customers = [r for r in CUSTOMERS if _keep(r[2], country)]
     db.executemany("INSERT INTO shop.customers VALUES (?, ?, ?)", customers)
-    db.executemany("INSERT INTO shop.orders VALUES (?, ?, ?, ?)", [r for r in ORDERS if _keep(r[2], country)])
+    kept = {r[0] for r in customers}
+    db.executemany("INSERT INTO shop.orders VALUES (?, ?, ?, ?)", [r for r in ORDERS if country is None or r[1] in kept])
     return db
 
 
@@ -210,6 +213,6 @@ def test_unreadable_table_yields_no_rows_if_a_caller_skips_the_check(full: duckd
     engine = PolicyEngine(demo_settings())
     support = principal("support", country="FR")
     filtered = engine.apply_row_filters(support, resolve("SELECT * FROM shop.orders"))
-    assert len(_rows(full, filtered)) == 3
+    assert len(_rows(full, filtered)) == 2
     outsider = engine.apply_row_filters(principal("intern"), resolve("SELECT id FROM shop.customers"))
     assert _rows(full, outsider) == []
