@@ -22,8 +22,8 @@ def register(subparsers: Any, default_data_dir: Path) -> None:
     """Add the `approvals` command to a parent parser's subparsers."""
     # --data-dir / --store are accepted before or after the action; after it they win.
     parser = subparsers.add_parser("approvals", help="list and decide approval requests",
-                                   description="List, show, approve and deny approval requests in the store the "
-                                   "gateway uses.", parents=[_where(Path(default_data_dir), None)])
+                                   description="List, show, approve and deny approval requests in the "
+                                   "store the gateway uses.", parents=[_where(Path(default_data_dir), None)])
     where = _where(argparse.SUPPRESS, argparse.SUPPRESS)
     actions = parser.add_subparsers(dest="approvals_action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="list requests", parents=[where])

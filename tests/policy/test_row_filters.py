@@ -40,7 +40,8 @@ def _database(country: str | None) -> duckdb.DuckDBPyConnection:
     customers = [r for r in CUSTOMERS if _keep(r[2], country)]
     db.executemany("INSERT INTO shop.customers VALUES (?, ?, ?)", customers)
     kept = {r[0] for r in customers}
-    db.executemany("INSERT INTO shop.orders VALUES (?, ?, ?, ?)", [r for r in ORDERS if country is None or r[1] in kept])
+    orders = [r for r in ORDERS if country is None or r[1] in kept]
+    db.executemany("INSERT INTO shop.orders VALUES (?, ?, ?, ?)", orders)
     return db
 
 
