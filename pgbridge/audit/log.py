@@ -36,23 +36,39 @@ MAX_GROUP = 512
 MAX_PENDING_RECORDINGS = 256
 
 
+# What a failed record means for the client, by event type: only the write-ahead record stops a
+# statement before it runs; a completion record fails after the rows went out, so saying "not
+# run" there would be false.
+_CONSEQUENCE = {
+    "statement": "the statement was not run",
+    "statement_completed": "the statement ran, but its completion and results could not be recorded",
+    "connection_opened": "the connection is refused",
+    "auth_succeeded": "the connection is refused",
+    "auth_failed": "the connection is refused",
+}
+_DEFAULT_CONSEQUENCE = "the event could not be recorded"
+
+
 class AuditUnavailable(PgError):
-    """The audit record could not be written, so the statement was not run."""
+    """An audit record could not be written; what the caller was doing must not go on."""
 
 
-def unavailable(reason: str, sqlstate: str = SqlState.IO_ERROR) -> AuditUnavailable:
+def unavailable(
+    reason: str, sqlstate: str = SqlState.IO_ERROR, event_type: str = "statement"
+) -> AuditUnavailable:
+    consequence = _CONSEQUENCE.get(event_type, _DEFAULT_CONSEQUENCE)
     return AuditUnavailable(
         sqlstate,
-        f"the audit log cannot be written ({reason}); the statement was not run",
+        f"the audit log cannot be written ({reason}); {consequence}",
         hint="an operator must fix the audit directory (space, permissions, disk); "
         "pgbridge refuses statements it cannot record",
     )
 
 
-def from_os_error(exc: OSError) -> AuditUnavailable:
+def from_os_error(exc: OSError, event_type: str = "statement") -> AuditUnavailable:
     full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
     reason = exc.strerror or str(exc)
-    return unavailable(reason, DISK_FULL if full else SqlState.IO_ERROR)
+    return unavailable(reason, DISK_FULL if full else SqlState.IO_ERROR, event_type)
 
 
 @dataclass(slots=True)
@@ -96,7 +112,7 @@ class AuditLog:
         if self._writer is None:
             return AuditRef(0, "")
         if self._closed:
-            raise unavailable("the audit log is closed")
+            raise unavailable("the audit log is closed", SqlState.IO_ERROR, event_type)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[AuditRef] = loop.create_future()
         self._queue.put(_Item(Job(event_type, fields, self._blob_for(fields)), loop, future))
@@ -176,7 +192,7 @@ class AuditLog:
         errors = [out for out in outcomes if isinstance(out, OSError)]
         if errors:
             logger.critical(
-                "AUDIT LOG CANNOT BE WRITTEN in %s: %s; %d statement(s) refused",
+                "AUDIT LOG CANNOT BE WRITTEN in %s: %s; %d record(s) refused",
                 self.settings.directory,
                 errors[0],
                 len(errors),
@@ -184,7 +200,7 @@ class AuditLog:
         # one wake-up per event loop, not one per record
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[AuditRef], Any]]] = {}
         for item, outcome in zip(group, outcomes, strict=True):
-            by_loop.setdefault(item.loop, []).append((item.future, _public(outcome)))
+            by_loop.setdefault(item.loop, []).append((item.future, _public(outcome, item.job.event_type)))
         for loop, settled in by_loop.items():
             with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
                 loop.call_soon_threadsafe(_settle_all, settled)
@@ -195,12 +211,12 @@ def _settle_all(settled: list[tuple[asyncio.Future[AuditRef], Any]]) -> None:
         _settle(future, outcome)
 
 
-def _public(outcome: AuditRef | BaseException) -> AuditRef | BaseException:
+def _public(outcome: AuditRef | BaseException, event_type: str) -> AuditRef | BaseException:
     if isinstance(outcome, OSError):
-        return from_os_error(outcome)
+        return from_os_error(outcome, event_type)
     if isinstance(outcome, AuditRef | ValueError | TypeError):
         return outcome
-    return unavailable(f"internal error: {outcome}", SqlState.INTERNAL_ERROR)
+    return unavailable(f"internal error: {outcome}", SqlState.INTERNAL_ERROR, event_type)
 
 
 def _settle(future: asyncio.Future[AuditRef], outcome: AuditRef | BaseException) -> None:

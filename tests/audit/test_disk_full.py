@@ -132,3 +132,21 @@ async def test_unwritable_directory_fails_open(make_settings: Callable[..., Audi
     blocker.write_text("")
     with pytest.raises(AuditUnavailable, match="cannot open"):
         await AuditLog.open(make_settings(directory=blocker / "audit"))
+
+
+@pytest.mark.parametrize(
+    ("event_type", "consequence"),
+    [
+        ("statement", "the statement was not run"),
+        ("statement_completed", "the statement ran, but its completion and results could not be recorded"),
+        ("connection_opened", "the connection is refused"),
+        ("cancel", "the event could not be recorded"),
+    ],
+)
+def test_the_refusal_says_what_happened_to_the_statement(event_type: str, consequence: str):
+    from pgbridge.audit.log import from_os_error
+
+    error = from_os_error(OSError(errno.ENOSPC, "No space left on device"), event_type)
+    assert error.sqlstate == DISK_FULL
+    assert error.message == f"the audit log cannot be written (No space left on device); {consequence}"
+    assert from_os_error(OSError(errno.EIO, "Input/output error"), event_type).sqlstate == SqlState.IO_ERROR
