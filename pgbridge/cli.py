@@ -192,7 +192,7 @@ def _self_command() -> str:
         with contextlib.suppress(ValueError):
             return str(candidate.relative_to(Path.cwd()))
         return str(candidate)
-    return "pgbridge"
+    return f"{sys.executable} -m pgbridge.cli"
 
 
 def _token(args: argparse.Namespace) -> int:

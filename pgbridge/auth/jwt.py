@@ -47,6 +47,9 @@ class AuthSettings:
     user_claim: str
     roles_claim: str
     leeway_seconds: int
+    # An unknown key id refetches the JWKS at most this often, so tokens naming random key
+    # ids cannot make the gateway hammer the issuer.
+    jwks_refetch_cooldown_seconds: float = 30.0
 
 
 def auth_settings_from(section: Section, base_dir: Path) -> AuthSettings:
@@ -72,6 +75,7 @@ def auth_settings_from(section: Section, base_dir: Path) -> AuthSettings:
         user_claim=section.get("user_claim", str, "sub"),
         roles_claim=section.get("roles_claim", str, "roles"),
         leeway_seconds=section.get("leeway_seconds", int, 30),
+        jwks_refetch_cooldown_seconds=section.get("jwks_refetch_cooldown_seconds", float, 30.0),
     )
     section.check_unknown()
     return settings
@@ -99,7 +103,10 @@ class TokenVerifier:
         else:
             assert settings.jwks_url is not None
             self._jwks = jwt.PyJWKClient(
-                settings.jwks_url, cache_keys=True, lifespan=settings.jwks_cache_seconds
+                settings.jwks_url,
+                cache_keys=True,
+                lifespan=settings.jwks_cache_seconds,
+                cooldown_duration=settings.jwks_refetch_cooldown_seconds,
             )
 
     async def verify(self, token: str, startup_user: str | None) -> Principal:

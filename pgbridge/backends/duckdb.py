@@ -239,7 +239,8 @@ class DuckDBBackend:
         """Bytes BigQuery would bill: the referenced columns of every referenced table."""
         tree = sqlglot.parse_one(bigquery_sql, read="bigquery")
         names = {c.name.lower() for c in tree.find_all(exp.Column)}
-        star = any(True for _ in tree.find_all(exp.Star))
+        # count(*) reads no column; a `*` anywhere else (SELECT *, t.*) reads them all.
+        star = any(not isinstance(s.parent, exp.Count) for s in tree.find_all(exp.Star))
         total = 0
         for table in tree.find_all(exp.Table):
             if not table.db:
