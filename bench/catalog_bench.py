@@ -40,8 +40,10 @@ async def main(rounds: int) -> None:
         for sql in queries:
             await engine.run(sql, [], session)
         times.append((time.perf_counter() - start) * 1000)
-    print(f"\\d shop.customers: {len(queries)} queries; cold {cold:.1f} ms; warm median "
-          f"{statistics.median(times):.1f} ms, min {min(times):.1f} ms over {rounds} rounds")
+    print(
+        f"\\d shop.customers: {len(queries)} queries; cold {cold:.1f} ms; warm median "
+        f"{statistics.median(times):.1f} ms, min {min(times):.1f} ms over {rounds} rounds"
+    )
 
 
 if __name__ == "__main__":

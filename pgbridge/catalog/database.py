@@ -23,16 +23,36 @@ from pgbridge.catalog.snapshot import OWNER, OWNER_OID, Snapshot
 from pgbridge.typemap import PgType
 
 SCHEMA_OF = {"pg_catalog": "pgc", "information_schema": "pgi"}
-_SESSION_VIEWS = ("pg_catalog.pg_roles", "pg_catalog.pg_user", "pg_catalog.pg_authid", "pg_catalog.pg_database",
-                  "pg_catalog.pg_settings")
+_SESSION_VIEWS = (
+    "pg_catalog.pg_roles",
+    "pg_catalog.pg_user",
+    "pg_catalog.pg_authid",
+    "pg_catalog.pg_database",
+    "pg_catalog.pg_settings",
+)
 
 _SCALAR = {
-    "bool": pa.bool_(), "int2": pa.int16(), "int4": pa.int32(), "int8": pa.int64(), "float4": pa.float32(),
-    "float8": pa.float64(), "numeric": pa.float64(), "oid": pa.uint32(), "regproc": pa.uint32(),
-    "regclass": pa.uint32(), "regtype": pa.uint32(), "regnamespace": pa.uint32(), "regrole": pa.uint32(),
-    "regprocedure": pa.uint32(), "xid": pa.uint32(), "timestamptz": pa.timestamp("us", tz="UTC"),
-    "timestamp": pa.timestamp("us"), "date": pa.date32(), "interval": pa.month_day_nano_interval(),
-    "int2vector": pa.list_(pa.int16()), "oidvector": pa.list_(pa.uint32()),
+    "bool": pa.bool_(),
+    "int2": pa.int16(),
+    "int4": pa.int32(),
+    "int8": pa.int64(),
+    "float4": pa.float32(),
+    "float8": pa.float64(),
+    "numeric": pa.float64(),
+    "oid": pa.uint32(),
+    "regproc": pa.uint32(),
+    "regclass": pa.uint32(),
+    "regtype": pa.uint32(),
+    "regnamespace": pa.uint32(),
+    "regrole": pa.uint32(),
+    "regprocedure": pa.uint32(),
+    "xid": pa.uint32(),
+    "timestamptz": pa.timestamp("us", tz="UTC"),
+    "timestamp": pa.timestamp("us"),
+    "date": pa.date32(),
+    "interval": pa.month_day_nano_interval(),
+    "int2vector": pa.list_(pa.int16()),
+    "oidvector": pa.list_(pa.uint32()),
 }
 
 
@@ -72,10 +92,8 @@ def build_database(snap: Snapshot) -> duckdb.DuckDBPyConnection:
     for relation, columns in facts.relations.items():
         schema, name = relation.split(".")
         target = f"pgb.{name}_base" if relation in _SESSION_VIEWS else f"{SCHEMA_OF[schema]}.{name}"
-        if relation in info_views():
-            continue
-        data = _table(columns, snap.rows.get(relation, []))  # noqa: F841 (read by DuckDB below)
-        con.execute(f'CREATE TABLE {target} AS SELECT * FROM data')
+        if relation not in info_views():
+            _create(con, target, _table(columns, snap.rows.get(relation, [])))
     _helper_tables(con, snap)
     _session_views(con)
     for sql in MACROS:
@@ -85,45 +103,79 @@ def build_database(snap: Snapshot) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _create(con: duckdb.DuckDBPyConnection, target: str, data: pa.Table) -> None:
+    """A DuckDB table holding data (copied: the Arrow table may go away afterwards)."""
+    con.register("pgb_source", data)
+    try:
+        con.execute(f"CREATE TABLE {target} AS SELECT * FROM pgb_source")
+    finally:
+        con.unregister("pgb_source")
+
+
 def _helper_tables(con: duckdb.DuckDBPyConnection, snap: Snapshot) -> None:
     facts = load_facts()
-    types = pa.table({  # noqa: F841 (read by DuckDB below)
-        "oid": pa.array(list(facts.type_display), pa.uint32()),
-        "display": pa.array(list(facts.type_display.values()), pa.string()),
-    })
-    keywords = pa.table({k: [row[i] for row in facts.keywords]  # noqa: F841 (pg_get_keywords() columns)
-                         for i, k in enumerate(("word", "catcode", "barelabel", "catdesc", "baredesc"))})
-    sizes = pa.table({  # noqa: F841 (read by DuckDB below)
-        "oid": pa.array(list(snap.relation_bytes), pa.uint32()),
-                      "bytes": pa.array(list(snap.relation_bytes.values()), pa.int64())})
-    con.execute("CREATE TABLE pgb.type_display AS SELECT * FROM types")
-    class_names = pa.table({  # noqa: F841 (read by DuckDB below)
-        "oid": pa.array(list(snap.class_names), pa.uint32()),
-        "nspoid": pa.array([snap.namespaces.get(s, 0) for s, _ in snap.class_names.values()], pa.uint32()),
-        "nspname": pa.array([s for s, _ in snap.class_names.values()], pa.string()),
-        "relname": pa.array([r for _, r in snap.class_names.values()], pa.string()),
-    })
-    con.execute("CREATE TABLE pgb.class_names AS SELECT * FROM class_names")
-    type_names = _type_names()  # noqa: F841 (read by DuckDB below)
-    con.execute("CREATE TABLE pgb.type_names AS SELECT * FROM type_names")
-    proc_args = _proc_args()  # noqa: F841 (read by DuckDB below)
-    con.execute("CREATE TABLE pgb.proc_args AS SELECT * FROM proc_args")
-    con.execute("CREATE TABLE pgb.keywords AS SELECT * FROM keywords")
-    con.execute("CREATE TABLE pgb.relation_bytes AS SELECT * FROM sizes")
+    names = list(snap.class_names.values())
+    _create(
+        con,
+        "pgb.type_display",
+        pa.table(
+            {
+                "oid": pa.array(list(facts.type_display), pa.uint32()),
+                "display": pa.array(list(facts.type_display.values()), pa.string()),
+            }
+        ),
+    )
+    _create(
+        con,
+        "pgb.class_names",
+        pa.table(
+            {
+                "oid": pa.array(list(snap.class_names), pa.uint32()),
+                "nspoid": pa.array([snap.namespaces.get(s, 0) for s, _ in names], pa.uint32()),
+                "nspname": pa.array([s for s, _ in names], pa.string()),
+                "relname": pa.array([r for _, r in names], pa.string()),
+            }
+        ),
+    )
+    _create(con, "pgb.type_names", _type_names())
+    _create(con, "pgb.proc_args", _proc_args())
+    keyword_columns = ("word", "catcode", "barelabel", "catdesc", "baredesc")  # pg_get_keywords()
+    _create(
+        con,
+        "pgb.keywords",
+        pa.table({k: [row[i] for row in facts.keywords] for i, k in enumerate(keyword_columns)}),
+    )
+    _create(
+        con,
+        "pgb.relation_bytes",
+        pa.table(
+            {
+                "oid": pa.array(list(snap.relation_bytes), pa.uint32()),
+                "bytes": pa.array(list(snap.relation_bytes.values()), pa.int64()),
+            }
+        ),
+    )
     # The session's role is added by the views below; the owner role is always there.
-    con.execute(f"INSERT INTO pgb.pg_roles_base (oid, rolname, rolinherit, rolcanlogin, rolconnlimit) "
-                f"VALUES ({OWNER_OID}, '{OWNER}', true, false, -1), (6171, 'pg_database_owner', false, false, -1)")
-    con.execute("INSERT INTO pgb.pg_database_base (oid, datdba, encoding, datlocprovider, datcollate, datctype, "
-                "datallowconn, datconnlimit) VALUES (16384, 10, 6, 'c', 'C', 'C', true, -1)")
+    con.execute(
+        f"INSERT INTO pgb.pg_roles_base (oid, rolname, rolinherit, rolcanlogin, rolconnlimit) "
+        f"VALUES ({OWNER_OID}, '{OWNER}', true, false, -1), (6171, 'pg_database_owner', false, false, -1)"
+    )
+    con.execute(
+        "INSERT INTO pgb.pg_database_base (oid, datdba, encoding, datlocprovider, datcollate, datctype, "
+        "datallowconn, datconnlimit) VALUES (16384, 10, 6, 'c', 'C', 'C', true, -1)"
+    )
 
 
 def _session_views(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""CREATE VIEW pgc.pg_roles AS
         SELECT * FROM pgb.pg_roles_base
-        UNION ALL SELECT * REPLACE (getvariable('pgb_user_oid')::UINTEGER AS oid, getvariable('pgb_user') AS rolname,
+        UNION ALL SELECT * REPLACE (getvariable('pgb_user_oid')::UINTEGER AS oid,
+            getvariable('pgb_user') AS rolname,
                                     true AS rolcanlogin)
         FROM pgb.pg_roles_base WHERE getvariable('pgb_user_oid') <> oid""")
-    con.execute("""CREATE VIEW pgc.pg_authid AS SELECT * REPLACE (NULL AS rolpassword) FROM pgb.pg_authid_base""")
+    con.execute(
+        """CREATE VIEW pgc.pg_authid AS SELECT * REPLACE (NULL AS rolpassword) FROM pgb.pg_authid_base"""
+    )
     con.execute("""CREATE VIEW pgc.pg_user AS
         SELECT rolname AS usename, oid AS usesysid, rolcreatedb AS usecreatedb, rolsuper AS usesuper,
                rolreplication AS userepl, rolbypassrls AS usebypassrls, '********' AS passwd,
@@ -148,16 +200,20 @@ def _type_names() -> pa.Table:
         if oid in facts.type_display:
             names.setdefault(facts.type_display[oid], oid)
     for alias, name in TYPE_ALIASES.items():
-        pg = facts.types_by_name.get(name)
-        if pg is not None:
-            names.setdefault(alias, pg.oid)
-            if pg.array_oid:
-                names.setdefault(alias + "[]", pg.array_oid)
-    return pa.table({"name": pa.array(list(names), pa.string()), "oid": pa.array(list(names.values()), pa.uint32())})
+        aliased = facts.types_by_name.get(name)
+        if aliased is not None:
+            names.setdefault(alias, aliased.oid)
+            if aliased.array_oid:
+                names.setdefault(alias + "[]", aliased.array_oid)
+    return pa.table(
+        {"name": pa.array(list(names), pa.string()), "oid": pa.array(list(names.values()), pa.uint32())}
+    )
 
 
 def _proc_args() -> pa.Table:
     facts = load_facts()
     rows = facts.rows["pg_catalog.pg_proc"]
     args = [", ".join(facts.type_display.get(t, str(t)) for t in (r["proargtypes"] or [])) for r in rows]
-    return pa.table({"oid": pa.array([r["oid"] for r in rows], pa.uint32()), "args": pa.array(args, pa.string())})
+    return pa.table(
+        {"oid": pa.array([r["oid"] for r in rows], pa.uint32()), "args": pa.array(args, pa.string())}
+    )

@@ -31,6 +31,7 @@ from pgbridge.catalog.database import arrow_type, build_database
 from pgbridge.catalog.facts import load_facts
 from pgbridge.catalog.infer import Inferrer, name_projections
 from pgbridge.catalog.oids import stable_oid
+from pgbridge.catalog.params import describe_oids, parameter_oids
 from pgbridge.catalog.rewrite import REG_TYPES, RewriteContext, rewrite
 from pgbridge.catalog.snapshot import OWNER, OWNER_OID, Snapshot, build_snapshot
 from pgbridge.catalog.variables import session_variables
@@ -41,19 +42,30 @@ MAX_DATABASES = 16
 MAX_PREPARED = 256
 
 
+Output = tuple[str, str | None, exp.Expr]  # (column name, PostgreSQL type name, projection)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    duck_sql: str
+    outputs: list[Output]
+    param_oids: dict[int, int]  # only known when prepared for describing (no values)
+
+
 @dataclass
 class _Database:
     snapshot: Snapshot
     con: duckdb.DuckDBPyConnection
     lock: threading.Lock = field(default_factory=threading.Lock)
     session_key: object = None
-    # Rewritten statements without parameters, by (text, search path): psql and drivers repeat them.
-    prepared: OrderedDict[tuple[str, tuple[str, ...], str], tuple[str, list[tuple[str, str | None, exp.Expression]]]] = (
-        field(default_factory=OrderedDict))
+    # Rewritten statements without parameters, by (text, search path, version): clients repeat them.
+    prepared: OrderedDict[tuple[str, tuple[str, ...], str], _Prepared] = field(default_factory=OrderedDict)
 
 
 class CatalogEngine:
-    def __init__(self, backend: Backend, ttl_seconds: float = 300.0, default_dataset: str | None = None) -> None:
+    def __init__(
+        self, backend: Backend, ttl_seconds: float = 300.0, default_dataset: str | None = None
+    ) -> None:
         self._backend = backend
         self._ttl = ttl_seconds
         self._default_dataset = default_dataset
@@ -85,8 +97,9 @@ class CatalogEngine:
             await self.refresh()
             return await self._run_once(sql, params, session)
 
-    async def describe(self, sql: str, param_oids: Sequence[int],
-                       session: CatalogSession) -> tuple[tuple[int, ...], tuple[OutputColumn, ...]]:
+    async def describe(
+        self, sql: str, param_oids: Sequence[int], session: CatalogSession
+    ) -> tuple[tuple[int, ...], tuple[OutputColumn, ...]]:
         database = await self._database(session)
         return await asyncio.to_thread(self._describe_sync, database, sql, param_oids, session)
 
@@ -114,8 +127,9 @@ class CatalogEngine:
 
     # -- one statement ----------------------------------------------------------------------
 
-    def _prepare(self, database: _Database, sql: str, params: Sequence[object] | None,
-                 session: CatalogSession) -> tuple[str, list[tuple[str, str | None, exp.Expression]]]:
+    def _prepare(
+        self, database: _Database, sql: str, params: Sequence[object] | None, session: CatalogSession
+    ) -> _Prepared:
         key = (sql, _search_path(session), session.server_version)
         cacheable = not params and not re.search(r"current_setting", sql, re.I)
         if cacheable and key in database.prepared:
@@ -128,52 +142,68 @@ class CatalogEngine:
                 database.prepared.popitem(last=False)
         return prepared
 
-    def _prepare_uncached(self, database: _Database, sql: str, params: Sequence[object] | None,
-                          session: CatalogSession) -> tuple[str, list[tuple[str, str | None, exp.Expression]]]:
+    def _prepare_uncached(
+        self, database: _Database, sql: str, params: Sequence[object] | None, session: CatalogSession
+    ) -> _Prepared:
         tree = parse_one(sql)
         settings = frozenset(k.lower() for k in session.settings) | _builtin_settings()
-        ctx = RewriteContext(database.snapshot, _search_path(session), params, session.server_version, settings)
+        ctx = RewriteContext(
+            database.snapshot, _search_path(session), params, session.server_version, settings
+        )
         name_projections(tree)
         rewritten = rewrite(tree, ctx)
-        return rewritten.sql("duckdb"), Inferrer(rewritten).output()
+        inferrer = Inferrer(rewritten)
+        param_oids = parameter_oids(rewritten, inferrer) if params is None else {}
+        return _Prepared(rewritten.sql("duckdb"), inferrer.output(), param_oids)
 
-    def _run_sync(self, database: _Database, sql: str, params: Sequence[object],
-                  session: CatalogSession) -> CatalogResult:
-        duck_sql, outputs = self._prepare(database, sql, params, session)
+    def _run_sync(
+        self, database: _Database, sql: str, params: Sequence[object], session: CatalogSession
+    ) -> CatalogResult:
+        prepared = self._prepare(database, sql, params, session)
         with database.lock:
             self._set_session(database, session)
-            table = _execute(database.con, duck_sql)
+            table = _execute(database.con, prepared.duck_sql)
             columns, arrays = [], []
-            for index, (name, pgtype, _) in enumerate(outputs[: table.num_columns] or _unnamed(table)):
+            for index, (name, pgtype, _) in enumerate(
+                prepared.outputs[: table.num_columns] or _unnamed(table)
+            ):
                 pg = _resolve_type(pgtype, table.schema.field(index).type)
                 columns.append(OutputColumn(name, pg))
                 arrays.append(_present(database.con, table.column(index), pg))
         result = pa.Table.from_arrays(arrays, names=[c.name for c in columns]) if arrays else table
         return CatalogResult(tuple(columns), tuple(result.to_batches()), f"SELECT {table.num_rows}")
 
-    def _describe_sync(self, database: _Database, sql: str, param_oids: Sequence[int],
-                       session: CatalogSession) -> tuple[tuple[int, ...], tuple[OutputColumn, ...]]:
+    def _describe_sync(
+        self, database: _Database, sql: str, param_oids: Sequence[int], session: CatalogSession
+    ) -> tuple[tuple[int, ...], tuple[OutputColumn, ...]]:
         count = max([int(n) for n in re.findall(r"\$(\d+)", sql)] or [0])
-        oids = tuple(param_oids[i] if i < len(param_oids) and param_oids[i] else 25 for i in range(count))
-        duck_sql, outputs = self._prepare(database, sql, None, session)
+        prepared = self._prepare(database, sql, None, session)
         with database.lock:
             self._set_session(database, session)
             try:
-                types = database.con.sql(duck_sql).types
+                types = database.con.sql(prepared.duck_sql).types
             except duckdb.Error as error:
                 raise _pg_error(error) from None
         columns = tuple(
-            OutputColumn(name, _resolve_type(pgtype, None)) for name, pgtype, _ in outputs[: len(types)])
-        return oids, columns
+            OutputColumn(name, _resolve_type(pgtype, None))
+            for name, pgtype, _ in prepared.outputs[: len(types)]
+        )
+        return describe_oids(count, param_oids, prepared.param_oids), columns
 
     def _set_session(self, database: _Database, session: CatalogSession) -> None:
-        key = (session.user, session.database, session.search_path, tuple(sorted(session.settings.items())),
-               session.backend_pid)
+        key = (
+            session.user,
+            session.database,
+            session.search_path,
+            tuple(sorted(session.settings.items())),
+            session.backend_pid,
+        )
         if database.session_key == key:
             return
         user_oid = OWNER_OID if session.user == OWNER else stable_oid("role", session.user)
-        for statement in session_variables(database.snapshot, session, user_oid, _search_path(session),
-                                           self._started):
+        for statement in session_variables(
+            database.snapshot, session, user_oid, _search_path(session), self._started
+        ):
             database.con.execute(statement)
         database.session_key = key
 
@@ -182,18 +212,22 @@ class CatalogEngine:
 _ARRAY_CAST = re.compile(r"::\s*(?:pg_catalog\.)?(oid|regtype|regclass|regproc|name|char)\s*\[\]", re.I)
 
 
-def parse_one(sql: str) -> exp.Expression:
+def parse_one(sql: str) -> exp.Expr:
     sql = _ARRAY_CAST.sub(lambda m: f"::_{m.group(1).lower()}", sql)
     try:
         statements = [s for s in sqlglot.parse(sql, read="postgres") if s is not None]
     except ParseError as error:
-        raise PgError(SqlState.SYNTAX_ERROR, f"syntax error in catalog query: {error.errors[0]['description']}"
-                      if error.errors else "syntax error in catalog query") from None
+        raise PgError(
+            SqlState.SYNTAX_ERROR,
+            f"syntax error in catalog query: {error.errors[0]['description']}"
+            if error.errors
+            else "syntax error in catalog query",
+        ) from None
     if len(statements) != 1:
         raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "the catalog answers one statement at a time")
     if not isinstance(statements[0], exp.Query):
         raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "the catalog answers SELECT statements only")
-    return cast(exp.Expression, statements[0])
+    return cast(exp.Expr, statements[0])
 
 
 def _may_read(session: CatalogSession, table: TableMeta) -> bool:
@@ -211,7 +245,7 @@ def _builtin_settings() -> frozenset[str]:
     return frozenset(row["name"] for row in load_facts().rows["pg_catalog.pg_settings"])
 
 
-def _unnamed(table: pa.Table) -> list[tuple[str, str | None, exp.Expression]]:
+def _unnamed(table: pa.Table) -> list[Output]:
     return [(name, None, exp.null()) for name in table.column_names]
 
 
@@ -229,8 +263,11 @@ def _pg_error(error: Exception) -> PgError:
     text = str(error)
     missing = _DUCK_FUNCTION.search(text)
     if missing:
-        return PgError(SqlState.UNDEFINED_FUNCTION, f"function {missing.group(1)} does not exist",
-                       hint="pgbridge's catalog implements the functions PostgreSQL clients use for introspection")
+        return PgError(
+            SqlState.UNDEFINED_FUNCTION,
+            f"function {missing.group(1)} does not exist",
+            hint="pgbridge's catalog implements the functions PostgreSQL clients use for introspection",
+        )
     if "Referenced column" in text or "not found in FROM clause" in text:
         return PgError(SqlState.UNDEFINED_COLUMN, text.split("\n")[0])
     if "Table with name" in text:
@@ -239,8 +276,15 @@ def _pg_error(error: Exception) -> PgError:
 
 
 _DUCK_TO_PG = {
-    pa.int64(): "int8", pa.int32(): "int4", pa.int16(): "int2", pa.bool_(): "bool", pa.float64(): "float8",
-    pa.float32(): "float4", pa.uint32(): "oid", pa.string(): "text", pa.large_string(): "text",
+    pa.int64(): "int8",
+    pa.int32(): "int4",
+    pa.int16(): "int2",
+    pa.bool_(): "bool",
+    pa.float64(): "float8",
+    pa.float32(): "float4",
+    pa.uint32(): "oid",
+    pa.string(): "text",
+    pa.large_string(): "text",
     pa.date32(): "date",
 }
 

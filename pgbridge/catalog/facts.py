@@ -37,8 +37,13 @@ def load_facts() -> Facts:
     types_by_oid = dict(PG_TYPES_BY_OID)
     for row in raw["rows"]["pg_catalog.pg_type"]:
         if row["oid"] not in types_by_oid:
-            types_by_oid[row["oid"]] = PgType(row["oid"], row["typname"], row["typlen"], row["typarray"],
-                                              row["typelem"] if row["typlen"] == -1 else 0)
+            types_by_oid[row["oid"]] = PgType(
+                row["oid"],
+                row["typname"],
+                row["typlen"],
+                row["typarray"],
+                row["typelem"] if row["typlen"] == -1 else 0,
+            )
     types_by_name = {t.name: t for t in types_by_oid.values()} | dict(PG_TYPES)
     relations = {
         name: tuple((col, types_by_oid[oid]) for col, oid in cols) for name, cols in raw["relations"].items()
@@ -49,7 +54,7 @@ def load_facts() -> Facts:
         types_by_oid=types_by_oid,
         types_by_name=types_by_name,
         type_display={int(k): v for k, v in raw["type_display"].items()},
-        keywords=tuple(tuple(k) for k in raw["keywords"]),  # type: ignore[misc]
+        keywords=tuple(tuple(k) for k in raw["keywords"]),
         relation_oids=raw["relation_oids"],
         generated_by=raw["generated_by"],
     )
@@ -57,10 +62,21 @@ def load_facts() -> Facts:
 
 # Spellings a query may use for a type, beyond pg_type.typname (format_type / SQL names).
 TYPE_ALIASES = {
-    "integer": "int4", "int": "int4", "smallint": "int2", "bigint": "int8", "real": "float4",
-    "double precision": "float8", "double": "float8", "boolean": "bool", "character varying": "varchar",
-    "character": "bpchar", "decimal": "numeric", "timestamp with time zone": "timestamptz",
-    "timestamp without time zone": "timestamp", "time without time zone": "time", '"char"': "char",
+    "integer": "int4",
+    "int": "int4",
+    "smallint": "int2",
+    "bigint": "int8",
+    "real": "float4",
+    "double precision": "float8",
+    "double": "float8",
+    "boolean": "bool",
+    "character varying": "varchar",
+    "character": "bpchar",
+    "decimal": "numeric",
+    "timestamp with time zone": "timestamptz",
+    "timestamp without time zone": "timestamp",
+    "time without time zone": "time",
+    '"char"': "char",
     "string": "text",
 }
 

@@ -28,14 +28,134 @@ from pgbridge.typemap import PG_TYPES_BY_OID
 OUT = Path(__file__).parent / "data" / "pg15_catalog.json"
 
 RELATIONS = (
-    "pg_catalog." + name for name in ["pg_namespace", "pg_class", "pg_attribute", "pg_description", "pg_shdescription", "pg_type", "pg_database", "pg_roles", "pg_user", "pg_authid", "pg_auth_members", "pg_settings", "pg_am", "pg_range", "pg_enum", "pg_proc", "pg_index", "pg_constraint", "pg_attrdef", "pg_collation", "pg_inherits", "pg_tables", "pg_views", "pg_matviews", "pg_indexes", "pg_stat_user_tables", "pg_statio_user_tables", "pg_extension", "pg_foreign_table", "pg_foreign_server", "pg_foreign_data_wrapper", "pg_partitioned_table", "pg_policy", "pg_statistic_ext", "pg_publication", "pg_publication_namespace", "pg_publication_rel", "pg_sequence", "pg_sequences", "pg_opclass", "pg_tablespace", "pg_trigger", "pg_rewrite", "pg_depend", "pg_language", "pg_event_trigger", "pg_cast", "pg_operator", "pg_conversion", "pg_stat_activity", "pg_locks", "pg_prepared_statements", "pg_timezone_names"]
+    "pg_catalog." + name
+    for name in [
+        "pg_namespace",
+        "pg_class",
+        "pg_attribute",
+        "pg_description",
+        "pg_shdescription",
+        "pg_type",
+        "pg_database",
+        "pg_roles",
+        "pg_user",
+        "pg_authid",
+        "pg_auth_members",
+        "pg_settings",
+        "pg_am",
+        "pg_range",
+        "pg_enum",
+        "pg_proc",
+        "pg_index",
+        "pg_constraint",
+        "pg_attrdef",
+        "pg_collation",
+        "pg_inherits",
+        "pg_tables",
+        "pg_views",
+        "pg_matviews",
+        "pg_indexes",
+        "pg_stat_user_tables",
+        "pg_statio_user_tables",
+        "pg_extension",
+        "pg_foreign_table",
+        "pg_foreign_server",
+        "pg_foreign_data_wrapper",
+        "pg_partitioned_table",
+        "pg_policy",
+        "pg_statistic_ext",
+        "pg_publication",
+        "pg_publication_namespace",
+        "pg_publication_rel",
+        "pg_sequence",
+        "pg_sequences",
+        "pg_opclass",
+        "pg_tablespace",
+        "pg_trigger",
+        "pg_rewrite",
+        "pg_depend",
+        "pg_language",
+        "pg_event_trigger",
+        "pg_cast",
+        "pg_operator",
+        "pg_conversion",
+        "pg_stat_activity",
+        "pg_locks",
+        "pg_prepared_statements",
+        "pg_timezone_names",
+    ]
 )
 INFO_RELATIONS = tuple(
-    "information_schema." + name for name in ["schemata", "tables", "columns", "views", "table_constraints", "key_column_usage", "referential_constraints", "constraint_column_usage", "check_constraints", "routines", "parameters", "table_privileges", "column_privileges", "character_sets"]
+    "information_schema." + name
+    for name in [
+        "schemata",
+        "tables",
+        "columns",
+        "views",
+        "table_constraints",
+        "key_column_usage",
+        "referential_constraints",
+        "constraint_column_usage",
+        "check_constraints",
+        "routines",
+        "parameters",
+        "table_privileges",
+        "column_privileges",
+        "character_sets",
+    ]
 )
 
 # The functions the engine answers; their pg_proc rows make \df and regproc casts honest.
-PROC_NAMES = ["version", "current_schema", "current_schemas", "current_database", "current_setting", "set_config", "pg_get_userbyid", "pg_table_is_visible", "pg_type_is_visible", "pg_function_is_visible", "format_type", "pg_get_expr", "pg_get_constraintdef", "pg_get_indexdef", "pg_get_keywords", "pg_encoding_to_char", "obj_description", "col_description", "shobj_description", "has_table_privilege", "has_schema_privilege", "has_database_privilege", "has_column_privilege", "quote_ident", "parse_ident", "array_upper", "array_lower", "to_regtype", "to_regclass", "to_regproc", "to_regnamespace", "pg_get_serial_sequence", "pg_relation_size", "pg_total_relation_size", "pg_backend_pid", "pg_postmaster_start_time", "pg_is_in_recovery", "pg_get_function_result", "pg_get_function_arguments", "pg_get_viewdef", "now", "textregexeq", "int4in", "int4out", "array_in", "array_out", "textin", "textout"]
+PROC_NAMES = [
+    "version",
+    "current_schema",
+    "current_schemas",
+    "current_database",
+    "current_setting",
+    "set_config",
+    "pg_get_userbyid",
+    "pg_table_is_visible",
+    "pg_type_is_visible",
+    "pg_function_is_visible",
+    "format_type",
+    "pg_get_expr",
+    "pg_get_constraintdef",
+    "pg_get_indexdef",
+    "pg_get_keywords",
+    "pg_encoding_to_char",
+    "obj_description",
+    "col_description",
+    "shobj_description",
+    "has_table_privilege",
+    "has_schema_privilege",
+    "has_database_privilege",
+    "has_column_privilege",
+    "quote_ident",
+    "parse_ident",
+    "array_upper",
+    "array_lower",
+    "to_regtype",
+    "to_regclass",
+    "to_regproc",
+    "to_regnamespace",
+    "pg_get_serial_sequence",
+    "pg_relation_size",
+    "pg_total_relation_size",
+    "pg_backend_pid",
+    "pg_postmaster_start_time",
+    "pg_is_in_recovery",
+    "pg_get_function_result",
+    "pg_get_function_arguments",
+    "pg_get_viewdef",
+    "now",
+    "textregexeq",
+    "int4in",
+    "int4out",
+    "array_in",
+    "array_out",
+    "textin",
+    "textout",
+]
 
 
 def _dump_query(conn: psycopg.Connection[Any], relation: str, where: str = "true") -> list[dict[str, Any]]:
@@ -72,8 +192,9 @@ def _columns(conn: psycopg.Connection[Any], relation: str) -> list[list[Any]]:
 
 def _type_oids(conn: psycopg.Connection[Any], relations: dict[str, list[list[Any]]]) -> list[int]:
     wanted = set(PG_TYPES_BY_OID) | {oid for cols in relations.values() for _, oid in cols}
-    rows = conn.execute("SELECT typarray FROM pg_type WHERE oid = ANY(%s) AND typarray <> 0",
-                        (sorted(wanted),)).fetchall()
+    rows = conn.execute(
+        "SELECT typarray FROM pg_type WHERE oid = ANY(%s) AND typarray <> 0", (sorted(wanted),)
+    ).fetchall()
     wanted |= {r[0] for r in rows}
     return sorted(wanted)
 
@@ -96,17 +217,28 @@ def generate(dsn: str) -> dict[str, Any]:
                 "pg_catalog.pg_language": _dump_query(conn, "pg_catalog.pg_language"),
                 "pg_catalog.pg_tablespace": _dump_query(conn, "pg_catalog.pg_tablespace"),
                 "pg_catalog.pg_namespace": _dump_query(
-                    conn, "pg_catalog.pg_namespace", "nspname IN ('pg_catalog', 'information_schema', 'public')"),
+                    conn,
+                    "pg_catalog.pg_namespace",
+                    "nspname IN ('pg_catalog', 'information_schema', 'public')",
+                ),
                 "pg_catalog.pg_proc": _dump_query(
-                    conn, "pg_catalog.pg_proc", f"pronamespace = 11 AND proname IN ({procs})"),
+                    conn, "pg_catalog.pg_proc", f"pronamespace = 11 AND proname IN ({procs})"
+                ),
                 "pg_catalog.pg_settings": _settings(conn),
             },
-            "type_display": dict(conn.execute(
-                f"SELECT oid::text, format_type(oid, NULL) FROM pg_type WHERE oid IN ({oids})").fetchall()),
-            "relation_oids": dict(conn.execute(
-                "SELECT n.nspname || '.' || c.relname, c.oid::int8 FROM pg_class c "
-                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname || '.' || c.relname = ANY(%s)",
-                (list(relations),)).fetchall()),
+            "type_display": dict(
+                conn.execute(
+                    f"SELECT oid::text, format_type(oid, NULL) FROM pg_type WHERE oid IN ({oids})"
+                ).fetchall()
+            ),
+            "relation_oids": dict(
+                conn.execute(
+                    "SELECT n.nspname || '.' || c.relname, c.oid::int8 FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname || '.' || "
+                    "c.relname = ANY(%s)",
+                    (list(relations),),
+                ).fetchall()
+            ),
             "keywords": [list(r) for r in conn.execute("SELECT * FROM pg_get_keywords()").fetchall()],
         }
 
@@ -116,7 +248,12 @@ def _settings(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
     for row in rows:
         # The generating server's own values (paths, ports) are not facts of Postgres.
         row["setting"] = row["reset_val"] = row["boot_val"]
-        row["source"], row["sourcefile"], row["sourceline"], row["pending_restart"] = "default", None, None, False
+        row["source"], row["sourcefile"], row["sourceline"], row["pending_restart"] = (
+            "default",
+            None,
+            None,
+            False,
+        )
     return rows
 
 

@@ -23,7 +23,7 @@ _FIRST_ARG = (exp.Coalesce, exp.Min, exp.Max, exp.Greatest, exp.Least, exp.Nulli
 
 
 class Inferrer:
-    def __init__(self, tree: exp.Expression) -> None:
+    def __init__(self, tree: exp.Expr) -> None:
         self.root = build_scope(tree)
         self.scopes: dict[int, Scope] = {}
         self._active: set[int] = set()  # scopes being typed: a recursive CTE must not loop
@@ -31,13 +31,23 @@ class Inferrer:
             for scope in self.root.traverse():
                 self.scopes[id(scope.expression)] = scope
 
-    def output(self) -> list[tuple[str, str | None, exp.Expression]]:
+    def output(self) -> list[tuple[str, str | None, exp.Expr]]:
         """(name, pg type name or None, projection) for each result column."""
         if self.root is None:
             return []
         return self._projections(self.root)
 
-    def _projections(self, scope: Scope) -> list[tuple[str, str | None, exp.Expression]]:
+    def scope_of(self, node: exp.Expr) -> Scope | None:
+        """The scope of the SELECT that holds node (for typing columns next to it)."""
+        current: exp.Expr | None = node
+        while current is not None:
+            scope = self.scopes.get(id(current))
+            if scope is not None:
+                return scope
+            current = current.parent
+        return self.root
+
+    def _projections(self, scope: Scope) -> list[tuple[str, str | None, exp.Expr]]:
         if id(scope) in self._active:
             return []
         self._active.add(id(scope))
@@ -46,21 +56,22 @@ class Inferrer:
         finally:
             self._active.discard(id(scope))
 
-    def _typed_projections(self, scope: Scope) -> list[tuple[str, str | None, exp.Expression]]:
+    def _typed_projections(self, scope: Scope) -> list[tuple[str, str | None, exp.Expr]]:
         select = _leftmost(scope.expression)
         inner = self.scopes.get(id(select), scope)
-        out: list[tuple[str, str | None, exp.Expression]] = []
+        out: list[tuple[str, str | None, exp.Expr]] = []
         for projection in select.expressions:
-            if isinstance(projection, exp.Star) or (isinstance(projection, exp.Column)
-                                                   and isinstance(projection.this, exp.Star)):
+            if isinstance(projection, exp.Star) or (
+                isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star)
+            ):
                 out.extend(self._star(inner, projection))
             else:
                 out.append((column_name(projection), self.type_of(projection, inner), projection))
         return out
 
-    def _star(self, scope: Scope, star: exp.Expression) -> list[tuple[str, str | None, exp.Expression]]:
+    def _star(self, scope: Scope, star: exp.Expr) -> list[tuple[str, str | None, exp.Expr]]:
         wanted = star.table if isinstance(star, exp.Column) else ""
-        out: list[tuple[str, str | None, exp.Expression]] = []
+        out: list[tuple[str, str | None, exp.Expr]] = []
         for name in scope.selected_sources or scope.sources:
             if wanted and name != wanted:
                 continue
@@ -96,7 +107,7 @@ class Inferrer:
             scope = scope.parent
         return None
 
-    def type_of(self, node: exp.Expression, scope: Scope | None) -> str | None:  # noqa: C901
+    def type_of(self, node: exp.Expr, scope: Scope | None) -> str | None:  # noqa: C901
         if node.meta.get("pgtype"):
             return str(node.meta["pgtype"])
         if isinstance(node, (exp.Alias, exp.Paren)):
@@ -123,10 +134,10 @@ class Inferrer:
             return cols[0][1] if cols else None
         if isinstance(node, exp.Array):
             first = node.expressions[0] if node.expressions else None
-            return _array_of(self.type_of(first, scope) if first is not None else "text")
+            return array_of(self.type_of(first, scope) if first is not None else "text")
         if isinstance(node, exp.ArrayAgg):
             arg = node.this.this if isinstance(node.this, exp.Order) else node.this
-            return _array_of(self.type_of(arg, scope))
+            return array_of(self.type_of(arg, scope))
         if isinstance(node, (exp.Unnest, exp.Explode)):
             arg = node.expressions[0] if isinstance(node, exp.Unnest) else node.this
             return _element_of(self.type_of(arg, scope))
@@ -142,7 +153,7 @@ class Inferrer:
         return None
 
 
-def _leftmost(node: exp.Expression) -> exp.Expression:
+def _leftmost(node: exp.Expr) -> exp.Expr:
     while isinstance(node, exp.SetOperation):
         node = node.this
     if isinstance(node, exp.Subquery):
@@ -167,7 +178,7 @@ def _number_type(text: str) -> str:
     return "int4" if -(2**31) <= int(text) < 2**31 else "int8"
 
 
-def _array_of(element: str | None) -> str | None:
+def array_of(element: str | None) -> str | None:
     if element is None:
         return None
     pg = load_facts().types_by_name.get(element)
@@ -185,7 +196,7 @@ def _element_of(array: str | None) -> str | None:
     return load_facts().types_by_oid[pg.element_oid].name if pg.element_oid else None
 
 
-def column_name(node: exp.Expression) -> str:
+def column_name(node: exp.Expr) -> str:
     """PostgreSQL's FigureColname for a select-list expression."""
     if isinstance(node, exp.Alias):
         return node.alias
@@ -216,7 +227,7 @@ def column_name(node: exp.Expression) -> str:
     return "?column?"
 
 
-def name_projections(tree: exp.Expression) -> None:
+def name_projections(tree: exp.Expr) -> None:
     """Record each result column's PostgreSQL name before rewriting replaces its expression."""
     select = _leftmost(tree)
     if isinstance(select, exp.Select):

@@ -14,36 +14,70 @@ from pgbridge.catalog.facts import load_facts
 
 _CATALOG = "getvariable('pgb_database')"
 
-_SCHEMATA = ({"catalog_name": _CATALOG, "schema_name": "n.nspname", "schema_owner": "'pgbridge'"},
-             "pgc.pg_namespace n")
-_TABLES = ({
-    "table_catalog": _CATALOG, "table_schema": "n.nspname", "table_name": "c.relname",
-    "table_type": "CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'f' THEN 'FOREIGN' ELSE 'BASE TABLE' END",
-    "is_insertable_into": "'NO'", "is_typed": "'NO'",
-}, "pgc.pg_class c JOIN pgc.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p')")
-_COLUMNS = ({
-    "table_catalog": _CATALOG, "table_schema": "n.nspname", "table_name": "c.relname",
-    "column_name": "a.attname", "ordinal_position": "a.attnum::INTEGER",
-    "is_nullable": "CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END",
-    "data_type": "CASE WHEN t.typelem <> 0 AND t.typlen = -1 THEN 'ARRAY' ELSE d.display END",
-    "numeric_precision_radix": "CASE WHEN a.atttypid IN (20, 21, 23, 700, 701) THEN 2 WHEN a.atttypid = 1700 "
-                               "THEN 10 END",
-    "numeric_precision": "CASE a.atttypid WHEN 20 THEN 64 WHEN 21 THEN 16 WHEN 23 THEN 32 WHEN 700 THEN 24 "
-                         "WHEN 701 THEN 53 END",
-    "numeric_scale": "CASE WHEN a.atttypid IN (20, 21, 23) THEN 0 END",
-    "datetime_precision": "CASE WHEN a.atttypid IN (1082) THEN 0 WHEN a.atttypid IN (1083, 1114, 1184, 1186) "
-                          "THEN 6 END",
-    "udt_catalog": _CATALOG, "udt_schema": "'pg_catalog'", "udt_name": "t.typname",
-    "dtd_identifier": "a.attnum::VARCHAR", "is_self_referencing": "'NO'", "is_identity": "'NO'",
-    "identity_cycle": "'NO'", "is_generated": "'NEVER'", "is_updatable": "'NO'",
-}, "pgc.pg_attribute a JOIN pgc.pg_class c ON c.oid = a.attrelid JOIN pgc.pg_namespace n ON n.oid = c.relnamespace "
-   "JOIN pgc.pg_type t ON t.oid = a.atttypid LEFT JOIN pgb.type_display d ON d.oid = a.atttypid "
-   "WHERE a.attnum > 0 AND NOT a.attisdropped")
-_VIEWS = ({
-    "table_catalog": _CATALOG, "table_schema": "n.nspname", "table_name": "c.relname", "check_option": "'NONE'",
-    "is_updatable": "'NO'", "is_insertable_into": "'NO'", "is_trigger_updatable": "'NO'",
-    "is_trigger_deletable": "'NO'", "is_trigger_insertable_into": "'NO'",
-}, "pgc.pg_class c JOIN pgc.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'v'")
+_SCHEMATA = (
+    {"catalog_name": _CATALOG, "schema_name": "n.nspname", "schema_owner": "'pgbridge'"},
+    "pgc.pg_namespace n",
+)
+_TABLES = (
+    {
+        "table_catalog": _CATALOG,
+        "table_schema": "n.nspname",
+        "table_name": "c.relname",
+        "table_type": "CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'f' THEN 'FOREIGN' ELSE 'BASE TABLE' END",
+        "is_insertable_into": "'NO'",
+        "is_typed": "'NO'",
+    },
+    "pgc.pg_class c JOIN pgc.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'v', "
+    "'m', 'f', 'p')",
+)
+_COLUMNS = (
+    {
+        "table_catalog": _CATALOG,
+        "table_schema": "n.nspname",
+        "table_name": "c.relname",
+        "column_name": "a.attname",
+        "ordinal_position": "a.attnum::INTEGER",
+        "is_nullable": "CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END",
+        "data_type": "CASE WHEN t.typelem <> 0 AND t.typlen = -1 THEN 'ARRAY' ELSE d.display END",
+        "numeric_precision_radix": "CASE WHEN a.atttypid IN (20, 21, 23, 700, 701) THEN 2 WHEN "
+        "a.atttypid = 1700 "
+        "THEN 10 END",
+        "numeric_precision": "CASE a.atttypid WHEN 20 THEN 64 WHEN 21 THEN 16 WHEN 23 THEN 32 WHEN "
+        "700 THEN 24 "
+        "WHEN 701 THEN 53 END",
+        "numeric_scale": "CASE WHEN a.atttypid IN (20, 21, 23) THEN 0 END",
+        "datetime_precision": "CASE WHEN a.atttypid IN (1082) THEN 0 WHEN a.atttypid IN (1083, "
+        "1114, 1184, 1186) "
+        "THEN 6 END",
+        "udt_catalog": _CATALOG,
+        "udt_schema": "'pg_catalog'",
+        "udt_name": "t.typname",
+        "dtd_identifier": "a.attnum::VARCHAR",
+        "is_self_referencing": "'NO'",
+        "is_identity": "'NO'",
+        "identity_cycle": "'NO'",
+        "is_generated": "'NEVER'",
+        "is_updatable": "'NO'",
+    },
+    "pgc.pg_attribute a JOIN pgc.pg_class c ON c.oid = a.attrelid JOIN pgc.pg_namespace n ON n.oid "
+    "= c.relnamespace "
+    "JOIN pgc.pg_type t ON t.oid = a.atttypid LEFT JOIN pgb.type_display d ON d.oid = a.atttypid "
+    "WHERE a.attnum > 0 AND NOT a.attisdropped",
+)
+_VIEWS = (
+    {
+        "table_catalog": _CATALOG,
+        "table_schema": "n.nspname",
+        "table_name": "c.relname",
+        "check_option": "'NONE'",
+        "is_updatable": "'NO'",
+        "is_insertable_into": "'NO'",
+        "is_trigger_updatable": "'NO'",
+        "is_trigger_deletable": "'NO'",
+        "is_trigger_insertable_into": "'NO'",
+    },
+    "pgc.pg_class c JOIN pgc.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'v'",
+)
 
 _DEFINED = {"schemata": _SCHEMATA, "tables": _TABLES, "columns": _COLUMNS, "views": _VIEWS}
 

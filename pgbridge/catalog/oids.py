@@ -34,6 +34,9 @@ class OidRegistry:
         key = (kind, *names)
         owner = self._owners.setdefault(oid, key)
         if owner != key:
-            raise PgError(SqlState.INTERNAL_ERROR, f"catalog OID collision: {owner} and {key} both hash to {oid}",
-                          hint="rename one of the two objects; OIDs are derived from names")
+            raise PgError(
+                SqlState.INTERNAL_ERROR,
+                f"catalog OID collision: {owner} and {key} both hash to {oid}",
+                hint="rename one of the two objects; OIDs are derived from names",
+            )
         return oid

@@ -41,8 +41,14 @@ def regclass_oid(snap: Snapshot, text: str, search_path: Sequence[str]) -> int:
     if len(parts) == 2:
         oid = snap.classes.get((parts[0], parts[1]))
     else:
-        oid = next((snap.classes[(s, parts[0])] for s in ("pg_catalog", *search_path)
-                    if (s, parts[0]) in snap.classes), None)
+        oid = next(
+            (
+                snap.classes[(s, parts[0])]
+                for s in ("pg_catalog", *search_path)
+                if (s, parts[0]) in snap.classes
+            ),
+            None,
+        )
     if oid is None:
         raise PgError(SqlState.UNDEFINED_TABLE, f'relation "{text}" does not exist')
     return oid

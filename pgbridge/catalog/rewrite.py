@@ -25,7 +25,9 @@ from pgbridge.catalog.functions import FUNCTION_TYPES
 from pgbridge.catalog.info_schema import _duck_type
 from pgbridge.catalog.snapshot import Snapshot
 from pgbridge.wire.errors import PgError, SqlState
+from pgbridge.wire.values import Interval
 
+PARAM = "param"  # meta key: the $n number of a describe-mode parameter placeholder
 REG_TYPES = ("regclass", "regtype", "regproc", "regprocedure", "regnamespace", "regrole")
 TEXT_TYPES = ("text", "varchar", "name", "bpchar")
 
@@ -39,7 +41,7 @@ class RewriteContext:
     settings: frozenset[str]  # names current_setting() may ask for
 
 
-def rewrite(tree: exp.Expression, ctx: RewriteContext) -> exp.Expression:
+def rewrite(tree: exp.Expr, ctx: RewriteContext) -> exp.Expr:
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     for node in reversed(list(tree.walk())):
         replacement = _rewrite_node(node, ctx, ctes)
@@ -53,13 +55,13 @@ def rewrite(tree: exp.Expression, ctx: RewriteContext) -> exp.Expression:
     return tree
 
 
-def _rewrite_node(node: exp.Expression, ctx: RewriteContext, ctes: set[str]) -> exp.Expression | None:
+def _rewrite_node(node: exp.Expr, ctx: RewriteContext, ctes: set[str]) -> exp.Expr | None:
     if isinstance(node, exp.Table):
         return _table(node, ctes)
     if isinstance(node, exp.Column):
         return _column(node)
-    if isinstance(node, exp.Dot) and isinstance(node.this, exp.Identifier) and node.this.name == "pg_catalog":
-        return node.expression
+    if isinstance(node, exp.Dot) and isinstance(node.this, exp.Identifier) and node.this.name in SCHEMA_OF:
+        return node.expression  # a schema-qualified function call: pg_catalog.f(), information_schema.f()
     if isinstance(node, exp.Cast):
         return _cast(node, ctx)
     if isinstance(node, exp.Operator):
@@ -77,7 +79,7 @@ def _rewrite_node(node: exp.Expression, ctx: RewriteContext, ctes: set[str]) -> 
     return None
 
 
-def _array_concat(node: exp.DPipe) -> exp.Expression | None:
+def _array_concat(node: exp.DPipe) -> exp.Expr | None:
     # PostgreSQL's array || treats a NULL array as empty; DuckDB's || would return NULL.
     if not any(isinstance(side, exp.Array) for side in (node.this, node.expression)):
         return None
@@ -86,7 +88,8 @@ def _array_concat(node: exp.DPipe) -> exp.Expression | None:
 
 # -- relations ----------------------------------------------------------------------------
 
-def _table(node: exp.Table, ctes: set[str]) -> exp.Expression | None:
+
+def _table(node: exp.Table, ctes: set[str]) -> exp.Expr | None:
     if not isinstance(node.this, exp.Identifier):
         node.set("db", None)  # a table function (generate_series, unnest): its call is rewritten alone
         return None
@@ -104,7 +107,7 @@ def _table(node: exp.Table, ctes: set[str]) -> exp.Expression | None:
     raise PgError(SqlState.UNDEFINED_TABLE, f'relation "{shown}" does not exist')
 
 
-def _column(node: exp.Column) -> exp.Expression | None:
+def _column(node: exp.Column) -> exp.Expr | None:
     # SQLAlchemy writes pg_catalog.pg_class.relname: the schema part moves with the table.
     if node.args.get("db") is not None and node.db in SCHEMA_OF:
         node.set("db", exp.to_identifier(SCHEMA_OF[node.db]))
@@ -114,11 +117,12 @@ def _column(node: exp.Column) -> exp.Expression | None:
 
 # -- casts ----------------------------------------------------------------------------------
 
+
 def type_name_of(datatype: exp.DataType) -> str:
     return datatype.sql("postgres").lower().replace("pg_catalog.", "")
 
 
-def _cast(node: exp.Cast, ctx: RewriteContext) -> exp.Expression:
+def _cast(node: exp.Cast, ctx: RewriteContext) -> exp.Expr:
     spelled = type_name_of(node.to)
     pg = type_by_name(spelled)
     if pg is None:
@@ -131,7 +135,8 @@ def _cast(node: exp.Cast, ctx: RewriteContext) -> exp.Expression:
     elif pg.element_oid and isinstance(inner, exp.Literal) and inner.is_string:
         out = exp.cast(_pg_array(inner.this), exp.DataType.build(_duck_sql(pg), dialect="duckdb"))
     else:
-        out = exp.cast(inner, exp.DataType.build(_duck_sql(pg), dialect="duckdb"))
+        # A node of its own: exp.cast would fold `$1::regclass::oid` into one cast and lose regclass.
+        out = exp.Cast(this=inner, to=exp.DataType.build(_duck_sql(pg), dialect="duckdb"))
     out.meta["pgtype"] = pg.name
     return out
 
@@ -162,12 +167,12 @@ def _reg_family(name: str) -> str:
     return "regproc" if name == "regprocedure" else name
 
 
-def _reg_cast(target: str, inner: exp.Expression, ctx: RewriteContext) -> exp.Expression:
+def _reg_cast(target: str, inner: exp.Expr, ctx: RewriteContext) -> exp.Expr:
     if isinstance(inner, exp.Literal) and inner.is_string:
         return exp.Literal.number(_resolve_reg(target, inner.this, ctx))
     if inner.meta.get("pgtype") in TEXT_TYPES or (isinstance(inner, exp.Literal) and inner.is_string):
         return exp.Anonymous(this=f"pgb_{_reg_family(target)}_in", expressions=[inner])
-    return exp.cast(inner, exp.DataType.build("UINTEGER", dialect="duckdb"))
+    return exp.Cast(this=inner, to=exp.DataType.build("UINTEGER", dialect="duckdb"))
 
 
 def _resolve_reg(target: str, text: str, ctx: RewriteContext) -> int:
@@ -178,14 +183,16 @@ def _resolve_reg(target: str, text: str, ctx: RewriteContext) -> int:
     if target == "regnamespace":
         return regnames.regnamespace_oid(ctx.snapshot, text)
     if target == "regrole":
-        raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "regrole constants are not supported by pgbridge's catalog")
+        raise PgError(
+            SqlState.FEATURE_NOT_SUPPORTED, "regrole constants are not supported by pgbridge's catalog"
+        )
     return regnames.regproc_oid(text)
 
 
 _ARRAY_ITEM = re.compile(r'"((?:[^"\\]|\\.)*)"|([^,{}]+)')
 
 
-def _pg_array(text: str) -> exp.Expression:
+def _pg_array(text: str) -> exp.Expr:
     """'{1,2}' -> [1, 2] as strings; the surrounding cast gives the element type."""
     body = text.strip()
     if not (body.startswith("{") and body.endswith("}")):
@@ -197,7 +204,7 @@ def _pg_array(text: str) -> exp.Expression:
     return exp.Array(expressions=items)
 
 
-def _array_literal_compare(node: exp.Binary) -> exp.Expression | None:
+def _array_literal_compare(node: exp.Binary) -> exp.Expr | None:
     # psql compares oid[] columns with '{0}'; DuckDB cannot cast that text to a list itself.
     for side in ("this", "expression"):
         value = node.args.get(side)
@@ -210,30 +217,44 @@ def _array_literal_compare(node: exp.Binary) -> exp.Expression | None:
 
 # -- operators and parameters ---------------------------------------------------------------
 
-def _operator(node: exp.Operator) -> exp.Expression:
+
+def _operator(node: exp.Operator) -> exp.Expr:
     op = str(node.args.get("operator") or "").replace("pg_catalog.", "").strip()
     regex = {"~": (False, ""), "!~": (True, ""), "~*": (False, "i"), "!~*": (True, "i")}
     if op not in regex:
         raise PgError(SqlState.UNDEFINED_FUNCTION, f"operator does not exist: {op}")
     negate, flags = regex[op]
     args = [node.this, node.expression] + ([exp.Literal.string(flags)] if flags else [])
-    match: exp.Expression = exp.Anonymous(this="regexp_matches", expressions=args)
+    match: exp.Expr = exp.Anonymous(this="regexp_matches", expressions=args)
     match.meta["pgtype"] = "bool"
     return exp.Not(this=match) if negate else match
 
 
-def _parameter(node: exp.Expression, ctx: RewriteContext) -> exp.Expression:
+def _parameter(node: exp.Expr, ctx: RewriteContext) -> exp.Expr:
     index = int(node.name) if node.name.isdigit() else 0
     if ctx.params is None:
-        return exp.null()
+        placeholder = exp.null()
+        placeholder.meta[PARAM] = index  # params.py types it from where it stands
+        return placeholder
     if not 1 <= index <= len(ctx.params):
         raise PgError(SqlState.PROTOCOL_VIOLATION, f"there is no parameter ${index}")
-    return exp.convert(ctx.params[index - 1])
+    return param_literal(ctx.params[index - 1])
+
+
+def param_literal(value: object) -> exp.Expr:
+    """A decoded Bind value as a DuckDB literal (never spliced text: sqlglot quotes it)."""
+    if isinstance(value, Interval):
+        spelled = f"{value.months} months {value.days} days {value.microseconds} microseconds"
+        return exp.cast(exp.Literal.string(spelled), exp.DataType.build("INTERVAL"))
+    try:
+        return exp.convert(value)
+    except ValueError:
+        return exp.Literal.string(str(value))
 
 
 # -- functions -----------------------------------------------------------------------------
 
-Handler = Callable[[list[exp.Expression], RewriteContext], exp.Expression]
+Handler = Callable[[list[exp.Expr], RewriteContext], exp.Expr]
 
 
 def _call(name: str) -> Handler:
@@ -244,7 +265,7 @@ def _const(value: object) -> Handler:
     return lambda args, ctx: exp.convert(value)
 
 
-def _null_text(args: list[exp.Expression], ctx: RewriteContext) -> exp.Expression:
+def _null_text(args: list[exp.Expr], ctx: RewriteContext) -> exp.Expr:
     return exp.cast(exp.null(), exp.DataType.build("VARCHAR"))
 
 
@@ -256,7 +277,7 @@ def _first(name: str, count: int = 1) -> Handler:
     return lambda args, ctx: exp.Anonymous(this=name, expressions=args[:count])
 
 
-def _current_setting(args: list[exp.Expression], ctx: RewriteContext) -> exp.Expression:
+def _current_setting(args: list[exp.Expr], ctx: RewriteContext) -> exp.Expr:
     name = args[0] if args else exp.null()
     missing_ok = len(args) > 1 and isinstance(args[1], exp.Boolean) and args[1].this
     if isinstance(name, exp.Literal) and name.this.lower() not in ctx.settings and not missing_ok:
@@ -266,8 +287,8 @@ def _current_setting(args: list[exp.Expression], ctx: RewriteContext) -> exp.Exp
     return exp.Anonymous(this="pgb_current_setting", expressions=[name])
 
 
-def _obj_description(args: list[exp.Expression], ctx: RewriteContext) -> exp.Expression:
-    catalog: exp.Expression = exp.null()
+def _obj_description(args: list[exp.Expr], ctx: RewriteContext) -> exp.Expr:
+    catalog: exp.Expr = exp.null()
     if len(args) > 1 and isinstance(args[1], exp.Literal):
         catalog = exp.Literal.number(regnames.regclass_oid(ctx.snapshot, args[1].this, ("pg_catalog",)))
     return exp.Anonymous(this="pgb_obj_description", expressions=[args[0], catalog])
@@ -276,7 +297,7 @@ def _obj_description(args: list[exp.Expression], ctx: RewriteContext) -> exp.Exp
 def _privilege(allowed: tuple[str, ...]) -> Handler:
     """Visible objects may be read; the gateway never lets a client change them."""
 
-    def handler(args: list[exp.Expression], ctx: RewriteContext) -> exp.Expression:
+    def handler(args: list[exp.Expr], ctx: RewriteContext) -> exp.Expr:
         privilege = args[-1]
         if isinstance(privilege, exp.Literal):
             words = {w.strip().split(" ")[0].upper() for w in privilege.this.split(",")}
@@ -286,50 +307,95 @@ def _privilege(allowed: tuple[str, ...]) -> Handler:
     return handler
 
 
-def _current_schemas(args: list[exp.Expression], ctx: RewriteContext) -> exp.Expression:
-    return exp.Case(ifs=[exp.If(this=args[0], true=exp.Anonymous(
-        this="getvariable", expressions=[exp.Literal.string("pgb_schemas_implicit")]))],
-        default=exp.Anonymous(this="getvariable", expressions=[exp.Literal.string("pgb_schemas")]))
+def _current_schemas(args: list[exp.Expr], ctx: RewriteContext) -> exp.Expr:
+    return exp.Case(
+        ifs=[
+            exp.If(
+                this=args[0],
+                true=exp.Anonymous(
+                    this="getvariable", expressions=[exp.Literal.string("pgb_schemas_implicit")]
+                ),
+            )
+        ],
+        default=exp.Anonymous(this="getvariable", expressions=[exp.Literal.string("pgb_schemas")]),
+    )
 
 
 HANDLERS: dict[str, Handler] = {
     "version": lambda args, ctx: exp.Literal.string(f"PostgreSQL {ctx.server_version} (pgbridge catalog)"),
-    "current_database": _var("pgb_database"), "current_catalog": _var("pgb_database"),
-    "current_user": _var("pgb_user"), "session_user": _var("pgb_user"), "user": _var("pgb_user"),
-    "current_role": _var("pgb_user"), "current_schema": _var("pgb_current_schema"),
-    "current_schemas": _current_schemas, "current_setting": _current_setting,
-    "set_config": lambda args, ctx: args[1], "pg_get_userbyid": _call("pgb_get_userbyid"),
-    "pg_table_is_visible": _call("pgb_table_is_visible"), "pg_type_is_visible": _call("pgb_type_is_visible"),
-    "pg_function_is_visible": _call("pgb_function_is_visible"), "pg_collation_is_visible": _const(True),
-    "format_type": _call("pgb_format_type"), "pg_get_expr": _null_text, "pg_get_constraintdef": _null_text,
-    "pg_get_indexdef": _null_text, "pg_get_viewdef": _null_text, "pg_get_statisticsobjdef_columns": _null_text,
-    "pg_get_triggerdef": _null_text, "pg_get_ruledef": _null_text, "pg_get_serial_sequence": _null_text,
-    "shobj_description": _null_text, "pg_encoding_to_char": _call("pgb_encoding_to_char"),
-    "pg_client_encoding": _const("UTF8"), "obj_description": _obj_description,
+    "current_database": _var("pgb_database"),
+    "current_catalog": _var("pgb_database"),
+    "current_user": _var("pgb_user"),
+    "session_user": _var("pgb_user"),
+    "user": _var("pgb_user"),
+    "current_role": _var("pgb_user"),
+    "current_schema": _var("pgb_current_schema"),
+    "current_schemas": _current_schemas,
+    "current_setting": _current_setting,
+    "set_config": lambda args, ctx: args[1],
+    "pg_get_userbyid": _call("pgb_get_userbyid"),
+    "pg_table_is_visible": _call("pgb_table_is_visible"),
+    "pg_type_is_visible": _call("pgb_type_is_visible"),
+    "pg_function_is_visible": _call("pgb_function_is_visible"),
+    "pg_collation_is_visible": _const(True),
+    "format_type": _call("pgb_format_type"),
+    "pg_get_expr": _null_text,
+    "pg_get_constraintdef": _null_text,
+    "pg_get_indexdef": _null_text,
+    "pg_get_viewdef": _null_text,
+    "pg_get_statisticsobjdef_columns": _null_text,
+    "pg_get_triggerdef": _null_text,
+    "pg_get_ruledef": _null_text,
+    "pg_get_serial_sequence": _null_text,
+    "shobj_description": _null_text,
+    "pg_encoding_to_char": _call("pgb_encoding_to_char"),
+    "pg_client_encoding": _const("UTF8"),
+    "obj_description": _obj_description,
     "col_description": _call("pgb_col_description"),
-    "has_table_privilege": _privilege(("SELECT",)), "has_column_privilege": _privilege(("SELECT",)),
-    "has_any_column_privilege": _privilege(("SELECT",)), "has_schema_privilege": _privilege(("USAGE",)),
-    "has_database_privilege": _privilege(("CONNECT",)), "has_function_privilege": _privilege(("EXECUTE",)),
-    "has_type_privilege": _privilege(("USAGE",)), "pg_has_role": _privilege(("MEMBER", "USAGE")),
-    "quote_ident": _call("pgb_quote_ident"), "parse_ident": _first("pgb_parse_ident"),
-    "array_upper": _call("pgb_array_upper"), "array_lower": _call("pgb_array_lower"),
-    "to_regtype": _call("pgb_regtype_in"), "to_regclass": _call("pgb_regclass_in"),
-    "to_regproc": _call("pgb_regproc_in"), "to_regnamespace": _call("pgb_regnamespace_in"),
-    "to_regrole": _call("pgb_regrole_in"), "pg_relation_size": _first("pgb_relation_size"),
-    "pg_total_relation_size": _first("pgb_relation_size"), "pg_table_size": _first("pgb_relation_size"),
-    "pg_indexes_size": _const(0), "pg_backend_pid": _var("pgb_pid"),
-    "pg_postmaster_start_time": lambda args, ctx: exp.cast(_var("pgb_start")(args, ctx),
-                                                           exp.DataType.build("TIMESTAMPTZ")),
-    "pg_is_in_recovery": _const(False), "pg_get_function_result": _call("pgb_function_result"),
+    "has_table_privilege": _privilege(("SELECT",)),
+    "has_column_privilege": _privilege(("SELECT",)),
+    "has_any_column_privilege": _privilege(("SELECT",)),
+    "has_schema_privilege": _privilege(("USAGE",)),
+    "has_database_privilege": _privilege(("CONNECT",)),
+    "has_function_privilege": _privilege(("EXECUTE",)),
+    "has_type_privilege": _privilege(("USAGE",)),
+    "pg_has_role": _privilege(("MEMBER", "USAGE")),
+    "quote_ident": _call("pgb_quote_ident"),
+    "parse_ident": _first("pgb_parse_ident"),
+    "array_upper": _call("pgb_array_upper"),
+    "array_lower": _call("pgb_array_lower"),
+    "to_regtype": _call("pgb_regtype_in"),
+    "to_regclass": _call("pgb_regclass_in"),
+    "to_regproc": _call("pgb_regproc_in"),
+    "to_regnamespace": _call("pgb_regnamespace_in"),
+    "to_regrole": _call("pgb_regrole_in"),
+    "pg_relation_size": _first("pgb_relation_size"),
+    "pg_total_relation_size": _first("pgb_relation_size"),
+    "pg_table_size": _first("pgb_relation_size"),
+    "pg_indexes_size": _const(0),
+    "pg_backend_pid": _var("pgb_pid"),
+    "pg_postmaster_start_time": lambda args, ctx: exp.cast(
+        _var("pgb_start")(args, ctx), exp.DataType.build("TIMESTAMPTZ")
+    ),
+    "pg_is_in_recovery": _const(False),
+    "pg_get_function_result": _call("pgb_function_result"),
     "pg_get_function_arguments": _call("pgb_function_arguments"),
     "pg_get_function_identity_arguments": _call("pgb_function_arguments"),
-    "pg_relation_is_publishable": _const(False), "json_build_object": _call("json_object"),
-    "pg_my_temp_schema": _const(0), "pg_is_other_temp_schema": _const(False),
+    "pg_relation_is_publishable": _const(False),
+    "json_build_object": _call("json_object"),
+    "pg_my_temp_schema": _const(0),
+    "pg_is_other_temp_schema": _const(False),
+    "_pg_expandarray": lambda args, ctx: exp.Anonymous(
+        this="unnest", expressions=[exp.Anonymous(this="pgb_expandarray", expressions=args[:1])]
+    ),
 }
 
-_KNOWN_CLASSES: dict[type[exp.Expression], str] = {
-    exp.CurrentUser: "current_user", exp.SessionUser: "session_user", exp.CurrentSchema: "current_schema",
-    exp.CurrentCatalog: "current_catalog", exp.CurrentVersion: "version",
+_KNOWN_CLASSES: dict[type[exp.Expr], str] = {
+    exp.CurrentUser: "current_user",
+    exp.SessionUser: "session_user",
+    exp.CurrentSchema: "current_schema",
+    exp.CurrentCatalog: "current_catalog",
+    exp.CurrentVersion: "version",
 }
 
 
@@ -342,7 +408,7 @@ def function_name(node: exp.Func) -> str:
     return node.sql_name().lower()
 
 
-def _function(node: exp.Func, ctx: RewriteContext) -> exp.Expression | None:
+def _function(node: exp.Func, ctx: RewriteContext) -> exp.Expr | None:
     name = function_name(node)
     if name == "pg_get_keywords" and isinstance(node.parent, exp.Table):
         node.parent.replace(exp.to_table("pgb.keywords", alias=node.parent.alias or None))
@@ -353,7 +419,7 @@ def _function(node: exp.Func, ctx: RewriteContext) -> exp.Expression | None:
     if isinstance(node, exp.Anonymous):
         args = list(node.expressions)
     else:
-        args = [a for a in node.args.values() if isinstance(a, exp.Expression)]
+        args = [a for a in node.args.values() if isinstance(a, exp.Expr)]
     out = handler(args, ctx)
     out.meta["pgtype"] = FUNCTION_TYPES.get(name)
     out.meta["pgname"] = name

@@ -50,9 +50,9 @@ def build_snapshot(tables: Iterable[TableMeta], default_dataset: str | None = No
     for row in snap.rows["pg_catalog.pg_namespace"]:
         row["nspacl"] = None  # copied ACLs name the generating server's user
         snap.namespaces[row["nspname"]] = row["oid"]
-    for relation, oid in _builtin_relation_oids().items():
-        snap.classes[relation] = oid
-        snap.class_names[oid] = relation
+    for qualified, oid in _builtin_relation_oids().items():
+        snap.classes[qualified] = oid
+        snap.class_names[oid] = qualified
     for table in sorted(tables, key=lambda t: (t.dataset, t.name)):
         schema = "public" if table.dataset == default_dataset else table.dataset
         _add_table(snap, registry, schema, table)
@@ -83,15 +83,28 @@ def _add_table(snap: Snapshot, registry: OidRegistry, schema: str, table: TableM
     snap.classes[(schema, table.name)] = oid
     snap.class_names[oid] = (schema, table.name)
     snap.relation_bytes[oid] = table.num_bytes or 0
-    snap.add("pg_catalog.pg_class", {
-        "oid": oid, "relname": table.name, "relnamespace": nsp, "relowner": OWNER_OID,
-        "relam": 2 if kind == "r" else 0, "reltuples": float(table.num_rows) if table.num_rows is not None else -1.0,
-        "relpersistence": "p", "relkind": kind, "relnatts": len(table.fields), "relhasrules": kind == "v",
-        "relispopulated": True, "relreplident": "d" if kind == "r" else "n",
-    })
+    snap.add(
+        "pg_catalog.pg_class",
+        {
+            "oid": oid,
+            "relname": table.name,
+            "relnamespace": nsp,
+            "relowner": OWNER_OID,
+            "relam": 2 if kind == "r" else 0,
+            "reltuples": float(table.num_rows) if table.num_rows is not None else -1.0,
+            "relpersistence": "p",
+            "relkind": kind,
+            "relnatts": len(table.fields),
+            "relhasrules": kind == "v",
+            "relispopulated": True,
+            "relreplident": "d" if kind == "r" else "n",
+        },
+    )
     if table.description:
-        snap.add("pg_catalog.pg_description",
-                 {"objoid": oid, "classoid": PG_CLASS_OID, "objsubid": 0, "description": table.description})
+        snap.add(
+            "pg_catalog.pg_description",
+            {"objoid": oid, "classoid": PG_CLASS_OID, "objsubid": 0, "description": table.description},
+        )
     for attnum, column in enumerate(table.fields, start=1):
         _add_column(snap, oid, attnum, column)
     _add_listing_rows(snap, schema, table, oid)
@@ -100,16 +113,37 @@ def _add_table(snap: Snapshot, registry: OidRegistry, schema: str, table: TableM
 def _add_column(snap: Snapshot, relid: int, attnum: int, column: Any) -> None:
     pg = pg_type_for(column.type)
     type_row = _type_row(pg.oid)
-    snap.add("pg_catalog.pg_attribute", {
-        "attrelid": relid, "attname": column.name, "atttypid": pg.oid, "attstattarget": -1, "attlen": pg.typlen,
-        "attnum": attnum, "attndims": 1 if pg.element_oid else 0, "attcacheoff": -1, "atttypmod": -1,
-        "attbyval": type_row["typbyval"], "attalign": type_row["typalign"], "attstorage": type_row["typstorage"],
-        "attnotnull": column.mode == "REQUIRED", "attisdropped": False, "attislocal": True,
-        "attcollation": type_row["typcollation"],
-    })
+    snap.add(
+        "pg_catalog.pg_attribute",
+        {
+            "attrelid": relid,
+            "attname": column.name,
+            "atttypid": pg.oid,
+            "attstattarget": -1,
+            "attlen": pg.typlen,
+            "attnum": attnum,
+            "attndims": 1 if pg.element_oid else 0,
+            "attcacheoff": -1,
+            "atttypmod": -1,
+            "attbyval": type_row["typbyval"],
+            "attalign": type_row["typalign"],
+            "attstorage": type_row["typstorage"],
+            "attnotnull": column.mode == "REQUIRED",
+            "attisdropped": False,
+            "attislocal": True,
+            "attcollation": type_row["typcollation"],
+        },
+    )
     if column.description:
-        snap.add("pg_catalog.pg_description",
-                 {"objoid": relid, "classoid": PG_CLASS_OID, "objsubid": attnum, "description": column.description})
+        snap.add(
+            "pg_catalog.pg_description",
+            {
+                "objoid": relid,
+                "classoid": PG_CLASS_OID,
+                "objsubid": attnum,
+                "description": column.description,
+            },
+        )
 
 
 def _type_row(oid: int) -> Row:
@@ -122,13 +156,32 @@ def _type_row(oid: int) -> Row:
 def _add_listing_rows(snap: Snapshot, schema: str, table: TableMeta, oid: int) -> None:
     """pg_tables / pg_views / pg_matviews / pg_stat_user_tables: PostgreSQL's own views, as rows."""
     if table.kind in ("TABLE", "EXTERNAL"):
-        snap.add("pg_catalog.pg_tables", {"schemaname": schema, "tablename": table.name, "tableowner": OWNER,
-                                          "hasindexes": False, "hasrules": False, "hastriggers": False,
-                                          "rowsecurity": False})
-        snap.add("pg_catalog.pg_stat_user_tables", {"relid": oid, "schemaname": schema, "relname": table.name,
-                                                    "n_live_tup": table.num_rows or 0})
+        snap.add(
+            "pg_catalog.pg_tables",
+            {
+                "schemaname": schema,
+                "tablename": table.name,
+                "tableowner": OWNER,
+                "hasindexes": False,
+                "hasrules": False,
+                "hastriggers": False,
+                "rowsecurity": False,
+            },
+        )
+        snap.add(
+            "pg_catalog.pg_stat_user_tables",
+            {"relid": oid, "schemaname": schema, "relname": table.name, "n_live_tup": table.num_rows or 0},
+        )
     elif table.kind == "VIEW":
         snap.add("pg_catalog.pg_views", {"schemaname": schema, "viewname": table.name, "viewowner": OWNER})
     else:
-        snap.add("pg_catalog.pg_matviews", {"schemaname": schema, "matviewname": table.name,
-                                            "matviewowner": OWNER, "hasindexes": False, "ispopulated": True})
+        snap.add(
+            "pg_catalog.pg_matviews",
+            {
+                "schemaname": schema,
+                "matviewname": table.name,
+                "matviewowner": OWNER,
+                "hasindexes": False,
+                "ispopulated": True,
+            },
+        )

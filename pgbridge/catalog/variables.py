@@ -21,12 +21,16 @@ def _literal(value: object) -> str:
     return exp.convert(value).sql("duckdb")
 
 
-def session_variables(snap: Snapshot, session: CatalogSession, user_oid: int, search_path: Sequence[str],
-                      started: float) -> list[str]:
+def session_variables(
+    snap: Snapshot, session: CatalogSession, user_oid: int, search_path: Sequence[str], started: float
+) -> list[str]:
     existing = [s for s in search_path if s in snap.namespaces]
     path_oids = [PG_CATALOG_OID] + [snap.namespaces[s] for s in existing if s != "pg_catalog"]
-    settings = {row["name"]: row["setting"] for row in load_facts().rows["pg_catalog.pg_settings"]
-                if row["setting"] is not None}
+    settings = {
+        row["name"]: row["setting"]
+        for row in load_facts().rows["pg_catalog.pg_settings"]
+        if row["setting"] is not None
+    }
     settings.update({k.lower(): str(v) for k, v in session.settings.items()})
     values: dict[str, str] = {
         "pgb_user": _literal(session.user),
@@ -36,8 +40,11 @@ def session_variables(snap: Snapshot, session: CatalogSession, user_oid: int, se
         "pgb_schemas": _list(existing),
         "pgb_schemas_implicit": _list(["pg_catalog", *[s for s in existing if s != "pg_catalog"]]),
         "pgb_path_oids": "[" + ", ".join(str(o) for o in path_oids) + "]::UINTEGER[]",
-        "pgb_settings": "MAP {" + ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in settings.items()) + "}"
-        if settings else "MAP {'': ''}",
+        "pgb_settings": "MAP {"
+        + ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in settings.items())
+        + "}"
+        if settings
+        else "MAP {'': ''}",
         "pgb_pid": f"{int(session.backend_pid)}::INTEGER",
         "pgb_start": _literal(datetime.fromtimestamp(started, UTC).isoformat()),
     }

@@ -23,15 +23,25 @@ from tests.catalog.shop import SHOP_DDL
 from tests.support.postgres import PostgresServer, running_postgres
 
 FIXTURES = Path(__file__).parent / "fixtures"
-PSQL_COMMANDS = ("\\l", "\\dn", "\\dt", "\\dt shop.*", "\\d shop.customers", "\\dv", "\\df", "\\d+ shop.orders")
+PSQL_COMMANDS = (
+    "\\l",
+    "\\dn",
+    "\\dt",
+    "\\dt shop.*",
+    "\\d shop.customers",
+    "\\dv",
+    "\\df",
+    "\\d+ shop.orders",
+)
 _PSQL_QUERY = re.compile(r"\*{9} QUERY \*{10}\n(.*?)\n\*{26}", re.S)
 
 
 def capture_psql(server: PostgresServer) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for command in PSQL_COMMANDS:
-        run = subprocess.run(["psql", "-X", "-E", server.dsn, "-c", command], capture_output=True, text=True,
-                             check=True)
+        run = subprocess.run(
+            ["psql", "-X", "-E", server.dsn, "-c", command], capture_output=True, text=True, check=True
+        )
         queries = _PSQL_QUERY.findall(run.stdout)
         out.append({"command": command, "queries": [{"sql": q, "params": []} for q in queries]})
     return out
@@ -40,7 +50,9 @@ def capture_psql(server: PostgresServer) -> list[dict[str, Any]]:
 def capture_sqlalchemy(server: PostgresServer) -> list[dict[str, Any]]:
     from sqlalchemy import create_engine, event, inspect
 
-    engine = create_engine(f"postgresql+psycopg2://{server.user}@{server.host}:{server.port}/{server.database}")
+    engine = create_engine(
+        f"postgresql+psycopg2://{server.user}@{server.host}:{server.port}/{server.database}"
+    )
     recorded: list[dict[str, Any]] = []
 
     @event.listens_for(engine, "after_cursor_execute")
@@ -81,7 +93,7 @@ def _read_log_queries(text: str) -> list[dict[str, Any]]:
     for match in _LOG_STATEMENT.finditer(text):
         sql = re.sub(r"\n\t", "\n", match.group(1))
         params: list[str] = []
-        rest = text[match.end():].split("\n", 2)
+        rest = text[match.end() :].split("\n", 2)
         if len(rest) > 1 and "DETAIL:  parameters:" in rest[1]:
             params = [v.strip("'") for v in re.findall(r"\$\d+ = ('(?:[^']|'')*'|NULL)", rest[1])]
         out.append({"sql": sql, "params": params})
@@ -113,8 +125,10 @@ def _psycopg_typeinfo(server: PostgresServer) -> None:
 
 def capture_logged(server: PostgresServer) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for name, run in (("asyncpg_introspection", lambda: asyncio.run(_asyncpg_types(server))),
-                      ("psycopg_typeinfo", lambda: _psycopg_typeinfo(server))):
+    for name, run in (
+        ("asyncpg_introspection", lambda: asyncio.run(_asyncpg_types(server))),
+        ("psycopg_typeinfo", lambda: _psycopg_typeinfo(server)),
+    ):
         start = os.path.getsize(_log_path(server))
         run()
         with open(_log_path(server)) as log:
@@ -126,10 +140,20 @@ def capture_logged(server: PostgresServer) -> list[dict[str, Any]]:
 
 def _oid_placeholders(server: PostgresServer, captured: list[dict[str, Any]]) -> None:
     """Replace the shop tables' OIDs in captured SQL with {oid:schema.table} (OIDs differ)."""
-    run = subprocess.run(["psql", "-X", "-At", server.dsn, "-c",
-                          "SELECT c.oid, n.nspname || '.' || c.relname FROM pg_class c "
-                          "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ('shop', 'hr')"],
-                         capture_output=True, text=True, check=True)
+    run = subprocess.run(
+        [
+            "psql",
+            "-X",
+            "-At",
+            server.dsn,
+            "-c",
+            "SELECT c.oid, n.nspname || '.' || c.relname FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ('shop', 'hr')",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     for line in run.stdout.splitlines():
         oid, name = line.split("|")
         for command in captured:
@@ -142,8 +166,11 @@ def main() -> None:
     with running_postgres() as server:
         subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", server.dsn, "-c", SHOP_DDL], check=True)
         FIXTURES.mkdir(exist_ok=True)
-        for name, captured in (("psql", capture_psql(server)), ("sqlalchemy", capture_sqlalchemy(server)),
-                               ("drivers", capture_logged(server))):
+        for name, captured in (
+            ("psql", capture_psql(server)),
+            ("sqlalchemy", capture_sqlalchemy(server)),
+            ("drivers", capture_logged(server)),
+        ):
             _oid_placeholders(server, captured)
             (FIXTURES / f"{name}.json").write_text(json.dumps(captured, indent=1) + "\n")
             print(name, sum(len(c["queries"]) for c in captured), "queries")

@@ -22,12 +22,21 @@ def shop_pg(postgres: PostgresServer) -> Iterator[PostgresServer]:
     yield postgres
 
 
-def make_session(user: str, can_read: object = None, search_path: tuple[str, ...] = ("$user", "public"),
-                 settings: dict[str, str] | None = None) -> CatalogSession:
+def make_session(
+    user: str,
+    can_read: object = None,
+    search_path: tuple[str, ...] = ("$user", "public"),
+    settings: dict[str, str] | None = None,
+) -> CatalogSession:
     return CatalogSession(
-        user=user, database="postgres", search_path=search_path,
-        settings=settings if settings is not None else {"application_name": "psql", "search_path": '"$user", public'},
-        backend_pid=4242, can_read=can_read or (lambda dataset, table: True),  # type: ignore[arg-type]
+        user=user,
+        database="postgres",
+        search_path=search_path,
+        settings=settings
+        if settings is not None
+        else {"application_name": "psql", "search_path": '"$user", public'},
+        backend_pid=4242,
+        can_read=can_read or (lambda dataset, table: True),  # type: ignore[arg-type]
         server_version="15.18",
     )
 

@@ -41,7 +41,9 @@ class _Text(Loader):
         return bytes(data).decode()
 
 
-def _pg_answer(server: PostgresServer, sql: str, params: list[str]) -> tuple[list[str], list[str], list[tuple]]:
+def _pg_answer(
+    server: PostgresServer, sql: str, params: list[str]
+) -> tuple[list[str], list[str], list[tuple]]:
     with psycopg.connect(server.dsn, autocommit=True) as conn:
         for oid in load_facts().types_by_oid:
             conn.adapters.register_loader(oid, _Text)
@@ -65,26 +67,39 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-async def _engine_answer(engine: CatalogEngine, sql: str, params: list[str], user: str
-                         ) -> tuple[list[str], list[str], list[tuple]]:
+async def _engine_answer(
+    engine: CatalogEngine, sql: str, params: list[str], user: str
+) -> tuple[list[str], list[str], list[tuple]]:
     result = await engine.run(sql, params, make_session(user))
     rows = [tuple(_text(v) for v in row.values()) for b in result.batches for row in b.to_pylist()]
     if result.batches:  # to_pylist folds duplicate names; read by position instead
-        rows = [tuple(_text(b.column(i)[r].as_py()) for i in range(b.num_columns))
-                for b in result.batches for r in range(b.num_rows)]
+        rows = [
+            tuple(_text(b.column(i)[r].as_py()) for i in range(b.num_columns))
+            for b in result.batches
+            for r in range(b.num_rows)
+        ]
     return [c.name for c in result.columns], [c.type.name for c in result.columns], rows
 
 
 def _oids(server: PostgresServer) -> dict[str, str]:
     with psycopg.connect(server.dsn) as conn:
-        return {f"{n}.{r}": str(o) for o, n, r in conn.execute(
-            "SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname IN ('shop', 'hr')").fetchall()}
+        return {
+            f"{n}.{r}": str(o)
+            for o, n, r in conn.execute(
+                "SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                "c.relnamespace "
+                "WHERE n.nspname IN ('shop', 'hr')"
+            ).fetchall()
+        }
 
 
 async def _engine_oids(engine: CatalogEngine, user: str) -> dict[str, str]:
-    result = await engine.run("SELECT n.nspname || '.' || c.relname, c.oid FROM pg_class c "
-                              "JOIN pg_namespace n ON n.oid = c.relnamespace", [], make_session(user))
+    result = await engine.run(
+        "SELECT n.nspname || '.' || c.relname, c.oid FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace",
+        [],
+        make_session(user),
+    )
     return {row["?column?"]: str(row["oid"]) for b in result.batches for row in b.to_pylist()}
 
 
@@ -96,16 +111,23 @@ def _normalise(types: list[str], rows: list[tuple]) -> list[tuple]:
     """User-object OIDs differ between the two by design; keep only 'a user object'."""
     out = []
     for row in rows:
-        out.append(tuple("<user oid>" if t == "oid" and v is not None and int(v) >= FIRST_USER_OID else v
-                         for t, v in zip(types, row, strict=True)))
+        out.append(
+            tuple(
+                "<user oid>" if t == "oid" and v is not None and int(v) >= FIRST_USER_OID else v
+                for t, v in zip(types, row, strict=True)
+            )
+        )
     return out
 
 
 @pytest.mark.parametrize("query", _cases())
-async def test_engine_answers_like_postgres(query: dict[str, Any], shop_pg: PostgresServer,
-                                            engine: CatalogEngine) -> None:
+async def test_engine_answers_like_postgres(
+    query: dict[str, Any], shop_pg: PostgresServer, engine: CatalogEngine
+) -> None:
     pg_sql = _fill(query["sql"], _oids(shop_pg))
-    pg_names, pg_types, pg_rows = _pg_answer(shop_pg, pg_sql, [_fill(p, _oids(shop_pg)) for p in query["params"]])
+    pg_names, pg_types, pg_rows = _pg_answer(
+        shop_pg, pg_sql, [_fill(p, _oids(shop_pg)) for p in query["params"]]
+    )
     engine_oids = await _engine_oids(engine, shop_pg.user)
     params = [_fill(p, engine_oids) for p in query["params"]]
     names, types, rows = await _engine_answer(engine, _fill(query["sql"], engine_oids), params, shop_pg.user)

@@ -13,8 +13,11 @@ from tests.catalog.shop import ShopBackend
 
 
 def _rows(result: CatalogResult) -> list[tuple]:
-    return [tuple(b.column(i)[r].as_py() for i in range(b.num_columns))
-            for b in result.batches for r in range(b.num_rows)]
+    return [
+        tuple(b.column(i)[r].as_py() for i in range(b.num_columns))
+        for b in result.batches
+        for r in range(b.num_rows)
+    ]
 
 
 def _no_hr(dataset: str, table: str) -> bool:
@@ -23,14 +26,18 @@ def _no_hr(dataset: str, table: str) -> bool:
 
 async def test_hidden_tables_appear_nowhere(engine: CatalogEngine) -> None:
     session = make_session("bob", can_read=_no_hr)
-    for sql in ("SELECT nspname FROM pg_namespace WHERE nspname = 'hr'",
-                "SELECT relname FROM pg_class WHERE relname = 'salaries'",
-                "SELECT attname FROM pg_attribute WHERE attname = 'employee'",
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'hr'",
-                "SELECT column_name FROM information_schema.columns WHERE table_name = 'salaries'",
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'hr'"):
+    for sql in (
+        "SELECT nspname FROM pg_namespace WHERE nspname = 'hr'",
+        "SELECT relname FROM pg_class WHERE relname = 'salaries'",
+        "SELECT attname FROM pg_attribute WHERE attname = 'employee'",
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'hr'",
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'salaries'",
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'hr'",
+    ):
         assert _rows(await engine.run(sql, [], session)) == [], sql
-    everything = await engine.run("SELECT relname FROM pg_class WHERE relname = 'salaries'", [], make_session("al"))
+    everything = await engine.run(
+        "SELECT relname FROM pg_class WHERE relname = 'salaries'", [], make_session("al")
+    )
     assert _rows(everything) == [("salaries",)]
 
 
@@ -44,14 +51,19 @@ async def test_policy_that_raises_hides_everything(engine: CatalogEngine) -> Non
     def broken(dataset: str, table: str) -> bool:
         raise RuntimeError("policy store unavailable")
 
-    assert _rows(await engine.run("SELECT relname FROM pg_class", [], make_session("eve", can_read=broken))) == []
+    assert (
+        _rows(await engine.run("SELECT relname FROM pg_class", [], make_session("eve", can_read=broken)))
+        == []
+    )
 
 
 async def test_unknown_relation_and_function(engine: CatalogEngine) -> None:
     with pytest.raises(PgError) as error:
         await engine.run("SELECT * FROM pg_catalog.pg_foo", [], make_session("al"))
-    assert (error.value.sqlstate, error.value.message) == (SqlState.UNDEFINED_TABLE,
-                                                           'relation "pg_catalog.pg_foo" does not exist')
+    assert (error.value.sqlstate, error.value.message) == (
+        SqlState.UNDEFINED_TABLE,
+        'relation "pg_catalog.pg_foo" does not exist',
+    )
     with pytest.raises(PgError) as error:
         await engine.run("SELECT pg_catalog.no_such_function(1)", [], make_session("al"))
     assert error.value.sqlstate == SqlState.UNDEFINED_FUNCTION
@@ -62,15 +74,29 @@ async def test_unknown_relation_and_function(engine: CatalogEngine) -> None:
 
 async def test_queries_without_from(engine: CatalogEngine) -> None:
     session = make_session("al", settings={"application_name": "agent", "DateStyle": "ISO, MDY"})
-    result = await engine.run("SELECT 1, version(), current_setting('application_name'), current_user, "
-                              "current_database(), pg_backend_pid(), now() IS NOT NULL AS has_now, "
-                              "current_setting('datestyle')", [], session)
+    result = await engine.run(
+        "SELECT 1, version(), current_setting('application_name'), current_user, "
+        "current_database(), pg_backend_pid(), now() IS NOT NULL AS has_now, "
+        "current_setting('datestyle')",
+        [],
+        session,
+    )
     assert [(c.name, c.type.name) for c in result.columns] == [
-        ("?column?", "int4"), ("version", "text"), ("current_setting", "text"), ("current_user", "name"),
-        ("current_database", "name"), ("pg_backend_pid", "int4"), ("has_now", "bool"), ("current_setting", "text")]
+        ("?column?", "int4"),
+        ("version", "text"),
+        ("current_setting", "text"),
+        ("current_user", "name"),
+        ("current_database", "name"),
+        ("pg_backend_pid", "int4"),
+        ("has_now", "bool"),
+        ("current_setting", "text"),
+    ]
     row = _rows(result)[0]
-    assert row[0] == 1 and row[1].startswith("PostgreSQL 15.18") and row[2:] == (
-        "agent", "al", "postgres", 4242, True, "ISO, MDY")
+    assert (
+        row[0] == 1
+        and row[1].startswith("PostgreSQL 15.18")
+        and row[2:] == ("agent", "al", "postgres", 4242, True, "ISO, MDY")
+    )
     assert result.tag == "SELECT 1"
 
 
@@ -79,9 +105,21 @@ async def test_reg_casts_both_ways(engine: CatalogEngine) -> None:
     result = await engine.run(
         "SELECT 'shop.orders'::regclass, 'shop.orders'::regclass::oid, 'pg_catalog.pg_class'::regclass::oid, "
         "'text[]'::regtype, 'int8'::regtype::oid, 'shop'::regnamespace::text, 23::regtype::text, "
-        "to_regclass('orders') IS NOT NULL, to_regtype('jsonb')::oid", [], session)
+        "to_regclass('orders') IS NOT NULL, to_regtype('jsonb')::oid",
+        [],
+        session,
+    )
     assert [c.type.name for c in result.columns] == [
-        "regclass", "oid", "oid", "regtype", "oid", "text", "text", "bool", "oid"]
+        "regclass",
+        "oid",
+        "oid",
+        "regtype",
+        "oid",
+        "text",
+        "text",
+        "bool",
+        "oid",
+    ]
     row = _rows(result)[0]
     assert row[0] == "orders"  # visible through the search path, so unqualified, as PostgreSQL shows it
     assert row[1] == stable_oid("class", "shop", "orders") and row[1] >= FIRST
@@ -96,13 +134,19 @@ async def test_oids_stable_across_engines() -> None:
 
 
 async def test_parameters_and_describe(engine: CatalogEngine) -> None:
-    sql = "SELECT c.relname, c.relkind, c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace " \
-          "WHERE n.nspname = $1 AND c.relname = $2"
+    sql = (
+        "SELECT c.relname, c.relkind, c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = "
+        "c.relnamespace "
+        "WHERE n.nspname = $1 AND c.relname = $2"
+    )
     session = make_session("al")
     param_oids, columns = await engine.describe(sql, [0, 25], session)
-    assert param_oids == (25, 25)
-    assert [(c.name, c.type.name) for c in columns] == [("relname", "name"), ("relkind", "char"),
-                                                        ("reltuples", "float4")]
+    assert param_oids == (19, 25)  # nspname is a name column, as PostgreSQL says; $2 was declared text
+    assert [(c.name, c.type.name) for c in columns] == [
+        ("relname", "name"),
+        ("relkind", "char"),
+        ("reltuples", "float4"),
+    ]
     assert _rows(await engine.run(sql, ["shop", "orders"], session)) == [("orders", "r", -1.0)]
 
 
