@@ -144,7 +144,7 @@ class Pipeline:
     # -- execute --------------------------------------------------------------------------------
 
     async def execute(
-        self, ctx: SessionContext, prepared: Prepared, params: Sequence[object | None], max_rows_hint: int = 0
+        self, ctx: SessionContext, prepared: Prepared, params: Sequence[object | None]
     ) -> RowStream:
         kind = prepared.statement.kind
         if kind is Kind.CATALOG:
@@ -301,16 +301,17 @@ class Pipeline:
         await self._audit_statement(
             ctx, prepared, plan, statement_id, job_id, query_params, decision, approval
         )
+        role = _acting_role(ctx.principal, decision)
         options = JobOptions(
             job_id=job_id,
             labels={
                 "pgbridge_principal": ctx.principal.subject,
                 "pgbridge_session": ctx.session_id,
-                "pgbridge_role": ctx.principal.roles[0] if ctx.principal.roles else "none",
+                "pgbridge_role": role or "none",
             },
             maximum_bytes_billed=self.policy.max_bytes_billed(ctx.principal) if self.policy else None,
             timeout_seconds=(ctx.settings.statement_timeout_ms / 1000) or None,
-            role=ctx.principal.roles[0] if ctx.principal.roles else None,
+            role=role,
         )
         try:
             result = await self.backend.execute(plan.bigquery_sql, query_params, options)
@@ -430,6 +431,16 @@ class Pipeline:
         except PgError:
             log.critical("audit log unavailable while recording a statement's completion", exc_info=True)
             raise
+
+
+def _acting_role(principal: Principal, decision: Any) -> str | None:
+    """The role whose grant let the statement run ("roles.analyst..." -> analyst): its
+    identity runs the job, so BigQuery enforces that role's own least privilege too."""
+    rule = getattr(decision, "rule", "") or ""
+    parts = rule.split(".")
+    if len(parts) >= 2 and parts[0] == "roles" and parts[1] in principal.roles:
+        return parts[1]
+    return principal.roles[0] if principal.roles else None
 
 
 def _without_values(error: PgError, plan: DataPlan) -> PgError:
