@@ -1,0 +1,42 @@
+"""One gateway for the policy wire tests: the demo config with an admin HTTP port and short
+approval waits, over its own copy of the demo files (DuckDB locks its file per process)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from pgbridge.demo.setup import ensure_demo
+from tests.policy_wire.support import policy_config
+from tests.support.gateway import RunningGateway, running_gateway, wait_for_port
+from tests.support.postgres import free_port
+
+
+@dataclass
+class PolicyGateway:
+    gw: RunningGateway
+    admin_port: int
+
+    def dsn(self, user: str, roles: tuple[str, ...], **claims: object) -> str:
+        return self.gw.dsn(user, roles, **claims)
+
+    def token(self, user: str, roles: tuple[str, ...], **claims: object) -> str:
+        return self.gw.token(user, roles, **claims)
+
+    async def asyncpg(self, user: str, roles: tuple[str, ...], **claims: object) -> asyncpg.Connection:
+        return await asyncpg.connect(host=self.gw.host, port=self.gw.port, user=user, database="pgbridge",
+                                     password=self.token(user, roles, **claims), ssl="require", timeout=10)
+
+
+@pytest.fixture(scope="session")
+def policy_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PolicyGateway]:
+    data_dir: Path = tmp_path_factory.mktemp("policy_wire")
+    ensure_demo(data_dir, "127.0.0.1", 5433)
+    admin_port = free_port()
+    with running_gateway(data_dir, policy_config(admin_port)) as gw:
+        wait_for_port("127.0.0.1", admin_port, gw.process, gw.log_path, timeout=10)
+        yield PolicyGateway(gw, admin_port)
