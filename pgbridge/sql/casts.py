@@ -4,7 +4,7 @@ A cast is allowed when BigQuery produces the same value PostgreSQL would: intege
 text and boolean conversions mostly agree. Conversions whose text form or rounding differ
 are refused or fixed up (fixups.py): float -> integer rounds half to even in PostgreSQL and
 half away from zero in BigQuery; int2/int4 targets must fail on overflow as PostgreSQL does;
-anything involving timestamptz depends on the session time zone.
+conversions between timestamptz and date/timestamp happen in the session time zone.
 """
 
 from __future__ import annotations
@@ -22,9 +22,16 @@ _SAFE_SOURCES: dict[str, tuple[str, ...]] = {
     T.NUMERIC: (T.INT, T.NUMERIC, T.STRING, T.UNKNOWN),
     T.STRING: (T.STRING, T.INT, T.BOOL, T.DATE, T.UNKNOWN),
     T.BOOL: (T.BOOL, T.UNKNOWN, T.INT),
-    T.DATE: (T.DATE, T.DATETIME, T.UNKNOWN),
-    T.DATETIME: (T.DATETIME, T.DATE, T.UNKNOWN),
-    T.TIMESTAMP: (T.TIMESTAMP,),
+    T.DATE: (T.DATE, T.DATETIME, T.UNKNOWN, T.TIMESTAMP),
+    T.DATETIME: (T.DATETIME, T.DATE, T.UNKNOWN, T.TIMESTAMP),
+    T.TIMESTAMP: (T.TIMESTAMP, T.DATE, T.DATETIME, T.UNKNOWN),
+}
+# (source, target) pairs PostgreSQL converts in the session time zone.
+ZONED_CASTS = {
+    (T.TIMESTAMP, T.DATE),
+    (T.TIMESTAMP, T.DATETIME),
+    (T.DATE, T.TIMESTAMP),
+    (T.DATETIME, T.TIMESTAMP),
 }
 
 
@@ -48,6 +55,10 @@ def check_cast(t: Typer, node: exp.Cast) -> str | None:
         )
     if source == T.UNKNOWN and to_type in (T.DATE, T.DATETIME, T.TIMESTAMP) and not _is_literal(node.this):
         raise unsupported(f"cast of an untyped value to {pg_name}")
+    if (source, to_type) in ZONED_CASTS:
+        t.zone()
+    if source == T.UNKNOWN and to_type == T.TIMESTAMP:
+        t.settle(node.this, T.TIMESTAMP)  # parsed and checked like a compared literal
     return to_type
 
 

@@ -10,6 +10,9 @@ compute something else (each checked by the differential corpus):
 - SAFE_ORDINAL(i) is NULL for i < 1; DuckDB reads a[-1] as the last element
 - EXTRACT(ISOWEEK) is DuckDB's WEEK
 - DATE_ADD/DATE_SUB return a DATE in BigQuery; DuckDB's date + interval is a TIMESTAMP
+- GROUP BY name: a SELECT alias wins over a FROM column in BigQuery, the column in DuckDB
+  (sqlglot writes grouped expressions as their alias when the query also has ORDER BY), so
+  unqualified GROUP BY names become the aliased expressions again
 
 Parameters: BigQuery's @p1 becomes DuckDB's named parameter $p1; the backend binds a dict
 {"p1": value, ...}.
@@ -39,6 +42,8 @@ def bigquery_to_duckdb(sql: str) -> str:
 
 
 def _fix(node: exp.Expr) -> exp.Expr:
+    if isinstance(node, exp.Select) and node.args.get("group") is not None:
+        _unalias_group(node)
     if isinstance(node, exp.Div) and not node.meta.get("guarded"):
         return _guarded_div(node)
     if isinstance(node, exp.Like) and not isinstance(node.parent, exp.Escape):
@@ -56,6 +61,13 @@ def _fix(node: exp.Expr) -> exp.Expr:
         node.meta["dated"] = True  # BigQuery's DATE_ADD stays a DATE; DuckDB's becomes a TIMESTAMP
         return exp.Cast(this=node, to=exp.DataType.build("DATE"))
     return node
+
+
+def _unalias_group(select: exp.Select) -> None:
+    aliased = {p.alias: p.this for p in select.expressions if isinstance(p, exp.Alias)}
+    for grouped in select.args["group"].expressions:
+        if isinstance(grouped, exp.Column) and not grouped.table and grouped.name in aliased:
+            grouped.replace(aliased[grouped.name].copy())
 
 
 def _guarded_div(node: exp.Div) -> exp.Expr:

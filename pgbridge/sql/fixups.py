@@ -25,9 +25,12 @@ from typing import Any
 from sqlglot import exp
 
 from pgbridge.sql import pgtypes as T
+from pgbridge.sql import timefix
+from pgbridge.sql.casts import ZONED_CASTS
 from pgbridge.sql.rules import interval_parts
 from pgbridge.sql.rules_funcs import trunc_unit
 from pgbridge.sql.typer import Typer
+from pgbridge.sql.zones import explicit_zone
 from pgbridge.wire.errors import PgError, SqlState
 
 Fixup = Callable[[Typer, Any], "exp.Expr | None"]
@@ -83,6 +86,8 @@ def _type(t: Typer, node: exp.Expr | None) -> str | None:
 def _literal(t: Typer, node: exp.Literal) -> exp.Expr | None:
     target = t.coerce.get(id(node))
     if node.is_string:
+        if target == T.TIMESTAMP:
+            return timefix.stamp_literal(node.this, t.zone())
         if target is not None and target != T.STRING:
             return cast(exp.Literal.string(node.this), target)
         return None
@@ -145,17 +150,21 @@ def _add_sub(t: Typer, node: exp.Binary) -> exp.Expr | None:
     if left == right == T.DATE:
         return exp.DateDiff(this=a, expression=b, unit=exp.Var(this="DAY"))
     if right == T.INTERVAL and isinstance(b, exp.Interval):
-        return _interval_arithmetic(a, left, b, sub)
+        return _interval_arithmetic(t, a, left, b, sub)
     return None
 
 
-def _interval_arithmetic(a: exp.Expr, left: str | None, interval: exp.Interval, sub: bool) -> exp.Expr:
+def _interval_arithmetic(
+    t: Typer, a: exp.Expr, left: str | None, interval: exp.Interval, sub: bool
+) -> exp.Expr:
     parts = interval_parts(interval)
     assert parts is not None
     count, unit = parts
     amount = exp.Literal.number(abs(count))
     if count < 0:
         sub = not sub
+    if left == T.TIMESTAMP and unit not in ("HOUR", "MINUTE", "SECOND"):
+        return timefix.add_calendar(a, abs(count), unit, sub, t.zone())
     if left == T.TIMESTAMP:
         builder: type[exp.Expr] = exp.TimestampSub if sub else exp.TimestampAdd
         return builder(this=a, expression=amount, unit=exp.Var(this=unit))
@@ -314,8 +323,10 @@ def _filter(t: Typer, node: exp.Filter) -> exp.Expr:
 @fixup(exp.Extract)
 def _extract(t: Typer, node: exp.Extract) -> exp.Expr:
     field = node.this.name.upper()
-    source = node.expression
-    value = _extract_value(field, source, _type(t, source))
+    source, source_type = node.expression, _type(t, node.expression)
+    if source_type == T.TIMESTAMP and field != "EPOCH":
+        source, source_type = timefix.local_datetime(source, t.zone()), T.DATETIME
+    value = _extract_value(field, source, source_type)
     return cast(value, _type(t, node) or T.NUMERIC)
 
 
@@ -339,7 +350,32 @@ def _extract_value(field: str, source: exp.Expr, source_type: str | None) -> exp
 
 @fixup(exp.DateTrunc, exp.TimestampTrunc)
 def _date_trunc(t: Typer, node: exp.Func) -> exp.Expr:
-    return exp.DatetimeTrunc(this=node.this, unit=exp.Var(this=trunc_unit(node)))
+    unit = trunc_unit(node)
+    assert unit is not None
+    source = _type(t, node.this)
+    if source == T.TIMESTAMP:
+        return timefix.trunc_timestamptz(node.this, unit, t.zone())
+    if source == T.DATE:
+        return timefix.trunc_date_as_timestamptz(node.this, unit, t.zone())
+    return exp.DatetimeTrunc(this=node.this, unit=exp.Var(this=unit))
+
+
+@fixup(exp.CurrentDate)
+def _current_date(t: Typer, node: exp.CurrentDate) -> exp.Expr:
+    return exp.CurrentDate(this=t.zone())
+
+
+@fixup(exp.Localtimestamp)
+def _localtimestamp(t: Typer, node: exp.Localtimestamp) -> exp.Expr:
+    return timefix.local_datetime(exp.CurrentTimestamp(), t.zone())
+
+
+@fixup(exp.AtTimeZone)
+def _at_time_zone(t: Typer, node: exp.AtTimeZone) -> exp.Expr:
+    zone = exp.Literal.string(explicit_zone(node.args["zone"].this))
+    if _type(t, node.this) == T.TIMESTAMP:
+        return timefix.local_datetime(node.this, zone)
+    return timefix.zoned_timestamp(node.this, zone)
 
 
 # -- arrays ----------------------------------------------------------------------------------
@@ -395,10 +431,19 @@ def _array_length(t: Typer, node: exp.ArraySize) -> exp.Expr:
     return exp.Nullif(this=call("ARRAY_LENGTH", node.this), expression=exp.Literal.number(0))
 
 
+@fixup(exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE, exp.NullSafeEQ, exp.NullSafeNEQ)
+def _compare(t: Typer, node: exp.Binary) -> exp.Expr | None:
+    """date or timestamp compared with timestamptz: PostgreSQL promotes it in the session zone."""
+    for side, other in ((node.this, node.expression), (node.expression, node.this)):
+        if _type(t, side) in (T.DATE, T.DATETIME) and _type(t, other) == T.TIMESTAMP:
+            side.replace(timefix.zoned_timestamp(side.copy(), t.zone()))
+    return None
+
+
 @fixup(exp.EQ)
 def _eq_any(t: Typer, node: exp.EQ) -> exp.Expr | None:
     if not isinstance(node.expression, exp.Any):
-        return None
+        return _compare(t, node)
     inner = node.expression.this
     inner = inner.this if isinstance(inner, exp.Paren) else inner
     if isinstance(inner, (exp.Subquery, exp.Select)):
@@ -420,6 +465,9 @@ def _cast(t: Typer, node: exp.Cast) -> exp.Expr:
     assert target is not None
     to_type, pg_name = target
     value = node.this
+    zoned = _zoned_cast(t, value, to_type)
+    if zoned is not None:
+        return zoned
     if to_type == T.INT and _type(t, value) == T.FLOAT:
         value = round_half_even(value)
     if to_type == T.NUMERIC and node.to.expressions:
@@ -433,6 +481,17 @@ def _cast(t: Typer, node: exp.Cast) -> exp.Expr:
 
 
 _RANGE_NAMES = {"int4": "integer", "int2": "smallint"}
+
+
+def _zoned_cast(t: Typer, value: exp.Expr, to_type: str) -> exp.Expr | None:
+    source = _type(t, value)
+    if (source, to_type) not in ZONED_CASTS:
+        return None
+    if to_type == T.TIMESTAMP:
+        return timefix.zoned_timestamp(value, t.zone())
+    if to_type == T.DATE:
+        return timefix.local_date(value, t.zone())
+    return timefix.local_datetime(value, t.zone())
 
 
 def _check_literal_range(value: int, pg_name: str) -> None:

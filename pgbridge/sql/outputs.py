@@ -86,6 +86,8 @@ def _figure(node: exp.Expr, text: str) -> tuple[str | None, int]:
         return (target[1] if target else node.to.sql("postgres").lower()), 1
     if isinstance(node, exp.Subquery):
         return _sublink_name(node, text)
+    if isinstance(node, exp.AtTimeZone):
+        return "timezone", 2  # PostgreSQL calls the function timezone(zone, value)
     if isinstance(node, exp.Case):
         default = node.args.get("default")
         inner = _figure(default, text) if default is not None else (None, 0)

@@ -44,6 +44,7 @@ class NameContext:
     search_path: tuple[str, ...]
     default_dataset: str
     schema_to_dataset: Mapping[str, str]
+    timezone: str = "UTC"  # the session's TimeZone setting: timestamptz arithmetic happens there
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Resolved:
     ast: exp.Expression
     tables: tuple[TableRef, ...]
     metas: tuple[TableMeta, ...] = ()  # metadata of `tables`, same order
+    timezone: str = "UTC"  # NameContext.timezone, for the translator
 
 
 def resolve(stmt: Statement, names: NameContext, schema: SchemaLookup) -> Resolved:
@@ -62,7 +64,7 @@ def resolve(stmt: Statement, names: NameContext, schema: SchemaLookup) -> Resolv
     metas = _qualify_tables(ast, names, schema)
     ast = _qualify_columns(ast, metas)
     refs = tuple(TableRef(m.dataset, m.name) for m in metas)
-    return Resolved(ast, refs, tuple(metas))
+    return Resolved(ast, refs, tuple(metas), names.timezone)
 
 
 def _name_values_columns(ast: exp.Expression) -> exp.Expression:

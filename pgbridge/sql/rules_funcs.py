@@ -15,6 +15,7 @@ from sqlglot import exp
 
 from pgbridge.sql import pgtypes as T
 from pgbridge.sql.typer import Typer, rule
+from pgbridge.sql.zones import explicit_zone
 from pgbridge.wire.errors import unsupported
 
 
@@ -404,9 +405,32 @@ def _now(t: Typer, node: exp.CurrentTimestamp) -> str | None:
     return T.TIMESTAMP
 
 
-@rule(exp.CurrentDate, exp.CurrentTime, exp.Localtimestamp, exp.Localtime)
+@rule(exp.CurrentDate, exp.Localtimestamp)
+def _session_date(t: Typer, node: exp.Func) -> str | None:
+    if node.this is not None:
+        raise unsupported(f"{node.sql_name().lower()}(precision)")
+    t.zone()  # the session zone decides today's date
+    return T.DATE if isinstance(node, exp.CurrentDate) else T.DATETIME
+
+
+@rule(exp.CurrentTime, exp.Localtime)
 def _session_clock(t: Typer, node: exp.Func) -> str | None:
-    raise unsupported(f"{node.sql_name().lower()}", hint="it depends on the session time zone; use now()")
+    raise unsupported(f"{node.sql_name().lower()}", hint="time values are not supported; use now()")
+
+
+@rule(exp.AtTimeZone)
+def _at_time_zone(t: Typer, node: exp.AtTimeZone) -> str | None:
+    zone = node.args.get("zone")
+    if not (isinstance(zone, exp.Literal) and zone.is_string):
+        raise unsupported("AT TIME ZONE with a zone that is not a string literal")
+    explicit_zone(zone.this)
+    t.set_type(zone, T.STRING)
+    source = t.types.get(id(node.this))
+    if source == T.TIMESTAMP:
+        return T.DATETIME
+    if source == T.DATETIME:
+        return T.TIMESTAMP
+    raise unsupported(f"AT TIME ZONE on {(source or 'unknown').lower()}", hint="cast it to timestamp first")
 
 
 # extract field -> BigQuery part, for date and timestamp (without time zone) sources.
@@ -430,7 +454,7 @@ def _extract(t: Typer, node: exp.Extract) -> str | None:
     field = node.this.name.upper()
     source = _want(t, node.expression, (T.DATE, T.DATETIME, T.TIMESTAMP), "extract()")
     if source == T.TIMESTAMP and field != "EPOCH":
-        raise unsupported("extract() from timestamptz", hint="PostgreSQL uses the session time zone")
+        t.zone()  # fields of a timestamptz are those of its local time in the session zone
     allowed = _EXTRACT_DATE if source == T.DATE else {**_EXTRACT_DATE, **_EXTRACT_TIME}
     if field not in allowed:
         raise unsupported(f"extract({field.lower()} from {(source or '').lower()})")
@@ -461,12 +485,17 @@ _TRUNC_UNITS = {
 def _date_trunc(t: Typer, node: exp.Func) -> str | None:
     source = t.types.get(id(node.this))
     unit = trunc_unit(node)
-    if source != T.DATETIME or unit is None:
+    if node.args.get("zone") is not None:
+        raise unsupported("date_trunc() with a time zone argument", hint="SET TimeZone instead")
+    if source not in (T.DATETIME, T.TIMESTAMP, T.DATE) or unit is None:
         raise unsupported(
             f"date_trunc() of {(source or 'unknown').lower()}",
-            hint="supported for timestamp (without time zone) values",
+            hint="supported for timestamp, timestamptz and date values",
         )
-    return T.DATETIME
+    if source == T.DATETIME:
+        return T.DATETIME
+    t.zone()  # date and timestamptz are truncated on the session zone's calendar
+    return T.TIMESTAMP
 
 
 def trunc_unit(node: exp.Func) -> str | None:

@@ -49,7 +49,7 @@ def _arithmetic(t: Typer, node: exp.Binary) -> str | None:
                 "numeric * numeric", hint="BigQuery NUMERIC keeps 9 decimal places; cast to float8"
             )
         return _number_result(left, right)
-    return _datetime_arithmetic(node, left, right)
+    return _datetime_arithmetic(t, node, left, right)
 
 
 def _number_result(left: str | None, right: str | None) -> str:
@@ -60,7 +60,7 @@ def _number_result(left: str | None, right: str | None) -> str:
     return T.INT
 
 
-def _datetime_arithmetic(node: exp.Binary, left: str | None, right: str | None) -> str | None:
+def _datetime_arithmetic(t: Typer, node: exp.Binary, left: str | None, right: str | None) -> str | None:
     add = isinstance(node, exp.Add)
     sub = isinstance(node, exp.Sub)
     if (add or sub) and left == T.DATE and right == T.INT:
@@ -75,12 +75,11 @@ def _datetime_arithmetic(node: exp.Binary, left: str | None, right: str | None) 
         return T.DATETIME
     if (add or sub) and left == T.TIMESTAMP and right == T.INTERVAL:
         interval = node.expression
-        parts = interval_parts(interval) if isinstance(interval, exp.Interval) else None
-        if parts is None or parts[1] not in ("HOUR", "MINUTE", "SECOND"):
-            raise unsupported(
-                "timestamptz +/- days, months or years",
-                hint="PostgreSQL applies them in the session time zone",
-            )
+        if not isinstance(interval, exp.Interval):
+            raise unsupported("timestamptz +/- a computed interval", hint="write interval '3 days' directly")
+        parts = interval_parts(interval)
+        if parts is not None and parts[1] not in ("HOUR", "MINUTE", "SECOND"):
+            t.zone()  # days and longer count on the session zone's calendar
         return T.TIMESTAMP
     op = {exp.Add: "+", exp.Sub: "-", exp.Mul: "*"}[type(node)]
     raise unsupported(f"operator {_name(left)} {op} {_name(right)}")
@@ -126,6 +125,9 @@ def _compare(t: Typer, node: exp.Binary) -> str | None:
     if isinstance(node.expression, (exp.Any, exp.All)):
         return _quantified(t, node)
     left, right = _operands(t, node)
+    if {left, right} in ({T.DATE, T.TIMESTAMP}, {T.DATETIME, T.TIMESTAMP}):
+        t.zone()  # PostgreSQL reads the date or timestamp side in the session zone (fixups)
+        return T.BOOL
     _check_comparable(left, right, node)
     return T.BOOL
 

@@ -47,7 +47,7 @@ def translate(
     if not isinstance(ast, exp.Query):
         raise unsupported(f"statement {type(ast).__name__.upper()}", hint="only queries are translated")
     declared = [str(p) if p is not None else None for p in param_types]
-    typer = Typer(resolved.metas, text or resolved.ast.sql("postgres"), declared)
+    typer = Typer(resolved.metas, text or resolved.ast.sql("postgres"), declared, resolved.timezone)
     typer.run(ast)
     names, types = _outputs(typer, ast)
     params = _param_types(typer, len(param_types))

@@ -10,7 +10,6 @@ projection computed, and a column of a warehouse table the type from its TableMe
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,6 +18,7 @@ from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from pgbridge.backends.base import TableMeta
 from pgbridge.sql import pgtypes as T
+from pgbridge.sql.zones import parse_stamp, session_zone
 from pgbridge.wire.errors import PgError, SqlState, unsupported
 
 Rule = Callable[["Typer", Any], "str | None"]
@@ -86,8 +86,11 @@ def _as_written(node: exp.Expr, text: str) -> str | None:
 
 
 class Typer:
-    def __init__(self, metas: Sequence[TableMeta], text: str, declared: Sequence[str | None]) -> None:
+    def __init__(
+        self, metas: Sequence[TableMeta], text: str, declared: Sequence[str | None], timezone: str = "UTC"
+    ) -> None:
         self.text = text
+        self.timezone = timezone  # the session TimeZone, checked only when a query depends on it
         self.types: dict[int, str | None] = {}
         self.tables = {
             (m.dataset, m.name): {f.name: T.field_type(f.type, f.mode) for f in m.fields} for m in metas
@@ -101,6 +104,10 @@ class Typer:
         # Integers PostgreSQL types int4 (small literals, length(), ...): sum() of them is int8,
         # not numeric. Everything else integer is int8.
         self.int4: set[int] = set()
+
+    def zone(self) -> exp.Literal:
+        """The session zone as a SQL literal (refuses zones the engines would read differently)."""
+        return exp.Literal.string(session_zone(self.timezone))
 
     def run(self, ast: exp.Expr) -> None:
         for scope in traverse_scope(ast):
@@ -152,11 +159,16 @@ class Typer:
             self.set_type(node, target)
 
     def _check_literal_coercion(self, node: exp.Literal, target: str) -> None:
-        if target == T.TIMESTAMP and not _has_zone(node.this):
+        if target != T.TIMESTAMP:
+            return
+        stamp = parse_stamp(node.this)
+        if stamp is None:
             raise unsupported(
-                f"comparing timestamptz with '{node.this}' (no time zone)",
-                hint="write the time zone in the literal, e.g. '2024-01-01 10:00+00'",
+                f"timestamptz literal '{node.this}'",
+                hint="write it as 'YYYY-MM-DD HH:MM:SS', optionally with a zone like +00 or Z",
             )
+        if not stamp.zoned:
+            self.zone()  # read in the session zone: refuse zones the engines disagree on
 
     def mark_undecidable(self, node: exp.Expr) -> None:
         number = self.param_number(node)
@@ -264,13 +276,6 @@ def _find_source(scope: Scope | None, name: str) -> object | None:
             return scope.sources[name]
         scope = scope.parent
     return None
-
-
-_ZONED = re.compile(r"\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|UTC|[+-]\d{1,2}(:?\d{2})?)$", re.IGNORECASE)
-
-
-def _has_zone(text: str) -> bool:
-    return _ZONED.search(text.strip()) is not None
 
 
 def undetermined_parameter(number: int) -> PgError:

@@ -197,7 +197,59 @@ NUMS = FixtureTable(
     ),
 )
 
-TABLES = (CUSTOMERS, ORDERS, NUMS)
+# Instants and wall-clock times around the DST changes of the zones the tests run in:
+# Europe/Berlin (2024-03-31 01:00 UTC, 2024-10-27 01:00 UTC), America/New_York
+# (2024-03-10 07:00 UTC, 2024-11-03 06:00 UTC), and midnights of Asia/Kolkata (+05:30).
+EVENTS = FixtureTable(
+    "events",
+    (("id", "INT64"), ("ts", "TIMESTAMP"), ("dt", "DATETIME"), ("d", "DATE")),
+    (
+        ("1", "'2024-03-31 00:30:00+00'", "'2024-03-31 02:30:00'", "'2024-03-31'"),
+        ("2", "'2024-03-31 01:30:00+00'", "'2024-10-27 02:30:00'", "'2024-10-27'"),
+        ("3", "'2024-10-27 00:30:00+00'", "'2024-03-10 02:30:00'", "'2024-03-10'"),
+        ("4", "'2024-10-27 01:30:00+00'", "'2024-11-03 01:30:00'", "'2024-11-03'"),
+        ("5", "'2024-03-10 06:59:59+00'", "'2024-01-01 00:00:00'", "'2024-01-01'"),
+        ("6", "'2024-03-10 07:00:00+00'", "'2023-12-31 23:59:59.999999'", "'2023-12-31'"),
+        ("7", "'2024-11-03 05:30:00+00'", "'2024-02-29 12:00:00'", "'2024-02-29'"),
+        ("8", "'2024-11-03 06:30:00+00'", "'2000-01-01 00:00:00'", "'2000-01-01'"),
+        ("9", "'2023-12-31 23:00:00+00'", "'2024-06-30 23:30:00'", "'2024-06-30'"),
+        ("10", "'2024-01-31 20:00:00+00'", "'2024-01-31 23:00:00'", "'2024-01-31'"),
+        ("11", "'2024-02-29 12:00:00.123456+00'", "'1999-12-31 18:30:00'", "'1999-12-31'"),
+        ("12", "'1999-12-31 18:30:00+00'", "'2024-12-30 12:00:00'", "'2024-12-30'"),
+        ("13", "'2021-01-03 23:45:00+00'", "'2021-01-03 12:00:00'", "'2021-01-03'"),
+        ("14", "NULL", "NULL", "NULL"),
+    ),
+)
+
+# The demo's products: tags ARRAY<STRING> and attrs JSON (jsonb in PostgreSQL). BigQuery
+# arrays hold no NULLs, and its JSON numbers print as written here (plain notation).
+PRODUCTS = FixtureTable(
+    "products",
+    (("id", "INT64"), ("name", "STRING"), ("price", "NUMERIC"), ("tags", "ARRAY<STRING>"), ("attrs", "JSON")),
+    (
+        (
+            "1",
+            "'lamp'",
+            "19.99",
+            "ARRAY['home','sale']",
+            """'{"color": "red", "weight_g": 1200, "d": {"h": 30}}'""",
+        ),
+        (
+            "2",
+            "'desk'",
+            "250.00",
+            "ARRAY['office']",
+            """'{"color": "oak", "weight_g": 25000, "sizes": [1,2]}'""",
+        ),
+        ("3", "'pen'", "1.50", "ARRAY['office','sale','gift']", """'{"color": "blue", "refill": true}'"""),
+        ("4", "'mug'", "8.00", "ARRAY[]::text[]", """'{"color": null, "weight_g": 350}'"""),
+        ("5", "'sofa'", "NULL", "NULL", "NULL"),
+        ("6", "'Rug ü'", "99.90", "ARRAY['home','Sale']", """'{"weight_g": 0, "note": "a \\"q\\" b"}'"""),
+        ("7", "'lamp'", "21.00", "ARRAY['home']", """'{"color": "red", "weight_g": -5, "ratio": 0.25}'"""),
+    ),
+)
+
+TABLES = (CUSTOMERS, ORDERS, NUMS, EVENTS, PRODUCTS)
 
 
 def table_meta(table: FixtureTable) -> TableMeta:
@@ -237,7 +289,7 @@ def _cell(cell: str, bq: str, engine: int) -> str:
     if cell == "NULL":
         return f"CAST(NULL AS {_TYPES[bq][engine]})"
     if bq.startswith("ARRAY") and engine == 1:
-        return cell.replace("ARRAY[", "[")
+        return cell.replace("ARRAY[", "[").replace("::text[]", "::VARCHAR[]")
     return f"CAST({cell} AS {_TYPES[bq][engine]})"
 
 

@@ -13,6 +13,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -44,14 +45,18 @@ _OID_TO_BQ = {
     1114: "DATETIME",
     1184: "TIMESTAMP",
     1009: "ARRAY<STRING>",
+    3802: "JSON",
+    114: "JSON",
     1016: "ARRAY<INT64>",
     1007: "ARRAY<INT64>",
 }
 
 
-def pipeline(sql: str, schema: FixtureSchema, param_types: Sequence[BqType | None] = ()) -> Translation:
+def pipeline(
+    sql: str, schema: FixtureSchema, param_types: Sequence[BqType | None] = (), timezone: str = "UTC"
+) -> Translation:
     stmt = parse_statement(sql)
-    resolved = resolve(stmt, NAMES, schema)
+    resolved = resolve(stmt, replace(NAMES, timezone=timezone), schema)
     return translate(resolved, param_types, schema, text=stmt.text)
 
 
@@ -87,9 +92,15 @@ def check(
     sql: str,
     params: Sequence[Any] = (),
     param_types: Sequence[BqType | None] = (),
+    timezone: str = "UTC",
 ) -> Translation:
-    expected, names, oids = run_pg(pg, sql, params)
-    translation = pipeline(sql, schema, param_types)
+    """Compare one query; PostgreSQL runs it with SET TimeZone = timezone, DuckDB stays in UTC."""
+    pg.execute(f"SET TimeZone = '{timezone}'")
+    try:
+        expected, names, oids = run_pg(pg, sql, params)
+    finally:
+        pg.execute("SET TimeZone = 'UTC'")
+    translation = pipeline(sql, schema, param_types, timezone)
     actual = run_duck(duck, translation, params)
     assert list(translation.output_names) == names, (translation.output_names, names)
     for got, oid in zip(translation.output_types, oids, strict=True):
