@@ -1,12 +1,14 @@
 """What auditing costs: appends/s by fsync policy, and the small-query path with audit on vs off.
 
 Part 1 appends bare records from N concurrent sessions for a fixed time, per fsync policy.
-Part 2 runs the small-query path of the gateway as it will be wired: a tiny real DuckDB query
-(in a worker thread, as the backend does), and with audit on the write-ahead `statement`
-record before it and a `statement_completed` record with the recorded (1-row) result after it.
-Both variants run in the same process, alternating, on the same disk.
+Part 2 runs the small-query path in process: a tiny real DuckDB query (in a worker thread, as
+the backend does), and with audit on the write-ahead `statement` record before it and a
+`statement_completed` record with the recorded (1-row) result after it.
+Part 3 is the real thing: two `pgbridge serve` processes on copies of the demo, one with the demo's
+[audit] (fsync = "batch") and one with `enabled = false`, and asyncpg clients running a prepared
+one-row query against each in turn (alternating rounds, so drift on a shared machine hits both).
 
-    .venv/bin/python -m bench.audit_bench [--seconds 2] [--dir /tmp/x]     (from the repo root)
+    .venv/bin/python -m bench.audit_bench [--seconds 2] [--dir /tmp/x] [--part gateway]   (repo root)
 """
 
 from __future__ import annotations
@@ -19,10 +21,16 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import asyncpg
 import duckdb
 
 from pgbridge.audit.log import AuditLog
 from pgbridge.audit.settings import AuditSettings, generate_signing_key
+from pgbridge.demo.setup import ensure_demo
+from tests.audit_wire.support import connect, copy_demo, demo_config_with
+from tests.support.gateway import RunningGateway, running_gateway
+
+ONE_ROW = "SELECT id, name FROM shop.products WHERE id = $1"
 
 
 def settings_for(root: Path, name: str, fsync: str, batch_ms: int) -> AuditSettings:
@@ -117,6 +125,62 @@ def statement_step(
     return step
 
 
+async def through_gateway(root: Path, seconds: float, rounds: int) -> None:
+    print("\n## through the gateway: asyncpg prepared one-row query, audit on (batch fsync) vs off")
+    print(f"{'variant':<12}{'clients':>8}{'queries/s':>11}{'p50 ms':>9}{'p99 ms':>9}"
+          f"{'added p50':>11}{'added p99':>11}")
+    base = root / "demo-base"
+    ensure_demo(base, "127.0.0.1", 0)
+    off_config = demo_config_with({"enabled": "false"})
+    with running_gateway(copy_demo(base, root / "on")) as on, \
+            running_gateway(copy_demo(base, root / "off"), off_config) as off:
+        for clients in (1, 8):
+            measured: dict[str, tuple[list[float], float]] = {"off": ([], 0.0), "on": ([], 0.0)}
+            for _ in range(rounds):
+                for name, gateway in (("off", off), ("on", on)):
+                    latencies, elapsed = await one_row_clients(gateway, clients, seconds / rounds)
+                    measured[name] = (measured[name][0] + latencies, measured[name][1] + elapsed)
+            _print_gateway_rows(clients, measured)
+    audit_files = sorted((root / "on" / "audit").glob("audit-*.jsonl"))
+    records = sum(path.read_bytes().count(b"\n") for path in audit_files)
+    print(f"(audit on wrote {records} records; audit off wrote none: "
+          f"{not (root / 'off' / 'audit').exists()})")
+
+
+def _print_gateway_rows(clients: int, measured: dict[str, tuple[list[float], float]]) -> None:
+    off_p50, off_p99 = _ms(measured["off"][0], 0.5), _ms(measured["off"][0], 0.99)
+    for name, (latencies, elapsed) in measured.items():
+        p50, p99 = _ms(latencies, 0.5), _ms(latencies, 0.99)
+        print(f"{'audit ' + name:<12}{clients:>8}{len(latencies) / elapsed:>11,.0f}{p50:>9.2f}{p99:>9.2f}"
+              f"{p50 - off_p50:>11.2f}{p99 - off_p99:>11.2f}")
+
+
+async def one_row_clients(gateway: RunningGateway, clients: int, seconds: float) -> tuple[list[float], float]:
+    """`clients` sessions, each running the prepared query in a loop; latencies and wall time."""
+    connections = [await connect(gateway, application_name=f"bench-{n}") for n in range(clients)]
+    try:
+        statements = [await conn.prepare(ONE_ROW) for conn in connections]
+        for statement in statements:  # warm: plan cache, type introspection
+            for key in range(20):
+                await statement.fetchrow(key + 1)
+        began = time.perf_counter()
+        latencies = await for_seconds(seconds, clients, _fetch_step(statements))
+        return latencies, time.perf_counter() - began
+    finally:
+        for conn in connections:
+            await conn.close()
+
+
+def _fetch_step(
+    statements: list[asyncpg.prepared_stmt.PreparedStatement],
+) -> Callable[[int], Awaitable[None]]:
+    async def step(number: int) -> None:
+        row = await statements[number].fetchrow(number % 1000 + 1)
+        assert row is not None
+
+    return step
+
+
 def _ms(latencies: list[float], quantile: float) -> float:
     if len(latencies) < 2:
         return latencies[0] * 1000 if latencies else 0.0
@@ -127,10 +191,16 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--dir", type=Path, help="where to write (default: a temp dir on /tmp's disk)")
+    parser.add_argument("--part", choices=("appends", "inprocess", "gateway", "all"), default="all")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating on/off rounds in part 3")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=args.dir) as raw:
-        await appends(Path(raw), args.seconds)
-        await small_queries(Path(raw), args.seconds)
+        if args.part in ("appends", "all"):
+            await appends(Path(raw), args.seconds)
+        if args.part in ("inprocess", "all"):
+            await small_queries(Path(raw), args.seconds)
+        if args.part in ("gateway", "all"):
+            await through_gateway(Path(raw), args.seconds * args.rounds, args.rounds)
 
 
 if __name__ == "__main__":
