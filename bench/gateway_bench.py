@@ -48,10 +48,14 @@ from tests.support.postgres import PostgresServer, running_postgres  # noqa: E40
 
 FULL_SCAN = "SELECT * FROM shop.orders"
 ONE_ROW = "SELECT * FROM shop.products WHERE id = 1"
-ORDERS_DDL = ("CREATE TABLE shop.orders (id bigint, customer_id bigint, product_id bigint, "
-              "ordered_at timestamptz, amount float8, status text)")
-PRODUCTS_DDL = ("CREATE TABLE shop.products (id bigint, name text, category text, price numeric, "
-                "tags text[], attrs jsonb)")
+ORDERS_DDL = (
+    "CREATE TABLE shop.orders (id bigint, customer_id bigint, product_id bigint, "
+    "ordered_at timestamptz, amount float8, status text)"
+)
+PRODUCTS_DDL = (
+    "CREATE TABLE shop.products (id bigint, name text, category text, price numeric, "
+    "tags text[], attrs jsonb)"
+)
 
 
 @dataclass
@@ -75,7 +79,8 @@ def export_warehouse(warehouse: Path, folder: Path) -> tuple[Path, list[tuple[An
         con.execute("SET TimeZone = 'UTC'")
         con.execute(f"COPY (SELECT * FROM shop.orders ORDER BY id) TO '{orders_csv}' (HEADER false)")
         products = con.execute(
-            "SELECT id, name, category, price, tags, attrs FROM shop.products ORDER BY id").fetchall()
+            "SELECT id, name, category, price, tags, attrs FROM shop.products ORDER BY id"
+        ).fetchall()
     finally:
         con.close()
     return orders_csv, products
@@ -124,22 +129,46 @@ def targets(gateway: RunningGateway, pg: PostgresServer) -> list[Target]:
     token = gateway.token("alice", ("admin",))
 
     def to_gateway() -> Awaitable[asyncpg.Connection]:
-        return asyncpg.connect(host=gateway.host, port=gateway.port, user="alice", database="pgbridge",
-                               password=token, ssl=_no_verify(), timeout=30)
+        return asyncpg.connect(
+            host=gateway.host,
+            port=gateway.port,
+            user="alice",
+            database="pgbridge",
+            password=token,
+            ssl=_no_verify(),
+            timeout=30,
+        )
 
     def to_pg(tls: bool) -> Callable[[], Awaitable[asyncpg.Connection]]:
-        return lambda: asyncpg.connect(host=pg.host, port=pg.port, user=pg.user, database=pg.database,
-                                       ssl=_no_verify() if tls else False, timeout=30)
+        return lambda: asyncpg.connect(
+            host=pg.host,
+            port=pg.port,
+            user=pg.user,
+            database=pg.database,
+            ssl=_no_verify() if tls else False,
+            timeout=30,
+        )
 
     base = {**os.environ, "PGCONNECT_TIMEOUT": "30"}
     return [
-        Target("gateway (TLS)", to_gateway,
-               f"host={gateway.host} port={gateway.port} dbname=pgbridge user=alice sslmode=require",
-               {**base, "PGPASSWORD": token}),
-        Target("postgres (TLS)", to_pg(True),
-               f"host={pg.host} port={pg.port} dbname={pg.database} user={pg.user} sslmode=require", base),
-        Target("postgres (no TLS)", to_pg(False),
-               f"host={pg.host} port={pg.port} dbname={pg.database} user={pg.user} sslmode=disable", base),
+        Target(
+            "gateway (TLS)",
+            to_gateway,
+            f"host={gateway.host} port={gateway.port} dbname=pgbridge user=alice sslmode=require",
+            {**base, "PGPASSWORD": token},
+        ),
+        Target(
+            "postgres (TLS)",
+            to_pg(True),
+            f"host={pg.host} port={pg.port} dbname={pg.database} user={pg.user} sslmode=require",
+            base,
+        ),
+        Target(
+            "postgres (no TLS)",
+            to_pg(False),
+            f"host={pg.host} port={pg.port} dbname={pg.database} user={pg.user} sslmode=disable",
+            base,
+        ),
     ]
 
 
@@ -152,9 +181,13 @@ async def check_same_rows(gateway: Target, pg: Target) -> None:
     for target in (gateway, pg):
         conn = await target.connect()
         try:
-            seen.append(([tuple(r) for r in await conn.fetch(sample)],
-                         await conn.fetchval("SELECT count(*) FROM shop.orders"),
-                         [tuple(r) for r in await conn.fetch(ONE_ROW)]))
+            seen.append(
+                (
+                    [tuple(r) for r in await conn.fetch(sample)],
+                    await conn.fetchval("SELECT count(*) FROM shop.orders"),
+                    [tuple(r) for r in await conn.fetch(ONE_ROW)],
+                )
+            )
         finally:
             await conn.close()
     if seen[0] != seen[1]:
@@ -177,8 +210,13 @@ async def asyncpg_scan(target: Target) -> float:
 
 def psql_scan(target: Target, *flags: str) -> float:
     started = time.perf_counter()
-    done = subprocess.run(["psql", "-X", *flags, target.psql_conninfo, "-c", FULL_SCAN, "-o", "/dev/null"],
-                          env=target.psql_env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        ["psql", "-X", *flags, target.psql_conninfo, "-c", FULL_SCAN, "-o", "/dev/null"],
+        env=target.psql_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"psql against {target.label} failed: {done.stderr}")
@@ -241,11 +279,14 @@ def stream_with_pause(gateway: RunningGateway, rows: int, pause: float) -> tuple
 
 def streaming_lines(gateway: RunningGateway, args: argparse.Namespace) -> list[str]:
     result, sampler = stream_with_pause(gateway, args.stream_rows, args.pause)
-    return ["", f"streaming {args.stream_rows:,} rows (SELECT o.* ... CROSS JOIN VALUES) to a raw client "
-            f"that stops reading for {args.pause:.0f} s",
-            f"  {result.rows:,} rows, {result.payload_bytes / 1e6:,.0f} MB in {result.seconds:.1f} s; "
-            f"gateway RSS {sampler.baseline / 1e6:.0f} MB before, peak growth {sampler.growth / 1e6:.0f} MB "
-            f"({sampler.samples} samples)"]
+    return [
+        "",
+        f"streaming {args.stream_rows:,} rows (SELECT o.* ... CROSS JOIN VALUES) to a raw client "
+        f"that stops reading for {args.pause:.0f} s",
+        f"  {result.rows:,} rows, {result.payload_bytes / 1e6:,.0f} MB in {result.seconds:.1f} s; "
+        f"gateway RSS {sampler.baseline / 1e6:.0f} MB before, peak growth {sampler.growth / 1e6:.0f} MB "
+        f"({sampler.samples} samples)",
+    ]
 
 
 # -- the run --------------------------------------------------------------------------------------
@@ -273,8 +314,10 @@ async def measure(all_targets: list[Target], args: argparse.Namespace) -> list[s
     for target in all_targets:
         aligned = [psql_scan(target) for _ in range(args.runs)]
         unaligned = [psql_scan(target, "-A", "-t") for _ in range(args.runs)]
-        lines.append(f"  {target.label:<20} {min(aligned):>13.3f} {statistics.median(aligned):>8.3f} "
-                     f"{min(unaligned):>11.3f} {statistics.median(unaligned):>8.3f}")
+        lines.append(
+            f"  {target.label:<20} {min(aligned):>13.3f} {statistics.median(aligned):>8.3f} "
+            f"{min(unaligned):>11.3f} {statistics.median(unaligned):>8.3f}"
+        )
     lines.append("")
     lines.append(f"asyncpg latency, {args.iterations} iterations, milliseconds")
     lines.append(f"  {'query':<44} {'protocol':<9} {'server':<20} {'p50':>7} {'p99':>7}")
@@ -282,14 +325,17 @@ async def measure(all_targets: list[Target], args: argparse.Namespace) -> list[s
         for prepared in (True, False):
             for target in all_targets:
                 times = await latencies(target, sql, prepared, args.iterations)
-                lines.append(f"  {sql:<44} {'prepared' if prepared else 'simple':<9} {target.label:<20} "
-                             f"{percentile(times, 0.5) * 1000:>7.3f} {percentile(times, 0.99) * 1000:>7.3f}")
+                lines.append(
+                    f"  {sql:<44} {'prepared' if prepared else 'simple':<9} {target.label:<20} "
+                    f"{percentile(times, 0.5) * 1000:>7.3f} {percentile(times, 0.99) * 1000:>7.3f}"
+                )
     return lines
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--iterations", type=int, default=1000)
     parser.add_argument("--stream-rows", type=int, default=10_000_000, help="0 skips the streaming run")

@@ -40,8 +40,15 @@ class QueryResult:
 
 
 class RawClient:
-    def __init__(self, host: str, port: int, user: str, password: str, database: str = "pgbridge",
-                 timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        user: str,
+        password: str,
+        database: str = "pgbridge",
+        timeout: float = 60.0,
+    ) -> None:
         plain = socket.create_connection((host, port), timeout=timeout)
         plain.sendall(_SSL_REQUEST)
         if plain.recv(1) != b"S":
@@ -68,10 +75,14 @@ class RawClient:
     # -- protocol ------------------------------------------------------------------------
 
     def _startup(self, user: str, password: str, database: str) -> None:
-        body = struct.pack("!i", _PROTOCOL_3) + b"".join(
-            key.encode() + b"\x00" + value.encode() + b"\x00"
-            for key, value in (("user", user), ("database", database))
-        ) + b"\x00"
+        body = (
+            struct.pack("!i", _PROTOCOL_3)
+            + b"".join(
+                key.encode() + b"\x00" + value.encode() + b"\x00"
+                for key, value in (("user", user), ("database", database))
+            )
+            + b"\x00"
+        )
         self.sock.sendall(struct.pack("!i", len(body) + 4) + body)
         kind, payload = self._message()
         if kind != b"R" or struct.unpack("!i", payload[:4])[0] != 3:

@@ -25,12 +25,19 @@ from pathlib import Path
 import pytest
 
 from tests.streaming.memory import RssSampler
-from tests.streaming.rawclient import RawClient
+from tests.streaming.rawclient import QueryResult, RawClient
 from tests.support.gateway import RunningGateway, running_gateway
 
 ROWS = 10_000_000
-QUERY = ("SELECT o.* FROM shop.orders o CROSS JOIN (VALUES (1), (2), (3), (4), (5), (6), (7), (8), (9), (10)) "
-         "AS x(k)")
+
+
+def orders_times(copies: int) -> str:
+    """shop.orders crossed with `copies` one-column rows: copies x 1,000,000 rows."""
+    values = ", ".join(f"({i})" for i in range(1, copies + 1))
+    return f"SELECT o.* FROM shop.orders o CROSS JOIN (VALUES {values}) AS x(k)"
+
+
+QUERY = orders_times(10)
 RESULT_BYTES = 863_000_000  # measured: 863,297,543 bytes for the whole text-format reply
 STALL_AFTER = 4_000_000  # bytes read before the client stops reading
 STALL_SECONDS = 6.0
@@ -48,7 +55,7 @@ def own_gateway(tmp_path_factory: pytest.TempPathFactory):
     """
     with running_gateway(Path(tmp_path_factory.mktemp("streaming"))) as running:
         with RawClient(running.host, running.port, "alice", running.token("alice", ("admin",))) as client:
-            warm = client.query(QUERY.replace(", (2), (3), (4), (5), (6), (7), (8), (9), (10)", ""))
+            warm = client.query(orders_times(1))
         assert warm.rows == ROWS // 10
         yield running
 
@@ -78,7 +85,7 @@ class Staller:
         self.cpu_during_stall = cpu_seconds(self.pid) - before
 
 
-def stream(gateway: RunningGateway) -> tuple[object, RssSampler, Staller]:
+def stream(gateway: RunningGateway) -> tuple[QueryResult, RssSampler, Staller]:
     staller = Staller(gateway.process.pid)
     client = RawClient(gateway.host, gateway.port, "alice", gateway.token("alice", ("admin",)), timeout=120)
     with client, RssSampler(gateway.process.pid) as sampler:
@@ -90,17 +97,19 @@ def stream(gateway: RunningGateway) -> tuple[object, RssSampler, Staller]:
 
 def test_ten_million_rows_stream_with_bounded_memory(own_gateway):
     result, sampler, staller = stream(own_gateway)
-    assert result.tag == f"SELECT {ROWS}"  # type: ignore[attr-defined]
-    assert result.rows == ROWS  # type: ignore[attr-defined]
-    assert result.payload_bytes >= RESULT_BYTES  # type: ignore[attr-defined]
+    assert result.tag == f"SELECT {ROWS}"
+    assert result.rows == ROWS
+    assert result.payload_bytes >= RESULT_BYTES
     assert staller.cpu_during_stall is not None, "the client never stalled"
     assert staller.cpu_during_stall < MAX_CPU_WHILE_STALLED, (
         f"the gateway used {staller.cpu_during_stall:.2f} s of CPU while the client was not reading: "
-        "it kept producing rows instead of waiting for the socket to drain")
+        "it kept producing rows instead of waiting for the socket to drain"
+    )
     assert sampler.samples > 100
     assert sampler.growth < MAX_RSS_GROWTH, (
         f"gateway RSS grew {sampler.growth / 1e6:.0f} MB while streaming {ROWS:,} rows "
-        f"(bound {MAX_RSS_GROWTH / 1e6:.0f} MB): results are being buffered")
+        f"(bound {MAX_RSS_GROWTH / 1e6:.0f} MB): results are being buffered"
+    )
 
 
 class _HangUp(Exception):
@@ -114,7 +123,8 @@ def test_a_client_that_hangs_up_mid_stream_stops_the_query(own_gateway):
         if received > 20_000_000:
             raise _HangUp
 
-    client = RawClient(own_gateway.host, own_gateway.port, "alice", own_gateway.token("alice", ("admin",)))
+    token = own_gateway.token("alice", ("admin",))
+    client = RawClient(own_gateway.host, own_gateway.port, "alice", token)
     with pytest.raises(_HangUp):
         client.query(QUERY, hang_up)
     client.sock.close()
@@ -122,6 +132,7 @@ def test_a_client_that_hangs_up_mid_stream_stops_the_query(own_gateway):
     before = cpu_seconds(own_gateway.process.pid)
     time.sleep(2.0)
     assert cpu_seconds(own_gateway.process.pid) - before < 0.3
-    with RawClient(own_gateway.host, own_gateway.port, "alice", own_gateway.token("alice", ("admin",))) as again:
+    token = own_gateway.token("alice", ("admin",))
+    with RawClient(own_gateway.host, own_gateway.port, "alice", token) as again:
         result = again.query("SELECT id FROM shop.orders WHERE id <= 3")
     assert (result.rows, result.tag) == (3, "SELECT 3")
