@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pgbridge.auth.jwt import sign_token
 from pgbridge.cli import DEMO_AUDIENCE, DEMO_ISSUER
-from tests.audit_wire.support import ROOT, connect, of_type, read_records, wait_until
+from tests.audit_wire.support import ROOT, connect, of_type, read_records, run_cli, wait_until
 from tests.support.gateway import RunningGateway, wait_for_port
 from tests.support.postgres import free_port
 
@@ -33,7 +34,10 @@ PARAM_SQL = "SELECT id, name FROM shop.products WHERE id = $1 AND name <> $2"
 MASKED_PARAM_SQL = "SELECT id, ssn FROM shop.customers WHERE id = $1"
 CLEAR_SQL = "SELECT id, ssn FROM shop.customers WHERE id <= 3 ORDER BY id"
 SLOW_SQL = "SELECT sum(a.amount * b.amount) FROM shop.orders a CROSS JOIN shop.orders b"
-APPS = ("audit-psql", "audit-asyncpg", "audit-analyst")  # sessions that authenticate
+# estimated at 25 MB: over the analyst's 20 MB, so it waits for an approver
+APPROVAL_SQL = "SELECT count(*) FROM shop.orders WHERE amount > 0 AND customer_id > 0 AND status <> 'x'"
+APPROVER = "dave"
+APPS = ("audit-psql", "audit-asyncpg", "audit-analyst", "audit-approval")  # sessions that authenticate
 
 
 @dataclass
@@ -43,6 +47,7 @@ class Run:
     tokens: dict[str, str] = field(default_factory=dict)  # who -> the token string used
     local_ports: dict[str, int] = field(default_factory=dict)  # application_name -> client port
     clear_ssns: list[str] = field(default_factory=list)
+    approval_id: str = ""
     psql_out: str = ""
     psql_err: str = ""
 
@@ -103,6 +108,24 @@ async def _asyncpg_analyst(gw: RunningGateway, run: Run) -> None:
         await conn.close()
 
 
+async def _approved(gw: RunningGateway, run: Run) -> None:
+    """Wait mode: the NOTICE names the request; an approver decides it with the CLI."""
+    run.tokens["erin"] = gw.token("erin", ("analyst",))
+    conn = await connect(gw, "erin", application_name="audit-approval", password=run.tokens["erin"])
+    pending: asyncio.Queue[str] = asyncio.Queue()
+    conn.add_log_listener(lambda _c, message: pending.put_nowait(str(message)))
+    try:
+        task = asyncio.ensure_future(conn.fetchval(APPROVAL_SQL))
+        notice = await asyncio.wait_for(pending.get(), 20)
+        run.approval_id = re.search(r"approval request (apr_\w+) is pending", notice).group(1)  # type: ignore[union-attr]
+        decided = await asyncio.to_thread(run_cli, "approvals", "approve", run.approval_id, "--by", APPROVER,
+                                          "--data-dir", str(gw.data_dir))
+        assert decided.returncode == 0, decided.stderr
+        assert await asyncio.wait_for(task, 30) > 0
+    finally:
+        await conn.close()
+
+
 async def _bad_token(gw: RunningGateway, run: Run) -> None:
     token = run.tokens["mallory"] = foreign_token("mallory")
     with pytest.raises(asyncpg.InvalidPasswordError):
@@ -129,6 +152,7 @@ async def play(data_dir: Path) -> Run:
         await asyncio.to_thread(_psql, gw, run)
         await _asyncpg_admin(gw, run)
         await _asyncpg_analyst(gw, run)
+        await _approved(gw, run)
         await _bad_token(gw, run)
 
         def all_closed() -> bool:

@@ -6,7 +6,7 @@ test_session_record.py.
 
 from __future__ import annotations
 
-from tests.audit_wire.scenario import REFUSED_SQL, SLOW_SQL, Run
+from tests.audit_wire.scenario import APPROVAL_SQL, REFUSED_SQL, SLOW_SQL, Run
 from tests.audit_wire.support import of_type
 
 
@@ -46,3 +46,13 @@ def test_a_connection_refused_at_authentication_is_closed_in_the_log(run: Run):
     `_cleanup` whenever connection_opened was written, with close_reason (the auth error)."""
     closed = of_type(run.records, "connection_closed", session_id=run.session("audit-bad-token"))
     assert len(closed) == 1 and "JWT" in closed[0]["reason"]
+
+
+def test_an_approved_statement_records_the_decision_that_asked_for_approval(run: Run):
+    """pipeline._run_data passes the statement-level decision ("allow", roles.analyst) to
+    `_audit_statement` even when the cost check said "approve" and an approver was needed, so the
+    record names the wrong rule. Fix: pass the decision that required approval (`needs[0]`) when
+    there was one, so decision/rule say why an approver was asked."""
+    [stmt] = of_type(run.records, "statement", session_id=run.session("audit-approval"), sql=APPROVAL_SQL)
+    assert stmt["approval_id"]
+    assert stmt["decision"] == "approve" and stmt["rule"] != "roles.analyst"

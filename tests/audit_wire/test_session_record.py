@@ -14,6 +14,8 @@ import jwt
 from pgbridge.audit.events import REDACTED
 from pgbridge.cli import DEMO_ISSUER
 from tests.audit_wire.scenario import (
+    APPROVAL_SQL,
+    APPROVER,
     APPS,
     ERROR_SQL,
     MASKED_PARAM_SQL,
@@ -98,6 +100,14 @@ def test_psql_masked_query_as_analyst(run: Run):
     assert done["rows"] == 3 and done["recording"]["rows"] == 3
 
 
+def test_approved_statement_names_its_approval_and_approver(run: Run):
+    [stmt] = of_type(run.records, "statement", session_id=run.session("audit-approval"), sql=APPROVAL_SQL)
+    assert (stmt["approval_id"], stmt["approver"]) == (run.approval_id, APPROVER)
+    assert stmt["bytes_estimate"] > 20_000_000
+    [done] = of_type(run.records, "statement_completed", statement_id=stmt["statement_id"])
+    assert (done["rows"], done["sqlstate"]) == (1, None)
+
+
 def test_error_records_its_sqlstate(run: Run):
     assert "22P02" in run.psql_err or "convert" in run.psql_err
     [stmt] = of_type(run.records, "statement", session_id=run.session("audit-psql"), sql=ERROR_SQL)
@@ -121,7 +131,7 @@ def test_every_authenticated_session_is_closed(run: Run):
 
 
 def test_no_token_anywhere_in_the_audit_folder_or_the_gateway_log(run: Run):
-    assert set(run.tokens) == {"alice", "bob", "carol", "mallory"}
+    assert set(run.tokens) == {"alice", "bob", "carol", "erin", "mallory"}
     files = all_bytes_under(run.audit_dir, run.gateway_log)
     assert any(path.suffix == ".results" for path, _ in files)
     for who, token in run.tokens.items():
