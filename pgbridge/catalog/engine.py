@@ -31,7 +31,7 @@ from pgbridge.catalog.database import arrow_type, build_database
 from pgbridge.catalog.facts import load_facts
 from pgbridge.catalog.infer import Inferrer, name_projections
 from pgbridge.catalog.oids import stable_oid
-from pgbridge.catalog.params import describe_oids, parameter_oids
+from pgbridge.catalog.params import cast_types, describe_oids, parameter_oids
 from pgbridge.catalog.rewrite import REG_TYPES, RewriteContext, rewrite
 from pgbridge.catalog.snapshot import OWNER, OWNER_OID, Snapshot, build_snapshot
 from pgbridge.catalog.variables import session_variables
@@ -146,6 +146,7 @@ class CatalogEngine:
         self, database: _Database, sql: str, params: Sequence[object] | None, session: CatalogSession
     ) -> _Prepared:
         tree = parse_one(sql)
+        casts = cast_types(tree) if params is None else {}
         settings = frozenset(k.lower() for k in session.settings) | _builtin_settings()
         ctx = RewriteContext(
             database.snapshot, _search_path(session), params, session.server_version, settings
@@ -153,7 +154,7 @@ class CatalogEngine:
         name_projections(tree)
         rewritten = rewrite(tree, ctx)
         inferrer = Inferrer(rewritten)
-        param_oids = parameter_oids(rewritten, inferrer) if params is None else {}
+        param_oids = parameter_oids(rewritten, inferrer, casts) if params is None else {}
         return _Prepared(rewritten.sql("duckdb"), inferrer.output(), param_oids)
 
     def _run_sync(

@@ -9,6 +9,7 @@ only loads it and offers lookups; nothing here talks to a server.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -77,14 +78,19 @@ TYPE_ALIASES = {
     "timestamp without time zone": "timestamp",
     "time without time zone": "time",
     '"char"': "char",
+    "char": "bpchar",  # unquoted CHAR is SQL's character(1); only "char" is the one-byte internal type
     "string": "text",
 }
+
+
+_TYPMOD = re.compile(r"\s*\(\s*\d+\s*(?:,\s*\d+\s*)?\)")
 
 
 def type_by_name(name: str) -> PgType | None:
     """A type from its SQL spelling: 'pg_catalog.int2[]', 'INTEGER', 'regclass', '"char"'."""
     facts = load_facts()
     spelled = name.strip().lower().removeprefix("pg_catalog.").strip()
+    spelled = _TYPMOD.sub("", spelled)  # varchar(10), numeric(10,2): the modifier does not change the type
     if spelled.endswith("[]"):
         element = type_by_name(spelled[:-2])
         return facts.types_by_oid.get(element.array_oid) if element and element.array_oid else None

@@ -16,9 +16,10 @@ from collections.abc import Sequence
 
 from sqlglot import exp
 
-from pgbridge.catalog.facts import load_facts
+from pgbridge.catalog.facts import load_facts, type_by_name
 from pgbridge.catalog.infer import Inferrer, array_of
 from pgbridge.catalog.rewrite import PARAM, REG_TYPES, type_name_of
+from pgbridge.typemap import PgType
 from pgbridge.wire.values import supported_oids
 
 TEXT_OID = 25
@@ -26,13 +27,30 @@ TEXT_OID = 25
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ)
 
 
-def parameter_oids(tree: exp.Expr, inferrer: Inferrer) -> dict[int, int]:
-    """{parameter number: type OID} for each $n the rewritten (describe-mode) tree holds."""
-    found: dict[int, int] = {}
+def cast_types(tree: exp.Expr) -> dict[int, str]:
+    """{parameter number: type name} for each `$n::type` of the query as written.
+
+    Read before rewriting, because the rewrite drops the arguments of functions it answers
+    with a constant (pg_get_constraintdef(oid, $1::boolean) becomes NULL).
+    """
+    found: dict[int, str] = {}
+    for node in tree.find_all(exp.Placeholder, exp.Parameter):
+        parent = node.parent
+        while isinstance(parent, exp.Paren):
+            parent = parent.parent
+        index = int(node.name) if node.name.isdigit() else 0
+        if index and isinstance(parent, exp.Cast):
+            found.setdefault(index, type_name_of(parent.to))
+    return found
+
+
+def parameter_oids(tree: exp.Expr, inferrer: Inferrer, casts: dict[int, str]) -> dict[int, int]:
+    """{parameter number: type OID}: explicit casts first, then the rewritten tree's context."""
+    found = {index: _oid(type_by_name(name)) for index, name in casts.items()}
     for node in tree.walk():
         index = node.meta.get(PARAM)
-        if index and found.get(index, TEXT_OID) == TEXT_OID:
-            found[index] = _oid(_context_type(node, inferrer))
+        if index and index not in casts and found.get(index, TEXT_OID) == TEXT_OID:
+            found[index] = _oid(load_facts().types_by_name.get(_context_type(node, inferrer) or ""))
     return found
 
 
@@ -44,8 +62,7 @@ def describe_oids(count: int, declared: Sequence[int], inferred: dict[int, int])
     )
 
 
-def _oid(name: str | None) -> int:
-    pg = load_facts().types_by_name.get(name or "")
+def _oid(pg: PgType | None) -> int:
     if pg is None or pg.name in REG_TYPES or pg.oid not in supported_oids():
         return TEXT_OID
     return pg.oid

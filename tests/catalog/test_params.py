@@ -24,6 +24,9 @@ QUERIES = [
     "SELECT $1::interval AS i, $2::numeric AS n, $3::timestamptz AS t",
     "SELECT c.relname FROM pg_class c WHERE c.relname LIKE $1",
     "SELECT nspname FROM pg_namespace WHERE (nspname = $1)",
+    'SELECT relname FROM pg_class WHERE relpersistence != $1::CHAR AND relkind = $2::"char"',
+    "SELECT $1::varchar(10) AS v, $2::numeric(10, 2) AS n",
+    "SELECT pg_get_constraintdef(c.oid, $1::BOOLEAN) AS d FROM pg_constraint c WHERE c.conname = $2",
 ]
 
 
