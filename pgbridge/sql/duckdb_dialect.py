@@ -13,6 +13,8 @@ compute something else (each checked by the differential corpus):
 - GROUP BY name: a SELECT alias wins over a FROM column in BigQuery, the column in DuckDB
   (sqlglot writes grouped expressions as their alias when the query also has ORDER BY), so
   unqualified GROUP BY names become the aliased expressions again
+- JSON_TYPE names BigQuery's JSON types ('object', 'number', ...); DuckDB's json_type names
+  its own ('OBJECT', 'BIGINT', 'DOUBLE', ...)
 
 Parameters: BigQuery's @p1 becomes DuckDB's named parameter $p1; the backend binds a dict
 {"p1": value, ...}.
@@ -44,6 +46,8 @@ def bigquery_to_duckdb(sql: str) -> str:
 def _fix(node: exp.Expr) -> exp.Expr:
     if isinstance(node, exp.Select) and node.args.get("group") is not None:
         _unalias_group(node)
+    if isinstance(node, exp.JSONType) and not node.meta.get("mapped"):
+        return _json_type(node)
     if isinstance(node, exp.Div) and not node.meta.get("guarded"):
         return _guarded_div(node)
     if isinstance(node, exp.Like) and not isinstance(node.parent, exp.Escape):
@@ -68,6 +72,28 @@ def _unalias_group(select: exp.Select) -> None:
     for grouped in select.args["group"].expressions:
         if isinstance(grouped, exp.Column) and not grouped.table and grouped.name in aliased:
             grouped.replace(aliased[grouped.name].copy())
+
+
+_JSON_TYPES = {
+    "OBJECT": "object",
+    "ARRAY": "array",
+    "VARCHAR": "string",
+    "BOOLEAN": "boolean",
+    "NULL": "null",
+    "BIGINT": "number",
+    "UBIGINT": "number",
+    "HUGEINT": "number",
+    "DOUBLE": "number",
+}
+
+
+def _json_type(node: exp.JSONType) -> exp.Expr:
+    node.meta["mapped"] = True
+    ifs = [
+        exp.If(this=exp.Literal.string(duck), true=exp.Literal.string(bigquery))
+        for duck, bigquery in _JSON_TYPES.items()
+    ]
+    return exp.Case(this=node, ifs=ifs)
 
 
 def _guarded_div(node: exp.Div) -> exp.Expr:

@@ -7,7 +7,7 @@ BigQuery SQL with every identifier quoted. Output names are PostgreSQL's (output
 output types PostgreSQL's, in BigQuery spelling.
 
 Translations are cached (TranslationCache, an LRU keyed by statement text, parameter types
-and search path): prepared statements and repeated BI queries translate once.
+search path and TimeZone): prepared statements and repeated BI queries translate once.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
+from pgbridge.sql import json_ops, rules, rules_funcs, rules_ops  # noqa: F401  (they register the allow-list)
 from pgbridge.sql import pgtypes as T
-from pgbridge.sql import rules, rules_funcs, rules_ops  # noqa: F401  (they register the allow-list)
 from pgbridge.sql.fixups import apply_fixups
 from pgbridge.sql.outputs import META_KEY
 from pgbridge.sql.resolve import Resolved, SchemaLookup
@@ -142,7 +142,7 @@ def _generate(ast: exp.Expr) -> str:
 
 
 class TranslationCache:
-    """A thread-safe LRU of translations keyed by (text, parameter types, search path)."""
+    """A thread-safe LRU of translations keyed by (text, parameter types, search path, TimeZone)."""
 
     def __init__(self, size: int = 1024) -> None:
         self.size = size
@@ -157,8 +157,9 @@ class TranslationCache:
         param_types: Sequence[BqType | None],
         search_path: Sequence[str],
         make: Callable[[], Translation],
+        timezone: str = "UTC",
     ) -> Translation:
-        key = (text, tuple(str(p) for p in param_types), tuple(search_path))
+        key = (text, tuple(str(p) for p in param_types), tuple(search_path), timezone)
         with self._lock:
             found = self._items.get(key)
             if found is not None:

@@ -216,3 +216,23 @@ select * from (values (1, 2)) v
 select column1 from (values (3), (4)) as t order by 1
 select id from customers where id < 3 union all values (10) order by 1
 select 'a' = any(array['a', 'b']), 3 = any(array[1, 2])
+-- json (BigQuery JSON as jsonb)
+select id, attrs from products order by id
+select id, attrs->>'color' from products order by id
+select id, attrs->'weight_g', attrs->'color', attrs->'d' from products order by id
+select id, (attrs->>'weight_g')::int from products order by id
+select id, (attrs->>'weight_g')::int8 * 2, (attrs->>'ratio')::float8 from products order by id
+select id, attrs->'d'->>'h', attrs->'sizes'->1, attrs->'sizes'->>0 from products order by id
+select id, attrs->>'refill', attrs->>'note', attrs->>'missing' from products order by id
+select attrs->>'color' as color, count(*) from products group by 1 order by 1 nulls first
+select id from products where attrs->>'color' = 'red' order by id
+select id from products where (attrs->>'weight_g')::int > 1000 order by id
+select id from products where attrs->>'color' is null order by id
+select id, attrs @> '{"color": "red"}' from products order by id
+select id from products where attrs @> '{"color": "red", "weight_g": 1200}' order by id
+select id, attrs @> '{"refill": true}', attrs @> '{"weight_g": 0}' from products order by id
+select id, coalesce(attrs->>'color', 'none') from products order by id
+-- arrays (text[] from BigQuery ARRAY<STRING>)
+select id, tags from products order by id
+select id from products where 'sale' = any(tags) order by id
+select id, array_length(tags, 1), cardinality(tags), tags[1], tags[3] from products order by id

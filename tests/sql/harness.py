@@ -10,6 +10,7 @@ so must the output column names and the translation's output types.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
 from collections.abc import Sequence
@@ -106,8 +107,19 @@ def check(
     for got, oid in zip(translation.output_types, oids, strict=True):
         if got is not None and oid in _OID_TO_BQ:
             assert got == _OID_TO_BQ[oid], f"output type {got}, PostgreSQL {oid}\n{translation.sql}"
-    _compare(expected, actual, has_top_order(sql), translation)
+    _compare(expected, _parse_json(actual, translation), has_top_order(sql), translation)
     return translation
+
+
+def _parse_json(rows: list[tuple[Any, ...]], translation: Translation) -> list[tuple[Any, ...]]:
+    """DuckDB returns JSON as text; psycopg parses jsonb. Compare parsed values."""
+    json_columns = {i for i, t in enumerate(translation.output_types) if t == "JSON"}
+    if not json_columns:
+        return rows
+    return [
+        tuple(json.loads(v) if i in json_columns and isinstance(v, str) else v for i, v in enumerate(row))
+        for row in rows
+    ]
 
 
 def _compare(

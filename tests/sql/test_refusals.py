@@ -20,7 +20,7 @@ REFUSALS: list[tuple[str, str]] = [
     ("select avg(amount) from orders", "avg()"),
     ("select distinct on (city) city, name from customers", "DISTINCT ON"),
     ("select array_agg(name) from customers", "array_agg"),
-    ("""select '{"a": 1}'::jsonb ->> 'a'""", "json"),
+    ("""select '{"a": 1}'::jsonb ->> 'a'""", "jsonb"),
     ("select name ~* 'a' from customers", "~*"),
     ("select name similar to 'a%' from customers", "SIMILAR TO"),
     ("select 1.0 / 3", "numeric division"),
@@ -101,6 +101,19 @@ REFUSALS: list[tuple[str, str]] = [
     ("select placed_tz + (interval '1 day') from orders", "interval values"),
     ("select date_trunc('day', placed_tz, 'UTC') from orders", "time zone argument"),
     ("select placed_tz::text from orders", "cast from timestamp to text"),
+    # json: only what BigQuery's JSON functions answer exactly
+    ("select attrs->>-1 from products", "json operator"),
+    ("""select attrs->>'a b' from products""", "json key"),
+    ("select attrs->>name from products", "json"),
+    ("select name->>'a' from products", "json operator ->> on string"),
+    ("""select attrs @> '{"ratio": 0.25}' from products""", "jsonb @>"),
+    ("""select attrs @> '{"d": {"h": 30}}' from products""", "jsonb @>"),
+    ("""select attrs @> '[1]' from products""", "jsonb @>"),
+    ("select attrs @> attrs from products", "jsonb @>"),
+    ("select attrs #>> '{d,h}' from products", "#>>"),
+    ("select attrs ? 'color' from products", "?"),
+    ("select id from products where attrs = attrs", "comparing json with json"),
+    ("select id from products order by attrs", "ORDER BY a json value"),
 ]
 
 

@@ -153,3 +153,13 @@ def test_duckdb_dayofweek_matches_bigquery() -> None:
         bigquery_to_duckdb("SELECT EXTRACT(DAYOFWEEK FROM d) FROM t")
         == "SELECT (EXTRACT(DAYOFWEEK FROM d) + 1) FROM t"
     )
+
+
+def test_cache_keys_on_the_time_zone() -> None:
+    cache = TranslationCache()
+    sql = "select ts::date from events"
+    berlin = cache.get_or_translate(
+        sql, (), ("shop",), lambda: pipeline(sql, SCHEMA, timezone="Europe/Berlin"), "Europe/Berlin"
+    )
+    utc = cache.get_or_translate(sql, (), ("shop",), lambda: pipeline(sql, SCHEMA), "UTC")
+    assert "Europe/Berlin" in berlin.sql and "'UTC'" in utc.sql and cache.misses == 2
