@@ -68,6 +68,8 @@ class CatalogEngine:
     ) -> None:
         self._backend = backend
         self._ttl = ttl_seconds
+        # The dataset the gateway resolves `public` to: its tables keep their own schema name
+        # and are visible (pg_table_is_visible, \dt, unqualified regclass) wherever public is.
         self._default_dataset = default_dataset
         self._tables: tuple[TableMeta, ...] | None = None
         self._loaded_at = 0.0
@@ -117,7 +119,7 @@ class CatalogEngine:
         key = frozenset((t.dataset, t.name) for t in visible)
         database = self._databases.get(key)
         if database is None:
-            snapshot = build_snapshot(visible, self._default_dataset)
+            snapshot = build_snapshot(visible)
             database = _Database(snapshot, await asyncio.to_thread(build_database, snapshot))
             self._databases[key] = database
             while len(self._databases) > MAX_DATABASES:
@@ -130,7 +132,7 @@ class CatalogEngine:
     def _prepare(
         self, database: _Database, sql: str, params: Sequence[object] | None, session: CatalogSession
     ) -> _Prepared:
-        key = (sql, _search_path(session), session.server_version)
+        key = (sql, _search_path(session, self._default_dataset), session.server_version)
         cacheable = not params and not re.search(r"current_setting", sql, re.I)
         if cacheable and key in database.prepared:
             database.prepared.move_to_end(key)
@@ -149,7 +151,11 @@ class CatalogEngine:
         casts = cast_types(tree) if params is None else {}
         settings = frozenset(k.lower() for k in session.settings) | _builtin_settings()
         ctx = RewriteContext(
-            database.snapshot, _search_path(session), params, session.server_version, settings
+            database.snapshot,
+            _search_path(session, self._default_dataset),
+            params,
+            session.server_version,
+            settings,
         )
         name_projections(tree)
         rewritten = rewrite(tree, ctx)
@@ -203,7 +209,7 @@ class CatalogEngine:
             return
         user_oid = OWNER_OID if session.user == OWNER else stable_oid("role", session.user)
         for statement in session_variables(
-            database.snapshot, session, user_oid, _search_path(session), self._started
+            database.snapshot, session, user_oid, _search_path(session, self._default_dataset), self._started
         ):
             database.con.execute(statement)
         database.session_key = key
@@ -238,8 +244,16 @@ def _may_read(session: CatalogSession, table: TableMeta) -> bool:
         return False
 
 
-def _search_path(session: CatalogSession) -> tuple[str, ...]:
-    return tuple(session.user if s == "$user" else s for s in session.search_path)
+def _search_path(session: CatalogSession, default_dataset: str | None) -> tuple[str, ...]:
+    """The schemas unqualified names are looked up in, as the gateway's name resolution does it:
+    `public` stands for the default dataset, so that dataset's schema follows it on the path."""
+    path: list[str] = []
+    for schema in session.search_path:
+        name = session.user if schema == "$user" else schema
+        path.append(name)
+        if name == "public" and default_dataset and default_dataset != "public":
+            path.append(default_dataset)
+    return tuple(dict.fromkeys(path))
 
 
 def _builtin_settings() -> frozenset[str]:

@@ -3,8 +3,7 @@
 A Snapshot is pure data: the rows of pg_namespace, pg_class, pg_attribute, pg_description and
 the other metadata-derived relations, plus name <-> OID lookups used by casts such as
 'shop.orders'::regclass. Datasets become schemas; a dataset appears only when at least one of
-its tables is visible. When the engine has a default dataset, that dataset is shown as
-`public` (the gateway's name resolution maps public to it), not under its own name.
+its tables is visible.
 Everything is owned by the role OWNER (OID 10, like PostgreSQL's bootstrap superuser).
 """
 
@@ -41,7 +40,7 @@ class Snapshot:
         self.rows.setdefault(relation, []).append(row)
 
 
-def build_snapshot(tables: Iterable[TableMeta], default_dataset: str | None = None) -> Snapshot:
+def build_snapshot(tables: Iterable[TableMeta]) -> Snapshot:
     facts = load_facts()
     snap = Snapshot()
     registry = OidRegistry()
@@ -54,8 +53,7 @@ def build_snapshot(tables: Iterable[TableMeta], default_dataset: str | None = No
         snap.classes[qualified] = oid
         snap.class_names[oid] = qualified
     for table in sorted(tables, key=lambda t: (t.dataset, t.name)):
-        schema = "public" if table.dataset == default_dataset else table.dataset
-        _add_table(snap, registry, schema, table)
+        _add_table(snap, registry, table.dataset, table)
     return snap
 
 

@@ -160,3 +160,27 @@ async def test_metadata_cached_then_refreshed_for_unknown_names() -> None:
     with pytest.raises(PgError):
         await engine.run("SELECT 'shop.nope'::regclass", [], session)
     assert backend.metadata_calls == 2  # an unknown name re-reads metadata once before failing
+
+
+async def test_default_dataset_is_on_the_path_where_public_is() -> None:
+    # The gateway resolves `public` (and unqualified names) to its default dataset; psql's \dt
+    # and unqualified regclass casts must find those tables too, under their own schema name.
+    engine = CatalogEngine(ShopBackend(), default_dataset="shop")
+    session = make_session("al")
+    visible = await engine.run(
+        "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE pg_table_is_visible(c.oid) AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+        "ORDER BY 2",
+        [],
+        session,
+    )
+    assert ("shop", "customers") in _rows(visible) and ("shop", "orders") in _rows(visible)
+    assert {schema for schema, _ in _rows(visible)} == {"shop"}
+    oid = _rows(await engine.run("SELECT 'orders'::regclass::oid", [], session))[0][0]
+    named = await engine.run("SELECT relname FROM pg_class WHERE oid = $1", [oid], session)
+    assert _rows(named) == [("orders",)]
+    assert _rows(await engine.run("SELECT current_schema()", [], session)) == [("public",)]
+    without = CatalogEngine(ShopBackend())
+    with pytest.raises(PgError) as error:
+        await without.run("SELECT 'orders'::regclass", [], session)
+    assert error.value.sqlstate == SqlState.UNDEFINED_TABLE
