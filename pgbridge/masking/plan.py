@@ -92,14 +92,22 @@ class MaskPlan:
                 "strategy": mask.strategy,
                 "rules": list(mask.rules),
                 "sources": list(mask.sources),
+                "options": _jsonable_options(mask.options),
             }
             for mask in self.masks
         ]
         summary.extend(
-            {"column": "*", "index": None, "strategy": DETECT, "rules": list(d.kinds), "sources": []}
+            {"column": "*", "index": None, "strategy": DETECT, "rules": list(d.kinds), "sources": [],
+             "options": {"kinds": list(d.kinds), "replacement": d.replacement}}
             for d in self.all_text_detectors
         )
         return summary
+
+
+def _jsonable_options(options: Mapping[str, object]) -> dict[str, object]:
+    """A rule's options (partial's `keep`, round's `digits`...) as the audit's JSON can hold them,
+    so a record says exactly how a column was masked, not only by which strategy."""
+    return {key: list(value) if isinstance(value, tuple) else value for key, value in options.items()}
 
 
 def plan_masks(

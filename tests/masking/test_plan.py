@@ -106,6 +106,7 @@ def test_audit_summary_names_columns_rules_and_sources() -> None:
             "strategy": "partial",
             "rules": ["shop.customers.ssn"],
             "sources": ["shop.customers.ssn"],
+            "options": {"keep": 4},
         }
     ]
     assert plan.sensitive and plan.expected_columns == 2

@@ -1,0 +1,57 @@
+"""Fixtures for the masking-over-the-wire tests: the demo's clear values, and the corpus run
+once per client kind against the session's `gateway` (one connection each, reused)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.masking_wire.asyncpg_client import RecordingAsyncpg
+from tests.masking_wire.clear_values import ClearValues, load
+from tests.masking_wire.outcome import Outcome
+from tests.masking_wire.psql_client import run_psql
+from tests.masking_wire.rawclient import RecordingClient
+from tests.masking_wire.wire_corpus import WIRE_CORPUS
+
+ANALYST = ("bob", ("analyst",))
+
+
+@pytest.fixture(scope="session")
+def clear_values(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> ClearValues:
+    return load(demo_dir / "warehouse.duckdb", tmp_path_factory.mktemp("clear-values"))
+
+
+@pytest.fixture(scope="session")
+def hash_key(demo_dir: Path) -> bytes:
+    return (demo_dir / "masking-hash.key").read_bytes().strip()
+
+
+def raw_corpus(gateway: Any, result_format: int) -> list[Outcome]:
+    client = RecordingClient(gateway, *ANALYST)
+    try:
+        client.simple("SET pgbridge.approval = 'ticket'")
+        return [client.run(case.sent, result_format) for case in WIRE_CORPUS]
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def corpus_results(gateway: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Outcome]]:
+    """client kind -> the outcome of every WIRE_CORPUS case, in order."""
+    return {
+        "raw-text": raw_corpus(gateway, 0),
+        "raw-binary": raw_corpus(gateway, 1),
+        "asyncpg-binary": asyncio.run(_asyncpg_corpus(gateway)),
+        "psql-text": run_psql(gateway, *ANALYST, [c.sent for c in WIRE_CORPUS], tmp_path_factory.mktemp("psql")),
+    }
+
+
+async def _asyncpg_corpus(gateway: Any) -> list[Outcome]:
+    client = await RecordingAsyncpg.connect(gateway, *ANALYST)
+    try:
+        return [await client.run(case.sent) for case in WIRE_CORPUS]
+    finally:
+        await client.close()
