@@ -22,14 +22,21 @@ class PolicyGateway:
     admin_port: int
 
     def dsn(self, user: str, roles: tuple[str, ...], **claims: object) -> str:
-        return self.gw.dsn(user, roles, **claims)
+        return self.gw.dsn(user, roles, "require", **claims)
 
     def token(self, user: str, roles: tuple[str, ...], **claims: object) -> str:
-        return self.gw.token(user, roles, **claims)
+        return self.gw.token(user, roles, 3600, **claims)
 
     async def asyncpg(self, user: str, roles: tuple[str, ...], **claims: object) -> asyncpg.Connection:
-        return await asyncpg.connect(host=self.gw.host, port=self.gw.port, user=user, database="pgbridge",
-                                     password=self.token(user, roles, **claims), ssl="require", timeout=10)
+        return await asyncpg.connect(
+            host=self.gw.host,
+            port=self.gw.port,
+            user=user,
+            database="pgbridge",
+            password=self.token(user, roles, **claims),
+            ssl="require",
+            timeout=10,
+        )
 
 
 @pytest.fixture(scope="session")

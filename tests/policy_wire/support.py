@@ -19,7 +19,9 @@ from typing import Any
 from pgbridge.demo.config_text import render
 from tests.support.gateway import RunningGateway
 
-ORDERS_FILTER = '"shop.orders" = "customer_id IN (SELECT id FROM shop.customers WHERE country = {claims.country})"'
+ORDERS_FILTER = (
+    '"shop.orders" = "customer_id IN (SELECT id FROM shop.customers WHERE country = {claims.country})"'
+)
 WAIT_TIMEOUT_S = 20
 
 LIMITED_ROLE = """
@@ -38,8 +40,10 @@ def policy_config(admin_port: int) -> str:
     text = render("127.0.0.1", 0, admin_port)
     text = re.sub(r"(?m)^port = \d+$", "port = {port}", text)
     if '"shop.orders" =' not in text:
-        text = text.replace('"shop.customers" = "country = {claims.country}"',
-                            '"shop.customers" = "country = {claims.country}"\n' + ORDERS_FILTER)
+        text = text.replace(
+            '"shop.customers" = "country = {claims.country}"',
+            '"shop.customers" = "country = {claims.country}"\n' + ORDERS_FILTER,
+        )
     text = _set(text, "wait_timeout_seconds", str(WAIT_TIMEOUT_S))
     text = text.replace("[policy.approvals]\n", "[policy.approvals]\npoll_interval_seconds = 0.05\n")
     return text + LIMITED_ROLE
@@ -51,34 +55,63 @@ def _set(text: str, key: str, value: str) -> str:
     return changed
 
 
-def psql(gw: RunningGateway, *commands: str, user: str, roles: tuple[str, ...],
-         **claims: object) -> subprocess.CompletedProcess[str]:
+def psql(
+    gw: RunningGateway, *commands: str, user: str, roles: tuple[str, ...], **claims: object
+) -> subprocess.CompletedProcess[str]:
     """Run psql with one -c per command; VERBOSITY=verbose puts the SQLSTATE in stderr."""
-    return subprocess.run(psql_args(gw, *commands, user=user), env=psql_env(gw, user, roles, **claims),
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        psql_args(gw, *commands, user=user),
+        env=psql_env(gw, user, roles, **claims),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def psql_args(gw: RunningGateway, *commands: str, user: str) -> list[str]:
-    args = ["psql", "-X", "-h", gw.host, "-p", str(gw.port), "-U", user, "-d", "pgbridge",
-            "-v", "VERBOSITY=verbose", "-A", "-t"]
+    args = [
+        "psql",
+        "-X",
+        "-h",
+        gw.host,
+        "-p",
+        str(gw.port),
+        "-U",
+        user,
+        "-d",
+        "pgbridge",
+        "-v",
+        "VERBOSITY=verbose",
+        "-A",
+        "-t",
+    ]
     for command in commands:
         args += ["-c", command]
     return args
 
 
 def psql_env(gw: RunningGateway, user: str, roles: tuple[str, ...], **claims: object) -> dict[str, str]:
-    return {**os.environ, "PGPASSWORD": gw.token(user, roles, **claims), "PGSSLMODE": "require",
-            "PGCONNECT_TIMEOUT": "10"}
+    return {
+        **os.environ,
+        "PGPASSWORD": gw.token(user, roles, 3600, **claims),
+        "PGSSLMODE": "require",
+        "PGCONNECT_TIMEOUT": "10",
+    }
 
 
 def approvals_cli(gw: RunningGateway, *args: str) -> subprocess.CompletedProcess[str]:
     """`pgbridge approvals ...` on the gateway's data folder, as an approver would run it."""
-    return subprocess.run([sys.executable, "-m", "pgbridge.cli", "approvals", *args, "--data-dir",
-                           str(gw.data_dir)], capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "pgbridge.cli", "approvals", *args, "--data-dir", str(gw.data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
-def admin_http(port: int, method: str, path: str, token: str | None = None,
-               body: dict[str, Any] | None = None) -> tuple[int, Any]:
+def admin_http(
+    port: int, method: str, path: str, token: str | None = None, body: dict[str, Any] | None = None
+) -> tuple[int, Any]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     headers = {"Content-Type": "application/json"}
     if token is not None:

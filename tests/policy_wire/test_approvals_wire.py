@@ -42,14 +42,19 @@ async def _wait_for_notice(conn: asyncpg.Connection, sql: str) -> tuple[asyncio.
     return task, approval_id(message)
 
 
-def _decide_http(pg: PolicyGateway, request_id: str, action: str, by: str = "vera",
-                 reason: str | None = None) -> tuple[int, dict[str, object]]:
+def _decide_http(
+    pg: PolicyGateway, request_id: str, action: str, by: str = "vera", reason: str | None = None
+) -> tuple[int, dict[str, object]]:
     body = {"reason": reason} if reason else None
-    return admin_http(pg.admin_port, "POST", f"/approvals/{request_id}/{action}", pg.token(by, ("approver",)), body)
+    return admin_http(
+        pg.admin_port, "POST", f"/approvals/{request_id}/{action}", pg.token(by, ("approver",)), body
+    )
 
 
 def _get(pg: PolicyGateway, request_id: str) -> dict[str, object]:
-    status, body = admin_http(pg.admin_port, "GET", f"/approvals/{request_id}", pg.token("vera", ("approver",)))
+    status, body = admin_http(
+        pg.admin_port, "GET", f"/approvals/{request_id}", pg.token("vera", ("approver",))
+    )
     assert status == 200
     return dict(body)
 
@@ -59,8 +64,16 @@ async def test_wait_approved_by_the_cli_while_asyncpg_waits(policy_gateway: Poli
     try:
         task, request_id = await _wait_for_notice(conn, BIG)
         assert not task.done()
-        done = await asyncio.to_thread(approvals_cli, policy_gateway.gw, "approve", request_id, "--by", "vera",
-                                       "--reason", "quarterly report")
+        done = await asyncio.to_thread(
+            approvals_cli,
+            policy_gateway.gw,
+            "approve",
+            request_id,
+            "--by",
+            "vera",
+            "--reason",
+            "quarterly report",
+        )
         assert done.returncode == 0, done.stderr
         assert f"{request_id} approved by vera" in done.stdout
         assert await asyncio.wait_for(task, 15) == BIG_ROWS
@@ -72,8 +85,13 @@ async def test_wait_approved_by_the_cli_while_asyncpg_waits(policy_gateway: Poli
 
 def test_wait_in_psql_approved_over_http(policy_gateway: PolicyGateway) -> None:
     gw = policy_gateway.gw
-    process = subprocess.Popen(psql_args(gw, BIG, user="ana_psql"), env=psql_env(gw, "ana_psql", ANALYST),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        psql_args(gw, BIG, user="ana_psql"),
+        env=psql_env(gw, "ana_psql", ANALYST),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stderr is not None
         line = process.stderr.readline()
@@ -117,12 +135,18 @@ async def test_wait_times_out_at_statement_timeout(policy_gateway: PolicyGateway
         assert await conn.fetchval("SELECT count(*) FROM shop.products") == 1000
     finally:
         await conn.close()
-    status, body = admin_http(policy_gateway.admin_port, "GET", "/approvals?status=pending",
-                              policy_gateway.token("vera", ("approver",)))
+    status, body = admin_http(
+        policy_gateway.admin_port,
+        "GET",
+        "/approvals?status=pending",
+        policy_gateway.token("vera", ("approver",)),
+    )
     assert status == 200 and [r for r in body["approvals"] if r["requester"] == "ana_timeout"]
 
 
-async def test_cancel_from_asyncpg_stops_the_wait_and_leaves_the_request(policy_gateway: PolicyGateway) -> None:
+async def test_cancel_from_asyncpg_stops_the_wait_and_leaves_the_request(
+    policy_gateway: PolicyGateway,
+) -> None:
     conn = await policy_gateway.asyncpg("ana_cancel", ANALYST)
     try:
         task, request_id = await _wait_for_notice(conn, BIG)
@@ -142,8 +166,17 @@ async def test_cancel_from_asyncpg_stops_the_wait_and_leaves_the_request(policy_
 def test_cancel_from_psycopg(policy_gateway: PolicyGateway) -> None:
     pending = threading.Event()
     with psycopg.connect(policy_gateway.dsn("ana_pcancel", ANALYST), autocommit=True) as conn:
-        conn.add_notice_handler(lambda notice: pending.set() if "is pending" in notice.message_primary else None)
-        canceller = threading.Thread(target=lambda: pending.wait(15) and conn.cancel_safe())
+
+        def on_notice(notice: psycopg.errors.Diagnostic) -> None:
+            if "is pending" in (notice.message_primary or ""):
+                pending.set()
+
+        def cancel_when_pending() -> None:
+            if pending.wait(15):
+                conn.cancel_safe()  # a CancelRequest on a new connection, as psql's Ctrl-C
+
+        conn.add_notice_handler(on_notice)
+        canceller = threading.Thread(target=cancel_when_pending)
         canceller.start()
         try:
             started = time.monotonic()
@@ -195,11 +228,18 @@ async def test_four_eyes_over_http(policy_gateway: PolicyGateway) -> None:
         assert admin_http(port, "POST", path, "not-a-token")[0] == 401
         status, body = admin_http(port, "POST", path, policy_gateway.token("bob", ANALYST))
         assert status == 403 and "'approver' role" in body["error"]
-        status, body = admin_http(port, "POST", path, policy_gateway.token("ana_eyes", ("analyst", "approver")))
+        status, body = admin_http(
+            port, "POST", path, policy_gateway.token("ana_eyes", ("analyst", "approver"))
+        )
         assert status == 403 and "may not decide it" in body["error"]
         assert _get(policy_gateway, request_id)["status"] == "pending"
-        status, body = admin_http(port, "POST", path, policy_gateway.token("bob", ("approver",)),
-                                  {"reason": "ok", "approver": "mallory"})
+        status, body = admin_http(
+            port,
+            "POST",
+            path,
+            policy_gateway.token("bob", ("approver",)),
+            {"reason": "ok", "approver": "mallory"},
+        )
         assert status == 200 and (body["approver"], body["reason"]) == ("bob", "ok")
         assert admin_http(port, "POST", path, policy_gateway.token("carl", ("approver",)))[0] == 409
         assert await conn.fetchval(BIG) == BIG_ROWS

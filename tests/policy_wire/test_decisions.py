@@ -20,20 +20,41 @@ def test_allow_through_psql(policy_gateway: PolicyGateway) -> None:
 @pytest.mark.parametrize(
     ("roles", "sql", "rule", "words"),
     [
-        (("analyst",), "DELETE FROM shop.orders WHERE id = 1", "roles.analyst.statements",
-         "role analyst may not run DELETE statements"),
-        (("support",), "SELECT count(*) FROM shop.products", "roles.support.tables",
-         "role support may not read shop.products"),
-        (("approver",), "SELECT id FROM shop.customers LIMIT 1", "roles.approver.tables",
-         "role approver may not read shop.customers"),
-        (("analyst",), "WITH d AS (DELETE FROM shop.orders RETURNING *) SELECT count(*) FROM d",
-         "classifier.data_modifying_cte", "data-modifying statements inside WITH are not allowed"),
-        (("analyst",), "SELECT count(*) FROM shop.products p, read_csv('/etc/passwd') f",
-         "roles.analyst.functions", "may not read from table function READ_CSV"),
+        (
+            ("analyst",),
+            "DELETE FROM shop.orders WHERE id = 1",
+            "roles.analyst.statements",
+            "role analyst may not run DELETE statements",
+        ),
+        (
+            ("support",),
+            "SELECT count(*) FROM shop.products",
+            "roles.support.tables",
+            "role support may not read shop.products",
+        ),
+        (
+            ("approver",),
+            "SELECT id FROM shop.customers LIMIT 1",
+            "roles.approver.tables",
+            "role approver may not read shop.customers",
+        ),
+        (
+            ("analyst",),
+            "WITH d AS (DELETE FROM shop.orders RETURNING *) SELECT count(*) FROM d",
+            "classifier.data_modifying_cte",
+            "data-modifying statements inside WITH are not allowed",
+        ),
+        (
+            ("analyst",),
+            "SELECT count(*) FROM shop.products p, read_csv('/etc/passwd') f",
+            "roles.analyst.functions",
+            "may not read from table function READ_CSV",
+        ),
     ],
 )
-def test_deny_through_psql_names_the_rule(policy_gateway: PolicyGateway, roles: tuple[str, ...], sql: str,
-                                          rule: str, words: str) -> None:
+def test_deny_through_psql_names_the_rule(
+    policy_gateway: PolicyGateway, roles: tuple[str, ...], sql: str, rule: str, words: str
+) -> None:
     done = psql(policy_gateway.gw, sql, user="dee", roles=roles, country="DE")
     assert done.returncode != 0
     assert "ERROR:  42501:" in done.stderr, done.stderr
@@ -57,7 +78,9 @@ async def test_deny_through_asyncpg_keeps_the_connection(policy_gateway: PolicyG
         await conn.close()
 
 
-async def test_admin_dml_is_refused_before_approval_with_a_clear_message(policy_gateway: PolicyGateway) -> None:
+async def test_admin_dml_is_refused_before_approval_with_a_clear_message(
+    policy_gateway: PolicyGateway,
+) -> None:
     """DML passes policy (it needs approval) but is not translated yet: 0A000 naming the
     statement, and no approval request is left behind for a statement that cannot run."""
     conn = await policy_gateway.asyncpg("adele", ("admin",))
@@ -68,8 +91,9 @@ async def test_admin_dml_is_refused_before_approval_with_a_clear_message(policy_
         assert await conn.fetchval("SELECT count(*) FROM shop.orders WHERE id = 1") == 1
     finally:
         await conn.close()
-    status, body = admin_http(policy_gateway.admin_port, "GET", "/approvals",
-                              policy_gateway.token("vera", ("approver",)))
+    status, body = admin_http(
+        policy_gateway.admin_port, "GET", "/approvals", policy_gateway.token("vera", ("approver",))
+    )
     assert status == 200
     assert not [r for r in body["approvals"] if r["requester"] == "adele"]
 
@@ -117,5 +141,6 @@ def test_scan_over_the_limit_is_denied(policy_gateway: PolicyGateway) -> None:
         with pytest.raises(psycopg.errors.ProgramLimitExceeded) as caught:
             conn.execute("SELECT sum(amount) FROM shop.orders")
         assert caught.value.sqlstate == "54000"
-        assert "roles.limited.max_bytes" in str(caught.value) and "over role limited's limit of 1,000,000" in str(
-            caught.value)
+        assert "roles.limited.max_bytes" in str(
+            caught.value
+        ) and "over role limited's limit of 1,000,000" in str(caught.value)

@@ -26,50 +26,90 @@ from tests.support.gateway import RunningGateway, running_gateway
 from tests.support.postgres import free_port
 
 SUPPORT_DE = ("sue", ("support",), {"country": "DE"})
-C, O = "customer", "order"
+C, ORD = "customer", "order"
 
 SHAPES: list[tuple[str, str | None]] = [
     ("SELECT id, country FROM shop.customers WHERE id <= 3000", C),
     ("SELECT c.id, c.name FROM shop.customers AS c WHERE c.id <= 3000", C),
     ("SELECT customers.id FROM shop.customers WHERE customers.id <= 3000", C),
     ("SELECT shop.customers.id FROM shop.customers WHERE id <= 3000", C),
-    ("SELECT o.id, c.id FROM shop.customers c JOIN shop.orders o ON o.customer_id = c.id WHERE o.id <= 20000", O),
-    ("SELECT o.id, c.name FROM shop.orders o LEFT JOIN shop.customers c ON c.id = o.customer_id "
-     "WHERE o.id <= 20000", O),
-    ("SELECT c.id, o.id FROM shop.customers c RIGHT JOIN shop.orders o ON o.customer_id = c.id "
-     "WHERE o.id <= 20000", C),
-    ("SELECT count(*) FROM shop.customers a CROSS JOIN shop.customers b WHERE a.id <= 60 AND b.id <= 60", None),
-    ("SELECT a.id, b.id FROM shop.customers a JOIN shop.customers b ON a.country = b.country "
-     "WHERE a.id <= 100 AND b.id <= 100", C),
+    (
+        "SELECT o.id, c.id FROM shop.customers c JOIN shop.orders o ON o.customer_id = c.id "
+        "WHERE o.id <= 20000",
+        ORD,
+    ),
+    (
+        "SELECT o.id, c.name FROM shop.orders o LEFT JOIN shop.customers c ON c.id = o.customer_id "
+        "WHERE o.id <= 20000",
+        ORD,
+    ),
+    (
+        "SELECT c.id, o.id FROM shop.customers c RIGHT JOIN shop.orders o ON o.customer_id = c.id "
+        "WHERE o.id <= 20000",
+        C,
+    ),
+    (
+        "SELECT count(*) FROM shop.customers a CROSS JOIN shop.customers b WHERE a.id <= 60 AND b.id <= 60",
+        None,
+    ),
+    (
+        "SELECT a.id, b.id FROM shop.customers a JOIN shop.customers b ON a.country = b.country "
+        "WHERE a.id <= 100 AND b.id <= 100",
+        C,
+    ),
     ("SELECT * FROM (SELECT id, country FROM shop.customers) s WHERE s.id <= 3000", C),
-    ("SELECT id FROM (SELECT * FROM (SELECT * FROM shop.orders) a) b WHERE id <= 20000", O),
+    ("SELECT id FROM (SELECT * FROM (SELECT * FROM shop.orders) a) b WHERE id <= 20000", ORD),
     ("SELECT o.id FROM (SELECT id, name FROM shop.customers) o WHERE o.id <= 3000", C),
-    ("SELECT id FROM shop.orders WHERE customer_id IN (SELECT id FROM shop.customers) AND id <= 20000", O),
-    ("SELECT id FROM shop.orders WHERE id <= 20000 AND customer_id NOT IN "
-     "(SELECT id FROM shop.customers WHERE country = 'FR')", O),
+    ("SELECT id FROM shop.orders WHERE customer_id IN (SELECT id FROM shop.customers) AND id <= 20000", ORD),
+    (
+        "SELECT id FROM shop.orders WHERE id <= 20000 AND customer_id NOT IN "
+        "(SELECT id FROM shop.customers WHERE country = 'FR')",
+        ORD,
+    ),
     ("SELECT (SELECT count(*) FROM shop.customers) AS n", None),
     ("SELECT (SELECT max(amount) FROM shop.orders) AS biggest", None),
     ("WITH x AS (SELECT id, country FROM shop.customers) SELECT id FROM x WHERE id <= 3000", C),
-    ("WITH a AS (SELECT id, name FROM shop.customers), b AS (SELECT * FROM a) "
-     "SELECT id, name FROM b WHERE id <= 3000", C),
-    ("WITH o AS (SELECT customer_id, sum(amount) AS t FROM shop.orders GROUP BY 1) "
-     "SELECT c.id, o.t FROM shop.customers c JOIN o ON o.customer_id = c.id WHERE c.id <= 3000", C),
-    ("SELECT id FROM shop.customers WHERE id <= 3000 UNION ALL "
-     "SELECT customer_id FROM shop.orders WHERE id <= 20000", C),
+    (
+        "WITH a AS (SELECT id, name FROM shop.customers), b AS (SELECT * FROM a) "
+        "SELECT id, name FROM b WHERE id <= 3000",
+        C,
+    ),
+    (
+        "WITH o AS (SELECT customer_id, sum(amount) AS t FROM shop.orders GROUP BY 1) "
+        "SELECT c.id, o.t FROM shop.customers c JOIN o ON o.customer_id = c.id WHERE c.id <= 3000",
+        C,
+    ),
+    (
+        "SELECT id FROM shop.customers WHERE id <= 3000 UNION ALL "
+        "SELECT customer_id FROM shop.orders WHERE id <= 20000",
+        C,
+    ),
     ("SELECT country FROM shop.customers UNION SELECT status FROM shop.orders", None),
-    ("SELECT id FROM shop.customers WHERE id <= 3000 EXCEPT SELECT customer_id FROM shop.orders "
-     "WHERE id <= 20000", C),
-    ("SELECT id FROM shop.customers c WHERE c.id <= 3000 AND "
-     "EXISTS (SELECT 1 FROM shop.orders o WHERE o.customer_id = c.id)", C),
-    ("SELECT count(*) FROM shop.customers c WHERE NOT EXISTS "
-     "(SELECT 1 FROM shop.orders o WHERE o.customer_id = c.id AND o.id <= 20000)", None),
-    ("SELECT c.id, (SELECT count(*) FROM shop.orders o WHERE o.customer_id = c.id) FROM shop.customers c "
-     "WHERE c.id <= 3000", C),
+    (
+        "SELECT id FROM shop.customers WHERE id <= 3000 EXCEPT SELECT customer_id FROM shop.orders "
+        "WHERE id <= 20000",
+        C,
+    ),
+    (
+        "SELECT id FROM shop.customers c WHERE c.id <= 3000 AND "
+        "EXISTS (SELECT 1 FROM shop.orders o WHERE o.customer_id = c.id)",
+        C,
+    ),
+    (
+        "SELECT count(*) FROM shop.customers c WHERE NOT EXISTS "
+        "(SELECT 1 FROM shop.orders o WHERE o.customer_id = c.id AND o.id <= 20000)",
+        None,
+    ),
+    (
+        "SELECT c.id, (SELECT count(*) FROM shop.orders o WHERE o.customer_id = c.id) FROM shop.customers c "
+        "WHERE c.id <= 3000",
+        C,
+    ),
     ("SELECT status, count(*) FROM shop.orders GROUP BY status", None),
     ("SELECT country, count(*) FROM shop.customers GROUP BY country", None),
     ("SELECT id, count(*) OVER () FROM shop.customers WHERE id <= 3000", C),
     ("SELECT max(amount) FROM shop.orders HAVING count(*) > 0", None),
-    ("SELECT id FROM shop.orders ORDER BY amount DESC, id LIMIT 5", O),
+    ("SELECT id FROM shop.orders ORDER BY amount DESC, id LIMIT 5", ORD),
     ("SELECT count(DISTINCT customer_id) FROM shop.orders", None),
     ("SELECT count(*) FROM shop.orders o JOIN shop.customers c ON c.id = o.customer_id", None),
     ("SELECT count(*) FROM shop.orders JOIN shop.customers USING (id)", None),
@@ -77,18 +117,28 @@ SHAPES: list[tuple[str, str | None]] = [
 
 
 @pytest.fixture(scope="module")
-def germany_only(tmp_path_factory: pytest.TempPathFactory, policy_gateway: PolicyGateway) -> Iterator[
-        RunningGateway]:
+def germany_only(
+    tmp_path_factory: pytest.TempPathFactory, policy_gateway: PolicyGateway
+) -> Iterator[RunningGateway]:
     """A second gateway over a copy of the warehouse that keeps German customers only."""
     data_dir: Path = tmp_path_factory.mktemp("germany_only")
     source = policy_gateway.gw.data_dir
-    for name in ("warehouse.duckdb", "token-signing.key", "token-signing.pub", "server.crt", "server.key",
-                 "masking-hash.key", "audit-signing-key.pem", "audit-signing-key.pub"):
+    for name in (
+        "warehouse.duckdb",
+        "token-signing.key",
+        "token-signing.pub",
+        "server.crt",
+        "server.key",
+        "masking-hash.key",
+        "audit-signing-key.pem",
+        "audit-signing-key.pub",
+    ):
         if (source / name).exists():
             shutil.copy(source / name, data_dir / name)
     con = duckdb.connect(str(data_dir / "warehouse.duckdb"))
-    con.execute("DELETE FROM shop.orders WHERE customer_id IN (SELECT id FROM shop.customers "
-                "WHERE country <> 'DE')")
+    con.execute(
+        "DELETE FROM shop.orders WHERE customer_id IN (SELECT id FROM shop.customers WHERE country <> 'DE')"
+    )
     con.execute("DELETE FROM shop.customers WHERE country <> 'DE'")
     con.execute("CHECKPOINT")
     con.close()
@@ -110,10 +160,13 @@ def _foreign(admin_dsn: str, kind: str, ids: Sequence[object]) -> int:
     """How many of `ids` belong to a customer outside Germany (checked by admin)."""
     if not ids:
         return 0
-    listed = ", ".join(str(int(i)) for i in ids if i is not None)
-    sql = (f"SELECT count(*) FROM shop.customers WHERE country <> 'DE' AND id IN ({listed})" if kind == C else
-           f"SELECT count(*) FROM shop.orders o JOIN shop.customers c ON c.id = o.customer_id "
-           f"WHERE c.country <> 'DE' AND o.id IN ({listed})")
+    listed = ", ".join(str(int(str(i))) for i in ids if i is not None)
+    sql = (
+        f"SELECT count(*) FROM shop.customers WHERE country <> 'DE' AND id IN ({listed})"
+        if kind == C
+        else f"SELECT count(*) FROM shop.orders o JOIN shop.customers c ON c.id = o.customer_id "
+        f"WHERE c.country <> 'DE' AND o.id IN ({listed})"
+    )
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         row = conn.execute(sql).fetchone()
     assert row is not None
@@ -121,8 +174,9 @@ def _foreign(admin_dsn: str, kind: str, ids: Sequence[object]) -> int:
 
 
 @pytest.mark.parametrize(("sql", "kind"), SHAPES)
-def test_support_sees_only_its_country(policy_gateway: PolicyGateway, germany_only: RunningGateway,
-                                       sql: str, kind: str | None) -> None:
+def test_support_sees_only_its_country(
+    policy_gateway: PolicyGateway, germany_only: RunningGateway, sql: str, kind: str | None
+) -> None:
     user, roles, claims = SUPPORT_DE
     seen = _outcome(policy_gateway.dsn(user, roles, **claims), sql)
     assert isinstance(seen, list), seen
@@ -137,8 +191,9 @@ def test_support_sees_only_its_country(policy_gateway: PolicyGateway, germany_on
 def test_parameters_cannot_widen_the_filter(policy_gateway: PolicyGateway) -> None:
     user, roles, claims = SUPPORT_DE
     with psycopg.connect(policy_gateway.dsn(user, roles, **claims), autocommit=True) as conn:
-        rows = conn.execute("SELECT DISTINCT country FROM shop.customers WHERE country = %s OR id <= %s",
-                            ("FR", 500)).fetchall()
+        rows = conn.execute(
+            "SELECT DISTINCT country FROM shop.customers WHERE country = %s OR id <= %s", ("FR", 500)
+        ).fetchall()
         assert rows == [("DE",)]
         rows = conn.execute("SELECT count(*) FROM shop.orders WHERE customer_id = %s", (2,)).fetchall()
         assert rows == [(0,)]  # customer 2 is French
@@ -149,8 +204,10 @@ def test_parameters_cannot_widen_the_filter(policy_gateway: PolicyGateway) -> No
 def test_another_claim_sees_another_country(policy_gateway: PolicyGateway) -> None:
     with psycopg.connect(policy_gateway.dsn("sue_fr", ("support",), country="FR"), autocommit=True) as conn:
         assert conn.execute("SELECT DISTINCT country FROM shop.customers").fetchall() == [("FR",)]
-        row = conn.execute("SELECT count(*) FROM shop.orders o JOIN shop.customers c ON c.id = o.customer_id "
-                           "WHERE c.country <> 'FR'").fetchone()
+        row = conn.execute(
+            "SELECT count(*) FROM shop.orders o JOIN shop.customers c ON c.id = o.customer_id "
+            "WHERE c.country <> 'FR'"
+        ).fetchone()
         assert row == (0,)
 
 
