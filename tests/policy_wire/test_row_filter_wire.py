@@ -216,3 +216,16 @@ def test_missing_claim_is_refused(policy_gateway: PolicyGateway) -> None:
         with pytest.raises(psycopg.errors.InsufficientPrivilege) as caught:
             conn.execute("SELECT count(*) FROM shop.orders")
         assert "claim 'country'" in str(caught.value)
+
+
+def test_masking_still_applies_through_the_filter_wrapper(policy_gateway: PolicyGateway) -> None:
+    """The wrapper selects columns by name; lineage must still see shop.customers.ssn/email."""
+    user, roles, claims = SUPPORT_DE
+    sql = "SELECT c.email, c.ssn FROM shop.customers c WHERE c.id = 1"
+    with psycopg.connect(policy_gateway.dsn(user, roles, **claims), autocommit=True) as conn:
+        masked = conn.execute(sql).fetchone()
+    with psycopg.connect(policy_gateway.dsn("adam", ("admin",)), autocommit=True) as conn:
+        clear = conn.execute(sql).fetchone()
+    assert masked is not None and clear is not None
+    assert masked[0] != clear[0] and masked[0].split("@")[1] == clear[0].split("@")[1]
+    assert masked[1] != clear[1] and masked[1].endswith(clear[1][-4:])
