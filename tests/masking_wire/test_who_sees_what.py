@@ -1,0 +1,120 @@
+"""What each role sees over the wire: the analyst gets exactly the demo's masks, admin (exempt
+from every rule) gets the clear values, through psql, asyncpg and the raw client alike. These
+also prove the leak check can fail: the same scan that finds nothing in the analyst's bytes
+finds the clear values in admin's."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+import pytest
+
+from tests.masking_wire.asyncpg_client import RecordingAsyncpg
+from tests.masking_wire.clear_values import ClearValues, Customer
+from tests.masking_wire.conftest import ANALYST
+from tests.masking_wire.psql_client import run_psql
+from tests.masking_wire.rawclient import RecordingClient
+from tests.masking_wire.wire_corpus import MASKED, WIRE_CORPUS
+
+ADMIN = ("alice", ("admin",))
+SAMPLE_IDS = (1, 2, 3, 4242, 99999, 100000)
+SAMPLE = f"SELECT id, email, phone, ssn, card_number FROM shop.customers WHERE id IN {SAMPLE_IDS} ORDER BY id"
+
+
+def clear_row(c: Customer) -> tuple[str, ...]:
+    return (str(c.id), c.email, c.phone, c.ssn, c.card_number)
+
+
+def masked_row(c: Customer, key: bytes) -> tuple[str, ...]:
+    """The demo's rules by hand: email keeps the domain, phone is HMAC-SHA256 hex under the
+    gateway's key, ssn and card_number keep their last 4 characters."""
+    phone = hmac.new(key, c.phone.encode(), hashlib.sha256).hexdigest()
+    return (str(c.id), "****@" + c.email.split("@")[1], phone, "****" + c.ssn[-4:], "****" + c.card_number[-4:])
+
+
+def raw_rows(gateway: Any, who: tuple[str, tuple[str, ...]], result_format: int) -> tuple[list[tuple[str, ...]], bytes]:
+    from pgbridge.wire import messages as m
+
+    client = RecordingClient(gateway, *who)
+    try:
+        client.send(m.Parse("", SAMPLE, ()), m.Bind("", "", (), (), (result_format,)), m.Execute("", 0), m.Sync())
+        seen = client.until_ready()
+        rows = [msg.values for msg in seen if isinstance(msg, m.DataRow)]
+        decoded = [tuple(_text(v, i, result_format) for i, v in enumerate(r)) for r in rows]
+        return decoded, bytes(client.received)
+    finally:
+        client.close()
+
+
+def _text(value: bytes | None, index: int, result_format: int) -> str:
+    assert value is not None
+    if index == 0 and result_format == 1:
+        return str(int.from_bytes(value, "big", signed=True))
+    return value.decode()
+
+
+@pytest.mark.parametrize("result_format", [0, 1], ids=["text", "binary"])
+def test_raw_client_rows(gateway, clear_values: ClearValues, hash_key: bytes, result_format: int) -> None:  # type: ignore[no-untyped-def]
+    customers = [clear_values.customers[i] for i in SAMPLE_IDS]
+    analyst_rows, analyst_bytes = raw_rows(gateway, ANALYST, result_format)
+    admin_rows, admin_bytes = raw_rows(gateway, ADMIN, result_format)
+    assert analyst_rows == [masked_row(c, hash_key) for c in customers]
+    assert admin_rows == [clear_row(c) for c in customers]
+    assert clear_values.leaks(analyst_bytes) == []
+    assert len(clear_values.leaks(admin_bytes)) >= 4 * len(SAMPLE_IDS)
+
+
+async def test_asyncpg_rows_and_tap(gateway, clear_values: ClearValues, hash_key: bytes) -> None:  # type: ignore[no-untyped-def]
+    customers = [clear_values.customers[i] for i in SAMPLE_IDS]
+    for who, expected in ((ANALYST, [masked_row(c, hash_key) for c in customers]),
+                          (ADMIN, [clear_row(c) for c in customers])):
+        client = await RecordingAsyncpg.connect(gateway, *who)
+        try:
+            records = await client.conn.fetch(SAMPLE)
+            raw = bytes(client.sink)
+        finally:
+            await client.close()
+        assert [tuple(str(v) for v in r) for r in records] == expected
+        # the tap saw the DataRows themselves: every value's bytes are in the recorded stream
+        assert all(value.encode() in raw for row in expected for value in row[1:])
+        assert (clear_values.leaks(raw) == []) is (who == ANALYST)
+
+
+def test_psql_rows(gateway, clear_values: ClearValues, hash_key: bytes, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    customers = [clear_values.customers[i] for i in SAMPLE_IDS]
+    unaligned = f"\\pset format unaligned\n{SAMPLE}"
+    analyst, = run_psql(gateway, *ANALYST, [unaligned], tmp_path)
+    admin, = run_psql(gateway, *ADMIN, [unaligned], tmp_path)
+    for outcome, rows in ((analyst, [masked_row(c, hash_key) for c in customers]),
+                          (admin, [clear_row(c) for c in customers])):
+        assert outcome.sqlstate is None and outcome.rows == len(SAMPLE_IDS)
+        assert all("|".join(row).encode() in outcome.received for row in rows)
+    assert clear_values.leaks(analyst.received) == []
+    assert clear_values.leaks(admin.received) != []
+
+
+def test_admin_gets_clear_values_from_the_corpus(gateway, clear_values: ClearValues) -> None:  # type: ignore[no-untyped-def]
+    """The masked corpus cases, run by admin, carry clear values: the analyst's clean bytes are
+    the masking's doing, not queries that happen to return nothing sensitive."""
+    client = RecordingClient(gateway, *ADMIN)
+    try:
+        outcomes = [client.run(case.sent, 0) for case in WIRE_CORPUS if case.expect == MASKED]
+    finally:
+        client.close()
+    assert all(o.sqlstate is None for o in outcomes)
+    leaking = sum(bool(clear_values.leaks(o.received)) for o in outcomes)
+    assert leaking >= 0.75 * len(outcomes)
+
+
+def test_backend_error_text_is_withheld_only_when_masked_values_are_involved(gateway) -> None:  # type: ignore[no-untyped-def]
+    sql = "SELECT ssn ~ '(' FROM shop.customers LIMIT 1"
+    analyst, admin = RecordingClient(gateway, *ANALYST), RecordingClient(gateway, *ADMIN)
+    try:
+        masked, clear = analyst.run(sql, 0), admin.run(sql, 0)
+    finally:
+        analyst.close()
+        admin.close()
+    assert masked.sqlstate == clear.sqlstate == "22000"
+    assert "withheld" in masked.message and "withheld" not in clear.message
