@@ -5,6 +5,11 @@ wherever it is read — FROM, JOIN, subqueries, CTEs, set operations, EXISTS —
 the statement, written against the table, cannot reach rows outside the predicate. Claims
 are bound as literals built by sqlglot (never string-formatted into SQL), so a claim value
 cannot change the predicate's shape. A missing claim is an error: fail closed.
+
+A predicate may read a related table through a subquery (filterscope.py checks it at
+start-up); that read is wrapped in the principal's own filter for the related table, and a
+table met again inside its own filter is refused as a cycle. The wrapper selects only the
+columns the statement reads from it (by name), so typing and lineage see their source.
 """
 
 from __future__ import annotations
