@@ -308,6 +308,8 @@ def _sum(t: Typer, node: exp.Sum) -> exp.Expr | None:
 @fixup(exp.Filter)
 def _filter(t: Typer, node: exp.Filter) -> exp.Expr:
     agg = node.this
+    if not isinstance(agg, exp.AggFunc):
+        return agg  # array_agg folded the condition in itself
     condition = node.expression.this
     value = agg.this
     if isinstance(value, exp.Star):

@@ -58,7 +58,7 @@ class Resolved:
 def resolve(stmt: Statement, names: NameContext, schema: SchemaLookup) -> Resolved:
     if stmt.ast is None:
         raise unsupported(f"statement {stmt.tag or stmt.kind.name}", hint="it could not be parsed")
-    ast = _name_values_columns(stmt.ast.copy())
+    ast = _name_unnest_columns(_name_values_columns(stmt.ast.copy()))
     _refuse_backticks(ast)
     tag_output_names(ast, stmt.text)
     metas = _qualify_tables(ast, names, schema)
@@ -83,6 +83,32 @@ def _name_values_columns(ast: exp.Expression) -> exp.Expression:
                 return query
             values.replace(exp.Subquery(this=query))
     return ast
+
+
+def _name_unnest_columns(ast: exp.Expression) -> exp.Expression:
+    """unnest() and generate_series() in FROM: LATERAL is implied, and the column is named as
+    PostgreSQL names it (the alias's column list, else the table alias, else the function)."""
+    for lateral in list(ast.find_all(exp.Lateral)):
+        if isinstance(lateral.this, exp.Unnest) and not lateral.this.args.get("alias"):
+            unnest = lateral.this
+            unnest.set("alias", lateral.args.get("alias"))
+            lateral.replace(unnest)
+    for unnest in ast.find_all(exp.Unnest):
+        if isinstance(unnest.parent, (exp.From, exp.Join)) and len(unnest.expressions) == 1:
+            _name_single_column(unnest, "unnest")
+    for table in ast.find_all(exp.Table):
+        if isinstance(table.this, exp.ExplodingGenerateSeries):
+            _name_single_column(table, "generate_series")
+    return ast
+
+
+def _name_single_column(node: exp.Expression, function: str) -> None:
+    alias = node.args.get("alias")
+    if alias is None or not alias.name:
+        alias = exp.TableAlias(this=exp.to_identifier(function), columns=alias.columns if alias else [])
+        node.set("alias", alias)
+    if not alias.columns:
+        alias.set("columns", [alias.this.copy()])
 
 
 def _refuse_backticks(ast: exp.Expression) -> None:

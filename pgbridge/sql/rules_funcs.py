@@ -159,7 +159,8 @@ def _string_agg(t: Typer, node: exp.GroupConcat) -> str | None:
 @rule(exp.Filter)
 def _filter(t: Typer, node: exp.Filter) -> str | None:
     if not isinstance(
-        node.this, (exp.Count, exp.Sum, exp.Min, exp.Max, exp.Avg, exp.LogicalAnd, exp.LogicalOr)
+        node.this,
+        (exp.Count, exp.Sum, exp.Min, exp.Max, exp.Avg, exp.LogicalAnd, exp.LogicalOr, exp.ArrayAgg),
     ):
         raise unsupported(f"FILTER on {node.this.sql_name().lower()}()")
     return t.types.get(id(node.this))

@@ -51,10 +51,7 @@ _SPELLINGS: dict[type[exp.Expr], str] = {
     exp.Collate: "COLLATE",
     exp.WithinGroup: "WITHIN GROUP (ordered-set aggregate)",
     exp.Lateral: "LATERAL",
-    exp.Unnest: "unnest()",
-    exp.ExplodingGenerateSeries: "generate_series()",
     exp.GenerateSeries: "generate_series()",
-    exp.ArrayAgg: "function array_agg()",
     exp.MD5: "function md5()",
     exp.Lock: "SELECT ... FOR UPDATE/SHARE",
     exp.TryCast: "TRY_CAST",
@@ -99,6 +96,10 @@ class Typer:
             (m.dataset, m.name): {f.name: T.field_type(f.type, f.mode) for f in m.fields} for m in metas
         }
         self.declared = list(declared)
+        self.required_fields = {
+            (m.dataset, m.name, f.name) for m in metas for f in m.fields if f.mode == "REQUIRED"
+        }
+        self.required: set[int] = set()  # id(column) of columns that cannot be NULL
         self.param_types: dict[int, str] = {}  # parameter number -> decided type
         self.param_nodes: dict[int, list[exp.Expr]] = {}
         self.coerce: dict[int, str] = {}  # id(untyped literal) -> type to cast it to
@@ -193,6 +194,20 @@ class Typer:
             self.types[id(column)] = self._source_column_type(source, column)
             if isinstance(source, Scope) and self._source_is_int4(source.expression, column.name):
                 self.int4.add(id(column))
+            if (
+                isinstance(source, exp.Table)
+                and (source.text("db"), source.name, column.name) in self.required_fields
+            ):
+                self.required.add(id(column))
+            if isinstance(source, exp.Table) and isinstance(source.this, exp.ExplodingGenerateSeries):
+                self._type_series_column(source.this, column)
+
+    def _type_series_column(self, series: exp.ExplodingGenerateSeries, column: exp.Column) -> None:
+        # generate_series(int4, int4) yields int4, as PostgreSQL types it.
+        self.visit(series)
+        self.types[id(column)] = self.types.get(id(series))
+        if id(series) in self.int4:
+            self.int4.add(id(column))
 
     def _source_column_type(self, source: object, column: exp.Column) -> str | None:
         if isinstance(source, exp.Table):
@@ -205,6 +220,8 @@ class Typer:
     def _scope_output_type(self, query: exp.Expr, name: str) -> str | None:
         if isinstance(query, exp.Values):
             return self._values_type(query, name)
+        if isinstance(query, exp.Unnest) and query.expressions:
+            return T.element_of(self.types.get(id(query.expressions[0])))
         select = query
         while isinstance(select, (exp.SetOperation, exp.Subquery)):
             select = select.this

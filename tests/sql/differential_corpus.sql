@@ -236,3 +236,27 @@ select id, coalesce(attrs->>'color', 'none') from products order by id
 select id, tags from products order by id
 select id from products where 'sale' = any(tags) order by id
 select id, array_length(tags, 1), cardinality(tags), tags[1], tags[3] from products order by id
+-- unnest and generate_series (lateral joins in FROM, set-returning functions in the select list)
+select p.id, t.tag from products p, unnest(p.tags) as t(tag) order by 1, 2
+select p.id, tag from products p cross join lateral unnest(p.tags) as t(tag) order by 1, 2
+select id, t from products p, unnest(p.tags) t where t <> 'sale' order by id, t
+select t.tag, count(*) from products p, unnest(p.tags) t(tag) group by t.tag order by 2 desc, 1
+select id, unnest(tags) from products order by 1, 2
+select id, upper(unnest(tags)) as tag from products where id < 4 order by id, tag desc
+select distinct unnest(tags) as tag from products order by tag
+select unnest(array['b', 'a']) as x order by x
+select * from unnest(array[3, 1, 2]) order by 1
+select * from unnest(array[3, 1, 2]) as u(n) where n > 1 order by n
+select generate_series(1, 3)
+select g from generate_series(1, 10, 3) g order by g
+select * from generate_series(5, 1, -2) order by 1 desc
+select n, n * 2147483647 from generate_series(0, 1) s(n) order by n
+select sum(n), count(*) from generate_series(1, 100) as s(n)
+select c.id, s.n from customers c, generate_series(1, 2) s(n) where c.id < 3 order by 1, 2
+-- array_agg (no NULL can reach BigQuery's ARRAY_AGG)
+select array_agg(name order by name) filter (where name is not null) from customers
+select city, array_agg(id order by id desc) from customers group by city order by city nulls first
+select city, array_agg(name order by name) filter (where name is not null and id > 2) from customers group by city order by city nulls last
+select array_agg(distinct city) filter (where city is not null) from customers
+select array_agg(1) from customers where id > 100
+select array_agg(born order by born) filter (where born is not null) from customers

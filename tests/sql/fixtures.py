@@ -253,7 +253,8 @@ TABLES = (CUSTOMERS, ORDERS, NUMS, EVENTS, PRODUCTS)
 
 
 def table_meta(table: FixtureTable) -> TableMeta:
-    fields = tuple(Field(name, bq) for name, bq in table.columns)
+    # "id" is never NULL in any fixture table: REQUIRED, as a BigQuery key column would be.
+    fields = tuple(Field(name, bq, "REQUIRED" if name == "id" else "NULLABLE") for name, bq in table.columns)
     return TableMeta("shop", table.name, "TABLE", fields)
 
 

@@ -57,8 +57,6 @@ REFUSALS: list[tuple[str, str]] = [
         "with recursive r(n) as (select 1 union select n + 1 from r where n < 3) select n from r",
         "UNION (without ALL)",
     ),
-    ("select * from generate_series(1, 3)", "generate_series"),
-    ("select * from unnest(array[1, 2])", "unnest"),
     ("select id from customers order by score limit all", "LIMIT ALL"),
     ("select id from customers for update", "FOR UPDATE"),
     ("select city, count(*) from customers group by rollup(city)", "ROLLUP"),
@@ -114,6 +112,27 @@ REFUSALS: list[tuple[str, str]] = [
     ("select attrs ? 'color' from products", "?"),
     ("select id from products where attrs = attrs", "comparing json with json"),
     ("select id from products order by attrs", "ORDER BY a json value"),
+    # set-returning functions and array_agg
+    ("select unnest(tags), unnest(tags) from products", "several set-returning functions"),
+    ("select unnest(tags), generate_series(1, 2) from products", "several set-returning functions"),
+    ("select city, unnest(array_agg(id)) from customers group by city", "GROUP BY, aggregates"),
+    ("select count(unnest(tags)) from products", "inside"),
+    ("select case when true then unnest(tags) end from products", "set-returning unnest() inside"),
+    ("select unnest(name) from customers", "not an array"),
+    ("select * from unnest(array[1, 2]) with ordinality", "WITH ORDINALITY"),
+    ("select * from unnest(array[1], array[2])", "several arrays"),
+    ("select p.id, t from products p left join lateral unnest(p.tags) t on true", "outer join with unnest"),
+    ("select * from generate_series(1, 3, 0)", "step"),
+    ("select * from generate_series(1, 3, id) s, customers", "step"),
+    ("select * from generate_series(1.5, 3)", "generate_series() of other than integers"),
+    ("select array_agg(tags) from products", "array_agg() of array"),
+    ("select array_agg(id) over () from customers", "window"),
+    ("select array_agg(name) filter (where id > 1) from customers", "may be NULL"),
+    ("select array_agg(name) filter (where name is null) from customers", "may be NULL"),
+    (
+        "select array_agg(distinct city order by city) filter (where city is not null) from customers",
+        "DISTINCT ... ORDER BY",
+    ),
 ]
 
 
