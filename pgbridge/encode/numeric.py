@@ -160,7 +160,7 @@ def numeric_binary(arr: pa.Array) -> pa.Array:
     matrix = np.hstack([header, g.groups]).astype(">i2")
     col = np.arange(width + 4)
     keep = (col < 4) | ((col >= 4 + first[:, None]) & (col <= 4 + last[:, None]))
-    data = matrix.view(np.uint8).reshape(n, -1)[np.repeat(keep, 2, axis=1)]
+    data = matrix.view(np.uint8).reshape(n, 2 * (width + 4))[np.repeat(keep, 2, axis=1)]
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(2 * (4 + ndigits), out=offsets[1:])
     return au.from_parts(data, offsets, g.valid)

@@ -6,10 +6,18 @@ bytes. The lengths are numpy arithmetic over the rendered arrays' lengths, turne
 4-byte big-endian prefix arrays; one pyarrow binary_join_element_wise over
 [header, prefix1, value1, prefix2, value2, ...] then lays out every message of the batch
 back to back in one buffer, which is returned as one bytes object.
+
+That layout costs a few numpy/Arrow calls per column whatever the batch's size: ~75 us for
+six columns, half of a one-row result's encoding. Batches of up to SMALL_BATCH rows are
+laid out with a plain loop over the rendered values instead (same bytes; tests/encode
+checks both against each other and PostgreSQL).
+The values are still rendered by the vectorised renderers, so there is one way to turn a
+value into bytes.
 """
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,6 +30,12 @@ from pgbridge.encode.render import Renderers
 from pgbridge.encode.settings import EncodeSettings
 from pgbridge.typemap import OutputColumn
 from pgbridge.wire.errors import PgError, SqlState
+
+# Up to this many rows a Python loop over the rendered values beats the vectorised layout
+# (measured on shop.orders' six columns: layout ~75 us vectorised, ~10 us by loop at 1-4 rows).
+SMALL_BATCH = 16
+_NULL = struct.pack("!i", -1)
+_INT32 = struct.Struct("!i")
 
 
 class ResultEncoder:
@@ -45,6 +59,13 @@ class ResultEncoder:
             )
         if n == 0:
             return b""
+        if n <= SMALL_BATCH:
+            return self.encode_small(batch)
+        return self.encode_vectorised(batch)
+
+    def encode_vectorised(self, batch: pa.RecordBatch | pa.Table) -> bytes:
+        """DataRows laid out with numpy and one binary_join (for batches of any size)."""
+        n = batch.num_rows
         pieces: list[pa.Array] = []
         row_length = np.full(n, 4 + 2, dtype=np.int64)
         for index in range(len(self.columns)):
@@ -56,6 +77,18 @@ class ResultEncoder:
         header["tag"], header["length"], header["count"] = b"D", row_length, len(self.columns)
         head = au.from_matrix(header.view(np.uint8).reshape(n, 7))
         return join_rows([head, *pieces])
+
+    def encode_small(self, batch: pa.RecordBatch | pa.Table) -> bytes:
+        """The same messages as encode(), laid out per row in Python (for a few rows)."""
+        columns = [self.render_column(i, batch.column(i)).to_pylist() for i in range(len(self.columns))]
+        count = struct.pack("!h", len(self.columns))
+        pack = _INT32.pack
+        messages = []
+        rows = zip(*columns, strict=True) if columns else [()] * batch.num_rows
+        for row in rows:
+            body = count + b"".join(_NULL if value is None else pack(len(value)) + value for value in row)
+            messages.append(b"D" + pack(len(body) + 4) + body)
+        return b"".join(messages)
 
     def render_column(self, index: int, data: pa.Array | pa.ChunkedArray) -> pa.Array:
         """Column `index` of a batch as PostgreSQL value bytes in its result format."""
