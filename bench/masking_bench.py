@@ -3,13 +3,13 @@
 Run: .venv/bin/python bench/masking_bench.py [rows]
 
 The rows look like shop.customers (id, name, email, phone, ssn, card_number) in Arrow batches
-of 65,536 rows, as a backend streams them. Masking is the demo plan (ssn and card_number
-partial keep=4, phone redact, email HMAC hash), planned once from the SQL like the gateway
-does. "No masking" alone costs nothing (the batch passes through), so the ratio is taken over
-a stand-in for the next stage, a vectorised text encoding of every column (pyarrow.compute
-casts plus binary_join, the approach DESIGN.md measured for DataRow encoding); the bench
-prints the absolute masking time too. Hash cost depends on distinct values (one HMAC per
-distinct value per batch), so it is measured with all-distinct and with repeating emails.
+of 65,536 rows, as a backend streams them. Masking is the demo's plan (pgbridge/demo/config_text.py:
+ssn and card_number partial keep=4, phone HMAC hash, email keeps the domain), planned once from
+the SQL like the gateway does. "No masking" alone costs nothing (the batch passes through), so
+the ratio is taken over what the gateway does next with every batch: the real DataRow encoder
+(pgbridge.encode.ResultEncoder), in text and in binary format. The bench prints the absolute
+masking time too. Hash cost depends on distinct values (one HMAC per distinct value per
+batch), so it is measured with all-distinct phones and with 1,000 repeating ones.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import sqlglot
 
 from pgbridge.auth.principal import Principal
 from pgbridge.backends.base import Field
+from pgbridge.encode import EncodeSettings, ResultEncoder, output_columns
 from pgbridge.masking.plan import MaskPlan, plan_masks
 from pgbridge.masking.settings import MaskingSettings, MaskRule
 
@@ -42,8 +43,8 @@ FIELDS = tuple(
 RULES = (
     MaskRule("shop.customers.ssn", "partial", ("admin",), {"keep": 4}),
     MaskRule("shop.customers.card_number", "partial", ("admin",), {"keep": 4}),
-    MaskRule("shop.customers.phone", "redact", ("admin",)),
-    MaskRule("shop.customers.email", "hash", ("admin",), allow_equality=True),
+    MaskRule("shop.customers.phone", "hash", ("admin",)),
+    MaskRule("shop.customers.email", "email", ("admin",)),
 )
 
 
@@ -55,7 +56,7 @@ def _digits(ids: pa.Array, modulo: int, width: int) -> pa.Array:
     return pc.utf8_slice_codeunits(text, start=-width)
 
 
-def make_table(rows: int, distinct_emails: int) -> pa.Table:
+def make_table(rows: int, distinct_phones: int) -> pa.Table:
     ids = pa.array(range(rows), pa.int64())
     d9, d10, d16 = _digits(ids, 10**9, 9), _digits(ids, 10**10, 10), _digits(ids, 10**16, 16)
     ssn = pc.binary_join_element_wise(
@@ -64,11 +65,11 @@ def make_table(rows: int, distinct_emails: int) -> pa.Table:
         pc.utf8_slice_codeunits(d9, 5, 9),
         "-",
     )
+    d10 = pc.take(d10, pc.remainder(ids, distinct_phones))
     phone = pc.binary_join_element_wise(
         "+1", pc.utf8_slice_codeunits(d10, 0, 3), pc.utf8_slice_codeunits(d10, 3, 10), "-"
     )
-    user = pc.cast(pc.remainder(ids, distinct_emails), pa.string())
-    email = pc.binary_join_element_wise("user", user, "@example.com", "")
+    email = pc.binary_join_element_wise("user", pc.cast(ids, pa.string()), "@example.com", "")
     name = pc.binary_join_element_wise("Customer ", pc.cast(ids, pa.string()), "")
     return pa.table([ids, name, email, phone, ssn, d16], names=[f.name for f in FIELDS])
 
@@ -86,10 +87,9 @@ def plan_for(roles: tuple[str, ...]) -> MaskPlan:
     )
 
 
-def encode_text(batch: pa.RecordBatch) -> pa.Array:
-    """Stand-in for the encode stage: every column to text, one tab-joined line per row."""
-    columns = [pc.fill_null(pc.cast(c, pa.string()), "\\N") for c in batch.columns]
-    return pc.binary_join_element_wise(*columns, "\t")
+def encoder(result_format: int) -> ResultEncoder:
+    """The gateway's DataRow encoder for these columns, all text (0) or all binary (1)."""
+    return ResultEncoder(output_columns(FIELDS), [result_format], EncodeSettings())
 
 
 def timed(label: str, batches: list[pa.RecordBatch], step: Callable[[pa.RecordBatch], object]) -> float:
@@ -108,15 +108,16 @@ def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     masked, clear = plan_for(("analyst",)), plan_for(("admin",))
     assert len(masked.masks) == 4 and clear.masks == ()
-    for distinct, label in ((rows, "all emails distinct"), (1000, "1,000 distinct emails")):
+    for distinct, label in ((rows, "all phones distinct"), (1000, "1,000 distinct phones")):
         batches = make_table(rows, distinct).to_batches(max_chunksize=BATCH)
         print(f"-- {rows:,} rows, {label}")
         mask_only = timed("mask 4 columns (apply only)", batches, masked.apply)
-        base = timed("no masking + text encode", batches, lambda b: encode_text(clear.apply(b)))
-        full = timed("mask 4 columns + text encode", batches, lambda b: encode_text(masked.apply(b)))
-        print(
-            f"ratio masked/unmasked (with encode): {full / base:.2f}x; masking alone {mask_only * 1e3:.0f} ms"
-        )
+        for result_format, name in ((0, "text"), (1, "binary")):
+            enc = encoder(result_format)
+            base = timed(f"no masking + encode DataRows ({name})", batches, lambda b: enc.encode(clear.apply(b)))
+            full = timed(f"mask 4 columns + encode DataRows ({name})", batches, lambda b: enc.encode(masked.apply(b)))
+            print(f"ratio masked/unmasked ({name}): {full / base:.2f}x")
+        print(f"masking alone: {mask_only * 1e3:.0f} ms")
 
 
 if __name__ == "__main__":

@@ -69,6 +69,12 @@ def test_partial_keeps_last_n_only_when_as_many_stay_hidden() -> None:
     assert apply_strategy(pa.array(["abcdef"]), "partial", {"keep": 0}, KEY).to_pylist() == ["****"]
 
 
+def test_email_hides_everything_before_the_last_at_even_across_lines() -> None:
+    values = ["line one\nsecret.person@example.com", "a\r\nb@c\nd.org", "@only.domain", "trailing@", None, ""]
+    out = apply_strategy(pa.array(values), "email", {}, KEY).to_pylist()
+    assert out == ["****@example.com", "****@c\nd.org", "****@only.domain", "****@", None, "****"]
+
+
 def test_email_keeps_domain_only() -> None:
     out = apply_strategy(pa.array(["alice@example.com", "odd@x@y.org", "nope"]), "email", {}, KEY)
     assert out.to_pylist() == ["****@example.com", "****@y.org", "****"]
