@@ -49,21 +49,23 @@ def _data_type(t: Typer, node: exp.DataType) -> str | None:
 @rule(exp.Select)
 def _select(t: Typer, node: exp.Select) -> str | None:
     _check_select(node)
+    distinct = node.args.get("distinct")
+    if distinct is not None and distinct.args.get("on") is not None:
+        from pgbridge.sql.distinct_on import check_distinct_on
+
+        check_distinct_on(t, node)
     if len(node.expressions) == 1:
         return t.types.get(id(node.expressions[0]))
     return None
 
 
 def _check_select(node: exp.Select) -> None:
-    distinct = node.args.get("distinct")
-    if distinct is not None and distinct.args.get("on") is not None:
-        raise unsupported("SELECT DISTINCT ON", hint="use row_number() over (partition by ...) in a subquery")
     for arg in ("locks", "into", "laterals", "prewhere", "qualify", "connect", "sample", "kind", "settings"):
         if node.args.get(arg):
             raise unsupported(f"SELECT ... {arg.upper()}")
     group = node.args.get("group")
     if group is not None and any(group.args.get(k) for k in ("grouping_sets", "cube", "rollup", "totals")):
-        raise unsupported("GROUPING SETS / ROLLUP / CUBE")
+        raise unsupported("GROUPING SETS / ROLLUP / CUBE in this form")
     limit = node.args.get("limit")
     if isinstance(limit, exp.Fetch) and limit.args.get("limit_options") is not None:
         options = limit.args["limit_options"]
@@ -73,8 +75,6 @@ def _check_select(node: exp.Select) -> None:
 
 @rule(exp.Distinct)
 def _distinct(t: Typer, node: exp.Distinct) -> str | None:
-    if node.args.get("on") is not None:
-        raise unsupported("SELECT DISTINCT ON")
     if len(node.expressions) > 1:
         raise unsupported("COUNT(DISTINCT a, b)", hint="PostgreSQL itself has no such aggregate")
     return t.types.get(id(node.expressions[0])) if node.expressions else None
@@ -151,8 +151,30 @@ def _values(t: Typer, node: exp.Values) -> str | None:
     return None
 
 
+@rule(exp.Rollup, exp.Cube, exp.GroupingSets)
+def _grouping_sets(t: Typer, node: exp.Expr) -> str | None:
+    # PostgreSQL and BigQuery both add the rows of each grouping set, NULL in the columns a
+    # set leaves out; nesting (ROLLUP inside GROUPING SETS) is refused for simplicity.
+    if not isinstance(node.parent, exp.Group):
+        raise unsupported(f"{node.key.upper()} inside another grouping construct")
+    for item in node.expressions:
+        inner = item.this if isinstance(item, exp.Paren) else item
+        if isinstance(inner, (exp.Rollup, exp.Cube, exp.GroupingSets)):
+            raise unsupported(f"{inner.key.upper()} inside another grouping construct")
+    return None
+
+
+@rule(exp.Grouping)
+def _grouping(t: Typer, node: exp.Grouping) -> str | None:
+    if len(node.expressions) != 1:
+        raise unsupported("grouping() of several columns", hint="PostgreSQL returns a bit mask; use one each")
+    return T.INT
+
+
 @rule(exp.Tuple)
 def _tuple(t: Typer, node: exp.Tuple) -> str | None:
+    if isinstance(node.parent, (exp.GroupingSets, exp.Cube, exp.Rollup)):
+        return None
     if not isinstance(node.parent, (exp.Values, exp.In)) and node.arg_key != "on":
         raise unsupported("row constructor (a, b)")
     return None

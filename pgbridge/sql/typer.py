@@ -56,9 +56,6 @@ _SPELLINGS: dict[type[exp.Expr], str] = {
     exp.Lock: "SELECT ... FOR UPDATE/SHARE",
     exp.TryCast: "TRY_CAST",
     exp.Pivot: "PIVOT",
-    exp.Rollup: "ROLLUP",
-    exp.Cube: "CUBE",
-    exp.GroupingSets: "GROUPING SETS",
 }
 
 
@@ -264,7 +261,7 @@ _INT8_PRODUCERS = (
     exp.Placeholder,
     exp.Extract,
 )
-_INT4_PRODUCERS = (exp.Length, exp.StrPosition, exp.ArraySize, exp.Ntile)
+_INT4_PRODUCERS = (exp.Length, exp.StrPosition, exp.ArraySize, exp.Ntile, exp.Grouping)
 
 
 def _is_int4(t: Typer, node: exp.Expr) -> bool:

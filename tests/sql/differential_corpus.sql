@@ -260,3 +260,17 @@ select city, array_agg(name order by name) filter (where name is not null and id
 select array_agg(distinct city) filter (where city is not null) from customers
 select array_agg(1) from customers where id > 100
 select array_agg(born order by born) filter (where born is not null) from customers
+-- DISTINCT ON, grouping sets, to_char
+select distinct on (city) city, name from customers order by city, name
+select distinct on (city) city, name as n from customers order by city nulls first, n desc
+select distinct on (customer_id) customer_id, id, amount from orders order by customer_id, amount desc nulls last, id
+select distinct on (1) city, id from customers order by 1, 2 desc limit 2
+select distinct on (status) status, count(*) over (partition by status) as n from orders order by status
+select city, active, count(*) from customers group by rollup(city, active) order by 1 nulls first, 2 nulls first, 3
+select city, count(*), grouping(city) from customers group by cube(city) order by 1 nulls first, 3
+select city, active, sum(id) from customers group by grouping sets ((city), (active), ()) order by 1 nulls first, 2 nulls first, 3
+select status, customer_id, count(*) from orders group by status, rollup(customer_id) order by 1 nulls first, 2 nulls first, 3
+select id, to_char(born, 'YYYY-MM-DD'), to_char(born, 'YYYY-MM'), to_char(born, 'DD/MM/YYYY') from customers order by id
+select id, to_char(placed, 'YYYY-MM-DD HH24:MI:SS'), to_char(placed, 'HH24:MI') from orders order by id
+select id, to_char(placed_tz, 'YYYY-MM-DD HH24:MI:SS'), to_char(placed_tz, 'yyyy/mm/dd') from orders order by id
+select to_char(placed, 'YYYY-MM') as month, count(*) from orders group by 1 order by 1 nulls first

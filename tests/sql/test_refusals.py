@@ -15,10 +15,8 @@ from tests.sql.harness import pipeline
 
 REFUSALS: list[tuple[str, str]] = [
     ("select initcap(name) from customers", "initcap"),
-    ("select to_char(born, 'YYYY') from customers", "to_char"),
     ("select avg(qty) from orders", "avg()"),
     ("select avg(amount) from orders", "avg()"),
-    ("select distinct on (city) city, name from customers", "DISTINCT ON"),
     ("select array_agg(name) from customers", "array_agg"),
     ("""select '{"a": 1}'::jsonb ->> 'a'""", "jsonb"),
     ("select name ~* 'a' from customers", "~*"),
@@ -59,7 +57,6 @@ REFUSALS: list[tuple[str, str]] = [
     ),
     ("select id from customers order by score limit all", "LIMIT ALL"),
     ("select id from customers for update", "FOR UPDATE"),
-    ("select city, count(*) from customers group by rollup(city)", "ROLLUP"),
     ("select md5(name) from customers", "md5"),
     ("select stddev(qty) from orders", "stddev"),
     ("select sum(name) from customers", "sum() of string"),
@@ -133,6 +130,24 @@ REFUSALS: list[tuple[str, str]] = [
         "select array_agg(distinct city order by city) filter (where city is not null) from customers",
         "DISTINCT ... ORDER BY",
     ),
+    # DISTINCT ON, grouping sets, to_char
+    ("select distinct on (city) city, name from customers order by name", "DISTINCT ON expressions"),
+    ("select distinct on (tags) id from customers", "DISTINCT ON a json or array"),
+    (
+        "select distinct on (city) city from customers order by city, row_number() over ()",
+        "window function in ORDER BY",
+    ),
+    ("select grouping(city, active) from customers group by cube(city, active)", "grouping() of several"),
+    (
+        "select count(*) from customers group by grouping sets (rollup(city), ())",
+        "ROLLUP inside another grouping construct",
+    ),
+    ("select to_char(born, 'Mon DD') from customers", "to_char() with this format"),
+    ("select to_char(born, 'FMDD') from customers", "to_char() with this format"),
+    ("select to_char(born, 'YYYY Q') from customers", "to_char() with this format"),
+    ("select to_char(placed, 'HH12:MI') from orders", "to_char() with this format"),
+    ("select to_char(placed, 'HH24:MI:SS.MS') from orders", "to_char() with this format"),
+    ("select to_char(score, '999') from customers", "to_char() of float64"),
 ]
 
 

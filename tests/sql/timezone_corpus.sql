@@ -31,3 +31,4 @@ select current_date = now()::date, current_date - d > 0 from events order by id
 select date_trunc('day', localtimestamp) = current_date::timestamp
 select id, ts from events where ts::date = '2024-03-31' order by id
 select min(ts::date), max(date_trunc('week', ts)) from events
+select id, to_char(ts, 'YYYY-MM-DD HH24:MI:SS'), to_char(d, 'YYYY-MM-DD HH24:MI') from events order by id
