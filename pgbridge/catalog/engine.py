@@ -324,8 +324,12 @@ def _present(con: duckdb.DuckDBPyConnection, column: pa.ChunkedArray, pg: PgType
     """The column as the client sees it: reg* as their display names, others in their storage type."""
     if pg.name in REG_TYPES:
         family = "regproc" if pg.name == "regprocedure" else pg.name
-        reg_values = pa.table({"v": column.cast(pa.uint32())})  # noqa: F841 (read by DuckDB below)
-        return con.sql(f"SELECT pgb_{family}_out(v) FROM reg_values").to_arrow_table().column(0)
+        # Registered by name: DuckDB's lookup of Python locals does not see this frame reliably.
+        con.register("pgb_reg_values", pa.table({"v": column.cast(pa.uint32())}))
+        try:
+            return con.sql(f"SELECT pgb_{family}_out(v) FROM pgb_reg_values").to_arrow_table().column(0)
+        finally:
+            con.unregister("pgb_reg_values")
     target = arrow_type(pg)
     if column.type == target:
         return column

@@ -184,3 +184,13 @@ async def test_default_dataset_is_on_the_path_where_public_is() -> None:
     with pytest.raises(PgError) as error:
         await without.run("SELECT 'orders'::regclass", [], session)
     assert error.value.sqlstate == SqlState.UNDEFINED_TABLE
+
+
+async def test_reg_result_columns_show_names(engine: CatalogEngine) -> None:
+    result = await engine.run(
+        "SELECT 'pg_class'::regclass AS c, 'int4'::regtype AS t, 'pg_catalog'::regnamespace AS n",
+        [],
+        make_session("al"),
+    )
+    assert [c.type.name for c in result.columns] == ["regclass", "regtype", "regnamespace"]
+    assert _rows(result) == [("pg_class", "integer", "pg_catalog")]

@@ -15,9 +15,17 @@ from tests.compat.conftest import NODE_DIR
 @pytest.fixture(scope="module")
 def answer(gateway) -> dict:
     assert (NODE_DIR / "node_modules" / "pg").is_dir(), "run scripts/install-test-deps.d/clients.sh"
-    env = {**os.environ, "PGHOST": gateway.host, "PGPORT": str(gateway.port), "PGUSER": "alice",
-           "PGPASSWORD": gateway.token("alice"), "PGCA": str(gateway.cert)}
-    done = subprocess.run(["node", "probe.js"], cwd=NODE_DIR, env=env, capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "PGHOST": gateway.host,
+        "PGPORT": str(gateway.port),
+        "PGUSER": "alice",
+        "PGPASSWORD": gateway.token("alice"),
+        "PGCA": str(gateway.cert),
+    }
+    done = subprocess.run(
+        ["node", "probe.js"], cwd=NODE_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -33,6 +41,9 @@ def test_parameterised_query(answer) -> None:
 
 
 def test_catalog_queries_list_tables(answer) -> None:
-    assert answer["tables"] == [["shop", "customers", "BASE TABLE"], ["shop", "orders", "BASE TABLE"],
-                                ["shop", "products", "BASE TABLE"]]
+    assert answer["tables"] == [
+        ["shop", "customers", "BASE TABLE"],
+        ["shop", "orders", "BASE TABLE"],
+        ["shop", "products", "BASE TABLE"],
+    ]
     assert answer["relnames"] == ["customers", "orders", "products"]
