@@ -5,7 +5,8 @@ CancelRequest cannot be shown against it. Requests pass through to the real emul
 unchanged, except query jobs whose SQL matches `hold`: those are answered here as real
 BigQuery answers a long query (jobs.insert -> RUNNING, getQueryResults -> jobComplete
 false after a long-poll) until jobs.cancel arrives, after which the job is DONE with
-BigQuery's "stopped" error. Held jobs never reach the emulator. Every request is recorded
+BigQuery's "stopped" error; their dry runs are answered here too (the emulator would run
+the query to dry-run it). Held jobs never reach the emulator. Every request is recorded
 so a test can assert that the gateway sent jobs.cancel for the job it started. A fake for
 that one job, and it says so.
 """
@@ -25,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 LONG_POLL_SECONDS = 0.3
+DRY_RUN_BYTES = 16_000_000
 _HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "host", "content-length", "accept-encoding"}
 
 
@@ -32,6 +34,7 @@ _HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "host", "conten
 class HoldProxy:
     upstream: str
     hold: Callable[[str], bool]
+    dry_run_schema: list[dict[str, str]]  # the held query's result fields, BigQuery REST spelling
     url: str = ""
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path)
     held: dict[str, dict[str, Any]] = field(default_factory=dict)  # job id -> job resource
@@ -61,12 +64,12 @@ class HoldProxy:
 
     def _insert(self, body: dict[str, Any]) -> tuple[int, Any] | None:
         config = body.get("configuration", {})
-        sql = config.get("query", {}).get("query", "")
-        if config.get("dryRun") or not self.hold(sql):
+        if not self.hold(config.get("query", {}).get("query", "")):
             return None
-        job_id = body["jobReference"]["jobId"]
-        project = body["jobReference"].get("projectId", "")
-        self.held[job_id] = {
+        reference = body.get("jobReference", {})
+        project = reference.get("projectId", "")
+        job_id = reference.get("jobId", f"dry_{time.monotonic_ns()}")
+        job = {
             "kind": "bigquery#job",
             "id": f"{project}:US.{job_id}",
             "jobReference": {"projectId": project, "jobId": job_id, "location": "US"},
@@ -74,6 +77,13 @@ class HoldProxy:
             "status": {"state": "RUNNING"},
             "statistics": {"creationTime": str(int(time.time() * 1000))},
         }
+        if config.get("dryRun"):
+            # The emulator runs a dry run's query: answer it here, as BigQuery does, unrun.
+            job["status"] = {"state": "DONE"}
+            job["statistics"]["query"] = {"totalBytesProcessed": str(DRY_RUN_BYTES),
+                                          "schema": {"fields": self.dry_run_schema}}
+            return 200, job
+        self.held[job_id] = job
         return 200, self._job(job_id)
 
     def _job(self, job_id: str) -> dict[str, Any]:
@@ -137,8 +147,10 @@ def _kept(items: Any) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def hold_proxy(upstream: str, hold: Callable[[str], bool]) -> Iterator[HoldProxy]:
-    proxy = HoldProxy(upstream.rstrip("/"), hold)
+def hold_proxy(
+    upstream: str, hold: Callable[[str], bool], dry_run_schema: list[dict[str, str]]
+) -> Iterator[HoldProxy]:
+    proxy = HoldProxy(upstream.rstrip("/"), hold, dry_run_schema)
     handler = type("Handler", (_Handler,), {"proxy": proxy})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True

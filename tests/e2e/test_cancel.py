@@ -1,0 +1,94 @@
+"""CancelRequest and statement_timeout on both backends.
+
+duckdb: the shared duckdb gateway runs a query that would take hours, and the client cancels it.
+bigquery: the emulator finishes every query inside jobs.insert and ignores jobs.cancel, so
+this gateway's REST endpoint is a pass-through proxy to the emulator (hold_proxy.py) that
+answers for the long query as BigQuery does (RUNNING until jobs.cancel). Everything else
+(metadata, dry run, other queries) is the emulator's. The test asserts what BigQuery would
+be sent: jobs.cancel for the job id the gateway started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import asyncpg
+import pytest
+
+from tests.e2e.clients import connect
+from tests.e2e.configs import bigquery_config_text
+from tests.e2e.conftest import BACKENDS, copy_demo
+from tests.e2e.hold_proxy import HoldProxy, hold_proxy
+from tests.support.gateway import RunningGateway, running_gateway
+
+# A trillion-row cross product: runs far longer than any test waits.
+SLOW_QUERY = "SELECT sum(a.amount * b.amount) FROM shop.orders a CROSS JOIN shop.orders b"
+
+
+@dataclass
+class Target:
+    gateway: RunningGateway
+    proxy: HoldProxy | None  # bigquery: what the gateway sent BigQuery
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+    if request.param == "duckdb":
+        yield Target(request.getfixturevalue("duckdb_gateway"), None)
+        return
+    emulator = request.getfixturevalue("e2e_emulator")
+    data_dir = copy_demo(request.getfixturevalue("e2e_demo"), tmp_path_factory, "e2e-cancel")
+    schema = [{"name": "sum", "type": "FLOAT", "mode": "NULLABLE"}]
+    with hold_proxy(emulator.rest_url, lambda sql: "CROSS JOIN" in sql, schema) as proxy:
+        text = bigquery_config_text(emulator.project, proxy.url, emulator.grpc_url)
+        with running_gateway(data_dir, text) as gateway:
+            yield Target(gateway, proxy)
+
+
+def wait_for_cancel(proxy: HoldProxy, timeout: float = 5.0) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while not proxy.cancels() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return proxy.cancels()
+
+
+def assert_job_cancelled(target: Target, before: set[str]) -> None:
+    if target.proxy is None:
+        return
+    new_jobs = set(target.proxy.held) - before
+    assert len(new_jobs) == 1, target.proxy.held
+    (job_id,) = new_jobs
+    assert job_id.startswith("pgbridge_")
+    assert job_id in wait_for_cancel(target.proxy)
+
+
+async def test_cancel_request_stops_the_query_and_the_session_survives(target: Target) -> None:
+    before = set(target.proxy.held) if target.proxy else set()
+    async with connect(target.gateway) as conn:
+        task = asyncio.ensure_future(conn.fetchval(SLOW_QUERY))
+        await asyncio.sleep(1.0)
+        assert not task.done()
+        started = time.monotonic()
+        task.cancel()  # asyncpg sends a CancelRequest on a new connection
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert time.monotonic() - started < 5
+        assert await conn.fetchval("SELECT count(*) FROM shop.products") == 1000
+    assert_job_cancelled(target, before)
+
+
+async def test_statement_timeout_cancels_the_query(target: Target) -> None:
+    before = set(target.proxy.held) if target.proxy else set()
+    async with connect(target.gateway) as conn:
+        await conn.execute("SET statement_timeout = '700ms'")
+        started = time.monotonic()
+        with pytest.raises(asyncpg.QueryCanceledError) as caught:
+            await conn.fetchval(SLOW_QUERY)
+        assert time.monotonic() - started < 5
+        assert "statement timeout" in str(caught.value)
+        await conn.execute("SET statement_timeout = 0")
+        assert await conn.fetchval("SELECT count(*) FROM shop.products") == 1000
+    assert_job_cancelled(target, before)
