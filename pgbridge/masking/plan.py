@@ -97,8 +97,14 @@ class MaskPlan:
             for mask in self.masks
         ]
         summary.extend(
-            {"column": "*", "index": None, "strategy": DETECT, "rules": list(d.kinds), "sources": [],
-             "options": {"kinds": list(d.kinds), "replacement": d.replacement}}
+            {
+                "column": "*",
+                "index": None,
+                "strategy": DETECT,
+                "rules": list(d.kinds),
+                "sources": [],
+                "options": {"kinds": list(d.kinds), "replacement": d.replacement},
+            }
             for d in self.all_text_detectors
         )
         return summary

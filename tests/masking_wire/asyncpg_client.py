@@ -31,7 +31,7 @@ class _Tap(asyncio.Protocol):
         self.inner.data_received(data)
 
     def eof_received(self) -> bool | None:
-        return self.inner.eof_received()  # type: ignore[no-any-return]
+        return self.inner.eof_received()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.inner.connection_lost(exc)
@@ -52,11 +52,17 @@ class RecordingAsyncpg:
     @classmethod
     async def connect(cls, gateway: Any, user: str, roles: tuple[str, ...]) -> RecordingAsyncpg:
         context = ssl.create_default_context(cafile=str(gateway.cert))
-        conn = await asyncpg.connect(host=gateway.host, port=gateway.port, user=user, database="pgbridge",
-                                     password=gateway.token(user, roles), ssl=context)
+        conn = await asyncpg.connect(
+            host=gateway.host,
+            port=gateway.port,
+            user=user,
+            database="pgbridge",
+            password=gateway.token(user, roles),
+            ssl=context,
+        )
         sink = bytearray()
-        ssl_protocol = conn._transport._ssl_protocol  # type: ignore[attr-defined]
-        ssl_protocol._set_app_protocol(_Tap(conn._protocol, sink))  # type: ignore[attr-defined]
+        ssl_protocol = conn._transport._ssl_protocol
+        ssl_protocol._set_app_protocol(_Tap(conn._protocol, sink))
         await conn.execute("SET pgbridge.approval = 'ticket'")
         return cls(conn, sink, gateway.data_dir)
 

@@ -45,7 +45,9 @@ def corpus_results(gateway: Any, tmp_path_factory: pytest.TempPathFactory) -> di
         "raw-text": raw_corpus(gateway, 0),
         "raw-binary": raw_corpus(gateway, 1),
         "asyncpg-binary": asyncio.run(_asyncpg_corpus(gateway)),
-        "psql-text": run_psql(gateway, *ANALYST, [c.sent for c in WIRE_CORPUS], tmp_path_factory.mktemp("psql")),
+        "psql-text": run_psql(
+            gateway, *ANALYST, [c.sent for c in WIRE_CORPUS], tmp_path_factory.mktemp("psql")
+        ),
     }
 
 

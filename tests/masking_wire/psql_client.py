@@ -23,16 +23,20 @@ _ERROR = re.compile(r"ERROR:  ([0-9A-Z]{5}): (.*)$", re.M)  # psql prefixes "psq
 _ROWS = re.compile(rb"^\((\d+) rows?\)$", re.M)
 
 
-def run_psql(gateway: Any, user: str, roles: tuple[str, ...], statements: Sequence[str],
-             scratch: Path) -> list[Outcome]:
+def run_psql(
+    gateway: Any, user: str, roles: tuple[str, ...], statements: Sequence[str], scratch: Path
+) -> list[Outcome]:
     """Every statement's outcome, in order; approvals are given and waited-for ones re-run.
 
     Two statements with the same translation share one approval request, and an approval
     is used once, so the second waits again: hence rounds, each approving what is pending."""
     outcomes = _one_process(gateway, user, roles, statements, scratch)
     for _ in range(4):
-        waiting = {i: pending_request(o.message) for i, o in enumerate(outcomes) if o.sqlstate == "42501"}
-        waiting = {i: request for i, request in waiting.items() if request}
+        waiting = {
+            i: r
+            for i, o in enumerate(outcomes)
+            if o.sqlstate == "42501" and (r := pending_request(o.message))
+        }
         if not waiting:
             break
         for request in set(waiting.values()):
@@ -45,8 +49,9 @@ def run_psql(gateway: Any, user: str, roles: tuple[str, ...], statements: Sequen
     return outcomes
 
 
-def _one_process(gateway: Any, user: str, roles: tuple[str, ...], statements: Sequence[str],
-                 scratch: Path) -> list[Outcome]:
+def _one_process(
+    gateway: Any, user: str, roles: tuple[str, ...], statements: Sequence[str], scratch: Path
+) -> list[Outcome]:
     script = ["\\set VERBOSITY verbose", "SET pgbridge.approval = 'ticket';"]
     for index, sql in enumerate(statements):
         script += [f"\\echo {_MARK.format(index)}", f"\\warn {_MARK.format(index)}", f"{sql};"]
@@ -54,8 +59,25 @@ def _one_process(gateway: Any, user: str, roles: tuple[str, ...], statements: Se
     path.write_text("\n".join(script) + "\n", encoding="utf-8")
     env = {**os.environ, "PGPASSWORD": gateway.token(user, roles), "PGSSLMODE": "require"}
     done = subprocess.run(
-        ["psql", "-X", "-h", gateway.host, "-p", str(gateway.port), "-U", user, "-d", "pgbridge", "-f", str(path)],
-        env=env, capture_output=True, timeout=120, check=False)
+        [
+            "psql",
+            "-X",
+            "-h",
+            gateway.host,
+            "-p",
+            str(gateway.port),
+            "-U",
+            user,
+            "-d",
+            "pgbridge",
+            "-f",
+            str(path),
+        ],
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
     out, err = _segments(done.stdout), _segments(done.stderr)
     return [_outcome(out.get(i, b""), err.get(i, b"")) for i in range(len(statements))]
 

@@ -76,8 +76,13 @@ class RecordingClient:
 
     def _once(self, sql: str, result_format: int) -> Outcome:
         start = len(self.received)
-        self.send(m.Parse("", sql, ()), m.Bind("", "", (), (), (result_format,)), m.Describe("P", ""),
-                  m.Execute("", 0), m.Sync())
+        self.send(
+            m.Parse("", sql, ()),
+            m.Bind("", "", (), (), (result_format,)),
+            m.Describe("P", ""),
+            m.Execute("", 0),
+            m.Sync(),
+        )
         seen = self.until_ready()
         errors = [msg for msg in seen if isinstance(msg, m.ErrorResponse)]
         rows = sum(isinstance(msg, m.DataRow) for msg in seen)

@@ -62,32 +62,63 @@ def audit_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuditRun]:
 
 def _statements(run: AuditRun, sql: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """(statement record, completion record) pairs of the runs of `sql` that returned rows."""
-    completions = {r["data"]["statement_id"]: r["data"] for r in run.records if r["type"] == "statement_completed"}
-    pairs = [(r["data"], completions[r["data"]["statement_id"]]) for r in run.records
-             if r["type"] == "statement" and r["data"].get("sql") == sql]
+    completions = {
+        r["data"]["statement_id"]: r["data"] for r in run.records if r["type"] == "statement_completed"
+    }
+    pairs = [
+        (r["data"], completions[r["data"]["statement_id"]])
+        for r in run.records
+        if r["type"] == "statement" and r["data"].get("sql") == sql
+    ]
     return [(s, c) for s, c in pairs if c["sqlstate"] is None]
 
 
 def test_audit_names_masked_columns_with_their_rules(audit_run: AuditRun) -> None:
-    (statement, completion), = _statements(audit_run, SAMPLE)
+    ((statement, completion),) = _statements(audit_run, SAMPLE)
     assert statement["masked_columns"] == [
-        {"column": "email", "index": 1, "strategy": "email", "rules": ["shop.customers.email"],
-         "sources": ["shop.customers.email"], "options": {}},
-        {"column": "phone", "index": 2, "strategy": "hash", "rules": ["shop.customers.phone"],
-         "sources": ["shop.customers.phone"], "options": {}},
-        {"column": "ssn", "index": 3, "strategy": "partial", "rules": ["shop.customers.ssn"],
-         "sources": ["shop.customers.ssn"], "options": {"keep": 4}},
-        {"column": "card_number", "index": 4, "strategy": "partial", "rules": ["shop.customers.card_number"],
-         "sources": ["shop.customers.card_number"], "options": {"keep": 4}},
+        {
+            "column": "email",
+            "index": 1,
+            "strategy": "email",
+            "rules": ["shop.customers.email"],
+            "sources": ["shop.customers.email"],
+            "options": {},
+        },
+        {
+            "column": "phone",
+            "index": 2,
+            "strategy": "hash",
+            "rules": ["shop.customers.phone"],
+            "sources": ["shop.customers.phone"],
+            "options": {},
+        },
+        {
+            "column": "ssn",
+            "index": 3,
+            "strategy": "partial",
+            "rules": ["shop.customers.ssn"],
+            "sources": ["shop.customers.ssn"],
+            "options": {"keep": 4},
+        },
+        {
+            "column": "card_number",
+            "index": 4,
+            "strategy": "partial",
+            "rules": ["shop.customers.card_number"],
+            "sources": ["shop.customers.card_number"],
+            "options": {"keep": 4},
+        },
     ]
     assert completion["masked_columns"] == {
-        "email": "shop.customers.email", "phone": "shop.customers.phone",
-        "ssn": "shop.customers.ssn", "card_number": "shop.customers.card_number",
+        "email": "shop.customers.email",
+        "phone": "shop.customers.phone",
+        "ssn": "shop.customers.ssn",
+        "card_number": "shop.customers.card_number",
     }
 
 
 def test_recorded_rows_are_the_masked_rows_the_client_saw(audit_run: AuditRun) -> None:
-    (_, completion), = _statements(audit_run, SAMPLE)
+    ((_, completion),) = _statements(audit_run, SAMPLE)
     table = read_recording(audit_run.directory, completion["recording"])
     recorded = [tuple(str(v) for v in row.values()) for row in table.to_pylist()]
     key = (audit_run.data_dir / "masking-hash.key").read_bytes().strip()
@@ -140,8 +171,22 @@ def test_the_audit_scan_would_find_a_clear_recording(audit_run: AuditRun, tmp_pa
 
 def test_replay_shows_the_masked_session(audit_run: AuditRun) -> None:
     session = next(r["data"]["session_id"] for r in audit_run.records if r["type"] == "statement")
-    done = subprocess.run([sys.executable, "-m", "pgbridge.cli", "audit", "replay", "--session", session,
-                           "--data-dir", str(audit_run.data_dir)], capture_output=True, timeout=60, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pgbridge.cli",
+            "audit",
+            "replay",
+            "--session",
+            session,
+            "--data-dir",
+            str(audit_run.data_dir),
+        ],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert b"shop.customers.ssn" in done.stdout and b"****" in done.stdout
     assert audit_run.clear.leaks(done.stdout + done.stderr) == []

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from tests.masking_wire.conftest import ANALYST
 from tests.masking_wire.rawclient import RecordingClient
+from tests.support.gateway import RunningGateway
 
 
-def test_simple_query_with_a_parameter_marker_is_a_clean_error(gateway) -> None:  # type: ignore[no-untyped-def]
+def test_simple_query_with_a_parameter_marker_is_a_clean_error(gateway: RunningGateway) -> None:
     """PostgreSQL answers `SELECT $1` sent as a simple Query with 42P02 "there is no parameter
     $1"; the gateway raises an internal error (XX000, "zip() argument 2 is shorter than
     argument 1") from Pipeline._run_data zipping the planned parameter types with no values."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from tests.masking_wire.conftest import ANALYST
 from tests.masking_wire.psql_client import run_psql
 from tests.masking_wire.rawclient import RecordingClient
 from tests.masking_wire.wire_corpus import MASKED, WIRE_CORPUS
+from tests.support.gateway import RunningGateway
 
 ADMIN = ("alice", ("admin",))
 SAMPLE_IDS = (1, 2, 3, 4242, 99999, 100000)
@@ -31,15 +33,25 @@ def masked_row(c: Customer, key: bytes) -> tuple[str, ...]:
     """The demo's rules by hand: email keeps the domain, phone is HMAC-SHA256 hex under the
     gateway's key, ssn and card_number keep their last 4 characters."""
     phone = hmac.new(key, c.phone.encode(), hashlib.sha256).hexdigest()
-    return (str(c.id), "****@" + c.email.split("@")[1], phone, "****" + c.ssn[-4:], "****" + c.card_number[-4:])
+    return (
+        str(c.id),
+        "****@" + c.email.split("@")[1],
+        phone,
+        "****" + c.ssn[-4:],
+        "****" + c.card_number[-4:],
+    )
 
 
-def raw_rows(gateway: Any, who: tuple[str, tuple[str, ...]], result_format: int) -> tuple[list[tuple[str, ...]], bytes]:
+def raw_rows(
+    gateway: Any, who: tuple[str, tuple[str, ...]], result_format: int
+) -> tuple[list[tuple[str, ...]], bytes]:
     from pgbridge.wire import messages as m
 
     client = RecordingClient(gateway, *who)
     try:
-        client.send(m.Parse("", SAMPLE, ()), m.Bind("", "", (), (), (result_format,)), m.Execute("", 0), m.Sync())
+        client.send(
+            m.Parse("", SAMPLE, ()), m.Bind("", "", (), (), (result_format,)), m.Execute("", 0), m.Sync()
+        )
         seen = client.until_ready()
         rows = [msg.values for msg in seen if isinstance(msg, m.DataRow)]
         decoded = [tuple(_text(v, i, result_format) for i, v in enumerate(r)) for r in rows]
@@ -56,7 +68,9 @@ def _text(value: bytes | None, index: int, result_format: int) -> str:
 
 
 @pytest.mark.parametrize("result_format", [0, 1], ids=["text", "binary"])
-def test_raw_client_rows(gateway, clear_values: ClearValues, hash_key: bytes, result_format: int) -> None:  # type: ignore[no-untyped-def]
+def test_raw_client_rows(
+    gateway: RunningGateway, clear_values: ClearValues, hash_key: bytes, result_format: int
+) -> None:
     customers = [clear_values.customers[i] for i in SAMPLE_IDS]
     analyst_rows, analyst_bytes = raw_rows(gateway, ANALYST, result_format)
     admin_rows, admin_bytes = raw_rows(gateway, ADMIN, result_format)
@@ -66,10 +80,14 @@ def test_raw_client_rows(gateway, clear_values: ClearValues, hash_key: bytes, re
     assert len(clear_values.leaks(admin_bytes)) >= 4 * len(SAMPLE_IDS)
 
 
-async def test_asyncpg_rows_and_tap(gateway, clear_values: ClearValues, hash_key: bytes) -> None:  # type: ignore[no-untyped-def]
+async def test_asyncpg_rows_and_tap(
+    gateway: RunningGateway, clear_values: ClearValues, hash_key: bytes
+) -> None:
     customers = [clear_values.customers[i] for i in SAMPLE_IDS]
-    for who, expected in ((ANALYST, [masked_row(c, hash_key) for c in customers]),
-                          (ADMIN, [clear_row(c) for c in customers])):
+    for who, expected in (
+        (ANALYST, [masked_row(c, hash_key) for c in customers]),
+        (ADMIN, [clear_row(c) for c in customers]),
+    ):
         client = await RecordingAsyncpg.connect(gateway, *who)
         try:
             records = await client.conn.fetch(SAMPLE)
@@ -82,20 +100,24 @@ async def test_asyncpg_rows_and_tap(gateway, clear_values: ClearValues, hash_key
         assert (clear_values.leaks(raw) == []) is (who == ANALYST)
 
 
-def test_psql_rows(gateway, clear_values: ClearValues, hash_key: bytes, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_psql_rows(
+    gateway: RunningGateway, clear_values: ClearValues, hash_key: bytes, tmp_path: Path
+) -> None:
     customers = [clear_values.customers[i] for i in SAMPLE_IDS]
     unaligned = f"\\pset format unaligned\n{SAMPLE}"
-    analyst, = run_psql(gateway, *ANALYST, [unaligned], tmp_path)
-    admin, = run_psql(gateway, *ADMIN, [unaligned], tmp_path)
-    for outcome, rows in ((analyst, [masked_row(c, hash_key) for c in customers]),
-                          (admin, [clear_row(c) for c in customers])):
+    (analyst,) = run_psql(gateway, *ANALYST, [unaligned], tmp_path)
+    (admin,) = run_psql(gateway, *ADMIN, [unaligned], tmp_path)
+    for outcome, rows in (
+        (analyst, [masked_row(c, hash_key) for c in customers]),
+        (admin, [clear_row(c) for c in customers]),
+    ):
         assert outcome.sqlstate is None and outcome.rows == len(SAMPLE_IDS)
         assert all("|".join(row).encode() in outcome.received for row in rows)
     assert clear_values.leaks(analyst.received) == []
     assert clear_values.leaks(admin.received) != []
 
 
-def test_admin_gets_clear_values_from_the_corpus(gateway, clear_values: ClearValues) -> None:  # type: ignore[no-untyped-def]
+def test_admin_gets_clear_values_from_the_corpus(gateway: RunningGateway, clear_values: ClearValues) -> None:
     """The masked corpus cases, run by admin, carry clear values: the analyst's clean bytes are
     the masking's doing, not queries that happen to return nothing sensitive."""
     client = RecordingClient(gateway, *ADMIN)
@@ -108,7 +130,7 @@ def test_admin_gets_clear_values_from_the_corpus(gateway, clear_values: ClearVal
     assert leaking >= 0.75 * len(outcomes)
 
 
-def test_backend_error_text_is_withheld_only_when_masked_values_are_involved(gateway) -> None:  # type: ignore[no-untyped-def]
+def test_backend_error_text_is_withheld_only_when_masked_values_are_involved(gateway: RunningGateway) -> None:
     sql = "SELECT ssn ~ '(' FROM shop.customers LIMIT 1"
     analyst, admin = RecordingClient(gateway, *ANALYST), RecordingClient(gateway, *ADMIN)
     try:

@@ -19,6 +19,7 @@ from tests.masking_wire.wire_corpus import (
     WITHHELD,
     WireCase,
 )
+from tests.support.gateway import RunningGateway
 
 CLIENTS = ("psql-text", "asyncpg-binary", "raw-text", "raw-binary")
 
@@ -34,7 +35,9 @@ def check(case: WireCase, outcome: Outcome, clear: ClearValues) -> None:
         return
     if case.expect == MASKED_OR_UNSUPPORTED:
         return  # refused as not translated (0A000): nothing was sent
-    assert outcome.sqlstate == case.expect, f"expected {case.expect}, got {outcome.sqlstate}: {outcome.message}"
+    assert outcome.sqlstate == case.expect, (
+        f"expected {case.expect}, got {outcome.sqlstate}: {outcome.message}"
+    )
     if case.why == WITHHELD:
         assert WITHHELD in outcome.message
     elif case.expect == MASKING_REFUSAL and not case.why and case.sql.startswith(("SELECT", "WITH")):
@@ -48,16 +51,22 @@ def test_wire_corpus_is_big_enough() -> None:
 
 
 @pytest.mark.parametrize("client", CLIENTS)
-@pytest.mark.parametrize("index", range(len(WIRE_CORPUS)), ids=[f"{i:03d}:{c.sql[:60]}" for i, c in enumerate(WIRE_CORPUS)])
-def test_case(corpus_results: dict[str, list[Outcome]], clear_values: ClearValues, client: str, index: int) -> None:
+@pytest.mark.parametrize(
+    "index", range(len(WIRE_CORPUS)), ids=[f"{i:03d}:{c.sql[:60]}" for i, c in enumerate(WIRE_CORPUS)]
+)
+def test_case(
+    corpus_results: dict[str, list[Outcome]], clear_values: ClearValues, client: str, index: int
+) -> None:
     check(WIRE_CORPUS[index], corpus_results[client][index], clear_values)
 
 
 def test_every_client_saw_the_same_outcome(corpus_results: dict[str, list[Outcome]]) -> None:
     """Text, binary, psql and asyncpg hit the same decisions (and the same row counts)."""
     for index, case in enumerate(WIRE_CORPUS):
-        seen = {client: (corpus_results[client][index].sqlstate, corpus_results[client][index].rows)
-                for client in CLIENTS}
+        seen = {
+            client: (corpus_results[client][index].sqlstate, corpus_results[client][index].rows)
+            for client in CLIENTS
+        }
         assert len(set(seen.values())) == 1, f"{case.sql}: {seen}"
 
 
@@ -68,7 +77,7 @@ def test_some_statements_ran_only_after_an_approval(corpus_results: dict[str, li
         assert len(approved) >= 3 and all(o.sqlstate is None for o in approved), client
 
 
-def test_corpus_runs_fast(gateway, clear_values) -> None:  # type: ignore[no-untyped-def]
+def test_corpus_runs_fast(gateway: RunningGateway, clear_values: ClearValues) -> None:
     """One client kind runs the whole corpus in a few seconds (the issue asks < 60 s for all)."""
     from tests.masking_wire.conftest import raw_corpus
 

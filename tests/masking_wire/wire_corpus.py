@@ -107,12 +107,17 @@ WIRE_EXTRAS: list[WireCase] = [
         "(SELECT card_number FROM shop.customers LIMIT 1) b",
         MASKED,
     ),
-    WireCase("SELECT ssn FROM shop.customers WHERE id = 1 UNION ALL SELECT email FROM shop.customers WHERE id = 2",
-             MASKED),
+    WireCase(
+        "SELECT ssn FROM shop.customers WHERE id = 1 UNION ALL SELECT email FROM shop.customers WHERE id = 2",
+        MASKED,
+    ),
     WireCase("SELECT ssn LIKE '1%', strpos(ssn, '-'), ssn || 1 FROM shop.customers", MASKED),
     WireCase("SELECT email AS ssn, ssn AS email, phone AS card_number FROM shop.customers", MASKED),
-    WireCase("SELECT o.id, c.phone, c.email FROM shop.orders o JOIN shop.customers c ON c.id = o.customer_id "
-             "WHERE o.id <= 5", MASKED),
+    WireCase(
+        "SELECT o.id, c.phone, c.email FROM shop.orders o JOIN shop.customers c ON c.id = o.customer_id "
+        "WHERE o.id <= 5",
+        MASKED,
+    ),
     # refused: untraceable syntax, unclassifiable mixes, utility statements, unknown columns
     WireCase('SELECT ssn COLLATE "C" FROM shop.customers', "42501", "masking cannot trace it"),
     WireCase("SELECT c.ssn FROM shop.customers c, pg_catalog.pg_class p", "42501", "cannot be classified"),
