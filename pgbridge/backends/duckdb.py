@@ -34,6 +34,20 @@ from pgbridge.wire.errors import PgError, SqlState
 BATCH_ROWS = 65_536
 
 
+def lock_down(con: duckdb.DuckDBPyConnection) -> None:
+    """Make a connection safe to run client SQL on: no files, network or extensions, no
+    Python variables reachable by name (DuckDB's replacement scans), and no way back.
+
+    Clients' SQL reaches DuckDB through the catalog engine and the embedded backend; without
+    this, `SELECT * FROM read_text('/path/to/token-signing.key')` would hand out the key.
+    """
+    con.execute("SET python_enable_replacements = false")
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+
+
 def bigquery_type(duck_type: str) -> str:
     """The BigQuery spelling of a DuckDB column type (raises PgError 0A000 when there is none)."""
     spelled = duck_type.strip()
@@ -137,6 +151,7 @@ class DuckDBBackend:
         self._db = duckdb.connect(str(settings.database), read_only=settings.read_only, config=config)
         # Results are rendered in the client's TimeZone by the encoder; DuckDB computes in UTC.
         self._db.execute("SET TimeZone = 'UTC'")
+        lock_down(self._db)
         self._lock = threading.Lock()  # guards cursor creation and the size cache
         self._sizes: dict[tuple[str, str], _TableSizes] = {}
         self._running: dict[str, duckdb.DuckDBPyConnection] = {}

@@ -14,6 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
+
+from pgbridge.backends.duckdb import lock_down
 import pyarrow as pa
 
 from pgbridge.catalog.facts import load_facts
@@ -100,6 +102,7 @@ def build_database(snap: Snapshot) -> duckdb.DuckDBPyConnection:
         con.execute(sql)
     for relation, sql in info_views().items():
         con.execute(f"CREATE VIEW pgi.{relation.split('.')[1]} AS {sql}")
+    lock_down(con)
     return con
 
 

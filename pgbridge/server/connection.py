@@ -49,6 +49,7 @@ class Connection:
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
         self.session_id = secrets.token_hex(6)
         self.close_reason = "client disconnected"
+        self.opened_logged = False
 
     async def run(self) -> None:
         try:
@@ -138,6 +139,7 @@ class Connection:
         await self.gateway.audit_event(
             "connection_opened", {**opened, "user": user, "database": params.get("database", user)}
         )
+        self.opened_logged = True
         principal = await self._authenticate(user)
         self.gateway.limits_connect(principal)
         self.process_id, secret = self.gateway.register(self)
@@ -224,9 +226,13 @@ class Connection:
             await self.session.handle(message)
 
     async def cancel_running(self) -> None:
-        if self.session is not None and self.session.cancel("user"):
+        if self.session is None:
+            return
+        running = self.session.ctx.running
+        if self.session.cancel("user"):
+            statement_id, job_id = running if running else (None, None)
             await self.gateway.audit_event(
-                "cancel", events.cancel(session_id=self.session_id, statement_id=None, job_id=None)
+                "cancel", events.cancel(session_id=self.session_id, statement_id=statement_id, job_id=job_id)
             )
 
     async def _cleanup(self) -> None:
@@ -236,6 +242,7 @@ class Connection:
                 with contextlib.suppress(Exception):
                     await portal.finish(None)
             self.gateway.limits_disconnect(self.session.ctx.principal)
+        if self.opened_logged:
             with contextlib.suppress(Exception):
                 await self.gateway.audit_event(
                     "connection_closed",

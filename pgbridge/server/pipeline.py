@@ -10,6 +10,7 @@ before the backend is asked anything that runs; if it cannot be written, nothing
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
@@ -52,6 +53,8 @@ class SessionContext:
     notices: list[tuple[str, str, str]] = field(default_factory=list)  # (severity, sqlstate, message)
     # Sends a NoticeResponse now (approval waits tell the client why it is waiting).
     notify: Callable[[str, str, str], Awaitable[None]] | None = None
+    # (statement_id, job_id) of the statement running now, for the audit's cancel record.
+    running: tuple[str, str] | None = None
 
     @property
     def approval_mode(self) -> str:
@@ -122,7 +125,11 @@ class Pipeline:
     ) -> Prepared:
         prepared = Prepared(statement.text, statement, tuple(declared_oids))
         if statement.kind in (Kind.QUERY, Kind.DML, Kind.DDL):
-            prepared.plan = await self._plan(ctx, statement, declared_oids)
+            try:
+                prepared.plan = await self._plan(ctx, statement, declared_oids)
+            except PgError as error:
+                await self._audit_refusal(ctx, statement, error)
+                raise
         return prepared
 
     async def describe(
@@ -292,7 +299,8 @@ class Pipeline:
                 )
             needs = [d for d in (decision, cost) if d is not None and d.action == "approve"]
             if needs:
-                approval = await self._approve(ctx, plan, query_params, needs[0])
+                decision = needs[0]  # the record names the rule that asked for a human
+                approval = await self._approve(ctx, plan, query_params, decision)
             if self.limits is not None:
                 self.limits.start_query(ctx.principal)
                 self.limits.check_bytes(ctx.principal, plan.bytes_estimate or 0)
@@ -313,12 +321,19 @@ class Pipeline:
             timeout_seconds=(ctx.settings.statement_timeout_ms / 1000) or None,
             role=role,
         )
+        ctx.running = (statement_id, job_id)
         try:
             result = await self.backend.execute(plan.bigquery_sql, query_params, options)
         except PgError as error:
+            ctx.running = None
             error = _without_values(error, plan)
             await self._audit_completion(ctx, statement_id, started, 0, error, None, plan)
             raise error from None
+        except asyncio.CancelledError:
+            ctx.running = None
+            canceled = PgError(SqlState.QUERY_CANCELED, "canceling statement")
+            await self._audit_completion(ctx, statement_id, started, 0, canceled, None, plan)
+            raise
         if plan.fields is None or len(plan.fields) != len(result.fields):
             plan.fields = result.fields
         columns = self._columns(plan, result.fields)
@@ -343,6 +358,7 @@ class Pipeline:
                 yield batch
 
         async def finish(rows: int, error: PgError | None) -> None:
+            ctx.running = None
             await self._audit_completion(
                 ctx, statement_id, started, rows, error, recording, plan, result.stats
             )
@@ -396,6 +412,28 @@ class Pipeline:
         )
         await self.audit.append("statement", fields)
 
+    async def _audit_refusal(self, ctx: SessionContext, statement: Statement, error: PgError) -> None:
+        """A statement refused before it could run is evidence too: who asked, and why not."""
+        if self.audit is None:
+            return
+        from pgbridge.audit import events
+
+        statement_id = secrets.token_hex(8)
+        denial = error.sqlstate == SqlState.INSUFFICIENT_PRIVILEGE
+        fields = events.statement(
+            session_id=ctx.session_id, statement_id=statement_id, principal=ctx.principal, sql=statement.text,
+            translated_sql=None, decision="deny" if denial else "error",
+            rule=_rule_of(error) if denial else None)
+        fields.update(error=error.message)
+        completed = events.statement_completed(
+            session_id=ctx.session_id, statement_id=statement_id, job_id=None, bytes_scanned=None,
+            bytes_billed=None, rows=0, masked_columns={}, duration_ms=0.0, sqlstate=error.sqlstate, recording=None)
+        try:
+            await self.audit.append("statement", fields)
+            await self.audit.append("statement_completed", completed)
+        except PgError:
+            log.critical("audit log unavailable while recording a refused statement", exc_info=True)
+
     async def _audit_completion(
         self,
         ctx: SessionContext,
@@ -431,6 +469,15 @@ class Pipeline:
         except PgError:
             log.critical("audit log unavailable while recording a statement's completion", exc_info=True)
             raise
+
+
+def _rule_of(error: PgError) -> str:
+    """The policy or masking rule a refusal names ("policy rule: roles.x.tables" in its detail)."""
+    for text in (error.detail or "", error.message):
+        if "rule" in text:
+            after = text.split("rule", 1)[1].lstrip(": ")
+            return after.split()[0].rstrip(":,") if after else "unknown"
+    return "masking.inference" if "masked" in error.message else "policy"
 
 
 def _acting_role(principal: Principal, decision: Any) -> str | None:

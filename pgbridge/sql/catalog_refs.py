@@ -84,6 +84,6 @@ def _catalog_functions(ast: exp.Expr) -> list[str]:
     for cast in ast.find_all(exp.Cast):
         if cast.to.sql("postgres").lower() in _REG_TYPES:
             names.append("::" + cast.to.sql("postgres").lower())
-    for node in ast.find_all(exp.CurrentUser, exp.CurrentSchema):
+    for node in ast.find_all(exp.CurrentUser, exp.CurrentSchema, exp.CurrentVersion):
         names.append(node.sql_name().lower())
     return names

@@ -9,12 +9,20 @@ import psycopg
 import pytest
 
 from tests.sql.fixtures import FixtureSchema, setup_sql
-from tests.support.postgres import PostgresServer
+from tests.support.postgres import PostgresServer, running_postgres
 
 
 @pytest.fixture(scope="session")
-def pg(postgres: PostgresServer) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(postgres.dsn, autocommit=True) as conn:
+def sql_postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL of the sql tests' own: their `shop` fixture schema must not meet the
+    catalog tests' `shop` in the shared server, whatever order the suite runs in."""
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pg(sql_postgres: PostgresServer) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(sql_postgres.dsn, autocommit=True) as conn:
         for statement in setup_sql("postgres"):
             conn.execute(statement)
         conn.execute("SET TimeZone = 'UTC'")

@@ -164,7 +164,7 @@ def test_declare() -> None:
     assert (command.name, command.binary, command.scroll, command.with_hold) == ("c1", True, False, True)
     assert command.query.kind is Kind.QUERY and command.query.text == "select id from shop.orders"
     scroll = parse_statement("declare c scroll cursor for select 1").command
-    assert isinstance(scroll, DeclareCommand) and scroll.scroll and scroll.query.kind is Kind.CATALOG
+    assert isinstance(scroll, DeclareCommand) and scroll.scroll and scroll.query.kind is Kind.QUERY
 
 
 def test_copy_table_from_stdin_legacy_options() -> None:
@@ -207,8 +207,10 @@ def test_copy_defaults_and_binary() -> None:
         ("TABLE orders", Kind.QUERY),
         ("(select id from orders)", Kind.QUERY),
         ("select set_config('a', 'b', false)", Kind.CATALOG),
-        ("select 1", Kind.CATALOG),
-        ("VALUES (1), (2)", Kind.CATALOG),
+        # No table and no catalog reference: the translator computes it, with Postgres's rules.
+        ("select 1", Kind.QUERY),
+        ("select 7 / 2", Kind.QUERY),
+        ("VALUES (1), (2)", Kind.QUERY),
         ("select version()", Kind.CATALOG),
         ("select current_setting('search_path')", Kind.CATALOG),
         ("select * from pg_catalog.pg_class", Kind.CATALOG),
