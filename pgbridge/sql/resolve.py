@@ -62,7 +62,7 @@ def resolve(stmt: Statement, names: NameContext, schema: SchemaLookup) -> Resolv
     _refuse_backticks(ast)
     tag_output_names(ast, stmt.text)
     metas = _qualify_tables(ast, names, schema)
-    ast = _qualify_columns(ast, metas)
+    ast = qualify_columns(ast, metas)
     refs = tuple(TableRef(m.dataset, m.name) for m in metas)
     return Resolved(ast, refs, tuple(metas), names.timezone)
 
@@ -71,8 +71,8 @@ def _name_values_columns(ast: exp.Expression) -> exp.Expression:
     """VALUES lists get PostgreSQL's column names column1, column2, ... where none are given."""
     for values in list(ast.find_all(exp.Values)):
         alias = values.args.get("alias")
-        if alias is not None and alias.columns:
-            continue
+        if (alias is not None and alias.columns) or isinstance(values.parent, exp.Insert):
+            continue  # INSERT ... VALUES stays VALUES
         width = len(values.expressions[0].expressions) if values.expressions else 0
         columns = [exp.to_identifier(f"column{i + 1}") for i in range(width)]
         name = alias.this if alias is not None and alias.this else exp.to_identifier("_values")
@@ -187,7 +187,8 @@ def _rewrite_table(table: exp.Table, meta: TableMeta) -> None:
     table.set("catalog", None)
 
 
-def _qualify_columns(ast: exp.Expression, metas: list[TableMeta]) -> exp.Expression:
+def qualify_columns(ast: exp.Expression, metas: list[TableMeta]) -> exp.Expression:
+    """Table-qualify every column and expand `*` (sqlglot's qualify), errors as PostgreSQL's."""
     mapping: dict[str, object] = {}
     for meta in metas:
         columns = {f.name: sqlglot_type_for(f.type, f.mode) for f in meta.fields}

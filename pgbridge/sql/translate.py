@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
-from pgbridge.sql import array_agg, distinct_on, json_ops, rules, rules_funcs, rules_ops, to_char, unnest  # noqa: F401  (they register the allow-list)
+from pgbridge.sql import array_agg, distinct_on, dml, json_ops, rules, rules_funcs, rules_ops, to_char, unnest  # noqa: F401  (they register the allow-list)
 from pgbridge.sql import pgtypes as T
 from pgbridge.sql.fixups import apply_fixups
 from pgbridge.sql.outputs import META_KEY
-from pgbridge.sql.resolve import Resolved, SchemaLookup
+from pgbridge.sql.resolve import Resolved, SchemaLookup, TableRef
 from pgbridge.sql.typer import Typer, undetermined_parameter
 from pgbridge.typemap import BqType, parse_bq_type
 from pgbridge.wire.errors import unsupported
@@ -37,6 +37,9 @@ class Translation:
     param_types: tuple[BqType, ...]
     output_names: tuple[str, ...]
     output_types: tuple[str | None, ...]  # BigQuery type per output column when known, else None
+    kind: str = "query"  # "query" (returns rows) or "dml" (INSERT / UPDATE / DELETE: a row count)
+    table: TableRef | None = None  # for "dml": the table written
+    command: str = "SELECT"  # "SELECT", "INSERT", "UPDATE" or "DELETE": the CommandComplete verb
 
 
 def translate(
@@ -44,16 +47,35 @@ def translate(
 ) -> Translation:
     """BigQuery SQL for a resolved query. Raises PgError 0A000 for anything not allow-listed."""
     ast: exp.Expr = resolved.ast.copy()
-    if not isinstance(ast, exp.Query):
-        raise unsupported(f"statement {type(ast).__name__.upper()}", hint="only queries are translated")
     declared = [str(p) if p is not None else None for p in param_types]
     typer = Typer(resolved.metas, text or resolved.ast.sql("postgres"), declared, resolved.timezone)
+    if isinstance(ast, (exp.Insert, exp.Update, exp.Delete)):
+        return _translate_dml(typer, ast, resolved, len(param_types))
+    if not isinstance(ast, exp.Query):
+        raise unsupported(
+            f"statement {type(ast).__name__.upper()}", hint="only queries and DML are translated"
+        )
     typer.run(ast)
     names, types = _outputs(typer, ast)
     params = _param_types(typer, len(param_types))
     ast = apply_fixups(typer, ast)
     _alias_outputs(ast, names)
     return Translation(_generate(ast), params, tuple(names), tuple(types))
+
+
+def _translate_dml(typer: Typer, ast: exp.Expr, resolved: Resolved, declared_count: int) -> Translation:
+    dml.refuse_extras(ast)
+    meta = dml.target_of(ast, resolved)
+    if isinstance(ast, exp.Update):
+        out = dml.update_sql(typer, ast, meta)
+    elif isinstance(ast, exp.Delete):
+        out = dml.delete_sql(typer, ast, meta)
+    else:
+        assert isinstance(ast, exp.Insert)
+        out = dml.insert_sql(typer, ast, meta, resolved.metas)
+    params = _param_types(typer, declared_count)
+    command = ast.key.upper()
+    return Translation(_generate(out), params, (), (), "dml", dml.ref_of(meta), command)
 
 
 def _projections(ast: exp.Expr) -> list[exp.Expr]:

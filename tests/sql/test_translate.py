@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from pgbridge.sql.duckdb_dialect import bigquery_to_duckdb
+from pgbridge.sql.resolve import TableRef
 from pgbridge.sql.translate import Translation, TranslationCache
 from pgbridge.typemap import BqType
 from pgbridge.wire.errors import PgError, SqlState
@@ -110,10 +111,21 @@ def test_window_order_emulates_postgres_null_position() -> None:
     assert "ORDER BY `customers`.`score` IS NULL ASC, `customers`.`score`)" in sql
 
 
-def test_non_queries_are_refused() -> None:
+def test_statements_other_than_queries_and_dml_are_refused() -> None:
     with pytest.raises(PgError) as caught:
-        pipeline("insert into orders (id) values (1)", SCHEMA)
+        pipeline("truncate shop.orders", SCHEMA)
     assert caught.value.sqlstate == SqlState.FEATURE_NOT_SUPPORTED
+
+
+def test_dml_translation_names_its_table_and_command() -> None:
+    translation = pipeline("insert into orders (id) values (1)", SCHEMA)
+    assert (translation.kind, translation.command, translation.table) == (
+        "dml",
+        "INSERT",
+        TableRef("shop", "orders"),
+    )
+    query = pipeline("select 1 from orders", SCHEMA)
+    assert (query.kind, query.command, query.table) == ("query", "SELECT", None)
 
 
 def test_cache_hits_and_evicts() -> None:
