@@ -40,6 +40,14 @@ from pgbridge.wire.errors import PgError, SqlState
 
 MAX_DATABASES = 16
 MAX_PREPARED = 256
+MAX_ANSWERS = 256  # remembered results per database
+MAX_ANSWER_ROWS = 10_000  # larger results are not remembered
+# Answers that change without the catalog changing are never remembered.
+_VOLATILE = re.compile(
+    r"\b(now|clock_timestamp|statement_timestamp|transaction_timestamp|timeofday|random|current_time"
+    r"|current_timestamp|current_date|localtime|localtimestamp|txid_current|pg_postmaster_start_time)\b",
+    re.IGNORECASE,
+)
 
 
 Output = tuple[str, str | None, exp.Expr]  # (column name, PostgreSQL type name, projection)
@@ -60,6 +68,10 @@ class _Database:
     session_key: object = None
     # Rewritten statements without parameters, by (text, search path, version): clients repeat them.
     prepared: OrderedDict[tuple[str, tuple[str, ...], str], _Prepared] = field(default_factory=OrderedDict)
+    # Whole answers by (text, parameters, session values): a database's rows never change
+    # (a metadata refresh builds a new database), so psql's and drivers' repeated
+    # introspection is answered without running DuckDB again.
+    answers: OrderedDict[tuple[object, ...], CatalogResult] = field(default_factory=OrderedDict)
 
 
 class CatalogEngine:
@@ -166,6 +178,11 @@ class CatalogEngine:
     def _run_sync(
         self, database: _Database, sql: str, params: Sequence[object], session: CatalogSession
     ) -> CatalogResult:
+        key = None if _VOLATILE.search(sql) else (sql, repr(params), _session_key(session))
+        with database.lock:
+            if key is not None and key in database.answers:
+                database.answers.move_to_end(key)
+                return database.answers[key]
         prepared = self._prepare(database, sql, params, session)
         with database.lock:
             self._set_session(database, session)
@@ -177,8 +194,13 @@ class CatalogEngine:
                 pg = _resolve_type(pgtype, table.schema.field(index).type)
                 columns.append(OutputColumn(name, pg))
                 arrays.append(_present(database.con, table.column(index), pg))
-        result = pa.Table.from_arrays(arrays, names=[c.name for c in columns]) if arrays else table
-        return CatalogResult(tuple(columns), tuple(result.to_batches()), f"SELECT {table.num_rows}")
+            result = pa.Table.from_arrays(arrays, names=[c.name for c in columns]) if arrays else table
+            answer = CatalogResult(tuple(columns), tuple(result.to_batches()), f"SELECT {table.num_rows}")
+            if key is not None and table.num_rows <= MAX_ANSWER_ROWS:
+                database.answers[key] = answer
+                while len(database.answers) > MAX_ANSWERS:
+                    database.answers.popitem(last=False)
+        return answer
 
     def _describe_sync(
         self, database: _Database, sql: str, param_oids: Sequence[int], session: CatalogSession
@@ -198,13 +220,7 @@ class CatalogEngine:
         return describe_oids(count, param_oids, prepared.param_oids), columns
 
     def _set_session(self, database: _Database, session: CatalogSession) -> None:
-        key = (
-            session.user,
-            session.database,
-            session.search_path,
-            tuple(sorted(session.settings.items())),
-            session.backend_pid,
-        )
+        key = _session_key(session)
         if database.session_key == key:
             return
         user_oid = OWNER_OID if session.user == OWNER else stable_oid("role", session.user)
@@ -235,6 +251,19 @@ def parse_one(sql: str) -> exp.Expr:
     if not isinstance(statements[0], exp.Query):
         raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "the catalog answers SELECT statements only")
     return cast(exp.Expr, statements[0])
+
+
+def _session_key(session: CatalogSession) -> tuple[object, ...]:
+    """Everything of a session that a catalog answer may depend on (visibility aside: each
+    visibility set has its own database)."""
+    return (
+        session.user,
+        session.database,
+        session.search_path,
+        tuple(sorted(session.settings.items())),
+        session.backend_pid,
+        session.server_version,
+    )
 
 
 def _may_read(session: CatalogSession, table: TableMeta) -> bool:

@@ -194,3 +194,15 @@ async def test_reg_result_columns_show_names(engine: CatalogEngine) -> None:
     )
     assert [c.type.name for c in result.columns] == ["regclass", "regtype", "regnamespace"]
     assert _rows(result) == [("pg_class", "integer", "pg_catalog")]
+
+
+async def test_answers_are_remembered_per_session_state(engine: CatalogEngine) -> None:
+    sql = "SELECT current_user AS u, count(*) AS n FROM pg_class WHERE relname = $1"
+    first = await engine.run(sql, ["orders"], make_session("al"))
+    assert await engine.run(sql, ["orders"], make_session("al")) is first
+    assert _rows(await engine.run(sql, ["orders"], make_session("bo"))) == [("bo", 1)]
+    assert _rows(await engine.run(sql, ["nothing"], make_session("al"))) == [("al", 0)]
+    moments = [
+        _rows(await engine.run("SELECT now() AS t", [], make_session("al"))) for _ in range(2)
+    ]
+    assert moments[0] != moments[1]  # volatile answers are computed every time
