@@ -111,7 +111,10 @@ def _avg(t: Typer, node: exp.Avg) -> str | None:
     if arg != T.FLOAT:
         raise unsupported(
             f"avg() of {arg.lower() if arg else 'this'}",
-            hint="PostgreSQL returns numeric with its own scale; use avg(x::float8)",
+            hint=(
+                "PostgreSQL prints numeric averages with a per-value scale (avg(2, 3) = 2.5000000000000000) "
+                "that a BigQuery NUMERIC result cannot carry; use avg(x::float8) or round(avg(x::float8)...)"
+            ),
         )
     return T.FLOAT
 

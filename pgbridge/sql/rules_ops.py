@@ -97,7 +97,11 @@ def _div(t: Typer, node: exp.Div) -> str | None:
     if T.FLOAT in (left, right) and left in T.NUMBERS and right in T.NUMBERS:
         return T.FLOAT
     if left in T.NUMBERS and right in T.NUMBERS:
-        raise unsupported("numeric division", hint="PostgreSQL picks the result scale itself; cast to float8")
+        raise unsupported(
+            "numeric division",
+            hint="PostgreSQL picks a per-value result scale (7.0 / 2 = 3.5000000000000000) that a BigQuery "
+            "NUMERIC cannot carry; cast to float8",
+        )
     raise unsupported(f"operator {_name(left)} / {_name(right)}")
 
 

@@ -8,6 +8,7 @@ import duckdb
 import psycopg
 import pytest
 
+from pgbridge.backends.duckdb import lock_down
 from tests.sql.fixtures import FixtureSchema, setup_sql
 from tests.support.postgres import PostgresServer, running_postgres
 
@@ -36,6 +37,7 @@ def duck() -> Iterator[duckdb.DuckDBPyConnection]:
     conn.execute("SET TimeZone = 'UTC'")
     for statement in setup_sql("duckdb"):
         conn.execute(statement)
+    lock_down(conn)  # as the embedded backend runs client SQL: ICU and JSON must still work
     yield conn
     conn.close()
 
