@@ -14,10 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
-
-from pgbridge.backends.duckdb import lock_down
 import pyarrow as pa
 
+from pgbridge.backends.duckdb import lock_down
 from pgbridge.catalog.facts import load_facts
 from pgbridge.catalog.functions import MACROS
 from pgbridge.catalog.info_schema import info_views
