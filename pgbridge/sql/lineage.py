@@ -11,6 +11,10 @@ missing from the schema, so this is a small scope walker of its own over the sql
 - every place a value is *used* rather than returned (WHERE, JOIN, GROUP BY, ORDER BY,
   windows, aggregates, CASE conditions, casts, divisors, DISTINCT and set operations) is
   recorded as a `ColumnUse`, so the masking guard can refuse inference (`WHERE ssn LIKE '1%'`);
+  so are the ways a value steers a result without being returned: the arguments of a
+  set-returning function in FROM and of UNNEST (their row count: `count(*) FROM
+  generate_series(1, strpos(ssn, '8'))` returns a digit's position) and arithmetic, whose
+  overflow error or success answers a comparison (`strpos(ssn, '8') + 9223372036854775800`);
 - anything the walker does not understand raises `LineageError`; every SELECT in the tree
   must have been visited, so an unhandled construct cannot hide a subquery.
 
@@ -92,6 +96,7 @@ _TEXT_TYPES = {
 # Window functions that return a row's value as is (redacted downstream), not aggregates.
 _NAVIGATION = (exp.Lag, exp.Lead, exp.FirstValue, exp.LastValue, exp.NthValue)
 _EQUALITY_OPS = (exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.NullSafeNEQ)
+_ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Pow, exp.BitwiseLeftShift, exp.BitwiseRightShift)
 _QUERY_NODES = (exp.Select, exp.SetOperation)
 # Select args that never carry column values.
 _INERT_ARGS = {"kind", "hint", "locks", "operation_modifiers", "format", "options", "settings"}
@@ -377,6 +382,9 @@ class _Walker:
         return _Source(alias, _rename(cols, item.args.get("alias")))
 
     def unnest(self, item: exp.Unnest, scope: _Scope, alias: str) -> _Source:
+        for array in item.expressions:
+            if not isinstance(array, exp.Array):  # ARRAY[a, b] has as many rows as it has items
+                self.use(array, scope, "UNNEST", False)
         lins = [_merge([self.lin(e, scope)]) for e in item.expressions]
         alias_node = item.args.get("alias")
         names = [_name(c) for c in alias_node.columns] if alias_node and alias_node.columns else []
@@ -391,6 +399,9 @@ class _Walker:
         return _Source(alias or names[0], cols)
 
     def table_function(self, item: exp.Table, scope: _Scope, alias: str) -> _Source:
+        # How many rows it returns depends on its arguments' values: a use, not only a source.
+        for argument in item.this.iter_expressions():
+            self.use(argument, scope, "set-returning function", False)
         fallback = _merge([self.lin(item.this, scope)])
         alias_node = item.args.get("alias")
         if alias_node and alias_node.columns:
@@ -467,6 +478,11 @@ class _Walker:
             self.use(node.this, scope, "CAST", False)
         elif isinstance(node, (exp.Div, exp.Mod, exp.IntDiv)):
             self.use(node.expression, scope, "divisor", False)
+            self.use(node.this, scope, "arithmetic", False)
+        elif isinstance(node, _ARITHMETIC):
+            # Overflow makes the query fail or not: an answer about the operands' values.
+            for operand in (node.this, node.expression):
+                self.use(operand, scope, "arithmetic", False)
 
     def aggregate(self, node: exp.AggFunc, scope: _Scope) -> None:
         if isinstance(node, exp.Count):

@@ -300,6 +300,19 @@ CORPUS: list[tuple[str, str]] = [
     ("SELECT ssn::int FROM shop.customers", REFUSED),
     ("SELECT CAST(card_number AS bigint) FROM shop.customers", REFUSED),
     ("SELECT 1 / (length(ssn) - 11) FROM shop.customers", REFUSED),
+    # a masked value steering the result without being returned (found over the wire):
+    # a set-returning function's row count, and arithmetic overflow as a yes/no answer
+    (
+        "SELECT count(*) FROM generate_series(1, (SELECT strpos(ssn, '8') FROM shop.customers WHERE id = 1))",
+        REFUSED,
+    ),
+    ("SELECT i FROM shop.customers c, generate_series(1, length(c.phone)) AS g(i)", REFUSED),
+    ("SELECT x FROM shop.customers c, UNNEST(string_to_array(c.ssn, '5')) AS t(x)", REFUSED),
+    ("SELECT strpos(ssn, '8') + 9223372036854775800 FROM shop.customers WHERE id = 1", REFUSED),
+    ("SELECT (strpos(card_number, '4') - 8) * 9223372036854775807 FROM shop.customers", REFUSED),
+    ("SELECT length(ssn) * 9223372036854775807 FROM shop.customers", REFUSED),
+    ("SELECT date '2020-01-01' + strpos(ssn, '8') * 100000000 FROM shop.customers", REFUSED),
+    ("SELECT id, 2 ^ strpos(email, 'a') FROM shop.customers", REFUSED),
     # untraceable or not a query
     ("SELECT * FROM shop.mystery JOIN shop.customers ON true", REFUSED),
     ("INSERT INTO shop.orders (status) SELECT ssn FROM shop.customers", REFUSED),

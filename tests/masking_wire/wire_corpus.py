@@ -52,6 +52,7 @@ _DEMO_RULES_REFUSE = {
 _POLICY_FUNCTIONS = {
     "SELECT TO_JSON_STRING(u) FROM shop.customers u",
     "SELECT x FROM shop.customers c, UNNEST(ARRAY[c.ssn, c.phone]) AS t(x)",
+    "SELECT x FROM shop.customers c, UNNEST(string_to_array(c.ssn, '5')) AS t(x)",
 }
 # Not translated to BigQuery yet (0A000 today): whole-row references, LATERAL, table alias
 # column lists, md5(), json_build_object().
@@ -93,7 +94,6 @@ WITHHELD = "the backend's message is withheld"
 WIRE_EXTRAS: list[WireCase] = [
     # DuckDB fails while computing on a masked value: its message must not reach the client.
     WireCase("SELECT ssn ~ '(' FROM shop.customers", "22000", WITHHELD),
-    WireCase("SELECT length(ssn) * 9223372036854775807 FROM shop.customers", "22003", WITHHELD),
     # other spellings of the same reads
     WireCase("TABLE shop.customers LIMIT 3", MASKED),
     WireCase("SELECT * FROM shop.customers FETCH FIRST 3 ROWS ONLY", MASKED),
