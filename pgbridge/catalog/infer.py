@@ -144,6 +144,9 @@ class Inferrer:
         if isinstance(node, exp.DPipe):
             left = self.type_of(node.this, scope)
             return left if left and left.startswith("_") else "text"
+        if isinstance(node, exp.Sub) and _is_point_in_time(self.type_of(node.expression, scope)):
+            # timestamp - timestamp (now() - pg_postmaster_start_time()) is an interval
+            return "interval" if _is_point_in_time(self.type_of(node.this, scope)) else None
         if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Mod)):
             return self.type_of(node.this, scope)
         if isinstance(node, _FIRST_ARG):
@@ -151,6 +154,10 @@ class Inferrer:
         if isinstance(node, exp.Func):
             return FUNCTION_TYPES.get(function_name(node))
         return None
+
+
+def _is_point_in_time(pgtype: str | None) -> bool:
+    return pgtype in ("timestamptz", "timestamp")
 
 
 def _leftmost(node: exp.Expr) -> exp.Expr:

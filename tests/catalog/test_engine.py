@@ -202,7 +202,12 @@ async def test_answers_are_remembered_per_session_state(engine: CatalogEngine) -
     assert await engine.run(sql, ["orders"], make_session("al")) is first
     assert _rows(await engine.run(sql, ["orders"], make_session("bo"))) == [("bo", 1)]
     assert _rows(await engine.run(sql, ["nothing"], make_session("al"))) == [("al", 0)]
-    moments = [
-        _rows(await engine.run("SELECT now() AS t", [], make_session("al"))) for _ in range(2)
-    ]
+    moments = [_rows(await engine.run("SELECT now() AS t", [], make_session("al"))) for _ in range(2)]
     assert moments[0] != moments[1]  # volatile answers are computed every time
+
+
+async def test_uptime_is_an_interval(engine: CatalogEngine) -> None:
+    # A DBA's uptime query: timestamptz - timestamptz is interval, as PostgreSQL types it.
+    result = await engine.run("SELECT now() - pg_postmaster_start_time() AS uptime", [], make_session("al"))
+    assert [(c.name, c.type.name) for c in result.columns] == [("uptime", "interval")]
+    assert result.batches[0].column(0)[0].as_py().nanoseconds >= 0
