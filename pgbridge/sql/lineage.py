@@ -14,7 +14,8 @@ missing from the schema, so this is a small scope walker of its own over the sql
   so are the ways a value steers a result without being returned: the arguments of a
   set-returning function in FROM and of UNNEST (their row count: `count(*) FROM
   generate_series(1, strpos(ssn, '8'))` returns a digit's position) and arithmetic, whose
-  overflow error or success answers a comparison (`strpos(ssn, '8') + 9223372036854775800`);
+  overflow error or success answers a comparison (`strpos(ssn, '8') + 9223372036854775800`),
+  as do the control arguments of functions that fail on some values (`ntile(strpos(ssn, '8') - 8)`);
 - anything the walker does not understand raises `LineageError`; every SELECT in the tree
   must have been visited, so an unhandled construct cannot hide a subquery.
 
@@ -97,6 +98,27 @@ _TEXT_TYPES = {
 _NAVIGATION = (exp.Lag, exp.Lead, exp.FirstValue, exp.LastValue, exp.NthValue)
 _EQUALITY_OPS = (exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.NullSafeNEQ)
 _ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Pow, exp.BitwiseLeftShift, exp.BitwiseRightShift)
+# Arguments that steer a function rather than flow into its value, and that make it fail on
+# some values (a negative length, part 0, ntile(0), an unknown time zone, ln(0)): whether the
+# query fails would answer a question about a masked value, so they are uses.
+_CONTROL_ARGS: dict[type[exp.Expression], tuple[str, ...]] = {
+    exp.Substring: ("start", "length"),
+    exp.Left: ("expression",),
+    exp.Right: ("expression",),
+    exp.Repeat: ("times",),
+    exp.Pad: ("expression", "fill_pattern"),
+    exp.SplitPart: ("delimiter", "part_index"),
+    exp.Round: ("decimals",),
+    exp.Lag: ("offset", "default"),
+    exp.Lead: ("offset", "default"),
+    exp.NthValue: ("offset",),
+    exp.Ntile: ("this",),
+    exp.AtTimeZone: ("zone",),
+    exp.Sqrt: ("this",),
+    exp.Exp: ("this",),
+    exp.Ln: ("this",),
+    exp.Log: ("this", "expression"),
+}
 _QUERY_NODES = (exp.Select, exp.SetOperation)
 # Select args that never carry column values.
 _INERT_ARGS = {"kind", "hint", "locks", "operation_modifiers", "format", "options", "settings"}
@@ -479,6 +501,10 @@ class _Walker:
         elif isinstance(node, (exp.Div, exp.Mod, exp.IntDiv)):
             self.use(node.expression, scope, "divisor", False)
             self.use(node.this, scope, "arithmetic", False)
+        elif type(node) in _CONTROL_ARGS:
+            for name in _CONTROL_ARGS[type(node)]:
+                if node.args.get(name) is not None:
+                    self.use(node.args[name], scope, f"{node.key.upper()} argument", False)
         elif isinstance(node, _ARITHMETIC):
             # Overflow makes the query fail or not: an answer about the operands' values.
             for operand in (node.this, node.expression):

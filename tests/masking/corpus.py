@@ -313,6 +313,12 @@ CORPUS: list[tuple[str, str]] = [
     ("SELECT length(ssn) * 9223372036854775807 FROM shop.customers", REFUSED),
     ("SELECT date '2020-01-01' + strpos(ssn, '8') * 100000000 FROM shop.customers", REFUSED),
     ("SELECT id, 2 ^ strpos(email, 'a') FROM shop.customers", REFUSED),
+    ("SELECT ntile(strpos(ssn, '8') - 8) OVER (ORDER BY id) FROM shop.customers", REFUSED),
+    ("SELECT split_part(name, ' ', strpos(ssn, '8') - 8) FROM shop.customers", REFUSED),
+    ("SELECT lag(id, strpos(phone, '5') - 9) OVER (ORDER BY id) FROM shop.customers", REFUSED),
+    ("SELECT ln(strpos(card_number, '9') - 3) FROM shop.customers", REFUSED),
+    ("SELECT created_at AT TIME ZONE split_part(email, '@', 2) FROM shop.customers", REFUSED),
+    ("SELECT substr(name, strpos(ssn, '8')) FROM shop.customers", REFUSED),
     # untraceable or not a query
     ("SELECT * FROM shop.mystery JOIN shop.customers ON true", REFUSED),
     ("INSERT INTO shop.orders (status) SELECT ssn FROM shop.customers", REFUSED),
