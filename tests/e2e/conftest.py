@@ -20,8 +20,10 @@ from pathlib import Path
 import pytest
 
 from pgbridge.demo.setup import ensure_demo
+from tests.e2e.boundary import HELD_SCHEMA, Boundary, as_real_bigquery, held
 from tests.e2e.configs import bigquery_config_text
 from tests.e2e.demo_seed import seed_demo
+from tests.e2e.hold_proxy import hold_proxy
 from tests.support.bqemulator import Emulator, running_emulator
 from tests.support.gateway import RunningGateway, running_gateway
 
@@ -64,6 +66,18 @@ def bigquery_gateway(bigquery_data_dir: Path, e2e_emulator: Emulator) -> Iterato
     text = bigquery_config_text(e2e_emulator.project, e2e_emulator.rest_url, e2e_emulator.grpc_url)
     with running_gateway(bigquery_data_dir, text) as gateway:
         yield gateway
+
+
+@pytest.fixture(scope="session")
+def boundary(
+    e2e_demo: Path, e2e_emulator: Emulator, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Boundary]:
+    """A third gateway, bigquery backend, whose REST endpoint is the proxy (tests/e2e/boundary.py)."""
+    data_dir = copy_demo(e2e_demo, tmp_path_factory, "e2e-boundary")
+    with hold_proxy(e2e_emulator.rest_url, held, HELD_SCHEMA, as_real_bigquery) as proxy:
+        text = bigquery_config_text(e2e_emulator.project, proxy.url, e2e_emulator.grpc_url)
+        with running_gateway(data_dir, text) as gateway:
+            yield Boundary(gateway, proxy)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -35,8 +35,12 @@ class HoldProxy:
     upstream: str
     hold: Callable[[str], bool]
     dry_run_schema: list[dict[str, str]]  # the held query's result fields, BigQuery REST spelling
+    # Rewrites a passed-through JSON reply (method, path, body) -> body: real BigQuery's
+    # answers where the emulator's differ (column types, dry-run bytes).
+    patch: Callable[[str, str, Any], Any] | None = None
     url: str = ""
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path)
+    inserts: list[dict[str, Any]] = field(default_factory=list)  # jobs.insert bodies, dry runs too
     held: dict[str, dict[str, Any]] = field(default_factory=dict)  # job id -> job resource
     cancelled: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -63,6 +67,8 @@ class HoldProxy:
         return 200, self._job(job_id)
 
     def _insert(self, body: dict[str, Any]) -> tuple[int, Any] | None:
+        with self.lock:
+            self.inserts.append(body)
         config = body.get("configuration", {})
         if not self.hold(config.get("query", {}).get("query", "")):
             return None
@@ -117,6 +123,9 @@ class _Handler(BaseHTTPRequestHandler):
         reply = self.proxy.answer(self.command, parts.path, parse_qs(parts.query), body)
         if reply is None:
             status, headers, data = self._forward(body)
+            is_json = any(k.lower() == "content-type" and "json" in v for k, v in headers.items())
+            if self.proxy.patch is not None and data and is_json:
+                data = json.dumps(self.proxy.patch(self.command, parts.path, json.loads(data))).encode()
         else:
             status, headers, data = reply[0], {"Content-Type": "application/json"}, json.dumps(reply[1]).encode()
         self.send_response(status)
@@ -148,9 +157,12 @@ def _kept(items: Any) -> dict[str, str]:
 
 @contextlib.contextmanager
 def hold_proxy(
-    upstream: str, hold: Callable[[str], bool], dry_run_schema: list[dict[str, str]]
+    upstream: str,
+    hold: Callable[[str], bool],
+    dry_run_schema: list[dict[str, str]],
+    patch: Callable[[str, str, Any], Any] | None = None,
 ) -> Iterator[HoldProxy]:
-    proxy = HoldProxy(upstream.rstrip("/"), hold, dry_run_schema)
+    proxy = HoldProxy(upstream.rstrip("/"), hold, dry_run_schema, patch)
     handler = type("Handler", (_Handler,), {"proxy": proxy})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True

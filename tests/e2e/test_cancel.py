@@ -2,9 +2,9 @@
 
 duckdb: the shared duckdb gateway runs a query that would take hours, and the client cancels it.
 bigquery: the emulator finishes every query inside jobs.insert and ignores jobs.cancel, so
-this gateway's REST endpoint is a pass-through proxy to the emulator (hold_proxy.py) that
-answers for the long query as BigQuery does (RUNNING until jobs.cancel). Everything else
-(metadata, dry run, other queries) is the emulator's. The test asserts what BigQuery would
+this is the `boundary` gateway, whose REST endpoint is a pass-through proxy to the emulator
+that answers for the long query as BigQuery does (RUNNING until jobs.cancel); everything
+else (metadata, other queries) is the emulator's (tests/e2e/boundary.py). The test asserts what BigQuery would
 be sent: jobs.cancel for the job id the gateway started.
 """
 
@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import asyncpg
 import pytest
 
+from tests.e2e.boundary import Boundary
 from tests.e2e.clients import connect
-from tests.e2e.configs import bigquery_config_text
-from tests.e2e.conftest import BACKENDS, copy_demo
-from tests.e2e.hold_proxy import HoldProxy, hold_proxy
-from tests.support.gateway import RunningGateway, running_gateway
+from tests.e2e.conftest import BACKENDS
+from tests.e2e.hold_proxy import HoldProxy
+from tests.support.gateway import RunningGateway
 
 # A trillion-row cross product: runs far longer than any test waits.
 SLOW_QUERY = "SELECT sum(a.amount * b.amount) FROM shop.orders a CROSS JOIN shop.orders b"
@@ -34,18 +33,12 @@ class Target:
     proxy: HoldProxy | None  # bigquery: what the gateway sent BigQuery
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+@pytest.fixture(params=BACKENDS)
+def target(request: pytest.FixtureRequest) -> Target:
     if request.param == "duckdb":
-        yield Target(request.getfixturevalue("duckdb_gateway"), None)
-        return
-    emulator = request.getfixturevalue("e2e_emulator")
-    data_dir = copy_demo(request.getfixturevalue("e2e_demo"), tmp_path_factory, "e2e-cancel")
-    schema = [{"name": "sum", "type": "FLOAT", "mode": "NULLABLE"}]
-    with hold_proxy(emulator.rest_url, lambda sql: "CROSS JOIN" in sql, schema) as proxy:
-        text = bigquery_config_text(emulator.project, proxy.url, emulator.grpc_url)
-        with running_gateway(data_dir, text) as gateway:
-            yield Target(gateway, proxy)
+        return Target(request.getfixturevalue("duckdb_gateway"), None)
+    boundary: Boundary = request.getfixturevalue("boundary")
+    return Target(boundary.gateway, boundary.proxy)
 
 
 def wait_for_cancel(proxy: HoldProxy, timeout: float = 5.0) -> list[str]:
