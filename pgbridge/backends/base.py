@@ -75,6 +75,7 @@ class JobStats:
     bytes_processed: int | None = None
     bytes_billed: int | None = None
     backend_job_id: str | None = None
+    affected_rows: int | None = None  # DML: rows inserted, updated or deleted
 
 
 class ResultStream(Protocol):
@@ -99,9 +100,15 @@ class Backend(Protocol):
 
     async def tables(self, dataset: str) -> list[TableMeta]: ...
 
-    async def dry_run(self, sql: str, params: Sequence[QueryParam]) -> DryRun: ...
+    async def dry_run(self, sql: str, params: Sequence[QueryParam]) -> DryRun:
+        """Schema and bytes without running anything — DML included: a dry run never writes."""
+        ...
 
     async def execute(self, sql: str, params: Sequence[QueryParam], options: JobOptions) -> ResultStream: ...
+
+    async def execute_dml(self, sql: str, params: Sequence[QueryParam], options: JobOptions) -> JobStats:
+        """Run an INSERT / UPDATE / DELETE; the stats carry the affected row count."""
+        ...
 
     async def cancel(self, job_id: str) -> None: ...
 

@@ -191,9 +191,33 @@ class DuckDBBackend:
     # -- queries --------------------------------------------------------------------------
 
     async def dry_run(self, sql: str, params: Sequence[QueryParam]) -> DryRun:
+        estimate = await asyncio.to_thread(self._estimate_bytes, sql)
+        if not _returns_rows(sql):
+            # DuckDB's relation API runs any statement that is not a query at once: a DML
+            # statement must never reach it before its approval and audit record.
+            return DryRun((), estimate)
         duck_sql = _to_duckdb(sql)
         fields = await asyncio.to_thread(self._describe, duck_sql, params)
-        return DryRun(fields, await asyncio.to_thread(self._estimate_bytes, sql))
+        return DryRun(fields, estimate)
+
+    async def execute_dml(self, sql: str, params: Sequence[QueryParam], options: JobOptions) -> JobStats:
+        if _returns_rows(sql):
+            raise PgError(SqlState.INTERNAL_ERROR, "execute_dml was given a query")
+        duck_sql = _to_duckdb(sql)
+        cursor = self._cursor()
+        self._running[options.job_id] = cursor
+        running = asyncio.ensure_future(asyncio.to_thread(_run_dml, cursor, duck_sql, params))
+        try:
+            affected = await asyncio.shield(running)
+        except BaseException:
+            cursor.interrupt()
+            with contextlib.suppress(BaseException):
+                await running
+            raise
+        finally:
+            self._running.pop(options.job_id, None)
+            await asyncio.to_thread(cursor.close)
+        return JobStats(backend_job_id=options.job_id, affected_rows=affected)
 
     async def execute(self, sql: str, params: Sequence[QueryParam], options: JobOptions) -> DuckDBResult:
         duck_sql = _to_duckdb(sql)
@@ -305,6 +329,18 @@ def _measure(cursor: duckdb.DuckDBPyConnection, dataset: str, table: str, column
     return _TableSizes(
         int(row[0]), {name: int(size) for (name, _), size in zip(columns, row[1:], strict=True)}
     )
+
+
+def _returns_rows(bigquery_sql: str) -> bool:
+    return isinstance(sqlglot.parse_one(bigquery_sql, read="bigquery"), exp.Query)
+
+
+def _run_dml(cursor: duckdb.DuckDBPyConnection, duck_sql: str, params: Sequence[QueryParam]) -> int:
+    try:
+        row = cursor.execute(duck_sql, _param_values(params) or None).fetchone()
+    except duckdb.Error as error:
+        raise _pg_error(error) from error
+    return int(row[0]) if row else 0
 
 
 def _to_duckdb(sql: str) -> str:

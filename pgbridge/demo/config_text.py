@@ -103,7 +103,7 @@ over_max_bytes = "deny"
 
 [policy.roles.support.row_filters]
 "shop.customers" = "country = {claims.country}"
-# TODO(lead): orders filter through customers once row filters accept a subquery
+"shop.orders" = "customer_id IN (SELECT id FROM shop.customers WHERE country = {claims.country})"
 
 [policy.roles.approver]
 statements = ["select"]

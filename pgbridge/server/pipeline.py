@@ -23,7 +23,7 @@ import pyarrow as pa
 from pgbridge.auth.principal import Principal
 from pgbridge.backends.base import Backend, Field, JobOptions, QueryParam
 from pgbridge.backends.metadata import MetadataCache
-from pgbridge.server.outcomes import RowStream
+from pgbridge.server.outcomes import CommandDone, Outcome, RowStream
 from pgbridge.server.settings import SessionSettings
 from pgbridge.sql.classify import Kind, Statement
 from pgbridge.typemap import (
@@ -75,6 +75,9 @@ class DataPlan:
     decision: Any
     fields: tuple[Field, ...] | None = None  # from the dry run
     bytes_estimate: int | None = None
+    kind: str = "query"  # or "dml": a row count, not rows
+    command: str = "SELECT"  # INSERT / UPDATE / DELETE for DML
+    timezone: str = "UTC"  # the session TimeZone the translation was made for
 
     @property
     def param_oids(self) -> tuple[int, ...]:
@@ -142,31 +145,52 @@ class Pipeline:
                     prepared.text, prepared.declared_oids, self.catalog_session(ctx)
                 )
             return prepared.catalog_description
-        plan = prepared.plan
+        plan = await self._current_plan(ctx, prepared)
         if plan is None:
             return tuple(prepared.declared_oids), None
+        if plan.kind == "dml":
+            return plan.param_oids, None
         await self._dry_run(plan, [])
         return plan.param_oids, self._columns(plan, plan.fields or ())
+
+    async def _current_plan(self, ctx: SessionContext, prepared: Prepared) -> DataPlan | None:
+        """The prepared plan, made again if the session's TimeZone changed since (the
+        translation of time-zone-dependent SQL depends on it)."""
+        plan = prepared.plan
+        if plan is not None and plan.timezone != ctx.settings.get("TimeZone"):
+            plan = prepared.plan = await self._plan(ctx, prepared.statement, prepared.declared_oids)
+        return plan
 
     # -- execute --------------------------------------------------------------------------------
 
     async def execute(
         self, ctx: SessionContext, prepared: Prepared, params: Sequence[object | None]
-    ) -> RowStream:
+    ) -> Outcome:
         kind = prepared.statement.kind
         if kind is Kind.CATALOG:
             return await self._run_catalog(ctx, prepared, params)
-        if prepared.plan is None:
+        plan = await self._current_plan(ctx, prepared)
+        if plan is None:
             raise denied(f"{kind.name} statements are not allowed through pgbridge")
-        return await self._run_data(ctx, prepared, prepared.plan, params)
+        return await self._run_data(ctx, prepared, plan, params)
 
     async def _run_catalog(
         self, ctx: SessionContext, prepared: Prepared, params: Sequence[object | None]
     ) -> RowStream:
         if self.catalog is None:
             raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "catalog queries are not available")
-        result = await self.catalog.run(prepared.text, list(params), self.catalog_session(ctx))
+        # Reading the catalog is reconnaissance an auditor wants to see: recorded like any
+        # statement (write-ahead, fail closed), without its result rows.
+        statement_id = secrets.token_hex(8)
+        started = time.monotonic()
+        await self._audit_catalog(ctx, statement_id, prepared.text, params)
+        try:
+            result = await self.catalog.run(prepared.text, list(params), self.catalog_session(ctx))
+        except PgError as error:
+            await self._audit_catalog_done(ctx, statement_id, started, 0, error)
+            raise
         batches = list(result.batches)
+        await self._audit_catalog_done(ctx, statement_id, started, sum(b.num_rows for b in batches), None)
 
         async def stream() -> AsyncIterator[pa.RecordBatch]:
             for batch in batches:
@@ -205,7 +229,10 @@ class Pipeline:
 
         await self.metadata.ensure_fresh()
         names = NameContext(
-            self.search_path(ctx), self.names.default_dataset, dict(self.names.schema_to_dataset)
+            self.search_path(ctx),
+            self.names.default_dataset,
+            dict(self.names.schema_to_dataset),
+            timezone=ctx.settings.get("TimeZone"),
         )
         try:
             resolved = resolve(statement, names, self.metadata)
@@ -234,6 +261,9 @@ class Pipeline:
             tuple(translation.output_types),
             mask_plan,
             decision,
+            kind=translation.kind,
+            command=translation.command,
+            timezone=names.timezone,
         )
 
     def _check_statement(self, ctx: SessionContext, statement: Statement, ast: Any) -> Any:
@@ -279,7 +309,10 @@ class Pipeline:
 
     async def _run_data(
         self, ctx: SessionContext, prepared: Prepared, plan: DataPlan, params: Sequence[object | None]
-    ) -> RowStream:
+    ) -> Outcome:
+        if len(params) < len(plan.param_types):
+            # A simple Query cannot bind parameters: PostgreSQL's answer for `$1` there.
+            raise PgError("42P02", f"there is no parameter ${len(params) + 1}")
         query_params = [
             QueryParam(f"p{i + 1}", str(t), v)
             for i, (t, v) in enumerate(zip(plan.param_types, params, strict=True))
@@ -322,6 +355,8 @@ class Pipeline:
             role=role,
         )
         ctx.running = (statement_id, job_id)
+        if plan.kind == "dml":
+            return await self._run_dml(ctx, plan, statement_id, started, query_params, options)
         try:
             result = await self.backend.execute(plan.bigquery_sql, query_params, options)
         except PgError as error:
@@ -364,6 +399,34 @@ class Pipeline:
             )
 
         return RowStream(columns, batches(), finish=finish, close=result.aclose)
+
+    async def _run_dml(
+        self,
+        ctx: SessionContext,
+        plan: DataPlan,
+        statement_id: str,
+        started: float,
+        params: Sequence[QueryParam],
+        options: JobOptions,
+    ) -> CommandDone:
+        error: PgError | None = None
+        stats: Any = None
+        try:
+            stats = await self.backend.execute_dml(plan.bigquery_sql, params, options)
+        except PgError as failure:
+            error = _without_values(failure, plan)
+        except asyncio.CancelledError:
+            error = PgError(SqlState.QUERY_CANCELED, "canceling statement")
+            raise
+        finally:
+            ctx.running = None
+            rows = (stats.affected_rows or 0) if stats is not None else 0
+            await self._audit_completion(ctx, statement_id, started, rows, error, None, plan, stats)
+        if error is not None:
+            raise error
+        count = stats.affected_rows or 0
+        # CommandComplete tags as PostgreSQL writes them: INSERT carries a legacy OID of 0.
+        return CommandDone(f"INSERT 0 {count}" if plan.command == "INSERT" else f"{plan.command} {count}")
 
     async def _approve(
         self, ctx: SessionContext, plan: DataPlan, params: Sequence[QueryParam], decision: Any
@@ -412,6 +475,46 @@ class Pipeline:
         )
         await self.audit.append("statement", fields)
 
+    async def _audit_catalog(
+        self, ctx: SessionContext, statement_id: str, sql: str, params: Sequence[object | None]
+    ) -> None:
+        if self.audit is None:
+            return
+        from pgbridge.audit import events
+
+        fields = events.statement(
+            session_id=ctx.session_id,
+            statement_id=statement_id,
+            principal=ctx.principal,
+            sql=sql,
+            translated_sql=None,
+            params=[_jsonable(p) for p in params],
+            decision="catalog",
+            rule="catalog.local",
+        )
+        await self.audit.append("statement", fields)
+
+    async def _audit_catalog_done(
+        self, ctx: SessionContext, statement_id: str, started: float, rows: int, error: PgError | None
+    ) -> None:
+        if self.audit is None:
+            return
+        from pgbridge.audit import events
+
+        fields = events.statement_completed(
+            session_id=ctx.session_id,
+            statement_id=statement_id,
+            job_id=None,
+            bytes_scanned=None,
+            bytes_billed=None,
+            rows=rows,
+            masked_columns={},
+            duration_ms=round((time.monotonic() - started) * 1000, 3),
+            sqlstate=error.sqlstate if error else None,
+            recording=None,
+        )
+        await self.audit.append("statement_completed", fields)
+
     async def _audit_refusal(self, ctx: SessionContext, statement: Statement, error: PgError) -> None:
         """A statement refused before it could run is evidence too: who asked, and why not."""
         if self.audit is None:
@@ -421,13 +524,27 @@ class Pipeline:
         statement_id = secrets.token_hex(8)
         denial = error.sqlstate == SqlState.INSUFFICIENT_PRIVILEGE
         fields = events.statement(
-            session_id=ctx.session_id, statement_id=statement_id, principal=ctx.principal, sql=statement.text,
-            translated_sql=None, decision="deny" if denial else "error",
-            rule=_rule_of(error) if denial else None)
+            session_id=ctx.session_id,
+            statement_id=statement_id,
+            principal=ctx.principal,
+            sql=statement.text,
+            translated_sql=None,
+            decision="deny" if denial else "error",
+            rule=_rule_of(error) if denial else None,
+        )
         fields.update(error=error.message)
         completed = events.statement_completed(
-            session_id=ctx.session_id, statement_id=statement_id, job_id=None, bytes_scanned=None,
-            bytes_billed=None, rows=0, masked_columns={}, duration_ms=0.0, sqlstate=error.sqlstate, recording=None)
+            session_id=ctx.session_id,
+            statement_id=statement_id,
+            job_id=None,
+            bytes_scanned=None,
+            bytes_billed=None,
+            rows=0,
+            masked_columns={},
+            duration_ms=0.0,
+            sqlstate=error.sqlstate,
+            recording=None,
+        )
         try:
             await self.audit.append("statement", fields)
             await self.audit.append("statement_completed", completed)

@@ -419,7 +419,7 @@ class Session:
             raise PgError(SqlState.DUPLICATE_CURSOR, f'cursor "{command.name}" already exists')
         inner: Statement = command.query
         prepared = await self.pipeline.prepare(self.ctx, inner, ())
-        stream = await self.pipeline.execute(self.ctx, prepared, ())
+        stream = _rows(await self.pipeline.execute(self.ctx, prepared, ()))
         portal = Portal(
             command.name, prepared, (), (1,) if command.binary else (), with_hold=command.with_hold
         )
@@ -483,7 +483,7 @@ class Session:
                 "COPY of a whole table is not supported; use COPY (SELECT * FROM table) TO STDOUT",
             )
         prepared = await self.pipeline.prepare(self.ctx, inner, ())
-        stream = await self.pipeline.execute(self.ctx, prepared, params)
+        stream = _rows(await self.pipeline.execute(self.ctx, prepared, params))
         encoder = CopyTextEncoder(
             stream.columns,
             self._encode_settings(),
@@ -604,6 +604,13 @@ class Session:
             self._write(codec.parameter_status(name, value))
         self._write(codec.ready_for_query(self.tx.status))
         await self._send(b"")
+
+
+def _rows(outcome: Outcome) -> RowStream:
+    """Cursors and COPY need a statement that returns rows."""
+    if not isinstance(outcome, RowStream):
+        raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "a cursor or COPY needs a query that returns rows")
+    return outcome
 
 
 class _FetchResult(RowStream):

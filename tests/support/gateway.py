@@ -34,7 +34,7 @@ class RunningGateway:
         return self.data_dir / "server.crt"
 
     def token(
-        self, sub: str = "alice", roles: tuple[str, ...] = ("admin",), ttl: int = 3600, **claims: object
+        self, sub: str = "alice", roles: tuple[str, ...] = ("admin",), *, ttl: int = 3600, **claims: object
     ) -> str:
         key = (self.data_dir / TOKEN_KEY).read_bytes()
         return sign_token(
