@@ -122,6 +122,31 @@ class BigQueryBackend:
     # ---- execute -----------------------------------------------------------------------
 
     async def execute(self, sql: str, params: Sequence[QueryParam], options: JobOptions) -> ResultStream:
+        client, job, rows = await self._run_job(sql, params, options)
+        try:
+            return self._stream(client, job, rows, options).start()
+        except BaseException:
+            self._forget(options.job_id)
+            raise
+
+    async def execute_dml(self, sql: str, params: Sequence[QueryParam], options: JobOptions) -> JobStats:
+        """Run an INSERT / UPDATE / DELETE / MERGE job; the stats carry its affected rows."""
+        try:
+            _, job, _ = await self._run_job(sql, params, options)
+        finally:
+            self._forget(options.job_id)
+        affected = job.num_dml_affected_rows
+        return JobStats(
+            job.total_bytes_processed,
+            job.total_bytes_billed,
+            job.job_id,
+            affected_rows=int(affected) if affected is not None else 0,
+        )
+
+    async def _run_job(
+        self, sql: str, params: Sequence[QueryParam], options: JobOptions
+    ) -> tuple[bigquery.Client, bigquery.QueryJob, Any]:
+        """Insert the job under the role's identity and wait until it has finished."""
         job_id = check_job_id(options.job_id)
         identity = self.identities.identity_for(options.role)
         client = await self._call(lambda: self.identities.rest(identity), "connecting to BigQuery")
@@ -134,7 +159,6 @@ class BigQueryBackend:
             job, rows = await self._call(
                 lambda: self._run(client, sql, config, job_id, timeout, inserted), "query"
             )
-            return self._stream(client, job, rows, options).start()
         except asyncio.CancelledError:
             # CancelRequest, statement_timeout or a disconnect stopped the statement. The
             # worker thread cannot be interrupted and the job would run (and bill) to its end,
@@ -145,6 +169,7 @@ class BigQueryBackend:
         except BaseException:
             self._forget(job_id)
             raise
+        return client, job, rows
 
     def _job_config(
         self, params: Sequence[QueryParam], options: JobOptions, timeout: float

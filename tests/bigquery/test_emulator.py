@@ -231,3 +231,26 @@ async def test_storage_read_api_streams_a_table_as_arrow(backend: BigQueryBacken
     elapsed = time.perf_counter() - started
     assert rows == BIG_ROWS
     print(f"\nStorage Read (emulator, table): {rows} rows in {elapsed:.2f}s = {rows / elapsed:,.0f} rows/s")
+
+
+async def test_execute_dml_reports_affected_rows(backend: BigQueryBackend, bq_emulator: Emulator) -> None:
+    client = bq_emulator.client()
+    client.query("CREATE SCHEMA IF NOT EXISTS scratch").result(timeout=30)
+    client.query("CREATE TABLE scratch.dml_target (id INT64, v STRING)").result(timeout=30)
+    inserted = await backend.execute_dml("INSERT INTO scratch.dml_target (id, v) VALUES (1, 'a'), (2, 'b')", [],
+                                         options(job_id="pgbridge_dml_1"))
+    assert inserted.affected_rows == 2 and inserted.backend_job_id == "pgbridge_dml_1"
+    params = [QueryParam("p1", "STRING", "z"), QueryParam("p2", "INT64", 2)]
+    updated = await backend.execute_dml("UPDATE scratch.dml_target SET v = @p1 WHERE id >= @p2", params, options())
+    deleted = await backend.execute_dml("DELETE FROM scratch.dml_target WHERE id = 99", [], options())
+    assert updated.affected_rows == 1 and deleted.affected_rows == 0
+    table = await run(backend, "SELECT id, v FROM scratch.dml_target ORDER BY id")
+    assert table.to_pylist() == [{"id": 1, "v": "a"}, {"id": 2, "v": "z"}]
+    assert not backend._running  # the job is forgotten once it has finished
+
+
+async def test_execute_dml_error_is_a_pg_error(backend: BigQueryBackend) -> None:
+    with pytest.raises(PgError) as info:
+        await backend.execute_dml("DELETE FROM shop.no_such_table WHERE TRUE", [], options())
+    assert info.value.sqlstate == SqlState.UNDEFINED_TABLE
+    assert not backend._running
