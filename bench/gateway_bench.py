@@ -16,6 +16,7 @@ and once without, to show what TLS alone costs. The machine has two cores shared
 client, the server and anything else running: compare figures from the same run only.
 
 Run: .venv/bin/python bench/gateway_bench.py [--runs 3] [--iterations 1000] [--stream-rows 0]
+     [--gateway-tree DIR]   (run the gateway from another copy of the source, for an A/B test)
 """
 
 from __future__ import annotations
@@ -340,6 +341,9 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=1000)
     parser.add_argument("--stream-rows", type=int, default=10_000_000, help="0 skips the streaming run")
     parser.add_argument("--pause", type=float, default=5.0, help="seconds the streaming client stops reading")
+    parser.add_argument(
+        "--gateway-tree", type=Path, help="a source tree (holding pgbridge/) to run the gateway from"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pgbridge-bench-") as tmp:
         demo_dir = Path(tmp) / "demo"
@@ -348,6 +352,9 @@ def main() -> None:
         with running_postgres() as pg:
             asyncio.run(load_postgres(pg, orders_csv, products))
             asyncio.run(enable_postgres_tls(pg, demo_dir))
+            if args.gateway_tree is not None:
+                # `python -m pgbridge.cli` imports pgbridge from its working directory first.
+                os.chdir(args.gateway_tree)
             with running_gateway(demo_dir) as gateway:
                 lines = asyncio.run(measure(targets(gateway, pg), args))
                 if args.stream_rows:
