@@ -237,11 +237,12 @@ async def test_execute_dml_reports_affected_rows(backend: BigQueryBackend, bq_em
     client = bq_emulator.client()
     client.query("CREATE SCHEMA IF NOT EXISTS scratch").result(timeout=30)
     client.query("CREATE TABLE scratch.dml_target (id INT64, v STRING)").result(timeout=30)
-    inserted = await backend.execute_dml("INSERT INTO scratch.dml_target (id, v) VALUES (1, 'a'), (2, 'b')", [],
-                                         options(job_id="pgbridge_dml_1"))
+    insert = "INSERT INTO scratch.dml_target (id, v) VALUES (1, 'a'), (2, 'b')"
+    inserted = await backend.execute_dml(insert, [], options(job_id="pgbridge_dml_1"))
     assert inserted.affected_rows == 2 and inserted.backend_job_id == "pgbridge_dml_1"
     params = [QueryParam("p1", "STRING", "z"), QueryParam("p2", "INT64", 2)]
-    updated = await backend.execute_dml("UPDATE scratch.dml_target SET v = @p1 WHERE id >= @p2", params, options())
+    update = "UPDATE scratch.dml_target SET v = @p1 WHERE id >= @p2"
+    updated = await backend.execute_dml(update, params, options())
     deleted = await backend.execute_dml("DELETE FROM scratch.dml_target WHERE id = 99", [], options())
     assert updated.affected_rows == 1 and deleted.affected_rows == 0
     table = await run(backend, "SELECT id, v FROM scratch.dml_target ORDER BY id")

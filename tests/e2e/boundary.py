@@ -44,7 +44,11 @@ def as_real_bigquery(method: str, path: str, body: Any) -> Any:
 def _json_columns(node: Any) -> None:
     if isinstance(node, dict):
         for field in node.get("fields", ()) if isinstance(node.get("fields"), list) else ():
-            if isinstance(field, dict) and field.get("name") in JSON_COLUMNS and field.get("type") == "STRING":
+            if (
+                isinstance(field, dict)
+                and field.get("name") in JSON_COLUMNS
+                and field.get("type") == "STRING"
+            ):
                 field["type"] = "JSON"
         for value in node.values():
             _json_columns(value)

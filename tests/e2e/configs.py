@@ -36,7 +36,9 @@ def bigquery_backend_section(
     return "\n".join(lines) + "\n"
 
 
-def bigquery_config_text(project: str, api_endpoint: str, storage_endpoint: str, **extra: str | int | float) -> str:
+def bigquery_config_text(
+    project: str, api_endpoint: str, storage_endpoint: str, **extra: str | int | float
+) -> str:
     """The demo config with its [backend] section pointing at a BigQuery (emulator) endpoint."""
     section = bigquery_backend_section(project, api_endpoint, storage_endpoint, **extra)
     return _replace_once(demo_config_text(), _DUCKDB_BACKEND, section)
@@ -49,5 +51,7 @@ def _toml(value: str | int | float) -> str:
 def _replace_once(text: str, old: str, new: str) -> str:
     # The demo text is the lead's: if it changes shape, say so instead of running another config.
     if text.count(old) != 1:
-        raise RuntimeError(f"the demo config no longer contains {old!r} exactly once; update tests/e2e/configs.py")
+        raise RuntimeError(
+            f"the demo config no longer contains {old!r} exactly once; update tests/e2e/configs.py"
+        )
     return text.replace(old, new)

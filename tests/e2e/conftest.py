@@ -40,7 +40,9 @@ def e2e_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def copy_demo(source: Path, tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
     """A private copy of the demo folder (DuckDB locks its file; audit logs stay apart)."""
     target = tmp_path_factory.mktemp(name) / "data"
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("audit", "gateway-*.log", "approvals.sqlite*"))
+    shutil.copytree(
+        source, target, ignore=shutil.ignore_patterns("audit", "gateway-*.log", "approvals.sqlite*")
+    )
     return target
 
 
@@ -57,7 +59,9 @@ def bigquery_data_dir(e2e_demo: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.fixture(scope="session")
 def e2e_emulator(bigquery_data_dir: Path) -> Iterator[Emulator]:
-    with running_emulator(lambda client: seed_demo(client, bigquery_data_dir / "warehouse.duckdb")) as emulator:
+    with running_emulator(
+        lambda client: seed_demo(client, bigquery_data_dir / "warehouse.duckdb")
+    ) as emulator:
         yield emulator
 
 
@@ -94,5 +98,7 @@ def backend_kind(any_gateway: RunningGateway, request: pytest.FixtureRequest) ->
 
 
 @pytest.fixture(scope="session")
-def both_gateways(duckdb_gateway: RunningGateway, bigquery_gateway: RunningGateway) -> dict[str, RunningGateway]:
+def both_gateways(
+    duckdb_gateway: RunningGateway, bigquery_gateway: RunningGateway
+) -> dict[str, RunningGateway]:
     return {"duckdb": duckdb_gateway, "bigquery": bigquery_gateway}

@@ -48,9 +48,15 @@ class HoldProxy:
     def cancels(self) -> list[str]:
         """Job ids jobs.cancel was sent for, in order."""
         with self.lock:
-            return [p.split("/jobs/")[1].split("/")[0] for m, p in self.requests if m == "POST" and p.endswith("/cancel")]
+            return [
+                p.split("/jobs/")[1].split("/")[0]
+                for m, p in self.requests
+                if m == "POST" and p.endswith("/cancel")
+            ]
 
-    def answer(self, method: str, path: str, query: dict[str, list[str]], body: bytes) -> tuple[int, Any] | None:
+    def answer(
+        self, method: str, path: str, query: dict[str, list[str]], body: bytes
+    ) -> tuple[int, Any] | None:
         """A reply for a held job, or None to pass the request through."""
         with self.lock:
             self.requests.append((method, path))
@@ -86,8 +92,10 @@ class HoldProxy:
         if config.get("dryRun"):
             # The emulator runs a dry run's query: answer it here, as BigQuery does, unrun.
             job["status"] = {"state": "DONE"}
-            job["statistics"]["query"] = {"totalBytesProcessed": str(DRY_RUN_BYTES),
-                                          "schema": {"fields": self.dry_run_schema}}
+            job["statistics"]["query"] = {
+                "totalBytesProcessed": str(DRY_RUN_BYTES),
+                "schema": {"fields": self.dry_run_schema},
+            }
             return 200, job
         self.held[job_id] = job
         return 200, self._job(job_id)
@@ -95,7 +103,10 @@ class HoldProxy:
     def _job(self, job_id: str) -> dict[str, Any]:
         job = dict(self.held[job_id])
         if job_id in self.cancelled:
-            stopped = {"reason": "stopped", "message": "Job execution was cancelled: User requested cancellation"}
+            stopped = {
+                "reason": "stopped",
+                "message": "Job execution was cancelled: User requested cancellation",
+            }
             job["status"] = {"state": "DONE", "errorResult": stopped, "errors": [stopped]}
         return job
 
@@ -104,8 +115,11 @@ class HoldProxy:
             wait_ms = int(query.get("timeoutMs", ["10000"])[0])
             time.sleep(min(wait_ms / 1000, LONG_POLL_SECONDS))  # BigQuery long-polls
         reference = self.held[job_id]["jobReference"]
-        return {"kind": "bigquery#getQueryResultsResponse", "jobReference": reference,
-                "jobComplete": job_id in self.cancelled}
+        return {
+            "kind": "bigquery#getQueryResultsResponse",
+            "jobReference": reference,
+            "jobComplete": job_id in self.cancelled,
+        }
 
 
 def _job_id(path: str) -> str:
@@ -127,7 +141,11 @@ class _Handler(BaseHTTPRequestHandler):
             if self.proxy.patch is not None and data and is_json:
                 data = json.dumps(self.proxy.patch(self.command, parts.path, json.loads(data))).encode()
         else:
-            status, headers, data = reply[0], {"Content-Type": "application/json"}, json.dumps(reply[1]).encode()
+            status, headers, data = (
+                reply[0],
+                {"Content-Type": "application/json"},
+                json.dumps(reply[1]).encode(),
+            )
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
@@ -137,8 +155,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _forward(self, body: bytes) -> tuple[int, dict[str, str], bytes]:
         headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_HEADERS}
-        request = urllib.request.Request(self.proxy.upstream + self.path, data=body if body else None,
-                                         headers=headers, method=self.command)
+        request = urllib.request.Request(
+            self.proxy.upstream + self.path, data=body if body else None, headers=headers, method=self.command
+        )
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
                 return response.status, _kept(response.headers.items()), response.read()

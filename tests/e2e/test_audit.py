@@ -27,7 +27,9 @@ def records(gateway: RunningGateway) -> list[dict[str, Any]]:
 def wait_for(gateway: RunningGateway, kind: str, session_id: str, timeout: float = 10.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = [r for r in records(gateway) if r["type"] == kind and r["data"].get("session_id") == session_id]
+        found = [
+            r for r in records(gateway) if r["type"] == kind and r["data"].get("session_id") == session_id
+        ]
         if found:
             return found[-1]
         time.sleep(0.1)
@@ -35,7 +37,9 @@ def wait_for(gateway: RunningGateway, kind: str, session_id: str, timeout: float
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pgbridge.cli", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "pgbridge.cli", *args], capture_output=True, text=True, timeout=60
+    )
 
 
 async def run_marked_session(gateway: RunningGateway, roles: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
@@ -56,7 +60,9 @@ async def test_statement_records_carry_the_backend_job_id(
 ) -> None:
     session_id, statement = await run_marked_session(any_gateway, ("admin",))
     completed = wait_for(any_gateway, "statement_completed", session_id)["data"]
-    assert statement["data"]["decision"] == "allow" and statement["data"]["params"] == [{"type": "INT64", "value": 1}]
+    assert statement["data"]["decision"] == "allow" and statement["data"]["params"] == [
+        {"type": "INT64", "value": 1}
+    ]
     assert completed["statement_id"] == statement["data"]["statement_id"] and completed["rows"] == 1
     job_id = completed["job_id"]
     assert job_id.startswith(f"pgbridge_{session_id}_")
@@ -64,7 +70,7 @@ async def test_statement_records_carry_the_backend_job_id(
         # The id in the audit log is the job BigQuery ran: ask BigQuery for it.
         client: bigquery.Client = request.getfixturevalue("e2e_emulator").client()
         job = client.get_job(job_id, location="US")
-        assert job.job_type == "query" and job.state == "DONE"
+        assert isinstance(job, bigquery.QueryJob) and job.state == "DONE"
         assert "`shop`.`customers`" in job.query and statement["data"]["translated_sql"] == job.query
 
 

@@ -40,13 +40,17 @@ async def test_json_column_reaches_the_client_as_jsonb(gateway: RunningGateway) 
     assert rows[0]["attrs"] == '{"color": "green", "fragile": false, "weight_g": 37}'
 
 
-def test_json_column_text_is_the_same_on_both(both_gateways: dict[str, RunningGateway], boundary: Boundary) -> None:
+def test_json_column_text_is_the_same_on_both(
+    both_gateways: dict[str, RunningGateway], boundary: Boundary
+) -> None:
     assert psql_rows(boundary.gateway, ATTRS) == psql_rows(both_gateways["duckdb"], ATTRS)
 
 
 async def test_a_scan_over_the_analyst_limit_needs_approval(gateway: RunningGateway) -> None:
-    sql = ("SELECT status, count(DISTINCT customer_id) AS customers, max(ordered_at) AS last, min(amount) AS least "
-           "FROM shop.orders GROUP BY status ORDER BY status")
+    sql = (
+        "SELECT status, count(DISTINCT customer_id) AS customers, max(ordered_at) AS last, "
+        "min(amount) AS least FROM shop.orders GROUP BY status ORDER BY status"
+    )
     async with connect(gateway) as conn:
         expected = [tuple(r) for r in await conn.fetch(sql)]  # admin: no byte limit
     async with connect(gateway, roles=("analyst",)) as conn:
@@ -56,8 +60,22 @@ async def test_a_scan_over_the_analyst_limit_needs_approval(gateway: RunningGate
         found = re.search(r"apr_[0-9a-f]+", str(caught.value) + str(caught.value.as_dict()))
         assert found is not None, caught.value.as_dict()
         approve = subprocess.run(
-            [sys.executable, "-m", "pgbridge.cli", "approvals", "approve", found.group(0), "--by", "bob",
-             "--data-dir", str(gateway.data_dir)], capture_output=True, text=True, timeout=60)
+            [
+                sys.executable,
+                "-m",
+                "pgbridge.cli",
+                "approvals",
+                "approve",
+                found.group(0),
+                "--by",
+                "bob",
+                "--data-dir",
+                str(gateway.data_dir),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert approve.returncode == 0, approve.stdout + approve.stderr
         assert [tuple(r) for r in await conn.fetch(sql)] == expected and len(expected) == 5
 
@@ -66,13 +84,20 @@ async def test_jobs_carry_the_principal_s_labels_cap_and_id(boundary: Boundary) 
     async with connect(boundary.gateway, user="carol", roles=("analyst",)) as conn:
         await conn.execute("SET statement_timeout = '40s'")
         assert await conn.fetchval("SELECT count(*) FROM shop.products WHERE price > $1", 500.0) > 0
-    (job,) = [body for body in boundary.proxy.inserts
-              if body["jobReference"]["jobId"].startswith("pgbridge_")
-              and "`products`" in body["configuration"]["query"]["query"]
-              and body["configuration"].get("labels", {}).get("pgbridge_principal") == "carol"]
+    (job,) = [
+        body
+        for body in boundary.proxy.inserts
+        if body["jobReference"]["jobId"].startswith("pgbridge_")
+        and "`products`" in body["configuration"]["query"]["query"]
+        and body["configuration"].get("labels", {}).get("pgbridge_principal") == "carol"
+    ]
     config = job["configuration"]
     session = config["labels"]["pgbridge_session"]
-    assert config["labels"] == {"pgbridge_principal": "carol", "pgbridge_role": "analyst", "pgbridge_session": session}
+    assert config["labels"] == {
+        "pgbridge_principal": "carol",
+        "pgbridge_role": "analyst",
+        "pgbridge_session": session,
+    }
     assert job["jobReference"]["jobId"].startswith(f"pgbridge_{session}_")
     assert config["query"]["maximumBytesBilled"] == "10000000000"  # the demo policy's max_bytes_billed
     assert config["jobTimeoutMs"] == "40000"

@@ -27,8 +27,22 @@ async def run_approved(conn: asyncpg.Connection, gateway: RunningGateway, sql: s
     found = re.search(r"apr_[0-9a-f]+", str(caught.value.as_dict()))
     assert found is not None, caught.value.as_dict()
     approve = subprocess.run(
-        [sys.executable, "-m", "pgbridge.cli", "approvals", "approve", found.group(0), "--by", "bob",
-         "--data-dir", str(gateway.data_dir)], capture_output=True, text=True, timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "pgbridge.cli",
+            "approvals",
+            "approve",
+            found.group(0),
+            "--by",
+            "bob",
+            "--data-dir",
+            str(gateway.data_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert approve.returncode == 0, approve.stdout + approve.stderr
     tag: str = await conn.execute(sql, *args)
     return tag
@@ -38,8 +52,10 @@ async def test_admin_dml_runs_once_after_approval(any_gateway: RunningGateway) -
     async with connect(any_gateway) as conn:
         await conn.execute("SET pgbridge.approval = 'ticket'")
         assert await conn.fetchval(COUNT) == 0
-        insert = ("INSERT INTO shop.orders (id, customer_id, product_id, ordered_at, amount, status) "
-                  "VALUES ($1, 1, 1, '2024-01-01 00:00:00+00', 1.5::float8, 'pending')")
+        insert = (
+            "INSERT INTO shop.orders (id, customer_id, product_id, ordered_at, amount, status) "
+            "VALUES ($1, 1, 1, '2024-01-01 00:00:00+00', 1.5::float8, 'pending')"
+        )
         assert await run_approved(conn, any_gateway, insert, ROW_ID) == "INSERT 0 1"
         # One row: neither the dry runs nor the refused first attempt wrote anything.
         assert await conn.fetchval(COUNT) == 1
