@@ -45,7 +45,25 @@ _BY_MESSAGE = (
     (re.compile(r"Function not found|No matching signature", re.I), SqlState.UNDEFINED_FUNCTION),
     (re.compile(r"Not found: (Table|View|Dataset)|was not found", re.I), SqlState.UNDEFINED_TABLE),
     (re.compile(r"[Dd]ivision by zero"), SqlState.DIVISION_BY_ZERO),
-    (re.compile(r"cannot be (assigned|coerced)|Could not cast", re.I), SqlState.DATATYPE_MISMATCH),
+    # Values that do not convert: BigQuery reports them as invalidQuery, which would read as
+    # a syntax error; PostgreSQL's "invalid input syntax for type ..." is 22P02.
+    (
+        re.compile(
+            r"^Bad (int64|double|bool|float|uint64|int32) value|^Invalid (NUMERIC|BIGNUMERIC) value"
+            r"|^Could not cast literal",
+            re.I,
+        ),
+        SqlState.INVALID_TEXT_REPRESENTATION,
+    ),
+    (
+        re.compile(r"^Invalid (date|datetime|time|timestamp|interval)\b", re.I),
+        SqlState.INVALID_DATETIME_FORMAT,
+    ),
+    (
+        re.compile(r"\b(int64|numeric|bignumeric) overflow|Floating point overflow", re.I),
+        SqlState.NUMERIC_VALUE_OUT_OF_RANGE,
+    ),
+    (re.compile(r"cannot be (assigned|coerced|inserted)|Could not cast", re.I), SqlState.DATATYPE_MISMATCH),
     (re.compile(r"Query exceeded limit for bytes billed", re.I), SqlState.PROGRAM_LIMIT_EXCEEDED),
     (
         re.compile(r"Job execution was cancelled|Job timed out|exceeded the maximum execution time", re.I),

@@ -322,6 +322,38 @@ async def test_http_boundary_error_responses(
     await backend.close()
 
 
+@pytest.mark.parametrize(
+    ("message", "sqlstate"),
+    [
+        ("Bad int64 value: Ada", SqlState.INVALID_TEXT_REPRESENTATION),
+        ("division by zero: 1 / 0", SqlState.DIVISION_BY_ZERO),
+        ("int64 overflow: 9223372036854775807 + 1", SqlState.NUMERIC_VALUE_OUT_OF_RANGE),
+    ],
+)
+async def test_http_boundary_job_failing_while_it_runs(
+    fake: FakeBigQuery, message: str, sqlstate: str
+) -> None:
+    # A data error is found while the job runs: jobs.insert succeeds, the job ends DONE with
+    # errorResult, and getQueryResults answers 400 with the same error.
+    def failing(request: Captured) -> tuple[int, dict[str, Any]] | None:
+        if request.method == "POST" and request.path.endswith("/jobs"):
+            return 200, job_with_error(fake._insert(request.body), "invalidQuery", message)
+        job_id = request.path.rstrip("/").split("/")[-1]
+        if "/queries/" in request.path:
+            return 400, error(400, "invalidQuery", message)
+        if request.method == "GET" and job_id in fake.jobs:
+            return 200, job_with_error(fake.jobs[job_id], "invalidQuery", message)
+        return None
+
+    fake.override = failing
+    backend = make_backend(fake)
+    with pytest.raises(PgError) as info:
+        await run(backend, "SELECT 1", job_id="pgbridge_fails_1")
+    assert info.value.sqlstate == sqlstate and message in info.value.message
+    assert not backend._running
+    await backend.close()
+
+
 async def test_http_boundary_bytes_billed_limit_is_54000(fake: FakeBigQuery) -> None:
     message = "Query exceeded limit for bytes billed: 1000. 10485760 or higher required."
 

@@ -161,6 +161,26 @@ ERROR_CASES = [
         SqlState.INSUFFICIENT_PRIVILEGE,
     ),
     (_api(gexc.BadRequest, "stopped", "Job execution was cancelled: user"), SqlState.QUERY_CANCELED),
+    # Data errors, in the words real BigQuery uses (invalidQuery, yet not syntax errors).
+    (_api(gexc.BadRequest, "invalidQuery", "Bad int64 value: Ada"), SqlState.INVALID_TEXT_REPRESENTATION),
+    (_api(gexc.BadRequest, "invalidQuery", "Bad double value: x1"), SqlState.INVALID_TEXT_REPRESENTATION),
+    (_api(gexc.BadRequest, "invalidQuery", "Invalid NUMERIC value: a"), SqlState.INVALID_TEXT_REPRESENTATION),
+    (
+        _api(gexc.BadRequest, "invalidQuery", 'Could not cast literal "x" to type INT64 at [1:13]'),
+        SqlState.INVALID_TEXT_REPRESENTATION,
+    ),
+    (_api(gexc.BadRequest, "invalidQuery", "Invalid date: '2020-13-01'"), SqlState.INVALID_DATETIME_FORMAT),
+    (_api(gexc.BadRequest, "invalidQuery", "Invalid timestamp: 'soon'"), SqlState.INVALID_DATETIME_FORMAT),
+    (
+        _api(gexc.BadRequest, "invalidQuery", "int64 overflow: 9223372036854775807 + 1"),
+        SqlState.NUMERIC_VALUE_OUT_OF_RANGE,
+    ),
+    (_api(gexc.BadRequest, "invalidQuery", "division by zero: 1 / 0"), SqlState.DIVISION_BY_ZERO),
+    (
+        _api(gexc.BadRequest, "invalidQuery", "Query column 2 has type STRING which cannot be inserted into "
+             "column amount, which has type FLOAT64"),
+        SqlState.DATATYPE_MISMATCH,
+    ),
     (gexc.ServiceUnavailable("down"), SqlState.CANNOT_CONNECT_NOW),
     (gexc.RetryError("gave up", ConnectionError("refused")), SqlState.CONNECTION_FAILURE),
     (TimeoutError(), SqlState.QUERY_CANCELED),
