@@ -25,7 +25,7 @@ class PolicyGateway:
         return self.gw.dsn(user, roles, "require", **claims)
 
     def token(self, user: str, roles: tuple[str, ...], **claims: object) -> str:
-        return self.gw.token(user, roles, 3600, **claims)
+        return self.gw.token(user, roles, ttl=3600, **claims)
 
     async def asyncpg(self, user: str, roles: tuple[str, ...], **claims: object) -> asyncpg.Connection:
         return await asyncpg.connect(

@@ -93,7 +93,7 @@ def psql_args(gw: RunningGateway, *commands: str, user: str) -> list[str]:
 def psql_env(gw: RunningGateway, user: str, roles: tuple[str, ...], **claims: object) -> dict[str, str]:
     return {
         **os.environ,
-        "PGPASSWORD": gw.token(user, roles, 3600, **claims),
+        "PGPASSWORD": gw.token(user, roles, ttl=3600, **claims),
         "PGSSLMODE": "require",
         "PGCONNECT_TIMEOUT": "10",
     }

@@ -78,16 +78,18 @@ async def test_deny_through_asyncpg_keeps_the_connection(policy_gateway: PolicyG
         await conn.close()
 
 
-async def test_admin_dml_is_refused_before_approval_with_a_clear_message(
+async def test_admin_dml_waits_for_approval_and_writes_nothing_before(
     policy_gateway: PolicyGateway,
 ) -> None:
-    """DML passes policy (it needs approval) but is not translated yet: 0A000 naming the
-    statement, and no approval request is left behind for a statement that cannot run."""
+    """DML passes policy for admin but needs a human: in ticket mode the client gets the request
+    id at once, the request is pending for the approvers, and nothing was written (the dry run
+    of a DML statement never executes it)."""
     conn = await policy_gateway.asyncpg("adele", ("admin",))
     try:
-        with pytest.raises(asyncpg.FeatureNotSupportedError) as caught:
+        await conn.execute("SET pgbridge.approval = ticket")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError) as caught:
             await conn.execute("DELETE FROM shop.orders WHERE id = 1")
-        assert "DELETE" in str(caught.value)
+        assert "needs approval" in str(caught.value)
         assert await conn.fetchval("SELECT count(*) FROM shop.orders WHERE id = 1") == 1
     finally:
         await conn.close()
@@ -95,7 +97,8 @@ async def test_admin_dml_is_refused_before_approval_with_a_clear_message(
         policy_gateway.admin_port, "GET", "/approvals", policy_gateway.token("vera", ("approver",))
     )
     assert status == 200
-    assert not [r for r in body["approvals"] if r["requester"] == "adele"]
+    pending = [r for r in body["approvals"] if r["requester"] == "adele"]
+    assert len(pending) == 1 and pending[0]["status"] == "pending" and "DELETE" in pending[0]["sql"]
 
 
 def test_queries_per_minute(policy_gateway: PolicyGateway) -> None:
