@@ -91,6 +91,16 @@ def any_gateway(request: pytest.FixtureRequest) -> RunningGateway:
     return gateway
 
 
+@pytest.fixture(params=BACKENDS)
+def any_boundary_gateway(request: pytest.FixtureRequest) -> RunningGateway:
+    """duckdb, then the bigquery gateway at the HTTP boundary: for what the emulator gets wrong."""
+    if request.param == "duckdb":
+        duckdb: RunningGateway = request.getfixturevalue("duckdb_gateway")
+        return duckdb
+    boundary: Boundary = request.getfixturevalue("boundary")
+    return boundary.gateway
+
+
 @pytest.fixture
 def backend_kind(any_gateway: RunningGateway, request: pytest.FixtureRequest) -> str:
     kind: str = request.node.callspec.params["any_gateway"]

@@ -16,23 +16,13 @@ import pytest
 
 from tests.e2e.boundary import Boundary
 from tests.e2e.clients import connect, psql_rows
-from tests.e2e.conftest import BACKENDS
 from tests.support.gateway import RunningGateway
 
 ATTRS = "SELECT id, attrs FROM shop.products WHERE id <= 3 ORDER BY id"
 
 
-@pytest.fixture(params=BACKENDS)
-def gateway(request: pytest.FixtureRequest) -> RunningGateway:
-    if request.param == "duckdb":
-        duckdb: RunningGateway = request.getfixturevalue("duckdb_gateway")
-        return duckdb
-    boundary: Boundary = request.getfixturevalue("boundary")
-    return boundary.gateway
-
-
-async def test_json_column_reaches_the_client_as_jsonb(gateway: RunningGateway) -> None:
-    async with connect(gateway) as conn:
+async def test_json_column_reaches_the_client_as_jsonb(any_boundary_gateway: RunningGateway) -> None:
+    async with connect(any_boundary_gateway) as conn:
         statement = await conn.prepare(ATTRS)
         rows = await statement.fetch()
         assert [a.type.name for a in statement.get_attributes()] == ["int8", "jsonb"]
@@ -46,14 +36,14 @@ def test_json_column_text_is_the_same_on_both(
     assert psql_rows(boundary.gateway, ATTRS) == psql_rows(both_gateways["duckdb"], ATTRS)
 
 
-async def test_a_scan_over_the_analyst_limit_needs_approval(gateway: RunningGateway) -> None:
+async def test_a_scan_over_the_analyst_limit_needs_approval(any_boundary_gateway: RunningGateway) -> None:
     sql = (
         "SELECT status, count(DISTINCT customer_id) AS customers, max(ordered_at) AS last, "
         "min(amount) AS least FROM shop.orders GROUP BY status ORDER BY status"
     )
-    async with connect(gateway) as conn:
+    async with connect(any_boundary_gateway) as conn:
         expected = [tuple(r) for r in await conn.fetch(sql)]  # admin: no byte limit
-    async with connect(gateway, roles=("analyst",)) as conn:
+    async with connect(any_boundary_gateway, roles=("analyst",)) as conn:
         await conn.execute("SET pgbridge.approval = 'ticket'")
         with pytest.raises(asyncpg.PostgresError) as caught:
             await conn.fetchval(sql)
@@ -70,7 +60,7 @@ async def test_a_scan_over_the_analyst_limit_needs_approval(gateway: RunningGate
                 "--by",
                 "bob",
                 "--data-dir",
-                str(gateway.data_dir),
+                str(any_boundary_gateway.data_dir),
             ],
             capture_output=True,
             text=True,
