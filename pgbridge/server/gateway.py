@@ -223,5 +223,7 @@ def _make_catalog(gateway: Gateway) -> Any:
     from pgbridge.catalog.engine import CatalogEngine
 
     return CatalogEngine(
-        gateway.backend, ttl_seconds=gateway.config.catalog.ttl_seconds, default_dataset=gateway.config.names.default_dataset
+        gateway.backend,
+        ttl_seconds=gateway.config.catalog.ttl_seconds,
+        default_dataset=gateway.config.names.default_dataset,
     )

@@ -23,10 +23,11 @@ import pyarrow as pa
 from pgbridge.auth.principal import Principal
 from pgbridge.backends.base import Backend, Field, JobOptions, QueryParam
 from pgbridge.backends.metadata import MetadataCache
-from pgbridge.server.outcomes import CommandDone, Outcome, RowStream
+from pgbridge.server.outcomes import CommandDone, Outcome, RowStream, rows_of
 from pgbridge.server.settings import SessionSettings
 from pgbridge.sql.classify import Kind, Statement
 from pgbridge.typemap import (
+    PG_TYPES,
     PG_TYPES_BY_OID,
     BqType,
     OutputColumn,
@@ -400,6 +401,36 @@ class Pipeline:
 
         return RowStream(columns, batches(), finish=finish, close=result.aclose)
 
+    async def explain(self, ctx: SessionContext, prepared: Prepared) -> RowStream:
+        """The gateway's plan for a statement (EXPLAIN), without running it."""
+        plan = await self._current_plan(ctx, prepared)
+        if plan is None:
+            raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "EXPLAIN works for queries and DML statements")
+        await self._dry_run(plan, [])
+        lines = ["pgbridge plan (nothing was run)"]
+        decision = plan.decision
+        lines.append(
+            f"Decision: {decision.action if decision else 'allow'} "
+            f"(rule {decision.rule if decision else 'default.read_only'})"
+        )
+        lines.append(f"Estimated bytes scanned: {plan.bytes_estimate or 0:,}")
+        if self.policy is not None:
+            cost = self.policy.check_cost(ctx.principal, plan.bytes_estimate or 0)
+            lines.append(
+                f"Cost rule: {cost.action} ({cost.rule}){': ' + cost.message if cost.message else ''}"
+            )
+        for mask in plan.mask_plan.audit_summary() if plan.mask_plan else []:
+            lines.append(
+                f"Masked column {mask['column']}: {mask['strategy']} (rules {', '.join(mask['rules'])})"
+            )
+        lines.append("BigQuery SQL:")
+        lines.extend("  " + line for line in plan.bigquery_sql.splitlines())
+        await self._audit_catalog(
+            ctx, secrets.token_hex(8), "EXPLAIN " + prepared.text, (), decision="explain"
+        )
+        batch = pa.RecordBatch.from_arrays([pa.array(lines, pa.string())], names=["QUERY PLAN"])
+        return rows_of([OutputColumn("QUERY PLAN", PG_TYPES["text"])], batch, verb="EXPLAIN")
+
     async def _run_dml(
         self,
         ctx: SessionContext,
@@ -476,7 +507,12 @@ class Pipeline:
         await self.audit.append("statement", fields)
 
     async def _audit_catalog(
-        self, ctx: SessionContext, statement_id: str, sql: str, params: Sequence[object | None]
+        self,
+        ctx: SessionContext,
+        statement_id: str,
+        sql: str,
+        params: Sequence[object | None],
+        decision: str = "catalog",
     ) -> None:
         if self.audit is None:
             return
@@ -489,8 +525,8 @@ class Pipeline:
             sql=sql,
             translated_sql=None,
             params=[_jsonable(p) for p in params],
-            decision="catalog",
-            rule="catalog.local",
+            decision=decision,
+            rule=f"{decision}.local",
         )
         await self.audit.append("statement", fields)
 

@@ -23,13 +23,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pgbridge.server import local
+from pgbridge.server.explain import explained_text
 from pgbridge.server.local import FAILED, IDLE, IN_TRANSACTION, TransactionState
 from pgbridge.server.outcomes import CommandDone, Outcome, RowStream
 from pgbridge.server.pipeline import Pipeline, Prepared, SessionContext
 from pgbridge.server.portals import Portal
 from pgbridge.sql.classify import Kind, Statement, parse_statement
 from pgbridge.sql.split import split_statements
-from pgbridge.typemap import PG_TYPES_BY_OID
+from pgbridge.typemap import PG_TYPES, PG_TYPES_BY_OID, OutputColumn
 from pgbridge.wire import codec
 from pgbridge.wire import messages as m
 from pgbridge.wire.errors import PgError, SqlState
@@ -228,6 +229,8 @@ class Session:
             outcome = local.answer_show(prepared.statement, self.ctx.settings)
             assert isinstance(outcome, RowStream)
             return (), outcome.columns
+        if kind is Kind.UTILITY and prepared.statement.tag == "EXPLAIN":
+            return (), (OutputColumn("QUERY PLAN", PG_TYPES["text"]),)
         if kind is Kind.FETCH:
             cursor = self.portals.get(getattr(prepared.statement.command, "cursor", ""))
             if cursor is not None and cursor.encoder is not None:
@@ -330,6 +333,11 @@ class Session:
         if kind is Kind.COPY:
             await self._copy_out(statement, params)
             return None
+        if kind is Kind.UTILITY and statement.tag == "EXPLAIN":
+            inner = parse_statement(explained_text(statement.text))
+            if inner.kind not in (Kind.QUERY, Kind.DML):
+                raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "EXPLAIN works for queries and DML statements")
+            return await self.pipeline.explain(self.ctx, await self.pipeline.prepare(self.ctx, inner, ()))
         if kind is Kind.UNKNOWN:
             raise PgError(
                 SqlState.INSUFFICIENT_PRIVILEGE,
@@ -371,7 +379,10 @@ class Session:
                 await portal.finish(error)
         verb = portal.stream.verb if portal.stream else "SELECT"
         await self._flush_notices()
-        self._write(codec.command_complete(f"{verb} {portal.rows_sent}" if verb != "SHOW" else "SHOW"))
+        # SHOW and EXPLAIN tags carry no row count in PostgreSQL.
+        self._write(
+            codec.command_complete(verb if verb in ("SHOW", "EXPLAIN") else f"{verb} {portal.rows_sent}")
+        )
 
     async def _guarded(self, work: Awaitable[Any]) -> Any:
         """Run one statement's work as a task that CancelRequest and statement_timeout can stop."""

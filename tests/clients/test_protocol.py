@@ -260,3 +260,18 @@ def test_only_reads_are_allowed_without_a_grant(gateway):
         pytest.raises(psycopg.errors.InsufficientPrivilege),
     ):
         conn.execute("DELETE FROM shop.orders WHERE id = 1")
+
+
+def test_explain_shows_the_gateways_plan_without_running(gateway):
+    with psycopg.connect(gateway.dsn(user="bob", roles=("analyst",)), autocommit=True) as conn:
+        plan = [row[0] for row in conn.execute("EXPLAIN SELECT ssn, amount FROM shop.customers c "
+                                               "JOIN shop.orders o ON o.customer_id = c.id").fetchall()]
+        assert plan[0] == "pgbridge plan (nothing was run)"
+        assert any(line.startswith("Estimated bytes scanned: ") for line in plan)
+        assert any("Masked column ssn: partial" in line for line in plan)
+        assert any("Cost rule: approve" in line for line in plan)  # about 25 MB, over analyst's 20 MB
+        assert "BigQuery SQL:" in plan
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("EXPLAIN ANALYZE SELECT count(*) FROM shop.orders")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # EXPLAIN passes policy like the query
+            conn.execute("EXPLAIN DELETE FROM shop.orders")
