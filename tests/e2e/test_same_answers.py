@@ -118,3 +118,16 @@ async def test_same_rows_for_a_support_agent(both_gateways: dict[str, RunningGat
     duck = await fetch(both_gateways["duckdb"], sql, roles=("support",), country="JP")
     bq = await fetch(both_gateways["bigquery"], sql, roles=("support",), country="JP")
     assert bq == duck and duck and {row[2] for row in duck} == {"JP"}
+
+
+async def test_same_orders_for_a_support_agent(both_gateways: dict[str, RunningGateway]) -> None:
+    # Orders are filtered through customers (a subquery in the row filter).
+    sql = "SELECT o.id, o.customer_id, o.status FROM shop.orders o WHERE o.id <= 3000 ORDER BY o.id"
+    duck = await fetch(both_gateways["duckdb"], sql, roles=("support",), country="BR")
+    bq = await fetch(both_gateways["bigquery"], sql, roles=("support",), country="BR")
+    assert bq == duck and duck
+    brazil = {
+        row[0]
+        for row in await fetch(both_gateways["duckdb"], "SELECT id FROM shop.customers WHERE country = 'BR'")
+    }
+    assert {row[1] for row in duck} <= brazil
