@@ -5,12 +5,16 @@ text and boolean conversions mostly agree. Conversions whose text form or roundi
 are refused or fixed up (fixups.py): float -> integer rounds half to even in PostgreSQL and
 half away from zero in BigQuery; int2/int4 targets must fail on overflow as PostgreSQL does;
 conversions between timestamptz and date/timestamp happen in the session time zone.
+Literals of interval, time, bytea, json, jsonb and array types are parsed here (literals.py)
+and replaced by BigQuery literals of the same value; those types are cast from nothing else
+but themselves (and time from a timestamp).
 """
 
 from __future__ import annotations
 
 from sqlglot import exp
 
+from pgbridge.sql import literals
 from pgbridge.sql import pgtypes as T
 from pgbridge.sql.typer import Typer
 from pgbridge.wire.errors import unsupported
@@ -25,13 +29,19 @@ _SAFE_SOURCES: dict[str, tuple[str, ...]] = {
     T.DATE: (T.DATE, T.DATETIME, T.UNKNOWN, T.TIMESTAMP),
     T.DATETIME: (T.DATETIME, T.DATE, T.UNKNOWN, T.TIMESTAMP),
     T.TIMESTAMP: (T.TIMESTAMP, T.DATE, T.DATETIME, T.UNKNOWN),
+    T.TIME: (T.TIME, T.DATETIME, T.TIMESTAMP, T.UNKNOWN),
 }
+# Targets converted only from a literal (parsed here) or from their own type.
+_LITERAL_ONLY = (T.INTERVAL, T.BYTES, T.JSON, T.PGJSON)
+LITERAL_KEY = "pg_literal"  # node.meta: the BigQuery expression a literal cast becomes
+NO_OP = "no-op"  # ... or this: the cast changes nothing
 # (source, target) pairs PostgreSQL converts in the session time zone.
 ZONED_CASTS = {
     (T.TIMESTAMP, T.DATE),
     (T.TIMESTAMP, T.DATETIME),
     (T.DATE, T.TIMESTAMP),
     (T.DATETIME, T.TIMESTAMP),
+    (T.TIMESTAMP, T.TIME),
 }
 
 
@@ -39,14 +49,20 @@ def check_cast(t: Typer, node: exp.Cast) -> str | None:
     if node.args.get("format") is not None or node.args.get("safe") or node.args.get("default") is not None:
         raise unsupported("CAST with FORMAT / SAFE / DEFAULT")
     target = T.cast_target(node.to)
-    if target is None or node.to.args.get("nested"):
+    if target is None or (node.to.args.get("nested") and T.element_of(target[0]) is None):
         raise unsupported(f"cast to {node.to.sql('postgres').lower()}")
     to_type, pg_name = target
+    if isinstance(node.this, exp.Null):
+        if T.element_of(to_type) is not None:
+            raise unsupported(f"NULL::{pg_name}", hint="BigQuery returns a NULL array as an empty one")
+        return to_type
+    if isinstance(node.this, exp.Literal) and node.this.is_string and to_type not in _SAFE_SOURCES:
+        return _literal_cast(node, node.this.this, to_type, pg_name)
+    if to_type in _LITERAL_ONLY or T.element_of(to_type) is not None:
+        return _same_type_cast(t, node, to_type, pg_name)
     if t.param_number(node.this) is not None:
         t.settle(node.this, to_type)  # $1::int8 declares the parameter, as in PostgreSQL
     source = t.types.get(id(node.this))
-    if isinstance(node.this, exp.Null):
-        return to_type
     _check_typmod(node, pg_name, source)
     if source not in _SAFE_SOURCES[to_type]:
         raise unsupported(
@@ -59,6 +75,40 @@ def check_cast(t: Typer, node: exp.Cast) -> str | None:
         t.zone()
     if source == T.UNKNOWN and to_type == T.TIMESTAMP:
         t.settle(node.this, T.TIMESTAMP)  # parsed and checked like a compared literal
+    if to_type == T.TIME and source == T.UNKNOWN:
+        if not _is_literal(node.this):
+            raise unsupported(f"cast of an untyped value to {pg_name}")
+        node.meta[LITERAL_KEY] = literals.parse_time(node.this.name)
+    return to_type
+
+
+def _literal_cast(node: exp.Cast, text: str, to_type: str, pg_name: str) -> str:
+    """'...'::interval / bytea / jsonb / json / int8[]: parsed now, a BigQuery literal later."""
+    if to_type == T.INTERVAL:
+        node.meta[LITERAL_KEY] = literals.parse_interval(text).bigquery()
+    elif to_type == T.BYTES:
+        node.meta[LITERAL_KEY] = literals.parse_bytea(text)
+    elif to_type == T.JSON:
+        node.meta[LITERAL_KEY] = literals.jsonb_literal(text)
+    elif to_type == T.PGJSON:
+        literals.check_json(text)  # json keeps its input text as it is
+        node.meta[LITERAL_KEY] = exp.Literal.string(text)
+    else:
+        element = T.element_of(to_type)
+        assert element is not None
+        node.meta[LITERAL_KEY], to_type = literals.parse_array(text, element, pg_name.removesuffix("[]"))
+    return to_type
+
+
+def _same_type_cast(t: Typer, node: exp.Cast, to_type: str, pg_name: str) -> str:
+    source = t.types.get(id(node.this))
+    if source != to_type or t.param_number(node.this) is not None:
+        hint = "drop the cast: the jsonb value itself is returned" if source == T.JSON else None
+        raise unsupported(
+            f"cast from {(source or 'unknown').lower()} to {pg_name}",
+            hint=hint or "only literals and values of the same type are converted to this type",
+        )
+    node.meta[LITERAL_KEY] = NO_OP
     return to_type
 
 

@@ -13,6 +13,10 @@ compute something else (each checked by the differential corpus):
 - GROUP BY name: a SELECT alias wins over a FROM column in BigQuery, the column in DuckDB
   (sqlglot writes grouped expressions as their alias when the query also has ORDER BY), so
   unqualified GROUP BY names become the aliased expressions again
+- INTERVAL 'Y-M D H:M:S.F' YEAR TO SECOND (BigQuery's canonical literal) has no DuckDB
+  spelling; it becomes INTERVAL 'm months d days u microseconds' of the same fields
+- JUSTIFY_HOURS(INTERVAL n MICROSECOND) is to_days(n // day) + to_microseconds(n % day): both
+  engines' integer division and remainder truncate toward zero, as justify_hours does
 - JSON_TYPE names BigQuery's JSON types ('object', 'number', ...); DuckDB's json_type names
   its own ('OBJECT', 'BIGINT', 'DOUBLE', ...)
 
@@ -21,6 +25,8 @@ Parameters: BigQuery's @p1 becomes DuckDB's named parameter $p1; the backend bin
 """
 
 from __future__ import annotations
+
+import re
 
 import sqlglot
 from sqlglot import exp
@@ -44,6 +50,10 @@ def bigquery_to_duckdb(sql: str) -> str:
 
 
 def _fix(node: exp.Expr) -> exp.Expr:
+    if isinstance(node, exp.Interval) and isinstance(node.args.get("unit"), exp.IntervalSpan):
+        return _canonical_interval(node)
+    if isinstance(node, exp.JustifyHours) and isinstance(node.this, exp.Interval):
+        return _justify_micros(node.this.this)
     if isinstance(node, exp.Select) and node.args.get("group") is not None:
         _unalias_group(node)
     if isinstance(node, exp.JSONType) and not node.meta.get("mapped"):
@@ -65,6 +75,31 @@ def _fix(node: exp.Expr) -> exp.Expr:
         node.meta["dated"] = True  # BigQuery's DATE_ADD stays a DATE; DuckDB's becomes a TIMESTAMP
         return exp.Cast(this=node, to=exp.DataType.build("DATE"))
     return node
+
+
+_CANONICAL = re.compile(r"(-?)(\d+)-(\d+) (-?\d+) (-?)(\d+):(\d+):(\d+)(?:\.(\d{1,6}))?")
+
+
+def _canonical_interval(node: exp.Interval) -> exp.Expr:
+    match = _CANONICAL.fullmatch(node.this.name)
+    span = node.args["unit"]
+    if match is None or span.this.name != "YEAR" or span.expression.name != "SECOND":
+        raise unsupported(f"interval {node.sql('bigquery')} on the embedded DuckDB backend")
+    ym_sign, years, months, days, t_sign, hours, minutes, seconds, fraction = match.groups()
+    total_months = (int(years) * 12 + int(months)) * (-1 if ym_sign else 1)
+    micros = (int(hours) * 3600 + int(minutes) * 60 + int(seconds)) * 1_000_000
+    micros = (micros + int((fraction or "").ljust(6, "0"))) * (-1 if t_sign else 1)
+    text = f"{total_months} months {int(days)} days {micros} microseconds"
+    return exp.Cast(this=exp.Literal.string(text), to=exp.DataType.build("INTERVAL"))
+
+
+def _justify_micros(micros: exp.Expr) -> exp.Expr:
+    day = exp.Literal.number(86_400_000_000)
+    days = exp.Anonymous(this="to_days", expressions=[exp.IntDiv(this=micros.copy(), expression=day)])
+    rest = exp.Anonymous(
+        this="to_microseconds", expressions=[exp.Mod(this=micros.copy(), expression=day.copy())]
+    )
+    return exp.Paren(this=exp.Add(this=days, expression=rest))
 
 
 def _unalias_group(select: exp.Select) -> None:

@@ -26,8 +26,8 @@ from sqlglot import exp
 
 from pgbridge.sql import pgtypes as T
 from pgbridge.sql import timefix
-from pgbridge.sql.casts import ZONED_CASTS
-from pgbridge.sql.rules import interval_parts
+from pgbridge.sql.casts import LITERAL_KEY, NO_OP, ZONED_CASTS
+from pgbridge.sql.rules import INTERVAL_KEY, interval_parts
 from pgbridge.sql.rules_funcs import trunc_unit
 from pgbridge.sql.typer import Typer
 from pgbridge.sql.zones import explicit_zone
@@ -149,9 +149,28 @@ def _add_sub(t: Typer, node: exp.Binary) -> exp.Expr | None:
         return (exp.DateSub if sub else exp.DateAdd)(this=a, expression=b, unit=exp.Var(this="DAY"))
     if left == right == T.DATE:
         return exp.DateDiff(this=a, expression=b, unit=exp.Var(this="DAY"))
+    if sub and left == right and left in (T.DATETIME, T.TIMESTAMP):
+        return _time_difference(a, b, left)
     if right == T.INTERVAL and isinstance(b, exp.Interval):
         return _interval_arithmetic(t, a, left, b, sub)
     return None
+
+
+def _time_difference(a: exp.Expr, b: exp.Expr, type_: str | None) -> exp.Expr:
+    """timestamp - timestamp: PostgreSQL's microsecond difference with justify_hours applied."""
+    diff = exp.TimestampDiff if type_ == T.TIMESTAMP else exp.DatetimeDiff
+    micros = diff(this=a, expression=b, unit=exp.Var(this="MICROSECOND"))
+    return exp.JustifyHours(this=exp.Interval(this=micros, unit=exp.Var(this="MICROSECOND")))
+
+
+@fixup(exp.Interval)
+def _interval(t: Typer, node: exp.Interval) -> exp.Expr | None:
+    # Date arithmetic consumes a single-unit interval itself (_interval_arithmetic); an interval
+    # value is BigQuery's canonical literal of the same months, days and time.
+    if isinstance(node.parent, (exp.Add, exp.Sub)) and interval_parts(node) is not None:
+        return None
+    value = node.meta.get(INTERVAL_KEY)
+    return value.bigquery() if value is not None else None
 
 
 def _interval_arithmetic(
@@ -467,6 +486,11 @@ def _cast(t: Typer, node: exp.Cast) -> exp.Expr:
     assert target is not None
     to_type, pg_name = target
     value = node.this
+    literal = node.meta.get(LITERAL_KEY)
+    if literal is not None:
+        return value if literal == NO_OP else literal.copy()
+    if to_type == T.PGJSON:
+        return cast(value, T.STRING)  # NULL::json
     zoned = _zoned_cast(t, value, to_type)
     if zoned is not None:
         return zoned
@@ -493,6 +517,8 @@ def _zoned_cast(t: Typer, value: exp.Expr, to_type: str) -> exp.Expr | None:
         return timefix.zoned_timestamp(value, t.zone())
     if to_type == T.DATE:
         return timefix.local_date(value, t.zone())
+    if to_type == T.TIME:
+        return cast(timefix.local_datetime(value, t.zone()), T.TIME)
     return timefix.local_datetime(value, t.zone())
 
 

@@ -90,18 +90,20 @@ _TEXT_TYPES = {
     exp.DataType.Type.CHAR,
     exp.DataType.Type.NCHAR,
     exp.DataType.Type.NVARCHAR,
-    exp.DataType.Type.JSON,
-    exp.DataType.Type.JSONB,
     exp.DataType.Type.NAME,
-}
+}  # not JSON: parsing text as JSON fails on some values
 # Window functions that return a row's value as is (redacted downstream), not aggregates.
 _NAVIGATION = (exp.Lag, exp.Lead, exp.FirstValue, exp.LastValue, exp.NthValue)
 _EQUALITY_OPS = (exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.NullSafeNEQ)
 _ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Pow, exp.BitwiseLeftShift, exp.BitwiseRightShift)
-# Arguments that steer a function rather than flow into its value, and that make it fail on
-# some values (a negative length, part 0, ntile(0), an unknown time zone, ln(0)): whether the
-# query fails would answer a question about a masked value, so they are uses.
-_CONTROL_ARGS: dict[type[exp.Expression], tuple[str, ...]] = {
+# Functions whose value a masked input may flow into (the result is then redacted), mapped to
+# the arguments that steer them rather than flow into their value. Those control arguments can
+# make the function fail on some values (a negative length, part 0, ntile(0), an unknown time
+# zone, ln(0), an invalid regular expression or LIKE pattern, a JSON path, an array subscript):
+# whether the query fails would answer a question about a masked value, so they are uses.
+# A function missing here may fail, or change the row count, on some values: every argument of
+# it is a use (fail closed); an unknown node that is not a function cannot be traced at all.
+_VALUE_NODES: dict[type[exp.Expression], tuple[str, ...]] = {
     exp.Substring: ("start", "length"),
     exp.Left: ("expression",),
     exp.Right: ("expression",),
@@ -112,13 +114,113 @@ _CONTROL_ARGS: dict[type[exp.Expression], tuple[str, ...]] = {
     exp.Lag: ("offset", "default"),
     exp.Lead: ("offset", "default"),
     exp.NthValue: ("offset",),
+    exp.FirstValue: (),
+    exp.LastValue: (),
     exp.Ntile: ("this",),
     exp.AtTimeZone: ("zone",),
     exp.Sqrt: ("this",),
     exp.Exp: ("this",),
     exp.Ln: ("this",),
     exp.Log: ("this", "expression"),
+    # patterns and paths
+    exp.Like: ("expression",),
+    exp.Escape: ("expression",),
+    exp.ILike: ("expression",),
+    exp.SimilarTo: ("expression",),
+    exp.RegexpLike: ("expression", "flag"),
+    exp.RegexpILike: ("expression", "flag"),
+    exp.JSONExtract: ("expression", "expressions"),
+    exp.JSONExtractScalar: ("expression", "expressions"),
+    exp.JSONBExtract: ("expression",),
+    exp.JSONBExtractScalar: ("expression",),
+    exp.JSONKeyValue: ("this",),  # a NULL or repeated key fails
+    exp.Bracket: ("expressions",),
+    exp.ArraySize: ("expression",),
+    # formats and units of the session-time-zone functions
+    exp.TimeToStr: ("format", "zone", "culture"),
+    exp.ToChar: ("format", "nlsparam"),
+    exp.DateTrunc: ("unit", "zone"),
+    exp.TimestampTrunc: ("unit", "zone"),
+    exp.Extract: ("this",),
+    exp.Interval: ("this", "unit"),  # parsing the text of an interval fails on some values
+    exp.StrPosition: ("position", "occurrence"),
+    exp.SHA2: ("length",),
+    # total: no value of the right type makes them fail
+    exp.Lower: (),
+    exp.Upper: (),
+    exp.Length: (),
+    exp.BitLength: (),
+    exp.Concat: (),
+    exp.ConcatWs: (),
+    exp.Reverse: (),
+    exp.Initcap: (),
+    exp.Trim: (),
+    exp.Replace: (),
+    exp.Translate: (),
+    exp.MD5: (),
+    exp.SHA: (),
+    exp.StartsWith: (),
+    exp.Ascii: (),
+    exp.Coalesce: (),
+    exp.Nullif: (),
+    exp.Greatest: (),
+    exp.Least: (),
+    exp.Array: (),
+    exp.ArrayConcat: (),
+    exp.ArrayToString: (),
+    exp.ArrayContains: (),
+    exp.JSONBContains: (),
+    exp.JSONObject: (),
+    exp.Struct: (),
 }
+# Anonymous calls the walker knows to be total: whole-row and value-to-JSON conversions.
+_TOTAL_ANONYMOUS = {"ROW_TO_JSON", "TO_JSON", "TO_JSONB", "TO_JSON_STRING", "JSON_BUILD_OBJECT"}
+# Syntax (not functions) whose value is its operands' values, compared or combined without
+# failing. Anything else that is not a function raises LineageError.
+_SYNTAX: tuple[type[exp.Expression], ...] = (
+    exp.Literal,
+    exp.Null,
+    exp.Boolean,
+    exp.Placeholder,
+    exp.Parameter,
+    exp.Var,
+    exp.DataType,
+    exp.Tuple,
+    exp.Distinct,
+    exp.Ordered,
+    exp.WindowSpec,
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.NullSafeEQ,
+    exp.NullSafeNEQ,
+    exp.Is,
+    exp.In,
+    exp.Between,
+    exp.And,
+    exp.Or,
+    exp.Not,
+    exp.Xor,
+    exp.Any,
+    exp.All,
+    exp.DPipe,
+    exp.Exists,
+    exp.JSONPath,
+    exp.JSONPathPart,
+    exp.WithinGroup,
+    exp.IgnoreNulls,
+    exp.RespectNulls,
+    exp.Slice,
+    exp.Limit,
+    exp.Offset,
+    exp.Fetch,
+)
+# Set-returning functions in the select list: how many rows come back depends on their
+# arguments (an ARRAY[...] constructor has as many rows as items, whatever their values).
+_SET_RETURNING = (exp.Explode, exp.GenerateSeries, exp.Unnest)
 _QUERY_NODES = (exp.Select, exp.SetOperation)
 # Select args that never carry column values.
 _INERT_ARGS = {"kind", "hint", "locks", "operation_modifiers", "format", "options", "settings"}
@@ -477,14 +579,15 @@ class _Walker:
     def value_children(self, node: exp.Expression) -> list[exp.Expression]:
         if isinstance(node, exp.Window):
             return [node.this]  # PARTITION BY / ORDER BY are uses, recorded by value_uses
-        if isinstance(node, exp.Exists):
-            return [node.this]
+        if isinstance(node, (exp.Exists, exp.Filter)):
+            return [node.this]  # FILTER (WHERE ...) is a use, recorded by value_uses
         if isinstance(node, exp.Order):  # array_agg(x ORDER BY y): y orders, x flows
             return [node.this] if node.this is not None else []
         return list(node.iter_expressions())
 
     def value_uses(self, node: exp.Expression, scope: _Scope) -> None:
-        """Uses hidden inside a returned value: branches, aggregates, windows, casts, divisors."""
+        """Uses hidden inside a returned value: branches, aggregates, windows, casts, divisors,
+        control arguments; refuses (LineageError) a node whose semantics it does not know."""
         if isinstance(node, exp.Window):
             self.window_spec(node, scope)
         elif isinstance(node, exp.AggFunc) and not isinstance(node, _NAVIGATION):
@@ -492,23 +595,49 @@ class _Walker:
         elif isinstance(node, exp.Order):
             for ordered in _ordered(node):
                 self.use(ordered.this, scope, "ORDER BY", False)
+        elif isinstance(node, exp.Filter):
+            self.use(node.expression.this, scope, "FILTER (WHERE)", False)
         elif isinstance(node, exp.If):
             self.use(node.this, scope, "CASE WHEN", False)
-        elif isinstance(node, exp.Case) and node.this:
-            self.use(node.this, scope, "CASE", True)
-        elif isinstance(node, exp.Cast) and not _is_text_cast(node):
-            self.use(node.this, scope, "CAST", False)
+        elif isinstance(node, exp.Case):
+            if node.this:
+                self.use(node.this, scope, "CASE", True)
+        elif isinstance(node, exp.Cast):
+            if not _is_text_cast(node):
+                self.use(node.this, scope, "CAST", False)
         elif isinstance(node, (exp.Div, exp.Mod, exp.IntDiv)):
             self.use(node.expression, scope, "divisor", False)
             self.use(node.this, scope, "arithmetic", False)
-        elif type(node) in _CONTROL_ARGS:
-            for name in _CONTROL_ARGS[type(node)]:
-                if node.args.get(name) is not None:
-                    self.use(node.args[name], scope, f"{node.key.upper()} argument", False)
-        elif isinstance(node, _ARITHMETIC):
+        elif isinstance(node, (*_ARITHMETIC, exp.Neg)):
             # Overflow makes the query fail or not: an answer about the operands' values.
-            for operand in (node.this, node.expression):
+            for operand in node.iter_expressions():
                 self.use(operand, scope, "arithmetic", False)
+        elif isinstance(node, _SET_RETURNING):
+            for argument in node.iter_expressions():
+                if not isinstance(argument, exp.Array):  # ARRAY[a, b]: as many rows as items
+                    self.use(argument, scope, "set-returning function", False)
+        else:
+            self.other_node(node, scope)
+
+    def other_node(self, node: exp.Expression, scope: _Scope) -> None:
+        controls = _VALUE_NODES.get(type(node))
+        if controls is not None:
+            for name in controls:
+                for argument in _as_list(node.args.get(name)):
+                    self.use(argument, scope, f"{node.key.upper()} argument", False)
+        elif isinstance(node, _SYNTAX) or _total_anonymous(node):
+            return
+        elif isinstance(node, exp.Func):
+            # A function the walker does not know may fail, or return more or fewer rows, on
+            # some values: a masked value may not reach it (fail closed).
+            name = node.name.upper() if isinstance(node, exp.Anonymous) else node.sql_name()
+            for argument in node.iter_expressions():
+                self.use(argument, scope, f"{name}() argument", False)
+        else:
+            raise LineageError(
+                f"cannot trace {node.key.upper()} ({node.sql('postgres')[:80]}): masking does not "
+                "know what it does with a column's value"
+            )
 
     def aggregate(self, node: exp.AggFunc, scope: _Scope) -> None:
         if isinstance(node, exp.Count):
@@ -712,6 +841,18 @@ def _union_by_position(
         (ln, _Lin(ll.sources | rl.sources, ll.direct and rl.direct))
         for (ln, ll), (_, rl) in zip(left, right, strict=True)
     ]
+
+
+def _total_anonymous(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Anonymous) and node.name.upper() in _TOTAL_ANONYMOUS
+
+
+def _as_list(value: object) -> list[exp.Expression]:
+    if isinstance(value, exp.Expression):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, exp.Expression)]
+    return []
 
 
 def _is_text_cast(node: exp.Cast) -> bool:

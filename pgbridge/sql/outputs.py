@@ -83,9 +83,11 @@ def _figure(node: exp.Expr, text: str) -> tuple[str | None, int]:
         if inner[1] > 1:
             return inner
         target = cast_target(node.to)
-        return (target[1] if target else node.to.sql("postgres").lower()), 1
+        return (target[1].removesuffix("[]") if target else node.to.sql("postgres").lower()), 1
     if isinstance(node, exp.Subquery):
         return _sublink_name(node, text)
+    if isinstance(node, exp.Interval):
+        return "interval", 1  # interval '1 day' is a cast of a literal
     if isinstance(node, exp.AtTimeZone):
         return "timezone", 2  # PostgreSQL calls the function timezone(zone, value)
     if isinstance(node, exp.Case):

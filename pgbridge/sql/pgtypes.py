@@ -27,6 +27,10 @@ JSON = "JSON"
 BYTES = "BYTES"
 UNKNOWN = "UNKNOWN"  # an untyped literal: PostgreSQL resolves it from context, else text
 ROW = "ROW"  # a whole-row reference
+# PostgreSQL json (not jsonb): its text exactly as PostgreSQL prints it, carried in a STRING.
+# Declared as BigQuery STRUCT, the type the gateway shows as json, whose encoder passes a
+# STRING through verbatim.
+PGJSON = "STRUCT"
 
 NUMBERS = (INT, FLOAT, NUMERIC)
 ORDERABLE = (INT, FLOAT, NUMERIC, STRING, BOOL, DATE, DATETIME, TIMESTAMP, TIME, UNKNOWN)
@@ -95,11 +99,27 @@ _CAST_TARGETS: dict[exp.DType, tuple[str, str]] = {
     exp.DType.DATE: (DATE, "date"),
     exp.DType.TIMESTAMP: (DATETIME, "timestamp"),
     exp.DType.TIMESTAMPTZ: (TIMESTAMP, "timestamptz"),
+    exp.DType.TIME: (TIME, "time"),
+    exp.DType.INTERVAL: (INTERVAL, "interval"),
+    exp.DType.VARBINARY: (BYTES, "bytea"),
+    exp.DType.JSONB: (JSON, "jsonb"),
+    exp.DType.JSON: (PGJSON, "json"),
+}
+
+# Array cast targets: element DataType.Type -> (element type, PostgreSQL element name).
+_ARRAY_ELEMENTS: dict[exp.DType, tuple[str, str]] = {
+    exp.DType.BIGINT: (INT, "int8"),
+    exp.DType.INT: (INT, "int4"),
+    exp.DType.SMALLINT: (INT, "int2"),
+    exp.DType.TEXT: (STRING, "text"),
 }
 
 
 def cast_target(to: exp.DataType) -> tuple[str, str] | None:
     """(type, PostgreSQL column name) of a cast target, None when not supported."""
+    if to.this == exp.DType.ARRAY and len(to.expressions) == 1:
+        element = _ARRAY_ELEMENTS.get(to.expressions[0].this)
+        return (array_of(element[0]), element[1] + "[]") if element else None
     return _CAST_TARGETS.get(to.this)
 
 

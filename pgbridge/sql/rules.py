@@ -268,11 +268,16 @@ def _parameter(t: Typer, node: exp.Expr) -> str | None:
 
 @rule(exp.Interval)
 def _interval(t: Typer, node: exp.Interval) -> str | None:
-    if not isinstance(node.parent, (exp.Add, exp.Sub)):
-        raise unsupported("interval values", hint="PostgreSQL and BigQuery print intervals differently")
-    if interval_parts(node) is None:
-        raise unsupported(f"interval {node.sql('postgres')}", hint="use one unit, e.g. interval '3 days'")
+    from pgbridge.sql.literals import parse_interval
+
+    text = node.this.name if isinstance(node.this, exp.Literal) else None
+    if text is None or isinstance(node.args.get("unit"), exp.IntervalSpan):
+        raise unsupported(f"interval {node.sql('postgres')}", hint="write interval '3 days'")
+    node.meta[INTERVAL_KEY] = parse_interval(text, node.text("unit"))
     return T.INTERVAL
+
+
+INTERVAL_KEY = "pg_interval"  # node.meta: the literal's value (literals.IntervalValue)
 
 
 _INTERVAL_UNITS = {

@@ -392,6 +392,13 @@ def _split_part(t: Typer, node: exp.SplitPart) -> str | None:
     return T.STRING
 
 
+@rule(exp.MD5)
+def _md5(t: Typer, node: exp.MD5) -> str | None:
+    # BigQuery's TO_HEX(MD5(x)) hashes the same UTF-8 bytes and prints lowercase hex.
+    _want(t, node.this, (T.STRING,), "md5()")
+    return T.STRING
+
+
 @rule(exp.StartsWith)
 def _starts_with(t: Typer, node: exp.StartsWith) -> str | None:
     _want(t, node.this, (T.STRING,), "starts_with()")

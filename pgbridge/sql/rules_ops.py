@@ -69,6 +69,10 @@ def _datetime_arithmetic(t: Typer, node: exp.Binary, left: str | None, right: st
         return T.DATE
     if sub and left == right == T.DATE:
         return T.INT
+    if sub and left == right and left in (T.DATETIME, T.TIMESTAMP):
+        return T.INTERVAL  # a time difference, whole days moved into the day field (fixups)
+    if T.INTERVAL in (left, right):
+        _check_interval_operand(node)
     if (add or sub) and left in (T.DATE, T.DATETIME) and right == T.INTERVAL:
         return T.DATETIME
     if add and left == T.INTERVAL and right in (T.DATE, T.DATETIME):
@@ -83,6 +87,16 @@ def _datetime_arithmetic(t: Typer, node: exp.Binary, left: str | None, right: st
         return T.TIMESTAMP
     op = {exp.Add: "+", exp.Sub: "-", exp.Mul: "*"}[type(node)]
     raise unsupported(f"operator {_name(left)} {op} {_name(right)}")
+
+
+def _check_interval_operand(node: exp.Binary) -> None:
+    # Date arithmetic is translated for single-unit interval literals (interval '3 days');
+    # BigQuery's month-and-day arithmetic on other intervals is not verified to match.
+    interval = node.expression if isinstance(node.expression, exp.Interval) else node.this
+    if not isinstance(interval, exp.Interval) or interval_parts(interval) is None:
+        raise unsupported(
+            "date/time arithmetic with this interval", hint="use one unit, e.g. + interval '3 days'"
+        )
 
 
 def _name(type_: str | None) -> str:

@@ -97,7 +97,7 @@ def _outputs(typer: Typer, ast: exp.Expr) -> tuple[list[str], list[str | None]]:
         if type_ == T.UNKNOWN:
             typer.settle(inner, T.STRING)
             type_ = T.STRING
-        types.append(type_ if type_ not in (T.ROW, T.INTERVAL) else None)
+        types.append(type_ if type_ != T.ROW else None)
     return names, types
 
 
