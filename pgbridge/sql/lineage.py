@@ -174,7 +174,9 @@ _VALUE_NODES: dict[type[exp.Expression], tuple[str, ...]] = {
     exp.Struct: (),
 }
 # Anonymous calls the walker knows to be total: whole-row and value-to-JSON conversions.
-_TOTAL_ANONYMOUS = {"ROW_TO_JSON", "TO_JSON", "TO_JSONB", "TO_JSON_STRING", "JSON_BUILD_OBJECT"}
+_TOTAL_ANONYMOUS = {"ROW_TO_JSON", "TO_JSON", "TO_JSONB", "TO_JSON_STRING", "CARDINALITY"}
+# json_build_object(key, value, ...): a NULL key fails, so keys are uses; values flow.
+_KEYED_ANONYMOUS = {"JSON_BUILD_OBJECT", "JSONB_BUILD_OBJECT"}
 # Syntax (not functions) whose value is its operands' values, compared or combined without
 # failing. Anything else that is not a function raises LineageError.
 _SYNTAX: tuple[type[exp.Expression], ...] = (
@@ -474,9 +476,7 @@ class _Walker:
         alias = _name(alias_node.this if alias_node else None)
         lateral = _Scope(sources=dict(scope.sources), outer=scope.outer, ctes=scope.ctes, merged=scope.merged)
         if isinstance(item, exp.Lateral):
-            inner = item.this
-            cols = _rename(self.query(inner, lateral, scope.ctes), alias_node)
-            return _Source(alias, cols)
+            return self.lateral(item, lateral, alias)
         if isinstance(item, exp.Subquery):
             cols = _rename(self.query(item.this, scope.outer, scope.ctes), alias_node)
             return _Source(alias, cols)
@@ -485,7 +485,7 @@ class _Walker:
         if isinstance(item, exp.Values):
             return _Source(alias, self.values(item, scope.outer))
         if isinstance(item, exp.Table):  # a table function: generate_series(...), unnest(...)
-            return self.table_function(item, lateral, alias)
+            return self.table_function(item.this, item.args.get("alias"), lateral, alias)
         raise LineageError(f"cannot trace FROM item {item.sql('postgres')[:80]}")
 
     def table(self, item: exp.Table, scope: _Scope) -> _Source:
@@ -505,12 +505,22 @@ class _Walker:
         ]
         return _Source(alias, _rename(cols, item.args.get("alias")))
 
-    def unnest(self, item: exp.Unnest, scope: _Scope, alias: str) -> _Source:
+    def lateral(self, item: exp.Lateral, scope: _Scope, alias: str) -> _Source:
+        inner, alias_node = item.this, item.args.get("alias")
+        if isinstance(inner, exp.Unnest):  # CROSS JOIN LATERAL unnest(...) AS t(x)
+            return self.unnest(inner, scope, alias, alias_node or inner.args.get("alias"))
+        if isinstance(inner, exp.Func) and not isinstance(inner, _QUERY_NODES):
+            return self.table_function(inner, alias_node, scope, alias)  # LATERAL generate_series(...)
+        return _Source(alias, _rename(self.query(inner, scope, scope.ctes), alias_node))
+
+    def unnest(
+        self, item: exp.Unnest, scope: _Scope, alias: str, alias_node: exp.Expression | None = None
+    ) -> _Source:
         for array in item.expressions:
             if not isinstance(array, exp.Array):  # ARRAY[a, b] has as many rows as it has items
                 self.use(array, scope, "UNNEST", False)
         lins = [_merge([self.lin(e, scope)]) for e in item.expressions]
-        alias_node = item.args.get("alias")
+        alias_node = alias_node or item.args.get("alias")
         names = [_name(c) for c in alias_node.columns] if alias_node and alias_node.columns else []
         if not names:
             names = [alias or "unnest"] if len(lins) == 1 else [f"unnest{i}" for i in range(len(lins))]
@@ -522,12 +532,13 @@ class _Walker:
             cols.extend((n, _EMPTY) for n in names[len(cols) :])  # WITH ORDINALITY column
         return _Source(alias or names[0], cols)
 
-    def table_function(self, item: exp.Table, scope: _Scope, alias: str) -> _Source:
+    def table_function(
+        self, function: exp.Expression, alias_node: exp.Expression | None, scope: _Scope, alias: str
+    ) -> _Source:
         # How many rows it returns depends on its arguments' values: a use, not only a source.
-        for argument in item.this.iter_expressions():
+        for argument in function.iter_expressions():
             self.use(argument, scope, "set-returning function", False)
-        fallback = _merge([self.lin(item.this, scope)])
-        alias_node = item.args.get("alias")
+        fallback = _merge([self.lin(function, scope)])
         if alias_node and alias_node.columns:
             return _Source(alias, [(_name(c), fallback) for c in alias_node.columns])
         return _Source(alias, [(alias, fallback)], fallback=fallback)
@@ -627,6 +638,9 @@ class _Walker:
                     self.use(argument, scope, f"{node.key.upper()} argument", False)
         elif isinstance(node, _SYNTAX) or _total_anonymous(node):
             return
+        elif isinstance(node, exp.Anonymous) and node.name.upper() in _KEYED_ANONYMOUS:
+            for key in node.expressions[::2]:
+                self.use(key, scope, f"{node.name.upper()}() key", False)
         elif isinstance(node, exp.Func):
             # A function the walker does not know may fail, or return more or fewer rows, on
             # some values: a masked value may not reach it (fail closed).
