@@ -510,7 +510,8 @@ class _Walker:
         if isinstance(inner, exp.Unnest):  # CROSS JOIN LATERAL unnest(...) AS t(x)
             return self.unnest(inner, scope, alias, alias_node or inner.args.get("alias"))
         if isinstance(inner, exp.Func) and not isinstance(inner, _QUERY_NODES):
-            return self.table_function(inner, alias_node, scope, alias)  # LATERAL generate_series(...)
+            function = cast("exp.Expression", inner)
+            return self.table_function(function, alias_node, scope, alias)  # LATERAL generate_series()
         return _Source(alias, _rename(self.query(inner, scope, scope.ctes), alias_node))
 
     def unnest(
@@ -520,8 +521,7 @@ class _Walker:
             if not isinstance(array, exp.Array):  # ARRAY[a, b] has as many rows as it has items
                 self.use(array, scope, "UNNEST", False)
         lins = [_merge([self.lin(e, scope)]) for e in item.expressions]
-        alias_node = alias_node or item.args.get("alias")
-        names = [_name(c) for c in alias_node.columns] if alias_node and alias_node.columns else []
+        names = _alias_columns(alias_node or item.args.get("alias"))
         if not names:
             names = [alias or "unnest"] if len(lins) == 1 else [f"unnest{i}" for i in range(len(lins))]
         cols = list(zip(names, lins, strict=False))
@@ -539,8 +539,9 @@ class _Walker:
         for argument in function.iter_expressions():
             self.use(argument, scope, "set-returning function", False)
         fallback = _merge([self.lin(function, scope)])
-        if alias_node and alias_node.columns:
-            return _Source(alias, [(_name(c), fallback) for c in alias_node.columns])
+        names = _alias_columns(alias_node)
+        if names:
+            return _Source(alias, [(name, fallback) for name in names])
         return _Source(alias, [(alias, fallback)], fallback=fallback)
 
     def star(self, item: exp.Expression, scope: _Scope) -> _Cols:
@@ -855,6 +856,12 @@ def _union_by_position(
         (ln, _Lin(ll.sources | rl.sources, ll.direct and rl.direct))
         for (ln, ll), (_, rl) in zip(left, right, strict=True)
     ]
+
+
+def _alias_columns(alias_node: exp.Expression | None) -> list[str]:
+    if isinstance(alias_node, exp.TableAlias) and alias_node.columns:
+        return [_name(c) for c in alias_node.columns]
+    return []
 
 
 def _total_anonymous(node: exp.Expression) -> bool:
