@@ -420,9 +420,16 @@ def _signed_literal(node: exp.Expr) -> int | None:
     return None
 
 
+# Rewrites of Anonymous functions, by lower-case name (json_build.py registers some).
+ANONYMOUS_FIXUPS: dict[str, Fixup] = {}
+
+
 @fixup(exp.Anonymous)
 def _anonymous(t: Typer, node: exp.Anonymous) -> exp.Expr:
-    if str(node.this).lower() == "cardinality":
+    name = str(node.this).lower()
+    if name in ANONYMOUS_FIXUPS:
+        return ANONYMOUS_FIXUPS[name](t, node) or node
+    if name == "cardinality":
         return call("ARRAY_LENGTH", node.expressions[0])
     return node
 

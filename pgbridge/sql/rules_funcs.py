@@ -10,6 +10,7 @@ substring with a computed start (BigQuery counts negative starts from the end).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from sqlglot import exp
 
@@ -530,9 +531,15 @@ def _array(t: Typer, node: exp.Array) -> str | None:
     return T.array_of(element) if element else None
 
 
+# Functions sqlglot leaves as Anonymous, by lower-case name (json_build.py registers some).
+ANONYMOUS_RULES: dict[str, Callable[[Typer, exp.Anonymous], str | None]] = {}
+
+
 @rule(exp.Anonymous)
 def _anonymous(t: Typer, node: exp.Anonymous) -> str | None:
     name = str(node.this).lower()
+    if name in ANONYMOUS_RULES:
+        return ANONYMOUS_RULES[name](t, node)
     if name == "cardinality" and len(node.expressions) == 1:
         if T.element_of(t.types.get(id(node.expressions[0]))) is None:
             raise unsupported("cardinality() of something that is not an array")

@@ -21,7 +21,18 @@ from dataclasses import dataclass
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
-from pgbridge.sql import array_agg, distinct_on, dml, json_ops, rules, rules_funcs, rules_ops, to_char, unnest  # noqa: F401  (they register the allow-list)
+from pgbridge.sql import (
+    array_agg,
+    distinct_on,
+    dml,
+    json_build,
+    json_ops,
+    rules,
+    rules_funcs,
+    rules_ops,
+    to_char,
+    unnest,
+)  # noqa: F401  (they register the allow-list)
 from pgbridge.sql import pgtypes as T
 from pgbridge.sql.fixups import apply_fixups
 from pgbridge.sql.outputs import META_KEY

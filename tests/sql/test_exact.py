@@ -12,7 +12,10 @@ import duckdb
 import psycopg
 import pytest
 
+from pgbridge.sql.duckdb_dialect import bigquery_to_duckdb
+from pgbridge.wire.errors import PgError, SqlState
 from tests.sql.fixtures import FixtureSchema
+from tests.sql.harness import pipeline
 from tests.sql.text_harness import check_exact
 
 LITERALS = [
@@ -40,6 +43,16 @@ LITERALS = [
     """select '[]'::jsonb, 'null'::jsonb, '"x"'::jsonb, '{"a":1}'::jsonb ->> 'a'""",
     """select '{"a":1}'::json, '  {"b" :  [1,2] } '::json, '"x"'::json, '3.10'::json""",
     """select '{"b": 1, "a": {"c": true}, "aa": "\\u00e9\\n"}'::jsonb""",
+    # to_json / to_jsonb / json_build_object / jsonb_build_object
+    "select to_json(name), to_jsonb(name), to_json(id), to_jsonb(id), to_json(active) from customers order by id",
+    "select to_json(note), to_jsonb(note), to_jsonb(qty) from orders order by id",
+    """select to_json('a"b\\c'::text), to_jsonb(true), to_json(9223372036854775807), to_json(null::text)""",
+    "select json_build_object('id', id, 'name', name, 'active', active, 'x', null) from customers order by id",
+    "select json_build_object(), json_build_object('a', 'lit', 'b é', 2), json_build_object('n', json_build_object())",
+    "select jsonb_build_object('id', id, 'name', name, 'tags', 'x', 'n', null) from customers order by id",
+    "select jsonb_build_object('note', note, 'q', qty) from orders order by id",
+    """select json_build_object('j', '{"a": [1, 2]}'::json), jsonb_build_object('j', '{"b":2,"a":1}'::jsonb)""",
+    "select to_jsonb(attrs), jsonb_build_object('a', attrs) from products order by id",
     # arrays from text
     "select '{1,2,3}'::int8[], '{-5, 7}'::int4[], '{}'::int8[], '{ 4 }'::int2[]",
     """select '{a,"b c","d\\"e",Ünï}'::text[], '{}'::text[]""",
@@ -63,6 +76,25 @@ def test_same_bytes_as_postgres(
     pg: psycopg.Connection, duck: duckdb.DuckDBPyConnection, schema: FixtureSchema, sql: str
 ) -> None:
     check_exact(pg, duck, schema, sql)
+
+
+def test_to_json_of_a_rare_control_character_errors(
+    pg: psycopg.Connection, duck: duckdb.DuckDBPyConnection, schema: FixtureSchema
+) -> None:
+    sql = "select to_json(chr(1) || name) from customers where id = 1"
+    assert pg.execute(sql).fetchone() == ("\u0001Alice",)  # PostgreSQL writes \u0001
+    translation = pipeline("select to_json('x' || name) from customers where id = 1", schema)
+    controlled = translation.sql.replace("'x'", "CHR(1)")
+    with pytest.raises(duckdb.Error, match="control character in json"):
+        duck.execute(bigquery_to_duckdb(controlled)).fetchall()
+
+
+def test_to_json_of_unknown_is_postgres_error(pg: psycopg.Connection, schema: FixtureSchema) -> None:
+    with pytest.raises(psycopg.errors.DatatypeMismatch), pg.transaction():
+        pg.execute("select to_json('abc')")
+    with pytest.raises(PgError) as caught:
+        pipeline("select to_json('abc')", schema)
+    assert caught.value.sqlstate == SqlState.DATATYPE_MISMATCH
 
 
 ZONED = [
