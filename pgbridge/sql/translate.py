@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
-from pgbridge.sql import (
+# These modules register their allow-list rules and fix-ups when imported.
+from pgbridge.sql import (  # noqa: F401
     array_agg,
     distinct_on,
     dml,
@@ -32,7 +33,7 @@ from pgbridge.sql import (
     rules_ops,
     to_char,
     unnest,
-)  # noqa: F401  (they register the allow-list)
+)
 from pgbridge.sql import pgtypes as T
 from pgbridge.sql.fixups import apply_fixups
 from pgbridge.sql.outputs import META_KEY
