@@ -68,10 +68,10 @@ def _never_null(t: Typer, node: exp.ArrayAgg, value: exp.Expr) -> bool:
     condition = filter_.expression.this
     tests = list(condition.flatten()) if isinstance(condition, exp.And) else [condition]
     wanted = value.sql("postgres")
-    return any(_is_not_null_test(test, wanted) for test in tests)
+    return any(is_not_null_test(test, wanted) for test in tests)
 
 
-def _is_not_null_test(test: exp.Expr, wanted: str) -> bool:
+def is_not_null_test(test: exp.Expr, wanted: str) -> bool:
     if isinstance(test, exp.Not) and isinstance(test.this, exp.Is):
         test = exp.Is(this=test.this.this, expression=test.this.expression, negate=True)
     return (

@@ -526,13 +526,52 @@ def _array(t: Typer, node: exp.Array) -> str | None:
     if any(isinstance(e, exp.Null) for e in node.expressions):
         raise unsupported("NULL inside ARRAY[...]", hint="BigQuery arrays cannot hold NULL")
     if any(isinstance(e, (exp.Subquery, exp.Select)) for e in node.expressions):
-        raise unsupported("ARRAY(subquery)")
+        return _array_subquery(t, node)
     element = _settle_common(t, list(node.expressions))
     return T.array_of(element) if element else None
 
 
 # Functions sqlglot leaves as Anonymous, by lower-case name (json_build.py registers some).
 ANONYMOUS_RULES: dict[str, Callable[[Typer, exp.Anonymous], str | None]] = {}
+
+
+_ARRAY_ELEMENTS = (T.INT, T.FLOAT, T.NUMERIC, T.STRING, T.BOOL, T.DATE, T.DATETIME, T.TIMESTAMP)
+
+
+def _array_subquery(t: Typer, node: exp.Array) -> str | None:
+    """ARRAY(SELECT x ...): BigQuery's ARRAY(subquery) is the same array when no x is NULL
+    (a BigQuery array cannot hold one): a literal, a REQUIRED column, count(), or a WHERE
+    that says x IS NOT NULL. The empty result is '{}' in both."""
+    from pgbridge.sql.array_agg import is_not_null_test
+
+    query = node.expressions[0]
+    query = query.this if isinstance(query, exp.Subquery) else query
+    if len(node.expressions) != 1 or not isinstance(query, exp.Select) or len(query.expressions) != 1:
+        raise unsupported("ARRAY(subquery) of several columns or a set operation")
+    projection = query.expressions[0]
+    value = projection.this if isinstance(projection, exp.Alias) else projection
+    element = t.types.get(id(projection))
+    if element == T.UNKNOWN:  # a subquery's untyped literal is text, as in PostgreSQL
+        t.settle(value, T.STRING)
+        t.set_type(projection, T.STRING)
+        element = T.STRING
+    if element not in _ARRAY_ELEMENTS:
+        raise unsupported(f"ARRAY(subquery) of {(element or 'unknown').lower()}")
+    where = query.args.get("where")
+    tests = list(where.this.flatten()) if where is not None and isinstance(where.this, exp.And) else []
+    if where is not None and not tests:
+        tests = [where.this]
+    never_null = (
+        isinstance(value, (exp.Literal, exp.Count))
+        or id(value) in t.required
+        or any(is_not_null_test(test, value.sql("postgres")) for test in tests)
+    )
+    if not never_null:
+        raise unsupported(
+            "ARRAY(subquery) of a value that may be NULL",
+            hint="BigQuery arrays cannot hold NULL; add WHERE x IS NOT NULL to the subquery",
+        )
+    return T.array_of(element)
 
 
 @rule(exp.Anonymous)

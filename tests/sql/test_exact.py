@@ -61,6 +61,12 @@ LITERALS = [
     """select '{a,"b c","d\\"e",Ünï}'::text[], '{}'::text[]""",
     "select id from customers where id = any('{1,3,5}'::int8[]) order by id",
     "select name from customers where name = any('{bob,Alice}'::text[]) order by name",
+    # ARRAY(subquery)
+    "select array(select id from customers order by id)",
+    "select c.id, array(select o.id from orders o where o.customer_id = c.id order by o.id) from customers c",
+    "select array(select name from customers where name is not null order by name desc)",
+    "select array(select city from customers where id > 100 and city is not null)",
+    "select array(select 'x' from customers where id < 3), array(select count(*) from orders)",
     # md5
     "select md5(name) from customers order by id",
     "select md5(''), md5('Ünïcode ☃')",

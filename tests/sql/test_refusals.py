@@ -165,6 +165,9 @@ REFUSALS: list[tuple[str, str]] = [
     ("select '{{1,2}}'::int8[]", "array literal"),
     ("select '{1.5}'::numeric[]", "cast to decimal[]"),
     ("select null::int8[]", "NULL::int8[]"),
+    ("select array(select city from customers)", "ARRAY(subquery) of a value that may be NULL"),
+    ("select array(select id, name from customers)", "several columns"),
+    ("select array(select tags from customers where tags is not null)", "ARRAY(subquery) of array"),
     # to_json / json_build_object: only values whose JSON form agrees
     ("select to_json(score) from customers", "to_json() of float64"),
     ("select to_jsonb(balance) from customers", "to_jsonb() of numeric"),
