@@ -219,6 +219,7 @@ _SYNTAX: tuple[type[exp.Expression], ...] = (
     exp.Limit,
     exp.Offset,
     exp.Fetch,
+    exp.LimitOptions,
 )
 # Set-returning functions in the select list: how many rows come back depends on their
 # arguments (an ARRAY[...] constructor has as many rows as items, whatever their values).

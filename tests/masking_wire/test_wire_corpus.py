@@ -13,7 +13,6 @@ from tests.masking_wire.clear_values import ClearValues
 from tests.masking_wire.outcome import Outcome, pending_request
 from tests.masking_wire.wire_corpus import (
     MASKED,
-    MASKED_OR_UNSUPPORTED,
     MASKING_REFUSAL,
     WIRE_CORPUS,
     WITHHELD,
@@ -28,13 +27,10 @@ def check(case: WireCase, outcome: Outcome, clear: ClearValues) -> None:
     leaks = clear.leaks(outcome.received)
     assert leaks == [], f"clear values reached the client: {leaks[:5]}"
     assert pending_request(outcome.message) is None, "an approval was left pending"
-    runs = case.expect == MASKED or (case.expect == MASKED_OR_UNSUPPORTED and outcome.sqlstate != "0A000")
-    if runs:
+    if case.expect == MASKED:
         assert outcome.sqlstate is None, f"expected masked rows, got {outcome.sqlstate}: {outcome.message}"
         assert outcome.rows > 0, "a masked query that returns no rows proves nothing"
         return
-    if case.expect == MASKED_OR_UNSUPPORTED:
-        return  # refused as not translated (0A000): nothing was sent
     assert outcome.sqlstate == case.expect, (
         f"expected {case.expect}, got {outcome.sqlstate}: {outcome.message}"
     )

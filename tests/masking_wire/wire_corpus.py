@@ -6,8 +6,9 @@ partial keep 4, phone hash (no allow_equality), email `email` (keep the domain).
 corpus entries that relied on the corpus' equality-preserving email hash are refused here.
 Other entries are refused before masking is consulted, by the analyst's policy (function
 allow-list, read-only statements) or by name resolution; and some shapes are not translated
-yet (0A000). Those may later become supported: then they must run and be masked, which the
-test accepts without an edit (`MASKED_OR_UNSUPPORTED`).
+yet (0A000). Every expectation is exact: a shape the translator learns makes its case fail
+until someone has checked that it is masked or refused by masking, and said so here (the
+"not translated yet" cases of the first corpus run now, masked: md5, json_build_object).
 
 WIRE_EXTRAS are the shapes only the wire can show: backend errors raised while computing on
 a masked value (the pipeline must withhold the backend's text), TABLE, FETCH FIRST, VALUES
@@ -22,14 +23,13 @@ from dataclasses import dataclass
 from tests.masking.corpus import CORPUS, MASKED, REFUSED
 from tests.masking_wire.outcome import bounded
 
-MASKED_OR_UNSUPPORTED = "masked-or-0A000"
 MASKING_REFUSAL = "42501"  # refused by the masking guard: the message says which column
 
 
 @dataclass(frozen=True)
 class WireCase:
     sql: str
-    expect: str  # MASKED, MASKED_OR_UNSUPPORTED, or the SQLSTATE of the expected refusal
+    expect: str  # MASKED, or the SQLSTATE of the expected refusal
     why: str = ""  # for cases whose wire outcome differs from the planning corpus
 
     @property
@@ -48,18 +48,28 @@ _DEMO_RULES_REFUSE = {
     "SELECT email FROM shop.customers WHERE id > 0 AND email = 'alice.secret@example.com'",
     "SELECT c1.id FROM shop.customers c1 JOIN shop.customers c2 USING (email)",
 }
-# Refused by the analyst's function allow-list before masking is planned.
+# Refused by the analyst's function allow-list before masking is planned. The same queries
+# run past the policy on a gateway whose analyst may call these (extended_corpus.py).
 _POLICY_FUNCTIONS = {
     "SELECT TO_JSON_STRING(u) FROM shop.customers u",
     "SELECT x FROM shop.customers c, UNNEST(ARRAY[c.ssn, c.phone]) AS t(x)",
     "SELECT x FROM shop.customers c, UNNEST(string_to_array(c.ssn, '5')) AS t(x)",
+    "SELECT x FROM shop.customers c, unnest(ARRAY[c.ssn]) AS t(x)",
+    "SELECT t.x FROM shop.customers c CROSS JOIN LATERAL unnest(ARRAY[c.card_number, c.phone]) AS t(x)",
+    "SELECT x, n FROM shop.customers c, unnest(ARRAY[c.ssn]) WITH ORDINALITY AS t(x, n)",
+    "SELECT x FROM unnest(ARRAY[(SELECT ssn FROM shop.customers WHERE id = 1)]) AS t(x)",
+    "SELECT count(*) FROM shop.customers c, unnest(string_to_array(c.card_number, '1')) AS t(x)",
+    "SELECT generate_series(1, strpos(ssn, '8')) FROM shop.customers",
+    "SELECT x FROM shop.customers c CROSS JOIN LATERAL generate_series(1, strpos(c.ssn, '9')) AS g(x)",
+    "SELECT grouping(ssn), count(*) FROM shop.customers GROUP BY ROLLUP(ssn)",
+    "SELECT country, grouping(country), max(ssn) FROM shop.customers GROUP BY ROLLUP(country)",
 }
-# Not translated to BigQuery yet (0A000 today): whole-row references, LATERAL, table alias
-# column lists, md5(), json_build_object().
+# Refused as not translated (0A000), checked exactly: when the translator learns one, this
+# test fails, and the case must be looked at again (masked, or refused by masking) before its
+# expectation changes. Whole-row references, LATERAL subqueries, table alias column lists,
+# ARRAY(subquery), and ->> on a json_build_object value are not translated today.
 _NOT_TRANSLATED = {
     "SELECT z.e FROM shop.customers AS z(i, n, e)",
-    "SELECT md5(ssn) FROM shop.customers",
-    "SELECT json_build_object('s', ssn) FROM shop.customers",
     "SELECT l.s FROM shop.customers c CROSS JOIN LATERAL (SELECT c.ssn AS s) l",
     "SELECT v.x FROM shop.customers c, LATERAL (SELECT c.card_number AS x) v",
     "SELECT u FROM shop.customers u",
@@ -70,9 +80,14 @@ _NOT_TRANSLATED = {
     "WITH t AS (SELECT * FROM shop.customers) SELECT row_to_json(t) FROM t",
     "SELECT (SELECT row_to_json(c) FROM shop.customers c ORDER BY id LIMIT 1)",
     "SELECT s FROM (SELECT ssn, phone FROM shop.customers) s",
+    "SELECT json_build_object('s', ssn)->>'s' FROM shop.customers",
+    "SELECT to_jsonb(u)->>'ssn' FROM shop.customers u",
+    "SELECT row_to_json(u)->'card_number' FROM shop.customers u",
 }
+NOT_TRANSLATED = "0A000"
 _OTHER_REFUSALS = {
     "SELECT * FROM shop.mystery JOIN shop.customers ON true": ("42P01", "the table does not exist"),
+    'SELECT ssn COLLATE "C" FROM shop.customers': ("42501", "masking cannot trace it"),
 }
 
 
@@ -82,10 +97,12 @@ def _wire_case(sql: str, expectation: str) -> WireCase:
     if sql in _POLICY_FUNCTIONS:
         return WireCase(sql, "42501", "the analyst role may not call this function")
     if sql in _NOT_TRANSLATED:
-        return WireCase(sql, MASKED_OR_UNSUPPORTED, "not translated yet (0A000)")
+        return WireCase(sql, NOT_TRANSLATED, "not translated yet")
     if sql in _OTHER_REFUSALS:
         state, why = _OTHER_REFUSALS[sql]
         return WireCase(sql, state, why)
+    if not sql.startswith(("SELECT", "WITH")):
+        return WireCase(sql, "42501", "the analyst role may not run DML")
     return WireCase(sql, MASKED if expectation == MASKED else MASKING_REFUSAL)
 
 
@@ -119,12 +136,12 @@ WIRE_EXTRAS: list[WireCase] = [
         MASKED,
     ),
     # refused: untraceable syntax, unclassifiable mixes, utility statements, unknown columns
-    WireCase('SELECT ssn COLLATE "C" FROM shop.customers', "42501", "masking cannot trace it"),
     WireCase("SELECT c.ssn FROM shop.customers c, pg_catalog.pg_class p", "42501", "cannot be classified"),
-    WireCase("EXPLAIN SELECT ssn FROM shop.customers", MASKED, "EXPLAIN shows the gateway plan, never values"),
+    WireCase(
+        "EXPLAIN SELECT ssn FROM shop.customers", MASKED, "EXPLAIN shows the gateway plan, never values"
+    ),
     WireCase('SELECT "SSN" FROM shop.customers', "42703", "no such column"),
-    WireCase("SELECT ARRAY(SELECT ssn FROM shop.customers LIMIT 3)", MASKED_OR_UNSUPPORTED),
-    WireCase("SELECT ssn::json FROM shop.customers", MASKED_OR_UNSUPPORTED),
+    WireCase("SELECT ARRAY(SELECT ssn FROM shop.customers LIMIT 3)", NOT_TRANSLATED, "not translated yet"),
 ]
 
 WIRE_CORPUS: list[WireCase] = [_wire_case(sql, expectation) for sql, expectation in CORPUS] + WIRE_EXTRAS
