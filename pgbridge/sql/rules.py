@@ -112,8 +112,6 @@ def _join(t: Typer, node: exp.Join) -> str | None:
 
 @rule(exp.Union, exp.Intersect, exp.Except)
 def _set_operation(t: Typer, node: exp.SetOperation) -> str | None:
-    if not isinstance(node, exp.Union) and not node.args.get("distinct"):
-        raise unsupported(f"{node.key.upper()} ALL")
     left, right = node.left.selects, node.right.selects
     if len(left) != len(right):
         return None  # PostgreSQL reports the mismatch; so will BigQuery
@@ -125,6 +123,10 @@ def _set_operation(t: Typer, node: exp.SetOperation) -> str | None:
     for side in (left, right):
         for projection, target in zip(side, out, strict=True):
             _settle_projection(t, projection, target)
+    if not isinstance(node, exp.Union) and not node.args.get("distinct"):
+        from pgbridge.sql.setops_all import check_all
+
+        check_all(node, out)
     t.setop_out[id(node)] = out
     return out[0] if len(out) == 1 else None
 

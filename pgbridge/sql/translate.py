@@ -31,6 +31,7 @@ from pgbridge.sql import (  # noqa: F401
     rules,
     rules_funcs,
     rules_ops,
+    setops_all,
     to_char,
     unnest,
 )

@@ -274,3 +274,13 @@ select id, to_char(born, 'YYYY-MM-DD'), to_char(born, 'YYYY-MM'), to_char(born, 
 select id, to_char(placed, 'YYYY-MM-DD HH24:MI:SS'), to_char(placed, 'HH24:MI') from orders order by id
 select id, to_char(placed_tz, 'YYYY-MM-DD HH24:MI:SS'), to_char(placed_tz, 'yyyy/mm/dd') from orders order by id
 select to_char(placed, 'YYYY-MM') as month, count(*) from orders group by 1 order by 1 nulls first
+-- INTERSECT ALL / EXCEPT ALL (numbered duplicates)
+select city from customers intersect all select city from customers
+select city from customers intersect all select city from customers where id > 3 order by city
+select city from customers except all select city from customers where id > 5 order by 1
+select city, active from customers except all select city, true from customers where id < 3
+select customer_id from orders intersect all select customer_id from orders where qty > 1 except all select 2
+select status s from orders except all select 'pending' order by s limit 2
+select x from (values (1), (1), (1), (2)) v(x) intersect all select y from (values (1), (1), (3)) w(y)
+select x from (values (1), (1), (1), (2)) v(x) except all select y from (values (1), (3)) w(y) order by x desc
+select n.x from (select x from (values (1), (1), (2)) v(x) except all select 1) n order by 1

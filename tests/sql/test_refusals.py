@@ -46,8 +46,8 @@ REFUSALS: list[tuple[str, str]] = [
         "select x.id from customers c, lateral (select o.id from orders o where o.customer_id = c.id) x",
         "LATERAL",
     ),
-    ("select city from customers intersect all select city from customers", "INTERSECT ALL"),
-    ("select city from customers except all select city from customers", "EXCEPT ALL"),
+    ("select tags from customers intersect all select tags from customers", "INTERSECT ALL of array<string>"),
+    ("select score from customers except all select score from customers", "EXCEPT ALL of float64"),
     (
         "with recursive r(n) as (select 1 union select n + 1 from r where n < 3) select n from r",
         "UNION (without ALL)",
