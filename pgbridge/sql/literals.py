@@ -75,7 +75,7 @@ def parse_interval(text: str, unit: str = "") -> IntervalValue:
     """A PostgreSQL interval literal ('1 year 2 mons 3 days 04:05:06', or '3' with unit DAY)."""
     source = text.strip().lower()
     if unit:
-        if not re.fullmatch(r"[+-]?\d+", source) or unit.lower().rstrip("s") + "s" not in _UNIT_WORDS:
+        if not re.fullmatch(r"[+-]?\d+(\.\d+)?", source) or unit.lower().rstrip("s") + "s" not in _UNIT_WORDS:
             raise unsupported(f"interval '{text}' {unit.lower()}", hint="write interval '3 days'")
         source = f"{source} {unit.lower()}"
     months = days = micros = 0

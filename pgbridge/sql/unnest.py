@@ -13,7 +13,11 @@ them), one under an aggregate, window or GROUP BY (PostgreSQL expands after grou
 inside CASE / COALESCE (PostgreSQL refuses it itself).
 
 generate_series(a, b[, step]) of integers is UNNEST(GENERATE_ARRAY(a, b, step)); a step of
-0 is refused (PostgreSQL errors). WITH ORDINALITY is refused (BigQuery's offset counts from 0
+0 is refused (PostgreSQL errors). Of timestamps, with a positive interval step of fixed
+length (no months; no days for timestamptz, whose days follow the session zone's calendar),
+it is GENERATE_TIMESTAMP_ARRAY with the step in microseconds: timestamp (no zone) values go
+through UTC, which has no DST, so adding the step is plain arithmetic in both.
+WITH ORDINALITY is refused (BigQuery's offset counts from 0
 and is not a column of the unnest's table alias).
 """
 
@@ -69,6 +73,9 @@ def _generate_series(t: Typer, node: exp.ExplodingGenerateSeries) -> str | None:
             raise unsupported("generate_series() with several column names")
     else:
         _check_select_list_srf(node)
+    start = t.types.get(id(node.args["start"]))
+    if start in (T.DATETIME, T.TIMESTAMP) or t.types.get(id(node.args["end"])) in (T.DATETIME, T.TIMESTAMP):
+        return _timestamp_series(t, node)
     for bound in (node.args["start"], node.args["end"]):
         t.settle(bound, T.INT)
         if t.types.get(id(bound)) != T.INT:
@@ -79,6 +86,38 @@ def _generate_series(t: Typer, node: exp.ExplodingGenerateSeries) -> str | None:
         if not _nonzero_int_literal(step):
             raise unsupported("generate_series() with a step that is not a non-zero integer literal")
     return T.INT
+
+
+SERIES_STEP = "pg_series_step"  # node.meta: a timestamp series' step in microseconds
+SERIES_ZONED = "pg_series_via_utc"  # node.meta: timestamp (no zone) bounds, stepped in UTC
+
+
+def _timestamp_series(t: Typer, node: exp.ExplodingGenerateSeries) -> str | None:
+    from pgbridge.sql.literals import parse_interval
+    from pgbridge.sql.rules import INTERVAL_KEY
+
+    bounds = [node.args["start"], node.args["end"]]
+    kind = next(t.types.get(id(b)) for b in bounds if t.types.get(id(b)) in (T.DATETIME, T.TIMESTAMP))
+    for bound in bounds:
+        t.settle(bound, kind)
+        if t.types.get(id(bound)) != kind:
+            raise unsupported("generate_series() of a timestamp and another type")
+    step = node.args.get("step")
+    if isinstance(step, exp.Literal) and step.is_string:
+        value = parse_interval(step.this)
+    elif isinstance(step, exp.Interval) and INTERVAL_KEY in step.meta:
+        value = step.meta[INTERVAL_KEY]
+    else:
+        raise unsupported("generate_series() of timestamps with a step that is not an interval literal")
+    micros = value.days * 86_400_000_000 + value.micros
+    if value.months or micros <= 0 or (kind == T.TIMESTAMP and value.days):
+        raise unsupported(
+            "generate_series() of timestamps with this step",
+            hint="use a positive step in hours, minutes or seconds (or days, for timestamp without zone)",
+        )
+    node.meta[SERIES_STEP] = micros
+    node.meta[SERIES_ZONED] = kind == T.DATETIME  # computed in UTC, returned as local time
+    return kind
 
 
 def _nonzero_int_literal(node: exp.Expr) -> bool:
@@ -111,10 +150,28 @@ def _name(node: exp.Expr) -> str:
 
 
 def _series_array(node: exp.Expr) -> exp.Expr:
+    micros = node.meta.get(SERIES_STEP)
+    if micros is not None:
+        return _timestamp_array(node, micros)
     args = [node.args["start"], node.args["end"]]
     if node.args.get("step") is not None:
         args.append(node.args["step"])
     return call("GENERATE_ARRAY", *args)
+
+
+def _timestamp_array(node: exp.Expr, micros: int) -> exp.Expr:
+    step = exp.Interval(this=exp.Literal.number(micros), unit=exp.Var(this="MICROSECOND"))
+    start, end = node.args["start"], node.args["end"]
+    if not node.meta.get(SERIES_ZONED):
+        return call("GENERATE_TIMESTAMP_ARRAY", start, end, step)
+    utc = exp.Literal.string("UTC")
+    stamps = call(
+        "GENERATE_TIMESTAMP_ARRAY", call("TIMESTAMP", start, utc), call("TIMESTAMP", end, utc.copy()), step
+    )
+    value = exp.to_identifier("_pgbridge_t")
+    local = call("DATETIME", exp.column(value.copy()), utc.copy())
+    query = exp.select(local).from_(exp.Unnest(expressions=[stamps], alias=exp.TableAlias(columns=[value])))
+    return exp.Array(expressions=[query])
 
 
 @fixup(exp.Unnest)

@@ -67,6 +67,12 @@ LITERALS = [
     "select array(select name from customers where name is not null order by name desc)",
     "select array(select city from customers where id > 100 and city is not null)",
     "select array(select 'x' from customers where id < 3), array(select count(*) from orders)",
+    # generate_series of timestamps
+    "select x from generate_series('2024-01-01'::timestamp, '2024-01-02', '6 hours') x order by x",
+    "select * from generate_series('2024-03-30 12:00'::timestamp, '2024-04-02', interval '1 day') order by 1",
+    "select generate_series('2024-01-01 00:00:00.5'::timestamp, '2024-01-01 00:00:02', '0.25 seconds')",
+    "select g from generate_series('2024-01-02'::timestamp, '2024-01-01', '1 hour') g",
+    "select id, generate_series(placed, placed + interval '1 hour', '20 minutes') from orders order by 1, 2",
     # md5
     "select md5(name) from customers order by id",
     "select md5(''), md5('Ünïcode ☃')",
@@ -107,6 +113,8 @@ def test_to_json_of_unknown_is_postgres_error(pg: psycopg.Connection, schema: Fi
 
 
 ZONED = [
+    "select s from generate_series('2024-03-31 00:00+00'::timestamptz, '2024-03-31 03:00+00', '30 min') s",
+    "select generate_series(ts, ts + interval '2 hours', interval '1 hour') from events order by 1",
     "select placed_tz::time from orders order by id",
     "select ts::time, ts - '2024-03-31 00:00:00'::timestamp::timestamptz from events order by id",
 ]
