@@ -100,3 +100,25 @@ def test_dictionary_and_chunked_inputs() -> None:
     assert apply_strategy(dictionary, "email", {}, KEY).dictionary_decode().to_pylist() == ["****@b.c"] * 2
     chunked = pa.chunked_array([["x"], ["y"]])
     assert apply_strategy(chunked, "redact", {}, KEY).to_pylist() == ["****", "****"]
+
+
+# Pseudonyms must never change (joins across sessions, recordings, and BigQuery-side copies
+# depend on them): the same key and input give these exact values, whatever the implementation.
+PINNED_KEY = b"corpus-test-key-0123456789abcdef"
+
+
+def test_hash_pseudonyms_are_pinned() -> None:
+    text = apply_strategy(pa.array(["alice.secret@example.com"]), "hash", {}, PINNED_KEY).to_pylist()
+    assert text == ["59cd9d5468e1cfa1ee83c5b76900220a08202cd303aaebed56c82e4b13777fdc"]
+    number = apply_strategy(pa.array([42], pa.int64()), "hash", {}, PINNED_KEY).to_pylist()
+    assert number == [int.from_bytes(bytes.fromhex("b69b1ff14ed914b8"), "big", signed=True)]
+
+
+@pytest.mark.parametrize("key", [PINNED_KEY, b"k", b"x" * 64, b"long key " * 20])
+def test_hash_equals_hmac_sha256_for_every_shape(key: bytes) -> None:
+    """Empty, one-block, multi-block, non-ASCII and repeated values; keys short, 64 bytes, long."""
+    values = ["", "a", "é漢字", "x" * 55, "y" * 56, "z" * 200, "a", "+1-555-010-0199"]
+    out = apply_strategy(pa.array(values), "hash", {}, key).to_pylist()
+    assert out == [hmac.new(key, v.encode(), "sha256").hexdigest() for v in values]
+    raw = apply_strategy(pa.array([v.encode() for v in values], pa.binary()), "hash", {}, key).to_pylist()
+    assert raw == [hmac.digest(key, v.encode(), "sha256") for v in values]
