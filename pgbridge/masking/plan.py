@@ -137,6 +137,7 @@ def plan_masks(
             ) from None
         return MaskPlan((), settings.hash_key, None, False, tuple(d for d in detectors if d.all_text))
     _guard(analysis.uses, rules)
+    _guard_writes(analysis.writes, rules)
     masks = [m for i, col in enumerate(analysis.columns) if (m := _column_mask(i, col, rules, detectors))]
     touches = bool(touched) or any(r.matches_table(*t) for r in rules for t in analysis.tables)
     return MaskPlan(tuple(masks), settings.hash_key, len(analysis.columns), touches)
@@ -184,6 +185,18 @@ def _guard(uses: tuple[ColumnUse, ...], rules: tuple[MaskRule, ...]) -> None:
                     detail="Filtering, joining, grouping, sorting or aggregating on a masked column "
                     "would reveal its values by inference.",
                     hint="Remove the masked column from that clause, or ask for a role exempt from the rule.",
+                )
+
+
+def _guard_writes(writes: tuple[ColumnLineage, ...], rules: tuple[MaskRule, ...]) -> None:
+    for write in writes:
+        for source in sorted(write.sources):
+            if _rules_for(source, rules):
+                raise denied(
+                    f"query refused: column {source} is masked for your role and cannot be written "
+                    f"into another table (it would be stored in {write.name} unmasked)",
+                    detail="A masked value copied by INSERT ... SELECT or UPDATE ... SET could be read "
+                    "back from its new place without masking.",
                 )
 
 

@@ -74,6 +74,9 @@ class Analysis:
     columns: tuple[ColumnLineage, ...]
     uses: tuple[ColumnUse, ...]
     tables: frozenset[tuple[str, str]]  # warehouse (dataset, table) pairs the statement reads
+    # DML: the values written, named by target column (INSERT ... SELECT, UPDATE ... SET). A
+    # masked value written into a table would be readable there unmasked.
+    writes: tuple[ColumnLineage, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +307,11 @@ def output_lineage(ast: exp.Expr, schema: SchemaLookup) -> list[ColumnLineage]:
 def analyze(ast: exp.Expr, schema: SchemaLookup) -> Analysis:
     """Lineage of the output columns plus every use of a column outside the output."""
     walker = _Walker(schema)
+    if isinstance(ast, (exp.Insert, exp.Update, exp.Delete)):
+        writes = walker.dml(ast)
+        walker.check_all_visited(ast)
+        written = tuple(ColumnLineage(name, lin.sources, lin.direct) for name, lin in writes)
+        return Analysis((), tuple(walker.uses), frozenset(walker.tables), written)
     if not isinstance(ast, (*_QUERY_NODES, exp.Subquery, exp.Values)):
         kind = ast.key.upper() if isinstance(ast, exp.Expression) else type(ast).__name__
         raise LineageError(f"a {kind} statement is not a query whose output can be traced")
@@ -359,6 +367,39 @@ class _Walker:
                 return current
             current = merged
         raise LineageError(f"the lineage of recursive CTE {name} did not settle")
+
+    # ---- DML -----------------------------------------------------------------------------
+
+    def dml(self, node: exp.Expression) -> _Cols:
+        """The values an INSERT / UPDATE writes; the uses in its WHERE (the command tag's row
+        count answers it); anything beyond plain INSERT ... SELECT / VALUES, UPDATE ... SET
+        [FROM] [WHERE] and DELETE [USING] [WHERE] (RETURNING, ON CONFLICT ...) is untraceable."""
+        unknown = [k for k, v in node.args.items() if v and k not in _DML_HANDLED[type(node)]]
+        if unknown:
+            raise LineageError(f"cannot trace a {node.key.upper()} using {unknown[0].upper()}")
+        ctes = self.with_clause(node, None, {})
+        if isinstance(node, exp.Insert):
+            return self.insert(node, ctes)
+        scope = _Scope(ctes=ctes)
+        scope.add(self.source(node.this, scope))
+        extra = [node.args["from_"].this] if node.args.get("from_") else node.args.get("using") or []
+        for item in extra:
+            scope.add(self.source(item, scope))
+        if node.args.get("where"):
+            self.use(node.args["where"].this, scope, "WHERE", False)
+        if isinstance(node, exp.Update):
+            return [(_name(eq.this.this), self.lin(eq.expression, scope)) for eq in node.expressions]
+        return []
+
+    def insert(self, node: exp.Insert, ctes: dict[str, _Cols]) -> _Cols:
+        target = node.this
+        table = target.this if isinstance(target, exp.Schema) else target
+        if not isinstance(table, exp.Table):
+            raise LineageError(f"cannot trace the INSERT target {target.sql('postgres')[:80]}")
+        self.tables.add((_name(table.args.get("db")), _name(table.this)))
+        cols = self.query(node.expression, None, ctes)
+        names = [_name(c) for c in target.expressions] if isinstance(target, exp.Schema) else []
+        return [(names[i] if i < len(names) else n, lin) for i, (n, lin) in enumerate(cols)]
 
     def set_operation(self, node: exp.SetOperation, outer: _Scope | None, ctes: dict[str, _Cols]) -> _Cols:
         self.visited.add(id(node))
@@ -772,6 +813,13 @@ _SELECT_HANDLED = {
     "order",
     "limit",
     "offset",
+}
+
+
+_DML_HANDLED: dict[type[exp.Expression], set[str]] = {
+    exp.Insert: {"this", "expression", "with_"},
+    exp.Update: {"this", "expressions", "from_", "where", "with_"},
+    exp.Delete: {"this", "using", "where", "with_"},
 }
 
 

@@ -107,7 +107,9 @@ def test_whole_row_references_carry_every_column(sql: str, qualify_first: bool) 
         ("SELECT z.id FROM shop.customers c", "missing FROM-clause entry"),
         ("SELECT * REPLACE (ssn AS name) FROM shop.customers", "REPLACE"),
         ("SELECT id FROM shop.customers UNION SELECT id, name FROM shop.customers", "same number of columns"),
-        ("INSERT INTO shop.orders (status) SELECT ssn FROM shop.customers", "not a query"),
+        ("INSERT INTO shop.orders (status) SELECT ssn FROM shop.customers RETURNING id", "RETURNING"),
+        ("INSERT INTO shop.orders (id) VALUES (1) ON CONFLICT (id) DO NOTHING", "CONFLICT"),
+        ("CREATE TABLE shop.x AS SELECT ssn FROM shop.customers", "not a query"),
         ("SELECT id FROM shop.customers c, shop.customers c", "more than once"),
     ],
 )
@@ -140,3 +142,34 @@ def test_every_subquery_is_visited_even_in_limit() -> None:
         parse("SELECT id FROM shop.orders LIMIT (SELECT max(id) FROM shop.customers)"), schema_lookup
     )
     assert any(u.clause == "AGGREGATE" and str(s) == C + "id" for u in analysis.uses for s in u.sources)
+
+
+def _writes(sql: str) -> list[tuple[str, set[str], bool]]:
+    writes = analyze(parse(sql), schema_lookup).writes
+    return [(w.name, {str(s) for s in w.sources}, w.direct) for w in writes]
+
+
+def test_dml_writes_are_traced_by_target_column() -> None:
+    assert _writes("INSERT INTO shop.orders (status, id) SELECT ssn, id FROM shop.customers") == [
+        ("status", {"shop.customers.ssn"}, True),
+        ("id", {"shop.customers.id"}, True),
+    ]
+    assert _writes("UPDATE shop.orders o SET status = c.phone FROM shop.customers c WHERE c.id = o.id") == [
+        ("status", {"shop.customers.phone"}, True)
+    ]
+    assert _writes("UPDATE shop.customers SET name = upper(email)") == [
+        ("name", {"shop.customers.email"}, False)
+    ]
+    assert _writes("DELETE FROM shop.customers WHERE id = 1") == []
+
+
+def test_dml_where_clauses_are_uses() -> None:
+    for sql in (
+        "DELETE FROM shop.orders o USING shop.customers c WHERE c.id = o.customer_id AND c.ssn LIKE '1%'",
+        "UPDATE shop.orders SET status = 'x' "
+        "WHERE customer_id IN (SELECT id FROM shop.customers WHERE ssn > '5')",
+        "WITH t AS (SELECT id FROM shop.customers WHERE ssn LIKE '1%') "
+        "INSERT INTO shop.orders (id) SELECT id FROM t",
+    ):
+        uses = analyze(parse(sql), schema_lookup).uses
+        assert any("shop.customers.ssn" in {str(s) for s in u.sources} for u in uses), sql

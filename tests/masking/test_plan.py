@@ -205,3 +205,65 @@ def test_detectors_over_untraceable_output_still_scan_all_text() -> None:
     out = plan.apply(pa.RecordBatch.from_pydict({"x": ["id 123-45-6789"], "y": [1]}))
     assert out.to_pylist() == [{"x": "id ****", "y": 1}]
     assert plan.audit_summary()[0]["strategy"] == "detect"
+
+
+def _plan(sql: str, roles: tuple[str, ...] = ANALYST_ROLES, settings: MaskingSettings = SETTINGS) -> MaskPlan:
+    return plan_masks(parse(sql), schema_lookup, principal(*roles), settings)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "INSERT INTO shop.orders (id, status) SELECT id, country FROM shop.customers",
+        "UPDATE shop.customers SET name = 'x' WHERE id = 1",
+        "UPDATE shop.customers SET ssn = 'overwritten' WHERE id = 1",
+        "DELETE FROM shop.orders o USING shop.customers c WHERE c.id = o.customer_id AND c.country = 'US'",
+    ],
+)
+def test_masked_writer_may_write_what_holds_no_masked_value(sql: str) -> None:
+    plan = _plan(sql)
+    assert plan.masks == () and plan.sensitive  # reads a masked table: backend errors withheld
+
+
+@pytest.mark.parametrize(
+    ("sql", "words"),
+    [
+        ("INSERT INTO shop.orders (id, status) SELECT id, ssn FROM shop.customers", "cannot be written"),
+        ("UPDATE shop.customers SET name = reverse(card_number)", "cannot be written"),
+        (
+            "UPDATE shop.orders o SET status = c.phone FROM shop.customers c WHERE c.id = o.id",
+            "cannot be written",
+        ),
+        ("UPDATE shop.customers SET name = 'x' WHERE ssn LIKE '1%'", "cannot be used in WHERE"),
+        ("DELETE FROM shop.customers WHERE card_number > '5'", "cannot be used in WHERE"),
+        ("INSERT INTO shop.orders (id) SELECT id FROM shop.customers RETURNING id", "cannot trace"),
+    ],
+)
+def test_masked_writer_cannot_copy_or_probe_masked_values(sql: str, words: str) -> None:
+    with pytest.raises(PgError) as info:
+        _plan(sql)
+    assert info.value.sqlstate == SqlState.INSUFFICIENT_PRIVILEGE and words in info.value.message
+
+
+def test_exempt_writer_copies_masked_values() -> None:
+    assert _plan("INSERT INTO shop.orders (status) SELECT ssn FROM shop.customers", EXEMPT_ROLES).masks == ()
+
+
+YEAR = MaskingSettings((MaskRule("shop.customers.created_at", "year", ("admin",)),), DEMO_HASH_KEY)
+
+
+def test_year_rule_and_session_time_functions(con: duckdb.DuckDBPyConnection) -> None:
+    """created_at under `year`: passed through it is truncated; to_char / date_trunc / extract
+    transform it, so they are fully redacted (they could show the day otherwise)."""
+    sql = (
+        "SELECT created_at, to_char(created_at, 'YYYY-MM-DD'), date_trunc('day', created_at), "
+        "extract(day FROM created_at) FROM shop.customers ORDER BY id"
+    )
+    plan = plan_masks(qualified(sql), schema_lookup, principal(*ANALYST_ROLES), YEAR)
+    assert [m.strategy for m in plan.masks] == ["year", "redact", "redact", "redact"]
+    table = con.sql(qualified(sql).sql("duckdb")).to_arrow_table()
+    row = plan.apply(table.to_batches()[0]).to_pylist()[0]
+    assert list(row.values())[1:] == ["****", None, None]
+    assert (row["created_at"].year, row["created_at"].month, row["created_at"].day) == (2021, 1, 1)
+    with pytest.raises(PgError):
+        plan_masks(parse(sql + ", created_at"), schema_lookup, principal(*ANALYST_ROLES), YEAR)
