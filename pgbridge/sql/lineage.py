@@ -223,6 +223,11 @@ _SYNTAX: tuple[type[exp.Expression], ...] = (
     exp.Offset,
     exp.Fetch,
     exp.LimitOptions,
+    exp.DataTypeParam,
+    exp.BitwiseAnd,
+    exp.BitwiseOr,
+    exp.BitwiseXor,
+    exp.BitwiseNot,
 )
 # Set-returning functions in the select list: how many rows come back depends on their
 # arguments (an ARRAY[...] constructor has as many rows as items, whatever their values).

@@ -340,6 +340,8 @@ CORPUS: list[tuple[str, str]] = [
     ("SELECT array_length(ARRAY[ssn], 1) FROM shop.customers", MASKED),
     ("SELECT cardinality(ARRAY[ssn, card_number]) FROM shop.customers", MASKED),
     ("SELECT g, ssn FROM shop.customers c, generate_series(1, 2) AS g", MASKED),
+    ("SELECT lifetime_value::numeric(10, 2), id & 1, ssn FROM shop.customers", MASKED),
+    ("SELECT ssn::varchar(3) FROM shop.customers", MASKED),
     ("SELECT array_agg(ssn ORDER BY ssn) FROM shop.customers", REFUSED),
     ("SELECT array_agg(ssn) FROM shop.customers", REFUSED),
     ("SELECT array_agg(DISTINCT card_number) FROM shop.customers", REFUSED),
