@@ -49,7 +49,7 @@ def mixed_batch(rows: int) -> pa.RecordBatch:
         col(2, pa.decimal128(38, 9), lambda r: Decimal(r * 1234) / 1000),
         col(3, pa.bool_(), lambda r: r % 2 == 0),
         col(4, pa.string(), lambda r: "é" * r + "\t'x'"),
-        col(5, pa.binary(), lambda r: bytes(range(r, r + 3))),
+        col(5, pa.binary(), lambda r: bytes((r + k) % 256 for k in range(3))),
         col(6, pa.date32(), lambda r: dt.date(2000 + 4 * r, 2, 29 - r % 2)),
         col(7, pa.timestamp("us"), lambda r: dt.datetime(1999, 12, 31, 23, 59, r % 60, r * 10)),
         col(8, pa.time64("us"), lambda r: dt.time(r % 24, 30, 0, r)),
@@ -121,3 +121,17 @@ def test_numeric_array_of_only_empty_arrays_matches_postgres(pg: psycopg.Connect
     for fmt in (0, 1):
         got = parse_datarows(ResultEncoder(columns, [fmt], EncodeSettings()).encode(batch))
         assert got == pg_rows(pg, "select '{}'::numeric[] from generate_series(1, 20)", fmt=fmt)
+
+
+@pytest.mark.parametrize("rows", [0, 1, SMALL_BATCH, SMALL_BATCH + 1, 300])
+@pytest.mark.parametrize("fmt", [0, 1])
+def test_encode_rows_slices_are_the_encoding_of_the_slices(rows: int, fmt: int) -> None:
+    # A portal sends a pre-encoded batch 50 rows (or any count) at a time: each slice of the
+    # bytes must be exactly what encoding that slice of the batch gives.
+    encoder = ResultEncoder(output_columns(FIELDS), [fmt], EncodeSettings(timezone="Europe/Paris"))
+    batch = mixed_batch(rows)
+    encoded = encoder.encode_rows(batch)
+    assert len(encoded) == rows and encoded.data == encoder.encode(batch)
+    for start, stop in [(0, rows), (0, 1), (3, 53), (rows - 7, rows), (5, 5), (120, 170)]:
+        start, stop = max(0, min(start, rows)), max(0, min(stop, rows))
+        assert encoded.rows(start, stop) == encoder.encode(batch.slice(start, stop - start)), (start, stop)
