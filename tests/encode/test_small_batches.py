@@ -50,7 +50,7 @@ def mixed_batch(rows: int) -> pa.RecordBatch:
         col(3, pa.bool_(), lambda r: r % 2 == 0),
         col(4, pa.string(), lambda r: "é" * r + "\t'x'"),
         col(5, pa.binary(), lambda r: bytes((r + k) % 256 for k in range(3))),
-        col(6, pa.date32(), lambda r: dt.date(2000 + 4 * r, 2, 29 - r % 2)),
+        col(6, pa.date32(), lambda r: dt.date(2000, 2, 29) + dt.timedelta(days=r * 997)),
         col(7, pa.timestamp("us"), lambda r: dt.datetime(1999, 12, 31, 23, 59, r % 60, r * 10)),
         col(8, pa.time64("us"), lambda r: dt.time(r % 24, 30, 0, r)),
         col(9, pa.timestamp("us", tz="UTC"), lambda r: dt.datetime(2024, 1, 1, r % 24, tzinfo=UTC)),
