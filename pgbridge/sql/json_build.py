@@ -15,6 +15,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from pgbridge.sql import pgtypes as T
+from pgbridge.sql import rowrefs
 from pgbridge.sql.fixups import ANONYMOUS_FIXUPS, call, cast
 from pgbridge.sql.rules_funcs import ANONYMOUS_RULES
 from pgbridge.sql.typer import Typer
@@ -55,14 +56,16 @@ def _value_type(t: Typer, node: exp.Expr, function: str, allowed: tuple[str, ...
 def _to_jsonb(t: Typer, node: exp.Anonymous) -> str | None:
     if len(node.expressions) != 1:
         raise unsupported("to_jsonb() with several arguments")
-    _value_type(t, node.expressions[0], "to_jsonb", (*_SCALARS, T.JSON))
+    _value_type(t, node.expressions[0], "to_jsonb", (*_SCALARS, T.JSON, T.ROW))
     return T.JSON
 
 
 def _to_json(t: Typer, node: exp.Anonymous) -> str | None:
+    name = str(node.this).lower()
     if len(node.expressions) != 1:
-        raise unsupported("to_json() with several arguments")
-    _value_type(t, node.expressions[0], "to_json", (*_SCALARS, T.PGJSON))
+        raise unsupported(f"{name}() with several arguments")
+    allowed = (T.ROW,) if name == "row_to_json" else (*_SCALARS, T.PGJSON, T.ROW)
+    _value_type(t, node.expressions[0], name, allowed)
     return T.PGJSON
 
 
@@ -87,7 +90,11 @@ def _build_object(t: Typer, node: exp.Anonymous) -> str | None:
 
 
 ANONYMOUS_RULES.update(
-    to_jsonb=_to_jsonb, to_json=_to_json, json_build_object=_build_object, jsonb_build_object=_build_object
+    row_to_json=_to_json,
+    to_jsonb=_to_jsonb,
+    to_json=_to_json,
+    json_build_object=_build_object,
+    jsonb_build_object=_build_object,
 )
 
 
@@ -117,11 +124,16 @@ def _quoted(node: exp.Expr) -> exp.Expr:
 
 
 def _to_json_fix(t: Typer, node: exp.Anonymous) -> exp.Expr:
-    return _json_text(t, node.expressions[0])
+    value = node.expressions[0]
+    if t.types.get(id(value)) == T.ROW:
+        return rowrefs.as_struct(value)  # the encoder prints it as row_to_json would
+    return _json_text(t, value)
 
 
 def _to_jsonb_fix(t: Typer, node: exp.Anonymous) -> exp.Expr:
     value = node.expressions[0]
+    if t.types.get(id(value)) == T.ROW:
+        return rowrefs.as_struct(value)  # declared jsonb: printed as json, then as jsonb
     if t.types.get(id(value)) == T.JSON:
         return value
     return call("TO_JSON", value)
@@ -149,5 +161,9 @@ def _escape_literal(text: str) -> str:
 
 
 ANONYMOUS_FIXUPS.update(
-    to_jsonb=_to_jsonb_fix, to_json=_to_json_fix, json_build_object=_build_fix, jsonb_build_object=_build_fix
+    row_to_json=_to_json_fix,
+    to_jsonb=_to_jsonb_fix,
+    to_json=_to_json_fix,
+    json_build_object=_build_fix,
+    jsonb_build_object=_build_fix,
 )

@@ -184,7 +184,11 @@ def _tuple(t: Typer, node: exp.Tuple) -> str | None:
 
 @rule(exp.TableColumn)
 def _table_column(t: Typer, node: exp.TableColumn) -> str | None:
-    raise unsupported(f'whole-row reference "{node.name}"', hint="name the columns you need instead")
+    from pgbridge.sql.rowrefs import refused
+
+    if t.types.get(id(node)) == T.ROW:  # typed with its scope (rowrefs)
+        return T.ROW
+    raise refused(node.name)
 
 
 @rule(exp.Alias)

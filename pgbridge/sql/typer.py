@@ -178,14 +178,18 @@ class Typer:
 
     # -- columns ---------------------------------------------------------------------------
     def _type_columns(self, scope: Scope) -> None:
+        for row in scope.expression.find_all(exp.TableColumn):
+            if row.find_ancestor(exp.Select) is scope.expression and id(row) not in self.types:
+                source = _find_source(scope, row.name)
+                if source is not None:
+                    self._type_row(row, source)
         for column in scope.columns:
             if id(column) in self.types:
                 continue
             if not column.table:
-                if _find_source(scope, column.name) is not None:
-                    raise unsupported(
-                        f'whole-row reference "{column.name}"', hint="name the columns you need instead"
-                    )
+                row_source = _find_source(scope, column.name)
+                if row_source is not None:
+                    self._type_row(column, row_source)
                 continue  # an output alias (ORDER BY total) or a name the parent resolves
             source = _find_source(scope, column.table)
             self.types[id(column)] = self._source_column_type(source, column)
@@ -198,6 +202,16 @@ class Typer:
                 self.required.add(id(column))
             if isinstance(source, exp.Table) and isinstance(source.this, exp.ExplodingGenerateSeries):
                 self._type_series_column(source.this, column)
+
+    def _type_row(self, column: exp.Expr, source: object) -> None:
+        from pgbridge.sql import rowrefs
+
+        if not rowrefs.is_row_argument(column):
+            raise rowrefs.refused(column.name)
+        fields = rowrefs.fields_of(source, self.tables, lambda p: self.types.get(id(p)))
+        rowrefs.check_fields(column.name, fields)
+        column.meta[rowrefs.FIELDS_KEY] = fields
+        self.types[id(column)] = T.ROW
 
     def _type_series_column(self, series: exp.ExplodingGenerateSeries, column: exp.Column) -> None:
         # generate_series(int4, int4) yields int4, as PostgreSQL types it.

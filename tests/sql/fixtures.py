@@ -2,8 +2,9 @@
 
 The same rows go into a real PostgreSQL (schema shop, PostgreSQL types) and an in-memory
 DuckDB (schema shop, the types BigQuery would have: BIGINT, DOUBLE, DECIMAL(38,9), VARCHAR,
-DATE, TIMESTAMP, TIMESTAMPTZ, BOOLEAN, VARCHAR[], JSON). TableMeta describes them to the
-resolver in BigQuery spelling.
+DATE, TIMESTAMP, TIMESTAMPTZ, BOOLEAN, VARCHAR[], JSON). PostgreSQL's numeric columns hold
+the values as the gateway shows a BigQuery NUMERIC: trailing fractional zeros trimmed.
+TableMeta describes them to the resolver in BigQuery spelling.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pgbridge.backends.base import Field, TableMeta
 _TYPES = {
     "INT64": ("bigint", "BIGINT"),
     "FLOAT64": ("double precision", "DOUBLE"),
-    "NUMERIC": ("numeric(38,9)", "DECIMAL(38,9)"),
+    "NUMERIC": ("numeric", "DECIMAL(38,9)"),
     "STRING": ("text", "VARCHAR"),
     "DATE": ("date", "DATE"),
     "DATETIME": ("timestamp", "TIMESTAMP"),
@@ -289,6 +290,10 @@ def _insert(table: FixtureTable, engine: int) -> str:
 def _cell(cell: str, bq: str, engine: int) -> str:
     if cell == "NULL":
         return f"CAST(NULL AS {_TYPES[bq][engine]})"
+    if bq == "NUMERIC" and engine == 0:
+        # BigQuery NUMERIC has no display scale: the gateway prints 5.00 as 5, so PostgreSQL
+        # holds the values with their trailing zeros trimmed (dscale = significant decimals).
+        return f"trim_scale(CAST({cell} AS numeric))"
     if bq.startswith("ARRAY") and engine == 1:
         return cell.replace("ARRAY[", "[").replace("::text[]", "::VARCHAR[]")
     return f"CAST({cell} AS {_TYPES[bq][engine]})"

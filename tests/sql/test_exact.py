@@ -56,6 +56,16 @@ LITERALS = [
     """select json_build_object('j', '{"a": [1, 2]}'::json)""",
     """select jsonb_build_object('j', '{"b":2,"a":1}'::jsonb)""",
     "select to_jsonb(attrs), jsonb_build_object('a', attrs) from products order by id",
+    # whole-row references as json / jsonb
+    "select row_to_json(u) from customers u order by u.id",
+    "select to_json(c), to_jsonb(c) from customers c order by c.id",
+    "select row_to_json(o), to_jsonb(o) from orders o order by o.id",
+    "select row_to_json(z), to_jsonb(z) from nums z order by z.k",
+    "select row_to_json(e), to_jsonb(e) from events e order by e.id",
+    "select row_to_json(x) from (select id, name as n, price, id * 2 as i2 from products) x order by x.id",
+    "select id, to_jsonb(x) from (select id, balance, born from customers) x order by id",
+    # numeric columns print as the gateway shows BigQuery NUMERIC (trailing zeros trimmed)
+    "select balance, amount from customers c, orders o where c.id = o.customer_id order by o.id",
     # arrays from text
     "select '{1,2,3}'::int8[], '{-5, 7}'::int4[], '{}'::int8[], '{ 4 }'::int2[]",
     """select '{a,"b c","d\\"e",Ünï}'::text[], '{}'::text[]""",
@@ -113,6 +123,7 @@ def test_to_json_of_unknown_is_postgres_error(pg: psycopg.Connection, schema: Fi
 
 
 ZONED = [
+    "select row_to_json(e), to_jsonb(e) from events e order by e.id",
     "select s from generate_series('2024-03-31 00:00+00'::timestamptz, '2024-03-31 03:00+00', '30 min') s",
     "select generate_series(ts, ts + interval '2 hours', interval '1 hour') from events order by 1",
     "select placed_tz::time from orders order by id",
