@@ -66,18 +66,19 @@ _POLICY_FUNCTIONS = {
 }
 # Refused as not translated (0A000), checked exactly: when the translator learns one, this
 # test fails, and the case must be looked at again (masked, or refused by masking) before its
-# expectation changes. Whole-row references, LATERAL subqueries, table alias column lists,
-# ARRAY(subquery), and ->> on a json_build_object value are not translated today.
+# expectation changes. Whole-row references as values, LATERAL subqueries, table alias column
+# lists, ARRAY(subquery), ->> on a json_build_object value, varchar(n) casts and bitwise
+# operators are not translated today. (row_to_json(u) / to_jsonb(u) of a table were, then
+# were learned: checked, they come back fully redacted, NULL, as lineage merges every column.)
 _NOT_TRANSLATED = {
     "SELECT z.e FROM shop.customers AS z(i, n, e)",
     "SELECT l.s FROM shop.customers c CROSS JOIN LATERAL (SELECT c.ssn AS s) l",
     "SELECT v.x FROM shop.customers c, LATERAL (SELECT c.card_number AS x) v",
     "SELECT u FROM shop.customers u",
-    "SELECT row_to_json(u) FROM shop.customers u",
-    "SELECT to_jsonb(u) FROM shop.customers u",
     "SELECT u::text FROM shop.customers u",
     "WITH t AS (SELECT * FROM shop.customers) SELECT t FROM t",
-    "WITH t AS (SELECT * FROM shop.customers) SELECT row_to_json(t) FROM t",
+    "SELECT ssn::varchar(3) FROM shop.customers",
+    "SELECT id & 1, ssn FROM shop.customers",
     "SELECT (SELECT row_to_json(c) FROM shop.customers c ORDER BY id LIMIT 1)",
     "SELECT s FROM (SELECT ssn, phone FROM shop.customers) s",
     "SELECT json_build_object('s', ssn)->>'s' FROM shop.customers",
