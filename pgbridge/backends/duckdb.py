@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import re
 import threading
 from collections.abc import AsyncIterator, Sequence
@@ -225,7 +226,7 @@ class DuckDBBackend:
         self._running[options.job_id] = cursor
         starting = asyncio.ensure_future(asyncio.to_thread(_start, cursor, duck_sql, params))
         try:
-            reader, fields = await asyncio.shield(starting)
+            reader, fields, first = await asyncio.shield(starting)
         except BaseException:
             # Cancelled or failed: stop DuckDB, wait until the worker thread lets go of the
             # cursor, and only then close it (closing a busy cursor raises).
@@ -236,7 +237,8 @@ class DuckDBBackend:
             await asyncio.to_thread(cursor.close)
             raise
         stats = JobStats(backend_job_id=options.job_id)
-        return DuckDBResult(fields, stats, reader, cursor, lambda: self._running.pop(options.job_id, None))
+        on_close = lambda: self._running.pop(options.job_id, None)  # noqa: E731
+        return DuckDBResult(fields, stats, reader, cursor, on_close, first, _exhausted=first is None)
 
     async def cancel(self, job_id: str) -> None:
         cursor = self._running.get(job_id)
@@ -343,7 +345,9 @@ def _run_dml(cursor: duckdb.DuckDBPyConnection, duck_sql: str, params: Sequence[
     return int(row[0]) if row else 0
 
 
+@functools.lru_cache(maxsize=1024)
 def _to_duckdb(sql: str) -> str:
+    # Prepared statements run the same BigQuery SQL many times: translate it once.
     from pgbridge.sql.duckdb_dialect import bigquery_to_duckdb
 
     return bigquery_to_duckdb(sql)
@@ -367,15 +371,18 @@ def _relation(cursor: duckdb.DuckDBPyConnection, duck_sql: str, params: Sequence
 
 def _start(
     cursor: duckdb.DuckDBPyConnection, duck_sql: str, params: Sequence[QueryParam]
-) -> tuple[pa.RecordBatchReader, tuple[Field, ...]]:
+) -> tuple[pa.RecordBatchReader, tuple[Field, ...], pa.RecordBatch | None]:
     relation = _relation(cursor, duck_sql, params)
     fields = tuple(
         Field(n, bigquery_type(str(t))) for n, t in zip(relation.columns, relation.types, strict=True)
     )
     try:
-        return relation.to_arrow_reader(BATCH_ROWS), fields
+        reader = relation.to_arrow_reader(BATCH_ROWS)
     except duckdb.Error as error:
         raise _pg_error(error) from error
+    # The first batch is read by the same worker call: a point query costs one thread
+    # round trip fewer, and errors raised while computing it surface here, before any row.
+    return reader, fields, _read_batch(reader, cursor)
 
 
 def _pg_error(error: duckdb.Error) -> PgError:
@@ -401,6 +408,20 @@ def _pg_error(error: duckdb.Error) -> PgError:
     return PgError(SqlState.INTERNAL_ERROR, f"duckdb backend: {message}")
 
 
+def _read_batch(reader: pa.RecordBatchReader, cursor: duckdb.DuckDBPyConnection) -> pa.RecordBatch | None:
+    """The next batch, or None at the end, when the cursor is closed in the same worker call."""
+    try:
+        return reader.read_next_batch()
+    except StopIteration:
+        cursor.close()
+        return None
+    except duckdb.Error as error:
+        raise _pg_error(error) from error
+    except pa.ArrowInvalid as error:
+        # DuckDB reports errors raised while streaming (casts, division) through Arrow.
+        raise PgError(SqlState.DATA_EXCEPTION, str(error)) from error
+
+
 @dataclass
 class DuckDBResult:
     """A running DuckDB query; batches are read one at a time in a worker thread."""
@@ -410,11 +431,16 @@ class DuckDBResult:
     _reader: pa.RecordBatchReader
     _cursor: duckdb.DuckDBPyConnection
     _on_close: Any
+    _first: pa.RecordBatch | None = None
     _closed: bool = field(default=False)
     _reading: asyncio.Future[pa.RecordBatch | None] | None = None
+    _exhausted: bool = field(default=False)
 
     async def batches(self) -> AsyncIterator[pa.RecordBatch]:
-        while not self._closed:
+        first, self._first = self._first, None
+        if first is not None and first.num_rows:
+            yield first
+        while not self._closed and not self._exhausted:
             # Shielded: a cancelled consumer must not leave the worker thread using the cursor
             # while aclose() closes it; aclose() waits for this read instead.
             self._reading = asyncio.ensure_future(asyncio.to_thread(self._next))
@@ -427,23 +453,19 @@ class DuckDBResult:
         await self.aclose()
 
     def _next(self) -> pa.RecordBatch | None:
-        try:
-            return self._reader.read_next_batch()
-        except StopIteration:
-            return None
-        except duckdb.Error as error:
-            raise _pg_error(error) from error
-        except pa.ArrowInvalid as error:
-            # DuckDB reports errors raised while streaming (casts, division) through Arrow.
-            raise PgError(SqlState.DATA_EXCEPTION, str(error)) from error
+        batch = _read_batch(self._reader, self._cursor)
+        self._exhausted = batch is None  # set in the worker, before aclose() can look
+        return batch
 
     async def aclose(self) -> None:
         if self._closed:
             return
         self._closed = True
         self._on_close()
-        self._cursor.interrupt()
+        if not self._exhausted:
+            self._cursor.interrupt()
         if self._reading is not None:
             with contextlib.suppress(BaseException):
                 await self._reading
-        await asyncio.to_thread(self._cursor.close)
+        if not self._exhausted:
+            await asyncio.to_thread(self._cursor.close)

@@ -48,6 +48,7 @@ class Connection:
         peer = writer.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
         self.session_id = secrets.token_hex(6)
+        self._pending: list[bytes] = []
         self.close_reason = "client disconnected"
         self.opened_logged = False
 
@@ -78,13 +79,20 @@ class Connection:
             self.decoder.feed(data)
 
     def write(self, data: bytes) -> None:
+        # Held until the next send(): one TLS write per reply instead of one per message.
         if data:
-            self.writer.write(data)
+            self._pending.append(data)
 
     async def send(self, data: bytes) -> None:
+        # Backpressure, drain first: wait until what the last send() queued has (mostly) left,
+        # then queue this reply and return, so the next batch is read and rendered while this
+        # one is on the wire. A slow client still stops the producer at the next send().
+        await self.writer.drain()
         if data:
-            self.writer.write(data)
-        await self.writer.drain()  # backpressure: a slow client slows the producer, memory stays flat
+            self._pending.append(data)
+        if self._pending:
+            pending, self._pending = self._pending, []
+            self.writer.write(pending[0] if len(pending) == 1 else b"".join(pending))
 
     async def _fatal(self, error: PgError) -> None:
         if not error.is_fatal:

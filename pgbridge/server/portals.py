@@ -32,6 +32,9 @@ class Portal:
     done: bool = False
     _iterator: AsyncIterator[pa.RecordBatch] | None = None
     _leftover: pa.RecordBatch | None = None
+    _encoded: Any = None  # EncodedRows of _encoded_batch, sent a slice at a time
+    _encoded_batch: pa.RecordBatch | None = None
+    _encoded_at: int = 0
     _finished: bool = field(default=False)
 
     def attach(self, stream: RowStream, encoder: Any) -> None:
@@ -43,8 +46,41 @@ class Portal:
     def started(self) -> bool:
         return self.stream is not None or self.local_tag is not None
 
+    async def next_encoded(self, limit: int) -> tuple[bytes, int] | None:
+        """DataRows of up to `limit` (> 0) rows and their count; None when exhausted.
+
+        The batch is rendered once (encoder.encode_rows) and kept, already encoded, until
+        its rows are sent: still at most one batch held by a suspended portal.
+        """
+        if self._encoded is None or self._encoded_at >= len(self._encoded):
+            batch = await self._next_batch()
+            if batch is None:
+                return None
+            self._encoded, self._encoded_batch, self._encoded_at = self.encoder.encode_rows(batch), batch, 0
+        start = self._encoded_at
+        stop = min(len(self._encoded), start + limit)
+        self._encoded_at = stop
+        self.rows_sent += stop - start
+        return self._encoded.rows(start, stop), stop - start
+
+    async def _next_batch(self) -> pa.RecordBatch | None:
+        if self._leftover is not None:
+            batch, self._leftover = self._leftover, None
+            return batch
+        assert self._iterator is not None
+        try:
+            return await self._iterator.__anext__()
+        except StopAsyncIteration:
+            self.done = True
+            return None
+
     async def next_rows(self, limit: int) -> pa.RecordBatch | None:
         """Up to `limit` rows (0 = no limit: the next whole batch); None when exhausted."""
+        if self._encoded is not None:
+            # FETCH after Execute-with-limit: the rows not yet sent go back as a batch.
+            if self._encoded_at < len(self._encoded) and self._encoded_batch is not None:
+                self._leftover = self._encoded_batch.slice(self._encoded_at)
+            self._encoded, self._encoded_batch = None, None
         if self._leftover is not None:
             batch, self._leftover = self._leftover, None
         else:

@@ -359,7 +359,20 @@ class Session:
         error: PgError | None = None
         try:
             while True:
-                batch = await portal.next_rows(remaining if max_rows else 0)
+                if max_rows:
+                    # A row limit (cursors: asyncpg asks 50 at a time): each batch is rendered
+                    # once and sent a slice at a time, not re-rendered per Execute.
+                    sliced = await portal.next_encoded(remaining)
+                    if sliced is None:
+                        break
+                    data, count = sliced
+                    await self._send(data)
+                    remaining -= count
+                    if remaining <= 0:
+                        self._write(codec.encode(m.PortalSuspended()))
+                        return
+                    continue
+                batch = await portal.next_rows(0)
                 if batch is None:
                     break
                 await self._send(portal.encoder.encode(batch))
