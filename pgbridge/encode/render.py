@@ -12,7 +12,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pgbridge.encode import arrays, datetimes, floats, interval, numeric, ranges, scalars
+from pgbridge.encode import arrays, datetimes, floats, interval, numeric, numeric_digits, ranges, scalars
 from pgbridge.encode import arrowutil as au
 from pgbridge.encode.jsonfmt import JsonBuilder, jsonb_text
 from pgbridge.encode.settings import EncodeSettings
@@ -64,6 +64,8 @@ class Renderers:
             return scalars.oid_text(arr, name)
         if name in ("float4", "float8"):
             return floats.float_text(arr, name == "float4", self.settings.extra_float_digits)
+        if name == "numeric" and numeric_digits.is_digits_column(arr):
+            return numeric_digits.digits_text(arr)  # PostgreSQL's digits, from sql/numeric_exact.py
         if name == "timestamptz" or name == "timestamp":
             zone = self.zone if name == "timestamptz" else None
             return datetimes.timestamp_text(datetimes.timestamp_micros(arr), au.validity(arr), zone)
@@ -135,6 +137,8 @@ class Renderers:
             return scalars.oid_binary(arr, name)
         if name in ("float4", "float8"):
             return floats.float_binary(arr, name == "float4")
+        if name == "numeric" and numeric_digits.is_digits_column(arr):
+            return numeric_digits.digits_binary(arr)
         simple = {
             "numeric": numeric.numeric_binary,
             "bool": scalars.bool_binary,

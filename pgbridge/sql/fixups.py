@@ -82,8 +82,20 @@ def _type(t: Typer, node: exp.Expr | None) -> str | None:
 # -- literals and parameters -----------------------------------------------------------------
 
 
+def _exact(node: exp.Expr) -> exp.Expr | None:
+    """PostgreSQL's digits for an output numeric_exact.py marked (avg, division, sum, literal)."""
+    if "pg_exact" not in node.meta:
+        return None
+    from pgbridge.sql import numeric_exact
+
+    return numeric_exact.rewrite(node)
+
+
 @fixup(exp.Literal)
 def _literal(t: Typer, node: exp.Literal) -> exp.Expr | None:
+    exact = _exact(node)
+    if exact is not None:
+        return exact
     target = t.coerce.get(id(node))
     if node.is_string:
         if target == T.TIMESTAMP:
@@ -111,6 +123,9 @@ def _parameter(t: Typer, node: exp.Expr) -> exp.Expr:
 
 @fixup(exp.Div)
 def _div(t: Typer, node: exp.Div) -> exp.Expr | None:
+    exact = _exact(node)
+    if exact is not None:
+        return exact
     if _type(t, node) == T.INT:
         return exp.IntDiv(this=node.this, expression=node.expression)
     return None
@@ -319,6 +334,9 @@ def _log(t: Typer, node: exp.Log) -> exp.Expr:
 
 @fixup(exp.Sum)
 def _sum(t: Typer, node: exp.Sum) -> exp.Expr | None:
+    exact = _exact(node)
+    if exact is not None:
+        return exact
     if _type(t, node.this) == T.INT and _type(t, node) == T.NUMERIC:  # sum(int8), not sum(int4)
         return exp.Sum(this=cast(node.this, T.NUMERIC))
     return None

@@ -246,6 +246,10 @@ def _literal(t: Typer, node: exp.Literal) -> str | None:
     exponent = value.as_tuple().exponent
     if "e" in text.lower() or not isinstance(exponent, int) or -exponent > 9 or len(text) > 38:
         raise unsupported(f"numeric literal {text}", hint="BigQuery NUMERIC keeps 9 decimal places")
+    from pgbridge.sql import numeric_exact
+
+    t.set_type(node, T.NUMERIC)
+    numeric_exact.mark_literal(t, node, text)  # `SELECT 1.50` prints 1.50
     return T.NUMERIC
 
 

@@ -103,18 +103,27 @@ def _sum(t: Typer, node: exp.Sum) -> str | None:
     arg = _want(t, node.this, (T.INT, T.FLOAT, T.NUMERIC), "sum()")
     if arg == T.INT:
         return T.INT if id(node.this) in t.int4 else T.NUMERIC  # sum(int4) is int8, sum(int8) numeric
+    if arg == T.NUMERIC:
+        from pgbridge.sql import numeric_exact
+
+        numeric_exact.mark_aggregate(t, node, "sum")  # printed with its inputs' largest scale
     return arg
 
 
 @rule(exp.Avg)
 def _avg(t: Typer, node: exp.Avg) -> str | None:
     arg = _want(t, node.this, (T.FLOAT, T.INT, T.NUMERIC), "avg()")
+    from pgbridge.sql import numeric_exact  # (it imports fixups, which import this module)
+
+    if arg != T.FLOAT and numeric_exact.mark_aggregate(t, node, "avg"):
+        return T.NUMERIC  # PostgreSQL's digits, as an output column
     if arg != T.FLOAT:
         raise unsupported(
             f"avg() of {arg.lower() if arg else 'this'}",
             hint=(
-                "PostgreSQL prints numeric averages with a per-value scale (avg(2, 3) = 2.5000000000000000) "
-                "that a BigQuery NUMERIC result cannot carry; use avg(x::float8) or round(avg(x::float8)...)"
+                "PostgreSQL prints numeric averages with a per-value scale (avg(2, 3) = 2.5000000000000000); "
+                "pgbridge computes it only for avg(column) as an output column of the outermost SELECT, "
+                "without DISTINCT, FILTER, OVER or ORDER BY on it; elsewhere use avg(x::float8)"
             ),
         )
     return T.FLOAT

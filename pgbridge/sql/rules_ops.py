@@ -111,10 +111,15 @@ def _div(t: Typer, node: exp.Div) -> str | None:
     if T.FLOAT in (left, right) and left in T.NUMBERS and right in T.NUMBERS:
         return T.FLOAT
     if left in T.NUMBERS and right in T.NUMBERS:
+        from pgbridge.sql import numeric_exact
+
+        if numeric_exact.mark_division(t, node):
+            return T.NUMERIC  # PostgreSQL's digits, as an output column
         raise unsupported(
             "numeric division",
-            hint="PostgreSQL picks a per-value result scale (7.0 / 2 = 3.5000000000000000) that a BigQuery "
-            "NUMERIC cannot carry; cast to float8",
+            hint="PostgreSQL picks a per-value result scale (7.0 / 2 = 3.5000000000000000); pgbridge "
+            "computes it for column or literal operands, as an output column of the outermost SELECT; "
+            "elsewhere cast to float8",
         )
     raise unsupported(f"operator {_name(left)} / {_name(right)}")
 
@@ -130,6 +135,10 @@ def _mod(t: Typer, node: exp.Mod) -> str | None:
 @rule(exp.Neg)
 def _neg(t: Typer, node: exp.Neg) -> str | None:
     inner = t.types.get(id(node.this))
+    if inner == T.NUMERIC and isinstance(node.this, exp.Literal):
+        from pgbridge.sql import numeric_exact
+
+        numeric_exact.mark_literal(t, node, "-" + str(node.this.this))  # `SELECT -2.0` prints -2.0
     if inner in T.NUMBERS:
         return inner
     raise unsupported(f"unary minus on {_name(inner)}")

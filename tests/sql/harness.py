@@ -22,6 +22,7 @@ import duckdb
 import psycopg
 from sqlglot import exp
 
+from pgbridge.encode.numeric_digits import finish
 from pgbridge.sql.classify import parse_statement
 from pgbridge.sql.duckdb_dialect import bigquery_to_duckdb
 from pgbridge.sql.resolve import NameContext, resolve
@@ -114,12 +115,21 @@ def check(
 def _parse_json(rows: list[tuple[Any, ...]], translation: Translation) -> list[tuple[Any, ...]]:
     """DuckDB returns JSON as text; psycopg parses jsonb. Compare parsed values."""
     json_columns = {i for i, t in enumerate(translation.output_types) if t == "JSON"}
-    if not json_columns:
+    # Exact numeric outputs arrive as PostgreSQL's digits (text); their value is the Decimal.
+    digit_columns = {i for i, t in enumerate(translation.output_types) if t == "NUMERIC"}
+    if not json_columns and not digit_columns:
         return rows
     return [
-        tuple(json.loads(v) if i in json_columns and isinstance(v, str) else v for i, v in enumerate(row))
-        for row in rows
+        tuple(_decode(v, i in json_columns, i in digit_columns) for i, v in enumerate(row)) for row in rows
     ]
+
+
+def _decode(value: Any, is_json: bool, is_digits: bool) -> Any:
+    if isinstance(value, str) and is_json:
+        return json.loads(value)
+    if isinstance(value, str) and is_digits:
+        return Decimal(finish(value))  # the encoder's finishing step (encode/numeric_digits.py)
+    return value
 
 
 def _compare(

@@ -1,0 +1,178 @@
+"""PostgreSQL's exact numeric digits for avg, numeric division, sum(numeric) and numeric literals.
+
+PostgreSQL prints a numeric with a display scale of its own: 7.0 / 2 = 3.5000000000000000,
+avg(1, 2) = 1.5000000000000000, sum(1.5, 2.5) = 4.0, `SELECT 1.50` = 1.50. A BigQuery NUMERIC
+has no such scale. So where the scale is the point, the translation returns the exact
+inputs as a STRING (`q:<a>:<b>:<scale a>:<scale b>` for a quotient, `d:<value>:<scale>` for a
+value shown with a scale, plain digits for a literal) and declares the column numeric; the
+encoder finishes PostgreSQL's digits from them with exact arithmetic (select_div_scale, half
+away from zero rounding: encode/numeric_digits.py). BigQuery computes only exact things:
+NUMERIC sums and counts, the operands themselves, and display scales.
+
+Only as a whole output column of the outermost SELECT (no DISTINCT; no ORDER BY on it): the
+value leaves BigQuery as text, so it cannot be compared, sorted or computed with there.
+
+Display scales of the inputs: an integer's is 0, a literal's what is written (7.0 -> 1), a
+NUMERIC column value's its significant decimals (the gateway prints 5.00 as 5; the encoder
+reads them from the value), a sum's the largest of its inputs' (computed per group here).
+A computed numeric operand (a + b, round(x, 2)) has a scale of its own: refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlglot import exp
+
+from pgbridge.sql import pgtypes as T
+from pgbridge.sql.fixups import call, cast, fixup
+from pgbridge.sql.typer import Typer
+from pgbridge.wire.errors import unsupported
+
+EXACT_KEY = "pg_exact"  # node.meta: what numeric_exact computes for this output node
+
+
+@dataclass(frozen=True)
+class Operand:
+    """How one numeric input is read: 'int', 'column' (scale per value) or 'literal'."""
+
+    kind: str
+    scale: int = 0  # a literal's written scale
+
+
+# -- typing: which nodes qualify ---------------------------------------------------------------
+
+
+def is_output(node: exp.Expr) -> bool:
+    """A whole output column of the outermost SELECT, which has no DISTINCT."""
+    parent = node.parent
+    if isinstance(parent, exp.Alias):
+        node, parent = parent, parent.parent
+    return (
+        isinstance(parent, exp.Select)
+        and node.arg_key == "expressions"
+        and parent.parent is None
+        and not parent.args.get("distinct")
+    )
+
+
+def operand(t: Typer, node: exp.Expr) -> Operand | None:
+    type_ = t.types.get(id(node))
+    if type_ == T.INT:
+        return Operand("int")
+    if type_ != T.NUMERIC:
+        return None
+    if isinstance(node, exp.Column):
+        return Operand("column")
+    if isinstance(node, exp.Literal) and not node.is_string:
+        return Operand("literal", _written_scale(str(node.this)))
+    if isinstance(node, exp.Cast) and t.types.get(id(node.this)) == T.INT and not node.to.expressions:
+        return Operand("int")
+    return None
+
+
+def _written_scale(text: str) -> int:
+    return len(text.partition(".")[2])
+
+
+def check_output_order(node: exp.Expr) -> None:
+    """ORDER BY naming this output would sort its digits as text: refused."""
+    parent = node.parent
+    alias = parent.alias if isinstance(parent, exp.Alias) else ""
+    select = parent.parent if isinstance(parent, exp.Alias) else parent
+    if not isinstance(select, exp.Select) or select.args.get("order") is None:
+        return
+    position = select.expressions.index(parent if isinstance(parent, exp.Alias) else node) + 1
+    for ordered in select.args["order"].expressions:
+        key = ordered.this
+        by_position = isinstance(key, exp.Literal) and not key.is_string and str(key.this) == str(position)
+        by_name = isinstance(key, exp.Column) and not key.table and alias and key.name == alias
+        if by_position or by_name:
+            raise unsupported(
+                "ORDER BY a numeric average or quotient output",
+                hint="order by the expression cast to float8, or by another column",
+            )
+
+
+def mark_division(t: Typer, node: exp.Div) -> bool:
+    """Is this numeric division an exact output? Marks it when it is."""
+    left, right = operand(t, node.this), operand(t, node.expression)
+    if not is_output(node) or left is None or right is None:
+        return False
+    check_output_order(node)
+    node.meta[EXACT_KEY] = ("div", left, right)
+    return True
+
+
+def mark_aggregate(t: Typer, node: exp.Expr, kind: str) -> bool:
+    """avg(int / numeric column) or sum(numeric column) as an exact output."""
+    value = node.this
+    arg = operand(t, value)
+    if not is_output(node) or arg is None or arg.kind == "literal":
+        return False
+    if isinstance(value, exp.Distinct) or node.find_ancestor(exp.Window, exp.Filter):
+        return False
+    check_output_order(node)
+    node.meta[EXACT_KEY] = (kind, arg)
+    return True
+
+
+def mark_literal(t: Typer, node: exp.Expr, text: str) -> None:
+    """A numeric literal (or its negation) written as a whole output column."""
+    if is_output(node):
+        node.meta[EXACT_KEY] = ("literal", text)
+
+
+# -- translation -------------------------------------------------------------------------------
+
+
+def rewrite(node: exp.Expr) -> exp.Expr | None:
+    """The marked output as the encoder's STRING (its children already translated)."""
+    spec = node.meta.get(EXACT_KEY)
+    if spec is None:
+        return None
+    kind = spec[0]
+    if kind == "literal":
+        return exp.Literal.string(format(Decimal(spec[1]), "f"))
+    if kind == "div":
+        a, b = node.this, node.expression
+        quotient = _marker("q", a, b, _given_scale(spec[1]), _given_scale(spec[2]))
+        zero = exp.EQ(this=b.copy(), expression=exp.Literal.number(0))
+        fails = cast(call("ERROR", exp.Literal.string("division by zero")), T.STRING)
+        return exp.If(this=zero, true=fails, false=quotient)
+    value = node.this
+    if spec[1].kind == "int":
+        total: exp.Expr = exp.Sum(this=cast(value.copy(), T.NUMERIC))
+        scale: exp.Expr = exp.Literal.number(0)
+    else:
+        total, scale = exp.Sum(this=value.copy()), exp.Max(this=_scale_of(value.copy()))
+    if kind == "sum":
+        return _marker("d", total, scale)
+    count = exp.Count(this=value.copy())
+    return _marker("q", total, count, scale, exp.Literal.number(0))  # NULL over no rows, as avg
+
+
+@fixup(exp.Avg, exp.Neg)
+def _avg_or_negated_literal(t: Typer, node: exp.Expr) -> exp.Expr | None:
+    return rewrite(node)
+
+
+def _given_scale(how: Operand) -> exp.Expr:
+    return exp.Literal.number(how.scale)  # a column's own digits are read by the encoder
+
+
+def _marker(kind: str, *parts: exp.Expr) -> exp.Expr:
+    pieces: list[exp.Expr] = [exp.Literal.string(kind)]
+    for part in parts:
+        pieces += [exp.Literal.string(":"), cast(part.copy(), T.STRING)]
+    return exp.Concat(expressions=pieces, safe=False, coalesce=False)
+
+
+def _scale_of(value: exp.Expr) -> exp.Expr:
+    """Significant decimals of a NUMERIC value (0..9), NULL for NULL."""
+    ifs = [exp.If(this=exp.Is(this=value.copy(), expression=exp.Null()), true=exp.Null())]
+    for digits in range(9):
+        same = exp.EQ(this=value.copy(), expression=call("ROUND", value.copy(), exp.Literal.number(digits)))
+        ifs.append(exp.If(this=same, true=exp.Literal.number(digits)))
+    return exp.Case(ifs=ifs, default=exp.Literal.number(9))
