@@ -26,6 +26,7 @@ class MetadataCache:
         self._datasets: tuple[str, ...] = ()
         self._loaded_at = -1e18
         self._lock = asyncio.Lock()
+        self.generation = 0  # bumped on every refresh: plans made before it are stale
 
     async def ensure_fresh(self) -> None:
         if time.monotonic() - self._loaded_at > self.ttl_seconds:
@@ -42,6 +43,7 @@ class MetadataCache:
                     tables[(dataset, table.name)] = table
             self._datasets, self._tables = tuple(datasets), tables
             self._loaded_at = time.monotonic()
+            self.generation += 1
 
     async def refresh_if_stale(self) -> None:
         """Refresh after an unknown name, at most once per min_refresh_interval."""

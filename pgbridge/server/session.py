@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -38,6 +39,7 @@ from pgbridge.wire.values import decode_param
 
 Send = Callable[[bytes], Awaitable[None]]
 log = logging.getLogger("pgbridge.session")
+PLAN_CACHE_SIZE = 128
 
 
 class StatementCanceled(Exception):
@@ -57,6 +59,7 @@ class Session:
         self.portals: dict[str, Portal] = {}
         self.ignore_till_sync = False
         self._running: asyncio.Task[Any] | None = None
+        self._plans: OrderedDict[tuple[str, str, str, int], Prepared] = OrderedDict()
         self._cancel_reason: str | None = None
         ctx.notify = self._notify_now
 
@@ -142,9 +145,14 @@ class Session:
         await self._ready()
 
     async def _simple_statement(self, text: str) -> None:
-        statement = parse_statement(text)
+        key = self._plan_key(text)
+        cached = self._plans.get(key)
+        statement = cached.statement if cached is not None else parse_statement(text)
         self._check_failed_transaction(statement)
-        outcome = await self._run_statement(statement, (), Portal("", None, (), ()))
+        portal = Portal("", cached, (), ())
+        outcome = await self._run_statement(statement, (), portal)
+        if cached is None and portal.prepared is not None:
+            self._remember_plan(key, portal.prepared)
         if outcome is None:
             return
         if isinstance(outcome, CommandDone):
@@ -351,6 +359,8 @@ class Session:
         )
         if prepared is None:
             prepared = await self.pipeline.prepare(self.ctx, statement, ())
+            if not portal.name and portal.prepared is None:
+                portal.prepared = prepared  # the simple-query plan cache keeps it
         return await self.pipeline.execute(self.ctx, prepared, params)
 
     async def _stream(self, portal: Portal, max_rows: int) -> None:
@@ -532,6 +542,29 @@ class Session:
         self._write(codec.command_complete(f"COPY {portal.rows_sent}"))
 
     # -- helpers ---------------------------------------------------------------------------
+
+    # -- plan cache for the simple protocol --------------------------------------------------------
+    # Agents and BI tools send the same text again and again over the simple protocol. Within
+    # one session the principal is fixed, so a plan (policy decision, row filters, masks,
+    # translation) depends only on the text, search_path, TimeZone and the metadata it was
+    # resolved against: those are the key, and nothing is shared across sessions.
+
+    def _plan_key(self, text: str) -> tuple[str, str, str, int]:
+        settings = self.ctx.settings
+        return (
+            text,
+            settings.get("search_path"),
+            settings.get("TimeZone"),
+            self.pipeline.metadata.generation,
+        )
+
+    def _remember_plan(self, key: tuple[str, str, str, int], prepared: Prepared) -> None:
+        if prepared.plan is None:
+            return
+        self._plans[key] = prepared
+        self._plans.move_to_end(key)
+        while len(self._plans) > PLAN_CACHE_SIZE:
+            self._plans.popitem(last=False)
 
     def _encode_settings(self) -> Any:
         from pgbridge.encode import EncodeSettings
