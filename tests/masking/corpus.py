@@ -365,6 +365,13 @@ CORPUS: list[tuple[str, str]] = [
         REFUSED,
     ),
     ("SELECT count(*) FROM generate_series(1, 3) g, shop.customers c WHERE g = length(c.ssn)", REFUSED),
+    ("SELECT array_to_string(ARRAY[ssn, phone], ',') FROM shop.customers", MASKED),
+    ("SELECT count(*) FROM shop.customers c, unnest(ARRAY[c.ssn]) AS t(x) GROUP BY x", REFUSED),
+    ("SELECT c.id FROM shop.customers c JOIN unnest(ARRAY['123-45-6789']) AS t(x) ON t.x = c.ssn", REFUSED),
+    ("SELECT id FROM shop.customers LIMIT (SELECT length(ssn) FROM shop.customers WHERE id = 1)", REFUSED),
+    ("SELECT id FROM shop.orders OFFSET (SELECT strpos(phone, '5') FROM shop.customers LIMIT 1)", REFUSED),
+    ("SELECT ssn FROM shop.customers INTERSECT ALL SELECT '123-45-6789'", REFUSED),
+    ("SELECT ssn FROM shop.customers EXCEPT ALL SELECT '123-45-6789'", REFUSED),
     # DISTINCT ON and grouping sets
     ("SELECT DISTINCT ON (id) ssn FROM shop.customers ORDER BY id", MASKED),
     ("SELECT DISTINCT ON (country) country, card_number FROM shop.customers ORDER BY country, id", MASKED),

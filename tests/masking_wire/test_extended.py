@@ -66,6 +66,13 @@ ANALYST_CASES = [
     ),
     WireCase("SELECT x FROM shop.customers c, unnest(ARRAY[c.ssn]) AS t(x) ORDER BY x", MASKING_REFUSAL),
     WireCase(
+        "SELECT count(*) FROM shop.customers c, unnest(ARRAY[c.ssn]) AS t(x) GROUP BY x", MASKING_REFUSAL
+    ),
+    WireCase(
+        "SELECT c.id FROM shop.customers c JOIN unnest(ARRAY['123-45-6789']) AS t(x) ON t.x = c.ssn",
+        MASKING_REFUSAL,
+    ),
+    WireCase(
         "SELECT (SELECT array_agg(x) FROM unnest(ARRAY[c.ssn, c.phone]) AS t(x)) FROM shop.customers c",
         MASKING_REFUSAL,
     ),
