@@ -196,8 +196,10 @@ def qualify_columns(ast: exp.Expression, metas: list[TableMeta]) -> exp.Expressi
         assert isinstance(tables, dict)
         tables[meta.name] = columns
     mschema = MappingSchema(mapping, dialect="postgres", normalize=False)
+    for alias in ast.find_all(exp.Alias):
+        alias.meta["pg_written"] = True
     try:
-        return qualify(
+        qualified = qualify(
             ast,
             schema=mschema,
             dialect="postgres",
@@ -207,6 +209,21 @@ def qualify_columns(ast: exp.Expression, metas: list[TableMeta]) -> exp.Expressi
         )
     except OptimizeError as error:
         raise _column_error(str(error), ast, metas) from None
+    _plain_generated_aliases(qualified)
+    return qualified
+
+
+def _plain_generated_aliases(ast: exp.Expression) -> None:
+    """sqlglot names an unaliased output after its text (`'\\x01'::bytea` -> "\\x01"); policy
+    refuses identifiers holding backslashes or backticks, so such generated names become _col_N."""
+    for select in ast.find_all(exp.Select):
+        for index, projection in enumerate(select.expressions):
+            if (
+                isinstance(projection, exp.Alias)
+                and not projection.meta.get("pg_written")
+                and any(c in projection.alias for c in "`\\\x00")
+            ):
+                projection.set("alias", exp.to_identifier(f"_col_{index}"))
 
 
 def _column_error(message: str, ast: exp.Expression, metas: list[TableMeta]) -> PgError:

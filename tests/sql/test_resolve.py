@@ -140,3 +140,10 @@ def test_correlated_and_nested_queries_resolve() -> None:
         "(select 1 from orders o where o.customer_id = c.id and o.qty > (select 1))"
     )
     assert set(resolved.tables) == {TableRef("shop", "customers"), TableRef("shop", "orders")}
+
+
+def test_generated_output_names_hold_no_backslash(schema: FixtureSchema) -> None:
+    # sqlglot names `'\x01'::bytea` after its text; policy refuses such identifiers.
+    resolved = resolve(parse_statement(r"select '\x0102'::bytea, 'a' as b"), NAMES, schema)
+    aliases = [p.alias for p in resolved.ast.expressions if isinstance(p, exp.Alias)]
+    assert aliases == ["_col_0", "b"]
