@@ -10,6 +10,8 @@ Planning happens once per statement, before it runs:
    equality-only uses of a `hash` rule that sets allow_equality.
 4. Each output column from exactly one masked source, passed through unchanged, gets that
    rule's strategy; transformed or from several masked sources, it is fully redacted.
+5. DML may not write a masked value anywhere (INSERT ... SELECT ssn, UPDATE ... SET x = ssn):
+   it would be readable unmasked in its new place. Its WHERE is guarded like a query's.
 The plan then masks each Arrow batch (MaskPlan.apply) and describes itself for the audit.
 """
 

@@ -15,9 +15,16 @@ missing from the schema, so this is a small scope walker of its own over the sql
   set-returning function in FROM and of UNNEST (their row count: `count(*) FROM
   generate_series(1, strpos(ssn, '8'))` returns a digit's position) and arithmetic, whose
   overflow error or success answers a comparison (`strpos(ssn, '8') + 9223372036854775800`),
-  as do the control arguments of functions that fail on some values (`ntile(strpos(ssn, '8') - 8)`);
-- anything the walker does not understand raises `LineageError`; every SELECT in the tree
-  must have been visited, so an unhandled construct cannot hide a subquery.
+  as do the control arguments of functions that fail on some values (`ntile(strpos(ssn, '8') - 8)`,
+  a regular expression, a JSON path, an array subscript, a to_char format), FILTER (WHERE ...),
+  and set-returning calls in the select list;
+- fail closed on what it does not know: a value may flow only through the functions and
+  operators listed in `_VALUE_NODES` / `_SYNTAX` (known not to fail, with their control
+  arguments named); every argument of any other function is a use (so a masked value cannot
+  reach it), and any other node raises `LineageError`. Every SELECT in the tree must have been
+  visited, so an unhandled construct cannot hide a subquery;
+- DML (INSERT ... SELECT / VALUES, UPDATE ... SET [FROM], DELETE [USING]): the values written,
+  by target column, and the uses in WHERE (the command tag's row count answers it).
 
 The walker knows nothing about masking rules: it reports sources and uses; pgbridge.masking
 decides. Names compare case-insensitively (BigQuery column names are).
