@@ -326,7 +326,7 @@ def analyze(ast: exp.Expr, schema: SchemaLookup) -> Analysis:
         return Analysis((), tuple(walker.uses), frozenset(walker.tables), written)
     if not isinstance(ast, (*_QUERY_NODES, exp.Subquery, exp.Values)):
         kind = ast.key.upper() if isinstance(ast, exp.Expression) else type(ast).__name__
-        raise LineageError(f"a {kind} statement is not a query whose output can be traced")
+        raise LineageError(f"{kind} is not a statement whose output can be traced")
     cols = walker.query(ast, None, {})
     walker.check_all_visited(ast)
     columns = tuple(ColumnLineage(name, lin.sources, lin.direct) for name, lin in cols)
@@ -388,7 +388,7 @@ class _Walker:
         [FROM] [WHERE] and DELETE [USING] [WHERE] (RETURNING, ON CONFLICT ...) is untraceable."""
         unknown = [k for k, v in node.args.items() if v and k not in _DML_HANDLED[type(node)]]
         if unknown:
-            raise LineageError(f"cannot trace a {node.key.upper()} using {unknown[0].upper()}")
+            raise LineageError(f"cannot trace this {node.key.upper()}: it uses {unknown[0].upper()}")
         ctes = self.with_clause(node, None, {})
         if isinstance(node, exp.Insert):
             return self.insert(node, ctes)
@@ -400,8 +400,13 @@ class _Walker:
         if node.args.get("where"):
             self.use(node.args["where"].this, scope, "WHERE", False)
         if isinstance(node, exp.Update):
-            return [(_name(eq.this.this), self.lin(eq.expression, scope)) for eq in node.expressions]
+            return [self.assignment(eq, scope) for eq in node.expressions]
         return []
+
+    def assignment(self, eq: exp.Expression, scope: _Scope) -> tuple[str, _Lin]:
+        if not isinstance(eq, exp.EQ) or not isinstance(eq.this, exp.Column):
+            raise LineageError(f"cannot trace the assignment {eq.sql('postgres')[:80]}")
+        return _name(eq.this.this), self.lin(eq.expression, scope)
 
     def insert(self, node: exp.Insert, ctes: dict[str, _Cols]) -> _Cols:
         target = node.this
@@ -409,6 +414,8 @@ class _Walker:
         if not isinstance(table, exp.Table):
             raise LineageError(f"cannot trace the INSERT target {target.sql('postgres')[:80]}")
         self.tables.add((_name(table.args.get("db")), _name(table.this)))
+        if node.expression is None:
+            raise LineageError("cannot trace an INSERT without a query or VALUES")
         cols = self.query(node.expression, None, ctes)
         names = [_name(c) for c in target.expressions] if isinstance(target, exp.Schema) else []
         return [(names[i] if i < len(names) else n, lin) for i, (n, lin) in enumerate(cols)]

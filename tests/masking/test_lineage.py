@@ -109,7 +109,9 @@ def test_whole_row_references_carry_every_column(sql: str, qualify_first: bool) 
         ("SELECT id FROM shop.customers UNION SELECT id, name FROM shop.customers", "same number of columns"),
         ("INSERT INTO shop.orders (status) SELECT ssn FROM shop.customers RETURNING id", "RETURNING"),
         ("INSERT INTO shop.orders (id) VALUES (1) ON CONFLICT (id) DO NOTHING", "CONFLICT"),
-        ("CREATE TABLE shop.x AS SELECT ssn FROM shop.customers", "not a query"),
+        ("CREATE TABLE shop.x AS SELECT ssn FROM shop.customers", "not a statement whose output"),
+        ("UPDATE shop.orders SET (status, id) = (SELECT ssn, id FROM shop.customers LIMIT 1)", "assignment"),
+        ("INSERT INTO shop.orders DEFAULT VALUES", "INSERT: it uses DEFAULT"),
         ("SELECT id FROM shop.customers c, shop.customers c", "more than once"),
     ],
 )
