@@ -51,6 +51,7 @@ def check_distinct_on(t: Typer, select: exp.Select) -> None:
 
 @fixup(exp.Select)
 def _distinct_on(t: Typer, select: exp.Select) -> exp.Expr | None:
+    _from_one_row(select)
     distinct = select.args.get("distinct")
     if distinct is None or distinct.args.get("on") is None:
         return None
@@ -70,3 +71,12 @@ def _distinct_on(t: Typer, select: exp.Select) -> exp.Expr | None:
     if select.args.get("where") is None and select.args.get("group") is None:
         select.set("where", exp.Where(this=exp.true()))
     return select
+
+
+def _from_one_row(select: exp.Select) -> None:
+    """BigQuery refuses WHERE / GROUP BY / HAVING without FROM; PostgreSQL reads one row."""
+    if select.args.get("from_") is not None:
+        return
+    if any(select.args.get(k) is not None for k in ("where", "group", "having")):
+        one_row = exp.Unnest(expressions=[exp.Array(expressions=[exp.Literal.number(0)])])
+        select.set("from_", exp.From(this=one_row))

@@ -28,6 +28,7 @@ from pgbridge.sql import (  # noqa: F401
     dml,
     json_build,
     json_ops,
+    lateral,
     numeric_exact,
     rules,
     rules_funcs,

@@ -233,7 +233,7 @@ class Typer:
             return self._values_type(query, name)
         if isinstance(query, exp.Unnest) and query.expressions:
             return T.element_of(self.types.get(id(query.expressions[0])))
-        select = query
+        select = query.this if isinstance(query, exp.Lateral) else query
         while isinstance(select, (exp.SetOperation, exp.Subquery)):
             select = select.this
         if not isinstance(select, exp.Select):

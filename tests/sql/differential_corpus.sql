@@ -284,3 +284,13 @@ select status s from orders except all select 'pending' order by s limit 2
 select x from (values (1), (1), (1), (2)) v(x) intersect all select y from (values (1), (1), (3)) w(y)
 select x from (values (1), (1), (1), (2)) v(x) except all select y from (values (1), (3)) w(y) order by x desc
 select n.x from (select x from (values (1), (1), (2)) v(x) except all select 1) n order by 1
+-- LATERAL subqueries (correlated UNNEST(ARRAY(SELECT AS STRUCT ...)))
+select c.id, x.id, x.amount from customers c left join lateral (select o.id, o.amount from orders o where o.customer_id = c.id order by o.id limit 1) x on true order by c.id
+select c.id, x.oid from customers c, lateral (select o.id as oid from orders o where o.customer_id = c.id) x order by 1, 2
+select c.name, x.n, x.total from customers c cross join lateral (select count(*) as n, sum(o.qty) as total from orders o where o.customer_id = c.id) x order by c.id
+select c.id, x.* from customers c left join lateral (select o.status, o.placed_tz from orders o where o.customer_id = c.id and o.qty > 1 order by o.placed_tz desc limit 2) x on true order by c.id, x.placed_tz
+select x.k from nums n left join lateral (select n.k * 2 as k, 'lit' as l where n.a > 0) x on true order by 1
+-- WHERE / HAVING without FROM (BigQuery needs a one-row FROM)
+select 1 where false
+select 2 where true
+select count(*) having count(*) > 0

@@ -49,9 +49,12 @@ REFUSALS: list[tuple[str, str]] = [
     ("select row_to_json(x) from (select id, id from customers) x", "repeated columns"),
     ("select row_to_json(u, true) from customers u", "whole-row reference"),
     (
-        "select x.id from customers c, lateral (select o.id from orders o where o.customer_id = c.id) x",
-        "LATERAL",
+        "select x.id from customers c left join lateral (select o.id from orders o) x on x.id = c.id",
+        "LATERAL join other than",
     ),
+    ("select x.t from products p, lateral (select p.tags as t) x", "of type array<string>"),
+    ("select x.a from customers c, lateral (select 1 as a, 2 as a) x", "repeated output columns"),
+    ("select x.a from customers c, lateral (select 1 union select 2) x(a)", "LATERAL"),
     ("select tags from customers intersect all select tags from customers", "INTERSECT ALL of array<string>"),
     ("select score from customers except all select score from customers", "EXCEPT ALL of float64"),
     (
