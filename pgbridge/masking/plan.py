@@ -9,7 +9,8 @@ Planning happens once per statement, before it runs:
    an aggregate (other than count(*)), a CASE condition, a cast or a divisor is refused, except
    equality-only uses of a `hash` rule that sets allow_equality.
 4. Each output column from exactly one masked source, passed through unchanged, gets that
-   rule's strategy; transformed or from several masked sources, it is fully redacted.
+   rule's strategy; transformed or from several masked sources, it is fully redacted, NULLs
+   included (nullif(ssn, '123-45-6789') would otherwise be NULL exactly on a match).
 5. DML may not write a masked value anywhere (INSERT ... SELECT ssn, UPDATE ... SET x = ssn):
    it would be readable unmasked in its new place. Its WHERE is guarded like a query's.
 The plan then masks each Arrow batch (MaskPlan.apply) and describes itself for the audit.
@@ -28,13 +29,14 @@ from pgbridge.auth.principal import Principal
 from pgbridge.backends.base import Field
 from pgbridge.masking.detectors import detect_and_mask
 from pgbridge.masking.settings import DetectorRule, MaskingSettings, MaskRule
-from pgbridge.masking.strategies import apply_strategy
+from pgbridge.masking.strategies import HIDE_NULLS, apply_strategy
 from pgbridge.sql.lineage import Analysis, ColumnLineage, ColumnUse, LineageError, SourceColumn, analyze
 from pgbridge.wire.errors import PgError, SqlState, denied
 
 SchemaLookup = Callable[[str, str], "tuple[Field, ...] | None"]
 DETECT = "detect"
 _NO_OPTIONS: Mapping[str, object] = MappingProxyType({})
+_HIDE_NULLS: Mapping[str, object] = MappingProxyType({HIDE_NULLS: True})
 
 
 @dataclass(frozen=True)
@@ -214,7 +216,7 @@ def _column_mask(
     if col.direct and len(masked) == 1 and len(ways) == 1:
         rule = next(iter(masked.values()))[0]
         return ColumnMask(index, rule.strategy, patterns, sources, col.name, rule.options)
-    return ColumnMask(index, "redact", patterns, sources, col.name)
+    return ColumnMask(index, "redact", patterns, sources, col.name, _HIDE_NULLS)
 
 
 def _parts(source: SourceColumn) -> tuple[str, str, str]:

@@ -8,7 +8,8 @@ HMAC kernel.
 
 Type choices (documented, tested):
 - redact: text columns become the fixed text `****` and binary ones b"****"; every other type
-  becomes NULL (a fixed number or date would read as real data).
+  becomes NULL (a fixed number or date would read as real data). With `hide_nulls` (what the
+  plan uses for computed values) NULL rows become `****` as well.
 - null: NULL of the column's type.
 - hash: HMAC-SHA256 with the gateway's key. Text -> 64-char lowercase hex, binary -> the 32
   digest bytes, integers -> the digest's first 8 bytes as a signed int64 (still joins and
@@ -19,7 +20,7 @@ Type choices (documented, tested):
 - year: dates and timestamps truncated to 1 January of their year; other types -> NULL.
 - round(digits): integers, floats and decimals rounded to `digits` places (negative rounds to
   tens, hundreds...); other types -> NULL.
-NULL inputs stay NULL under every strategy.
+NULL inputs stay NULL under every strategy (except redact with hide_nulls).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 REDACTED = "****"
+HIDE_NULLS = "hide_nulls"  # redact option: NULLs become `****` too (computed values)
 Strategy = Callable[[pa.Array, Mapping[str, object], bytes], pa.Array]
 
 
@@ -57,10 +59,22 @@ def _keep_nulls(arr: pa.Array, value: pa.Array | pa.Scalar) -> pa.Array:
 
 
 def redact(arr: pa.Array, options: Mapping[str, object], key: bytes) -> pa.Array:
+    if options.get(HIDE_NULLS):
+        # A computed value's NULL-ness can answer a question about the masked value
+        # (nullif(ssn, '123-45-6789') is NULL exactly when it matches): every row the same.
+        return _constant(arr)
     if _is_text(arr.type):
         return _keep_nulls(_text(arr), pa.scalar(REDACTED)).cast(arr.type)
     if _is_binary(arr.type):
         return _keep_nulls(arr, pa.scalar(REDACTED.encode(), arr.type))
+    return _nulls(arr)
+
+
+def _constant(arr: pa.Array) -> pa.Array:
+    if _is_text(arr.type):
+        return pa.repeat(pa.scalar(REDACTED), len(arr)).cast(arr.type)
+    if _is_binary(arr.type):
+        return pa.repeat(pa.scalar(REDACTED.encode(), pa.binary()), len(arr)).cast(arr.type)
     return _nulls(arr)
 
 

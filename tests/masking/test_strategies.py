@@ -122,3 +122,12 @@ def test_hash_equals_hmac_sha256_for_every_shape(key: bytes) -> None:
     assert out == [hmac.new(key, v.encode(), "sha256").hexdigest() for v in values]
     raw = apply_strategy(pa.array([v.encode() for v in values], pa.binary()), "hash", {}, key).to_pylist()
     assert raw == [hmac.digest(key, v.encode(), "sha256") for v in values]
+
+
+@pytest.mark.parametrize("arrow_type", [pa.string(), pa.large_string(), pa.binary(), pa.int64()])
+def test_redact_hiding_nulls_gives_every_row_the_same_value(arrow_type: pa.DataType) -> None:
+    values: list[object] = [1, None, 3] if arrow_type == pa.int64() else ["a", None, "c"]
+    if pa.types.is_binary(arrow_type):
+        values = [b"a", None, b"c"]
+    out = apply_strategy(pa.array(values, arrow_type), "redact", {"hide_nulls": True}, KEY)
+    assert out.type == arrow_type and len(set(out.to_pylist())) == 1

@@ -140,3 +140,32 @@ def test_backend_error_text_is_withheld_only_when_masked_values_are_involved(gat
         admin.close()
     assert masked.sqlstate == clear.sqlstate == "22000"
     assert "withheld" in masked.message and "withheld" not in clear.message
+
+
+@pytest.mark.parametrize("result_format", [0, 1])
+def test_a_guess_cannot_be_confirmed_by_a_null(
+    gateway: RunningGateway, clear_values: ClearValues, result_format: int
+) -> None:
+    """nullif(ssn, <guess>) is NULL exactly where the guess is right. Redacted, it must read
+    the same on every row; admin's answer shows the oracle would work without masking."""
+    guess = clear_values.customers[2].ssn
+    sql = f"SELECT id, nullif(ssn, '{guess}') FROM shop.customers WHERE id IN (1, 2, 3) ORDER BY id"
+    analyst, admin = RecordingClient(gateway, *ANALYST), RecordingClient(gateway, *ADMIN)
+    try:
+        masked, clear = _values(analyst, sql, result_format), _values(admin, sql, result_format)
+    finally:
+        analyst.close()
+        admin.close()
+    assert [row[1] for row in masked] == [b"****"] * 3
+    assert [row[1] for row in clear] == [
+        clear_values.customers[1].ssn.encode(),
+        None,
+        clear_values.customers[3].ssn.encode(),
+    ]
+
+
+def _values(client: RecordingClient, sql: str, result_format: int) -> list[tuple[bytes | None, ...]]:
+    from pgbridge.wire import messages as m
+
+    client.send(m.Parse("", sql, ()), m.Bind("", "", (), (), (0, result_format)), m.Execute("", 0), m.Sync())
+    return [msg.values for msg in client.until_ready() if isinstance(msg, m.DataRow)]
