@@ -31,9 +31,10 @@ import pyarrow as pa
 from pgbridge.wire.errors import PgError, SqlState
 
 _PLAIN = re.compile(r"-?[0-9]+(\.[0-9]+)?")
-_NUMBER = r"(-?[0-9]+(?:\.[0-9]+)?)"
-_DISPLAY = re.compile(rf"d:{_NUMBER}:([0-9]+)")
-_QUOTIENT = re.compile(rf"q:{_NUMBER}:{_NUMBER}:([0-9]+):([0-9]+)")
+_NUMBER = r"(-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)"  # as either engine prints a NUMERIC
+_ROUND = r"(?::r(-?[0-9]+))?"  # then round(x, n), as PostgreSQL's round(numeric, int)
+_DISPLAY = re.compile(rf"d:{_NUMBER}:([0-9]+){_ROUND}")
+_QUOTIENT = re.compile(rf"q:{_NUMBER}:{_NUMBER}:([0-9]+):([0-9]+){_ROUND}")
 _NEG = 0x4000
 _MIN_SIG_DIGITS = 16  # NUMERIC_MIN_SIG_DIGITS
 _MAX_SCALE = 1000  # NUMERIC_MAX_DISPLAY_SCALE
@@ -59,12 +60,32 @@ def finish(value: str) -> str:
         return value
     display = _DISPLAY.fullmatch(value)
     if display:
-        return _with_scale(Fraction(Decimal(display.group(1))), int(display.group(2)), exact=True)
+        digits = _with_scale(Fraction(Decimal(display.group(1))), int(display.group(2)), exact=True)
+        return _rounded(digits, display.group(3))
     quotient = _QUOTIENT.fullmatch(value)
     if quotient:
         a, b = Decimal(quotient.group(1)), Decimal(quotient.group(2))
-        return divide(a, b, int(quotient.group(3)), int(quotient.group(4)))
+        return _rounded(divide(a, b, int(quotient.group(3)), int(quotient.group(4))), quotient.group(5))
     raise PgError(SqlState.INTERNAL_ERROR, "pgbridge produced a numeric value that is not a number")
+
+
+def _rounded(digits: str, places: str | None) -> str:
+    """round(x, n): half away from zero at n places (n < 0: left of the point), scale max(n, 0)."""
+    if places is None:
+        return digits
+    n = int(places)
+    value = Fraction(Decimal(digits))
+    if n >= 0:
+        return _with_scale(value, n, exact=False)
+    unit = Fraction(10) ** -n
+    return _with_scale(Fraction(round_half_away(value / unit)) * unit, 0, exact=True)
+
+
+def round_half_away(value: Fraction) -> int:
+    magnitude = int(abs(value))
+    if abs(value) - magnitude >= Fraction(1, 2):
+        magnitude += 1
+    return -magnitude if value < 0 else magnitude
 
 
 def _own_scale(x: Decimal) -> int:

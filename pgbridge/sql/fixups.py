@@ -303,6 +303,11 @@ def round_half_even(x: exp.Expr) -> exp.Expr:
 
 @fixup(exp.Round)
 def _round(t: Typer, node: exp.Round) -> exp.Expr:
+    if "pg_exact_round" in node.meta:
+        return node.this  # its argument's marker carries the rounding (numeric_exact)
+    exact = _exact(node)
+    if exact is not None:
+        return exact
     arg_type = _type(t, node.this)
     digits = node.args.get("decimals")
     if arg_type == T.FLOAT:

@@ -44,9 +44,12 @@ class Operand:
 # -- typing: which nodes qualify ---------------------------------------------------------------
 
 
-def is_output(node: exp.Expr) -> bool:
-    """A whole output column of the outermost SELECT, which has no DISTINCT."""
+def is_output(node: exp.Expr, rounded: bool = False) -> bool:
+    """A whole output column of the outermost SELECT, which has no DISTINCT (or, when
+    `rounded`, the argument of a round(x, n) that is one)."""
     parent = node.parent
+    if rounded and _rounding(node) is not None:
+        node, parent = parent, parent.parent  # round(avg(x), 2): the round is the output
     if isinstance(parent, exp.Alias):
         node, parent = parent, parent.parent
     return (
@@ -55,6 +58,15 @@ def is_output(node: exp.Expr) -> bool:
         and parent.parent is None
         and not parent.args.get("distinct")
     )
+
+
+def _rounding(node: exp.Expr) -> int | None:
+    """n when node is the argument of round(node[, n]) with a literal integer n (0 without)."""
+    parent = node.parent
+    if not isinstance(parent, exp.Round) or node.arg_key != "this":
+        return None
+    digits = parent.args.get("decimals")
+    return 0 if digits is None else _literal_int(digits)
 
 
 def operand(t: Typer, node: exp.Expr) -> Operand | None:
@@ -78,6 +90,8 @@ def _written_scale(text: str) -> int:
 
 def check_output_order(node: exp.Expr) -> None:
     """ORDER BY naming this output would sort its digits as text: refused."""
+    if _rounding(node) is not None:
+        node = node.parent
     parent = node.parent
     alias = parent.alias if isinstance(parent, exp.Alias) else ""
     select = parent.parent if isinstance(parent, exp.Alias) else parent
@@ -98,10 +112,11 @@ def check_output_order(node: exp.Expr) -> None:
 def mark_division(t: Typer, node: exp.Div) -> bool:
     """Is this numeric division an exact output? Marks it when it is."""
     left, right = operand(t, node.this), operand(t, node.expression)
-    if not is_output(node) or left is None or right is None:
+    if not is_output(node, rounded=True) or left is None or right is None:
         return False
     check_output_order(node)
     node.meta[EXACT_KEY] = ("div", left, right)
+    _mark_round(node)
     return True
 
 
@@ -109,13 +124,41 @@ def mark_aggregate(t: Typer, node: exp.Expr, kind: str) -> bool:
     """avg(int / numeric column) or sum(numeric column) as an exact output."""
     value = node.this
     arg = operand(t, value)
-    if not is_output(node) or arg is None or arg.kind == "literal":
+    if not is_output(node, rounded=True) or arg is None or arg.kind == "literal":
         return False
     if isinstance(value, exp.Distinct) or node.find_ancestor(exp.Window, exp.Filter):
         return False
     check_output_order(node)
     node.meta[EXACT_KEY] = (kind, arg)
+    _mark_round(node)
     return True
+
+
+def mark_round(t: Typer, node: exp.Round) -> None:
+    """round(numeric column or literal[, n]) as an output: printed with scale n (20.0)."""
+    arg = operand(t, node.this)
+    digits = node.args.get("decimals")
+    places = 0 if digits is None else _literal_int(digits)
+    if arg is not None and arg.kind != "int" and places is not None and is_output(node):
+        node.meta[EXACT_KEY] = ("round", arg, places)
+
+
+def _literal_int(node: exp.Expr) -> int | None:
+    negative = isinstance(node, exp.Neg)
+    literal = node.this if negative else node
+    if not (isinstance(literal, exp.Literal) and literal.is_int):
+        return None
+    return -int(literal.this) if negative else int(literal.this)
+
+
+ROUND_KEY = "pg_exact_round"  # node.meta: round(n) applied by the encoder after the digits
+
+
+def _mark_round(node: exp.Expr) -> None:
+    places = _rounding(node)
+    if places is not None:
+        node.meta[ROUND_KEY] = places
+        node.parent.meta[ROUND_KEY] = places  # the round() itself passes its argument through
 
 
 def mark_literal(t: Typer, node: exp.Expr, text: str) -> None:
@@ -135,9 +178,13 @@ def rewrite(node: exp.Expr) -> exp.Expr | None:
     kind = spec[0]
     if kind == "literal":
         return exp.Literal.string(format(Decimal(spec[1]), "f"))
+    if kind == "round":  # x / 1 is exact at x's scale; the encoder then rounds it
+        one = exp.Literal.number(1)
+        return _marker("q", node.this, one, _given_scale(spec[1]), exp.Literal.number(0), places=spec[2])
     if kind == "div":
         a, b = node.this, node.expression
-        quotient = _marker("q", a, b, _given_scale(spec[1]), _given_scale(spec[2]))
+        places = node.meta.get(ROUND_KEY)
+        quotient = _marker("q", a, b, _given_scale(spec[1]), _given_scale(spec[2]), places=places)
         zero = exp.EQ(this=b.copy(), expression=exp.Literal.number(0))
         fails = cast(call("ERROR", exp.Literal.string("division by zero")), T.STRING)
         return exp.If(this=zero, true=fails, false=quotient)
@@ -147,10 +194,11 @@ def rewrite(node: exp.Expr) -> exp.Expr | None:
         scale: exp.Expr = exp.Literal.number(0)
     else:
         total, scale = exp.Sum(this=value.copy()), exp.Max(this=_scale_of(value.copy()))
+    places = node.meta.get(ROUND_KEY)
     if kind == "sum":
-        return _marker("d", total, scale)
+        return _marker("d", total, scale, places=places)
     count = exp.Count(this=value.copy())
-    return _marker("q", total, count, scale, exp.Literal.number(0))  # NULL over no rows, as avg
+    return _marker("q", total, count, scale, exp.Literal.number(0), places=places)  # NULL over no rows
 
 
 @fixup(exp.Avg, exp.Neg)
@@ -162,10 +210,12 @@ def _given_scale(how: Operand) -> exp.Expr:
     return exp.Literal.number(how.scale)  # a column's own digits are read by the encoder
 
 
-def _marker(kind: str, *parts: exp.Expr) -> exp.Expr:
+def _marker(kind: str, *parts: exp.Expr, places: int | None = None) -> exp.Expr:
     pieces: list[exp.Expr] = [exp.Literal.string(kind)]
     for part in parts:
         pieces += [exp.Literal.string(":"), cast(part.copy(), T.STRING)]
+    if places is not None:
+        pieces.append(exp.Literal.string(f":r{places}"))
     return exp.Concat(expressions=pieces, safe=False, coalesce=False)
 
 

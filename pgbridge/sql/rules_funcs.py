@@ -250,6 +250,8 @@ def _ceil_floor(t: Typer, node: exp.Func) -> str | None:
 
 @rule(exp.Round)
 def _round(t: Typer, node: exp.Round) -> str | None:
+    if "pg_exact_round" in node.meta:
+        return T.NUMERIC  # round(avg(x), n) as an output: the encoder rounds (numeric_exact)
     arg = _want(t, node.this, (T.FLOAT, T.NUMERIC, T.INT), "round()")
     digits = node.args.get("decimals")
     if digits is not None:
@@ -258,6 +260,10 @@ def _round(t: Typer, node: exp.Round) -> str | None:
         _need_literal(digits, "round() digits", -30)
     if node.args.get("truncate") is not None or node.args.get("casts_non_integer_decimals"):
         raise unsupported("round() with a rounding mode")
+    if arg == T.NUMERIC:
+        from pgbridge.sql import numeric_exact
+
+        numeric_exact.mark_round(t, node)  # round(price, 1) prints 20.0, as PostgreSQL does
     if arg == T.INT:
         return T.NUMERIC if digits is not None else T.FLOAT
     return arg

@@ -87,6 +87,11 @@ EXACT = [
     "select avg(x) from (values (1), (2), (2)) v(x)",
     "select avg(x) from (values (1.50), (2.5)) v(x)",
     "select sum(x) from (values (1.5), (2.5)) v(x)",
+    "select round(avg(qty), 2), round(avg(qty)), round(avg(amount), 1), round(sum(amount), 1) from orders",
+    "select status, round(avg(amount), 3), round(avg(qty), -1) from orders group by status order by 1",
+    "select id, round(amount / 3, 2), round(amount, 1), round(amount), round(amount, -1) from orders",
+    "select round(2.5), round(-2.5), round(1.005, 2), round(12345.678, -2), round(0.5, 0)",
+    "select k, round(n, 2), round(n / 7, 4) from nums order by k",
 ]
 
 
@@ -113,7 +118,8 @@ REFUSED = [
     "select avg(qty) from orders order by 1",
     "select avg(qty) as a from orders order by a",
     "select status from orders group by status having avg(qty) > 1",
-    "select round(avg(qty), 2) from orders",
+    "select round(avg(qty), 2) + 1 from orders",
+    "select round(avg(qty), qty) from orders group by qty",
     "select avg(qty) + 1 from orders",
     "select distinct avg(qty) from orders group by status",
     "select avg(qty) over () from orders",
