@@ -48,7 +48,7 @@ def is_output(node: exp.Expr, rounded: bool = False) -> bool:
     """A whole output column of the outermost SELECT, which has no DISTINCT (or, when
     `rounded`, the argument of a round(x, n) that is one)."""
     parent = node.parent
-    if rounded and _rounding(node) is not None:
+    if rounded and _rounding(node) is not None and parent is not None:
         node, parent = parent, parent.parent  # round(avg(x), 2): the round is the output
     if isinstance(parent, exp.Alias):
         node, parent = parent, parent.parent
@@ -90,7 +90,7 @@ def _written_scale(text: str) -> int:
 
 def check_output_order(node: exp.Expr) -> None:
     """ORDER BY naming this output would sort its digits as text: refused."""
-    if _rounding(node) is not None:
+    if _rounding(node) is not None and node.parent is not None:
         node = node.parent
     parent = node.parent
     alias = parent.alias if isinstance(parent, exp.Alias) else ""
@@ -156,7 +156,7 @@ ROUND_KEY = "pg_exact_round"  # node.meta: round(n) applied by the encoder after
 
 def _mark_round(node: exp.Expr) -> None:
     places = _rounding(node)
-    if places is not None:
+    if places is not None and node.parent is not None:
         node.meta[ROUND_KEY] = places
         node.parent.meta[ROUND_KEY] = places  # the round() itself passes its argument through
 
