@@ -173,6 +173,21 @@ CORPUS: list[tuple[str, str]] = [
     ("SELECT l.s FROM shop.customers c CROSS JOIN LATERAL (SELECT c.ssn AS s) l", MASKED),
     ("SELECT v.x FROM shop.customers c, LATERAL (SELECT c.card_number AS x) v", MASKED),
     ("SELECT s.x FROM (VALUES (1)) v(a) CROSS JOIN (SELECT ssn AS x FROM shop.customers) s", MASKED),
+    ("SELECT c.id, v.x FROM shop.customers c, LATERAL (SELECT nullif(c.ssn, '123-45-6789') AS x) v", MASKED),
+    (
+        "SELECT v.x FROM shop.customers c, LATERAL (SELECT c.card_number AS x WHERE c.ssn LIKE '1%') v",
+        REFUSED,
+    ),
+    (
+        "SELECT v.n FROM shop.customers c, "
+        "LATERAL (SELECT count(*) AS n FROM shop.orders o WHERE o.status = c.phone) v",
+        REFUSED,
+    ),
+    (
+        "SELECT v.x FROM shop.customers c LEFT JOIN LATERAL (SELECT o.id AS x FROM shop.orders o "
+        "WHERE o.customer_id = c.id ORDER BY c.ssn LIMIT 1) v ON true",
+        REFUSED,
+    ),
     (
         "SELECT * FROM shop.customers c "
         "WHERE EXISTS (SELECT 1 FROM shop.orders o WHERE o.customer_id = c.id)",
