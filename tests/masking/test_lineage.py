@@ -175,3 +175,23 @@ def test_dml_where_clauses_are_uses() -> None:
     ):
         uses = analyze(parse(sql), schema_lookup).uses
         assert any("shop.customers.ssn" in {str(s) for s in u.sources} for u in uses), sql
+
+
+def test_unknown_functions_make_their_arguments_uses() -> None:
+    """A function lineage does not know may fail or change the row count on some values: a
+    masked value may not reach it. An unmasked one may (the guard only refuses masked uses)."""
+    uses = analyze(parse("SELECT some_new_function(ssn, id) FROM shop.customers"), schema_lookup).uses
+    assert {u.clause for u in uses} == {"SOME_NEW_FUNCTION() argument"}
+    assert {str(s) for u in uses for s in u.sources} == {"shop.customers.ssn", "shop.customers.id"}
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT (c).ssn FROM shop.customers c",  # composite field access
+        "SELECT make_interval(days => id) FROM shop.customers",  # named argument
+    ],
+)
+def test_unknown_syntax_is_untraceable(sql: str) -> None:
+    with pytest.raises(LineageError, match="cannot trace"):
+        analyze(parse(sql), schema_lookup)
