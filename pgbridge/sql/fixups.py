@@ -138,7 +138,7 @@ def _mod(t: Typer, node: exp.Mod) -> exp.Expr:
 
 @fixup(exp.Mul)
 def _mul(t: Typer, node: exp.Mul) -> exp.Expr | None:
-    return _int4_checked(t, node)
+    return _exact(node) or _int4_checked(t, node)
 
 
 def _int4_checked(t: Typer, node: exp.Expr) -> exp.Expr | None:
@@ -151,6 +151,9 @@ def _int4_checked(t: Typer, node: exp.Expr) -> exp.Expr | None:
 
 @fixup(exp.Add, exp.Sub)
 def _add_sub(t: Typer, node: exp.Binary) -> exp.Expr | None:
+    exact = _exact(node)
+    if exact is not None:
+        return exact
     left, right = _type(t, node.this), _type(t, node.expression)
     if left == right == T.INT:
         return _int4_checked(t, node)

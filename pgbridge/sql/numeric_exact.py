@@ -111,6 +111,8 @@ def check_output_order(node: exp.Expr) -> None:
 
 def mark_division(t: Typer, node: exp.Div) -> bool:
     """Is this numeric division an exact output? Marks it when it is."""
+    if not t.digit_outputs:
+        return False
     left, right = operand(t, node.this), operand(t, node.expression)
     if not is_output(node, rounded=True) or left is None or right is None:
         return False
@@ -122,6 +124,8 @@ def mark_division(t: Typer, node: exp.Div) -> bool:
 
 def mark_aggregate(t: Typer, node: exp.Expr, kind: str) -> bool:
     """avg(int / numeric column) or sum(numeric column) as an exact output."""
+    if not t.digit_outputs:
+        return False
     value = node.this
     arg = operand(t, value)
     if not is_output(node, rounded=True) or arg is None or arg.kind == "literal":
@@ -134,8 +138,20 @@ def mark_aggregate(t: Typer, node: exp.Expr, kind: str) -> bool:
     return True
 
 
+def mark_arithmetic(t: Typer, node: exp.Binary) -> None:
+    """numeric + - * as an output: printed with PostgreSQL's scale (max of the operands' for + and
+    -, their sum for *), e.g. 1.5 + 1.5 = 3.0, 1.25 * 2 = 2.50."""
+    if not t.digit_outputs:
+        return
+    left, right = operand(t, node.this), operand(t, node.expression)
+    if t.types.get(id(node)) == T.NUMERIC and left is not None and right is not None and is_output(node):
+        node.meta[EXACT_KEY] = ("arith", left, right)
+
+
 def mark_round(t: Typer, node: exp.Round) -> None:
     """round(numeric column or literal[, n]) as an output: printed with scale n (20.0)."""
+    if not t.digit_outputs:
+        return
     arg = operand(t, node.this)
     digits = node.args.get("decimals")
     places = 0 if digits is None else _literal_int(digits)
@@ -163,6 +179,8 @@ def _mark_round(node: exp.Expr) -> None:
 
 def mark_literal(t: Typer, node: exp.Expr, text: str) -> None:
     """A numeric literal (or its negation) written as a whole output column."""
+    if not t.digit_outputs:
+        return
     if is_output(node):
         node.meta[EXACT_KEY] = ("literal", text)
 
@@ -178,6 +196,8 @@ def rewrite(node: exp.Expr) -> exp.Expr | None:
     kind = spec[0]
     if kind == "literal":
         return exp.Literal.string(format(Decimal(spec[1]), "f"))
+    if kind == "arith":
+        return _arithmetic_digits(node, spec[1], spec[2])
     if kind == "round":  # x / 1 is exact at x's scale; the encoder then rounds it
         one = exp.Literal.number(1)
         return _marker("q", node.this, one, _given_scale(spec[1]), exp.Literal.number(0), places=spec[2])
@@ -201,9 +221,23 @@ def rewrite(node: exp.Expr) -> exp.Expr | None:
     return _marker("q", total, count, scale, exp.Literal.number(0), places=places)  # NULL over no rows
 
 
+def _arithmetic_digits(node: exp.Expr, left: Operand, right: Operand) -> exp.Expr:
+    scales = [_display_scale(node.this, left), _display_scale(node.expression, right)]
+    if isinstance(node, exp.Mul):
+        scale: exp.Expr = exp.Add(this=scales[0], expression=scales[1])
+    else:
+        scale = exp.Greatest(this=scales[0], expressions=[scales[1]])
+    value = type(node)(this=node.this.copy(), expression=node.expression.copy())
+    return _marker("d", value, scale)
+
+
 @fixup(exp.Avg, exp.Neg)
 def _avg_or_negated_literal(t: Typer, node: exp.Expr) -> exp.Expr | None:
     return rewrite(node)
+
+
+def _display_scale(node: exp.Expr, how: Operand) -> exp.Expr:
+    return _scale_of(node.copy()) if how.kind == "column" else exp.Literal.number(how.scale)
 
 
 def _given_scale(how: Operand) -> exp.Expr:

@@ -2,8 +2,9 @@
 
 Result types follow PostgreSQL's function catalogue (count -> int8, sum(int8) -> numeric,
 extract -> numeric, date_part -> float8, ...). Arguments whose semantics differ between the
-two engines in ways fixups.py cannot rewrite exactly are refused here, e.g. avg(int8) (its
-numeric result scale is PostgreSQL's own), round(float8, n) (PostgreSQL has none),
+two engines in ways fixups.py cannot rewrite exactly are refused here, e.g. avg(int8)
+anywhere but as an output column (its numeric result scale is PostgreSQL's own, finished by
+numeric_exact.py), round(float8, n) (PostgreSQL has none),
 substring with a computed start (BigQuery counts negative starts from the end).
 """
 

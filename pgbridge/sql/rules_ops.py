@@ -48,7 +48,13 @@ def _arithmetic(t: Typer, node: exp.Binary) -> str | None:
             raise unsupported(
                 "numeric * numeric", hint="BigQuery NUMERIC keeps 9 decimal places; cast to float8"
             )
-        return _number_result(left, right)
+        result = _number_result(left, right)
+        if result == T.NUMERIC:
+            from pgbridge.sql import numeric_exact
+
+            t.set_type(node, result)
+            numeric_exact.mark_arithmetic(t, node)  # 1.5 + 1.5 prints 3.0
+        return result
     return _datetime_arithmetic(t, node, left, right)
 
 

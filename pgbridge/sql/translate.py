@@ -79,6 +79,7 @@ def translate(
 
 
 def _translate_dml(typer: Typer, ast: exp.Expr, resolved: Resolved, declared_count: int) -> Translation:
+    typer.digit_outputs = False
     dml.refuse_extras(ast)
     meta = dml.target_of(ast, resolved)
     if isinstance(ast, exp.Update):

@@ -105,6 +105,9 @@ class Typer:
         # Integers PostgreSQL types int4 (small literals, length(), ...): sum() of them is int8,
         # not numeric. Everything else integer is int8.
         self.int4: set[int] = set()
+        # Output columns may carry PostgreSQL's numeric digits as text (numeric_exact); not
+        # in DML, whose "outputs" are values written to a table.
+        self.digit_outputs = True
 
     def zone(self) -> exp.Literal:
         """The session zone as a SQL literal (refuses zones the engines would read differently)."""

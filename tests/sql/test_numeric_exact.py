@@ -92,6 +92,9 @@ EXACT = [
     "select id, round(amount / 3, 2), round(amount, 1), round(amount), round(amount, -1) from orders",
     "select round(2.5), round(-2.5), round(1.005, 2), round(12345.678, -2), round(0.5, 0)",
     "select k, round(n, 2), round(n / 7, 4) from nums order by k",
+    "select 1.5 + 1.5, 1.25 * 2, 2.50 - 1, 10 - 0.125, 3 * 0.10",
+    "select id, amount + 1, amount - amount, amount * 3, amount + 0.50, qty * 1.5 from orders order by id",
+    "select k, n + n, n - 1.0, n * 2, -n from nums order by k",
 ]
 
 
