@@ -90,23 +90,30 @@ def _written_scale(text: str) -> int:
 
 def check_output_order(node: exp.Expr) -> None:
     """ORDER BY naming this output would sort its digits as text: refused."""
+    if _ordered_by(node):
+        raise unsupported(
+            "ORDER BY a numeric average or quotient output",
+            hint="order by the expression cast to float8, or by another column",
+        )
+
+
+def _ordered_by(node: exp.Expr) -> bool:
+    """Does the SELECT's ORDER BY name this output (by position or alias)?"""
     if _rounding(node) is not None and node.parent is not None:
         node = node.parent
     parent = node.parent
     alias = parent.alias if isinstance(parent, exp.Alias) else ""
     select = parent.parent if isinstance(parent, exp.Alias) else parent
     if not isinstance(select, exp.Select) or select.args.get("order") is None:
-        return
+        return False
     position = select.expressions.index(parent if isinstance(parent, exp.Alias) else node) + 1
     for ordered in select.args["order"].expressions:
         key = ordered.this
         by_position = isinstance(key, exp.Literal) and not key.is_string and str(key.this) == str(position)
         by_name = isinstance(key, exp.Column) and not key.table and alias and key.name == alias
         if by_position or by_name:
-            raise unsupported(
-                "ORDER BY a numeric average or quotient output",
-                hint="order by the expression cast to float8, or by another column",
-            )
+            return True
+    return False
 
 
 def mark_division(t: Typer, node: exp.Div) -> bool:
@@ -132,6 +139,8 @@ def mark_aggregate(t: Typer, node: exp.Expr, kind: str) -> bool:
         return False
     if isinstance(value, exp.Distinct) or node.find_ancestor(exp.Window, exp.Filter):
         return False
+    if kind == "sum" and _ordered_by(node):
+        return False  # stays a NUMERIC (sorted as a number, shown without its scale)
     check_output_order(node)
     node.meta[EXACT_KEY] = (kind, arg)
     _mark_round(node)
@@ -144,7 +153,8 @@ def mark_arithmetic(t: Typer, node: exp.Binary) -> None:
     if not t.digit_outputs:
         return
     left, right = operand(t, node.this), operand(t, node.expression)
-    if t.types.get(id(node)) == T.NUMERIC and left is not None and right is not None and is_output(node):
+    exact = left is not None and right is not None and is_output(node) and not _ordered_by(node)
+    if t.types.get(id(node)) == T.NUMERIC and exact:
         node.meta[EXACT_KEY] = ("arith", left, right)
 
 
@@ -155,7 +165,13 @@ def mark_round(t: Typer, node: exp.Round) -> None:
     arg = operand(t, node.this)
     digits = node.args.get("decimals")
     places = 0 if digits is None else _literal_int(digits)
-    if arg is not None and arg.kind != "int" and places is not None and is_output(node):
+    if (
+        arg is not None
+        and arg.kind != "int"
+        and places is not None
+        and is_output(node)
+        and not _ordered_by(node)
+    ):
         node.meta[EXACT_KEY] = ("round", arg, places)
 
 

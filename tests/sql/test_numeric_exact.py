@@ -97,6 +97,23 @@ EXACT = [
     "select k, n + n, n - 1.0, n * 2, -n from nums order by k",
 ]
 
+# Ordered by: these stay numbers (sorted as numbers, shown without PostgreSQL's scale).
+ORDERED = [
+    "select status, sum(amount) from orders group by status order by 2, 1",
+    "select id, amount + 1 as a from orders order by a, id",
+    "select id, round(amount, 1) from orders order by 2, 1",
+]
+
+
+@pytest.mark.parametrize("sql", ORDERED)
+def test_ordered_outputs_stay_numbers(
+    pg: psycopg.Connection, duck: duckdb.DuckDBPyConnection, schema: FixtureSchema, sql: str
+) -> None:
+    from tests.sql.harness import check
+
+    translation = check(pg, duck, schema, sql)
+    assert "CONCAT" not in translation.sql
+
 
 @pytest.mark.parametrize("sql", EXACT)
 def test_same_bytes_as_postgres(
