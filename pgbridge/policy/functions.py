@@ -37,9 +37,14 @@ JSON_TYPEOF JSONB_TYPEOF ROW STRUCT"""
 _WINDOW = """ROW_NUMBER RANK DENSE_RANK PERCENT_RANK CUME_DIST NTILE LAG LEAD FIRST_VALUE LAST_VALUE
 NTH_VALUE"""
 _SESSION = "CURRENT_USER SESSION_USER CURRENT_SCHEMA CURRENT_VERSION UUID"
+# Set-returning and grouping helpers the translator handles exactly; in the select list they
+# read no table of their own (GROUPING() of ROLLUP / CUBE, unnest(array), generate_series).
+_SET_HELPERS = "UNNEST GROUPING EXPLODING_GENERATE_SERIES GENERATE_SERIES TO_CHAR"
 
 DEFAULT_FUNCTIONS: frozenset[str] = frozenset(
-    " ".join((_AGGREGATES, _CONDITIONAL, _MATH, _STRING, _DATETIME, _ARRAY_JSON, _WINDOW, _SESSION)).split()
+    " ".join(
+        (_AGGREGATES, _CONDITIONAL, _MATH, _STRING, _DATETIME, _ARRAY_JSON, _WINDOW, _SESSION, _SET_HELPERS)
+    ).split()
 )
 # Set-returning calls that may stand in FROM without a grant: they read no table.
 DEFAULT_TABLE_FUNCTIONS: frozenset[str] = frozenset({"EXPLODE", "UNNEST", "EXPLODING_GENERATE_SERIES"})

@@ -425,9 +425,9 @@ class Pipeline:
             )
         lines.append("BigQuery SQL:")
         lines.extend("  " + line for line in plan.bigquery_sql.splitlines())
-        await self._audit_catalog(
-            ctx, secrets.token_hex(8), "EXPLAIN " + prepared.text, (), decision="explain"
-        )
+        statement_id, started = secrets.token_hex(8), time.monotonic()
+        await self._audit_catalog(ctx, statement_id, "EXPLAIN " + prepared.text, (), decision="explain")
+        await self._audit_catalog_done(ctx, statement_id, started, len(lines), None)
         batch = pa.RecordBatch.from_arrays([pa.array(lines, pa.string())], names=["QUERY PLAN"])
         return rows_of([OutputColumn("QUERY PLAN", PG_TYPES["text"])], batch, verb="EXPLAIN")
 
