@@ -528,6 +528,7 @@ class Pipeline:
             decision=decision,
             rule=f"{decision}.local",
         )
+        fields["masked_columns"] = []  # the same record shape for every statement
         await self.audit.append("statement", fields)
 
     async def _audit_catalog_done(
@@ -568,7 +569,7 @@ class Pipeline:
             decision="deny" if denial else "error",
             rule=_rule_of(error) if denial else None,
         )
-        fields.update(error=error.message)
+        fields.update(error=error.message, masked_columns=[])
         completed = events.statement_completed(
             session_id=ctx.session_id,
             statement_id=statement_id,
