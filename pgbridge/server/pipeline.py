@@ -376,6 +376,13 @@ class Pipeline:
         recording = self.audit.recording(statement_id) if self.audit is not None else None
         max_rows = self.policy.max_rows(ctx.principal) if self.policy is not None else None
         names = [c.name for c in columns]
+        # A masked value is no longer valid JSON: json / jsonb columns carrying one become NULL
+        # instead, so the client's JSON decoder never sees '****'.
+        json_masked = [
+            m.index
+            for m in (plan.mask_plan.masks if plan.mask_plan is not None else ())
+            if columns[m.index].type.name in ("json", "jsonb")
+        ]
 
         async def batches() -> AsyncIterator[pa.RecordBatch]:
             sent = 0
@@ -387,7 +394,7 @@ class Pipeline:
                         "add a LIMIT or narrow the query",
                     )
                 if plan.mask_plan is not None:
-                    batch = plan.mask_plan.apply(batch)
+                    batch = _null_columns(plan.mask_plan.apply(batch), json_masked)
                 if recording is not None:
                     recording.add(batch, names)
                 sent += batch.num_rows
@@ -623,6 +630,16 @@ class Pipeline:
         except PgError:
             log.critical("audit log unavailable while recording a statement's completion", exc_info=True)
             raise
+
+
+def _null_columns(batch: pa.RecordBatch, indexes: Sequence[int]) -> pa.RecordBatch:
+    if not indexes:
+        return batch
+    arrays = [
+        pa.nulls(batch.num_rows, column.type) if i in indexes else column
+        for i, column in enumerate(batch.columns)
+    ]
+    return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
 
 
 def _rule_of(error: PgError) -> str:
