@@ -37,9 +37,9 @@ JSON_TYPEOF JSONB_TYPEOF ROW STRUCT"""
 _WINDOW = """ROW_NUMBER RANK DENSE_RANK PERCENT_RANK CUME_DIST NTILE LAG LEAD FIRST_VALUE LAST_VALUE
 NTH_VALUE"""
 _SESSION = "CURRENT_USER SESSION_USER CURRENT_SCHEMA CURRENT_VERSION UUID"
-# Set-returning and grouping helpers the translator handles exactly; in the select list they
-# read no table of their own (GROUPING() of ROLLUP / CUBE, unnest(array), generate_series).
-_SET_HELPERS = "UNNEST GROUPING EXPLODING_GENERATE_SERIES GENERATE_SERIES TO_CHAR"
+# GROUPING() of ROLLUP / CUBE is an ordinary scalar. Set-returning calls (unnest,
+# generate_series) are table-valued: the issue has them refused unless a role grants them.
+_SET_HELPERS = "GROUPING"
 
 DEFAULT_FUNCTIONS: frozenset[str] = frozenset(
     " ".join(
