@@ -137,6 +137,14 @@ class Connection:
                 "no PostgreSQL user name specified in startup packet",
                 severity="FATAL",
             )
+        database = params.get("database") or user
+        if database != self.gateway.config.names.database:
+            raise PgError(
+                "3D000",
+                f'database "{database}" does not exist',
+                severity="FATAL",
+                hint=f'connect to database "{self.gateway.config.names.database}"',
+            )
         settings = self._initial_settings(params, user)
         opened = events.connection_opened(
             session_id=self.session_id,

@@ -361,6 +361,15 @@ class Session:
             prepared = await self.pipeline.prepare(self.ctx, statement, ())
             if not portal.name and portal.prepared is None:
                 portal.prepared = prepared  # the simple-query plan cache keeps it
+        if prepared.plan is not None and prepared.plan.kind == "dml" and self.tx.status != IDLE:
+            # BigQuery commits each DML job on its own: inside BEGIN ... ROLLBACK the statement
+            # would be written and the ROLLBACK would lie. Refuse rather than pretend.
+            raise PgError(
+                SqlState.FEATURE_NOT_SUPPORTED,
+                "INSERT, UPDATE and DELETE inside a transaction block are not supported by pgbridge: "
+                "each statement commits on its own and could not be rolled back",
+                hint="run the statement outside BEGIN ... COMMIT (autocommit)",
+            )
         return await self.pipeline.execute(self.ctx, prepared, params)
 
     async def _stream(self, portal: Portal, max_rows: int) -> None:
@@ -425,6 +434,10 @@ class Session:
             raise self._cancel_error() from None
         except PgError:
             raise
+        except RecursionError:
+            raise PgError(
+                "54001", "stack depth limit exceeded", hint="the statement is nested too deeply; simplify it"
+            ) from None
         except Exception as error:
             # A bug must cost one statement, not the session: report it and keep going.
             log.exception("internal error while running a statement")

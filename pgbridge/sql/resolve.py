@@ -60,11 +60,25 @@ def resolve(stmt: Statement, names: NameContext, schema: SchemaLookup) -> Resolv
         raise unsupported(f"statement {stmt.tag or stmt.kind.name}", hint="it could not be parsed")
     ast = _name_unnest_columns(_name_values_columns(stmt.ast.copy()))
     _refuse_backticks(ast)
+    _refuse_group_by_all(ast)
     tag_output_names(ast, stmt.text)
     metas = _qualify_tables(ast, names, schema)
     ast = qualify_columns(ast, metas)
     refs = tuple(TableRef(m.dataset, m.name) for m in metas)
     return Resolved(ast, refs, tuple(metas), names.timezone)
+
+
+def _refuse_group_by_all(ast: exp.Expression) -> None:
+    """Bare `GROUP BY ALL` is not PostgreSQL (a syntax error there), but sqlglot reads it and
+    BigQuery and DuckDB run it as "group by every other select item" — which once let masked
+    columns be grouped on without appearing in GROUP BY. `GROUP BY ALL a` is PostgreSQL's
+    spelling of plain `GROUP BY a` and loses the keyword."""
+    for group in ast.find_all(exp.Group):
+        if not group.args.get("all"):
+            continue
+        if not group.expressions:
+            raise PgError(SqlState.SYNTAX_ERROR, 'syntax error at or near "ALL"')
+        group.set("all", None)
 
 
 def _name_values_columns(ast: exp.Expression) -> exp.Expression:

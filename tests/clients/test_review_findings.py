@@ -1,0 +1,52 @@
+"""Holes a fresh-eyes review found, kept as regressions (STYLE.md: keep the attacks that once worked)."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+
+def test_group_by_all_cannot_group_on_masked_columns(gateway):
+    """`GROUP BY ALL` once grouped on the real ssn behind the inference guard's back."""
+    with psycopg.connect(gateway.dsn(user="bob", roles=("analyst",)), autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.SyntaxError):
+            conn.execute("SELECT substr(ssn, 1, 1) = '1' AS k, count(*) FROM shop.customers GROUP BY ALL")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # `GROUP BY ALL x` is plain GROUP BY x
+            conn.execute("SELECT ssn, count(*) FROM shop.customers GROUP BY ALL ssn")
+
+
+def test_dml_inside_a_transaction_block_is_refused_not_silently_committed(demo_dir, tmp_path):
+    import shutil
+
+    from tests.support.gateway import running_gateway
+
+    folder = tmp_path / "demo"
+    shutil.copytree(demo_dir, folder, ignore=shutil.ignore_patterns("audit", "*.log", "approvals.sqlite*"))
+    with running_gateway(folder) as gw, psycopg.connect(gw.dsn("root", ("admin",))) as conn:
+        conn.execute("SET pgbridge.approval = ticket")
+        with pytest.raises(psycopg.errors.FeatureNotSupported) as caught:
+            conn.execute("UPDATE shop.products SET price = price + 1 WHERE id = 999")
+        assert "transaction block" in str(caught.value)
+        conn.rollback()
+        assert conn.execute("SELECT price FROM shop.products WHERE id = 999").fetchone() is not None
+
+
+def test_unknown_database_is_refused_like_postgres(gateway):
+    with pytest.raises(psycopg.OperationalError) as caught:
+        psycopg.connect(
+            host=gateway.host,
+            port=gateway.port,
+            dbname="other",
+            user="alice",
+            password=gateway.token("alice"),
+            sslmode="require",
+        ).close()
+    assert 'database "other" does not exist' in str(caught.value)
+
+
+def test_absurd_nesting_is_a_postgres_error_and_the_session_survives(gateway):
+    with psycopg.connect(gateway.dsn(), autocommit=True) as conn:
+        with pytest.raises(psycopg.Error) as caught:
+            conn.execute("SELECT " + "(" * 3000 + "1" + ")" * 3000)
+        assert caught.value.sqlstate in ("54001", "42601")
+        assert conn.execute("SELECT 1").fetchone() == (1,)
