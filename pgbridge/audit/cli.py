@@ -65,7 +65,10 @@ def _common(parser: argparse.ArgumentParser, default_data_dir: str) -> None:
     parser.add_argument("--data-dir", default=default_data_dir, help="the gateway's data directory")
     parser.add_argument("--audit-dir", type=Path, help="the audit directory (default DATA_DIR/audit)")
     parser.add_argument(
-        "--public-key", type=Path, help="Ed25519 public key PEM (default: audit.pub beside the log)"
+        "--public-key",
+        type=Path,
+        help="Ed25519 public key PEM to trust (default: DATA_DIR/audit-signing-key.pub, the gateway's key "
+        "kept outside the audit folder)",
     )
 
 
@@ -74,7 +77,20 @@ def audit_dir(args: argparse.Namespace) -> Path:
 
 
 def public_key_for(args: argparse.Namespace, first: Path) -> Ed25519PublicKey:
-    path = args.public_key or (first if first.is_dir() else first.parent) / records.PUBLIC_KEY_NAME
+    """The key to trust. Never silently the copy stored with the log: whoever can rewrite the
+    log could re-sign it with a key of their own and replace that copy too."""
+    path = args.public_key
+    if path is None:
+        beside_keys = Path(args.data_dir) / "audit-signing-key.pub"
+        path = beside_keys if beside_keys.exists() else None
+    if path is None:
+        path = (first if first.is_dir() else first.parent) / records.PUBLIC_KEY_NAME
+        print(
+            f"WARNING: verifying with {path}, the public key stored beside the log itself; anyone able to "
+            "rewrite the log could have replaced it too. Pass --public-key with a copy kept elsewhere, or "
+            "compare the fingerprint printed below with one recorded when the gateway was set up.",
+            file=sys.stderr,
+        )
     try:
         return load_public_key(path)
     except (OSError, ValueError) as exc:

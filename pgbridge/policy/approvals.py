@@ -205,7 +205,7 @@ class SqliteApprovalStore:
     def decide(self, request_id: str, approver: str, approve: bool, reason: str | None) -> ApprovalRequest:
         with self._write() as conn:
             request = self._require(conn, request_id)
-            if request.requester == approver:
+            if request.requester.casefold() == approver.strip().casefold():
                 raise ApprovalError("forbidden", f"{approver} asked for {request_id} and may not decide it")
             if request.status != "pending":
                 raise ApprovalError("conflict", f"request {request_id} is {request.status}, not pending")

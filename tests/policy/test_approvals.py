@@ -238,3 +238,17 @@ async def test_ticket_error_names_the_request(store: SqliteApprovalStore) -> Non
     error = outcome_error(request)
     assert error is not None and error.sqlstate == "42501"
     assert request.id in error.message and request.id in (error.detail or "")
+
+
+def test_four_eyes_ignores_case_and_spaces(tmp_path) -> None:
+    import pytest as _pytest
+
+    from pgbridge.policy.approvals import ApprovalError, SqliteApprovalStore
+
+    store = SqliteApprovalStore(tmp_path / "a.sqlite")
+    request = store.request("alice", "DELETE FROM t WHERE TRUE", "d", "roles.admin.approve_statements")
+    for spelling in ("Alice", "ALICE", " alice "):
+        with _pytest.raises(ApprovalError) as caught:
+            store.decide(request.id, spelling, True, None)
+        assert caught.value.code == "forbidden"
+    assert store.decide(request.id, "carol", True, "ok").status == "approved"
