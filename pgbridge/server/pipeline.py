@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -334,7 +335,12 @@ class Pipeline:
             needs = [d for d in (decision, cost) if d is not None and d.action == "approve"]
             if needs:
                 decision = needs[0]  # the record names the rule that asked for a human
-                approval = await self._approve(ctx, plan, query_params, decision)
+                try:
+                    approval = await self._approve(ctx, plan, query_params, decision)
+                except PgError as error:
+                    # Pending (ticket), denied or timed out: the attempt is evidence too.
+                    await self.audit_refusal(ctx, prepared.statement, error, translated_sql=plan.bigquery_sql)
+                    raise
             if self.limits is not None:
                 self.limits.start_query(ctx.principal)
                 self.limits.check_bytes(ctx.principal, plan.bytes_estimate or 0)
@@ -560,23 +566,31 @@ class Pipeline:
         await self.audit.append("statement_completed", fields)
 
     async def _audit_refusal(self, ctx: SessionContext, statement: Statement, error: PgError) -> None:
-        """A statement refused before it could run is evidence too: who asked, and why not."""
+        await self.audit_refusal(ctx, statement, error)
+
+    async def audit_refusal(
+        self, ctx: SessionContext, statement: Statement, error: PgError, translated_sql: str | None = None
+    ) -> None:
+        """A statement refused before it could run is evidence too: who asked, and why not
+        (policy, masking, an approval pending or denied, a statement that could not be parsed)."""
         if self.audit is None:
             return
         from pgbridge.audit import events
 
         statement_id = secrets.token_hex(8)
         denial = error.sqlstate == SqlState.INSUFFICIENT_PRIVILEGE
+        approval = re.search(r"apr_[0-9a-f]+", f"{error.message} {error.detail or ''}")
         fields = events.statement(
             session_id=ctx.session_id,
             statement_id=statement_id,
             principal=ctx.principal,
             sql=statement.text,
             translated_sql=None,
-            decision="deny" if denial else "error",
+            decision=("approval_required" if approval else "deny") if denial else "error",
             rule=_rule_of(error) if denial else None,
+            approval_id=approval.group(0) if approval else None,
         )
-        fields.update(error=error.message, masked_columns=[])
+        fields.update(error=error.message, masked_columns=[], translated_sql=translated_sql)
         completed = events.statement_completed(
             session_id=ctx.session_id,
             statement_id=statement_id,

@@ -147,7 +147,7 @@ class Session:
     async def _simple_statement(self, text: str) -> None:
         key = self._plan_key(text)
         cached = self._plans.get(key)
-        statement = cached.statement if cached is not None else parse_statement(text)
+        statement = cached.statement if cached is not None else await self._parse(text)
         self._check_failed_transaction(statement)
         portal = Portal("", cached, (), ())
         outcome = await self._run_statement(statement, (), portal)
@@ -174,7 +174,7 @@ class Session:
         texts = split_statements(message.sql)
         if len(texts) > 1:
             raise PgError(SqlState.SYNTAX_ERROR, "cannot insert multiple commands into a prepared statement")
-        statement = parse_statement(texts[0] if texts else "")
+        statement = await self._parse(texts[0] if texts else "")
         prepared = await self._guarded(self._prepare(statement, message.param_oids))
         self.prepared[message.name] = prepared
         self._write(codec.encode(m.ParseComplete()))
@@ -347,6 +347,11 @@ class Session:
                 raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "EXPLAIN works for queries and DML statements")
             return await self.pipeline.explain(self.ctx, await self.pipeline.prepare(self.ctx, inner, ()))
         if kind is Kind.UNKNOWN:
+            await self.pipeline.audit_refusal(
+                self.ctx,
+                statement,
+                PgError(SqlState.INSUFFICIENT_PRIVILEGE, "statement could not be classified"),
+            )
             raise PgError(
                 SqlState.INSUFFICIENT_PRIVILEGE,
                 "pgbridge could not classify this statement, so it is refused",
@@ -555,6 +560,14 @@ class Session:
         self._write(codec.command_complete(f"COPY {portal.rows_sent}"))
 
     # -- helpers ---------------------------------------------------------------------------
+
+    async def _parse(self, text: str) -> Statement:
+        """parse_statement, with what could not be parsed recorded in the audit log too."""
+        try:
+            return parse_statement(text)
+        except PgError as error:
+            await self.pipeline.audit_refusal(self.ctx, Statement(text, Kind.UNKNOWN, None, None, ""), error)
+            raise
 
     # -- plan cache for the simple protocol --------------------------------------------------------
     # Agents and BI tools send the same text again and again over the simple protocol. Within

@@ -50,3 +50,31 @@ def test_absurd_nesting_is_a_postgres_error_and_the_session_survives(gateway):
             conn.execute("SELECT " + "(" * 3000 + "1" + ")" * 3000)
         assert caught.value.sqlstate in ("54001", "42601")
         assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_refused_attempts_are_in_the_audit_log(gateway):
+    """Unparseable, unclassifiable and approval-pending statements leave a record, not nothing."""
+    import json
+
+    with psycopg.connect(gateway.dsn(user="zed", roles=("analyst",)), autocommit=True) as conn:
+        conn.execute("SET pgbridge.approval = ticket")
+        for sql in (
+            "SELEC 1 /* zed-1 */",
+            "ATTACH '/tmp/x.duckdb' AS x /* zed-2 */",
+            "SELECT * FROM shop.orders /* zed-3 */",
+        ):
+            with pytest.raises(psycopg.Error):
+                conn.execute(sql)
+    records = [
+        json.loads(line)
+        for path in sorted((gateway.data_dir / "audit").glob("*.jsonl"))
+        for line in path.read_text().splitlines()
+    ]
+    decisions = {
+        r["data"]["sql"]: r["data"]["decision"]
+        for r in records
+        if r["type"] == "statement" and "zed-" in str(r["data"].get("sql"))
+    }
+    assert decisions["SELEC 1 /* zed-1 */"] in ("deny", "error")
+    assert decisions["ATTACH '/tmp/x.duckdb' AS x /* zed-2 */"] == "deny"
+    assert decisions["SELECT * FROM shop.orders /* zed-3 */"] == "approval_required"
