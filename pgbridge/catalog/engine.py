@@ -11,13 +11,14 @@ session's values set as DuckDB variables first.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import cast
+from typing import TypeVar, cast
 
 import duckdb
 import pyarrow as pa
@@ -115,11 +116,11 @@ class CatalogEngine:
         self, sql: str, param_oids: Sequence[int], session: CatalogSession
     ) -> tuple[tuple[int, ...], tuple[OutputColumn, ...]]:
         database = await self._database(session)
-        return await asyncio.to_thread(self._describe_sync, database, sql, param_oids, session)
+        return await _interruptible(database, self._describe_sync, database, sql, param_oids, session)
 
     async def _run_once(self, sql: str, params: Sequence[object], session: CatalogSession) -> CatalogResult:
         database = await self._database(session)
-        return await asyncio.to_thread(self._run_sync, database, sql, params, session)
+        return await _interruptible(database, self._run_sync, database, sql, params, session)
 
     # -- metadata and databases ---------------------------------------------------------
 
@@ -291,6 +292,23 @@ def _builtin_settings() -> frozenset[str]:
 
 def _unnamed(table: pa.Table) -> list[Output]:
     return [(name, None, exp.null()) for name in table.column_names]
+
+
+T = TypeVar("T")
+
+
+async def _interruptible(database: _Database, work: Callable[..., T], *args: object) -> T:
+    """Run `work` in a worker thread; if the statement is cancelled (CancelRequest,
+    statement_timeout), interrupt DuckDB and wait for the thread, so a cancelled catalog query
+    stops using the CPU and the shared catalog connection at once."""
+    running = asyncio.ensure_future(asyncio.to_thread(work, *args))
+    try:
+        return await asyncio.shield(running)
+    except asyncio.CancelledError:
+        database.con.interrupt()
+        with contextlib.suppress(BaseException):
+            await running
+        raise
 
 
 def _execute(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:

@@ -78,3 +78,19 @@ def test_refused_attempts_are_in_the_audit_log(gateway):
     assert decisions["SELEC 1 /* zed-1 */"] in ("deny", "error")
     assert decisions["ATTACH '/tmp/x.duckdb' AS x /* zed-2 */"] == "deny"
     assert decisions["SELECT * FROM shop.orders /* zed-3 */"] == "approval_required"
+
+
+def test_a_cancelled_catalog_query_stops_and_frees_the_catalog(gateway):
+    """Catalog queries run on the local engine: statement_timeout must stop the work there too,
+    not only answer the client while the CPU keeps burning and the next \\dt waits."""
+    import time
+
+    heavy = "SELECT max(hash(r.range)) FROM pg_catalog.pg_namespace n, range(6000000000) r"
+    with psycopg.connect(gateway.dsn(user="bob", roles=("analyst",)), autocommit=True) as conn:
+        conn.execute("SET statement_timeout = '1s'")
+        with pytest.raises(psycopg.Error):
+            conn.execute(heavy)
+        conn.execute("SET statement_timeout = 0")
+        started = time.monotonic()
+        conn.execute("SELECT count(*) FROM pg_catalog.pg_class").fetchone()
+        assert time.monotonic() - started < 3
