@@ -47,8 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path(DEFAULT_DATA_DIR),
         help=f"folder for the demo's files (default {DEFAULT_DATA_DIR})",
     )
-    demo.add_argument("--admin-port", type=int, default=5434,
-                      help="port of the admin HTTP endpoint for approvals (default 5434; 0 = off)")
+    demo.add_argument(
+        "--admin-port",
+        type=int,
+        default=5434,
+        help="port of the admin HTTP endpoint for approvals (default 5434; 0 = off)",
+    )
     demo.add_argument("--setup-only", action="store_true", help="create the demo's files and exit")
     demo.set_defaults(func=_demo)
 
@@ -104,9 +108,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as error:  # a clean message, not a traceback, for expected failures
+        import duckdb
+
         from pgbridge.config_base import ConfigError
         from pgbridge.wire.errors import PgError
 
+        if isinstance(error, duckdb.IOException) and "lock" in str(error):
+            print(
+                "pgbridge: the warehouse file is in use by another process (is another pgbridge running on "
+                "this data directory? stop it, or use --data-dir for a second demo)",
+                file=sys.stderr,
+            )
+            return 2
         if isinstance(error, ConfigError | PgError | OSError):
             print(f"pgbridge: {error}", file=sys.stderr)
             return 2

@@ -94,8 +94,10 @@ def ensure_secret(path: Path, size: int = 32) -> None:
 def ensure_demo(data_dir: Path, host: str, port: int, admin_port: int = 0) -> Path:
     """Create what is missing under data_dir; return the config file's path."""
     data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.chmod(0o700)  # clear personal data, keys and approvals: the owner's only
     if not (data_dir / "warehouse.duckdb").exists():
         warehouse.build(data_dir / "warehouse.duckdb")
+        (data_dir / "warehouse.duckdb").chmod(0o600)
     ensure_token_keys(data_dir)
     ensure_certificate(data_dir)
     ensure_secret(data_dir / "masking-hash.key")

@@ -128,7 +128,7 @@ class Connection:
                 "pgbridge requires TLS: the password is a bearer token and must not cross the network in "
                 "clear text",
                 severity="FATAL",
-                hint="connect with sslmode=require (or prefer)",
+                hint="connect with sslmode=verify-full (and sslrootcert), or at least sslmode=require",
             )
         user = params.get("user", "")
         if not user:

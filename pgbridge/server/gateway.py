@@ -208,6 +208,15 @@ class Gateway:
             await self.audit.append(event, fields)
 
     def limits_connect(self, principal: Principal) -> None:
+        if self.policy is not None and not self.policy.roles_of(principal):
+            configured = ", ".join(sorted(self.config.policy.roles))
+            raise PgError(
+                SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
+                f"none of the token's roles ({', '.join(principal.roles) or 'none'}) is configured "
+                "in the policy",
+                severity="FATAL",
+                hint=f"configured roles: {configured}",
+            )
         if self.limits is not None:
             try:
                 self.limits.open_connection(principal)

@@ -296,7 +296,9 @@ class SessionSettings:
         """SET name = value (None: DEFAULT)."""
         setting = _BY_NAME.get(name.lower())
         if setting is None:
-            if "." in name:  # PostgreSQL accepts any two-part custom setting
+            # PostgreSQL accepts any two-part custom setting, but pgbridge's own namespace only
+            # holds what it knows: `SET pgbridge.role = 'admin'` must not look like it worked.
+            if "." in name and not name.lower().startswith("pgbridge."):
                 self.custom[name.lower()] = value or ""
                 return
             raise PgError(SqlState.UNDEFINED_OBJECT, f'unrecognized configuration parameter "{name}"')

@@ -94,3 +94,14 @@ def test_a_cancelled_catalog_query_stops_and_frees_the_catalog(gateway):
         started = time.monotonic()
         conn.execute("SELECT count(*) FROM pg_catalog.pg_class").fetchone()
         assert time.monotonic() - started < 3
+
+
+def test_unknown_role_and_pgbridge_settings_say_what_is_wrong(gateway):
+    with pytest.raises(psycopg.OperationalError) as caught:
+        psycopg.connect(gateway.dsn(user="nobody", roles=("nosuchrole",))).close()
+    assert "is configured in the policy" in str(caught.value)
+    with psycopg.connect(gateway.dsn(user="bob", roles=("analyst",)), autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.UndefinedObject):
+            conn.execute("SET pgbridge.role = 'admin'")
+        conn.execute("SET myapp.trace = 'on'")  # other namespaces behave as in PostgreSQL
+        assert conn.execute("SHOW myapp.trace").fetchone() == ("on",)
