@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -26,6 +25,7 @@ from pgbridge.backends.base import Backend, Field, JobOptions, QueryParam
 from pgbridge.backends.metadata import MetadataCache
 from pgbridge.server.outcomes import CommandDone, Outcome, RowStream, rows_of
 from pgbridge.server.settings import SessionSettings
+from pgbridge.server.statement_audit import StatementAudit
 from pgbridge.sql.classify import Kind, Statement
 from pgbridge.typemap import (
     PG_TYPES,
@@ -119,6 +119,7 @@ class Pipeline:
         self.policy = policy
         self.masking = masking
         self.audit = audit
+        self.records = StatementAudit(audit)
         self.approvals = approvals
         self.approval_settings = approval_settings
         self.limits = limits
@@ -133,7 +134,7 @@ class Pipeline:
             try:
                 prepared.plan = await self._plan(ctx, statement, declared_oids)
             except PgError as error:
-                await self._audit_refusal(ctx, statement, error)
+                await self.records.refusal(ctx, statement, error)
                 raise
         return prepared
 
@@ -185,14 +186,14 @@ class Pipeline:
         # statement (write-ahead, fail closed), without its result rows.
         statement_id = secrets.token_hex(8)
         started = time.monotonic()
-        await self._audit_catalog(ctx, statement_id, prepared.text, params)
+        await self.records.local(ctx, statement_id, prepared.text, params)
         try:
             result = await self.catalog.run(prepared.text, list(params), self.catalog_session(ctx))
         except PgError as error:
-            await self._audit_catalog_done(ctx, statement_id, started, 0, error)
+            await self.records.local_done(ctx, statement_id, started, 0, error)
             raise
         batches = list(result.batches)
-        await self._audit_catalog_done(ctx, statement_id, started, sum(b.num_rows for b in batches), None)
+        await self.records.local_done(ctx, statement_id, started, sum(b.num_rows for b in batches), None)
 
         async def stream() -> AsyncIterator[pa.RecordBatch]:
             for batch in batches:
@@ -339,14 +340,16 @@ class Pipeline:
                     approval = await self._approve(ctx, plan, query_params, decision)
                 except PgError as error:
                     # Pending (ticket), denied or timed out: the attempt is evidence too.
-                    await self.audit_refusal(ctx, prepared.statement, error, translated_sql=plan.bigquery_sql)
+                    await self.records.refusal(
+                        ctx, prepared.statement, error, translated_sql=plan.bigquery_sql
+                    )
                     raise
             if self.limits is not None:
                 self.limits.start_query(ctx.principal)
                 self.limits.check_bytes(ctx.principal, plan.bytes_estimate or 0)
                 self.limits.record_bytes(ctx.principal, plan.bytes_estimate or 0)
         started = time.monotonic()
-        await self._audit_statement(
+        await self.records.statement(
             ctx, prepared, plan, statement_id, job_id, query_params, decision, approval
         )
         role = _acting_role(ctx.principal, decision)
@@ -369,12 +372,12 @@ class Pipeline:
         except PgError as error:
             ctx.running = None
             error = _without_values(error, plan)
-            await self._audit_completion(ctx, statement_id, started, 0, error, None, plan)
+            await self.records.completion(ctx, statement_id, started, 0, error, None, plan)
             raise error from None
         except asyncio.CancelledError:
             ctx.running = None
             canceled = PgError(SqlState.QUERY_CANCELED, "canceling statement")
-            await self._audit_completion(ctx, statement_id, started, 0, canceled, None, plan)
+            await self.records.completion(ctx, statement_id, started, 0, canceled, None, plan)
             raise
         if plan.fields is None or len(plan.fields) != len(result.fields):
             plan.fields = result.fields
@@ -408,7 +411,7 @@ class Pipeline:
 
         async def finish(rows: int, error: PgError | None) -> None:
             ctx.running = None
-            await self._audit_completion(
+            await self.records.completion(
                 ctx, statement_id, started, rows, error, recording, plan, result.stats
             )
 
@@ -439,8 +442,8 @@ class Pipeline:
         lines.append("BigQuery SQL:")
         lines.extend("  " + line for line in plan.bigquery_sql.splitlines())
         statement_id, started = secrets.token_hex(8), time.monotonic()
-        await self._audit_catalog(ctx, statement_id, "EXPLAIN " + prepared.text, (), decision="explain")
-        await self._audit_catalog_done(ctx, statement_id, started, len(lines), None)
+        await self.records.local(ctx, statement_id, "EXPLAIN " + prepared.text, (), decision="explain")
+        await self.records.local_done(ctx, statement_id, started, len(lines), None)
         batch = pa.RecordBatch.from_arrays([pa.array(lines, pa.string())], names=["QUERY PLAN"])
         return rows_of([OutputColumn("QUERY PLAN", PG_TYPES["text"])], batch, verb="EXPLAIN")
 
@@ -465,7 +468,7 @@ class Pipeline:
         finally:
             ctx.running = None
             rows = (stats.affected_rows or 0) if stats is not None else 0
-            await self._audit_completion(ctx, statement_id, started, rows, error, None, plan, stats)
+            await self.records.completion(ctx, statement_id, started, rows, error, None, plan, stats)
         if error is not None:
             raise error
         count = stats.affected_rows or 0
@@ -479,172 +482,6 @@ class Pipeline:
 
         return await obtain_approval(self, ctx, plan, params, decision)
 
-    async def _audit_statement(
-        self,
-        ctx: SessionContext,
-        prepared: Prepared,
-        plan: DataPlan,
-        statement_id: str,
-        job_id: str,
-        params: Sequence[QueryParam],
-        decision: Any,
-        approval: Any,
-    ) -> None:
-        """The write-ahead record: if it cannot be written, the statement does not run."""
-        if self.audit is None:
-            return
-        from pgbridge.audit import events
-
-        # While a query touches masked data, parameter values compared with masked columns
-        # would be evidence of those values: the record keeps their types only.
-        masked = range(len(params)) if plan.mask_plan is not None else ()
-        fields = events.statement(
-            session_id=ctx.session_id,
-            statement_id=statement_id,
-            principal=ctx.principal,
-            sql=prepared.text,
-            translated_sql=plan.bigquery_sql,
-            params=[{"type": p.type, "value": _jsonable(p.value)} for p in params],
-            masked_params=masked,
-            decision=decision.action if decision else "allow",
-            rule=decision.rule if decision else "default.read_only",
-            approval_id=approval["id"] if approval else None,
-            approver=approval["approver"] if approval else None,
-        )
-        fields.update(
-            job_id=job_id,
-            bytes_estimate=plan.bytes_estimate,
-            decision_message=decision.message if decision else None,
-            masked_columns=plan.mask_plan.audit_summary() if plan.mask_plan else [],
-        )
-        await self.audit.append("statement", fields)
-
-    async def _audit_catalog(
-        self,
-        ctx: SessionContext,
-        statement_id: str,
-        sql: str,
-        params: Sequence[object | None],
-        decision: str = "catalog",
-    ) -> None:
-        if self.audit is None:
-            return
-        from pgbridge.audit import events
-
-        fields = events.statement(
-            session_id=ctx.session_id,
-            statement_id=statement_id,
-            principal=ctx.principal,
-            sql=sql,
-            translated_sql=None,
-            params=[_jsonable(p) for p in params],
-            decision=decision,
-            rule=f"{decision}.local",
-        )
-        fields["masked_columns"] = []  # the same record shape for every statement
-        await self.audit.append("statement", fields)
-
-    async def _audit_catalog_done(
-        self, ctx: SessionContext, statement_id: str, started: float, rows: int, error: PgError | None
-    ) -> None:
-        if self.audit is None:
-            return
-        from pgbridge.audit import events
-
-        fields = events.statement_completed(
-            session_id=ctx.session_id,
-            statement_id=statement_id,
-            job_id=None,
-            bytes_scanned=None,
-            bytes_billed=None,
-            rows=rows,
-            masked_columns={},
-            duration_ms=round((time.monotonic() - started) * 1000, 3),
-            sqlstate=error.sqlstate if error else None,
-            recording=None,
-        )
-        await self.audit.append("statement_completed", fields)
-
-    async def _audit_refusal(self, ctx: SessionContext, statement: Statement, error: PgError) -> None:
-        await self.audit_refusal(ctx, statement, error)
-
-    async def audit_refusal(
-        self, ctx: SessionContext, statement: Statement, error: PgError, translated_sql: str | None = None
-    ) -> None:
-        """A statement refused before it could run is evidence too: who asked, and why not
-        (policy, masking, an approval pending or denied, a statement that could not be parsed)."""
-        if self.audit is None:
-            return
-        from pgbridge.audit import events
-
-        statement_id = secrets.token_hex(8)
-        denial = error.sqlstate == SqlState.INSUFFICIENT_PRIVILEGE
-        approval = re.search(r"apr_[0-9a-f]+", f"{error.message} {error.detail or ''}")
-        fields = events.statement(
-            session_id=ctx.session_id,
-            statement_id=statement_id,
-            principal=ctx.principal,
-            sql=statement.text,
-            translated_sql=None,
-            decision=("approval_required" if approval else "deny") if denial else "error",
-            rule=_rule_of(error) if denial else None,
-            approval_id=approval.group(0) if approval else None,
-        )
-        fields.update(error=error.message, masked_columns=[], translated_sql=translated_sql)
-        completed = events.statement_completed(
-            session_id=ctx.session_id,
-            statement_id=statement_id,
-            job_id=None,
-            bytes_scanned=None,
-            bytes_billed=None,
-            rows=0,
-            masked_columns={},
-            duration_ms=0.0,
-            sqlstate=error.sqlstate,
-            recording=None,
-        )
-        try:
-            await self.audit.append("statement", fields)
-            await self.audit.append("statement_completed", completed)
-        except PgError:
-            log.critical("audit log unavailable while recording a refused statement", exc_info=True)
-
-    async def _audit_completion(
-        self,
-        ctx: SessionContext,
-        statement_id: str,
-        started: float,
-        rows: int,
-        error: PgError | None,
-        recording: Any,
-        plan: DataPlan,
-        stats: Any = None,
-    ) -> None:
-        if self.audit is None:
-            return
-        from pgbridge.audit import events
-
-        summary = plan.mask_plan.audit_summary() if plan.mask_plan else []
-        fields = events.statement_completed(
-            session_id=ctx.session_id,
-            statement_id=statement_id,
-            job_id=getattr(stats, "backend_job_id", None),
-            bytes_scanned=getattr(stats, "bytes_processed", None),
-            bytes_billed=getattr(stats, "bytes_billed", None),
-            rows=rows,
-            masked_columns={str(m["column"]): ",".join(m["rules"]) for m in summary},
-            duration_ms=round((time.monotonic() - started) * 1000, 3),
-            sqlstate=error.sqlstate if error else None,
-            recording=recording.finish() if recording else None,
-        )
-        if error is not None:
-            fields["error"] = error.message
-        try:
-            await self.audit.append("statement_completed", fields)
-        except PgError:
-            log.critical("audit log unavailable while recording a statement's completion", exc_info=True)
-            raise
-
 
 def _null_columns(batch: pa.RecordBatch, indexes: Sequence[int]) -> pa.RecordBatch:
     if not indexes:
@@ -654,15 +491,6 @@ def _null_columns(batch: pa.RecordBatch, indexes: Sequence[int]) -> pa.RecordBat
         for i, column in enumerate(batch.columns)
     ]
     return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
-
-
-def _rule_of(error: PgError) -> str:
-    """The policy or masking rule a refusal names ("policy rule: roles.x.tables" in its detail)."""
-    for text in (error.detail or "", error.message):
-        if "rule" in text:
-            after = text.split("rule", 1)[1].lstrip(": ")
-            return after.split()[0].rstrip(":,") if after else "unknown"
-    return "masking.inference" if "masked" in error.message else "policy"
 
 
 def _acting_role(principal: Principal, decision: Any) -> str | None:
@@ -732,13 +560,3 @@ def _placeholder_params(types: Sequence[BqType]) -> list[QueryParam]:
         QueryParam(f"p{i + 1}", str(t), values.get(t.name, [] if t.name == "ARRAY" else None))
         for i, t in enumerate(types)
     ]
-
-
-def _jsonable(value: object) -> object:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, bytes):
-        return "\\x" + value.hex()
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return str(value)

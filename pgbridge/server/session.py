@@ -347,7 +347,7 @@ class Session:
                 raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "EXPLAIN works for queries and DML statements")
             return await self.pipeline.explain(self.ctx, await self.pipeline.prepare(self.ctx, inner, ()))
         if kind is Kind.UNKNOWN:
-            await self.pipeline.audit_refusal(
+            await self.pipeline.records.refusal(
                 self.ctx,
                 statement,
                 PgError(SqlState.INSUFFICIENT_PRIVILEGE, "statement could not be classified"),
@@ -566,7 +566,9 @@ class Session:
         try:
             return parse_statement(text)
         except PgError as error:
-            await self.pipeline.audit_refusal(self.ctx, Statement(text, Kind.UNKNOWN, None, None, ""), error)
+            await self.pipeline.records.refusal(
+                self.ctx, Statement(text, Kind.UNKNOWN, None, None, ""), error
+            )
             raise
 
     # -- plan cache for the simple protocol --------------------------------------------------------
