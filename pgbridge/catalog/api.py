@@ -19,6 +19,9 @@ class CatalogSession:
     backend_pid: int
     can_read: Callable[[str, str], bool]  # (dataset, table) -> may this principal see it
     server_version: str
+    # (dataset, table) -> does a row filter limit what this principal sees of it; such a
+    # table's size statistics (reltuples, n_live_tup, sizes) would tell how many rows it hides.
+    row_filtered: Callable[[str, str], bool] = lambda dataset, table: False
 
 
 @dataclass(frozen=True)

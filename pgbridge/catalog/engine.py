@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import re
 import threading
 import time
@@ -86,7 +87,7 @@ class CatalogEngine:
         self._default_dataset = default_dataset
         self._tables: tuple[TableMeta, ...] | None = None
         self._loaded_at = 0.0
-        self._databases: OrderedDict[frozenset[tuple[str, str]], _Database] = OrderedDict()
+        self._databases: OrderedDict[frozenset[tuple[str, str, bool]], _Database] = OrderedDict()
         self._refresh_lock = asyncio.Lock()
         self._started = time.time()
 
@@ -128,8 +129,10 @@ class CatalogEngine:
         if self._tables is None or time.monotonic() - self._loaded_at > self._ttl:
             await self.refresh()
         assert self._tables is not None
-        visible = [t for t in self._tables if _may_read(session, t)]
-        key = frozenset((t.dataset, t.name) for t in visible)
+        visible = [
+            _without_sizes(t) if _filtered(session, t) else t for t in self._tables if _may_read(session, t)
+        ]
+        key = frozenset((t.dataset, t.name, t.num_rows is None) for t in visible)
         database = self._databases.get(key)
         if database is None:
             snapshot = build_snapshot(visible)
@@ -265,6 +268,17 @@ def _session_key(session: CatalogSession) -> tuple[object, ...]:
         session.backend_pid,
         session.server_version,
     )
+
+
+def _filtered(session: CatalogSession, table: TableMeta) -> bool:
+    try:
+        return bool(session.row_filtered(table.dataset, table.name))
+    except Exception:  # cannot tell: hide the statistics (fail closed)
+        return True
+
+
+def _without_sizes(table: TableMeta) -> TableMeta:
+    return dataclasses.replace(table, num_rows=None, num_bytes=None)
 
 
 def _may_read(session: CatalogSession, table: TableMeta) -> bool:

@@ -137,6 +137,10 @@ class PolicyEngine:
         limits = [r.max_bytes_billed for r in self.roles_of(principal)]
         return max(limits, default=self.settings.max_bytes_billed)
 
+    def row_filter_for(self, principal: Principal, dataset: str, table: str) -> exp.Expr | None:
+        """The predicate this principal's reads of dataset.table are filtered by, if any."""
+        return self._predicate_for(principal, (dataset, table))
+
     def can_read(self, principal: Principal, dataset: str, table: str) -> bool:
         return any(_matches((dataset, table), r.read_tables) for r in self.roles_of(principal))
 

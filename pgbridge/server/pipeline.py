@@ -211,6 +211,7 @@ class Pipeline:
             settings={name: value for name, value in ctx.settings.values.items()},
             backend_pid=ctx.backend_pid,
             can_read=lambda dataset, table: self.can_read(ctx.principal, dataset, table),
+            row_filtered=lambda dataset, table: self.row_filtered(ctx.principal, dataset, table),
             server_version=ctx.settings.get("server_version"),
         )
 
@@ -218,6 +219,11 @@ class Pipeline:
         if self.policy is None:
             return True
         return bool(self.policy.can_read(principal, dataset, table))
+
+    def row_filtered(self, principal: Principal, dataset: str, table: str) -> bool:
+        if self.policy is None:
+            return False
+        return self.policy.row_filter_for(principal, dataset, table) is not None
 
     def search_path(self, ctx: SessionContext) -> tuple[str, ...]:
         return ctx.settings.search_path(ctx.user)

@@ -105,3 +105,13 @@ def test_unknown_role_and_pgbridge_settings_say_what_is_wrong(gateway):
             conn.execute("SET pgbridge.role = 'admin'")
         conn.execute("SET myapp.trace = 'on'")  # other namespaces behave as in PostgreSQL
         assert conn.execute("SHOW myapp.trace").fetchone() == ("on",)
+
+
+def test_row_filtered_roles_see_no_table_wide_statistics(gateway):
+    """reltuples / n_live_tup would tell support how many rows its filter hides."""
+    with psycopg.connect(gateway.dsn(user="sue", roles=("support",), country="DE"), autocommit=True) as conn:
+        row = conn.execute("SELECT reltuples FROM pg_catalog.pg_class WHERE relname = 'customers'").fetchone()
+        assert row is not None and row[0] == -1
+    with psycopg.connect(gateway.dsn(user="ann", roles=("analyst",)), autocommit=True) as conn:
+        row = conn.execute("SELECT reltuples FROM pg_catalog.pg_class WHERE relname = 'customers'").fetchone()
+        assert row == (100000.0,)
