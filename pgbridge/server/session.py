@@ -526,6 +526,17 @@ class Session:
                 "only COPY (query) TO STDOUT is supported: pgbridge does "
                 "not write to the warehouse through COPY or touch the gateway's files",
             )
+        unsupported_options = [
+            name
+            for name, value in command.options
+            if name not in _COPY_OPTIONS or not _copy_option_default(name, value)
+        ]
+        if unsupported_options:
+            raise PgError(
+                SqlState.FEATURE_NOT_SUPPORTED,
+                f"COPY option {unsupported_options[0].upper()} is not supported by pgbridge",
+                hint="supported: FORMAT text|csv, HEADER, DELIMITER, NULL",
+            )
         if command.format not in ("text", "csv"):
             raise PgError(SqlState.FEATURE_NOT_SUPPORTED, f"COPY format {command.format} is not supported")
         inner: Statement = command.query
@@ -689,6 +700,20 @@ class Session:
             self._write(codec.parameter_status(name, value))
         self._write(codec.ready_for_query(self.tx.status))
         await self._send(b"")
+
+
+# COPY TO options the encoder honours; QUOTE and ESCAPE only with their CSV defaults, so an
+# option pgbridge would ignore is refused rather than silently changing the output.
+_COPY_OPTIONS = {"format", "header", "delimiter", "null", "quote", "escape", "encoding"}
+
+
+def _copy_option_default(name: str, value: object) -> bool:
+    text = str(value).strip("'")
+    if name in ("quote", "escape"):
+        return text == '"'
+    if name == "encoding":
+        return text.replace("-", "").upper() in ("UTF8", "UNICODE")
+    return True
 
 
 def _rows(outcome: Outcome) -> RowStream:

@@ -115,3 +115,23 @@ def test_row_filtered_roles_see_no_table_wide_statistics(gateway):
     with psycopg.connect(gateway.dsn(user="ann", roles=("analyst",)), autocommit=True) as conn:
         row = conn.execute("SELECT reltuples FROM pg_catalog.pg_class WHERE relname = 'customers'").fetchone()
         assert row == (100000.0,)
+
+
+def test_copy_options_pgbridge_would_ignore_are_refused(gateway):
+    with psycopg.connect(gateway.dsn(), autocommit=True) as conn, conn.cursor() as cur:
+        with (
+            pytest.raises(psycopg.errors.FeatureNotSupported) as caught,
+            cur.copy(
+                "COPY (SELECT id FROM shop.products LIMIT 2) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)"
+            ) as copy,
+        ):
+            b"".join(copy)
+        assert "FORCE_QUOTE" in str(caught.value)
+    with (
+        psycopg.connect(gateway.dsn(), autocommit=True) as conn,
+        conn.cursor() as cur,
+        cur.copy(
+            "COPY (SELECT id FROM shop.products ORDER BY id LIMIT 2) TO STDOUT WITH (FORMAT csv, HEADER)"
+        ) as copy,
+    ):
+        assert b"".join(bytes(chunk) for chunk in copy) == b"id\n1\n2\n"
