@@ -28,9 +28,9 @@ CASES = [
     "select '2022-01-01 00:00:00+00'::timestamptz, timestamptz '2022-06-01 12:00:00'",
     "select date '2022-01-01', timestamp '2022-01-01 10:11:12', '2022-01-01'::date",
     "select id from orders where '2024-01-15 09:00:00+00'::timestamptz < placed_tz order by id",
-    "select id from orders where placed_tz > cast('2024-01-15 09:00:00+00' as timestamp with time zone) order by id",
+    "select id from orders where placed_tz > cast('2024-01-15 09:00+00' as timestamp with time zone)",
     "select id from orders where placed_tz > '2024-01-15T09:00:00Z'::timestamptz order by id",
-    "select id from orders where placed_tz between '2024-01-01'::timestamptz and '2024-01-20'::timestamptz order by id",
+    "select id from orders where placed_tz between '2024-01-01'::timestamptz and '2024-01-20'::timestamptz",
     "select id from orders where placed > '2024-01-15 09:00:00+00'::timestamptz order by id",
     "select id from orders where placed >= date '2024-01-15' order by id",
 ]
