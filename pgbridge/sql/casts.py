@@ -58,6 +58,9 @@ def check_cast(t: Typer, node: exp.Cast) -> str | None:
         return to_type
     if isinstance(node.this, exp.Literal) and node.this.is_string and to_type not in _SAFE_SOURCES:
         return _literal_cast(node, node.this.this, to_type, pg_name)
+    if T.element_of(to_type) is not None and t.param_number(node.this) is not None:
+        _check_array_parameter(node, pg_name)
+        t.settle(node.this, to_type)  # $1::int8[] declares an array parameter, as in PostgreSQL
     if to_type in _LITERAL_ONLY or T.element_of(to_type) is not None:
         return _same_type_cast(t, node, to_type, pg_name)
     if t.param_number(node.this) is not None:
@@ -102,7 +105,8 @@ def _literal_cast(node: exp.Cast, text: str, to_type: str, pg_name: str) -> str:
 
 def _same_type_cast(t: Typer, node: exp.Cast, to_type: str, pg_name: str) -> str:
     source = t.types.get(id(node.this))
-    if source != to_type or t.param_number(node.this) is not None:
+    array_param = t.param_number(node.this) is not None and T.element_of(to_type) is not None
+    if source != to_type or (t.param_number(node.this) is not None and not array_param):
         hint = "drop the cast: the jsonb value itself is returned" if source == T.JSON else None
         raise unsupported(
             f"cast from {(source or 'unknown').lower()} to {pg_name}",
@@ -110,6 +114,17 @@ def _same_type_cast(t: Typer, node: exp.Cast, to_type: str, pg_name: str) -> str
         )
     node.meta[LITERAL_KEY] = NO_OP
     return to_type
+
+
+def _check_array_parameter(node: exp.Cast, pg_name: str) -> None:
+    # BigQuery binds a NULL array parameter as an empty array; = ANY(...) checks where that
+    # cannot change the answer (rules_ops._check_filter_only), nothing else does.
+    parent = node.parent.parent if isinstance(node.parent, exp.Paren) else node.parent
+    if not isinstance(parent, exp.Any):
+        raise unsupported(
+            f"array parameter ${node.this.name}::{pg_name} outside = ANY(...)",
+            hint="BigQuery reads a NULL array parameter as an empty array",
+        )
 
 
 def _is_literal(node: exp.Expr) -> bool:

@@ -186,14 +186,45 @@ def _quantified(t: Typer, node: exp.Binary) -> str | None:
     left = t.types.get(id(node.this))
     if isinstance(inner, (exp.Subquery, exp.Select)):
         return T.BOOL
+    inner = _settle_array_parameter(t, node.this, inner)
     element = T.element_of(t.types.get(id(inner)))
     if element is None:
         raise unsupported("= ANY(...) of something that is not an array column")
+    if t.param_number(inner.this if isinstance(inner, exp.Cast) else inner) is not None:
+        _check_filter_only(node)
     if left == T.UNKNOWN:
         t.settle(node.this, element)
     else:
         _check_comparable(left, element, node)
     return T.BOOL
+
+
+def _settle_array_parameter(t: Typer, left: exp.Expr, inner: exp.Expr) -> exp.Expr:
+    # x = ANY($1) with $1 undeclared: PostgreSQL types $1 as an array of x's type.
+    left_type = t.types.get(id(left))
+    if t.param_number(inner) is not None and left_type in _ARRAY_ELEMENTS:
+        t.settle(inner, f"ARRAY<{left_type}>")
+    return inner
+
+
+# Element types an undeclared = ANY($n) parameter may take (BigQuery array parameters).
+_ARRAY_ELEMENTS = (T.INT, T.STRING, T.NUMERIC, T.FLOAT, T.BOOL, T.DATE, T.DATETIME, T.TIMESTAMP)
+
+
+def _check_filter_only(node: exp.Expr) -> None:
+    """x = ANY($n) only where a NULL and a FALSE answer keep the same rows.
+
+    PostgreSQL answers NULL for a NULL array, BigQuery (which binds a NULL array parameter
+    as an empty one) FALSE: the same in WHERE / HAVING / ON reached through AND / OR only.
+    """
+    parent = node.parent
+    while isinstance(parent, (exp.And, exp.Or, exp.Paren)):
+        parent = parent.parent
+    if not isinstance(parent, (exp.Where, exp.Having, exp.Join)):
+        raise unsupported(
+            "= ANY($n) of an array parameter outside a WHERE / HAVING / ON condition",
+            hint="BigQuery reads a NULL array parameter as an empty array",
+        )
 
 
 @rule(exp.Any)
