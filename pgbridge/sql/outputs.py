@@ -78,6 +78,8 @@ def _figure(node: exp.Expr, text: str) -> tuple[str | None, int]:
         return _figure(node.this, text)
     if isinstance(node, exp.Window):
         return _figure(node.this, text)
+    if isinstance(node, exp.Cast) and isinstance(node.this, exp.IntDiv):
+        return "div", 2  # sqlglot reads div(a, b) as CAST(a DIV b AS numeric)
     if isinstance(node, exp.Cast):
         inner = _figure(node.this, text)
         if inner[1] > 1:

@@ -33,6 +33,7 @@ from pgbridge.sql import (  # noqa: F401
     rules,
     rules_funcs,
     rules_ops,
+    rules_strings,
     setops_all,
     to_char,
     unnest,

@@ -1,0 +1,105 @@
+"""More string, date and integer functions: concat_ws, array_to_string, octet_length,
+translate, make_date, div.
+
+Each is allowed only where BigQuery's twin answers what PostgreSQL does (differential
+tests in tests/sql/test_more_functions.py): concat_ws skips NULL arguments, which BigQuery
+does for NULL elements of ARRAY_TO_STRING; array_to_string without a null string skips NULL
+elements in both; octet_length is BYTE_LENGTH of the UTF-8 text; make_date is DATE(y, m, d).
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from pgbridge.sql import pgtypes as T
+from pgbridge.sql.fixups import ANONYMOUS_FIXUPS, call, cast, fixup
+from pgbridge.sql.rules_funcs import ANONYMOUS_RULES
+from pgbridge.sql.typer import Typer, rule
+from pgbridge.wire.errors import unsupported
+
+# Argument types whose text form is the same in both engines (float, bool, dates differ).
+_TEXTUAL = (T.STRING, T.INT)
+
+
+def _want(t: Typer, node: exp.Expr, allowed: tuple[str, ...], what: str) -> str:
+    if isinstance(node, exp.Null):
+        return allowed[0]
+    if t.types.get(id(node)) == T.UNKNOWN:
+        t.settle(node, allowed[0])
+    type_ = t.types.get(id(node))
+    if type_ not in allowed or type_ is None:
+        raise unsupported(f"{what} of {(type_ or 'unknown').lower()}")
+    return type_
+
+
+@rule(exp.ConcatWs)
+def _concat_ws(t: Typer, node: exp.ConcatWs) -> str | None:
+    separator, *args = node.expressions
+    if not isinstance(separator, (exp.Literal, exp.Null)):
+        raise unsupported("concat_ws() with a separator that is not a literal")
+    _want(t, separator, (T.STRING,), "concat_ws() separator")
+    if not args:
+        raise unsupported("concat_ws() without values")
+    for arg in args:
+        _want(t, arg, _TEXTUAL, "concat_ws()")
+    return T.STRING
+
+
+@fixup(exp.ConcatWs)
+def _concat_ws_fix(t: Typer, node: exp.ConcatWs) -> exp.Expr:
+    separator, *args = node.expressions
+    # ARRAY_TO_STRING drops NULL elements, as concat_ws drops NULL arguments.
+    # COALESCE: an array of only NULLs joins to NULL on DuckDB, to '' in PostgreSQL and BigQuery.
+    values = exp.Array(expressions=[cast(arg, T.STRING) for arg in args])
+    joined = exp.func("COALESCE", call("ARRAY_TO_STRING", values, separator), exp.Literal.string(""))
+    # A NULL separator makes the answer NULL, whatever the values.
+    return cast(exp.null(), T.STRING) if isinstance(separator, exp.Null) else joined
+
+
+@rule(exp.ArrayToString)
+def _array_to_string(t: Typer, node: exp.ArrayToString) -> str | None:
+    if node.args.get("null") is not None:
+        raise unsupported("array_to_string() with a null string")
+    if t.types.get(id(node.this)) != T.array_of(T.STRING):
+        raise unsupported(f"array_to_string() of {(t.types.get(id(node.this)) or 'unknown').lower()}")
+    if not isinstance(node.expression, exp.Literal):  # DuckDB needs a constant separator
+        raise unsupported("array_to_string() with a separator that is not a literal")
+    _want(t, node.expression, (T.STRING,), "array_to_string() separator")
+    return T.STRING
+
+
+@rule(exp.Translate)
+def _translate(t: Typer, node: exp.Translate) -> str | None:
+    for arg in (node.this, node.args["from_"], node.args["to"]):
+        _want(t, arg, (T.STRING,), "translate()")
+    return T.STRING
+
+
+def _octet_length(t: Typer, node: exp.Anonymous) -> str | None:
+    if len(node.expressions) != 1:
+        raise unsupported("octet_length() with several arguments")
+    _want(t, node.expressions[0], (T.STRING,), "octet_length()")
+    return T.INT
+
+
+def _make_date(t: Typer, node: exp.Anonymous) -> str | None:
+    if len(node.expressions) != 3:
+        raise unsupported("make_date() without three arguments")
+    for arg in node.expressions:
+        _want(t, arg, (T.INT,), "make_date()")
+    return T.DATE
+
+
+ANONYMOUS_RULES["octet_length"] = _octet_length
+ANONYMOUS_RULES["make_date"] = _make_date
+ANONYMOUS_FIXUPS["octet_length"] = lambda t, node: call("BYTE_LENGTH", *node.expressions)
+ANONYMOUS_FIXUPS["make_date"] = lambda t, node: call("DATE", *node.expressions)
+
+
+@rule(exp.IntDiv)
+def _int_div(t: Typer, node: exp.IntDiv) -> str | None:
+    # div(a, b) arrives as CAST(a DIV b AS numeric); both engines truncate integer quotients
+    # toward zero (numeric operands: not yet checked).
+    for arg in (node.this, node.expression):
+        _want(t, arg, (T.INT,), "div()")
+    return T.INT

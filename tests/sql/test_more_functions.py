@@ -1,0 +1,61 @@
+"""concat_ws, array_to_string, octet_length, translate, div, make_date, BETWEEN SYMMETRIC:
+the real PostgreSQL versus the translation on DuckDB, and what stays refused."""
+
+from __future__ import annotations
+
+import duckdb
+import psycopg
+import pytest
+
+from pgbridge.wire.errors import PgError, SqlState
+from tests.sql.fixtures import FixtureSchema
+from tests.sql.harness import check, pipeline
+
+CASES = [
+    "select concat_ws(',', name, city) from customers order by id",
+    "select concat_ws(' - ', name, id, null, 'x', city) from customers order by id",
+    "select concat_ws(null, name) from customers order by id",
+    "select concat_ws('', city) from customers order by id",
+    "select array_to_string(tags, ',') from customers order by id",
+    "select array_to_string(tags, ' / '), array_to_string(tags, '') from products order by id",
+    "select octet_length(name), octet_length('héllo€'), octet_length(city) from customers order by id",
+    "select translate(name, 'aeo', 'x'), translate(city, 'P', 'p') from customers order by id",
+    "select translate('héllo', 'é', 'e')",
+    "select div(7, 2), div(-7, 2), div(7, -2), div(id, 3) from customers order by id",
+    "select sum(octet_length(name)) from customers",
+    "select make_date(2020, 2, 29), make_date(1999, 12, 31)",
+    "select make_date(2000 + id::int, 1, id::int) from customers where id < 10 order by id",
+    "select id from customers where id between symmetric 5 and 2 order by id",
+    "select id from customers where id not between symmetric 7 and 3 order by id",
+    "select id from customers where born between symmetric date '1995-01-01' and '1980-01-01' order by id",
+]
+
+
+@pytest.mark.parametrize("sql", CASES)
+def test_function_matches_postgres(
+    pg: psycopg.Connection, duck: duckdb.DuckDBPyConnection, schema: FixtureSchema, sql: str
+) -> None:
+    check(pg, duck, schema, sql)
+
+
+@pytest.mark.parametrize(
+    ("sql", "construct"),
+    [
+        ("select concat_ws(',', score) from customers", "concat_ws() of float64"),
+        ("select concat_ws(',', active) from customers", "concat_ws() of bool"),
+        ("select concat_ws(city, name) from customers", "separator that is not a literal"),
+        ("select array_to_string(tags, ',', '*') from customers", "null string"),
+        ("select array_to_string(ints, ',') from nums", "array_to_string() of array<int64>"),
+        ("select div(balance, 2) from customers", "div() of numeric"),
+        ("select make_date(2020, 1, 1.5)", "make_date() of numeric"),
+        (
+            "select id from customers where (select max(id) from orders) between symmetric 0 and id",
+            "BETWEEN SYMMETRIC",
+        ),
+    ],
+)
+def test_still_refused(schema: FixtureSchema, sql: str, construct: str) -> None:
+    with pytest.raises(PgError) as caught:
+        pipeline(sql, schema)
+    assert caught.value.sqlstate == SqlState.FEATURE_NOT_SUPPORTED
+    assert construct.lower() in caught.value.message.lower(), caught.value.message
