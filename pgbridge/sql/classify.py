@@ -24,6 +24,7 @@ from pgbridge.sql.catalog_refs import CatalogRefs, catalog_refs
 from pgbridge.sql.commands import Command
 from pgbridge.sql.copy_declare import parse_copy, parse_declare
 from pgbridge.sql.lexer import tokenize
+from pgbridge.sql.strict_syntax import check_syntax
 from pgbridge.wire.errors import PgError, SqlState
 
 
@@ -146,6 +147,7 @@ def _try_parse(text: str) -> exp.Expression | None:
 
 
 def _parse_one(text: str) -> exp.Expression:
+    check_syntax(text)  # what sqlglot would wrongly accept
     try:
         parsed = [e for e in sqlglot.parse(text, read="postgres") if e is not None]
     except ParseError as error:
