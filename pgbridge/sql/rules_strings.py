@@ -9,10 +9,13 @@ elements in both; octet_length is BYTE_LENGTH of the UTF-8 text; make_date is DA
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
 from pgbridge.sql import pgtypes as T
 from pgbridge.sql.fixups import ANONYMOUS_FIXUPS, call, cast, fixup
+from pgbridge.sql.lexer import tokenize
 from pgbridge.sql.rules_funcs import ANONYMOUS_RULES
 from pgbridge.sql.typer import Typer, rule
 from pgbridge.wire.errors import unsupported
@@ -103,3 +106,28 @@ def _int_div(t: Typer, node: exp.IntDiv) -> str | None:
     for arg in (node.this, node.expression):
         _want(t, arg, (T.INT,), "div()")
     return T.INT
+
+
+# E'...' escapes checked against PostgreSQL; octal, hex and Unicode escapes can build bytes
+# that are not UTF-8 (an error in PostgreSQL), so they stay refused.
+_E_ESCAPE = re.compile(r"\\(.)", re.S)
+_STANDARD_ESCAPES = set("bfnrt\\'")
+
+
+@rule(exp.ByteString)
+def _escape_string(t: Typer, node: exp.ByteString) -> str | None:
+    literals = [tok for tok in tokenize(t.text) if tok.kind == "string" and t.text[tok.start] in "eE"]
+    for token in literals:
+        body = t.text[token.start + 2 : token.end - 1]
+        if any(m.group(1) not in _STANDARD_ESCAPES for m in _E_ESCAPE.finditer(body)):
+            raise unsupported(
+                f"E'...' escape string with {body!r}", hint="only \\b \\f \\n \\r \\t \\\\ \\' escapes"
+            )
+    if node.this not in [token.value for token in literals]:
+        raise unsupported("E'...' escape string", hint="its text could not be checked")
+    return T.STRING  # text; PostgreSQL's untyped literal could also become a date (refused then)
+
+
+@fixup(exp.ByteString)
+def _escape_string_fix(t: Typer, node: exp.ByteString) -> exp.Expr:
+    return exp.Literal.string(node.this)

@@ -28,6 +28,9 @@ CASES = [
     "select id from customers where id between symmetric 5 and 2 order by id",
     "select id from customers where id not between symmetric 7 and 3 order by id",
     "select id from customers where born between symmetric date '1995-01-01' and '1980-01-01' order by id",
+    r"select E'a\nb', e'tab\there', E'back\\slash', E'quote\'s', E'dq''s', E'\b\f\r'",
+    r"select id from customers where name = E'O\'Brien' order by id",
+    r"select name || E'\t!' from customers order by id",
 ]
 
 
@@ -48,6 +51,9 @@ def test_function_matches_postgres(
         ("select array_to_string(ints, ',') from nums", "array_to_string() of array<int64>"),
         ("select div(balance, 2) from customers", "div() of numeric"),
         ("select make_date(2020, 1, 1.5)", "make_date() of numeric"),
+        (r"select E'\x41'", "escape string"),
+        (r"select E'\101'", "escape string"),
+        (r"select E'\u00e9'", "escape string"),
         (
             "select id from customers where (select max(id) from orders) between symmetric 0 and id",
             "BETWEEN SYMMETRIC",

@@ -69,7 +69,7 @@ REFUSALS: list[tuple[str, str]] = [
     ("select 0.1234567891", "numeric literal"),
     ("select array[1, null]", "NULL inside ARRAY"),
     ("select tags @> array['a'] from customers", "@>"),
-    (r"select e'a\nb'", "E'...' escape string"),
+    (r"select e'\x41'", "E'...' escape string"),  # e'a\nb' translates (test_more_functions)
     ("select sqrt(balance) from customers", "sqrt(numeric)"),
     ("select log(2, 8)", "log(base, x)"),
     ("select case city when 'Paris' then 1 end from customers", "CASE x WHEN"),
