@@ -35,6 +35,7 @@ _SAFE_SOURCES: dict[str, tuple[str, ...]] = {
 _LITERAL_ONLY = (T.INTERVAL, T.BYTES, T.JSON, T.PGJSON)
 LITERAL_KEY = "pg_literal"  # node.meta: the BigQuery expression a literal cast becomes
 NO_OP = "no-op"  # ... or this: the cast changes nothing
+VARCHAR_KEY = "pg_varchar"  # node.meta: n of an explicit ::varchar(n), which truncates to n characters
 # (source, target) pairs PostgreSQL converts in the session time zone.
 ZONED_CASTS = {
     (T.TIMESTAMP, T.DATE),
@@ -134,7 +135,12 @@ def _is_literal(node: exp.Expr) -> bool:
 def _check_typmod(node: exp.Cast, pg_name: str, source: str | None) -> None:
     params = node.to.expressions
     if pg_name == "varchar" and params:
-        raise unsupported("cast to varchar(n)", hint="PostgreSQL truncates silently; BigQuery errors")
+        length = params[0].this if isinstance(params[0], exp.DataTypeParam) else params[0]
+        if len(params) != 1 or not isinstance(length, exp.Literal) or not length.name.isdigit():
+            raise unsupported("cast to varchar(n) with this length")
+        if int(length.name) < 1:
+            raise unsupported("cast to varchar(0)", hint="PostgreSQL requires a length of at least 1")
+        node.meta[VARCHAR_KEY] = int(length.name)  # explicit casts truncate (fixups: LEFT)
     if pg_name != "numeric":
         return
     if not params and source == T.FLOAT:

@@ -26,7 +26,7 @@ from sqlglot import exp
 
 from pgbridge.sql import pgtypes as T
 from pgbridge.sql import timefix
-from pgbridge.sql.casts import LITERAL_KEY, NO_OP, ZONED_CASTS
+from pgbridge.sql.casts import LITERAL_KEY, NO_OP, VARCHAR_KEY, ZONED_CASTS
 from pgbridge.sql.rules import INTERVAL_KEY, interval_parts
 from pgbridge.sql.rules_funcs import trunc_unit
 from pgbridge.sql.typer import Typer
@@ -531,6 +531,8 @@ def _cast(t: Typer, node: exp.Cast) -> exp.Expr:
         value = round_half_even(value)
     if to_type == T.NUMERIC and node.to.expressions:
         return _numeric_typmod(value, node.to.expressions)
+    if node.meta.get(VARCHAR_KEY):
+        return call("LEFT", cast(value, T.STRING), exp.Literal.number(node.meta[VARCHAR_KEY]))
     result: exp.Expr = cast(value, to_type)
     if pg_name in _INT_RANGES and _signed_literal(node.this) is not None:
         _check_literal_range(_signed_literal(node.this) or 0, pg_name)

@@ -52,6 +52,8 @@ def test_function_matches_postgres(
         ("select div(balance, 2) from customers", "div() of numeric"),
         ("select make_date(2020, 1, 1.5)", "make_date() of numeric"),
         (r"select E'\x41'", "escape string"),
+        ("select name::char(3) from customers", "cast to char(3)"),
+        ("select name::bpchar from customers", "bpchar"),
         (r"select E'\101'", "escape string"),
         (r"select E'\u00e9'", "escape string"),
         (
@@ -65,3 +67,18 @@ def test_still_refused(schema: FixtureSchema, sql: str, construct: str) -> None:
         pipeline(sql, schema)
     assert caught.value.sqlstate == SqlState.FEATURE_NOT_SUPPORTED
     assert construct.lower() in caught.value.message.lower(), caught.value.message
+
+
+VARCHAR_CASES = [
+    "select name::varchar(3), city::varchar(1), name::varchar(100) from customers order by id",
+    "select cast(name as varchar(2)), cast(name as character varying(4)) from customers order by id",
+    "select 'héllo wörld'::varchar(4), id::varchar(1), born::varchar(4) from customers order by id",
+    "select id from customers where name::varchar(1) = 'A' order by id",
+]
+
+
+@pytest.mark.parametrize("sql", VARCHAR_CASES)
+def test_varchar_cast_truncates_as_postgres(
+    pg: psycopg.Connection, duck: duckdb.DuckDBPyConnection, schema: FixtureSchema, sql: str
+) -> None:
+    check(pg, duck, schema, sql)

@@ -27,7 +27,7 @@ REFUSALS: list[tuple[str, str]] = [
     ("select score::text from customers", "cast from float64 to text"),
     ("select balance::text from customers", "cast from numeric to text"),
     ("select placed::text from orders", "cast from datetime to text"),
-    ("select name::varchar(3) from customers", "varchar(n)"),
+    ("select name::char(3) from customers", "char(3)"),  # ::varchar(3) translates (LEFT)
     ("select score::numeric from customers", "float8 to numeric"),
     ("select concat(name, score) from customers", "concat() of float64"),
     ("select name || score from customers", "|| with a float64 operand"),
