@@ -71,6 +71,8 @@ def _fix(node: exp.Expr) -> exp.Expr:
         return exp.Paren(this=exp.Add(this=dow, expression=exp.Literal.number(1)))
     if isinstance(node, exp.DataType) and node.this in (exp.DType.DECIMAL, exp.DType.BIGDECIMAL):
         return _decimal(node)
+    if isinstance(node, exp.Unicode):
+        return exp.Anonymous(this="ascii", expressions=[node.this])  # DuckDB's unicode('') is -1
     if isinstance(node, exp.ByteLength):
         return exp.Anonymous(this="strlen", expressions=[node.this])  # DuckDB's bytes of a VARCHAR
     if isinstance(node, (exp.DateAdd, exp.DateSub)) and not node.meta.get("dated"):

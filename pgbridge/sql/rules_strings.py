@@ -131,3 +131,16 @@ def _escape_string(t: Typer, node: exp.ByteString) -> str | None:
 @fixup(exp.ByteString)
 def _escape_string_fix(t: Typer, node: exp.ByteString) -> exp.Expr:
     return exp.Literal.string(node.this)
+
+
+@rule(exp.Ascii)
+def _ascii(t: Typer, node: exp.Ascii) -> str | None:
+    _want(t, node.this, (T.STRING,), "ascii()")
+    return T.INT
+
+
+@fixup(exp.Ascii)
+def _ascii_fix(t: Typer, node: exp.Ascii) -> exp.Expr:
+    # PostgreSQL's ascii() of UTF-8 text is the first code point (0 for ''): BigQuery's
+    # UNICODE(); its ASCII() is defined for ASCII text only.
+    return call("UNICODE", node.this)

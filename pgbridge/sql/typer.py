@@ -278,7 +278,7 @@ _INT8_PRODUCERS = (
     exp.Placeholder,
     exp.Extract,
 )
-_INT4_PRODUCERS = (exp.Length, exp.StrPosition, exp.ArraySize, exp.Ntile, exp.Grouping)
+_INT4_PRODUCERS = (exp.Length, exp.StrPosition, exp.ArraySize, exp.Ntile, exp.Grouping, exp.Ascii)
 
 
 def _is_int4(t: Typer, node: exp.Expr) -> bool:

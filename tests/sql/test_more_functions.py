@@ -23,6 +23,8 @@ CASES = [
     "select translate('héllo', 'é', 'e')",
     "select div(7, 2), div(-7, 2), div(7, -2), div(id, 3) from customers order by id",
     "select sum(octet_length(name)) from customers",
+    "select ascii(name), ascii(city), ascii(''), ascii('€uro'), ascii('é') from customers order by id",
+    "select sum(ascii(name)) from customers",
     "select make_date(2020, 2, 29), make_date(1999, 12, 31)",
     "select make_date(2000 + id::int, 1, id::int) from customers where id < 10 order by id",
     "select id from customers where id between symmetric 5 and 2 order by id",
