@@ -141,6 +141,9 @@ def _check_typmod(node: exp.Cast, pg_name: str, source: str | None) -> None:
         if int(length.name) < 1:
             raise unsupported("cast to varchar(0)", hint="PostgreSQL requires a length of at least 1")
         node.meta[VARCHAR_KEY] = int(length.name)  # explicit casts truncate (fixups: LEFT)
+    if pg_name in ("timestamp", "timestamptz", "time") and params and params[0].name != "6":
+        # PostgreSQL rounds to p fractional digits; BigQuery keeps microseconds.
+        raise unsupported(f"cast to {pg_name}({params[0].name})", hint="drop the precision")
     if pg_name != "numeric":
         return
     if not params and source == T.FLOAT:

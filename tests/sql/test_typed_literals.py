@@ -10,8 +10,9 @@ import duckdb
 import psycopg
 import pytest
 
+from pgbridge.wire.errors import PgError, SqlState
 from tests.sql.fixtures import FixtureSchema
-from tests.sql.harness import check
+from tests.sql.harness import check, pipeline
 from tests.sql.test_timezones import ZONES
 
 CASES = [
@@ -33,6 +34,7 @@ CASES = [
     "select id from orders where placed_tz between '2024-01-01'::timestamptz and '2024-01-20'::timestamptz",
     "select id from orders where placed > '2024-01-15 09:00:00+00'::timestamptz order by id",
     "select id from orders where placed >= date '2024-01-15' order by id",
+    "select '2024-01-15 09:00:00.5'::timestamp(6), '2024-01-15 09:00:00.25+01'::timestamptz(6)",
 ]
 
 
@@ -48,3 +50,20 @@ def test_typed_literal_matches_postgres(
     pg: psycopg.Connection, duck: duckdb.DuckDBPyConnection, schema: FixtureSchema, sql: str, zone: str
 ) -> None:
     check(pg, duck, schema, sql, timezone=zone)
+
+
+@pytest.mark.parametrize(
+    ("sql", "construct"),
+    [
+        ("select '2024-01-15 09:00:00.123456+00'::timestamptz(3)", "timestamptz(3)"),
+        ("select '2024-01-15 09:00:00.5'::timestamp(0)", "timestamp(0)"),
+        ("select placed::timestamp(2) from orders", "timestamp(2)"),
+        ("select '10:00:00.5'::time(0)", "time(0)"),
+    ],
+)
+def test_precision_that_rounds_is_refused(schema: FixtureSchema, sql: str, construct: str) -> None:
+    # PostgreSQL rounds to p fractional digits; BigQuery would keep the microseconds.
+    with pytest.raises(PgError) as caught:
+        pipeline(sql, schema)
+    assert caught.value.sqlstate == SqlState.FEATURE_NOT_SUPPORTED
+    assert construct in caught.value.message
