@@ -58,9 +58,6 @@ class SessionContext:
     # (statement_id, job_id) of the statement running now, for the audit's cancel record.
     running: tuple[str, str] | None = None
 
-    @property
-    def approval_mode(self) -> str:
-        return self.settings.get("pgbridge.approval")
 
 
 @dataclass

@@ -31,7 +31,7 @@ from pgbridge.server.pipeline import Pipeline, Prepared, SessionContext
 from pgbridge.server.portals import Portal
 from pgbridge.sql.classify import Kind, Statement, parse_statement
 from pgbridge.sql.split import split_statements
-from pgbridge.typemap import PG_TYPES, PG_TYPES_BY_OID, OutputColumn
+from pgbridge.typemap import PG_TYPES, OutputColumn
 from pgbridge.wire import codec
 from pgbridge.wire import messages as m
 from pgbridge.wire.errors import PgError, SqlState
@@ -734,8 +734,3 @@ class _FetchResult(RowStream):
         assert portal.stream is not None
         super().__init__(portal.stream.columns, iterate(), verb=verb)
         self.count = count
-
-
-def decode_oid_name(oid: int) -> str:
-    pg = PG_TYPES_BY_OID.get(oid)
-    return pg.name if pg else str(oid)
