@@ -252,10 +252,12 @@ class Pipeline:
             await self.metadata.refresh_if_stale()
             resolved = resolve(statement, names, self.metadata)
         decision = self._check_statement(ctx, statement, resolved.ast)
-        ast = resolved.ast
+        # Masking views first, row filters second: a filter reads the clear table inside the
+        # view, and the client's statement reads only the view (masking/views.py).
+        mask_plan = self._plan_masks(ctx, resolved.ast)
+        ast = mask_plan.wrap(resolved.ast) if mask_plan is not None else resolved.ast
         if self.policy is not None:
             ast = self.policy.apply_row_filters(ctx.principal, ast)
-        mask_plan = self._plan_masks(ctx, ast)
         param_types = [_declared_bq_type(oid) for oid in declared_oids]
         translation = translate(replace(resolved, ast=ast), param_types, self.metadata, text=statement.text)
         return DataPlan(
@@ -293,7 +295,7 @@ class Pipeline:
         from pgbridge.masking.plan import plan_masks
 
         plan = plan_masks(ast, self.metadata.fields, ctx.principal, self.masking)
-        return plan if plan.masks or plan.sensitive else None
+        return plan if plan.masks or plan.sensitive or plan.views else None
 
     async def _dry_run(self, plan: DataPlan, params: Sequence[QueryParam]) -> None:
         if plan.fields is not None:
@@ -368,6 +370,8 @@ class Pipeline:
             role=role,
         )
         ctx.running = (statement_id, job_id)
+        if plan.mask_plan is not None and plan.mask_plan.notice:
+            ctx.notices.append(("NOTICE", "00000", plan.mask_plan.notice))
         if plan.kind == "dml":
             return await self._run_dml(ctx, plan, statement_id, started, query_params, options)
         try:
@@ -392,7 +396,7 @@ class Pipeline:
         # instead, so the client's JSON decoder never sees '****'.
         json_masked = [
             m.index
-            for m in (plan.mask_plan.masks if plan.mask_plan is not None else ())
+            for m in (plan.mask_plan.gateway_masks if plan.mask_plan is not None else ())
             if columns[m.index].type.name in ("json", "jsonb")
         ]
 

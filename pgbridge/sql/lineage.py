@@ -74,6 +74,11 @@ class ColumnUse:
     sources: frozenset[SourceColumn]
     equality: bool  # only compared for equality / grouped, on the unchanged value
     sql: str  # the expression, for error messages
+    # For an equality comparison (=, IN, CASE x WHEN, JOIN USING): the sources of what the value
+    # is compared with (empty: a constant or a parameter) and whether that is a column's value
+    # unchanged. None: grouped rather than compared (GROUP BY, DISTINCT, count, set operations).
+    versus: frozenset[SourceColumn] | None = None
+    versus_direct: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -526,8 +531,8 @@ class _Walker:
             if right_lin is None:
                 raise LineageError(f"column {name} named in USING is not in {right.alias}")
             merged = _merge([left, right_lin], direct=True)
-            self.record("JOIN USING", left, True, join)
-            self.record("JOIN USING", right_lin, True, join)
+            self.record("JOIN USING", left, True, join, right_lin)
+            self.record("JOIN USING", right_lin, True, join, left)
             scope.merged = [(n, lin) for n, lin in scope.merged if n != name] + [(name, merged)]
 
     def source(self, item: exp.Expression, scope: _Scope) -> _Source:
@@ -647,6 +652,8 @@ class _Walker:
         if isinstance(node, exp.Star):
             return self.bare_star(node, scope)
         self.value_uses(node, scope)
+        if isinstance(node, exp.Count):
+            return _EMPTY  # a count carries no value of its argument (aggregate() recorded the use)
         return _merge(self.lin(child, scope) for child in self.value_children(node))
 
     def value_children(self, node: exp.Expression) -> list[exp.Expression]:
@@ -673,8 +680,8 @@ class _Walker:
         elif isinstance(node, exp.If):
             self.use(node.this, scope, "CASE WHEN", False)
         elif isinstance(node, exp.Case):
-            if node.this:
-                self.use(node.this, scope, "CASE", True)
+            if node.this:  # CASE x WHEN v: x compared with each v
+                self.compare(node.this, [i.this for i in node.args.get("ifs") or []], scope, "CASE")
         elif isinstance(node, exp.Cast):
             if not _is_text_cast(node):
                 self.use(node.this, scope, "CAST", False)
@@ -779,38 +786,54 @@ class _Walker:
     # ---- uses ----------------------------------------------------------------------------
 
     def use(
-        self, node: exp.Expression, scope: _Scope, clause: str, equality: bool, output_names: bool = False
+        self,
+        node: exp.Expression,
+        scope: _Scope,
+        clause: str,
+        equality: bool,
+        output_names: bool = False,
+        versus: _Lin | None = None,
     ) -> None:
-        """Record every column value `node` consults, and whether only for equality."""
+        """Record every column value `node` consults, whether only for equality, and with what."""
         if output_names:
             target = _output_reference(node, scope.projection)
             if target is not None:
                 self.record(clause, target, equality, node)
                 return
         if isinstance(node, (exp.Paren, exp.Alias)):
-            self.use(node.this, scope, clause, equality)
+            self.use(node.this, scope, clause, equality, versus=versus)
         elif isinstance(node, (exp.Column, exp.Subquery, exp.Star, *_QUERY_NODES)):
-            self.record(clause, self.lin(node, scope), equality, node)
+            self.record(clause, self.lin(node, scope), equality, node, versus)
         elif isinstance(node, (exp.And, exp.Or, exp.Not, exp.Xor)):
             for child in node.iter_expressions():
                 self.use(child, scope, clause, False)
         elif isinstance(node, _EQUALITY_OPS):
-            self.use(node.this, scope, clause, True)
-            self.use(node.expression, scope, clause, True)
+            self.compare(node.this, [node.expression], scope, clause)
+            self.compare(node.expression, [node.this], scope, clause)
         elif isinstance(node, exp.In):
-            self.use(node.this, scope, clause, True)
-            for item in [*node.expressions, *([node.args["query"]] if node.args.get("query") else [])]:
-                self.use(item, scope, clause, True)
+            others = [*node.expressions, *([node.args["query"]] if node.args.get("query") else [])]
+            self.compare(node.this, others, scope, clause)
+            for item in others:
+                self.compare(item, [node.this], scope, clause)
         elif isinstance(node, exp.Exists):
             self.query(node.this, scope, scope.ctes)  # its rows' existence, not their values
         else:
             self.record(clause, self.lin(node, scope), False, node)
 
-    def record(self, clause: str, lin: _Lin, equality: bool, node: exp.Expression) -> None:
+    def compare(self, node: exp.Expression, others: list[exp.Expression], scope: _Scope, clause: str) -> None:
+        """`node` compared for equality with `others`: an equality use that names its peers."""
+        peers = [self.lin(other, scope) for other in others]
+        versus = _merge(peers, direct=bool(peers) and all(p.direct for p in peers))
+        self.use(node, scope, clause, True, versus=versus)
+
+    def record(
+        self, clause: str, lin: _Lin, equality: bool, node: exp.Expression, versus: _Lin | None = None
+    ) -> None:
         if lin.sources:
-            self.uses.append(
-                ColumnUse(clause, lin.sources, equality and lin.direct, node.sql("postgres")[:120])
-            )
+            sql = node.sql("postgres")[:120]
+            peers, peers_direct = (versus.sources, versus.direct) if versus is not None else (None, False)
+            use = ColumnUse(clause, lin.sources, equality and lin.direct, sql, peers, peers_direct)
+            self.uses.append(use)
 
     def check_all_visited(self, ast: exp.Expression) -> None:
         for node in ast.find_all(exp.Select):

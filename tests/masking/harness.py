@@ -56,7 +56,7 @@ def qualified(sql: str) -> exp.Expr:
     return qualify(parse(sql), schema=MAPPING_SCHEMA, dialect="postgres", validate_qualify_columns=False)
 
 
-def open_duckdb() -> duckdb.DuckDBPyConnection:
+def open_duckdb(customer_rows: list[tuple[object, ...]] | None = None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("CREATE SCHEMA shop")
     con.execute(
@@ -67,7 +67,9 @@ def open_duckdb() -> duckdb.DuckDBPyConnection:
         "CREATE TABLE shop.orders (id BIGINT, customer_id BIGINT, product_id BIGINT, ordered_at TIMESTAMPTZ,"
         " amount DOUBLE, status TEXT)"
     )
-    con.executemany("INSERT INTO shop.customers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", CUSTOMER_ROWS)
+    con.executemany(
+        "INSERT INTO shop.customers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", customer_rows or CUSTOMER_ROWS
+    )
     con.executemany("INSERT INTO shop.orders VALUES (?, ?, ?, ?, ?, ?)", ORDER_ROWS)
     # PostgreSQL / BigQuery spellings of whole-row JSON that DuckDB lacks.
     con.execute("CREATE MACRO row_to_json(x) AS to_json(x)")
@@ -100,6 +102,6 @@ def plan_and_run(
     con: duckdb.DuckDBPyConnection, ast: exp.Expr, roles: tuple[str, ...], settings: MaskingSettings
 ) -> tuple[MaskPlan, pa.Table, bytes]:
     plan = plan_masks(ast, schema_lookup, principal(*roles), settings)
-    table = run(con, ast)
+    table = run(con, plan.wrap(ast))  # the statement as the warehouse gets it: through masking views
     batches = list(masked_batches(plan, table))
     return plan, table, to_bytes(table.schema, batches)
