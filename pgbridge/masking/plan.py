@@ -75,6 +75,9 @@ class MaskPlan:
     views: MaskedTables = field(default_factory=dict)  # masking views to put in the statement
     table_columns: Mapping[tuple[str, str], list[str]] = field(default_factory=dict)
     notice: str = ""  # said to the client when it computes on masked values
+    # Every source column the statement reads through a masking view, with how it was masked:
+    # the audit's answer to "what was masked" for values computed on but not returned.
+    inputs: tuple[tuple[str, str], ...] = ()  # ("dataset.table.column", strategy)
 
     @property
     def sensitive(self) -> bool:
@@ -115,6 +118,9 @@ class MaskPlan:
             kinds = tuple(str(k) for k in mask.options.get("kinds", ()))  # type: ignore[attr-defined]
             return detect_and_mask(column, kinds, str(mask.options.get("replacement", "****")))
         return apply_strategy(column, mask.strategy, mask.options, self.hash_key)
+
+    def inputs_summary(self) -> list[dict[str, str]]:
+        return [{"source": source, "strategy": strategy} for source, strategy in self.inputs]
 
     def audit_summary(self) -> list[dict[str, object]]:
         summary: list[dict[str, object]] = [
@@ -195,7 +201,12 @@ def plan_masks(
         analysis = analyze(ast, schema)
     except LineageError as exc:
         _refuse_untraced(touched, schema, rules, detectors, exc)
-        return replace(base, all_text_detectors=tuple(d for d in detectors if d.all_text))
+        every = {SourceColumn(d, t, c) for (d, t), cols in views.items() for c in cols}
+        return replace(
+            base,
+            all_text_detectors=tuple(d for d in detectors if d.all_text),
+            inputs=_inputs(every, rules),
+        )
     _guard_hashed(analysis.uses, rules)
     masks = [m for i, col in enumerate(analysis.columns) if (m := _column_mask(i, col, rules, detectors))]
     touches = bool(touched) or any(r.matches_table(*t) for r in rules.rules for t in analysis.tables)
@@ -205,7 +216,18 @@ def plan_masks(
         expected_columns=len(analysis.columns),
         touches_masked=touches,
         notice=_notice(analysis, rules),
+        inputs=_inputs(
+            {s for u in analysis.uses for s in u.sources} | {s for c in analysis.columns for s in c.sources},
+            rules,
+        ),
     )
+
+
+def _inputs(sources: set[SourceColumn], rules: _Rules) -> tuple[tuple[str, str], ...]:
+    found = {
+        (str(s), rule.strategy) for s in sources if (rule := rules.of(s)) is not None and in_warehouse(rule)
+    }
+    return tuple(sorted(found))
 
 
 def _plan_dml(
@@ -263,9 +285,7 @@ def _refuse_untraced(
     for dataset, table in sorted(touched):
         fields = schema(dataset, table) if dataset else None
         names = [f.name.lower() for f in fields] if fields is not None else None
-        hashed = names is None or any(
-            rules.hashed(SourceColumn(dataset, table, name)) for name in names
-        )
+        hashed = names is None or any(rules.hashed(SourceColumn(dataset, table, name)) for name in names)
         watched = any(d.matches_table(dataset, table) for d in detectors)
         if hashed or watched:
             raise _untraced(touched, exc)
@@ -331,9 +351,13 @@ def _equality_class(use: ColumnUse, rule: MaskRule, rules: _Rules) -> bool:
         return False
     if use.versus is None:
         return True
-    return bool(use.versus) and use.versus_direct and all(
-        (peer := rules.of(s)) is not None and not in_warehouse(peer) and peer.allow_equality
-        for s in use.versus
+    return (
+        bool(use.versus)
+        and use.versus_direct
+        and all(
+            (peer := rules.of(s)) is not None and not in_warehouse(peer) and peer.allow_equality
+            for s in use.versus
+        )
     )
 
 

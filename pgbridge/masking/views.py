@@ -68,7 +68,15 @@ def masked_expression(rule: MaskRule, bq_type: str) -> exp.Expr:
     if template is None:
         return exp.Cast(this=exp.Null(), to=_pg_data_type(bq_type))
     digits = str(int(rule.options.get("digits", 0)))  # type: ignore[call-overload]
-    return parse_one(template.replace("@digits", digits), read="postgres")
+    expression = parse_one(template.replace("@digits", digits), read="postgres")
+    # The clear value is cast to its own type: the translator then knows it in every context
+    # (a scalar subquery inside VALUES, say), where a bare column's type could stay unknown.
+    typed = exp.Cast(this=exp.column(_X), to=_pg_data_type(bq_type))
+    return expression.transform(lambda n: typed.copy() if _is_placeholder(n) else n)
+
+
+def _is_placeholder(node: exp.Expr) -> bool:
+    return isinstance(node, exp.Column) and not node.table and node.name == _X
 
 
 def _partial(rule: MaskRule) -> str:
@@ -189,12 +197,8 @@ def _projected(name: str, masked: Mapping[str, exp.Expr]) -> exp.Expr:
     if expression is None:
         return clear.as_(name, quoted=True)
 
-    def place(node: exp.Expr) -> exp.Expr:
-        if isinstance(node, exp.Column) and not node.table and node.name == _X:
-            return clear.copy()
-        return node
-
-    return expression.copy().transform(place).as_(name, quoted=True)
+    placed = expression.copy().transform(lambda n: clear.copy() if _is_placeholder(n) else n)
+    return placed.as_(name, quoted=True)
 
 
 def _unqualify(tree: exp.Expr, wrapped: set[tuple[str, str]]) -> None:

@@ -67,6 +67,7 @@ class StatementAudit:
             bytes_estimate=plan.bytes_estimate,
             decision_message=decision.message if decision else None,
             masked_columns=plan.mask_plan.audit_summary() if plan.mask_plan else [],
+            masked_inputs=plan.mask_plan.inputs_summary() if plan.mask_plan else [],
         )
         await self.log.append("statement", fields)
 

@@ -114,7 +114,7 @@ class Typer:
         return exp.Literal.string(session_zone(self.timezone))
 
     def run(self, ast: exp.Expr) -> None:
-        for scope in traverse_scope(ast):
+        for scope in _inner_first(traverse_scope(ast)):
             self._type_columns(scope)
             self.visit(scope.expression)
         self.visit(ast)
@@ -302,6 +302,30 @@ def _leaf_selects(query: exp.Expr) -> list[exp.Select]:
     if isinstance(query, exp.Subquery):
         return _leaf_selects(query.this)
     return [query] if isinstance(query, exp.Select) else []
+
+
+def _inner_first(scopes: list[Scope]) -> list[Scope]:
+    """sqlglot yields a VALUES scope before the subqueries inside its rows; typing it first would
+    type those subqueries' columns before their own scopes know them. Move each VALUES scope
+    after every scope nested in it."""
+    ordered = [scope for scope in scopes if not isinstance(scope.expression, exp.Values)]
+    for values in (scope for scope in scopes if isinstance(scope.expression, exp.Values)):
+        inner = [i for i, s in enumerate(ordered) if _contains(values.expression, s.expression)]
+        ordered.insert(max(inner) + 1 if inner else _first_outer(ordered, values), values)
+    return ordered
+
+
+def _contains(outer: exp.Expr, node: exp.Expr) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent is outer:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _first_outer(ordered: list[Scope], values: Scope) -> int:
+    return next((i for i, s in enumerate(ordered) if _contains(s.expression, values.expression)), 0)
 
 
 def _find_source(scope: Scope | None, name: str) -> object | None:

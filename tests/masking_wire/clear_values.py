@@ -22,7 +22,9 @@ import duckdb
 # Each pattern captures candidates with a lookahead, so overlapping ones are all seen.
 _SHAPES: dict[str, bytes] = {
     "ssn": rb"(?=(\d{3}-\d{2}-\d{4}))",
-    "ssn_digits": rb"(?=(\d{9}))",
+    # Standalone: nine digits inside a longer hex or digit run (a hash in the audit chain) are
+    # not an ssn, and with 100,000 customers some such run matches one by chance.
+    "ssn_digits": rb"(?<![0-9A-Za-z])(?=(\d{9})(?![0-9A-Za-z]))",
     "card": rb"(?=(\d{16}))",
     "phone": rb"(?=(\+1-555-\d{3}-\d{4}))",
     "phone_digits": rb"(?=(1555\d{7}))",

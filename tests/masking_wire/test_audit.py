@@ -84,6 +84,7 @@ def test_audit_names_masked_columns_with_their_rules(audit_run: AuditRun) -> Non
             "rules": ["shop.customers.email"],
             "sources": ["shop.customers.email"],
             "options": {},
+            "where": "warehouse",
         },
         {
             "column": "phone",
@@ -92,6 +93,7 @@ def test_audit_names_masked_columns_with_their_rules(audit_run: AuditRun) -> Non
             "rules": ["shop.customers.phone"],
             "sources": ["shop.customers.phone"],
             "options": {},
+            "where": "gateway",
         },
         {
             "column": "ssn",
@@ -100,6 +102,7 @@ def test_audit_names_masked_columns_with_their_rules(audit_run: AuditRun) -> Non
             "rules": ["shop.customers.ssn"],
             "sources": ["shop.customers.ssn"],
             "options": {"keep": 4},
+            "where": "warehouse",
         },
         {
             "column": "card_number",
@@ -108,6 +111,7 @@ def test_audit_names_masked_columns_with_their_rules(audit_run: AuditRun) -> Non
             "rules": ["shop.customers.card_number"],
             "sources": ["shop.customers.card_number"],
             "options": {"keep": 4},
+            "where": "warehouse",
         },
     ]
     assert completion["masked_columns"] == {
@@ -134,9 +138,14 @@ def test_every_recording_matches_what_its_client_received(audit_run: AuditRun) -
         for statement, completion in _statements(audit_run, sql):
             if statement["decision"] == "explain":
                 continue  # a plan, not rows: nothing to record
-            assert statement["masked_columns"], f"no masked columns recorded for {sql}"
+            masked = statement["masked_columns"] or statement["masked_inputs"]
+            assert masked, f"no masked columns recorded for {sql}"
             table = read_recording(audit_run.directory, completion["recording"])
-            assert table.num_rows == completion["rows"] == len(rows), sql
+            assert completion["rows"] == len(rows), sql
+            if completion["recording"]["truncated"]:  # over the recording's byte cap: a prefix
+                assert 0 < table.num_rows < len(rows), sql
+            else:
+                assert table.num_rows == len(rows), sql
             sent = b"\x00".join(v for row in rows for v in row if v is not None)
             for column in table.columns:
                 if pa.types.is_string(column.type):

@@ -117,17 +117,32 @@ def test_psql_rows(
     assert clear_values.leaks(admin.received) != []
 
 
+# Correlated inequality over 100,000 distinct clear values: minutes for admin (the masked
+# values the analyst compares have few distinct prefixes).
+_SLOW_ON_CLEAR_VALUES = {
+    "SELECT (SELECT count(*) FROM shop.customers c2 WHERE c2.ssn < c.ssn) FROM shop.customers c",
+}
+
+
 def test_admin_gets_clear_values_from_the_corpus(gateway: RunningGateway, clear_values: ClearValues) -> None:
     """The masked corpus cases, run by admin, carry clear values: the analyst's clean bytes are
     the masking's doing, not queries that happen to return nothing sensitive."""
     client = RecordingClient(gateway, *ADMIN)
     try:
-        outcomes = [client.run(case.sent, 0) for case in WIRE_CORPUS if case.expect == MASKED]
+        outcomes = [
+            client.run(case.sent, 0)
+            for case in WIRE_CORPUS
+            if case.expect == MASKED and case.sql not in _SLOW_ON_CLEAR_VALUES
+        ]
     finally:
         client.close()
-    assert all(o.sqlstate is None for o in outcomes)
-    leaking = sum(bool(clear_values.leaks(o.received)) for o in outcomes)
-    assert leaking >= 0.75 * len(outcomes)
+    # On clear values some probes fail (the overflow or cast that masking made uniform).
+    ran = [o for o in outcomes if o.sqlstate is None]
+    assert all(o.sqlstate.startswith("22") for o in outcomes if o.sqlstate is not None)
+    assert len(ran) >= 0.9 * len(outcomes)
+    leaking = sum(bool(clear_values.leaks(o.received)) for o in ran)
+    # Not all: many cases return what is computed from a masked column (counts, lengths, flags).
+    assert leaking >= 0.6 * len(ran)
 
 
 def test_backend_error_text_is_withheld_only_when_masked_values_are_involved(gateway: RunningGateway) -> None:
@@ -146,8 +161,8 @@ def test_backend_error_text_is_withheld_only_when_masked_values_are_involved(gat
 def test_a_guess_cannot_be_confirmed_by_a_null(
     gateway: RunningGateway, clear_values: ClearValues, result_format: int
 ) -> None:
-    """nullif(ssn, <guess>) is NULL exactly where the guess is right. Redacted, it must read
-    the same on every row; admin's answer shows the oracle would work without masking."""
+    """nullif(ssn, <guess>) is NULL exactly where the guess is right. Computed on the masked
+    value, it never is; admin's answer shows the oracle would work without masking."""
     guess = clear_values.customers[2].ssn
     sql = f"SELECT id, nullif(ssn, '{guess}') FROM shop.customers WHERE id IN (1, 2, 3) ORDER BY id"
     analyst, admin = RecordingClient(gateway, *ANALYST), RecordingClient(gateway, *ADMIN)
@@ -156,7 +171,8 @@ def test_a_guess_cannot_be_confirmed_by_a_null(
     finally:
         analyst.close()
         admin.close()
-    assert [row[1] for row in masked] == [b"****"] * 3
+    shown = [b"****" + clear_values.customers[i].ssn[-4:].encode() for i in (1, 2, 3)]
+    assert [row[1] for row in masked] == shown
     assert [row[1] for row in clear] == [
         clear_values.customers[1].ssn.encode(),
         None,

@@ -12,8 +12,10 @@ import pytest
 from tests.masking_wire.clear_values import ClearValues
 from tests.masking_wire.outcome import Outcome, pending_request
 from tests.masking_wire.wire_corpus import (
+    HASHED,
     MASKED,
     MASKING_REFUSAL,
+    NO_ROWS,
     WIRE_CORPUS,
     WITHHELD,
     WireCase,
@@ -31,19 +33,26 @@ def check(case: WireCase, outcome: Outcome, clear: ClearValues) -> None:
         assert outcome.sqlstate is None, f"expected masked rows, got {outcome.sqlstate}: {outcome.message}"
         assert outcome.rows > 0, "a masked query that returns no rows proves nothing"
         return
+    if case.expect == NO_ROWS:
+        assert (outcome.sqlstate, outcome.rows) == (None, 0), f"{outcome.sqlstate}: {outcome.message}"
+        return
     assert outcome.sqlstate == case.expect, (
         f"expected {case.expect}, got {outcome.sqlstate}: {outcome.message}"
     )
     if case.why == WITHHELD:
         assert WITHHELD in outcome.message
+    elif case.why == HASHED:
+        assert "pseudonymised (keyed hash) for your role" in outcome.message
     elif case.expect == MASKING_REFUSAL and not case.why and case.sql.startswith(("SELECT", "WITH")):
-        assert "is masked for your role" in outcome.message
+        said = ("is masked for your role", "pseudonymised (keyed hash) for your role")
+        assert any(words in outcome.message for words in said), outcome.message
 
 
 def test_wire_corpus_is_big_enough() -> None:
     assert len(WIRE_CORPUS) >= 80
     assert sum(c.expect == MASKED for c in WIRE_CORPUS) >= 60
-    assert sum(c.expect == MASKING_REFUSAL for c in WIRE_CORPUS) >= 40
+    assert sum(c.expect == MASKING_REFUSAL for c in WIRE_CORPUS) >= 25
+    assert sum(c.expect == NO_ROWS for c in WIRE_CORPUS) >= 20
 
 
 @pytest.mark.parametrize("client", CLIENTS)
@@ -79,5 +88,6 @@ def test_corpus_runs_fast(gateway: RunningGateway, clear_values: ClearValues) ->
 
     started = time.monotonic()
     outcomes = raw_corpus(gateway, 0)
-    assert time.monotonic() - started < 15
+    # more of the corpus runs now (on masked values) instead of being refused
+    assert time.monotonic() - started < 30
     assert all(clear_values.leaks(o.received) == [] for o in outcomes)

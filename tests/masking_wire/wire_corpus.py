@@ -2,13 +2,13 @@
 
 The planning-level corpus was written for slightly different rules than the demo's. The
 demo (pgbridge/demo/config_text.py) masks, for every role but admin: ssn and card_number
-partial keep 4, phone hash (no allow_equality), email `email` (keep the domain). So the
-corpus entries that relied on the corpus' equality-preserving email hash are refused here.
-Other entries are refused before masking is consulted, by the analyst's policy (function
-allow-list, read-only statements) or by name resolution; and some shapes are not translated
-yet (0A000). Every expectation is exact: a shape the translator learns makes its case fail
-until someone has checked that it is masked or refused by masking, and said so here (the
-"not translated yet" cases of the first corpus run now, masked: md5, json_build_object).
+partial keep 4, phone hash (no allow_equality), email `email` (keep the domain). Every
+column but phone is masked in the warehouse (masking views): statements computing on them
+run on masked values, so filters on them match no row and casts of them fail alike for
+every row. Phone may only be returned as is. Other entries are refused before masking is
+consulted, by the analyst's policy (function allow-list, read-only statements) or by name
+resolution; and some shapes are not translated yet (0A000). Every expectation is exact: a
+shape the translator learns makes its case fail until someone has checked it and said so here.
 
 WIRE_EXTRAS are the shapes only the wire can show: backend errors raised while computing on
 a masked value (the pipeline must withhold the backend's text), TABLE, FETCH FIRST, VALUES
@@ -20,10 +20,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tests.masking.corpus import CORPUS, MASKED, REFUSED
+from tests.masking.corpus import CORPUS, FAILS, MASKED, REFUSED
 from tests.masking_wire.outcome import bounded
 
 MASKING_REFUSAL = "42501"  # refused by the masking guard: the message says which column
+NO_ROWS = "no rows"  # runs, and its condition (computed on masked values) matches no row
+HASHED = "phone is a keyed hash in the demo: it may only be returned as is"
 
 
 @dataclass(frozen=True)
@@ -37,16 +39,85 @@ class WireCase:
         return bounded(self.sql)
 
 
-# Corpus entries the corpus' rules mask but the demo's rules refuse: equality, grouping and
-# joins on email, which the demo masks with `email` (no allow_equality).
-_DEMO_RULES_REFUSE = {
-    "SELECT c1.id, c2.email FROM shop.customers c1 JOIN shop.customers c2 ON c1.email = c2.email",
+# The demo hashes phone without allow_equality (the corpus redacts it): every use of it
+# other than returning it as is computes on its clear value and is refused.
+_DEMO_PHONE_HASHED = {
+    "SELECT phone::jsonb FROM shop.customers",
+    "SELECT 'x' || phone FROM shop.customers",
+    "SELECT concat(ssn, '-', phone) FROM shop.customers",
+    "SELECT greatest(ssn, phone) FROM shop.customers",
+    "SELECT ARRAY[ssn, phone] FROM shop.customers",
+    "SELECT CASE WHEN id = 1 THEN ssn ELSE phone END FROM shop.customers",
+    "SELECT v.n FROM shop.customers c, "
+    "LATERAL (SELECT count(*) AS n FROM shop.orders o WHERE o.status = c.phone) v",
+    "SELECT u FROM shop.customers u",
+    "SELECT u::text FROM shop.customers u",
+    "WITH t AS (SELECT * FROM shop.customers) SELECT t FROM t",
+    "SELECT (SELECT row_to_json(c) FROM shop.customers c ORDER BY id LIMIT 1)",
+    "SELECT s FROM (SELECT ssn, phone FROM shop.customers) s",
+    "SELECT id FROM shop.customers WHERE phone IN ('+1-202-555-0143')",
+    "SELECT string_agg(phone, ',') FROM shop.customers",
+    "SELECT id FROM shop.customers WHERE id IN (SELECT id FROM shop.customers WHERE phone LIKE '+1%')",
+    "SELECT i FROM shop.customers c, generate_series(1, length(c.phone)) AS g(i)",
+    "SELECT lag(id, strpos(phone, '5') - 9) OVER (ORDER BY id) FROM shop.customers",
+    "SELECT unnest(ARRAY[ssn, phone]) FROM shop.customers",
+    "SELECT (ARRAY[ssn, phone])[1] FROM shop.customers",
+    "SELECT sum(id) FILTER (WHERE phone > '+2') FROM shop.customers",
+    "SELECT (ARRAY[name, country])[length(phone)] FROM shop.customers",
+    "SELECT array_to_string(ARRAY[ssn, phone], ',') FROM shop.customers",
+    "SELECT id FROM shop.orders OFFSET (SELECT strpos(phone, '5') FROM shop.customers LIMIT 1)",
+    "SELECT country, count(*) FROM shop.customers GROUP BY GROUPING SETS ((country), (phone))",
+    "SELECT to_jsonb(u)->>'ssn' FROM shop.customers u",
+    "SELECT row_to_json(u)->'card_number' FROM shop.customers u",
+    "SELECT -strpos(phone, '5') FROM shop.customers",
+}
+# The demo masks email with `email`, in the warehouse (the corpus hashes it): the statement
+# computes on '****@domain' and runs.
+_DEMO_EMAIL_IN_WAREHOUSE = {
+    "SELECT lower(email) FROM shop.customers",
+    "SELECT split_part(email, '@', 1) FROM shop.customers",
+    "SELECT id FROM shop.customers WHERE id = 1 AND NOT email LIKE 'a%'",
+    "SELECT email FROM shop.customers ORDER BY email",
+    "SELECT max(email) FROM shop.customers",
+    "SELECT id, 2 ^ strpos(email, 'a') FROM shop.customers",
+}
+# Filters computed on masked values ('****6789' is never LIKE '1%'): they run and match no row.
+_NO_ROW_MATCHES = {
+    "SELECT v.x FROM shop.customers c, LATERAL (SELECT c.card_number AS x WHERE c.ssn LIKE '1%') v",
     "SELECT email FROM shop.customers WHERE email = 'alice.secret@example.com'",
-    "SELECT email, count(*) FROM shop.customers GROUP BY email",
-    "SELECT count(DISTINCT email) FROM shop.customers",
     "SELECT id FROM shop.customers WHERE email IN ('bob.hidden@example.org')",
     "SELECT email FROM shop.customers WHERE id > 0 AND email = 'alice.secret@example.com'",
-    "SELECT c1.id FROM shop.customers c1 JOIN shop.customers c2 USING (email)",
+    "SELECT id FROM shop.customers WHERE ssn LIKE '1%'",
+    "SELECT id FROM shop.customers WHERE ssn = '123-45-6789'",
+    "SELECT id FROM shop.customers WHERE substr(ssn, 1, 1) = '1'",
+    "SELECT id FROM shop.customers WHERE ssn BETWEEN '1' AND '2'",
+    "SELECT id FROM shop.customers WHERE ssn ~ '^1'",
+    "SELECT id FROM shop.customers WHERE (SELECT ssn) LIKE '1%'",
+    "SELECT id FROM shop.customers WHERE email LIKE 'alice%'",
+    "SELECT id FROM shop.customers WHERE lower(email) = 'x'",
+    "SELECT country FROM shop.customers GROUP BY country HAVING max(ssn) > '5'",
+    "SELECT o.id FROM shop.orders o JOIN shop.customers c ON c.ssn LIKE '1%'",
+    "SELECT o.id FROM shop.orders o JOIN shop.customers c ON c.ssn = o.status",
+    "SELECT id FROM (SELECT id, ssn AS s FROM shop.customers) x WHERE s LIKE '9%'",
+    "WITH t AS (SELECT * FROM shop.customers) SELECT id FROM t WHERE ssn > '5'",
+    "SELECT id FROM shop.customers c WHERE EXISTS (SELECT 1 FROM shop.orders o WHERE o.status = c.ssn)",
+    "SELECT ssn FROM shop.customers INTERSECT SELECT '123-45-6789'",
+    "SELECT id FROM shop.customers WHERE '123-45-6789' = ANY(ARRAY[ssn])",
+    "SELECT id FROM shop.customers WHERE ssn = ANY(ARRAY['123-45-6789'])",
+    "SELECT ssn FROM shop.customers INTERSECT ALL SELECT '123-45-6789'",
+    "SELECT to_char(created_at, 'YYYY') FROM shop.customers WHERE ssn LIKE '1%'",
+    "SELECT id FROM shop.customers WHERE jsonb_build_object('s', ssn) @> '{\"s\": \"123-45-6789\"}'",
+}
+# The warehouse fails on the masked value for every row alike ('****6789'::int); the backend's
+# message is withheld all the same.
+_FAILS_ON_MASKED = {
+    "SELECT ssn::int FROM shop.customers": "22P02",
+    "SELECT CAST(card_number AS bigint) FROM shop.customers": "22P02",
+    "SELECT (strpos(card_number, '4') - 8) * 9223372036854775807 FROM shop.customers": "22003",
+    "SELECT length(ssn) * 9223372036854775807 FROM shop.customers": "22003",
+    "SELECT date '2020-01-01' + strpos(ssn, '8') * 100000000 FROM shop.customers": "22P02",
+    "SELECT ntile(strpos(ssn, '8') - 8) OVER (ORDER BY id) FROM shop.customers": "22000",
+    "SELECT make_date(2020, 1, strpos(ssn, '8')) FROM shop.customers": "22P02",
 }
 # Refused by the analyst's function allow-list before masking is planned. The same queries
 # run past the policy on a gateway whose analyst may call these (extended_corpus.py).
@@ -61,8 +132,6 @@ _POLICY_FUNCTIONS = {
     "SELECT count(*) FROM shop.customers c, unnest(string_to_array(c.card_number, '1')) AS t(x)",
     "SELECT generate_series(1, strpos(ssn, '8')) FROM shop.customers",
     "SELECT x FROM shop.customers c CROSS JOIN LATERAL generate_series(1, strpos(c.ssn, '9')) AS g(x)",
-    "SELECT grouping(ssn), count(*) FROM shop.customers GROUP BY ROLLUP(ssn)",
-    "SELECT country, grouping(country), max(ssn) FROM shop.customers GROUP BY ROLLUP(country)",
     "SELECT count(*) FROM shop.customers c, unnest(ARRAY[c.ssn]) AS t(x) GROUP BY x",
     "SELECT c.id FROM shop.customers c JOIN unnest(ARRAY['123-45-6789']) AS t(x) ON t.x = c.ssn",
 }
@@ -85,6 +154,33 @@ _NOT_TRANSLATED = {
     "SELECT json_build_object('s', ssn)->>'s' FROM shop.customers",
     "SELECT to_jsonb(u)->>'ssn' FROM shop.customers u",
     "SELECT row_to_json(u)->'card_number' FROM shop.customers u",
+    # computed on masked values now, not translated yet
+    "SELECT array_agg(id ORDER BY ssn) FROM shop.customers",
+    "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY ssn) FROM shop.customers",
+    "SELECT CASE ssn WHEN '123-45-6789' THEN 'hit' END FROM shop.customers",
+    "SELECT split_part(name, ' ', strpos(ssn, '8') - 8) FROM shop.customers",
+    "SELECT created_at AT TIME ZONE split_part(email, '@', 2) FROM shop.customers",
+    "SELECT substr(name, strpos(ssn, '8')) FROM shop.customers",
+    "SELECT array_agg(ssn ORDER BY ssn) FROM shop.customers",
+    "SELECT array_agg(ssn) FROM shop.customers",
+    "SELECT array_agg(DISTINCT card_number) FROM shop.customers",
+    "SELECT array_agg(id) FILTER (WHERE ssn LIKE '1%') FROM shop.customers",
+    "SELECT id FROM shop.customers WHERE card_number <> ALL(ARRAY['1'])",
+    "SELECT id FROM shop.customers WHERE cardinality(string_to_array(ssn, '5')) > 2",
+    "SELECT array_length(ARRAY[id], strpos(ssn, '8')) FROM shop.customers",
+    "SELECT unnest(string_to_array(ssn, '5')) FROM shop.customers",
+    "SELECT to_char(created_at, ssn) FROM shop.customers",
+    "SELECT date_trunc(split_part(email, '@', 2), created_at) FROM shop.customers",
+    "SELECT created_at AT TIME ZONE ssn FROM shop.customers",
+    "SELECT json_build_object('s', ssn)::jsonb FROM shop.customers",
+    "SELECT '{\"a\": 1}'::jsonb -> ssn FROM shop.customers",
+    "SELECT '{\"a\": 1}'::jsonb ->> card_number FROM shop.customers",
+    "SELECT ssn::json FROM shop.customers",
+    "SELECT json_build_object(nullif(ssn, '123-45-6789'), 1) FROM shop.customers",
+    "SELECT 'x' ~ translate(ssn, '0123456789-', '(') FROM shop.customers",
+    "SELECT regexp_replace(name, ssn, '') FROM shop.customers",
+    "SELECT chr(strpos(ssn, '8')) FROM shop.customers",
+    "SELECT acos(strpos(ssn, '8')) FROM shop.customers",
 }
 NOT_TRANSLATED = "0A000"
 _OTHER_REFUSALS = {
@@ -94,8 +190,14 @@ _OTHER_REFUSALS = {
 
 
 def _wire_case(sql: str, expectation: str) -> WireCase:
-    if sql in _DEMO_RULES_REFUSE:
-        return WireCase(sql, MASKING_REFUSAL, "demo masks email with `email`, which allows no equality")
+    if sql in _DEMO_PHONE_HASHED:
+        return WireCase(sql, MASKING_REFUSAL, HASHED)
+    if sql in _DEMO_EMAIL_IN_WAREHOUSE:
+        return WireCase(sql, MASKED, "the demo masks email in the warehouse")
+    if sql in _NO_ROW_MATCHES:
+        return WireCase(sql, NO_ROWS, "computed on masked values")
+    if sql in _FAILS_ON_MASKED:
+        return WireCase(sql, _FAILS_ON_MASKED[sql], WITHHELD)
     if sql in _POLICY_FUNCTIONS:
         return WireCase(sql, "42501", "the analyst role may not call this function")
     if sql in _NOT_TRANSLATED:
@@ -105,7 +207,7 @@ def _wire_case(sql: str, expectation: str) -> WireCase:
         return WireCase(sql, state, why)
     if not sql.startswith(("SELECT", "WITH")):
         return WireCase(sql, "42501", "the analyst role may not run DML")
-    return WireCase(sql, MASKED if expectation == MASKED else MASKING_REFUSAL)
+    return WireCase(sql, {MASKED: MASKED, FAILS: "fails"}.get(expectation, MASKING_REFUSAL))
 
 
 WITHHELD = "the backend's message is withheld"
@@ -148,4 +250,6 @@ WIRE_EXTRAS: list[WireCase] = [
 
 WIRE_CORPUS: list[WireCase] = [_wire_case(sql, expectation) for sql, expectation in CORPUS] + WIRE_EXTRAS
 assert len({case.sql for case in WIRE_CORPUS}) == len(WIRE_CORPUS), "duplicate wire corpus entries"
-assert all(e in (MASKED, REFUSED) for _, e in CORPUS)
+assert all(e in (MASKED, REFUSED, FAILS) for _, e in CORPUS)
+_unplaced = [case.sql for case in WIRE_CORPUS if case.expect == "fails"]
+assert not _unplaced, f"a FAILS case needs its SQLSTATE in _FAILS_ON_MASKED: {_unplaced}"
