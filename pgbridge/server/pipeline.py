@@ -23,6 +23,7 @@ import pyarrow as pa
 from pgbridge.auth.principal import Principal
 from pgbridge.backends.base import Backend, Field, JobOptions, QueryParam
 from pgbridge.backends.metadata import MetadataCache
+from pgbridge.server.error_text import internal_error, without_sql
 from pgbridge.server.outcomes import CommandDone, Outcome, RowStream, rows_of
 from pgbridge.server.settings import SessionSettings
 from pgbridge.server.statement_audit import StatementAudit
@@ -186,9 +187,10 @@ class Pipeline:
         await self.records.local(ctx, statement_id, prepared.text, params)
         try:
             result = await self.catalog.run(prepared.text, list(params), self.catalog_session(ctx))
-        except PgError as error:
-            await self.records.local_done(ctx, statement_id, started, 0, error)
-            raise
+        except Exception as failure:
+            failed = failure if isinstance(failure, PgError) else internal_error(failure, "reading a catalog")
+            await self.records.local_done(ctx, statement_id, started, 0, failed)
+            raise failed from None
         batches = list(result.batches)
         await self.records.local_done(ctx, statement_id, started, sum(b.num_rows for b in batches), None)
 
@@ -372,11 +374,11 @@ class Pipeline:
             return await self._run_dml(ctx, plan, statement_id, started, query_params, options)
         try:
             result = await self.backend.execute(plan.bigquery_sql, query_params, options)
-        except PgError as error:
+        except Exception as failure:
             ctx.running = None
-            error = _without_values(error, plan)
-            await self.records.completion(ctx, statement_id, started, 0, error, None, plan)
-            raise error from None
+            failed = _backend_error(failure, plan)
+            await self.records.completion(ctx, statement_id, started, 0, failed, None, plan)
+            raise failed from None
         except asyncio.CancelledError:
             ctx.running = None
             canceled = PgError(SqlState.QUERY_CANCELED, "canceling statement")
@@ -463,8 +465,8 @@ class Pipeline:
         stats: Any = None
         try:
             stats = await self.backend.execute_dml(plan.bigquery_sql, params, options)
-        except PgError as failure:
-            error = _without_values(failure, plan)
+        except Exception as failure:
+            error = _backend_error(failure, plan)
         except asyncio.CancelledError:
             error = PgError(SqlState.QUERY_CANCELED, "canceling statement")
             raise
@@ -524,12 +526,19 @@ def _without_values(error: PgError, plan: DataPlan) -> PgError:
     )
 
 
+def _backend_error(failure: Exception, plan: DataPlan) -> PgError:
+    """What the client and the audit see of a backend failure: no masked value, no generated SQL."""
+    if not isinstance(failure, PgError):
+        return internal_error(failure, "running the statement")
+    return without_sql(_without_values(failure, plan), plan.bigquery_sql)
+
+
 async def _checked(batches: AsyncIterator[pa.RecordBatch], plan: DataPlan) -> AsyncIterator[pa.RecordBatch]:
     try:
         async for batch in batches:
             yield batch
     except PgError as error:
-        raise _without_values(error, plan) from None
+        raise _backend_error(error, plan) from None
 
 
 def _declared_bq_type(oid: int) -> BqType | None:

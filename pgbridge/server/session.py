@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pgbridge.server import local
+from pgbridge.server.error_text import client_lost, internal_error
 from pgbridge.server.explain import explained_text
 from pgbridge.server.local import FAILED, IDLE, IN_TRANSACTION, TransactionState
 from pgbridge.server.outcomes import CommandDone, Outcome, RowStream
@@ -411,6 +412,11 @@ class Session:
         except asyncio.CancelledError:
             error = self._cancel_error()
             raise
+        except Exception as failure:
+            error = _ended_by(failure)
+            if isinstance(failure, ConnectionError):
+                raise
+            raise error from None
         finally:
             if error is not None or portal.done:
                 await portal.finish(error)
@@ -444,13 +450,9 @@ class Session:
                 "54001", "stack depth limit exceeded", hint="the statement is nested too deeply; simplify it"
             ) from None
         except Exception as error:
-            # A bug must cost one statement, not the session: report it and keep going.
-            log.exception("internal error while running a statement")
-            raise PgError(
-                SqlState.INTERNAL_ERROR,
-                f"internal error in pgbridge: {type(error).__name__}: {error}",
-                hint="this is a bug in pgbridge; the session is still usable",
-            ) from None
+            # A bug must cost one statement, not the session: report it (without its text,
+            # which may quote generated SQL) and keep going.
+            raise internal_error(error) from None
         finally:
             if handle is not None:
                 handle.cancel()
@@ -495,7 +497,7 @@ class Session:
         rows = []
         sent = 0
         while not portal.done and (count == 0 or sent < count):
-            batch = await portal.next_rows(count - sent if count else 0)
+            batch = await portal.next_rows(count - sent if count else 0, sent=False)
             if batch is None:
                 break
             sent += batch.num_rows
@@ -503,6 +505,7 @@ class Session:
                 rows.append(batch)
         if command.move:
             return CommandDone(f"MOVE {sent}")
+        portal.rows_sent += sent  # the FETCH's own stream sends them next
         return _FetchResult(portal, rows, "FETCH", sent)
 
     async def _close_cursor(self, statement: Statement) -> CommandDone:
@@ -565,6 +568,14 @@ class Session:
         except PgError as failure:
             error = failure
             raise
+        except asyncio.CancelledError:
+            error = self._cancel_error()
+            raise
+        except Exception as failure:
+            error = _ended_by(failure)
+            if isinstance(failure, ConnectionError):
+                raise
+            raise error from None
         finally:
             await portal.finish(error)
         self._write(codec.encode(m.CopyDone()))
@@ -714,6 +725,13 @@ def _copy_option_default(name: str, value: object) -> bool:
     if name == "encoding":
         return text.replace("-", "").upper() in ("UTF8", "UNICODE")
     return True
+
+
+def _ended_by(failure: Exception) -> PgError:
+    """What a result stream that broke on something other than a PgError is recorded as."""
+    if isinstance(failure, ConnectionError):
+        return client_lost()
+    return internal_error(failure, "sending a result")
 
 
 def _rows(outcome: Outcome) -> RowStream:
