@@ -53,9 +53,12 @@ def internal_error(exc: BaseException, doing: str = "running a statement") -> Pg
     )
 
 
-def client_lost() -> PgError:
-    """How a statement ends when its client went away mid-result (PostgreSQL logs the same)."""
-    return PgError(SqlState.CONNECTION_FAILURE, "connection to client lost")
+def stream_failure(failure: Exception) -> PgError:
+    """What a result stream that broke on something other than a PgError is recorded as: its
+    client went away (PostgreSQL logs "connection to client lost"), or a bug."""
+    if isinstance(failure, ConnectionError):
+        return PgError(SqlState.CONNECTION_FAILURE, "connection to client lost")
+    return internal_error(failure, "sending a result")
 
 
 def without_sql(error: PgError, *generated: str) -> PgError:

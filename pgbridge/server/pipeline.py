@@ -331,12 +331,13 @@ class Pipeline:
         decision = plan.decision
         approval: Any = None
         if self.policy is not None:
-            cost = self.policy.check_cost(ctx.principal, plan.bytes_estimate or 0)
+            hidden = self.estimate_hidden(ctx, plan)
+            cost = self._cost(ctx, plan, hidden)
             if cost.action == "deny":
+                from pgbridge.server.explain import over_limit_message
+
                 raise PgError(
-                    SqlState.PROGRAM_LIMIT_EXCEEDED,
-                    f"query would scan {plan.bytes_estimate} bytes, over the limit of policy rule "
-                    f"{cost.rule}: {cost.message}",
+                    SqlState.PROGRAM_LIMIT_EXCEEDED, over_limit_message(plan.bytes_estimate, cost, hidden)
                 )
             needs = [d for d in (decision, cost) if d is not None and d.action == "approve"]
             if needs:
@@ -422,35 +423,39 @@ class Pipeline:
 
         return RowStream(columns, batches(), finish=finish, close=result.aclose)
 
-    async def explain(self, ctx: SessionContext, prepared: Prepared) -> RowStream:
-        """The gateway's plan for a statement (EXPLAIN), without running it."""
-        plan = await self._current_plan(ctx, prepared)
-        if plan is None:
-            raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "EXPLAIN works for queries and DML statements")
-        await self._dry_run(plan, [])
-        lines = ["pgbridge plan (nothing was run)"]
-        decision = plan.decision
-        lines.append(
-            f"Decision: {decision.action if decision else 'allow'} "
-            f"(rule {decision.rule if decision else 'default.read_only'})"
-        )
-        lines.append(f"Estimated bytes scanned: {plan.bytes_estimate or 0:,}")
-        if self.policy is not None:
-            cost = self.policy.check_cost(ctx.principal, plan.bytes_estimate or 0)
-            lines.append(
-                f"Cost rule: {cost.action} ({cost.rule}){': ' + cost.message if cost.message else ''}"
-            )
-        for mask in plan.mask_plan.audit_summary() if plan.mask_plan else []:
-            lines.append(
-                f"Masked column {mask['column']}: {mask['strategy']} (rules {', '.join(mask['rules'])})"
-            )
-        lines.append("BigQuery SQL:")
-        lines.extend("  " + line for line in plan.bigquery_sql.splitlines())
+    async def explain(self, ctx: SessionContext, statement: Statement) -> RowStream:
+        """The gateway's plan for a statement (EXPLAIN), without running it; a refusal is
+        recorded like any refused statement, under the EXPLAIN's own text."""
+        from pgbridge.server import explain
+
+        try:
+            inner = explain.explained_statement(statement.text)
+            plan = await self._plan(ctx, inner, ())
+            await self._dry_run(plan, [])
+            hidden = self.estimate_hidden(ctx, plan)
+            cost = self._cost(ctx, plan, hidden)
+            lines = explain.plan_lines(plan, cost, hidden)
+        except PgError as error:
+            await self.records.refusal(ctx, statement, error)
+            raise
         statement_id, started = secrets.token_hex(8), time.monotonic()
-        await self.records.local(ctx, statement_id, "EXPLAIN " + prepared.text, (), decision="explain")
+        await self.records.local(ctx, statement_id, statement.text, (), decision="explain")
         await self.records.local_done(ctx, statement_id, started, len(lines), None)
         batch = pa.RecordBatch.from_arrays([pa.array(lines, pa.string())], names=["QUERY PLAN"])
         return rows_of([OutputColumn("QUERY PLAN", PG_TYPES["text"])], batch, verb="EXPLAIN")
+
+    def estimate_hidden(self, ctx: SessionContext, plan: DataPlan) -> bool:
+        """Whether the byte estimate would describe a table the principal reads row-filtered."""
+        return any(self.row_filtered(ctx.principal, t.dataset, t.table) for t in plan.tables)
+
+    def _cost(self, ctx: SessionContext, plan: DataPlan, hidden: bool) -> Any:
+        """The cost rule's decision, its message without the estimate when that is hidden."""
+        if self.policy is None:
+            return None
+        from pgbridge.server.explain import cost_without_figure
+
+        cost = self.policy.check_cost(ctx.principal, plan.bytes_estimate or 0)
+        return cost_without_figure(cost, plan.bytes_estimate) if hidden else cost
 
     async def _run_dml(
         self,

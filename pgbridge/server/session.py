@@ -24,8 +24,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pgbridge.server import local
-from pgbridge.server.error_text import client_lost, internal_error
-from pgbridge.server.explain import explained_text
+from pgbridge.server.error_text import internal_error, stream_failure
 from pgbridge.server.local import FAILED, IDLE, IN_TRANSACTION, TransactionState
 from pgbridge.server.outcomes import CommandDone, Outcome, RowStream
 from pgbridge.server.pipeline import Pipeline, Prepared, SessionContext
@@ -343,10 +342,7 @@ class Session:
             await self._copy_out(statement, params)
             return None
         if kind is Kind.UTILITY and statement.tag == "EXPLAIN":
-            inner = parse_statement(explained_text(statement.text))
-            if inner.kind not in (Kind.QUERY, Kind.DML):
-                raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "EXPLAIN works for queries and DML statements")
-            return await self.pipeline.explain(self.ctx, await self.pipeline.prepare(self.ctx, inner, ()))
+            return await self.pipeline.explain(self.ctx, statement)
         if kind is Kind.UNKNOWN:
             await self.pipeline.records.refusal(
                 self.ctx,
@@ -413,7 +409,7 @@ class Session:
             error = self._cancel_error()
             raise
         except Exception as failure:
-            error = _ended_by(failure)
+            error = stream_failure(failure)
             if isinstance(failure, ConnectionError):
                 raise
             raise error from None
@@ -572,7 +568,7 @@ class Session:
             error = self._cancel_error()
             raise
         except Exception as failure:
-            error = _ended_by(failure)
+            error = stream_failure(failure)
             if isinstance(failure, ConnectionError):
                 raise
             raise error from None
@@ -725,13 +721,6 @@ def _copy_option_default(name: str, value: object) -> bool:
     if name == "encoding":
         return text.replace("-", "").upper() in ("UTF8", "UNICODE")
     return True
-
-
-def _ended_by(failure: Exception) -> PgError:
-    """What a result stream that broke on something other than a PgError is recorded as."""
-    if isinstance(failure, ConnectionError):
-        return client_lost()
-    return internal_error(failure, "sending a result")
 
 
 def _rows(outcome: Outcome) -> RowStream:
