@@ -26,6 +26,7 @@ import ssl
 from typing import TYPE_CHECKING, Any
 
 from pgbridge.audit import events
+from pgbridge.server.error_text import without_sql
 from pgbridge.server.pipeline import SessionContext
 from pgbridge.server.session import Session
 from pgbridge.server.settings import SessionSettings
@@ -116,6 +117,7 @@ class Connection:
             self.writer.write(pending[0] if len(pending) == 1 else b"".join(pending))
 
     async def _fatal(self, error: PgError) -> None:
+        error = without_sql(error)
         if not error.is_fatal:
             error = PgError(error.sqlstate, error.message, "FATAL", error.detail, error.hint)
         with contextlib.suppress(Exception):

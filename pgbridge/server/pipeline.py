@@ -300,7 +300,11 @@ class Pipeline:
     async def _dry_run(self, plan: DataPlan, params: Sequence[QueryParam]) -> None:
         if plan.fields is not None:
             return
-        dry = await self.backend.dry_run(plan.bigquery_sql, params or _placeholder_params(plan.param_types))
+        params = params or _placeholder_params(plan.param_types)
+        try:
+            dry = await self.backend.dry_run(plan.bigquery_sql, params)
+        except PgError as error:
+            raise without_sql(error, plan.bigquery_sql) from None
         plan.fields = dry.fields
         plan.bytes_estimate = dry.total_bytes_processed
 
@@ -327,33 +331,14 @@ class Pipeline:
         ]
         statement_id = secrets.token_hex(8)
         job_id = f"pgbridge_{ctx.session_id}_{statement_id}"
-        await self._dry_run(plan, query_params)
-        decision = plan.decision
-        approval: Any = None
-        if self.policy is not None:
-            hidden = self.estimate_hidden(ctx, plan)
-            cost = self._cost(ctx, plan, hidden)
-            if cost.action == "deny":
-                from pgbridge.server.explain import over_limit_message
-
-                raise PgError(
-                    SqlState.PROGRAM_LIMIT_EXCEEDED, over_limit_message(plan.bytes_estimate, cost, hidden)
-                )
-            needs = [d for d in (decision, cost) if d is not None and d.action == "approve"]
-            if needs:
-                decision = needs[0]  # the record names the rule that asked for a human
-                try:
-                    approval = await self._approve(ctx, plan, query_params, decision)
-                except PgError as error:
-                    # Pending (ticket), denied or timed out: the attempt is evidence too.
-                    await self.records.refusal(
-                        ctx, prepared.statement, error, translated_sql=plan.bigquery_sql
-                    )
-                    raise
-            if self.limits is not None:
-                self.limits.start_query(ctx.principal)
-                self.limits.check_bytes(ctx.principal, plan.bytes_estimate or 0)
-                self.limits.record_bytes(ctx.principal, plan.bytes_estimate or 0)
+        try:
+            decision, approval = await self._admit(ctx, plan, query_params)
+        except PgError as error:
+            # Refused before it ran (dry run, cost, an approval pending, denied or timed out,
+            # limits): the attempt is evidence too.
+            failed = without_sql(error, plan.bigquery_sql)
+            await self.records.refusal(ctx, prepared.statement, failed, translated_sql=plan.bigquery_sql)
+            raise failed from None
         started = time.monotonic()
         await self.records.statement(
             ctx, prepared, plan, statement_id, job_id, query_params, decision, approval
@@ -422,6 +407,33 @@ class Pipeline:
             )
 
         return RowStream(columns, batches(), finish=finish, close=result.aclose)
+
+    async def _admit(
+        self, ctx: SessionContext, plan: DataPlan, query_params: list[QueryParam]
+    ) -> tuple[Any, Any]:
+        """Dry run, cost rule, approval and limits: the decision and the approval (if one was
+        needed) the statement runs under; raises the refusal otherwise."""
+        await self._dry_run(plan, query_params)
+        decision = plan.decision
+        approval: Any = None
+        if self.policy is None:
+            return decision, approval
+        hidden = self.estimate_hidden(ctx, plan)
+        cost = self._cost(ctx, plan, hidden)
+        if cost.action == "deny":
+            from pgbridge.server.explain import over_limit_message
+
+            message = over_limit_message(plan.bytes_estimate, cost, hidden)
+            raise PgError(SqlState.PROGRAM_LIMIT_EXCEEDED, message)
+        needs = [d for d in (decision, cost) if d is not None and d.action == "approve"]
+        if needs:
+            decision = needs[0]  # the record names the rule that asked for a human
+            approval = await self._approve(ctx, plan, query_params, decision)
+        if self.limits is not None:
+            self.limits.start_query(ctx.principal)
+            self.limits.check_bytes(ctx.principal, plan.bytes_estimate or 0)
+            self.limits.record_bytes(ctx.principal, plan.bytes_estimate or 0)
+        return decision, approval
 
     async def explain(self, ctx: SessionContext, statement: Statement) -> RowStream:
         """The gateway's plan for a statement (EXPLAIN), without running it; a refusal is

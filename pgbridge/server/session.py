@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pgbridge.server import local
-from pgbridge.server.error_text import internal_error, stream_failure
+from pgbridge.server.error_text import internal_error, stream_failure, without_sql
 from pgbridge.server.local import FAILED, IDLE, IN_TRANSACTION, TransactionState
 from pgbridge.server.outcomes import CommandDone, Outcome, RowStream
 from pgbridge.server.pipeline import Pipeline, Prepared, SessionContext
@@ -700,7 +700,7 @@ class Session:
 
     async def _error(self, error: PgError) -> None:
         await self._flush_notices()
-        self._write(codec.error_response(error))
+        self._write(codec.error_response(without_sql(error)))  # the last guard: error_text.py
 
     async def _ready(self) -> None:
         for name, value in self.ctx.settings.take_reports().items():
