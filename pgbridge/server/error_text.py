@@ -11,8 +11,10 @@ So:
   gateway's log, where the full text and traceback are, and none of the exception's text;
 - a PgError built from a library's message passes through `without_sql`, which removes the
   known context formats and every line quoting a run of the generated SQL (compared without
-  quotes, case or spacing, since each dialect quotes differently). What is left is the
-  library's own first words ("division by zero", "column x not found"), which a person can act on.
+  quotes, case or spacing, since each dialect quotes differently), or naming one of the
+  gateway's internal `__pgbridge` names (the row filter's alias, its claim placeholders), which
+  only generated SQL contains. What is left is the library's own first words ("division by
+  zero", "column x not found"), which a person can act on.
 
 The session applies `without_sql` to every error it sends, so a new source of text cannot slip
 past; the pipeline also gives it the SQL texts it generated for the statement.
@@ -36,6 +38,7 @@ _SQLGLOT_CONTEXT = re.compile(r"(Line \d+, Col: \d+\.).*", re.DOTALL)
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _QUOTES = re.compile(r"[`\"'\[\]]")
 _SPACE = re.compile(r"\s+")
+_INTERNAL = "__pgbridge"  # the prefix of every name the gateway writes into SQL
 # A line sharing this many characters in a row with the generated SQL quotes it.
 FRAGMENT = 24
 _WITHHELD = "the backend rejected the statement pgbridge generated; its text is withheld"
@@ -74,7 +77,11 @@ def without_sql(error: PgError, *generated: str) -> PgError:
 
 def _clean(text: str, fragments: list[str]) -> str:
     text = _ANSI.sub("", _SQLGLOT_CONTEXT.sub(r"\1", _DUCKDB_CONTEXT.sub("", text)))
-    kept = [line for line in text.split("\n") if not any(_quotes(line, sql) for sql in fragments)]
+    kept = [
+        line
+        for line in text.split("\n")
+        if _INTERNAL not in line and not any(_quotes(line, sql) for sql in fragments)
+    ]
     return "\n".join(kept).strip()
 
 

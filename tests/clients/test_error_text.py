@@ -66,6 +66,12 @@ def test_a_line_quoting_the_generated_sql_is_removed_whatever_its_quotes():
     assert cleaned.message == "could not run:" and cleaned.hint is None
 
 
+def test_a_line_naming_an_internal_alias_is_removed_without_the_sql():
+    error = PgError("42703", "masking cannot trace its output columns\n"
+                    'Column "__pgbridge_filtered"."country" could not be resolved')
+    assert without_sql(error).message == "masking cannot trace its output columns"
+
+
 def test_an_error_made_only_of_sql_keeps_a_message():
     cleaned = without_sql(PgError("22000", BQ), BQ)
     assert cleaned.message and "customers" not in cleaned.message
