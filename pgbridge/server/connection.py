@@ -196,11 +196,8 @@ class Connection:
             "connection_opened", {**opened, "user": user, "database": params.get("database", user)}
         )
         self.opened_logged = True
-        self.decoder.max_message_size = server.max_password_message_bytes
         principal = await self._authenticate(user)
         self.gateway.limits_connect(principal)
-        self.decoder.max_message_size = server.max_message_bytes
-        self.slot.authenticate()
         self.process_id, secret = self.gateway.register(self)
         ctx = SessionContext(
             self.session_id,
@@ -257,6 +254,8 @@ class Connection:
         return settings
 
     async def _authenticate(self, user: str) -> Any:
+        server = self.gateway.config.server
+        self.decoder.max_message_size = server.max_password_message_bytes  # a stranger's limit
         await self.send(codec.encode(m.AuthenticationCleartextPassword()))
         message = await self._next_message()
         if not isinstance(message, m.PasswordMessage):
@@ -272,6 +271,8 @@ class Connection:
         await self.gateway.audit_event(
             "auth_succeeded", events.auth_succeeded(session_id=self.session_id, principal=principal)
         )
+        self.decoder.max_message_size = server.max_message_bytes
+        self.slot.authenticate()
         return principal
 
     # -- query phase -----------------------------------------------------------------------

@@ -17,10 +17,11 @@ From the protocol docs, at the branch points that matter here:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from pgbridge.server import local
@@ -377,8 +378,7 @@ class Session:
     async def _stream(self, portal: Portal, max_rows: int) -> None:
         """Send up to max_rows rows (0: all) of a started portal, then its tag or PortalSuspended."""
         remaining = max_rows
-        error: PgError | None = None
-        try:
+        async with self._finishing(portal, always=False):
             while True:
                 if max_rows:
                     # A row limit (cursors: asyncpg asks 50 at a time): each batch is rendered
@@ -402,6 +402,20 @@ class Session:
                     if remaining <= 0:
                         self._write(codec.encode(m.PortalSuspended()))
                         return
+        verb = portal.stream.verb if portal.stream else "SELECT"
+        await self._flush_notices()
+        # SHOW and EXPLAIN tags carry no row count in PostgreSQL.
+        self._write(
+            codec.command_complete(verb if verb in ("SHOW", "EXPLAIN") else f"{verb} {portal.rows_sent}")
+        )
+
+    @contextlib.asynccontextmanager
+    async def _finishing(self, portal: Portal, always: bool) -> AsyncIterator[None]:
+        """Finish the portal with what ended its rows (the audit's completion record): always,
+        or only when they ended or failed (a suspended portal goes on later)."""
+        error: PgError | None = None
+        try:
+            yield
         except PgError as failure:
             error = failure
             raise
@@ -414,14 +428,8 @@ class Session:
                 raise
             raise error from None
         finally:
-            if error is not None or portal.done:
+            if always or error is not None or portal.done:
                 await portal.finish(error)
-        verb = portal.stream.verb if portal.stream else "SELECT"
-        await self._flush_notices()
-        # SHOW and EXPLAIN tags carry no row count in PostgreSQL.
-        self._write(
-            codec.command_complete(verb if verb in ("SHOW", "EXPLAIN") else f"{verb} {portal.rows_sent}")
-        )
 
     async def _guarded(self, work: Awaitable[Any]) -> Any:
         """Run one statement's work as a task that CancelRequest and statement_timeout can stop."""
@@ -557,23 +565,9 @@ class Session:
         portal = Portal("", prepared, (), ())
         portal.attach(stream, encoder)
         self._write(encoder.copy_out_response())
-        error: PgError | None = None
-        try:
+        async with self._finishing(portal, always=True):
             while (batch := await portal.next_rows(0)) is not None:
                 await self._send(encoder.encode(batch))
-        except PgError as failure:
-            error = failure
-            raise
-        except asyncio.CancelledError:
-            error = self._cancel_error()
-            raise
-        except Exception as failure:
-            error = stream_failure(failure)
-            if isinstance(failure, ConnectionError):
-                raise
-            raise error from None
-        finally:
-            await portal.finish(error)
         self._write(codec.encode(m.CopyDone()))
         self._write(codec.command_complete(f"COPY {portal.rows_sent}"))
 
