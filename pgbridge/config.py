@@ -26,6 +26,11 @@ class ServerSettings:
     tls_key_file: Path | None = None
     max_message_bytes: int = 16 * 1024 * 1024
     max_connections: int = 500
+    # Before authentication (see pgbridge.server.admission): PostgreSQL's authentication_timeout,
+    # a cap on connections that have not authenticated yet, and the largest password message.
+    authentication_timeout_s: float = 60.0
+    max_unauthenticated_connections: int = 100
+    max_password_message_bytes: int = 8192
     statement_timeout_ms: int = 0  # default for sessions; 0 = none
     server_version: str = "15.8 (pgbridge 0.1.0)"
     idle_session_timeout_s: int = 0
@@ -105,6 +110,9 @@ def _server(section: Section, base: Path) -> ServerSettings:
         tls_key_file=base / key if key else None,
         max_message_bytes=section.get("max_message_bytes", int, 16 * 1024 * 1024),
         max_connections=section.get("max_connections", int, 500),
+        authentication_timeout_s=section.get("authentication_timeout_s", float, 60.0),
+        max_unauthenticated_connections=section.get("max_unauthenticated_connections", int, 100),
+        max_password_message_bytes=section.get("max_password_message_bytes", int, 8192),
         statement_timeout_ms=section.get("statement_timeout_ms", int, 0),
         server_version=section.get("server_version", str, "15.8 (pgbridge 0.1.0)"),
         idle_session_timeout_s=section.get("idle_session_timeout_s", int, 0),
@@ -123,8 +131,25 @@ def _server(section: Section, base: Path) -> ServerSettings:
         raise ConfigError(section.key("port"), "must be between 1 and 65535")
     if not settings.server_version.startswith("15."):
         raise ConfigError(section.key("server_version"), "must be a PostgreSQL 15 version string like '15.8'")
+    _check_connection_limits(section, settings)
     section.check_unknown()
     return settings
+
+
+def _check_connection_limits(section: Section, settings: ServerSettings) -> None:
+    if not 0 < settings.authentication_timeout_s <= 600:
+        # PostgreSQL's own range for authentication_timeout (1 s .. 10 min), fractions allowed.
+        raise ConfigError(
+            section.key("authentication_timeout_s"), "must be more than 0 and at most 600 seconds"
+        )
+    if settings.max_connections < 1:
+        raise ConfigError(section.key("max_connections"), "must be at least 1")
+    if settings.max_unauthenticated_connections < 1:
+        # Above max_connections it changes nothing: every connection counts there too.
+        raise ConfigError(section.key("max_unauthenticated_connections"), "must be at least 1")
+    if not 1024 <= settings.max_password_message_bytes <= 65535:
+        # 65535 is PostgreSQL's PG_MAX_AUTH_TOKEN_LENGTH, its bound on a password packet.
+        raise ConfigError(section.key("max_password_message_bytes"), "must be between 1024 and 65535")
 
 
 def _names(section: Section) -> NameSettings:

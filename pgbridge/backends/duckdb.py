@@ -417,9 +417,27 @@ def _read_batch(reader: pa.RecordBatchReader, cursor: duckdb.DuckDBPyConnection)
         return None
     except duckdb.Error as error:
         raise _pg_error(error) from error
-    except pa.ArrowInvalid as error:
-        # DuckDB reports errors raised while streaming (casts, division) through Arrow.
-        raise PgError(SqlState.DATA_EXCEPTION, str(error)) from error
+    except (pa.ArrowInvalid, OSError) as error:
+        # DuckDB reports errors raised while streaming (casts, division) through Arrow, as an
+        # ArrowInvalid or an OSError carrying DuckDB's own message.
+        raise _streamed_error(str(error)) from error
+
+
+# DuckDB's message prefix for errors that reach us through Arrow -> SQLSTATE (None: keep it).
+_STREAMED = (
+    ("Division by zero", SqlState.DIVISION_BY_ZERO, "division by zero"),
+    ("Out of Memory Error", SqlState.OUT_OF_MEMORY, "out of memory"),
+    ("INTERRUPT Error", SqlState.QUERY_CANCELED, "canceling statement due to user request"),
+    ("Conversion Error", SqlState.INVALID_TEXT_REPRESENTATION, None),
+    ("Out of Range Error", SqlState.NUMERIC_VALUE_OUT_OF_RANGE, None),
+)
+
+
+def _streamed_error(message: str) -> PgError:
+    for marker, sqlstate, text in _STREAMED:
+        if marker.lower() in message.lower():
+            return PgError(sqlstate, text or message)
+    return PgError(SqlState.DATA_EXCEPTION, message)
 
 
 @dataclass

@@ -34,6 +34,7 @@ from pgbridge.catalog.facts import load_facts
 from pgbridge.catalog.infer import Inferrer, name_projections
 from pgbridge.catalog.oids import stable_oid
 from pgbridge.catalog.params import cast_types, describe_oids, parameter_oids
+from pgbridge.catalog.reach import check_reach
 from pgbridge.catalog.rewrite import REG_TYPES, RewriteContext, rewrite
 from pgbridge.catalog.snapshot import OWNER, OWNER_OID, Snapshot, build_snapshot
 from pgbridge.catalog.variables import session_variables
@@ -164,6 +165,7 @@ class CatalogEngine:
         self, database: _Database, sql: str, params: Sequence[object] | None, session: CatalogSession
     ) -> _Prepared:
         tree = parse_one(sql)
+        check_reach(tree)  # catalog relations and functions only, never the engine's own
         casts = cast_types(tree) if params is None else {}
         settings = frozenset(k.lower() for k in session.settings) | _builtin_settings()
         ctx = RewriteContext(

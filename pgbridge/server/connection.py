@@ -3,6 +3,16 @@
 The password is a bearer token, so by default a client that will not use TLS is refused
 before it is asked for one. After an SSLRequest the decoder must hold no bytes: plaintext
 sent behind the request would otherwise be read as if it came over TLS (CVE-2021-23214).
+
+Until it has authenticated, a connection is a stranger: everything from accept to
+AuthenticationOk (TLS handshake, startup packet, password, token verification) must finish
+within [server] authentication_timeout_s, PostgreSQL's authentication_timeout (60 s), and the
+password message may be at most max_password_message_bytes (8 KiB: a JWT is 1-4 kB, and tokens
+that travel as HTTP bearer headers are already held under 8 KiB by common servers); the
+startup packet keeps PostgreSQL's 10,000 bytes (wire.codec). On expiry PostgreSQL closes
+without a word ("canceling authentication due to timeout" goes to its log only, the protocol
+state being unknown); here the client gets that FATAL (57014) whenever the connection is not in
+the middle of its TLS handshake, where nothing can be written, so its user learns why.
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ import ssl
 from typing import TYPE_CHECKING, Any
 
 from pgbridge.audit import events
+from pgbridge.server.error_text import without_sql
 from pgbridge.server.pipeline import SessionContext
 from pgbridge.server.session import Session
 from pgbridge.server.settings import SessionSettings
@@ -24,6 +35,7 @@ from pgbridge.wire import messages as m
 from pgbridge.wire.errors import PgError, SqlState
 
 if TYPE_CHECKING:
+    from pgbridge.server.admission import Slot
     from pgbridge.server.gateway import Gateway
 
 log = logging.getLogger("pgbridge.connection")
@@ -36,9 +48,18 @@ class ClientGone(Exception):
     pass
 
 
+AUTHENTICATION_TIMEOUT = PgError(SqlState.QUERY_CANCELED, "canceling authentication due to timeout", "FATAL")
+
+
 class Connection:
-    def __init__(self, gateway: Gateway, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self, gateway: Gateway, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, slot: Slot
+    ) -> None:
         self.gateway = gateway
+        self.slot = slot
+        # The authentication deadline runs from accept, like PostgreSQL's from fork.
+        self.deadline = asyncio.get_running_loop().time() + gateway.config.server.authentication_timeout_s
+        self.handshaking = False  # inside the TLS handshake: nothing can be written
         self.reader = reader
         self.writer = writer
         self.decoder = codec.FrontendDecoder(gateway.config.server.max_message_bytes)
@@ -54,9 +75,10 @@ class Connection:
 
     async def run(self) -> None:
         try:
-            ctx = await self._startup()
+            ctx = await self._startup_in_time()
             if ctx is None:
                 return
+            await self.send(b"")  # AuthenticationOk .. ReadyForQuery, outside the deadline
             await self._query_loop(ctx)
         except PgError as error:
             self.close_reason = f"{error.sqlstate}: {error.message}"
@@ -95,12 +117,30 @@ class Connection:
             self.writer.write(pending[0] if len(pending) == 1 else b"".join(pending))
 
     async def _fatal(self, error: PgError) -> None:
+        error = without_sql(error)
         if not error.is_fatal:
             error = PgError(error.sqlstate, error.message, "FATAL", error.detail, error.hint)
         with contextlib.suppress(Exception):
             await self.send(codec.error_response(error))
 
     # -- startup ---------------------------------------------------------------------------
+
+    async def _startup_in_time(self) -> SessionContext | None:
+        """_startup() under the authentication deadline; None when the connection is to close."""
+        deadline = asyncio.timeout_at(self.deadline)
+        try:
+            async with deadline:
+                return await self._startup()
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+        self.close_reason = f"{AUTHENTICATION_TIMEOUT.sqlstate}: {AUTHENTICATION_TIMEOUT.message}"
+        log.info("closing %s: not authenticated within the authentication timeout", self.peer)
+        if not self.handshaking:
+            # Written without waiting for the client to read it: it has no time left.
+            with contextlib.suppress(Exception):
+                self.writer.write(b"".join(self._pending) + codec.error_response(AUTHENTICATION_TIMEOUT))
+        return None
 
     async def _startup(self) -> SessionContext | None:
         server = self.gateway.config.server
@@ -176,7 +216,6 @@ class Connection:
             self.write(codec.parameter_status(name, value))
         self.write(codec.encode(m.BackendKeyData(self.process_id, secret)))
         self.write(codec.ready_for_query("I"))
-        await self.send(b"")
         return ctx
 
     async def _negotiate_tls(self) -> None:
@@ -189,7 +228,9 @@ class Connection:
                 SqlState.PROTOCOL_VIOLATION, "received unencrypted data after SSL request", severity="FATAL"
             )
         await self.send(b"S")
+        self.handshaking = True
         await self.writer.start_tls(context)
+        self.handshaking = False
         ssl_object = self.writer.get_extra_info("ssl_object")
         self.tls_version = ssl_object.version() if ssl_object is not None else "TLS"
 
@@ -213,6 +254,8 @@ class Connection:
         return settings
 
     async def _authenticate(self, user: str) -> Any:
+        server = self.gateway.config.server
+        self.decoder.max_message_size = server.max_password_message_bytes  # a stranger's limit
         await self.send(codec.encode(m.AuthenticationCleartextPassword()))
         message = await self._next_message()
         if not isinstance(message, m.PasswordMessage):
@@ -228,6 +271,8 @@ class Connection:
         await self.gateway.audit_event(
             "auth_succeeded", events.auth_succeeded(session_id=self.session_id, principal=principal)
         )
+        self.decoder.max_message_size = server.max_message_bytes
+        self.slot.authenticate()
         return principal
 
     # -- query phase -----------------------------------------------------------------------

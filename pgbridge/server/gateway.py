@@ -20,6 +20,7 @@ from pgbridge.auth.principal import Principal
 from pgbridge.backends.base import Backend
 from pgbridge.backends.metadata import MetadataCache
 from pgbridge.config import Config
+from pgbridge.server.admission import Admission
 from pgbridge.server.connection import Connection
 from pgbridge.server.pipeline import Pipeline
 from pgbridge.wire.errors import PgError, SqlState
@@ -67,6 +68,8 @@ class Gateway:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._admin_http: asyncio.Server | None = None
+        server = config.server
+        self.admission = Admission(server.max_connections, server.max_unauthenticated_connections)
 
     async def start(self) -> None:
         await self._build_stages()
@@ -158,23 +161,17 @@ class Gateway:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        slot = self.admission.admit()
         try:
-            if len(self._connections) >= self.config.server.max_connections:
-                from pgbridge.wire import codec
-
-                writer.write(
-                    codec.error_response(
-                        PgError(SqlState.TOO_MANY_CONNECTIONS, "sorry, too many clients already", "FATAL")
-                    )
-                )
-                with contextlib.suppress(Exception):
-                    await writer.drain()
-                writer.close()
+            if slot is None:
+                await _turn_away(writer)
                 return
-            await Connection(self, reader, writer).run()
+            await Connection(self, reader, writer, slot).run()
         except Exception:
             log.exception("connection failed")
         finally:
+            if slot is not None:
+                slot.release()
             self._tasks.discard(task)
 
     # -- cancel registry ----------------------------------------------------------------------
@@ -226,6 +223,17 @@ class Gateway:
     def limits_disconnect(self, principal: Principal) -> None:
         if self.limits is not None:
             self.limits.close_connection(principal)
+
+
+async def _turn_away(writer: asyncio.StreamWriter) -> None:
+    """PostgreSQL's answer when no slot is left, sent before reading anything, then close."""
+    from pgbridge.wire import codec
+
+    refusal = PgError(SqlState.TOO_MANY_CONNECTIONS, "sorry, too many clients already", "FATAL")
+    writer.write(codec.error_response(refusal))
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(writer.drain(), 1)
+    writer.close()
 
 
 def _make_catalog(gateway: Gateway) -> Any:

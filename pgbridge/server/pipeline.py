@@ -23,6 +23,7 @@ import pyarrow as pa
 from pgbridge.auth.principal import Principal
 from pgbridge.backends.base import Backend, Field, JobOptions, QueryParam
 from pgbridge.backends.metadata import MetadataCache
+from pgbridge.server.error_text import internal_error, without_sql
 from pgbridge.server.outcomes import CommandDone, Outcome, RowStream, rows_of
 from pgbridge.server.settings import SessionSettings
 from pgbridge.server.statement_audit import StatementAudit
@@ -186,9 +187,10 @@ class Pipeline:
         await self.records.local(ctx, statement_id, prepared.text, params)
         try:
             result = await self.catalog.run(prepared.text, list(params), self.catalog_session(ctx))
-        except PgError as error:
-            await self.records.local_done(ctx, statement_id, started, 0, error)
-            raise
+        except Exception as failure:
+            failed = failure if isinstance(failure, PgError) else internal_error(failure, "reading a catalog")
+            await self.records.local_done(ctx, statement_id, started, 0, failed)
+            raise failed from None
         batches = list(result.batches)
         await self.records.local_done(ctx, statement_id, started, sum(b.num_rows for b in batches), None)
 
@@ -300,7 +302,11 @@ class Pipeline:
     async def _dry_run(self, plan: DataPlan, params: Sequence[QueryParam]) -> None:
         if plan.fields is not None:
             return
-        dry = await self.backend.dry_run(plan.bigquery_sql, params or _placeholder_params(plan.param_types))
+        params = params or _placeholder_params(plan.param_types)
+        try:
+            dry = await self.backend.dry_run(plan.bigquery_sql, params)
+        except PgError as error:
+            raise without_sql(error, plan.bigquery_sql) from None
         plan.fields = dry.fields
         plan.bytes_estimate = dry.total_bytes_processed
 
@@ -327,32 +333,14 @@ class Pipeline:
         ]
         statement_id = secrets.token_hex(8)
         job_id = f"pgbridge_{ctx.session_id}_{statement_id}"
-        await self._dry_run(plan, query_params)
-        decision = plan.decision
-        approval: Any = None
-        if self.policy is not None:
-            cost = self.policy.check_cost(ctx.principal, plan.bytes_estimate or 0)
-            if cost.action == "deny":
-                raise PgError(
-                    SqlState.PROGRAM_LIMIT_EXCEEDED,
-                    f"query would scan {plan.bytes_estimate} bytes, over the limit of policy rule "
-                    f"{cost.rule}: {cost.message}",
-                )
-            needs = [d for d in (decision, cost) if d is not None and d.action == "approve"]
-            if needs:
-                decision = needs[0]  # the record names the rule that asked for a human
-                try:
-                    approval = await self._approve(ctx, plan, query_params, decision)
-                except PgError as error:
-                    # Pending (ticket), denied or timed out: the attempt is evidence too.
-                    await self.records.refusal(
-                        ctx, prepared.statement, error, translated_sql=plan.bigquery_sql
-                    )
-                    raise
-            if self.limits is not None:
-                self.limits.start_query(ctx.principal)
-                self.limits.check_bytes(ctx.principal, plan.bytes_estimate or 0)
-                self.limits.record_bytes(ctx.principal, plan.bytes_estimate or 0)
+        try:
+            decision, approval = await self._admit(ctx, plan, query_params)
+        except PgError as error:
+            # Refused before it ran (dry run, cost, an approval pending, denied or timed out,
+            # limits): the attempt is evidence too.
+            failed = without_sql(error, plan.bigquery_sql)
+            await self.records.refusal(ctx, prepared.statement, failed, translated_sql=plan.bigquery_sql)
+            raise failed from None
         started = time.monotonic()
         await self.records.statement(
             ctx, prepared, plan, statement_id, job_id, query_params, decision, approval
@@ -376,11 +364,11 @@ class Pipeline:
             return await self._run_dml(ctx, plan, statement_id, started, query_params, options)
         try:
             result = await self.backend.execute(plan.bigquery_sql, query_params, options)
-        except PgError as error:
+        except Exception as failure:
             ctx.running = None
-            error = _without_values(error, plan)
-            await self.records.completion(ctx, statement_id, started, 0, error, None, plan)
-            raise error from None
+            failed = _backend_error(failure, plan)
+            await self.records.completion(ctx, statement_id, started, 0, failed, None, plan)
+            raise failed from None
         except asyncio.CancelledError:
             ctx.running = None
             canceled = PgError(SqlState.QUERY_CANCELED, "canceling statement")
@@ -424,35 +412,66 @@ class Pipeline:
 
         return RowStream(columns, batches(), finish=finish, close=result.aclose)
 
-    async def explain(self, ctx: SessionContext, prepared: Prepared) -> RowStream:
-        """The gateway's plan for a statement (EXPLAIN), without running it."""
-        plan = await self._current_plan(ctx, prepared)
-        if plan is None:
-            raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "EXPLAIN works for queries and DML statements")
-        await self._dry_run(plan, [])
-        lines = ["pgbridge plan (nothing was run)"]
+    async def _admit(
+        self, ctx: SessionContext, plan: DataPlan, query_params: list[QueryParam]
+    ) -> tuple[Any, Any]:
+        """Dry run, cost rule, approval and limits: the decision and the approval (if one was
+        needed) the statement runs under; raises the refusal otherwise."""
+        await self._dry_run(plan, query_params)
         decision = plan.decision
-        lines.append(
-            f"Decision: {decision.action if decision else 'allow'} "
-            f"(rule {decision.rule if decision else 'default.read_only'})"
-        )
-        lines.append(f"Estimated bytes scanned: {plan.bytes_estimate or 0:,}")
-        if self.policy is not None:
-            cost = self.policy.check_cost(ctx.principal, plan.bytes_estimate or 0)
-            lines.append(
-                f"Cost rule: {cost.action} ({cost.rule}){': ' + cost.message if cost.message else ''}"
-            )
-        for mask in plan.mask_plan.audit_summary() if plan.mask_plan else []:
-            lines.append(
-                f"Masked column {mask['column']}: {mask['strategy']} (rules {', '.join(mask['rules'])})"
-            )
-        lines.append("BigQuery SQL:")
-        lines.extend("  " + line for line in plan.bigquery_sql.splitlines())
+        approval: Any = None
+        if self.policy is None:
+            return decision, approval
+        hidden = self.estimate_hidden(ctx, plan)
+        cost = self._cost(ctx, plan, hidden)
+        if cost.action == "deny":
+            from pgbridge.server.explain import over_limit_message
+
+            message = over_limit_message(plan.bytes_estimate, cost, hidden)
+            raise PgError(SqlState.PROGRAM_LIMIT_EXCEEDED, message)
+        needs = [d for d in (decision, cost) if d is not None and d.action == "approve"]
+        if needs:
+            decision = needs[0]  # the record names the rule that asked for a human
+            approval = await self._approve(ctx, plan, query_params, decision)
+        if self.limits is not None:
+            self.limits.start_query(ctx.principal)
+            self.limits.check_bytes(ctx.principal, plan.bytes_estimate or 0)
+            self.limits.record_bytes(ctx.principal, plan.bytes_estimate or 0)
+        return decision, approval
+
+    async def explain(self, ctx: SessionContext, statement: Statement) -> RowStream:
+        """The gateway's plan for a statement (EXPLAIN), without running it; a refusal is
+        recorded like any refused statement, under the EXPLAIN's own text."""
+        from pgbridge.server import explain
+
+        try:
+            inner = explain.explained_statement(statement.text)
+            plan = await self._plan(ctx, inner, ())
+            await self._dry_run(plan, [])
+            hidden = self.estimate_hidden(ctx, plan)
+            cost = self._cost(ctx, plan, hidden)
+            lines = explain.plan_lines(plan, cost, hidden)
+        except PgError as error:
+            await self.records.refusal(ctx, statement, error)
+            raise
         statement_id, started = secrets.token_hex(8), time.monotonic()
-        await self.records.local(ctx, statement_id, "EXPLAIN " + prepared.text, (), decision="explain")
+        await self.records.local(ctx, statement_id, statement.text, (), decision="explain")
         await self.records.local_done(ctx, statement_id, started, len(lines), None)
         batch = pa.RecordBatch.from_arrays([pa.array(lines, pa.string())], names=["QUERY PLAN"])
         return rows_of([OutputColumn("QUERY PLAN", PG_TYPES["text"])], batch, verb="EXPLAIN")
+
+    def estimate_hidden(self, ctx: SessionContext, plan: DataPlan) -> bool:
+        """Whether the byte estimate would describe a table the principal reads row-filtered."""
+        return any(self.row_filtered(ctx.principal, t.dataset, t.table) for t in plan.tables)
+
+    def _cost(self, ctx: SessionContext, plan: DataPlan, hidden: bool) -> Any:
+        """The cost rule's decision, its message without the estimate when that is hidden."""
+        if self.policy is None:
+            return None
+        from pgbridge.server.explain import cost_without_figure
+
+        cost = self.policy.check_cost(ctx.principal, plan.bytes_estimate or 0)
+        return cost_without_figure(cost, plan.bytes_estimate) if hidden else cost
 
     async def _run_dml(
         self,
@@ -467,8 +486,8 @@ class Pipeline:
         stats: Any = None
         try:
             stats = await self.backend.execute_dml(plan.bigquery_sql, params, options)
-        except PgError as failure:
-            error = _without_values(failure, plan)
+        except Exception as failure:
+            error = _backend_error(failure, plan)
         except asyncio.CancelledError:
             error = PgError(SqlState.QUERY_CANCELED, "canceling statement")
             raise
@@ -528,12 +547,19 @@ def _without_values(error: PgError, plan: DataPlan) -> PgError:
     )
 
 
+def _backend_error(failure: Exception, plan: DataPlan) -> PgError:
+    """What the client and the audit see of a backend failure: no masked value, no generated SQL."""
+    if not isinstance(failure, PgError):
+        return internal_error(failure, "running the statement")
+    return without_sql(_without_values(failure, plan), plan.bigquery_sql)
+
+
 async def _checked(batches: AsyncIterator[pa.RecordBatch], plan: DataPlan) -> AsyncIterator[pa.RecordBatch]:
     try:
         async for batch in batches:
             yield batch
     except PgError as error:
-        raise _without_values(error, plan) from None
+        raise _backend_error(error, plan) from None
 
 
 def _declared_bq_type(oid: int) -> BqType | None:

@@ -3,19 +3,26 @@
 A portal pulls Arrow batches from its RowStream only as the client asks (Execute with a row
 limit, FETCH n), slicing a batch when the limit falls inside it and keeping the rest for the
 next call, so a suspended portal holds at most one batch.
+
+A producer that fails mid-way (a division by zero in the third batch, the role's max_rows, a
+bug) ends the portal there: it is finished with that error at once, so the audit records the
+statement as failed with its SQLSTATE and the rows the client actually received, whichever
+path pulled the batch (Execute, FETCH, COPY) and whatever closes the portal later.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
 
+from pgbridge.server.error_text import internal_error
 from pgbridge.server.outcomes import RowStream
 from pgbridge.server.pipeline import Prepared
-from pgbridge.wire.errors import PgError
+from pgbridge.wire.errors import PgError, SqlState
 
 
 @dataclass
@@ -36,6 +43,7 @@ class Portal:
     _encoded_batch: pa.RecordBatch | None = None
     _encoded_at: int = 0
     _finished: bool = field(default=False)
+    _interrupted: bool = field(default=False)
 
     def attach(self, stream: RowStream, encoder: Any) -> None:
         self.stream = stream
@@ -67,15 +75,35 @@ class Portal:
         if self._leftover is not None:
             batch, self._leftover = self._leftover, None
             return batch
+        return await self._pull()
+
+    async def _pull(self) -> pa.RecordBatch | None:
+        """The producer's next batch; None at its end. A failure finishes the portal with it."""
         assert self._iterator is not None
         try:
             return await self._iterator.__anext__()
         except StopAsyncIteration:
             self.done = True
             return None
+        except PgError as error:
+            await self.finish(error)
+            raise
+        except asyncio.CancelledError:
+            # The canceller knows why (user, timeout) and usually finishes the portal itself;
+            # if nobody does, a later close must not record a success.
+            self._interrupted = True
+            raise
+        except Exception as exc:
+            failed = internal_error(exc, "reading a result")
+            await self.finish(failed)
+            raise failed from None
 
-    async def next_rows(self, limit: int) -> pa.RecordBatch | None:
-        """Up to `limit` rows (0 = no limit: the next whole batch); None when exhausted."""
+    async def next_rows(self, limit: int, *, sent: bool = True) -> pa.RecordBatch | None:
+        """Up to `limit` rows (0 = no limit: the next whole batch); None when exhausted.
+
+        `sent=False`: the caller holds the rows back (FETCH collects its rows before sending
+        any) and adds them to rows_sent once they go out, so a failure before that does not
+        count them as received."""
         if self._encoded is not None:
             # FETCH after Execute-with-limit: the rows not yet sent go back as a batch.
             if self._encoded_at < len(self._encoded) and self._encoded_batch is not None:
@@ -84,16 +112,14 @@ class Portal:
         if self._leftover is not None:
             batch, self._leftover = self._leftover, None
         else:
-            assert self._iterator is not None
-            try:
-                batch = await self._iterator.__anext__()
-            except StopAsyncIteration:
-                self.done = True
+            batch = await self._pull()
+            if batch is None:
                 return None
         if limit and batch.num_rows > limit:
             self._leftover = batch.slice(limit)
             batch = batch.slice(0, limit)
-        self.rows_sent += batch.num_rows
+        if sent:
+            self.rows_sent += batch.num_rows
         return batch
 
     async def finish(self, error: PgError | None) -> None:
@@ -101,6 +127,8 @@ class Portal:
         if self._finished or self.stream is None:
             return
         self._finished = True
+        if error is None and self._interrupted:
+            error = PgError(SqlState.QUERY_CANCELED, "canceling statement")
         try:
             if not self.done and self.stream.close is not None:
                 await self.stream.close()

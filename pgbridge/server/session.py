@@ -17,14 +17,15 @@ From the protocol docs, at the branch points that matter here:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from pgbridge.server import local
-from pgbridge.server.explain import explained_text
+from pgbridge.server.error_text import internal_error, stream_failure, without_sql
 from pgbridge.server.local import FAILED, IDLE, IN_TRANSACTION, TransactionState
 from pgbridge.server.outcomes import CommandDone, Outcome, RowStream
 from pgbridge.server.pipeline import Pipeline, Prepared, SessionContext
@@ -342,10 +343,7 @@ class Session:
             await self._copy_out(statement, params)
             return None
         if kind is Kind.UTILITY and statement.tag == "EXPLAIN":
-            inner = parse_statement(explained_text(statement.text))
-            if inner.kind not in (Kind.QUERY, Kind.DML):
-                raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "EXPLAIN works for queries and DML statements")
-            return await self.pipeline.explain(self.ctx, await self.pipeline.prepare(self.ctx, inner, ()))
+            return await self.pipeline.explain(self.ctx, statement)
         if kind is Kind.UNKNOWN:
             await self.pipeline.records.refusal(
                 self.ctx,
@@ -380,8 +378,7 @@ class Session:
     async def _stream(self, portal: Portal, max_rows: int) -> None:
         """Send up to max_rows rows (0: all) of a started portal, then its tag or PortalSuspended."""
         remaining = max_rows
-        error: PgError | None = None
-        try:
+        async with self._finishing(portal, always=False):
             while True:
                 if max_rows:
                     # A row limit (cursors: asyncpg asks 50 at a time): each batch is rendered
@@ -405,21 +402,34 @@ class Session:
                     if remaining <= 0:
                         self._write(codec.encode(m.PortalSuspended()))
                         return
-        except PgError as failure:
-            error = failure
-            raise
-        except asyncio.CancelledError:
-            error = self._cancel_error()
-            raise
-        finally:
-            if error is not None or portal.done:
-                await portal.finish(error)
         verb = portal.stream.verb if portal.stream else "SELECT"
         await self._flush_notices()
         # SHOW and EXPLAIN tags carry no row count in PostgreSQL.
         self._write(
             codec.command_complete(verb if verb in ("SHOW", "EXPLAIN") else f"{verb} {portal.rows_sent}")
         )
+
+    @contextlib.asynccontextmanager
+    async def _finishing(self, portal: Portal, always: bool) -> AsyncIterator[None]:
+        """Finish the portal with what ended its rows (the audit's completion record): always,
+        or only when they ended or failed (a suspended portal goes on later)."""
+        error: PgError | None = None
+        try:
+            yield
+        except PgError as failure:
+            error = failure
+            raise
+        except asyncio.CancelledError:
+            error = self._cancel_error()
+            raise
+        except Exception as failure:
+            error = stream_failure(failure)
+            if isinstance(failure, ConnectionError):
+                raise
+            raise error from None
+        finally:
+            if always or error is not None or portal.done:
+                await portal.finish(error)
 
     async def _guarded(self, work: Awaitable[Any]) -> Any:
         """Run one statement's work as a task that CancelRequest and statement_timeout can stop."""
@@ -444,13 +454,9 @@ class Session:
                 "54001", "stack depth limit exceeded", hint="the statement is nested too deeply; simplify it"
             ) from None
         except Exception as error:
-            # A bug must cost one statement, not the session: report it and keep going.
-            log.exception("internal error while running a statement")
-            raise PgError(
-                SqlState.INTERNAL_ERROR,
-                f"internal error in pgbridge: {type(error).__name__}: {error}",
-                hint="this is a bug in pgbridge; the session is still usable",
-            ) from None
+            # A bug must cost one statement, not the session: report it (without its text,
+            # which may quote generated SQL) and keep going.
+            raise internal_error(error) from None
         finally:
             if handle is not None:
                 handle.cancel()
@@ -495,7 +501,7 @@ class Session:
         rows = []
         sent = 0
         while not portal.done and (count == 0 or sent < count):
-            batch = await portal.next_rows(count - sent if count else 0)
+            batch = await portal.next_rows(count - sent if count else 0, sent=False)
             if batch is None:
                 break
             sent += batch.num_rows
@@ -503,6 +509,7 @@ class Session:
                 rows.append(batch)
         if command.move:
             return CommandDone(f"MOVE {sent}")
+        portal.rows_sent += sent  # the FETCH's own stream sends them next
         return _FetchResult(portal, rows, "FETCH", sent)
 
     async def _close_cursor(self, statement: Statement) -> CommandDone:
@@ -558,15 +565,9 @@ class Session:
         portal = Portal("", prepared, (), ())
         portal.attach(stream, encoder)
         self._write(encoder.copy_out_response())
-        error: PgError | None = None
-        try:
+        async with self._finishing(portal, always=True):
             while (batch := await portal.next_rows(0)) is not None:
                 await self._send(encoder.encode(batch))
-        except PgError as failure:
-            error = failure
-            raise
-        finally:
-            await portal.finish(error)
         self._write(codec.encode(m.CopyDone()))
         self._write(codec.command_complete(f"COPY {portal.rows_sent}"))
 
@@ -693,7 +694,7 @@ class Session:
 
     async def _error(self, error: PgError) -> None:
         await self._flush_notices()
-        self._write(codec.error_response(error))
+        self._write(codec.error_response(without_sql(error)))  # the last guard: error_text.py
 
     async def _ready(self) -> None:
         for name, value in self.ctx.settings.take_reports().items():

@@ -121,7 +121,8 @@ class StatementAudit:
         if self.log is None:
             return
         statement_id = secrets.token_hex(8)
-        denial = error.sqlstate == SqlState.INSUFFICIENT_PRIVILEGE
+        # A cost rule's refusal is a policy denial too, though its SQLSTATE is 54000.
+        denial = error.sqlstate == SqlState.INSUFFICIENT_PRIVILEGE or "of policy rule" in error.message
         approval = re.search(r"apr_[0-9a-f]+", f"{error.message} {error.detail or ''}")
         fields = events.statement(
             session_id=ctx.session_id,

@@ -39,8 +39,10 @@ def bigquery_to_duckdb(sql: str) -> str:
     try:
         ast = sqlglot.parse_one(sql, read="bigquery")
     except ParseError as error:
+        # The description only: sqlglot's full text quotes the generated SQL (error_text.py).
+        what = error.errors[0].get("description") if error.errors else None
         raise PgError(
-            SqlState.INTERNAL_ERROR, f"pgbridge produced BigQuery SQL it cannot read: {error}"
+            SqlState.INTERNAL_ERROR, f"pgbridge produced BigQuery SQL it cannot read: {what or 'parse error'}"
         ) from None
     ast = ast.transform(_fix, copy=False)
     try:

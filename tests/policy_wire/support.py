@@ -34,6 +34,26 @@ queries_per_minute = 3
 max_connections = 2
 """
 
+# Row-filtered readers with a small byte limit: the estimate must not reach them (issue 10).
+FILTERED_ROLES = """
+[policy.roles.filtered_small]
+tables = ["shop.customers"]
+max_bytes = 1_000_000
+over_max_bytes = "deny"
+
+[policy.roles.filtered_small.row_filters]
+"shop.customers" = "country = {claims.country}"
+
+[policy.roles.filtered_wait]
+tables = ["shop.customers"]
+max_bytes = 1_000_000
+over_max_bytes = "approve"
+approval_mode = "wait"
+
+[policy.roles.filtered_wait.row_filters]
+"shop.customers" = "country = {claims.country}"
+"""
+
 
 def policy_config(admin_port: int) -> str:
     """The demo config text for running_gateway ({port} is filled in there)."""
@@ -46,7 +66,7 @@ def policy_config(admin_port: int) -> str:
         )
     text = _set(text, "wait_timeout_seconds", str(WAIT_TIMEOUT_S))
     text = text.replace("[policy.approvals]\n", "[policy.approvals]\npoll_interval_seconds = 0.05\n")
-    return text + LIMITED_ROLE
+    return text + LIMITED_ROLE + FILTERED_ROLES
 
 
 def _set(text: str, key: str, value: str) -> str:
