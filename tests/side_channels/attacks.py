@@ -72,10 +72,10 @@ def timing_regexp(ch: str, customer: int, guess: str) -> str:
 
 
 def timing_pad(ch: str, customer: int, guess: str) -> str:
-    # lpad reads its whole input to count its characters, even to keep five of them. (A pad
-    # length derived from the value would be the direct attack; the translator only takes
-    # literal lengths, so the input is what varies.)
-    return _over(6, customer, f"length(lpad({_amplified(ch, guess, 50_000, 1000)}, 5, 'x'))")
+    # The direct pad attack, a pad length derived from the value, is refused by the translator
+    # (literal lengths only), and DuckDB's lpad/rpad cost follows that length, not the input.
+    # What remains is padding a string grown on a match: the growing is the work.
+    return _over(8, customer, f"length(lpad({_amplified(ch, guess, 50_000, 1000)}, 5, 'x'))")
 
 
 # -- deterministic outcomes -------------------------------------------------------------------
