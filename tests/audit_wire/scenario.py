@@ -29,7 +29,7 @@ from tests.support.postgres import free_port
 
 MASKED_SQL = "SELECT id, ssn, email, phone FROM shop.customers WHERE id <= 3 ORDER BY id"
 ERROR_SQL = "SELECT CAST(name AS int) FROM shop.products"
-REFUSED_SQL = "SELECT id FROM shop.customers WHERE ssn LIKE '1%'"
+REFUSED_SQL = "SELECT id FROM shop.customers WHERE phone LIKE '1%'"  # phone is a keyed hash
 PARAM_SQL = "SELECT id, name FROM shop.products WHERE id = $1 AND name <> $2"
 MASKED_PARAM_SQL = "SELECT id, ssn FROM shop.customers WHERE id = $1"
 CLEAR_SQL = "SELECT id, ssn FROM shop.customers WHERE id <= 3 ORDER BY id"

@@ -12,10 +12,10 @@ from tests.audit_wire.support import of_type
 
 def test_a_refused_statement_is_recorded_with_decision_and_rule(run: Run):
     """Who asked what includes what was refused. pipeline._plan / _check_statement raise before
-    `_audit_statement` runs, so a policy refusal (here: a masked column in WHERE, 42501) leaves no
+    `_audit_statement` runs, so a policy refusal (here: a hashed column in WHERE, 42501) leaves no
     record at all. Fix: catch the PgError around planning in `_run_data`/`prepare`, append a
     "statement" record with decision "deny", the rule, and a "statement_completed" with its SQLSTATE."""
-    assert "42501" in run.psql_err or "masked" in run.psql_err  # the client was refused
+    assert "pseudonymised" in run.psql_err  # the client was refused (42501)
     refused = of_type(run.records, "statement", session_id=run.session("audit-psql"), sql=REFUSED_SQL)
     assert len(refused) == 1, "the refused statement left no audit record"
     assert refused[0]["decision"] == "deny" and refused[0]["rule"]

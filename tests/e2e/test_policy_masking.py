@@ -87,8 +87,14 @@ def test_masking_follows_lineage_not_column_names(any_gateway: RunningGateway) -
     assert "KEN" not in contact and "131-27" not in note  # a transformed masked column is redacted
 
 
-async def test_masked_column_in_where_is_refused(any_gateway: RunningGateway) -> None:
+async def test_masked_column_in_where_filters_its_masked_value(any_gateway: RunningGateway) -> None:
+    """ssn is masked in the warehouse: a filter on it sees '****1234', never the clear value;
+    phone is a keyed hash, which may only be returned as is."""
     async with connect(any_gateway, roles=ANALYST) as conn:
+        assert await conn.fetch("SELECT id FROM shop.customers WHERE ssn LIKE '1%' LIMIT 5") == []
+        tail = await conn.fetchval("SELECT right(ssn, 4) FROM shop.customers WHERE id = 7")
+        hit = await conn.fetch("SELECT id FROM shop.customers WHERE id = 7 AND ssn = '****' || $1", tail)
+        assert [r["id"] for r in hit] == [7]
         with pytest.raises(asyncpg.PostgresError) as caught:
-            await conn.fetch("SELECT id FROM shop.customers WHERE ssn LIKE '1%'")
+            await conn.fetch("SELECT id FROM shop.customers WHERE phone LIKE '1%'")
     assert caught.value.sqlstate == "42501"
