@@ -19,6 +19,12 @@ from tests.masking_wire.wire_corpus import WIRE_CORPUS
 ANALYST = ("bob", ("analyst",))
 
 
+def analyst(client: str) -> tuple[str, tuple[str, ...]]:
+    """The analyst as one principal per client kind: the corpus runs 4 x 250 statements within a
+    minute, and the analyst's rate limit (600 a minute) is counted per principal."""
+    return (f"bob-{client}", ANALYST[1])
+
+
 @pytest.fixture(scope="session")
 def clear_values(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> ClearValues:
     return load(demo_dir / "warehouse.duckdb", tmp_path_factory.mktemp("clear-values"))
@@ -30,7 +36,7 @@ def hash_key(demo_dir: Path) -> bytes:
 
 
 def raw_corpus(gateway: Any, result_format: int) -> list[Outcome]:
-    client = RecordingClient(gateway, *ANALYST)
+    client = RecordingClient(gateway, *analyst(f"raw-{result_format}"))
     try:
         client.simple("SET pgbridge.approval = 'ticket'")
         return [client.run(case.sent, result_format) for case in WIRE_CORPUS]
@@ -46,13 +52,13 @@ def corpus_results(gateway: Any, tmp_path_factory: pytest.TempPathFactory) -> di
         "raw-binary": raw_corpus(gateway, 1),
         "asyncpg-binary": asyncio.run(_asyncpg_corpus(gateway)),
         "psql-text": run_psql(
-            gateway, *ANALYST, [c.sent for c in WIRE_CORPUS], tmp_path_factory.mktemp("psql")
+            gateway, *analyst("psql"), [c.sent for c in WIRE_CORPUS], tmp_path_factory.mktemp("psql")
         ),
     }
 
 
 async def _asyncpg_corpus(gateway: Any) -> list[Outcome]:
-    client = await RecordingAsyncpg.connect(gateway, *ANALYST)
+    client = await RecordingAsyncpg.connect(gateway, *analyst("asyncpg"))
     try:
         return [await client.run(case.sent) for case in WIRE_CORPUS]
     finally:
