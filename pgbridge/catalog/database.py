@@ -17,6 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from pgbridge.backends.duckdb import lock_down
+from pgbridge.backends.duckdb_limits import EngineLimits
 from pgbridge.catalog.facts import load_facts
 from pgbridge.catalog.functions import MACROS
 from pgbridge.catalog.info_schema import info_views
@@ -86,9 +87,12 @@ def _table(columns: tuple[tuple[str, PgType], ...], rows: list[dict[str, Any]]) 
     return pa.Table.from_arrays(arrays, names=[name for name, _ in columns])
 
 
-def build_database(snap: Snapshot) -> duckdb.DuckDBPyConnection:
+def build_database(snap: Snapshot, limits: EngineLimits | None = None) -> duckdb.DuckDBPyConnection:
+    """The snapshot as a locked-down in-memory DuckDB, bounded by `limits` (memory, threads;
+    no spilling: a catalog database has nowhere on disk to write)."""
     facts = load_facts()
-    con = duckdb.connect(":memory:")
+    config = limits.connect_config() if limits is not None else {}
+    con = duckdb.connect(":memory:", config=config)
     con.execute("CREATE SCHEMA pgc; CREATE SCHEMA pgi; CREATE SCHEMA pgb")
     for relation, columns in facts.relations.items():
         schema, name = relation.split(".")

@@ -23,6 +23,8 @@ import pyarrow as pa
 from pgbridge.auth.principal import Principal
 from pgbridge.backends.base import Backend, Field, JobOptions, QueryParam
 from pgbridge.backends.metadata import MetadataCache
+from pgbridge.policy.concurrency import ConcurrencyLimiter
+from pgbridge.server.admission import cost_decision, explain_lines, generated_by, in_slots
 from pgbridge.server.outcomes import CommandDone, Outcome, RowStream, rows_of
 from pgbridge.server.settings import SessionSettings
 from pgbridge.server.statement_audit import StatementAudit
@@ -108,6 +110,8 @@ class Pipeline:
         approvals: Any = None,
         approval_settings: Any = None,
         limits: Any = None,
+        concurrency: ConcurrencyLimiter | None = None,
+        approval_pool: Any = None,
     ) -> None:
         self.backend = backend
         self.metadata = metadata
@@ -120,6 +124,9 @@ class Pipeline:
         self.approvals = approvals
         self.approval_settings = approval_settings
         self.limits = limits
+        # Per-principal caps on backend and catalog work (roles' max_concurrent_*).
+        self.concurrency = concurrency or ConcurrencyLimiter(getattr(policy, "settings", None))
+        self.approval_pool = approval_pool
 
     # -- prepare / describe -------------------------------------------------------------------
 
@@ -141,16 +148,17 @@ class Pipeline:
         """ParameterDescription OIDs and RowDescription columns, without running anything."""
         if prepared.statement.kind is Kind.CATALOG:
             if prepared.catalog_description is None:
-                prepared.catalog_description = await self.catalog.describe(
-                    prepared.text, prepared.declared_oids, self.catalog_session(ctx)
-                )
+                async with self.concurrency.slot(ctx.principal, "catalog"):
+                    prepared.catalog_description = await self.catalog.describe(
+                        prepared.text, prepared.declared_oids, self.catalog_session(ctx)
+                    )
             return prepared.catalog_description
         plan = await self._current_plan(ctx, prepared)
         if plan is None:
             return tuple(prepared.declared_oids), None
         if plan.kind == "dml":
             return plan.param_oids, None
-        await self._dry_run(plan, [])
+        await self._dry_run(ctx, plan, [])
         return plan.param_oids, self._columns(plan, plan.fields or ())
 
     async def _current_plan(self, ctx: SessionContext, prepared: Prepared) -> DataPlan | None:
@@ -185,7 +193,8 @@ class Pipeline:
         started = time.monotonic()
         await self.records.local(ctx, statement_id, prepared.text, params)
         try:
-            result = await self.catalog.run(prepared.text, list(params), self.catalog_session(ctx))
+            async with self.concurrency.slot(ctx.principal, "catalog"):
+                result = await self.catalog.run(prepared.text, list(params), self.catalog_session(ctx))
         except PgError as error:
             await self.records.local_done(ctx, statement_id, started, 0, error)
             raise
@@ -295,10 +304,12 @@ class Pipeline:
         plan = plan_masks(ast, self.metadata.fields, ctx.principal, self.masking)
         return plan if plan.masks or plan.sensitive else None
 
-    async def _dry_run(self, plan: DataPlan, params: Sequence[QueryParam]) -> None:
+    async def _dry_run(self, ctx: SessionContext, plan: DataPlan, params: Sequence[QueryParam]) -> None:
         if plan.fields is not None:
             return
-        dry = await self.backend.dry_run(plan.bigquery_sql, params or _placeholder_params(plan.param_types))
+        params = params or _placeholder_params(plan.param_types)
+        async with self.concurrency.slot(ctx.principal, "statements"):
+            dry = await self.backend.dry_run(plan.bigquery_sql, params)
         plan.fields = dry.fields
         plan.bytes_estimate = dry.total_bytes_processed
 
@@ -325,17 +336,12 @@ class Pipeline:
         ]
         statement_id = secrets.token_hex(8)
         job_id = f"pgbridge_{ctx.session_id}_{statement_id}"
-        await self._dry_run(plan, query_params)
+        await self._dry_run(ctx, plan, query_params)
         decision = plan.decision
         approval: Any = None
         if self.policy is not None:
-            cost = self.policy.check_cost(ctx.principal, plan.bytes_estimate or 0)
-            if cost.action == "deny":
-                raise PgError(
-                    SqlState.PROGRAM_LIMIT_EXCEEDED,
-                    f"query would scan {plan.bytes_estimate} bytes, over the limit of policy rule "
-                    f"{cost.rule}: {cost.message}",
-                )
+            generated = generated_by(plan.ast, ctx.principal, self.policy, self.metadata, params)
+            cost = cost_decision(self.policy, ctx.principal, plan.bytes_estimate or 0, generated)
             needs = [d for d in (decision, cost) if d is not None and d.action == "approve"]
             if needs:
                 decision = needs[0]  # the record names the rule that asked for a human
@@ -371,7 +377,8 @@ class Pipeline:
         if plan.kind == "dml":
             return await self._run_dml(ctx, plan, statement_id, started, query_params, options)
         try:
-            result = await self.backend.execute(plan.bigquery_sql, query_params, options)
+            async with self.concurrency.slot(ctx.principal, "statements"):
+                result = await self.backend.execute(plan.bigquery_sql, query_params, options)
         except PgError as error:
             ctx.running = None
             error = _without_values(error, plan)
@@ -398,7 +405,8 @@ class Pipeline:
 
         async def batches() -> AsyncIterator[pa.RecordBatch]:
             sent = 0
-            async for batch in _checked(result.batches(), plan):
+            slot = lambda: self.concurrency.slot(ctx.principal, "statements")  # noqa: E731
+            async for batch in _checked(in_slots(result.batches(), slot), plan):
                 if max_rows is not None and sent + batch.num_rows > max_rows:
                     raise PgError(
                         SqlState.PROGRAM_LIMIT_EXCEEDED,
@@ -425,7 +433,7 @@ class Pipeline:
         plan = await self._current_plan(ctx, prepared)
         if plan is None:
             raise PgError(SqlState.FEATURE_NOT_SUPPORTED, "EXPLAIN works for queries and DML statements")
-        await self._dry_run(plan, [])
+        await self._dry_run(ctx, plan, [])
         lines = ["pgbridge plan (nothing was run)"]
         decision = plan.decision
         lines.append(
@@ -433,8 +441,10 @@ class Pipeline:
             f"(rule {decision.rule if decision else 'default.read_only'})"
         )
         lines.append(f"Estimated bytes scanned: {plan.bytes_estimate or 0:,}")
+        generated = generated_by(plan.ast, ctx.principal, self.policy, self.metadata, ())
+        lines.extend(explain_lines(generated))
         if self.policy is not None:
-            cost = self.policy.check_cost(ctx.principal, plan.bytes_estimate or 0)
+            cost = self.policy.check_cost(ctx.principal, plan.bytes_estimate or 0, generated)
             lines.append(
                 f"Cost rule: {cost.action} ({cost.rule}){': ' + cost.message if cost.message else ''}"
             )
@@ -462,7 +472,8 @@ class Pipeline:
         error: PgError | None = None
         stats: Any = None
         try:
-            stats = await self.backend.execute_dml(plan.bigquery_sql, params, options)
+            async with self.concurrency.slot(ctx.principal, "statements"):
+                stats = await self.backend.execute_dml(plan.bigquery_sql, params, options)
         except PgError as failure:
             error = _without_values(failure, plan)
         except asyncio.CancelledError:
