@@ -8,7 +8,8 @@ masking, audit — with no cloud account.
 DuckDB is a blocking library: every call runs in a thread of the backend's own worker pool
 (pgbridge.workers) on its own cursor, and a result is pulled one record batch per consumer
 request, so a 10-million-row result holds at most a batch or two in memory. The database is
-opened with a memory limit and a capped spill directory (duckdb_limits). A dry run binds a
+opened with a memory limit and a capped spill directory (duckdb_limits), and a constant
+series in FROM streams from DuckDB's table function (duckdb_series). A dry run binds a
 copy of the query whose series and padding make nothing (duckdb_describe: binding evaluates
 constants) and estimates the bytes BigQuery would bill from per-column sizes measured once
 per table.
@@ -34,6 +35,7 @@ from sqlglot import exp
 from pgbridge.backends.base import DryRun, Field, JobOptions, JobStats, QueryParam, TableMeta
 from pgbridge.backends.duckdb_describe import for_describe
 from pgbridge.backends.duckdb_limits import EngineLimits, out_of_memory
+from pgbridge.backends.duckdb_series import stream_series
 from pgbridge.wire.errors import PgError, SqlState
 from pgbridge.workers import BACKEND_THREADS, WorkerPool, in_background_thread
 
@@ -375,7 +377,11 @@ def _to_duckdb(sql: str) -> str:
     # Prepared statements run the same BigQuery SQL many times: translate it once.
     from pgbridge.sql.duckdb_dialect import bigquery_to_duckdb
 
-    return bigquery_to_duckdb(sql)
+    duck_sql = bigquery_to_duckdb(sql)
+    if "UNNEST(GENERATE_SERIES(" not in duck_sql.upper():
+        return duck_sql
+    tree = sqlglot.parse_one(duck_sql, read="duckdb")
+    return tree.sql("duckdb") if stream_series(tree) else duck_sql
 
 
 def _param_values(params: Sequence[QueryParam]) -> dict[str, object]:
