@@ -40,6 +40,7 @@ CATALOG_THREADS = 8
 BACKEND_THREADS = 32
 BACKGROUND_NICE = 10
 DEMOTE_AFTER_S = 0.05  # query work running longer than this yields the CPU
+IDLE_EXIT_S = 60.0  # a thread with nothing to do for this long ends
 
 
 def lower_priority() -> None:
@@ -154,8 +155,19 @@ class WorkerPool:
         self._count += 1
         threading.Thread(target=self._serve, name=f"pgbridge-{self.name}", daemon=True).start()
 
+    def _next_job(self) -> _Job | None:
+        """The next job; None when the pool stops or this thread has been idle too long."""
+        while True:
+            try:
+                return self._jobs.get(timeout=IDLE_EXIT_S)
+            except queue.Empty:
+                with self._lock:
+                    if self._idle.acquire(timeout=0):  # no submitter is counting on this thread
+                        self._count -= 1
+                        return None
+
     def _serve(self) -> None:
-        while (job := self._jobs.get()) is not None:
+        while (job := self._next_job()) is not None:
             if not job.future.set_running_or_notify_cancel():
                 continue
             job.started()

@@ -20,12 +20,7 @@ from pgbridge.wire.errors import PgError
 from pgbridge.workers import BACKGROUND_NICE, DEMOTE_AFTER_S, WorkerPool
 from tests.catalog.conftest import make_session
 from tests.catalog.shop import ShopBackend
-
-# 354 rows of pg_settings to the fourth power: minutes of work for the catalog's DuckDB.
-LONG_CATALOG = (
-    "SELECT count(*) FROM pg_settings a, pg_settings b, pg_settings c, pg_settings d "
-    "WHERE a.name || b.name < c.name || d.name"
-)
+from tests.isolation.support import LONG_CATALOG
 
 
 def small_duckdb() -> duckdb.DuckDBPyConnection:

@@ -14,66 +14,16 @@ median is under 100 ms, and up to three rounds are tried; no sample may take a s
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import statistics
 import time
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 
-from tests.isolation.test_engine_units import LONG_CATALOG
+from tests.isolation.support import login_and_select_one, open_connection, saturated
 from tests.support.gateway import RunningGateway
 
-ANALYST = ("analyst",)
-# 10^12 pairs, 16 MB scanned: under the analyst's cost limit, and minutes of DuckDB work.
-LONG_BACKEND = "SELECT count(*) FROM shop.orders a, shop.orders b WHERE (a.id * 7 + b.id) % 1000003 = 5"
 LIMIT_MS = 100.0
-
-
-async def open_connection(gateway: RunningGateway, user: str) -> asyncpg.Connection:
-    return await asyncpg.connect(
-        host=gateway.host,
-        port=gateway.port,
-        user=user,
-        database="pgbridge",
-        password=gateway.token(user, ANALYST),
-        ssl="require",
-        timeout=30,
-    )
-
-
-async def _keep_running(conn: asyncpg.Connection, sql: str) -> None:
-    while True:  # the catalog's time limit ends each catalog query: start it again
-        with contextlib.suppress(asyncpg.PostgresError):
-            await conn.fetch(sql)
-
-
-@contextlib.asynccontextmanager
-async def saturated(gateway: RunningGateway, backend: int = 6, catalog: int = 3) -> AsyncIterator[None]:
-    """Principal A's long statements, running (or waiting for A's slots) for the body."""
-    statements = [LONG_BACKEND] * backend + [LONG_CATALOG] * catalog
-    conns = [await open_connection(gateway, "mallory") for _ in statements]
-    tasks = [asyncio.create_task(_keep_running(c, sql)) for c, sql in zip(conns, statements, strict=True)]
-    try:
-        await asyncio.sleep(1.5)
-        yield
-    finally:
-        for conn in conns:
-            conn.terminate()  # the gateway cancels a statement whose client is gone
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def login_and_select_one(gateway: RunningGateway, user: str = "bob") -> float:
-    started = time.monotonic()
-    conn = await open_connection(gateway, user)
-    try:
-        assert await conn.fetchval("SELECT 1") == 1
-        return (time.monotonic() - started) * 1000
-    finally:
-        await conn.close()
 
 
 async def test_another_principal_logs_in_fast_while_one_saturates_its_share(
