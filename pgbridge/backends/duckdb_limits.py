@@ -35,7 +35,15 @@ class EngineLimits:
     max_temp_directory_size: str | None = None
 
     def connect_config(self) -> dict[str, Any]:
-        config: dict[str, Any] = {"memory_limit": self.memory_limit}
+        # Python replacement scans are a setting of each connection: lock_down() turns them off
+        # on the one it is given, but every cursor opened from it would have them back (reading
+        # any Arrow table in a calling frame by name). Given here, cursors inherit the default.
+        config: dict[str, Any] = {
+            "memory_limit": self.memory_limit,
+            "python_enable_replacements": False,
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
         if self.threads:
             config["threads"] = self.threads
         if self.temp_directory is None:

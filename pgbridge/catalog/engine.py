@@ -33,7 +33,7 @@ from pgbridge.backends.base import Backend, TableMeta
 from pgbridge.backends.duckdb_describe import for_describe
 from pgbridge.backends.duckdb_limits import EngineLimits, out_of_memory
 from pgbridge.catalog.api import CatalogResult, CatalogSession
-from pgbridge.catalog.database import arrow_type, build_database
+from pgbridge.catalog.database import DEFAULT_LIMITS, arrow_type, build_database
 from pgbridge.catalog.facts import load_facts
 from pgbridge.catalog.infer import Inferrer, name_projections
 from pgbridge.catalog.oids import stable_oid
@@ -50,7 +50,6 @@ MAX_PREPARED = 256
 MAX_ANSWERS = 256  # remembered results per database
 MAX_ANSWER_ROWS = 10_000  # larger results are not remembered
 IDLE_CURSORS = 4  # cursors kept per database for the next queries
-DEFAULT_LIMITS = EngineLimits(memory_limit="256MB", threads=1)
 # Answers that change without the catalog changing are never remembered.
 _VOLATILE = re.compile(
     r"\b(now|clock_timestamp|statement_timestamp|transaction_timestamp|timeofday|random|current_time"

@@ -9,6 +9,7 @@ import threading
 import time
 
 import duckdb
+import pyarrow as pa
 import pytest
 import sqlglot
 
@@ -25,6 +26,16 @@ from tests.isolation.support import LONG_CATALOG
 
 def small_duckdb() -> duckdb.DuckDBPyConnection:
     return duckdb.connect(":memory:", config=EngineLimits(memory_limit="64MB", threads=1).connect_config())
+
+
+def test_cursors_of_an_engine_cannot_read_python_objects_by_name() -> None:
+    # The catalog runs each query on a cursor; a cursor used to get replacement scans back.
+    con = small_duckdb()
+    con.execute("SET lock_configuration = true")
+    cursor = con.cursor()
+    secret = pa.table({"token": ["do-not-leak"]})  # noqa: F841  (found by name, if at all)
+    with pytest.raises(duckdb.CatalogException):
+        cursor.sql("SELECT * FROM secret").fetchall()
 
 
 def test_describing_does_not_build_the_large_constants_binding_would() -> None:
