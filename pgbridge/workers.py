@@ -24,6 +24,7 @@ import contextlib
 import functools
 import os
 import queue
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -43,11 +44,22 @@ DEMOTE_AFTER_S = 0.05  # query work running longer than this yields the CPU
 IDLE_EXIT_S = 60.0  # a thread with nothing to do for this long ends
 
 
+def _demote_thread(thread_id: int) -> None:
+    """Lower one thread's CPU priority to BACKGROUND_NICE above the process's (its main
+    thread's). Linux keeps a nice value per thread (a thread id is a valid `who` for
+    setpriority, and threads inherit their creator's); elsewhere the id would name a process,
+    so nothing is done. Best effort: a refusal leaves the priority as it is."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError):
+        target = min(19, os.getpriority(os.PRIO_PROCESS, os.getpid()) + BACKGROUND_NICE)
+        if os.getpriority(os.PRIO_PROCESS, thread_id) < target:
+            os.setpriority(os.PRIO_PROCESS, thread_id, target)
+
+
 def lower_priority() -> None:
-    """Lower the calling thread's CPU priority (Linux: nice is per thread, and threads it
-    starts inherit it). Best effort: where it is not possible, the thread keeps its priority."""
-    with contextlib.suppress(OSError, AttributeError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
+    """Lower the calling thread's CPU priority (and that of the threads it starts)."""
+    _demote_thread(threading.get_native_id())
 
 
 def in_background_thread(work: Callable[[], T]) -> T:
@@ -96,8 +108,7 @@ class _Job:
         with self._lock:
             if self._thread_id is not None and not self.demoted:
                 self.demoted = True
-                with contextlib.suppress(OSError):
-                    os.setpriority(os.PRIO_PROCESS, self._thread_id, BACKGROUND_NICE)
+                _demote_thread(self._thread_id)
 
 
 class WorkerPool:
