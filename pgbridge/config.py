@@ -50,12 +50,18 @@ class BackendSettings:
     kind: str
     duckdb_database: Path | None = None
     duckdb_threads: int | None = None
+    duckdb: Any = None  # pgbridge.backends.duckdb.DuckDBSettings when kind = "duckdb"
     bigquery: Any = None  # pgbridge.backends.bigquery settings when kind = "bigquery"
 
 
 @dataclass(frozen=True)
 class CatalogSettings:
     ttl_seconds: float = 300.0
+    # Catalog queries are introspection: they get a timeout even when the session sets none,
+    # and each catalog database (one per visibility set) is a bounded, in-memory DuckDB.
+    statement_timeout_ms: int = 10_000
+    memory_limit: str = "256MB"
+    threads: int = 1
 
 
 @dataclass(frozen=True)
@@ -168,14 +174,11 @@ def _names(section: Section) -> NameSettings:
 def _backend(section: Section, base: Path) -> BackendSettings:
     kind = section.choice("kind", ("duckdb", "bigquery"), "duckdb")
     if kind == "duckdb":
-        duck = section.sub("duckdb")
-        database = duck.require("database", str)
-        settings = BackendSettings(
-            kind, duckdb_database=base / database, duckdb_threads=duck.optional("threads", int)
-        )
-        duck.check_unknown()
+        from pgbridge.backends.duckdb_config import duckdb_settings_from
+
+        duck = duckdb_settings_from(section.sub("duckdb"), base)
         section.check_unknown()
-        return settings
+        return BackendSettings(kind, duckdb_database=duck.database, duckdb_threads=duck.threads, duckdb=duck)
     from pgbridge.backends.bigquery_config import bigquery_settings_from
 
     # The bigquery backend reads the whole [backend] table itself (kind included) and
@@ -184,7 +187,17 @@ def _backend(section: Section, base: Path) -> BackendSettings:
 
 
 def _catalog(section: Section) -> CatalogSettings:
-    settings = CatalogSettings(ttl_seconds=section.get("ttl_seconds", float, 300.0))
+    from pgbridge.backends.duckdb_limits import size_setting
+
+    settings = CatalogSettings(
+        ttl_seconds=section.get("ttl_seconds", float, 300.0),
+        statement_timeout_ms=section.get("statement_timeout_ms", int, 10_000),
+        memory_limit=size_setting(section, "memory_limit", "256MB"),
+        threads=section.get("threads", int, 1),
+    )
+    for key in ("statement_timeout_ms", "threads"):
+        if getattr(settings, key) <= 0:
+            raise ConfigError(section.key(key), "must be a positive integer")
     section.check_unknown()
     return settings
 

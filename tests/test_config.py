@@ -31,6 +31,11 @@ def test_example_config_loads_with_every_section(demo_dir: Path, tmp_path: Path)
     assert config.policy.roles["example"].max_rows == 100_000
     assert [rule.strategy for rule in config.masking.rules] == ["partial", "hash"]
     assert config.audit.fsync == "batch"
+    duck = config.backend.duckdb
+    assert (duck.memory_limit, duck.max_temp_directory_size) == ("1GB", "4GB")
+    assert duck.limits().temp_directory == tmp_path / "warehouse.duckdb.tmp"
+    assert (config.catalog.statement_timeout_ms, config.catalog.memory_limit) == (10_000, "256MB")
+    assert config.policy.roles["example"].max_concurrent_statements == 4
 
 
 def test_demo_config_loads(demo_dir: Path) -> None:
@@ -46,6 +51,17 @@ def test_demo_config_loads(demo_dir: Path) -> None:
         (("require_tls = true", "require_tls = true\nrequire_tsl = false"), "server.require_tsl"),
         (('kind = "duckdb"', 'kind = "oracle"'), "backend.kind"),
         (('algorithms = ["EdDSA", "RS256", "ES256"]', 'algorithms = ["HS256"]'), "auth.algorithms"),
+        (('memory_limit = "1GB"', 'memory_limit = "lots"'), "backend.duckdb.memory_limit"),
+        (
+            ('max_temp_directory_size = "4GB"', "max_temp_directory_size = 4"),
+            "backend.duckdb.max_temp_directory_size",
+        ),
+        (("statement_timeout_ms = 10000", "statement_timeout_ms = 0"), "catalog.statement_timeout_ms"),
+        (('memory_limit = "256MB"', 'memory_limit = "256"'), "catalog.memory_limit"),
+        (
+            ("max_concurrent_catalog = 2", "max_concurrent_catalog = -1"),
+            "policy.roles.example.max_concurrent_catalog",
+        ),
     ],
 )
 def test_errors_name_the_key(demo_dir: Path, tmp_path: Path, edit: tuple[str, str], key: str) -> None:

@@ -2,14 +2,13 @@
 
 Only asymmetric algorithms from an explicit allow-list are accepted, so neither `none` nor
 an HMAC-with-the-public-key confusion can pass. Keys come from a static PEM public key file
-or a JWKS URL (fetched in a worker thread, cached, refetched when a token names an unknown
+or a JWKS URL (fetched in the verifier's own worker thread, cached, refetched when a token names an unknown
 key id). Every failure becomes FATAL 28P01 with a message saying what was wrong — never the
 token itself.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import jwt
 from pgbridge.auth.principal import Principal
 from pgbridge.config_base import ConfigError, Section
 from pgbridge.wire.errors import PgError, SqlState
+from pgbridge.workers import AUTH_THREADS, WorkerPool
 
 ASYMMETRIC_ALGORITHMS = (
     "EdDSA",
@@ -90,6 +90,8 @@ class TokenVerifier:
 
     def __init__(self, settings: AuthSettings) -> None:
         self.settings = settings
+        # Its own threads: a login must not wait behind other principals' queries.
+        self._pool = WorkerPool("auth", AUTH_THREADS)
         self._static_key: Any = None
         self._jwks: jwt.PyJWKClient | None = None
         if settings.public_key_file is not None:
@@ -111,7 +113,7 @@ class TokenVerifier:
 
     async def verify(self, token: str, startup_user: str | None) -> Principal:
         """Verify `token`; the startup user must equal the configured user claim."""
-        return await asyncio.to_thread(self.verify_sync, token, startup_user)
+        return await self._pool.run(self.verify_sync, token, startup_user)
 
     def verify_sync(self, token: str, startup_user: str | None) -> Principal:
         claims = self._decode(token)

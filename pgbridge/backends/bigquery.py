@@ -5,7 +5,8 @@ jobs.cancel), labels naming the principal, role and session (so BigQuery's audit
 pgbridge's), typed parameters, a `maximum_bytes_billed` cap that is always set, and a
 timeout. `execute` returns once the job has finished (errors surface before any row);
 rows then stream batch by batch from a worker thread, over REST for small results and the
-Storage Read API for large ones. Every blocking call runs in a thread with a bounded
+Storage Read API for large ones. Every blocking call runs in a thread of the backend's own
+worker pool (pgbridge.workers: not shared with logins or the catalog) with a bounded
 retry deadline and request timeout, so an unreachable BigQuery becomes an error, never a
 hang. Helpers live in the bigquery_*.py modules beside this one.
 """
@@ -34,6 +35,7 @@ from pgbridge.backends.bigquery_read import rest_batches, storage_batches, try_r
 from pgbridge.backends.bigquery_stream import ThreadedResult
 from pgbridge.backends.bigquery_types import arrow_schema, fields_from_schema, query_parameters
 from pgbridge.wire.errors import PgError, SqlState
+from pgbridge.workers import BACKEND_THREADS, WorkerPool
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -61,6 +63,7 @@ class BigQueryBackend:
         self._dry_runs: OrderedDict[DryRunKey, DryRun] = OrderedDict()
         self._running: dict[str, bigquery.Client] = {}
         self._lock = threading.Lock()
+        self._pool = WorkerPool("bigquery", BACKEND_THREADS)
 
     # ---- metadata ----------------------------------------------------------------------
 
@@ -265,7 +268,8 @@ class BigQueryBackend:
                 raise
 
     async def close(self) -> None:
-        await asyncio.to_thread(self.identities.close)
+        await self._pool.run(self.identities.close)
+        self._pool.shutdown()
 
     # ---- helpers -----------------------------------------------------------------------
 
@@ -282,7 +286,7 @@ class BigQueryBackend:
 
     async def _call(self, blocking: Callable[[], T], what: str) -> T:
         try:
-            return await asyncio.to_thread(blocking)
+            return await self._pool.run(blocking)
         except PgError as error:
             self._after_error(error)
             raise

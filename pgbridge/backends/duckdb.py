@@ -5,11 +5,14 @@ translates it once more (pgbridge.sql.duckdb_dialect) and runs it on a DuckDB da
 whose schemas play BigQuery's datasets, so a new user gets the whole gateway — policy,
 masking, audit — with no cloud account.
 
-DuckDB is a blocking library: every call runs in a worker thread on its own cursor, and a
-result is pulled one record batch per consumer request, so a 10-million-row result holds at
-most a batch or two in memory. A dry run plans the query without running it (DuckDB builds
-relations lazily) and estimates the bytes BigQuery would bill from per-column sizes measured
-once per table.
+DuckDB is a blocking library: every call runs in a thread of the backend's own worker pool
+(pgbridge.workers) on its own cursor, and a result is pulled one record batch per consumer
+request, so a 10-million-row result holds at most a batch or two in memory. The database is
+opened with a memory limit and a capped spill directory (duckdb_limits), and a constant
+series in FROM streams from DuckDB's table function (duckdb_series). A dry run binds a
+copy of the query whose series and padding make nothing (duckdb_describe: binding evaluates
+constants) and estimates the bytes BigQuery would bill from per-column sizes measured once
+per table.
 """
 
 from __future__ import annotations
@@ -30,7 +33,11 @@ import sqlglot
 from sqlglot import exp
 
 from pgbridge.backends.base import DryRun, Field, JobOptions, JobStats, QueryParam, TableMeta
+from pgbridge.backends.duckdb_describe import for_describe
+from pgbridge.backends.duckdb_limits import EngineLimits, out_of_memory
+from pgbridge.backends.duckdb_series import stream_series
 from pgbridge.wire.errors import PgError, SqlState
+from pgbridge.workers import BACKEND_THREADS, WorkerPool, in_background_thread
 
 BATCH_ROWS = 65_536
 
@@ -135,11 +142,24 @@ class _TableSizes:
     column_bytes: dict[str, int]
 
 
+DEFAULT_MEMORY_LIMIT = "1GB"
+DEFAULT_MAX_TEMP_SIZE = "4GB"
+
+
 @dataclass
 class DuckDBSettings:
     database: Path
     read_only: bool = False
     threads: int | None = None
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
+    max_temp_directory_size: str = DEFAULT_MAX_TEMP_SIZE
+    temp_directory: Path | None = None  # default: "<database>.tmp" beside the file
+
+    def limits(self) -> EngineLimits:
+        temp = self.temp_directory
+        if temp is None and str(self.database) != ":memory:":
+            temp = Path(f"{self.database}.tmp")
+        return EngineLimits(self.memory_limit, self.threads, temp, self.max_temp_directory_size)
 
 
 class DuckDBBackend:
@@ -148,8 +168,12 @@ class DuckDBBackend:
     name = "duckdb"
 
     def __init__(self, settings: DuckDBSettings) -> None:
-        config: dict[str, Any] = {"threads": settings.threads} if settings.threads else {}
-        self._db = duckdb.connect(str(settings.database), read_only=settings.read_only, config=config)
+        config = settings.limits().connect_config()
+        # Opened from a low-priority thread: DuckDB's engine threads inherit its priority.
+        self._db = in_background_thread(
+            lambda: duckdb.connect(str(settings.database), read_only=settings.read_only, config=config)
+        )
+        self._pool = WorkerPool("duckdb", BACKEND_THREADS, background=True)
         # Results are rendered in the client's TimeZone by the encoder; DuckDB computes in UTC.
         self._db.execute("SET TimeZone = 'UTC'")
         lock_down(self._db)
@@ -192,13 +216,13 @@ class DuckDBBackend:
     # -- queries --------------------------------------------------------------------------
 
     async def dry_run(self, sql: str, params: Sequence[QueryParam]) -> DryRun:
-        estimate = await asyncio.to_thread(self._estimate_bytes, sql)
+        estimate = await self._pool.run(self._estimate_bytes, sql)
         if not _returns_rows(sql):
             # DuckDB's relation API runs any statement that is not a query at once: a DML
             # statement must never reach it before its approval and audit record.
             return DryRun((), estimate)
         duck_sql = _to_duckdb(sql)
-        fields = await asyncio.to_thread(self._describe, duck_sql, params)
+        fields = await self._pool.run(self._describe, for_describe(duck_sql), params)
         return DryRun(fields, estimate)
 
     async def execute_dml(self, sql: str, params: Sequence[QueryParam], options: JobOptions) -> JobStats:
@@ -207,7 +231,7 @@ class DuckDBBackend:
         duck_sql = _to_duckdb(sql)
         cursor = self._cursor()
         self._running[options.job_id] = cursor
-        running = asyncio.ensure_future(asyncio.to_thread(_run_dml, cursor, duck_sql, params))
+        running = asyncio.ensure_future(self._pool.run(_run_dml, cursor, duck_sql, params))
         try:
             affected = await asyncio.shield(running)
         except BaseException:
@@ -217,14 +241,14 @@ class DuckDBBackend:
             raise
         finally:
             self._running.pop(options.job_id, None)
-            await asyncio.to_thread(cursor.close)
+            await self._pool.run(cursor.close)
         return JobStats(backend_job_id=options.job_id, affected_rows=affected)
 
     async def execute(self, sql: str, params: Sequence[QueryParam], options: JobOptions) -> DuckDBResult:
         duck_sql = _to_duckdb(sql)
         cursor = self._cursor()
         self._running[options.job_id] = cursor
-        starting = asyncio.ensure_future(asyncio.to_thread(_start, cursor, duck_sql, params))
+        starting = asyncio.ensure_future(self._pool.run(_start, cursor, duck_sql, params))
         try:
             reader, fields, first = await asyncio.shield(starting)
         except BaseException:
@@ -234,11 +258,13 @@ class DuckDBBackend:
             cursor.interrupt()
             with contextlib.suppress(BaseException):
                 await starting
-            await asyncio.to_thread(cursor.close)
+            await self._pool.run(cursor.close)
             raise
         stats = JobStats(backend_job_id=options.job_id)
         on_close = lambda: self._running.pop(options.job_id, None)  # noqa: E731
-        return DuckDBResult(fields, stats, reader, cursor, on_close, first, _exhausted=first is None)
+        return DuckDBResult(
+            fields, stats, reader, cursor, on_close, self._pool, first, _exhausted=first is None
+        )
 
     async def cancel(self, job_id: str) -> None:
         cursor = self._running.get(job_id)
@@ -249,6 +275,7 @@ class DuckDBBackend:
         for cursor in list(self._running.values()):
             cursor.interrupt()
         self._db.close()
+        self._pool.shutdown()
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -264,7 +291,7 @@ class DuckDBBackend:
             finally:
                 cursor.close()
 
-        return await asyncio.to_thread(run)
+        return await self._pool.run(run)
 
     def _describe(self, duck_sql: str, params: Sequence[QueryParam]) -> tuple[Field, ...]:
         cursor = self._cursor()
@@ -350,7 +377,11 @@ def _to_duckdb(sql: str) -> str:
     # Prepared statements run the same BigQuery SQL many times: translate it once.
     from pgbridge.sql.duckdb_dialect import bigquery_to_duckdb
 
-    return bigquery_to_duckdb(sql)
+    duck_sql = bigquery_to_duckdb(sql)
+    if "UNNEST(GENERATE_SERIES(" not in duck_sql.upper():
+        return duck_sql
+    tree = sqlglot.parse_one(duck_sql, read="duckdb")
+    return tree.sql("duckdb") if stream_series(tree) else duck_sql
 
 
 def _param_values(params: Sequence[QueryParam]) -> dict[str, object]:
@@ -387,6 +418,9 @@ def _start(
 
 def _pg_error(error: duckdb.Error) -> PgError:
     message = str(error)
+    memory = out_of_memory(error)
+    if memory is not None:
+        return memory
     if isinstance(error, duckdb.InterruptException):
         return PgError(SqlState.QUERY_CANCELED, "canceling statement due to user request")
     if isinstance(error, duckdb.CatalogException):
@@ -420,7 +454,7 @@ def _read_batch(reader: pa.RecordBatchReader, cursor: duckdb.DuckDBPyConnection)
     except (pa.ArrowInvalid, OSError) as error:
         # DuckDB reports errors raised while streaming (casts, division) through Arrow, as an
         # ArrowInvalid or an OSError carrying DuckDB's own message.
-        raise _streamed_error(str(error)) from error
+        raise out_of_memory(error) or _streamed_error(str(error)) from error
 
 
 # DuckDB's message prefix for errors that reach us through Arrow -> SQLSTATE (None: keep it).
@@ -449,6 +483,7 @@ class DuckDBResult:
     _reader: pa.RecordBatchReader
     _cursor: duckdb.DuckDBPyConnection
     _on_close: Any
+    _pool: WorkerPool
     _first: pa.RecordBatch | None = None
     _closed: bool = field(default=False)
     _reading: asyncio.Future[pa.RecordBatch | None] | None = None
@@ -461,7 +496,7 @@ class DuckDBResult:
         while not self._closed and not self._exhausted:
             # Shielded: a cancelled consumer must not leave the worker thread using the cursor
             # while aclose() closes it; aclose() waits for this read instead.
-            self._reading = asyncio.ensure_future(asyncio.to_thread(self._next))
+            self._reading = asyncio.ensure_future(self._pool.run(self._next))
             batch = await asyncio.shield(self._reading)
             self._reading = None
             if batch is None:
@@ -486,4 +521,4 @@ class DuckDBResult:
             with contextlib.suppress(BaseException):
                 await self._reading
         if not self._exhausted:
-            await asyncio.to_thread(self._cursor.close)
+            await self._pool.run(self._cursor.close)

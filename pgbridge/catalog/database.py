@@ -17,6 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from pgbridge.backends.duckdb import lock_down
+from pgbridge.backends.duckdb_limits import EngineLimits
 from pgbridge.catalog.facts import load_facts
 from pgbridge.catalog.functions import MACROS
 from pgbridge.catalog.info_schema import info_views
@@ -24,6 +25,7 @@ from pgbridge.catalog.snapshot import OWNER, OWNER_OID, Snapshot
 from pgbridge.typemap import PgType
 
 SCHEMA_OF = {"pg_catalog": "pgc", "information_schema": "pgi"}
+DEFAULT_LIMITS = EngineLimits(memory_limit="256MB", threads=1)  # [catalog] memory_limit, threads
 _SESSION_VIEWS = (
     "pg_catalog.pg_roles",
     "pg_catalog.pg_user",
@@ -86,9 +88,11 @@ def _table(columns: tuple[tuple[str, PgType], ...], rows: list[dict[str, Any]]) 
     return pa.Table.from_arrays(arrays, names=[name for name, _ in columns])
 
 
-def build_database(snap: Snapshot) -> duckdb.DuckDBPyConnection:
+def build_database(snap: Snapshot, limits: EngineLimits = DEFAULT_LIMITS) -> duckdb.DuckDBPyConnection:
+    """The snapshot as a locked-down in-memory DuckDB, bounded by `limits` (memory, threads;
+    no spilling: a catalog database has nowhere on disk to write)."""
     facts = load_facts()
-    con = duckdb.connect(":memory:")
+    con = duckdb.connect(":memory:", config=limits.connect_config())
     con.execute("CREATE SCHEMA pgc; CREATE SCHEMA pgi; CREATE SCHEMA pgb")
     for relation, columns in facts.relations.items():
         schema, name = relation.split(".")

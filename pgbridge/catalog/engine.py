@@ -4,8 +4,11 @@ Metadata is read from the backend and kept for ttl_seconds. Each distinct visibi
 (the tables a principal's can_read admits) gets its own DuckDB database built from exactly
 those tables, so objects a principal may not read exist nowhere it can look; databases are
 kept in a small LRU. A query is parsed (sqlglot, postgres), rewritten onto our relations
-(rewrite.py), typed (infer.py) and run in a worker thread under the database's lock, with the
-session's values set as DuckDB variables first.
+(rewrite.py), typed (infer.py) and run in a thread of the catalog's own worker pool on one of
+the database's cursors, with the session's values set as DuckDB variables first (variables
+belong to a cursor). Cursors and the caches are handed out on the event loop, so a query never
+waits for another while holding a thread. Every query has a time limit even when the session
+has none (`statement_timeout_ms`); when it fires, DuckDB is interrupted.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ import asyncio
 import contextlib
 import dataclasses
 import re
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -28,8 +30,10 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from pgbridge.backends.base import Backend, TableMeta
+from pgbridge.backends.duckdb_describe import for_describe
+from pgbridge.backends.duckdb_limits import EngineLimits, out_of_memory
 from pgbridge.catalog.api import CatalogResult, CatalogSession
-from pgbridge.catalog.database import arrow_type, build_database
+from pgbridge.catalog.database import DEFAULT_LIMITS, arrow_type, build_database
 from pgbridge.catalog.facts import load_facts
 from pgbridge.catalog.infer import Inferrer, name_projections
 from pgbridge.catalog.oids import stable_oid
@@ -40,11 +44,13 @@ from pgbridge.catalog.snapshot import OWNER, OWNER_OID, Snapshot, build_snapshot
 from pgbridge.catalog.variables import session_variables
 from pgbridge.typemap import OutputColumn, PgType
 from pgbridge.wire.errors import PgError, SqlState
+from pgbridge.workers import CATALOG_THREADS, WorkerPool
 
 MAX_DATABASES = 16
 MAX_PREPARED = 256
 MAX_ANSWERS = 256  # remembered results per database
 MAX_ANSWER_ROWS = 10_000  # larger results are not remembered
+IDLE_CURSORS = 4  # cursors kept per database for the next queries
 # Answers that change without the catalog changing are never remembered.
 _VOLATILE = re.compile(
     r"\b(now|clock_timestamp|statement_timestamp|transaction_timestamp|timeofday|random|current_time"
@@ -54,6 +60,7 @@ _VOLATILE = re.compile(
 
 
 Output = tuple[str, str | None, exp.Expr]  # (column name, PostgreSQL type name, projection)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -64,11 +71,16 @@ class _Prepared:
 
 
 @dataclass
+class _Cursor:
+    con: duckdb.DuckDBPyConnection
+    session_key: object = None  # whose session variables are set on it
+
+
+@dataclass
 class _Database:
     snapshot: Snapshot
     con: duckdb.DuckDBPyConnection
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    session_key: object = None
+    idle: list[_Cursor] = field(default_factory=list)
     # Rewritten statements without parameters, by (text, search path, version): clients repeat them.
     prepared: OrderedDict[tuple[str, tuple[str, ...], str], _Prepared] = field(default_factory=OrderedDict)
     # Whole answers by (text, parameters, session values): a database's rows never change
@@ -76,13 +88,44 @@ class _Database:
     # introspection is answered without running DuckDB again.
     answers: OrderedDict[tuple[object, ...], CatalogResult] = field(default_factory=OrderedDict)
 
+    def checkout(self) -> _Cursor:
+        return self.idle.pop() if self.idle else _Cursor(self.con.cursor())
+
+    def checkin(self, cursor: _Cursor) -> None:
+        if len(self.idle) < IDLE_CURSORS:
+            self.idle.append(cursor)
+        else:
+            cursor.con.close()
+
+    def remembered(self, key: tuple[object, ...] | None) -> CatalogResult | None:
+        if key is None or key not in self.answers:
+            return None
+        self.answers.move_to_end(key)
+        return self.answers[key]
+
+    def remember(self, key: tuple[object, ...] | None, answer: CatalogResult) -> None:
+        if key is None or sum(b.num_rows for b in answer.batches) > MAX_ANSWER_ROWS:
+            return
+        self.answers[key] = answer
+        while len(self.answers) > MAX_ANSWERS:
+            self.answers.popitem(last=False)
+
 
 class CatalogEngine:
     def __init__(
-        self, backend: Backend, ttl_seconds: float = 300.0, default_dataset: str | None = None
+        self,
+        backend: Backend,
+        ttl_seconds: float = 300.0,
+        default_dataset: str | None = None,
+        *,
+        statement_timeout_ms: int = 10_000,
+        limits: EngineLimits = DEFAULT_LIMITS,
     ) -> None:
         self._backend = backend
         self._ttl = ttl_seconds
+        self._timeout_ms = statement_timeout_ms
+        self._limits = limits
+        self._pool = WorkerPool("catalog", CATALOG_THREADS, background=True)
         # The dataset the gateway resolves `public` to: its tables keep their own schema name
         # and are visible (pg_table_is_visible, \dt, unqualified regclass) wherever public is.
         self._default_dataset = default_dataset
@@ -118,11 +161,27 @@ class CatalogEngine:
         self, sql: str, param_oids: Sequence[int], session: CatalogSession
     ) -> tuple[tuple[int, ...], tuple[OutputColumn, ...]]:
         database = await self._database(session)
-        return await _interruptible(database, self._describe_sync, database, sql, param_oids, session)
+        count = max([int(n) for n in re.findall(r"\$(\d+)", sql)] or [0])
+        prepared = await self._prepared(database, sql, None, session)
+        types = await self._on_cursor(database, session, _bind_types, prepared.duck_sql)
+        columns = tuple(
+            OutputColumn(name, _resolve_type(pgtype, None))
+            for name, pgtype, _ in prepared.outputs[: len(types)]
+        )
+        return describe_oids(count, param_oids, prepared.param_oids), columns
 
     async def _run_once(self, sql: str, params: Sequence[object], session: CatalogSession) -> CatalogResult:
         database = await self._database(session)
-        return await _interruptible(database, self._run_sync, database, sql, params, session)
+        key = None if _VOLATILE.search(sql) else (sql, repr(params), _session_key(session))
+        answer = database.remembered(key)
+        if answer is None:
+            prepared = await self._prepared(database, sql, params, session)
+            answer = await self._on_cursor(database, session, _answer, prepared)
+            database.remember(key, answer)
+        return answer
+
+    async def close(self) -> None:
+        self._pool.shutdown()
 
     # -- metadata and databases ---------------------------------------------------------
 
@@ -137,7 +196,7 @@ class CatalogEngine:
         database = self._databases.get(key)
         if database is None:
             snapshot = build_snapshot(visible)
-            database = _Database(snapshot, await asyncio.to_thread(build_database, snapshot))
+            database = _Database(snapshot, await self._pool.run(build_database, snapshot, self._limits))
             self._databases[key] = database
             while len(self._databases) > MAX_DATABASES:
                 self._databases.popitem(last=False)
@@ -146,7 +205,7 @@ class CatalogEngine:
 
     # -- one statement ----------------------------------------------------------------------
 
-    def _prepare(
+    async def _prepared(
         self, database: _Database, sql: str, params: Sequence[object] | None, session: CatalogSession
     ) -> _Prepared:
         key = (sql, _search_path(session, self._default_dataset), session.server_version)
@@ -154,7 +213,7 @@ class CatalogEngine:
         if cacheable and key in database.prepared:
             database.prepared.move_to_end(key)
             return database.prepared[key]
-        prepared = self._prepare_uncached(database, sql, params, session)
+        prepared = await self._pool.run(self._prepare_uncached, database, sql, params, session)
         if cacheable:
             database.prepared[key] = prepared
             while len(database.prepared) > MAX_PREPARED:
@@ -181,60 +240,75 @@ class CatalogEngine:
         param_oids = parameter_oids(rewritten, inferrer, casts) if params is None else {}
         return _Prepared(rewritten.sql("duckdb"), inferrer.output(), param_oids)
 
-    def _run_sync(
-        self, database: _Database, sql: str, params: Sequence[object], session: CatalogSession
-    ) -> CatalogResult:
-        key = None if _VOLATILE.search(sql) else (sql, repr(params), _session_key(session))
-        with database.lock:
-            if key is not None and key in database.answers:
-                database.answers.move_to_end(key)
-                return database.answers[key]
-        prepared = self._prepare(database, sql, params, session)
-        with database.lock:
-            self._set_session(database, session)
-            table = _execute(database.con, prepared.duck_sql)
-            columns, arrays = [], []
-            for index, (name, pgtype, _) in enumerate(
-                prepared.outputs[: table.num_columns] or _unnamed(table)
-            ):
-                pg = _resolve_type(pgtype, table.schema.field(index).type)
-                columns.append(OutputColumn(name, pg))
-                arrays.append(_present(database.con, table.column(index), pg))
-            result = pa.Table.from_arrays(arrays, names=[c.name for c in columns]) if arrays else table
-            answer = CatalogResult(tuple(columns), tuple(result.to_batches()), f"SELECT {table.num_rows}")
-            if key is not None and table.num_rows <= MAX_ANSWER_ROWS:
-                database.answers[key] = answer
-                while len(database.answers) > MAX_ANSWERS:
-                    database.answers.popitem(last=False)
-        return answer
-
-    def _describe_sync(
-        self, database: _Database, sql: str, param_oids: Sequence[int], session: CatalogSession
-    ) -> tuple[tuple[int, ...], tuple[OutputColumn, ...]]:
-        count = max([int(n) for n in re.findall(r"\$(\d+)", sql)] or [0])
-        prepared = self._prepare(database, sql, None, session)
-        with database.lock:
-            self._set_session(database, session)
-            try:
-                types = database.con.sql(prepared.duck_sql).types
-            except duckdb.Error as error:
-                raise _pg_error(error) from None
-        columns = tuple(
-            OutputColumn(name, _resolve_type(pgtype, None))
-            for name, pgtype, _ in prepared.outputs[: len(types)]
+    async def _on_cursor(
+        self, database: _Database, session: CatalogSession, work: Callable[..., T], *args: object
+    ) -> T:
+        """Run `work(con, *args)` on a cursor of `database` that carries the session's variables,
+        in the catalog pool, within the catalog's time limit. Cancelled (CancelRequest,
+        statement_timeout) or out of time, DuckDB is interrupted and the thread waited for."""
+        cursor = database.checkout()
+        running = asyncio.ensure_future(
+            self._pool.run(self._in_session, cursor, database, session, work, *args)
         )
-        return describe_oids(count, param_oids, prepared.param_oids), columns
+        try:
+            return await asyncio.wait_for(asyncio.shield(running), self._timeout_ms / 1000)
+        except (asyncio.CancelledError, TimeoutError) as stopped:
+            cursor.con.interrupt()
+            with contextlib.suppress(BaseException):
+                await running
+            if isinstance(stopped, TimeoutError):
+                raise _timed_out(self._timeout_ms) from None
+            raise
+        finally:
+            if running.done():
+                database.checkin(cursor)
+            else:  # still busy in its thread: it cannot serve another query
+                running.add_done_callback(lambda _: cursor.con.close())
 
-    def _set_session(self, database: _Database, session: CatalogSession) -> None:
+    def _in_session(
+        self,
+        cursor: _Cursor,
+        database: _Database,
+        session: CatalogSession,
+        work: Callable[..., T],
+        *args: object,
+    ) -> T:
         key = _session_key(session)
-        if database.session_key == key:
-            return
-        user_oid = OWNER_OID if session.user == OWNER else stable_oid("role", session.user)
-        for statement in session_variables(
-            database.snapshot, session, user_oid, _search_path(session, self._default_dataset), self._started
-        ):
-            database.con.execute(statement)
-        database.session_key = key
+        if cursor.session_key != key:
+            user_oid = OWNER_OID if session.user == OWNER else stable_oid("role", session.user)
+            path = _search_path(session, self._default_dataset)
+            for statement in session_variables(database.snapshot, session, user_oid, path, self._started):
+                cursor.con.execute(statement)
+            cursor.session_key = key
+        return work(cursor.con, *args)
+
+
+def _answer(con: duckdb.DuckDBPyConnection, prepared: _Prepared) -> CatalogResult:
+    table = _execute(con, prepared.duck_sql)
+    columns, arrays = [], []
+    for index, (name, pgtype, _) in enumerate(prepared.outputs[: table.num_columns] or _unnamed(table)):
+        pg = _resolve_type(pgtype, table.schema.field(index).type)
+        columns.append(OutputColumn(name, pg))
+        arrays.append(_present(con, table.column(index), pg))
+    result = pa.Table.from_arrays(arrays, names=[c.name for c in columns]) if arrays else table
+    return CatalogResult(tuple(columns), tuple(result.to_batches()), f"SELECT {table.num_rows}")
+
+
+def _bind_types(con: duckdb.DuckDBPyConnection, duck_sql: str) -> list[object]:
+    """The result types, from binding alone (on a copy whose series make nothing)."""
+    try:
+        return list(con.sql(for_describe(duck_sql)).types)
+    except duckdb.Error as error:
+        raise _pg_error(error) from None
+
+
+def _timed_out(timeout_ms: int) -> PgError:
+    return PgError(
+        SqlState.QUERY_CANCELED,
+        "canceling statement due to statement timeout",
+        detail=f"catalog queries may run for at most {timeout_ms} ms",
+        hint="narrow the catalog query (fewer relations, no large series or cross joins)",
+    )
 
 
 # sqlglot 30 cannot parse `x::oid[]`; `x::_oid` names the same PostgreSQL type (its typname).
@@ -310,23 +384,6 @@ def _unnamed(table: pa.Table) -> list[Output]:
     return [(name, None, exp.null()) for name in table.column_names]
 
 
-T = TypeVar("T")
-
-
-async def _interruptible(database: _Database, work: Callable[..., T], *args: object) -> T:
-    """Run `work` in a worker thread; if the statement is cancelled (CancelRequest,
-    statement_timeout), interrupt DuckDB and wait for the thread, so a cancelled catalog query
-    stops using the CPU and the shared catalog connection at once."""
-    running = asyncio.ensure_future(asyncio.to_thread(work, *args))
-    try:
-        return await asyncio.shield(running)
-    except asyncio.CancelledError:
-        database.con.interrupt()
-        with contextlib.suppress(BaseException):
-            await running
-        raise
-
-
 def _execute(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
     try:
         return con.sql(sql).to_arrow_table()
@@ -338,6 +395,9 @@ _DUCK_FUNCTION = re.compile(r"(?:Scalar|Table|Aggregate) Function with name \"?(
 
 
 def _pg_error(error: Exception) -> PgError:
+    memory = out_of_memory(error)
+    if memory is not None:
+        return memory
     text = str(error)
     missing = _DUCK_FUNCTION.search(text)
     if missing:

@@ -23,10 +23,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from pgbridge.auth.principal import Principal
 from pgbridge.wire.errors import PgError, SqlState
+from pgbridge.workers import WorkerPool
+
+T = TypeVar("T")
 
 STATUSES = ("pending", "approved", "denied", "consumed", "expired")
 Requester = Principal | str  # a principal, or its subject: the key uses the subject only
@@ -250,20 +253,34 @@ def _replace_status(request: ApprovalRequest, status: str) -> ApprovalRequest:
 
 
 async def wait_for_decision(
-    store: ApprovalStore, request_id: str, timeout_s: float, poll_interval: float = 0.2
+    store: ApprovalStore,
+    request_id: str,
+    timeout_s: float,
+    poll_interval: float = 0.2,
+    pool: WorkerPool | None = None,
 ) -> ApprovalRequest:
     """Poll until the request leaves "pending" or `timeout_s` passes; returns the last state
-    (still "pending" on timeout). Cancelling the awaiting task stops the wait at once."""
+    (still "pending" on timeout). Cancelling the awaiting task stops the wait at once.
+
+    The wait itself sleeps on the event loop: a thread (of `pool`, the gateway's approvals
+    pool) is used only for each short store read, never for the wait."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     while True:
-        request = await asyncio.to_thread(store.get, request_id)
+        request = await in_thread(pool, store.get, request_id)
         if request is None:
             raise ApprovalError("not_found", f"no approval request {request_id!r}")
         remaining = deadline - loop.time()
         if request.status != "pending" or remaining <= 0:
             return request
         await asyncio.sleep(min(poll_interval, remaining))
+
+
+async def in_thread(pool: WorkerPool | None, work: Callable[..., T], *args: object) -> T:
+    """A blocking store call in `pool` (asyncio's default executor when there is none)."""
+    if pool is None:
+        return await asyncio.to_thread(work, *args)
+    return await pool.run(work, *args)
 
 
 def params_digest(params: Sequence[object]) -> str:

@@ -25,6 +25,7 @@ from pgbridge.policy.inspect import Refusal, StatementFacts, inspect_statement
 from pgbridge.policy.rawtext import statement_count
 from pgbridge.policy.rowfilter import bind_claims, wrap_filtered_tables
 from pgbridge.policy.settings import DML_KINDS, PolicySettings, RoleSettings
+from pgbridge.sql.generated import Generated
 from pgbridge.wire.errors import PgError, SqlState
 
 _PIPELINE_KINDS = {"query": {"select"}, "dml": set(DML_KINDS), "ddl": {"ddl"}}
@@ -121,11 +122,18 @@ class PolicyEngine:
 
     # -- cost and limits ----------------------------------------------------------------------
 
-    def check_cost(self, principal: Principal, bytes_estimate: int) -> Decision:
+    def check_cost(
+        self, principal: Principal, bytes_estimate: int, generated: Generated | None = None
+    ) -> Decision:
+        """The cost rule: bytes scanned plus the rows the statement generates itself (series,
+        unnest, recursion; pgbridge.sql.generated), each priced as 8 bytes. Generated rows
+        that cannot be bounded are over every limit."""
         roles = self.roles_of(principal)
         if not roles:
             return _deny("roles", "none of your roles is in the policy")
-        return max((_cost_decision(r, bytes_estimate) for r in roles), key=lambda d: _RANK[d.action])
+        return max(
+            (_cost_decision(r, bytes_estimate, generated) for r in roles), key=lambda d: _RANK[d.action]
+        )
 
     def max_rows(self, principal: Principal) -> int | None:
         limits = [r.max_rows for r in self.roles_of(principal)]
@@ -205,17 +213,36 @@ def _check_claims(
     return None
 
 
-def _cost_decision(role: RoleSettings, bytes_estimate: int) -> Decision:
+def _cost_decision(role: RoleSettings, bytes_estimate: int, generated: Generated | None = None) -> Decision:
     prefix = f"roles.{role.name}.max_bytes"
-    if role.max_bytes is None or bytes_estimate <= role.max_bytes:
+    made = generated.bytes if generated is not None else 0
+    if role.max_bytes is None or (made is not None and bytes_estimate + made <= role.max_bytes):
         return Decision("allow", prefix, f"within role {role.name}'s scan limit")
-    over = (
-        f"the query would scan {bytes_estimate:,} bytes, "
-        f"over role {role.name}'s limit of {role.max_bytes:,}"
-    )
+    if generated is None:
+        over = (
+            f"the query would scan {bytes_estimate:,} bytes, "
+            f"over role {role.name}'s limit of {role.max_bytes:,}"
+        )
+    else:
+        over = _generated_message(role, bytes_estimate, generated)
     if role.over_max_bytes == "approve":
         return Decision("approve", prefix, f"{over}; it needs approval", role.approval_mode)
     return _deny(prefix, over)
+
+
+def _generated_message(role: RoleSettings, bytes_estimate: int, generated: Generated) -> str:
+    limit = f"role {role.name}'s limit of {role.max_bytes:,} bytes"
+    if generated.rows is None or generated.bytes is None:
+        return (
+            f"the query generates rows ({generated.what}) whose number cannot be known before it "
+            f"runs (a bound that is not a constant, a table of unknown or filtered size, or "
+            f"recursion), so it counts as over {limit}"
+        )
+    return (
+        f"the query would scan {bytes_estimate:,} bytes and generate about {generated.rows:,} rows "
+        f"({generated.what}), counted as {generated.bytes:,} bytes: "
+        f"{bytes_estimate + generated.bytes:,} in all, over {limit}"
+    )
 
 
 def _matches(table: tuple[str, str], globs: Iterable[str]) -> bool:

@@ -10,7 +10,6 @@ Cancelling the awaiting task (CancelRequest, statement_timeout) stops the wait.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Literal
 
@@ -19,6 +18,7 @@ from pgbridge.policy.approvals import (
     ApprovalError,
     ApprovalRequest,
     ApprovalStore,
+    in_thread,
     outcome_error,
     pending_notice,
     timeout_error,
@@ -26,6 +26,7 @@ from pgbridge.policy.approvals import (
 )
 from pgbridge.policy.engine import Decision
 from pgbridge.wire.errors import PgError, SqlState
+from pgbridge.workers import WorkerPool
 
 Mode = Literal["wait", "ticket"]
 SESSION_SETTING = "pgbridge.approval"
@@ -52,33 +53,35 @@ async def obtain_approval(
     timeout_s: float,
     notify: Callable[[str], Awaitable[None]],
     poll_interval: float = 0.2,
+    pool: WorkerPool | None = None,
 ) -> ApprovalRequest:
-    """Return the consumed approval, or raise the PgError the client should see."""
-    found = await asyncio.to_thread(store.find, principal, sql, params_digest)
+    """Return the consumed approval, or raise the PgError the client should see. Store calls
+    run in `pool`; the wait for a decision holds no thread."""
+    found = await in_thread(pool, store.find, principal, sql, params_digest)
     if found is not None and found.status in ("approved", "denied"):
-        return await _settle(store, found)
-    request = await asyncio.to_thread(
-        store.request, principal, sql, params_digest, decision.rule, decision.message
+        return await _settle(store, found, pool)
+    request = await in_thread(
+        pool, store.request, principal, sql, params_digest, decision.rule, decision.message
     )
     if request.status != "pending":
-        return await _settle(store, request)
+        return await _settle(store, request, pool)
     if mode == "ticket":
         error = outcome_error(request)
         assert error is not None
         raise error
     await notify(pending_notice(request, timeout_s))
-    result = await wait_for_decision(store, request.id, timeout_s, poll_interval)
+    result = await wait_for_decision(store, request.id, timeout_s, poll_interval, pool)
     if result.status == "pending":
         raise timeout_error(result, timeout_s)
-    return await _settle(store, result)
+    return await _settle(store, result, pool)
 
 
-async def _settle(store: ApprovalStore, request: ApprovalRequest) -> ApprovalRequest:
+async def _settle(store: ApprovalStore, request: ApprovalRequest, pool: WorkerPool | None) -> ApprovalRequest:
     error = outcome_error(request)
     if error is not None:
         raise error
     try:
-        return await asyncio.to_thread(store.consume, request.id)
+        return await in_thread(pool, store.consume, request.id)
     except ApprovalError as exc:  # another session used it first, or it just expired
         raise PgError(SqlState.INSUFFICIENT_PRIVILEGE, f"approval {request.id} cannot be used: {exc.message}",
                       hint="run the statement again to ask for a new approval") from None

@@ -22,7 +22,8 @@ from http import HTTPStatus
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from pgbridge.auth.principal import Principal
-from pgbridge.policy.approvals import STATUSES, ApprovalError, ApprovalStore
+from pgbridge.policy.approvals import STATUSES, ApprovalError, ApprovalStore, in_thread
+from pgbridge.workers import WorkerPool
 
 logger = logging.getLogger(__name__)
 _MAX_HEAD = 16 * 1024
@@ -48,18 +49,31 @@ class _HttpError(Exception):
 
 
 async def start_admin_http(
-    host: str, port: int, store: ApprovalStore, verify: Callable[[str], Principal], approver_role: str
+    host: str,
+    port: int,
+    store: ApprovalStore,
+    verify: Callable[[str], Principal],
+    approver_role: str,
+    pool: WorkerPool | None = None,
 ) -> asyncio.Server:
-    """Listen on host:port; the returned server is already serving."""
-    api = _AdminApi(store, verify, approver_role)
+    """Listen on host:port; the returned server is already serving. Store calls run in `pool`
+    (the gateway's approvals pool)."""
+    api = _AdminApi(store, verify, approver_role, pool)
     return await asyncio.start_server(api.handle, host, port)
 
 
 class _AdminApi:
-    def __init__(self, store: ApprovalStore, verify: Callable[[str], Principal], approver_role: str) -> None:
+    def __init__(
+        self,
+        store: ApprovalStore,
+        verify: Callable[[str], Principal],
+        approver_role: str,
+        pool: WorkerPool | None = None,
+    ) -> None:
         self.store = store
         self.verify = verify
         self.approver_role = approver_role
+        self.pool = pool
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -89,7 +103,7 @@ class _AdminApi:
             return 200, {"approvals": await self._list(request)}
         if len(parts) == 2:
             _require_method(request, "GET")
-            found = await asyncio.to_thread(self.store.get, parts[1])
+            found = await in_thread(self.pool, self.store.get, parts[1])
             if found is None:
                 raise _HttpError(404, f"no approval request {parts[1]!r}")
             return 200, found.to_json()
@@ -114,12 +128,12 @@ class _AdminApi:
         status = request.query.get("status", [None])[0]
         if status is not None and status not in STATUSES:
             raise _HttpError(400, f"status must be one of {', '.join(STATUSES)}")
-        requests = await asyncio.to_thread(self.store.list, status)
+        requests = await in_thread(self.pool, self.store.list, status)
         return [r.to_json() for r in requests]
 
     async def _decide(self, request_id: str, approver: str, approve: bool, reason: str | None) -> object:
         try:
-            decided = await asyncio.to_thread(self.store.decide, request_id, approver, approve, reason)
+            decided = await in_thread(self.pool, self.store.decide, request_id, approver, approve, reason)
         except ApprovalError as exc:
             raise _HttpError(_ERROR_STATUS.get(exc.code, 409), exc.message) from None
         return decided.to_json()

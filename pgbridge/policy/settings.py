@@ -25,6 +25,10 @@ STATEMENT_KINDS = ("select", "insert", "update", "delete", "merge", "ddl")
 DML_KINDS = frozenset({"insert", "update", "delete", "merge"})
 APPROVAL_MODES = ("wait", "ticket")
 DEFAULT_MAX_BYTES_BILLED = 10 * 1024**3  # 10 GiB: a second guard on every real job
+# Statements (dry runs, backend work, result batches) and catalog queries one principal may
+# have running at once; more wait their turn (pgbridge.policy.concurrency).
+DEFAULT_MAX_CONCURRENT_STATEMENTS = 4
+DEFAULT_MAX_CONCURRENT_CATALOG = 2
 
 _CLAIM_REF = re.compile(r"\{claims\.([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\}")
 _TABLE_KEY = re.compile(r"^[A-Za-z0-9_*?\[\]-]+\.[A-Za-z0-9_*?\[\]-]+$")
@@ -62,6 +66,8 @@ class RoleSettings:
     max_connections: int | None = None
     queries_per_minute: int | None = None
     bytes_per_day: int | None = None
+    max_concurrent_statements: int = DEFAULT_MAX_CONCURRENT_STATEMENTS
+    max_concurrent_catalog: int = DEFAULT_MAX_CONCURRENT_CATALOG
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,10 @@ def _role_from(section: Section, name: str, default_mode: str, max_billed: int) 
         max_connections=_optional_positive(section, "max_connections"),
         queries_per_minute=_optional_positive(section, "queries_per_minute"),
         bytes_per_day=_optional_positive(section, "bytes_per_day"),
+        max_concurrent_statements=_positive(
+            section, "max_concurrent_statements", DEFAULT_MAX_CONCURRENT_STATEMENTS
+        ),
+        max_concurrent_catalog=_positive(section, "max_concurrent_catalog", DEFAULT_MAX_CONCURRENT_CATALOG),
     )
     section.check_unknown()
     _check_filter_reads(section.path, role)

@@ -1,61 +1,81 @@
-"""Admission: how many connections may be open, and how many of those may not have
-authenticated yet.
+"""Admitting a data statement: its cost (bytes scanned plus rows it generates) and the
+per-principal slots its backend work runs in.
 
-A connection takes a slot when it is accepted, before a byte is read, and gives it back when it
-closes, however it ends. Until it has authenticated it also holds one of the fewer
-unauthenticated slots, so sockets that connect and then say nothing (or stop after an
-SSLRequest, or drip a startup packet) cannot use up the gateway. Together with the
-authentication timeout (pgbridge.server.connection), each such socket lives a bounded time.
-
-Compared with PostgreSQL 15: the postmaster forks a backend per socket and refuses one with
-"sorry, too many clients already" (53300) once about twice max_connections children exist; a
-backend takes one of the max_connections slots (its PGPROC) after reading the startup packet,
-before authentication. Here every open socket counts against max_connections from accept on,
-and unauthenticated ones also against max_unauthenticated_connections, so a flood of
-half-open sockets leaves authenticated sessions their room instead of competing with them.
+Both are the pipeline's business but neither needs its state: the cost is a function of the
+plan, the principal and the parameters; a slot is held around each piece of backend work
+(dry run, start, every result batch) so a principal's share of the backend pool is bounded
+(pgbridge.policy.concurrency) while a result that sits unread holds nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import pyarrow as pa
+
+from pgbridge.auth.principal import Principal
+from pgbridge.backends.metadata import MetadataCache
+from pgbridge.sql.generated import Generated, generated_rows
+from pgbridge.wire.errors import PgError, SqlState
+
+Slot = Callable[[], AbstractAsyncContextManager[None]]
 
 
-@dataclass
-class Slot:
-    """One admitted connection's hold on the counts; released exactly once."""
+def generated_by(
+    ast: Any, principal: Principal, policy: Any, metadata: MetadataCache, params: Sequence[object]
+) -> Generated | None:
+    """The rows the statement generates. A row-filtered table's size is unknown to the
+    estimate: using the table-wide count would let the cost rule's answer reveal it."""
 
-    _admission: Admission
-    authenticated: bool = False
-    released: bool = field(default=False)
-
-    def authenticate(self) -> None:
-        """The connection authenticated: it keeps its slot but no longer an unauthenticated one."""
-        if not self.authenticated and not self.released:
-            self.authenticated = True
-            self._admission.unauthenticated -= 1
-
-    def release(self) -> None:
-        if self.released:
-            return
-        self.released = True
-        self._admission.open -= 1
-        if not self.authenticated:
-            self._admission.unauthenticated -= 1
-
-
-class Admission:
-    """Counts of open and unauthenticated connections, against their limits (one event loop)."""
-
-    def __init__(self, max_connections: int, max_unauthenticated: int) -> None:
-        self.max_connections = max_connections
-        self.max_unauthenticated = max_unauthenticated
-        self.open = 0
-        self.unauthenticated = 0
-
-    def admit(self) -> Slot | None:
-        """A slot for a newly accepted connection, or None when it must be turned away."""
-        if self.open >= self.max_connections or self.unauthenticated >= self.max_unauthenticated:
+    def table_rows(dataset: str, table: str) -> int | None:
+        if policy is not None and policy.row_filter_for(principal, dataset, table) is not None:
             return None
-        self.open += 1
-        self.unauthenticated += 1
-        return Slot(self)
+        meta = metadata.table(dataset, table)
+        return meta.num_rows if meta is not None else None
+
+    return generated_rows(ast, table_rows, params)
+
+
+def cost_decision(
+    policy: Any, principal: Principal, bytes_estimate: int, generated: Generated | None
+) -> Any:
+    """The cost rule's decision; a deny becomes the 54000 the client sees."""
+    cost = policy.check_cost(principal, bytes_estimate, generated)
+    if cost.action != "deny":
+        return cost
+    if generated is None:
+        raise PgError(
+            SqlState.PROGRAM_LIMIT_EXCEEDED,
+            f"query would scan {bytes_estimate} bytes, over the limit of policy rule {cost.rule}: "
+            f"{cost.message}",
+        )
+    raise PgError(
+        SqlState.PROGRAM_LIMIT_EXCEEDED,
+        f"query refused by policy rule {cost.rule}: {cost.message}",
+        hint="generate fewer rows: smaller series with constant bounds, fewer cross joins",
+    )
+
+
+def explain_lines(generated: Generated | None) -> list[str]:
+    if generated is None:
+        return []
+    if generated.rows is None:
+        return [f"Generated rows: cannot be bounded before running ({generated.what})"]
+    return [
+        f"Generated rows (estimate): {generated.rows:,} ({generated.what}), "
+        f"counted as {generated.bytes:,} bytes"
+    ]
+
+
+async def in_slots(batches: AsyncIterator[pa.RecordBatch], slot: Slot) -> AsyncIterator[pa.RecordBatch]:
+    """The batches, each read while holding a slot; none is held while the consumer works."""
+    iterator = batches.__aiter__()
+    while True:
+        async with slot():
+            try:
+                batch = await iterator.__anext__()
+            except StopAsyncIteration:
+                return
+        yield batch

@@ -53,5 +53,6 @@ async def obtain_approval(
         timeout,
         notify,
         settings.poll_interval_s,
+        pipeline.approval_pool,
     )
     return {"id": request.id, "approver": request.approver, "reason": request.reason, "rule": request.rule}

@@ -35,7 +35,7 @@ from pgbridge.wire import messages as m
 from pgbridge.wire.errors import PgError, SqlState
 
 if TYPE_CHECKING:
-    from pgbridge.server.admission import Slot
+    from pgbridge.server.connection_limits import Slot
     from pgbridge.server.gateway import Gateway
 
 log = logging.getLogger("pgbridge.connection")

@@ -1,7 +1,8 @@
 """The running gateway: the listener and the parts every connection shares.
 
 Built once from the configuration: the backend, the metadata cache, the catalog engine, the
-policy, masking and audit stages, the token verifier and the TLS context. Connections
+policy, masking and audit stages, the token verifier and the TLS context. Each stage that
+blocks has its own worker pool (pgbridge.workers); the approvals pool is made here. Connections
 register here for CancelRequest, which arrives on a new connection carrying the process id
 and the secret handed out at startup.
 """
@@ -20,22 +21,21 @@ from pgbridge.auth.principal import Principal
 from pgbridge.backends.base import Backend
 from pgbridge.backends.metadata import MetadataCache
 from pgbridge.config import Config
-from pgbridge.server.admission import Admission
 from pgbridge.server.connection import Connection
+from pgbridge.server.connection_limits import Admission
 from pgbridge.server.pipeline import Pipeline
 from pgbridge.wire.errors import PgError, SqlState
+from pgbridge.workers import APPROVAL_THREADS, WorkerPool
 
 log = logging.getLogger("pgbridge.gateway")
 
 
 def make_backend(config: Config) -> Backend:
     if config.backend.kind == "duckdb":
-        from pgbridge.backends.duckdb import DuckDBBackend, DuckDBSettings
+        from pgbridge.backends.duckdb import DuckDBBackend
 
-        assert config.backend.duckdb_database is not None
-        return DuckDBBackend(
-            DuckDBSettings(config.backend.duckdb_database, threads=config.backend.duckdb_threads)
-        )
+        assert config.backend.duckdb is not None
+        return DuckDBBackend(config.backend.duckdb)
     from pgbridge.backends.bigquery import BigQueryBackend
 
     return BigQueryBackend(config.backend.bigquery)
@@ -58,6 +58,7 @@ class Gateway:
         self.metadata = MetadataCache(self.backend, config.catalog.ttl_seconds)
         self.verifier = TokenVerifier(config.auth)
         self.tls_context = make_tls_context(config)
+        self.approval_pool = WorkerPool("approvals", APPROVAL_THREADS)
         self.audit: Any = None
         self.policy: Any = None
         self.limits: Any = None
@@ -87,6 +88,7 @@ class Gateway:
                 self.approvals,
                 lambda token: self.verifier.verify_sync(token, None),
                 self.config.policy.approvals.approver_role,
+                self.approval_pool,
             )
             log.info("admin HTTP endpoint on %s:%s", server.admin_http_host, self.admin_http_port)
 
@@ -110,6 +112,7 @@ class Gateway:
             approvals=self.approvals,
             approval_settings=getattr(self.config.policy, "approvals", None),
             limits=self.limits,
+            approval_pool=self.approval_pool,
         )
 
     def _build_policy(self) -> None:
@@ -155,7 +158,10 @@ class Gateway:
             self._admin_http.close()
         if self.audit is not None:
             await self.audit.close()
+        if self.catalog is not None:
+            await self.catalog.close()
         await self.backend.close()
+        self.approval_pool.shutdown()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -237,10 +243,14 @@ async def _turn_away(writer: asyncio.StreamWriter) -> None:
 
 
 def _make_catalog(gateway: Gateway) -> Any:
+    from pgbridge.backends.duckdb_limits import EngineLimits
     from pgbridge.catalog.engine import CatalogEngine
 
+    settings = gateway.config.catalog
     return CatalogEngine(
         gateway.backend,
-        ttl_seconds=gateway.config.catalog.ttl_seconds,
+        ttl_seconds=settings.ttl_seconds,
         default_dataset=gateway.config.names.default_dataset,
+        statement_timeout_ms=settings.statement_timeout_ms,
+        limits=EngineLimits(memory_limit=settings.memory_limit, threads=settings.threads),
     )

@@ -23,6 +23,8 @@ import pyarrow as pa
 from pgbridge.auth.principal import Principal
 from pgbridge.backends.base import Backend, Field, JobOptions, QueryParam
 from pgbridge.backends.metadata import MetadataCache
+from pgbridge.policy.concurrency import ConcurrencyLimiter
+from pgbridge.server.admission import cost_decision, explain_lines, generated_by, in_slots
 from pgbridge.server.error_text import internal_error, without_sql
 from pgbridge.server.outcomes import CommandDone, Outcome, RowStream, rows_of
 from pgbridge.server.settings import SessionSettings
@@ -58,7 +60,6 @@ class SessionContext:
     notify: Callable[[str, str, str], Awaitable[None]] | None = None
     # (statement_id, job_id) of the statement running now, for the audit's cancel record.
     running: tuple[str, str] | None = None
-
 
 
 @dataclass
@@ -109,6 +110,8 @@ class Pipeline:
         approvals: Any = None,
         approval_settings: Any = None,
         limits: Any = None,
+        concurrency: ConcurrencyLimiter | None = None,
+        approval_pool: Any = None,
     ) -> None:
         self.backend = backend
         self.metadata = metadata
@@ -121,6 +124,9 @@ class Pipeline:
         self.approvals = approvals
         self.approval_settings = approval_settings
         self.limits = limits
+        # Per-principal caps on backend and catalog work (roles' max_concurrent_*).
+        self.concurrency = concurrency or ConcurrencyLimiter(getattr(policy, "settings", None))
+        self.approval_pool = approval_pool
 
     # -- prepare / describe -------------------------------------------------------------------
 
@@ -142,16 +148,17 @@ class Pipeline:
         """ParameterDescription OIDs and RowDescription columns, without running anything."""
         if prepared.statement.kind is Kind.CATALOG:
             if prepared.catalog_description is None:
-                prepared.catalog_description = await self.catalog.describe(
-                    prepared.text, prepared.declared_oids, self.catalog_session(ctx)
-                )
+                async with self.concurrency.slot(ctx.principal, "catalog"):
+                    prepared.catalog_description = await self.catalog.describe(
+                        prepared.text, prepared.declared_oids, self.catalog_session(ctx)
+                    )
             return prepared.catalog_description
         plan = await self._current_plan(ctx, prepared)
         if plan is None:
             return tuple(prepared.declared_oids), None
         if plan.kind == "dml":
             return plan.param_oids, None
-        await self._dry_run(plan, [])
+        await self._dry_run(ctx, plan, [])
         return plan.param_oids, self._columns(plan, plan.fields or ())
 
     async def _current_plan(self, ctx: SessionContext, prepared: Prepared) -> DataPlan | None:
@@ -186,7 +193,8 @@ class Pipeline:
         started = time.monotonic()
         await self.records.local(ctx, statement_id, prepared.text, params)
         try:
-            result = await self.catalog.run(prepared.text, list(params), self.catalog_session(ctx))
+            async with self.concurrency.slot(ctx.principal, "catalog"):
+                result = await self.catalog.run(prepared.text, list(params), self.catalog_session(ctx))
         except Exception as failure:
             failed = failure if isinstance(failure, PgError) else internal_error(failure, "reading a catalog")
             await self.records.local_done(ctx, statement_id, started, 0, failed)
@@ -299,12 +307,13 @@ class Pipeline:
         plan = plan_masks(ast, self.metadata.fields, ctx.principal, self.masking)
         return plan if plan.masks or plan.sensitive or plan.views else None
 
-    async def _dry_run(self, plan: DataPlan, params: Sequence[QueryParam]) -> None:
+    async def _dry_run(self, ctx: SessionContext, plan: DataPlan, params: Sequence[QueryParam]) -> None:
         if plan.fields is not None:
             return
         params = params or _placeholder_params(plan.param_types)
         try:
-            dry = await self.backend.dry_run(plan.bigquery_sql, params)
+            async with self.concurrency.slot(ctx.principal, "statements"):
+                dry = await self.backend.dry_run(plan.bigquery_sql, params)
         except PgError as error:
             raise without_sql(error, plan.bigquery_sql) from None
         plan.fields = dry.fields
@@ -334,7 +343,7 @@ class Pipeline:
         statement_id = secrets.token_hex(8)
         job_id = f"pgbridge_{ctx.session_id}_{statement_id}"
         try:
-            decision, approval = await self._admit(ctx, plan, query_params)
+            decision, approval = await self._admit(ctx, plan, query_params, params)
         except PgError as error:
             # Refused before it ran (dry run, cost, an approval pending, denied or timed out,
             # limits): the attempt is evidence too.
@@ -363,7 +372,8 @@ class Pipeline:
         if plan.kind == "dml":
             return await self._run_dml(ctx, plan, statement_id, started, query_params, options)
         try:
-            result = await self.backend.execute(plan.bigquery_sql, query_params, options)
+            async with self.concurrency.slot(ctx.principal, "statements"):
+                result = await self.backend.execute(plan.bigquery_sql, query_params, options)
         except Exception as failure:
             ctx.running = None
             failed = _backend_error(failure, plan)
@@ -390,7 +400,8 @@ class Pipeline:
 
         async def batches() -> AsyncIterator[pa.RecordBatch]:
             sent = 0
-            async for batch in _checked(result.batches(), plan):
+            slot = lambda: self.concurrency.slot(ctx.principal, "statements")  # noqa: E731
+            async for batch in _checked(in_slots(result.batches(), slot), plan):
                 if max_rows is not None and sent + batch.num_rows > max_rows:
                     raise PgError(
                         SqlState.PROGRAM_LIMIT_EXCEEDED,
@@ -413,22 +424,31 @@ class Pipeline:
         return RowStream(columns, batches(), finish=finish, close=result.aclose)
 
     async def _admit(
-        self, ctx: SessionContext, plan: DataPlan, query_params: list[QueryParam]
+        self,
+        ctx: SessionContext,
+        plan: DataPlan,
+        query_params: list[QueryParam],
+        params: Sequence[object | None],
     ) -> tuple[Any, Any]:
-        """Dry run, cost rule, approval and limits: the decision and the approval (if one was
-        needed) the statement runs under; raises the refusal otherwise."""
-        await self._dry_run(plan, query_params)
+        """Dry run, cost rule (bytes scanned and rows generated), approval and limits: the
+        decision and the approval (if one was needed) the statement runs under; raises the
+        refusal otherwise."""
+        await self._dry_run(ctx, plan, query_params)
         decision = plan.decision
         approval: Any = None
         if self.policy is None:
             return decision, approval
         hidden = self.estimate_hidden(ctx, plan)
-        cost = self._cost(ctx, plan, hidden)
+        generated = generated_by(plan.ast, ctx.principal, self.policy, self.metadata, params)
+        cost = self._cost(ctx, plan, hidden, generated)
         if cost.action == "deny":
             from pgbridge.server.explain import over_limit_message
 
-            message = over_limit_message(plan.bytes_estimate, cost, hidden)
-            raise PgError(SqlState.PROGRAM_LIMIT_EXCEEDED, message)
+            if generated is not None:
+                cost_decision(self.policy, ctx.principal, plan.bytes_estimate or 0, generated)
+            raise PgError(
+                SqlState.PROGRAM_LIMIT_EXCEEDED, over_limit_message(plan.bytes_estimate, cost, hidden)
+            )
         needs = [d for d in (decision, cost) if d is not None and d.action == "approve"]
         if needs:
             decision = needs[0]  # the record names the rule that asked for a human
@@ -447,10 +467,12 @@ class Pipeline:
         try:
             inner = explain.explained_statement(statement.text)
             plan = await self._plan(ctx, inner, ())
-            await self._dry_run(plan, [])
+            await self._dry_run(ctx, plan, [])
             hidden = self.estimate_hidden(ctx, plan)
-            cost = self._cost(ctx, plan, hidden)
+            generated = generated_by(plan.ast, ctx.principal, self.policy, self.metadata, ())
+            cost = self._cost(ctx, plan, hidden, generated)
             lines = explain.plan_lines(plan, cost, hidden)
+            lines[3:3] = explain_lines(generated)
         except PgError as error:
             await self.records.refusal(ctx, statement, error)
             raise
@@ -464,13 +486,13 @@ class Pipeline:
         """Whether the byte estimate would describe a table the principal reads row-filtered."""
         return any(self.row_filtered(ctx.principal, t.dataset, t.table) for t in plan.tables)
 
-    def _cost(self, ctx: SessionContext, plan: DataPlan, hidden: bool) -> Any:
+    def _cost(self, ctx: SessionContext, plan: DataPlan, hidden: bool, generated: Any = None) -> Any:
         """The cost rule's decision, its message without the estimate when that is hidden."""
         if self.policy is None:
             return None
         from pgbridge.server.explain import cost_without_figure
 
-        cost = self.policy.check_cost(ctx.principal, plan.bytes_estimate or 0)
+        cost = self.policy.check_cost(ctx.principal, plan.bytes_estimate or 0, generated)
         return cost_without_figure(cost, plan.bytes_estimate) if hidden else cost
 
     async def _run_dml(
@@ -485,7 +507,8 @@ class Pipeline:
         error: PgError | None = None
         stats: Any = None
         try:
-            stats = await self.backend.execute_dml(plan.bigquery_sql, params, options)
+            async with self.concurrency.slot(ctx.principal, "statements"):
+                stats = await self.backend.execute_dml(plan.bigquery_sql, params, options)
         except Exception as failure:
             error = _backend_error(failure, plan)
         except asyncio.CancelledError:
