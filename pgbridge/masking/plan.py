@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import TypedDict
 from types import MappingProxyType
 
 import pyarrow as pa
@@ -52,6 +53,18 @@ WAREHOUSE = "warehouse"  # computed by the masking view
 _NO_OPTIONS: Mapping[str, object] = MappingProxyType({})
 _HIDE_NULLS: Mapping[str, object] = MappingProxyType({HIDE_NULLS: True})
 _REDACT = MaskRule("*.*.*", "redact")  # where several rules meet on one column
+
+
+class MaskSummary(TypedDict):
+    """How one output column was masked, as the audit records it."""
+
+    column: str | int
+    index: int | None
+    strategy: str
+    rules: list[str]
+    sources: list[str]
+    options: dict[str, object]
+    where: str
 
 
 @dataclass(frozen=True)
@@ -122,8 +135,8 @@ class MaskPlan:
     def inputs_summary(self) -> list[dict[str, str]]:
         return [{"source": source, "strategy": strategy} for source, strategy in self.inputs]
 
-    def audit_summary(self) -> list[dict[str, object]]:
-        summary: list[dict[str, object]] = [
+    def audit_summary(self) -> list[MaskSummary]:
+        summary: list[MaskSummary] = [
             {
                 "column": mask.name or mask.index,
                 "index": mask.index,

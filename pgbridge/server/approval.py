@@ -14,7 +14,8 @@ from pgbridge.backends.base import QueryParam
 from pgbridge.wire.errors import PgError, SqlState
 
 if TYPE_CHECKING:
-    from pgbridge.server.pipeline import DataPlan, Pipeline, SessionContext
+    from pgbridge.server.context import DataPlan, SessionContext
+    from pgbridge.server.pipeline import Pipeline
 
 
 async def obtain_approval(

@@ -26,8 +26,8 @@ import ssl
 from typing import TYPE_CHECKING, Any
 
 from pgbridge.audit import events
+from pgbridge.server.context import SessionContext
 from pgbridge.server.error_text import without_sql
-from pgbridge.server.pipeline import SessionContext
 from pgbridge.server.session import Session
 from pgbridge.server.settings import SessionSettings
 from pgbridge.wire import codec

@@ -25,7 +25,7 @@ from pgbridge.sql.classify import Kind, Statement, parse_statement
 from pgbridge.wire.errors import PgError, SqlState
 
 if TYPE_CHECKING:
-    from pgbridge.server.pipeline import DataPlan
+    from pgbridge.server.context import DataPlan
 
 _OPTIONS = re.compile(
     r"^\s*explain\b\s*(?:\((?P<options>[^)]*)\))?(?P<words>(?:\s*\b(?:analyze|analyse|verbose)\b)*)",

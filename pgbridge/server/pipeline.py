@@ -14,8 +14,8 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 import pyarrow as pa
@@ -25,9 +25,9 @@ from pgbridge.backends.base import Backend, Field, JobOptions, QueryParam
 from pgbridge.backends.metadata import MetadataCache
 from pgbridge.policy.concurrency import ConcurrencyLimiter
 from pgbridge.server.admission import cost_decision, explain_lines, generated_by, in_slots
+from pgbridge.server.context import DataPlan, Prepared, SessionContext
 from pgbridge.server.error_text import internal_error, without_sql
 from pgbridge.server.outcomes import CommandDone, Outcome, RowStream, rows_of
-from pgbridge.server.settings import SessionSettings
 from pgbridge.server.statement_audit import StatementAudit
 from pgbridge.sql.classify import Kind, Statement
 from pgbridge.typemap import (
@@ -41,57 +41,6 @@ from pgbridge.typemap import (
 from pgbridge.wire.errors import PgError, SqlState, denied
 
 log = logging.getLogger("pgbridge.pipeline")
-
-
-@dataclass
-class SessionContext:
-    """What every stage may know about the session asking."""
-
-    session_id: str
-    principal: Principal
-    user: str
-    database: str
-    settings: SessionSettings
-    backend_pid: int
-    peer: str
-    application_name: str = ""
-    notices: list[tuple[str, str, str]] = field(default_factory=list)  # (severity, sqlstate, message)
-    # Sends a NoticeResponse now (approval waits tell the client why it is waiting).
-    notify: Callable[[str, str, str], Awaitable[None]] | None = None
-    # (statement_id, job_id) of the statement running now, for the audit's cancel record.
-    running: tuple[str, str] | None = None
-
-
-@dataclass
-class DataPlan:
-    """A data query, resolved and translated once for a prepared statement."""
-
-    ast: Any  # the resolved, row-filtered postgres AST (what lineage and policy saw)
-    tables: tuple[Any, ...]
-    bigquery_sql: str
-    param_types: tuple[BqType, ...]
-    output_names: tuple[str, ...]
-    output_types: tuple[str | None, ...]
-    mask_plan: Any
-    decision: Any
-    fields: tuple[Field, ...] | None = None  # from the dry run
-    bytes_estimate: int | None = None
-    kind: str = "query"  # or "dml": a row count, not rows
-    command: str = "SELECT"  # INSERT / UPDATE / DELETE for DML
-    timezone: str = "UTC"  # the session TimeZone the translation was made for
-
-    @property
-    def param_oids(self) -> tuple[int, ...]:
-        return tuple(pg_type_for(t).oid for t in self.param_types)
-
-
-@dataclass
-class Prepared:
-    text: str
-    statement: Statement
-    declared_oids: tuple[int, ...]
-    plan: DataPlan | None = None
-    catalog_description: tuple[tuple[int, ...], tuple[OutputColumn, ...]] | None = None
 
 
 class Pipeline:

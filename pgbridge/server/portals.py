@@ -19,9 +19,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from pgbridge.server.context import Prepared
 from pgbridge.server.error_text import internal_error
 from pgbridge.server.outcomes import RowStream
-from pgbridge.server.pipeline import Prepared
 from pgbridge.wire.errors import PgError, SqlState
 
 

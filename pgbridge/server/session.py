@@ -25,10 +25,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from pgbridge.server import local
+from pgbridge.server.context import Prepared, SessionContext
 from pgbridge.server.error_text import internal_error, stream_failure, without_sql
 from pgbridge.server.local import FAILED, IDLE, IN_TRANSACTION, TransactionState
 from pgbridge.server.outcomes import CommandDone, Outcome, RowStream
-from pgbridge.server.pipeline import Pipeline, Prepared, SessionContext
+from pgbridge.server.pipeline import Pipeline
 from pgbridge.server.portals import Portal
 from pgbridge.sql.classify import Kind, Statement, parse_statement
 from pgbridge.sql.split import split_statements

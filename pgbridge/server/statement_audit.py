@@ -21,7 +21,7 @@ from pgbridge.sql.classify import Statement
 from pgbridge.wire.errors import PgError, SqlState
 
 if TYPE_CHECKING:
-    from pgbridge.server.pipeline import DataPlan, Prepared, SessionContext
+    from pgbridge.server.context import DataPlan, Prepared, SessionContext
 
 log = logging.getLogger("pgbridge.pipeline")
 
