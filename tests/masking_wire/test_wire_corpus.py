@@ -88,6 +88,7 @@ def test_corpus_runs_fast(gateway: RunningGateway, clear_values: ClearValues) ->
 
     started = time.monotonic()
     outcomes = raw_corpus(gateway, 0)
-    # more of the corpus runs now (on masked values) instead of being refused
-    assert time.monotonic() - started < 30
+    # More of the corpus runs now (on masked values) instead of being refused; the issue's
+    # bound is 60 s for all clients, met with room on a loaded machine (33 s seen at load 6).
+    assert time.monotonic() - started < 60
     assert all(clear_values.leaks(o.received) == [] for o in outcomes)
