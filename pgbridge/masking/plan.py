@@ -30,8 +30,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TypedDict
 from types import MappingProxyType
+from typing import TypedDict
 
 import pyarrow as pa
 from sqlglot import exp
