@@ -25,6 +25,22 @@ from pgbridge.policy.settings import PolicySettings, policy_settings_from
 
 
 @dataclass(frozen=True)
+class Config:
+    """The whole configuration: one typed section per stage."""
+
+    path: Path
+    server: ServerSettings
+    auth: AuthSettings
+    names: NameSettings
+    backend: BackendSettings
+    catalog: CatalogSettings
+    # Each stage's own section; a section left out of the file is read as empty (its defaults).
+    policy: PolicySettings
+    masking: MaskingSettings
+    audit: AuditSettings
+
+
+@dataclass(frozen=True)
 class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 5433
@@ -63,26 +79,14 @@ class BackendSettings:
 
 @dataclass(frozen=True)
 class CatalogSettings:
+    """`[catalog]`: how often the metadata is read again, and the bounds of catalog queries."""
+
     ttl_seconds: float = 300.0
     # Catalog queries are introspection: they get a timeout even when the session sets none,
     # and each catalog database (one per visibility set) is a bounded, in-memory DuckDB.
     statement_timeout_ms: int = 10_000
     memory_limit: str = "256MB"
     threads: int = 1
-
-
-@dataclass(frozen=True)
-class Config:
-    path: Path
-    server: ServerSettings
-    auth: AuthSettings
-    names: NameSettings
-    backend: BackendSettings
-    catalog: CatalogSettings
-    # Each stage's own section; a section left out of the file is read as empty (its defaults).
-    policy: PolicySettings
-    masking: MaskingSettings
-    audit: AuditSettings
 
 
 def load_config(path: Path) -> Config:

@@ -42,24 +42,17 @@ class Admitted:
     approval: ApprovalRequest | None  # the consumed approval, when a rule asked for one
 
 
+@dataclass(frozen=True)
 class Admit:
-    def __init__(
-        self,
-        backend: Backend,
-        metadata: MetadataCache,
-        policy: PolicyEngine | None,
-        limits: LimitTracker | None,
-        approvals: ApprovalDesk | None,
-        concurrency: ConcurrencyLimiter,
-        records: StatementAudit,
-    ) -> None:
-        self.backend = backend
-        self.metadata = metadata
-        self.policy = policy
-        self.limits = limits
-        self.approvals = approvals
-        self.concurrency = concurrency
-        self.records = records
+    """Admits each execution of a plan, or refuses it (recorded)."""
+
+    backend: Backend
+    metadata: MetadataCache
+    policy: PolicyEngine | None
+    limits: LimitTracker | None
+    approvals: ApprovalDesk | None
+    concurrency: ConcurrencyLimiter
+    records: StatementAudit
 
     async def __call__(
         self, ctx: SessionContext, statement: Statement, plan: DataPlan, values: Sequence[object | None]

@@ -11,6 +11,7 @@ progress.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 
 import pyarrow as pa
 
@@ -29,18 +30,14 @@ from pgbridge.wire.errors import PgError, SqlState
 Description = tuple[tuple[int, ...], tuple[OutputColumn, ...]]  # parameter OIDs, result columns
 
 
+@dataclass(frozen=True)
 class Catalog:
-    def __init__(
-        self,
-        engine: CatalogEngine | None,
-        policy: PolicyEngine | None,
-        concurrency: ConcurrencyLimiter,
-        records: StatementAudit,
-    ) -> None:
-        self.engine = engine
-        self.policy = policy
-        self.concurrency = concurrency
-        self.records = records
+    """Describes and answers catalog statements through the catalog engine."""
+
+    engine: CatalogEngine | None
+    policy: PolicyEngine | None
+    concurrency: ConcurrencyLimiter
+    records: StatementAudit
 
     def session(self, ctx: SessionContext) -> CatalogSession:
         """The session as the catalog engine sees it: who asks, and what they may see."""

@@ -13,7 +13,7 @@ for another one is made again (`current`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from sqlglot import exp
 
@@ -35,18 +35,14 @@ _MAYBE_NEW = (SqlState.UNDEFINED_TABLE, SqlState.UNDEFINED_SCHEMA, SqlState.UNDE
 _POLICY_KINDS = {Kind.QUERY: "query", Kind.DML: "dml", Kind.DDL: "ddl"}
 
 
+@dataclass(frozen=True)
 class Planner:
-    def __init__(
-        self,
-        metadata: MetadataCache,
-        names: NameSettings,
-        policy: PolicyEngine | None,
-        masking: MaskingSettings | None,
-    ) -> None:
-        self.metadata = metadata
-        self.names = names
-        self.policy = policy
-        self.masking = masking
+    """Makes a prepared data statement's plan, and makes it again when the TimeZone changed."""
+
+    metadata: MetadataCache
+    names: NameSettings
+    policy: PolicyEngine | None
+    masking: MaskingSettings | None
 
     async def plan(self, ctx: SessionContext, statement: Statement, declared_oids: Sequence[int]) -> DataPlan:
         resolved = await self._resolve(ctx, statement)

@@ -16,6 +16,7 @@ it whichever way the stream ends (its end, an error, a cancel, a portal closed e
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pyarrow as pa
 
@@ -35,20 +36,14 @@ from pgbridge.wire.errors import PgError, SqlState
 _JSON = ("json", "jsonb")
 
 
+@dataclass(frozen=True)
 class Results:
     """Makes the result filter of each query that started."""
 
-    def __init__(
-        self,
-        policy: PolicyEngine | None,
-        audit: AuditLog | None,
-        concurrency: ConcurrencyLimiter,
-        records: StatementAudit,
-    ) -> None:
-        self.policy = policy
-        self.audit = audit
-        self.concurrency = concurrency
-        self.records = records
+    policy: PolicyEngine | None
+    audit: AuditLog | None
+    concurrency: ConcurrencyLimiter
+    records: StatementAudit
 
     def stream(self, ctx: SessionContext, plan: DataPlan, job: Job, result: ResultStream) -> RowStream:
         """The rows the session sends: the result's columns, then its filtered batches."""

@@ -43,18 +43,14 @@ class Job:
     admitted: Admitted
 
 
+@dataclass(frozen=True)
 class Start:
-    def __init__(
-        self,
-        backend: Backend,
-        policy: PolicyEngine | None,
-        concurrency: ConcurrencyLimiter,
-        records: StatementAudit,
-    ) -> None:
-        self.backend = backend
-        self.policy = policy
-        self.concurrency = concurrency
-        self.records = records
+    """Records each admitted execution before it runs, then runs its backend job."""
+
+    backend: Backend
+    policy: PolicyEngine | None
+    concurrency: ConcurrencyLimiter
+    records: StatementAudit
 
     async def job(self, ctx: SessionContext, prepared: Prepared, plan: DataPlan, admitted: Admitted) -> Job:
         """The write-ahead record; from here on the session's cancel names this job."""
