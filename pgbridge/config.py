@@ -201,8 +201,9 @@ def _catalog(section: Section) -> CatalogSettings:
         memory_limit=size_setting(section, "memory_limit", "256MB"),
         threads=section.get("threads", int, 1),
     )
-    for key in ("statement_timeout_ms", "threads"):
-        if getattr(settings, key) <= 0:
+    bounded = {"statement_timeout_ms": settings.statement_timeout_ms, "threads": settings.threads}
+    for key, value in bounded.items():
+        if value <= 0:
             raise ConfigError(section.key(key), "must be a positive integer")
     section.check_unknown()
     return settings
