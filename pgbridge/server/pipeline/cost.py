@@ -78,10 +78,11 @@ def refusal(cost: Cost) -> PgError:
     """The 54000 a statement gets when the cost rule denies it."""
     assert cost.decision is not None and cost.shown is not None
     if cost.generated is not None:
-        # Generated rows: the rule's own message, which says how they were counted.
+        # Generated rows: the rule's own message, which says how they were counted (and, but
+        # for a hidden estimate, how many bytes the scan adds).
         return PgError(
             SqlState.PROGRAM_LIMIT_EXCEEDED,
-            f"query refused by policy rule {cost.decision.rule}: {cost.decision.message}",
+            f"query refused by policy rule {cost.shown.rule}: {cost.shown.message}",
             hint="generate fewer rows: smaller series with constant bounds, fewer cross joins",
         )
     scan = "more bytes than" if cost.hidden else f"{cost.bytes_estimate} bytes, over"
