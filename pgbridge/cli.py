@@ -134,7 +134,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _run_gateway(config: Any, banner: str | None = None) -> int:
-    from pgbridge.server.gateway import Gateway
+    from pgbridge.server.listener import Listener
 
     with contextlib.suppress(ImportError):
         import uvloop
@@ -142,8 +142,7 @@ def _run_gateway(config: Any, banner: str | None = None) -> int:
         uvloop.install()
 
     async def run() -> None:
-        gateway = Gateway(config)
-        await gateway.start()
+        listener = await Listener.open(config)
         if banner:
             print(banner, flush=True)
         stop = asyncio.Event()
@@ -151,10 +150,10 @@ def _run_gateway(config: Any, banner: str | None = None) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
-        serving = asyncio.ensure_future(gateway.serve_forever())
+        serving = asyncio.ensure_future(listener.serve_forever())
         await stop.wait()
         serving.cancel()
-        await gateway.close()
+        await listener.close()
 
     asyncio.run(run())
     return 0

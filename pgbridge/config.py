@@ -9,12 +9,35 @@ Relative paths in the file are relative to the file's own folder.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from pgbridge.audit.settings import AuditSettings, audit_settings_from
 from pgbridge.auth.jwt import AuthSettings, auth_settings_from
+from pgbridge.backends.bigquery_config import BigQuerySettings, bigquery_settings_from
+from pgbridge.backends.duckdb import DuckDBSettings
+from pgbridge.backends.duckdb_config import duckdb_settings_from
+from pgbridge.backends.duckdb_limits import size_setting
 from pgbridge.config_base import ConfigError, Section
+from pgbridge.masking.settings import MaskingSettings, masking_settings_from
+from pgbridge.policy.settings import PolicySettings, policy_settings_from
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration: one typed section per stage."""
+
+    path: Path
+    server: ServerSettings
+    auth: AuthSettings
+    names: NameSettings
+    backend: BackendSettings
+    catalog: CatalogSettings
+    # Each stage's own section; a section left out of the file is read as empty (its defaults).
+    policy: PolicySettings
+    masking: MaskingSettings
+    audit: AuditSettings
 
 
 @dataclass(frozen=True)
@@ -26,7 +49,7 @@ class ServerSettings:
     tls_key_file: Path | None = None
     max_message_bytes: int = 16 * 1024 * 1024
     max_connections: int = 500
-    # Before authentication (see pgbridge.server.admission): PostgreSQL's authentication_timeout,
+    # Before authentication (see pgbridge.server.connection_limits): PostgreSQL's authentication_timeout,
     # a cap on connections that have not authenticated yet, and the largest password message.
     authentication_timeout_s: float = 60.0
     max_unauthenticated_connections: int = 100
@@ -50,31 +73,20 @@ class BackendSettings:
     kind: str
     duckdb_database: Path | None = None
     duckdb_threads: int | None = None
-    duckdb: Any = None  # pgbridge.backends.duckdb.DuckDBSettings when kind = "duckdb"
-    bigquery: Any = None  # pgbridge.backends.bigquery settings when kind = "bigquery"
+    duckdb: DuckDBSettings | None = None  # when kind = "duckdb"
+    bigquery: BigQuerySettings | None = None  # when kind = "bigquery"
 
 
 @dataclass(frozen=True)
 class CatalogSettings:
+    """`[catalog]`: how often the metadata is read again, and the bounds of catalog queries."""
+
     ttl_seconds: float = 300.0
     # Catalog queries are introspection: they get a timeout even when the session sets none,
     # and each catalog database (one per visibility set) is a bounded, in-memory DuckDB.
     statement_timeout_ms: int = 10_000
     memory_limit: str = "256MB"
     threads: int = 1
-
-
-@dataclass(frozen=True)
-class Config:
-    path: Path
-    server: ServerSettings
-    auth: AuthSettings
-    names: NameSettings
-    backend: BackendSettings
-    catalog: CatalogSettings
-    policy: Any = None
-    masking: Any = None
-    audit: Any = None
 
 
 def load_config(path: Path) -> Config:
@@ -87,7 +99,7 @@ def load_config(path: Path) -> Config:
     return config_from_table(raw, path)
 
 
-def config_from_table(raw: dict[str, Any], path: Path) -> Config:
+def config_from_table(raw: Mapping[str, object], path: Path) -> Config:
     base = path.parent
     root = Section(raw, "")
     config = Config(
@@ -97,9 +109,9 @@ def config_from_table(raw: dict[str, Any], path: Path) -> Config:
         names=_names(root.sub("names")),
         backend=_backend(root.sub("backend"), base),
         catalog=_catalog(root.sub("catalog")),
-        policy=_optional_stage(root, "policy", base),
-        masking=_optional_stage(root, "masking", base),
-        audit=_optional_stage(root, "audit", base),
+        policy=policy_settings_from(root.sub("policy"), base),
+        masking=masking_settings_from(root.sub("masking"), base),
+        audit=audit_settings_from(root.sub("audit"), base),
     )
     root.check_unknown()
     return config
@@ -174,47 +186,24 @@ def _names(section: Section) -> NameSettings:
 def _backend(section: Section, base: Path) -> BackendSettings:
     kind = section.choice("kind", ("duckdb", "bigquery"), "duckdb")
     if kind == "duckdb":
-        from pgbridge.backends.duckdb_config import duckdb_settings_from
-
         duck = duckdb_settings_from(section.sub("duckdb"), base)
         section.check_unknown()
         return BackendSettings(kind, duckdb_database=duck.database, duckdb_threads=duck.threads, duckdb=duck)
-    from pgbridge.backends.bigquery_config import bigquery_settings_from
-
     # The bigquery backend reads the whole [backend] table itself (kind included) and
     # rejects keys it does not know.
     return BackendSettings(kind, bigquery=bigquery_settings_from(Section(section.table, section.path), base))
 
 
 def _catalog(section: Section) -> CatalogSettings:
-    from pgbridge.backends.duckdb_limits import size_setting
-
     settings = CatalogSettings(
         ttl_seconds=section.get("ttl_seconds", float, 300.0),
         statement_timeout_ms=section.get("statement_timeout_ms", int, 10_000),
         memory_limit=size_setting(section, "memory_limit", "256MB"),
         threads=section.get("threads", int, 1),
     )
-    for key in ("statement_timeout_ms", "threads"):
-        if getattr(settings, key) <= 0:
+    bounded = {"statement_timeout_ms": settings.statement_timeout_ms, "threads": settings.threads}
+    for key, value in bounded.items():
+        if value <= 0:
             raise ConfigError(section.key(key), "must be a positive integer")
     section.check_unknown()
     return settings
-
-
-def _optional_stage(root: Section, name: str, base: Path) -> Any:
-    """Parse a stage's own section with that stage's parser."""
-    if name not in root.table:
-        root.sub(name)
-    section = root.sub(name)
-    if name == "policy":
-        from pgbridge.policy.settings import policy_settings_from
-
-        return policy_settings_from(section, base)
-    if name == "masking":
-        from pgbridge.masking.settings import masking_settings_from
-
-        return masking_settings_from(section, base)
-    from pgbridge.audit.settings import audit_settings_from
-
-    return audit_settings_from(section, base)

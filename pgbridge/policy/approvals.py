@@ -14,6 +14,7 @@ several processes at once), in WAL mode, every write in a `BEGIN IMMEDIATE` tran
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import secrets
@@ -23,13 +24,14 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import ParamSpec, Protocol, TypeVar
 
 from pgbridge.auth.principal import Principal
 from pgbridge.wire.errors import PgError, SqlState
 from pgbridge.workers import WorkerPool
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 STATUSES = ("pending", "approved", "denied", "consumed", "expired")
 Requester = Principal | str  # a principal, or its subject: the key uses the subject only
@@ -276,11 +278,12 @@ async def wait_for_decision(
         await asyncio.sleep(min(poll_interval, remaining))
 
 
-async def in_thread(pool: WorkerPool | None, work: Callable[..., T], *args: object) -> T:
+async def in_thread(pool: WorkerPool | None, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """A blocking store call in `pool` (asyncio's default executor when there is none)."""
+    call = functools.partial(work, *args, **kwargs)
     if pool is None:
-        return await asyncio.to_thread(work, *args)
-    return await pool.run(work, *args)
+        return await asyncio.to_thread(call)
+    return await pool.run(call)
 
 
 def params_digest(params: Sequence[object]) -> str:

@@ -13,12 +13,11 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from pgbridge.policy.approvals import STATUSES, ApprovalError, ApprovalRequest, SqliteApprovalStore
 
 
-def register(subparsers: Any, default_data_dir: Path) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], default_data_dir: Path) -> None:
     """Add the `approvals` command to a parent parser's subparsers."""
     # --data-dir / --store are accepted before or after the action; after it they win.
     parser = subparsers.add_parser("approvals", help="list and decide approval requests",
@@ -40,7 +39,7 @@ def register(subparsers: Any, default_data_dir: Path) -> None:
         decide.set_defaults(func=_decide, approve=approve)
 
 
-def _where(data_dir: Any, store: Any) -> argparse.ArgumentParser:
+def _where(data_dir: Path | str, store: Path | str | None) -> argparse.ArgumentParser:
     where = argparse.ArgumentParser(add_help=False)
     where.add_argument("--data-dir", type=Path, default=data_dir,
                        help="the gateway's data folder holding approvals.sqlite")

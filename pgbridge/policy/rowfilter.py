@@ -15,7 +15,6 @@ columns the statement reads from it (by name), so typing and lineage see their s
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from sqlglot import exp
 from sqlglot.optimizer.scope import traverse_scope
@@ -28,7 +27,7 @@ from pgbridge.wire.errors import PgError, SqlState
 _INNER_ALIAS = FILTERED_ALIAS
 
 
-def bind_claims(row_filter: RowFilter, claims: Mapping[str, Any]) -> exp.Expr:
+def bind_claims(row_filter: RowFilter, claims: Mapping[str, object]) -> exp.Expr:
     """The filter's condition with each `{claims.x}` replaced by the claim's value."""
     values = {
         CLAIM_PLACEHOLDER.format(i): claim_literal(row_filter, path, claims)
@@ -43,8 +42,8 @@ def bind_claims(row_filter: RowFilter, claims: Mapping[str, Any]) -> exp.Expr:
     return row_filter.condition.copy().transform(substitute)
 
 
-def claim_literal(row_filter: RowFilter, path: str, claims: Mapping[str, Any]) -> exp.Expr:
-    value: Any = claims
+def claim_literal(row_filter: RowFilter, path: str, claims: Mapping[str, object]) -> exp.Expr:
+    value: object = claims
     for part in path.split("."):
         value = value.get(part) if isinstance(value, Mapping) else None
     table = ".".join(row_filter.table)

@@ -1,188 +1,90 @@
-"""The running gateway: the listener and the parts every connection shares.
+"""The gateway: the parts every connection shares, built once from the configuration.
 
-Built once from the configuration: the backend, the metadata cache, the catalog engine, the
-policy, masking and audit stages, the token verifier and the TLS context. Each stage that
-blocks has its own worker pool (pgbridge.workers); the approvals pool is made here. Connections
-register here for CancelRequest, which arrives on a new connection carrying the process id
-and the secret handed out at startup.
+The backend, the metadata cache, the catalog engine, the policy, limits, approvals, masking
+and audit stages composed into the pipeline, the token verifier and the TLS context. Each
+stage that blocks has its own worker pool (pgbridge.workers); the approvals pool is made
+here. Connections register here for CancelRequest, which arrives on a new connection carrying
+the process id and the secret handed out at startup. Sockets are accepted by the listener
+(pgbridge.server.listener), which hands each connection this gateway.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import secrets
 import ssl
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
 
+from pgbridge.audit.log import AuditLog
 from pgbridge.auth.jwt import TokenVerifier
 from pgbridge.auth.principal import Principal
 from pgbridge.backends.base import Backend
+from pgbridge.backends.duckdb import DuckDBBackend
+from pgbridge.backends.duckdb_limits import EngineLimits
 from pgbridge.backends.metadata import MetadataCache
+from pgbridge.catalog.engine import CatalogEngine
 from pgbridge.config import Config
-from pgbridge.server.connection import Connection
-from pgbridge.server.connection_limits import Admission
+from pgbridge.policy.approvals import SqliteApprovalStore
+from pgbridge.policy.engine import PolicyEngine
+from pgbridge.policy.limits import LimitTracker
 from pgbridge.server.pipeline import Pipeline
+from pgbridge.server.pipeline.approval import ApprovalDesk
 from pgbridge.wire.errors import PgError, SqlState
 from pgbridge.workers import APPROVAL_THREADS, WorkerPool
 
-log = logging.getLogger("pgbridge.gateway")
+
+class Cancellable(Protocol):
+    """A registered connection, as CancelRequest finds it."""
+
+    process_id: int
+
+    async def cancel_running(self) -> None: ...
 
 
-def make_backend(config: Config) -> Backend:
-    if config.backend.kind == "duckdb":
-        from pgbridge.backends.duckdb import DuckDBBackend
+@dataclass(frozen=True)
+class Stages:
+    """What the gateway builds from the configuration, in the order it builds them."""
 
-        assert config.backend.duckdb is not None
-        return DuckDBBackend(config.backend.duckdb)
-    from pgbridge.backends.bigquery import BigQueryBackend
-
-    return BigQueryBackend(config.backend.bigquery)
-
-
-def make_tls_context(config: Config) -> ssl.SSLContext | None:
-    server = config.server
-    if server.tls_cert_file is None or server.tls_key_file is None:
-        return None
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(server.tls_cert_file, server.tls_key_file)
-    return context
+    backend: Backend
+    metadata: MetadataCache
+    audit: AuditLog | None
+    policy: PolicyEngine
+    limits: LimitTracker
+    approvals: SqliteApprovalStore
+    approval_pool: WorkerPool
+    catalog: CatalogEngine
+    pipeline: Pipeline
 
 
 class Gateway:
-    def __init__(self, config: Config, backend: Backend | None = None) -> None:
+    def __init__(
+        self, config: Config, stages: Stages, verifier: TokenVerifier, tls_context: ssl.SSLContext | None
+    ) -> None:
         self.config = config
-        self.backend = backend or make_backend(config)
-        self.metadata = MetadataCache(self.backend, config.catalog.ttl_seconds)
-        self.verifier = TokenVerifier(config.auth)
-        self.tls_context = make_tls_context(config)
-        self.approval_pool = WorkerPool("approvals", APPROVAL_THREADS)
-        self.audit: Any = None
-        self.policy: Any = None
-        self.limits: Any = None
-        self.approvals: Any = None
-        self.catalog: Any = None
-        self.pipeline: Pipeline = None  # type: ignore[assignment]  # built in start()
-        self._connections: dict[int, tuple[int, Connection]] = {}
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._admin_http: asyncio.Server | None = None
-        server = config.server
-        self.admission = Admission(server.max_connections, server.max_unauthenticated_connections)
+        self.stages = stages
+        self.pipeline = stages.pipeline
+        self.verifier = verifier
+        self.tls_context = tls_context
+        self._connections: dict[int, tuple[int, Cancellable]] = {}
 
-    async def start(self) -> None:
-        await self._build_stages()
-        server = self.config.server
-        self._server = await asyncio.start_server(
-            self._accept, server.host, server.port, limit=2**20, reuse_address=True
-        )
-        log.info("pgbridge listening on %s:%s (backend %s)", server.host, server.port, self.backend.name)
-        if server.admin_http_port and self.approvals is not None:
-            from pgbridge.policy.http import start_admin_http
-
-            self._admin_http = await start_admin_http(
-                server.admin_http_host,
-                server.admin_http_port,
-                self.approvals,
-                lambda token: self.verifier.verify_sync(token, None),
-                self.config.policy.approvals.approver_role,
-                self.approval_pool,
-            )
-            log.info("admin HTTP endpoint on %s:%s", server.admin_http_host, self.admin_http_port)
-
-    async def _build_stages(self) -> None:
-        await self.metadata.refresh()
-        if self.config.audit is not None and getattr(self.config.audit, "enabled", False):
-            from pgbridge.audit.log import AuditLog
-
-            self.audit = await AuditLog.open(self.config.audit)
-        if self.config.policy is not None:
-            self._build_policy()
-        self.catalog = _make_catalog(self)
-        self.pipeline = Pipeline(
-            backend=self.backend,
-            metadata=self.metadata,
-            names=self.config.names,
-            catalog=self.catalog,
-            policy=self.policy,
-            masking=self.config.masking,
-            audit=self.audit,
-            approvals=self.approvals,
-            approval_settings=getattr(self.config.policy, "approvals", None),
-            limits=self.limits,
-            approval_pool=self.approval_pool,
-        )
-
-    def _build_policy(self) -> None:
-        from pgbridge.policy.engine import PolicyEngine
-
-        self.policy = PolicyEngine(self.config.policy)
-        from pgbridge.policy.limits import LimitTracker
-
-        self.limits = LimitTracker(self.config.policy)
-        from pgbridge.policy.approvals import SqliteApprovalStore
-
-        approvals = self.config.policy.approvals
-        self.approvals = SqliteApprovalStore(
-            approvals.store_path, approvals.pending_ttl_s, approvals.approved_ttl_s
-        )
-
-    @property
-    def admin_http_port(self) -> int:
-        assert self._admin_http is not None
-        return int(self._admin_http.sockets[0].getsockname()[1])
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None
-        return int(self._server.sockets[0].getsockname()[1])
-
-    async def serve_forever(self) -> None:
-        assert self._server is not None
-        async with self._server:
-            await self._server.serve_forever()
+    @classmethod
+    async def open(cls, config: Config, backend: Backend | None = None) -> Gateway:
+        verifier = TokenVerifier(config.auth)
+        tls_context = make_tls_context(config)
+        return cls(config, await build_stages(config, backend or make_backend(config)), verifier, tls_context)
 
     async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for _, connection in list(self._connections.values()):
-            with contextlib.suppress(Exception):
-                connection.writer.close()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._admin_http is not None:
-            self._admin_http.close()
-        if self.audit is not None:
-            await self.audit.close()
-        if self.catalog is not None:
-            await self.catalog.close()
-        await self.backend.close()
-        self.approval_pool.shutdown()
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        slot = self.admission.admit()
-        try:
-            if slot is None:
-                await _turn_away(writer)
-                return
-            await Connection(self, reader, writer, slot).run()
-        except Exception:
-            log.exception("connection failed")
-        finally:
-            if slot is not None:
-                slot.release()
-            self._tasks.discard(task)
+        stages = self.stages
+        if stages.audit is not None:
+            await stages.audit.close()
+        await stages.catalog.close()
+        await stages.backend.close()
+        stages.approval_pool.shutdown()
 
     # -- cancel registry ----------------------------------------------------------------------
 
-    def register(self, connection: Connection) -> tuple[int, int]:
+    def register(self, connection: Cancellable) -> tuple[int, int]:
         while True:
             process_id = secrets.randbelow(2**31 - 1) + 1
             if process_id not in self._connections:
@@ -191,7 +93,7 @@ class Gateway:
         self._connections[process_id] = (secret, connection)
         return process_id, secret
 
-    def unregister(self, connection: Connection) -> None:
+    def unregister(self, connection: Cancellable) -> None:
         entry = self._connections.get(connection.process_id)
         if entry is not None and entry[1] is connection:
             del self._connections[connection.process_id]
@@ -206,12 +108,12 @@ class Gateway:
 
     # -- shared stage helpers ------------------------------------------------------------------
 
-    async def audit_event(self, event: str, fields: dict[str, Any]) -> None:
-        if self.audit is not None:
-            await self.audit.append(event, fields)
+    async def audit_event(self, event: str, fields: Mapping[str, object]) -> None:
+        if self.stages.audit is not None:
+            await self.stages.audit.append(event, fields)
 
     def limits_connect(self, principal: Principal) -> None:
-        if self.policy is not None and not self.policy.roles_of(principal):
+        if not self.stages.policy.roles_of(principal):
             configured = ", ".join(sorted(self.config.policy.roles))
             raise PgError(
                 SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
@@ -220,37 +122,67 @@ class Gateway:
                 severity="FATAL",
                 hint=f"configured roles: {configured}",
             )
-        if self.limits is not None:
-            try:
-                self.limits.open_connection(principal)
-            except PgError as error:
-                raise PgError(error.sqlstate, error.message, "FATAL") from None
+        try:
+            self.stages.limits.open_connection(principal)
+        except PgError as error:
+            raise PgError(error.sqlstate, error.message, "FATAL") from None
 
     def limits_disconnect(self, principal: Principal) -> None:
-        if self.limits is not None:
-            self.limits.close_connection(principal)
+        self.stages.limits.close_connection(principal)
 
 
-async def _turn_away(writer: asyncio.StreamWriter) -> None:
-    """PostgreSQL's answer when no slot is left, sent before reading anything, then close."""
-    from pgbridge.wire import codec
+async def build_stages(config: Config, backend: Backend) -> Stages:
+    metadata = MetadataCache(backend, config.catalog.ttl_seconds)
+    await metadata.refresh()
+    audit = await AuditLog.open(config.audit) if config.audit.enabled else None
+    policy = PolicyEngine(config.policy)
+    limits = LimitTracker(config.policy)
+    settings = config.policy.approvals
+    approvals = SqliteApprovalStore(settings.store_path, settings.pending_ttl_s, settings.approved_ttl_s)
+    approval_pool = WorkerPool("approvals", APPROVAL_THREADS)
+    catalog = make_catalog(config, backend)
+    pipeline = Pipeline(
+        backend=backend,
+        metadata=metadata,
+        names=config.names,
+        catalog=catalog,
+        policy=policy,
+        masking=config.masking,
+        audit=audit,
+        approvals=ApprovalDesk(approvals, settings, approval_pool),
+        limits=limits,
+    )
+    return Stages(backend, metadata, audit, policy, limits, approvals, approval_pool, catalog, pipeline)
 
-    refusal = PgError(SqlState.TOO_MANY_CONNECTIONS, "sorry, too many clients already", "FATAL")
-    writer.write(codec.error_response(refusal))
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(writer.drain(), 1)
-    writer.close()
+
+def make_backend(config: Config) -> Backend:
+    if config.backend.kind == "duckdb":
+        assert config.backend.duckdb is not None
+        return DuckDBBackend(config.backend.duckdb)
+    # Imported only when configured: the BigQuery client libraries (google-cloud-bigquery,
+    # its storage API over gRPC) are heavy, and the DuckDB warehouse never needs them.
+    from pgbridge.backends.bigquery import BigQueryBackend
+
+    assert config.backend.bigquery is not None
+    return BigQueryBackend(config.backend.bigquery)
 
 
-def _make_catalog(gateway: Gateway) -> Any:
-    from pgbridge.backends.duckdb_limits import EngineLimits
-    from pgbridge.catalog.engine import CatalogEngine
+def make_tls_context(config: Config) -> ssl.SSLContext | None:
+    server = config.server
+    if server.tls_cert_file is None or server.tls_key_file is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(server.tls_cert_file, server.tls_key_file)
+    return context
 
-    settings = gateway.config.catalog
+
+def make_catalog(config: Config, backend: Backend) -> CatalogEngine:
+    settings = config.catalog
     return CatalogEngine(
-        gateway.backend,
+        backend,
         ttl_seconds=settings.ttl_seconds,
-        default_dataset=gateway.config.names.default_dataset,
+        default_dataset=config.names.default_dataset,
         statement_timeout_ms=settings.statement_timeout_ms,
         limits=EngineLimits(memory_limit=settings.memory_limit, threads=settings.threads),
     )

@@ -83,3 +83,19 @@ def test_an_approval_wait_does_not_carry_the_estimate(policy_gateway):
             conn.execute(BIG_SQL)
     assert any("pending" in notice for notice in notices), notices
     _assert_absent(notices, figures)
+
+
+def test_a_generated_rows_refusal_does_not_carry_the_estimate(policy_gateway):
+    """The cost rule prices generated rows on top of the scan; its refusal named the scan's
+    whole-table figure ("would scan N bytes and generate about ...") to a row-filtered reader."""
+    generated = "SELECT g FROM generate_series(1, 200000) g WHERE g IN (SELECT id FROM shop.customers{})"
+    figures = _figures(policy_gateway, generated.format(" WHERE country = 'DE'"))
+    dsn = policy_gateway.dsn("gus", ("filtered_small",), country="DE")
+    with (
+        psycopg.connect(dsn, autocommit=True) as conn,
+        pytest.raises(psycopg.errors.ProgramLimitExceeded) as refused,
+    ):
+        conn.execute(generated.format(""))
+    diag = refused.value.diag
+    assert "roles.filtered_small.max_bytes" in str(diag.message_primary)
+    _assert_absent([str(diag.message_primary), str(diag.message_detail), str(diag.message_hint)], figures)

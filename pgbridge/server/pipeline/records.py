@@ -13,23 +13,33 @@ import re
 import secrets
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
 
 from pgbridge.audit import events
-from pgbridge.backends.base import QueryParam
+from pgbridge.audit.log import AuditLog
+from pgbridge.audit.recording import ResultRecording
+from pgbridge.backends.base import JobStats, QueryParam
+from pgbridge.policy.approvals import ApprovalRequest
+from pgbridge.policy.engine import Decision
+from pgbridge.server.context import DataPlan, Prepared, SessionContext
 from pgbridge.sql.classify import Statement
 from pgbridge.wire.errors import PgError, SqlState
 
-if TYPE_CHECKING:
-    from pgbridge.server.context import DataPlan, Prepared, SessionContext
-
 log = logging.getLogger("pgbridge.pipeline")
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A statement answered without the backend (a catalog query, EXPLAIN), as recorded."""
+
+    statement_id: str
+    started: float  # time.monotonic() when its record was written
 
 
 class StatementAudit:
     """Writes a statement's audit records to the audit log (a no-op when auditing is off)."""
 
-    def __init__(self, audit_log: Any) -> None:
+    def __init__(self, audit_log: AuditLog | None) -> None:
         self.log = audit_log
 
     async def statement(
@@ -40,8 +50,8 @@ class StatementAudit:
         statement_id: str,
         job_id: str,
         params: Sequence[QueryParam],
-        decision: Any,
-        approval: Any,
+        decision: Decision | None,
+        approval: ApprovalRequest | None,
     ) -> None:
         """The write-ahead record: if it cannot be written, the statement does not run."""
         if self.log is None:
@@ -59,8 +69,8 @@ class StatementAudit:
             masked_params=masked,
             decision=decision.action if decision else "allow",
             rule=decision.rule if decision else "default.read_only",
-            approval_id=approval["id"] if approval else None,
-            approver=approval["approver"] if approval else None,
+            approval_id=approval.id if approval else None,
+            approver=approval.approver if approval else None,
         )
         fields.update(
             job_id=job_id,
@@ -72,18 +82,15 @@ class StatementAudit:
         await self.log.append("statement", fields)
 
     async def local(
-        self,
-        ctx: SessionContext,
-        statement_id: str,
-        sql: str,
-        params: Sequence[object | None],
-        decision: str = "catalog",
-    ) -> None:
+        self, ctx: SessionContext, sql: str, params: Sequence[object | None], decision: str = "catalog"
+    ) -> Answered:
+        """The record of a statement answered locally, written before it is answered."""
+        answered = Answered(secrets.token_hex(8), time.monotonic())
         if self.log is None:
-            return
+            return answered
         fields = events.statement(
             session_id=ctx.session_id,
-            statement_id=statement_id,
+            statement_id=answered.statement_id,
             principal=ctx.principal,
             sql=sql,
             translated_sql=None,
@@ -93,24 +100,15 @@ class StatementAudit:
         )
         fields["masked_columns"] = []  # the same record shape for every statement
         await self.log.append("statement", fields)
+        return answered
 
     async def local_done(
-        self, ctx: SessionContext, statement_id: str, started: float, rows: int, error: PgError | None
+        self, ctx: SessionContext, answered: Answered, rows: int, error: PgError | None
     ) -> None:
         if self.log is None:
             return
-        fields = events.statement_completed(
-            session_id=ctx.session_id,
-            statement_id=statement_id,
-            job_id=None,
-            bytes_scanned=None,
-            bytes_billed=None,
-            rows=rows,
-            masked_columns={},
-            duration_ms=round((time.monotonic() - started) * 1000, 3),
-            sqlstate=error.sqlstate if error else None,
-            recording=None,
-        )
+        duration_ms = round((time.monotonic() - answered.started) * 1000, 3)
+        fields = _completed_locally(ctx, answered.statement_id, rows, duration_ms, error)
         await self.log.append("statement_completed", fields)
 
     async def refusal(
@@ -135,18 +133,7 @@ class StatementAudit:
             approval_id=approval.group(0) if approval else None,
         )
         fields.update(error=error.message, masked_columns=[], translated_sql=translated_sql)
-        completed = events.statement_completed(
-            session_id=ctx.session_id,
-            statement_id=statement_id,
-            job_id=None,
-            bytes_scanned=None,
-            bytes_billed=None,
-            rows=0,
-            masked_columns={},
-            duration_ms=0.0,
-            sqlstate=error.sqlstate,
-            recording=None,
-        )
+        completed = _completed_locally(ctx, statement_id, 0, 0.0, error)
         try:
             await self.log.append("statement", fields)
             await self.log.append("statement_completed", completed)
@@ -160,9 +147,9 @@ class StatementAudit:
         started: float,
         rows: int,
         error: PgError | None,
-        recording: Any,
+        recording: ResultRecording | None,
         plan: DataPlan,
-        stats: Any = None,
+        stats: JobStats | None = None,
     ) -> None:
         if self.log is None:
             return
@@ -170,9 +157,9 @@ class StatementAudit:
         fields = events.statement_completed(
             session_id=ctx.session_id,
             statement_id=statement_id,
-            job_id=getattr(stats, "backend_job_id", None),
-            bytes_scanned=getattr(stats, "bytes_processed", None),
-            bytes_billed=getattr(stats, "bytes_billed", None),
+            job_id=stats.backend_job_id if stats else None,
+            bytes_scanned=stats.bytes_processed if stats else None,
+            bytes_billed=stats.bytes_billed if stats else None,
             rows=rows,
             masked_columns={str(m["column"]): ",".join(m["rules"]) for m in summary},
             duration_ms=round((time.monotonic() - started) * 1000, 3),
@@ -186,6 +173,24 @@ class StatementAudit:
         except PgError:
             log.critical("audit log unavailable while recording a statement's completion", exc_info=True)
             raise
+
+
+def _completed_locally(
+    ctx: SessionContext, statement_id: str, rows: int, duration_ms: float, error: PgError | None
+) -> dict[str, object]:
+    """The completion of a statement the backend never ran: no job, no bytes, nothing masked."""
+    return events.statement_completed(
+        session_id=ctx.session_id,
+        statement_id=statement_id,
+        job_id=None,
+        bytes_scanned=None,
+        bytes_billed=None,
+        rows=rows,
+        masked_columns={},
+        duration_ms=duration_ms,
+        sqlstate=error.sqlstate if error else None,
+        recording=None,
+    )
 
 
 def _rule_of(error: PgError) -> str:

@@ -6,32 +6,32 @@ that would run. The statement goes through the same stages as a real one (resolu
 policy, row filters, masking, translation), so EXPLAIN cannot show more than running it
 would. EXPLAIN ANALYZE would run the statement and is refused. Every refused EXPLAIN
 (ANALYZE, one that cannot be read, one of a statement policy denies) is audited like any
-refusal; the pipeline does that around `explained_statement` and `plan_lines`.
+refusal; the pipeline does that around `explained_statement` and `plan_lines`, and records
+an answered EXPLAIN like a catalog query.
 
-The byte estimate of a statement that reads a row-filtered table describes the whole table
-(BigQuery's dry run bills whole columns, whatever the filter), which the role may not learn:
-the catalog hides those tables' sizes, and so does every message here and in the pipeline that
-would carry the figure (EXPLAIN's lines, the cost rule's message, a cost refusal, an approval
-request's message). The cost rule still decides on the real estimate.
+An estimate that would describe a row-filtered table is withheld here as in every other
+message (pgbridge.server.pipeline.cost says why).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
+from pgbridge.server.context import DataPlan
+from pgbridge.server.outcomes import RowStream, rows_of
+from pgbridge.server.pipeline.cost import Cost
 from pgbridge.sql.classify import Kind, Statement, parse_statement
+from pgbridge.sql.generated import Generated
+from pgbridge.typemap import PG_TYPES, OutputColumn
 from pgbridge.wire.errors import PgError, SqlState
-
-if TYPE_CHECKING:
-    from pgbridge.server.context import DataPlan
 
 _OPTIONS = re.compile(
     r"^\s*explain\b\s*(?:\((?P<options>[^)]*)\))?(?P<words>(?:\s*\b(?:analyze|analyse|verbose)\b)*)",
     re.IGNORECASE,
 )
-_FIGURE = re.compile(r"would scan [\d,]+ bytes, over")
+COLUMNS = (OutputColumn("QUERY PLAN", PG_TYPES["text"]),)
 WITHHELD = "withheld (the statement reads a row-filtered table; the estimate would describe the whole table)"
 
 
@@ -68,17 +68,19 @@ def _analyze_on(options: str) -> bool:
     return False
 
 
-def plan_lines(plan: DataPlan, cost: Any, estimate_hidden: bool) -> list[str]:
-    """EXPLAIN's rows. `cost` is the cost rule's decision (None without a policy)."""
-    decision = plan.decision
+def plan_lines(plan: DataPlan, cost: Cost) -> list[str]:
+    """EXPLAIN's rows, from a plan whose dry run has been made and its cost."""
+    decision, rule = plan.decision, cost.shown
+    estimate = WITHHELD if cost.hidden else f"{plan.bytes_estimate or 0:,}"
     lines = [
         "pgbridge plan (nothing was run)",
         f"Decision: {decision.action if decision else 'allow'} "
         f"(rule {decision.rule if decision else 'default.read_only'})",
-        f"Estimated bytes scanned: {WITHHELD if estimate_hidden else f'{plan.bytes_estimate or 0:,}'}",
+        f"Estimated bytes scanned: {estimate}",
+        *_generated_lines(cost.generated),
     ]
-    if cost is not None:
-        lines.append(f"Cost rule: {cost.action} ({cost.rule}){': ' + cost.message if cost.message else ''}")
+    if rule is not None:
+        lines.append(f"Cost rule: {rule.action} ({rule.rule}){': ' + rule.message if rule.message else ''}")
     for mask in plan.mask_plan.audit_summary() if plan.mask_plan else []:
         lines.append(f"Masked column {mask['column']}: {mask['strategy']} (rules {', '.join(mask['rules'])})")
     lines.append("BigQuery SQL:")
@@ -86,15 +88,17 @@ def plan_lines(plan: DataPlan, cost: Any, estimate_hidden: bool) -> list[str]:
     return lines
 
 
-def cost_without_figure(cost: Any, estimate: int | None) -> Any:
-    """The cost decision with the estimate taken out of its message (the limit stays)."""
-    message = _FIGURE.sub("would scan more than", cost.message or "")
-    if estimate and (f"{estimate:,}" in message or str(estimate) in message):
-        message = f"the statement is over the byte limit of rule {cost.rule}"
-    return dataclasses.replace(cost, message=message)
+def plan_rows(lines: list[str]) -> RowStream:
+    batch = pa.RecordBatch.from_arrays([pa.array(lines, pa.string())], names=["QUERY PLAN"])
+    return rows_of(COLUMNS, batch, verb="EXPLAIN")
 
 
-def over_limit_message(estimate: int | None, cost: Any, estimate_hidden: bool) -> str:
-    """The 54000 a statement gets when the cost rule denies it."""
-    scan = "more bytes than" if estimate_hidden else f"{estimate} bytes, over"
-    return f"query would scan {scan} the limit of policy rule {cost.rule}: {cost.message}"
+def _generated_lines(generated: Generated | None) -> list[str]:
+    if generated is None:
+        return []
+    if generated.rows is None:
+        return [f"Generated rows: cannot be bounded before running ({generated.what})"]
+    return [
+        f"Generated rows (estimate): {generated.rows:,} ({generated.what}), "
+        f"counted as {generated.bytes:,} bytes"
+    ]

@@ -1,0 +1,121 @@
+"""The listener: accepts client sockets and runs a connection for each, and serves the admin
+endpoint (approvals over HTTP) when one is configured.
+
+A socket takes a connection slot when it is accepted, before a byte is read
+(pgbridge.server.connection_limits); when none is left it gets PostgreSQL's "too many
+clients" and is closed. The gateway (pgbridge.server.gateway) is opened first: nothing is
+accepted before every stage is ready.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from pgbridge.backends.base import Backend
+from pgbridge.config import Config
+from pgbridge.policy.http import start_admin_http
+from pgbridge.server.connection import Connection
+from pgbridge.server.connection_limits import Admission
+from pgbridge.server.gateway import Gateway
+from pgbridge.wire import codec
+from pgbridge.wire.errors import PgError, SqlState
+
+log = logging.getLogger("pgbridge.gateway")
+
+
+class Listener:
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        server = gateway.config.server
+        self.admission = Admission(server.max_connections, server.max_unauthenticated_connections)
+        self._server: asyncio.Server | None = None
+        self._admin_http: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._open: set[Connection] = set()
+
+    @classmethod
+    async def open(cls, config: Config, backend: Backend | None = None) -> Listener:
+        """The gateway opened from `config`, listening."""
+        listener = cls(await Gateway.open(config, backend))
+        await listener.start()
+        return listener
+
+    async def start(self) -> None:
+        gateway, server = self.gateway, self.gateway.config.server
+        self._server = await asyncio.start_server(
+            self._accept, server.host, server.port, limit=2**20, reuse_address=True
+        )
+        backend = gateway.stages.backend.name
+        log.info("pgbridge listening on %s:%s (backend %s)", server.host, server.port, backend)
+        if server.admin_http_port:
+            self._admin_http = await start_admin_http(
+                server.admin_http_host,
+                server.admin_http_port,
+                gateway.stages.approvals,
+                lambda token: gateway.verifier.verify_sync(token, None),
+                gateway.config.policy.approvals.approver_role,
+                gateway.stages.approval_pool,
+            )
+            log.info("admin HTTP endpoint on %s:%s", server.admin_http_host, self.admin_http_port)
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        return int(self._server.sockets[0].getsockname()[1])
+
+    @property
+    def admin_http_port(self) -> int:
+        assert self._admin_http is not None
+        return int(self._admin_http.sockets[0].getsockname()[1])
+
+    async def serve_forever(self) -> None:
+        assert self._server is not None
+        async with self._server:
+            await self._server.serve_forever()
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for connection in list(self._open):
+            with contextlib.suppress(Exception):
+                connection.writer.close()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._admin_http is not None:
+            self._admin_http.close()
+        await self.gateway.close()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        slot = self.admission.admit()
+        try:
+            if slot is None:
+                await _turn_away(writer)
+                return
+            connection = Connection(self.gateway, reader, writer, slot)
+            self._open.add(connection)
+            try:
+                await connection.run()
+            finally:
+                self._open.discard(connection)
+        except Exception:
+            log.exception("connection failed")
+        finally:
+            if slot is not None:
+                slot.release()
+            self._tasks.discard(task)
+
+
+async def _turn_away(writer: asyncio.StreamWriter) -> None:
+    """PostgreSQL's answer when no slot is left, sent before reading anything, then close."""
+    refusal = PgError(SqlState.TOO_MANY_CONNECTIONS, "sorry, too many clients already", "FATAL")
+    writer.write(codec.error_response(refusal))
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(writer.drain(), 1)
+    writer.close()
