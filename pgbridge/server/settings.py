@@ -271,6 +271,9 @@ class SessionSettings:
     values: dict[str, str] = field(default_factory=dict)
     pending_reports: dict[str, str] = field(default_factory=dict)
     custom: dict[str, str] = field(default_factory=dict)
+    # SET LOCAL: the value each setting had before its first SET LOCAL in this transaction
+    # block (None: a custom setting that was not set), restored when the block ends.
+    before_local: dict[str, str | None] = field(default_factory=dict)
 
     @classmethod
     def initial(cls, overrides: dict[str, str]) -> SessionSettings:
@@ -308,6 +311,30 @@ class SessionSettings:
         if new != self.values[setting.name] and setting.reported:
             self.pending_reports[setting.name] = new
         self.values[setting.name] = new
+
+    def set_local(self, name: str, value: str | None) -> None:
+        """SET LOCAL name = value: until the transaction block ends (end_transaction)."""
+        key = self.canonical_name(name)
+        if key not in self.before_local:
+            known = _BY_NAME.get(key.lower()) is not None
+            self.before_local[key] = self.get(key) if known else self.custom.get(key)
+        self.set(name, value)
+
+    def end_transaction(self) -> None:
+        """The block ended: SET LOCAL values give way to what was there before (reported
+        settings with a ParameterStatus, as for any change)."""
+        for key, value in self.before_local.items():
+            setting = _BY_NAME.get(key.lower())
+            if setting is None:
+                if value is None:
+                    self.custom.pop(key, None)
+                else:
+                    self.custom[key] = value
+            elif value is not None and value != self.values[setting.name]:
+                if setting.reported:
+                    self.pending_reports[setting.name] = value
+                self.values[setting.name] = value
+        self.before_local.clear()
 
     def reset_all(self) -> None:
         for setting in SETTINGS:
