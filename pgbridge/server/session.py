@@ -130,7 +130,7 @@ class Session:
                 refusal = "the fast-path function call interface is not supported"
                 self.core.fail(PgError(SqlState.FEATURE_NOT_SUPPORTED, refusal))
                 self.core.ready()
-            case (Action.FLUSH | Action.IGNORE | Action.TERMINATE), _:
+            case ((Action.FLUSH | Action.IGNORE | Action.TERMINATE), _):
                 return
 
     # -- simple query ------------------------------------------------------------------------------
