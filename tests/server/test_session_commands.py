@@ -3,6 +3,7 @@ ParameterStatus, SET LOCAL, DEALLOCATE, DISCARD, cursors and COPY."""
 
 from __future__ import annotations
 
+from pgbridge.server.settings import SETTINGS
 from pgbridge.wire import messages as m
 from tests.server.memory_client import MemoryClient, error, names, rows, status, tags
 from tests.server.memory_pipeline import INSERT, NUMBERS
@@ -160,3 +161,11 @@ async def test_explain_and_its_description(client: MemoryClient):
     assert rows(seen) == [(b"memory plan",)] and tags(seen) == ["EXPLAIN"]
     seen = await client.exchange(m.Parse("e", f"EXPLAIN {NUMBERS}", ()), m.Describe("S", "e"), m.Sync())
     assert [f.name for f in seen[2].fields] == ["QUERY PLAN"]
+
+
+async def test_show_all_lists_every_setting_with_its_description(client: MemoryClient):
+    seen = await client.exchange(m.Query("SHOW ALL"))
+    listed = {row[0].decode(): (row[1], row[2]) for row in rows(seen)}
+    assert set(listed) == {setting.name for setting in SETTINGS} and tags(seen) == ["SHOW"]
+    assert listed["TimeZone"] == (b"UTC", b"Sets the time zone for displaying and interpreting time stamps.")
+    assert all(description for _, description in listed.values())

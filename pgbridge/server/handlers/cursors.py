@@ -9,6 +9,7 @@ a cursor lives only inside a transaction block, as in PostgreSQL (25P01).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 
 import pyarrow as pa
 
@@ -25,11 +26,11 @@ from pgbridge.wire.errors import PgError, SqlState
 Core = ProtocolCore[Prepared, Portal]
 
 
+@dataclass(frozen=True, slots=True)
 class Cursors:
-    def __init__(self, ctx: SessionContext, pipeline: PipelinePort, core: Core) -> None:
-        self.ctx = ctx
-        self.pipeline = pipeline
-        self.core = core
+    ctx: SessionContext
+    pipeline: PipelinePort
+    core: Core
 
     async def run(self, command: object) -> Outcome:
         match command:

@@ -9,6 +9,7 @@ Parse and the plan's where it sent 0 ("unspecified").
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from pgbridge.server.context import Prepared, SessionContext
 from pgbridge.server.handlers.local import show_columns
@@ -22,13 +23,11 @@ from pgbridge.typemap import PG_TYPES, OutputColumn
 _PLAN_TEXT = (OutputColumn("QUERY PLAN", PG_TYPES["text"]),)
 
 
+@dataclass(frozen=True, slots=True)
 class Describer:
-    def __init__(
-        self, ctx: SessionContext, pipeline: PipelinePort, core: ProtocolCore[Prepared, Portal]
-    ) -> None:
-        self.ctx = ctx
-        self.pipeline = pipeline
-        self.core = core
+    ctx: SessionContext
+    pipeline: PipelinePort
+    core: ProtocolCore[Prepared, Portal]
 
     async def columns(self, prepared: Prepared) -> Sequence[OutputColumn] | None:
         """The columns Execute will return; None: it returns no rows (NoData)."""

@@ -64,17 +64,17 @@ class Action(enum.Enum):
 EXTENDED = frozenset({Action.PARSE, Action.BIND, Action.DESCRIBE, Action.EXECUTE, Action.CLOSE})
 
 
+@dataclass(frozen=True, slots=True)
+class Step:
+    action: Action
+    then: Phase
+
+
 class Event(enum.Enum):
     AUTHENTICATED = "authentication succeeded"
     EXTENDED_ERROR = "an extended-query message failed"
     COPY_OUT = "COPY TO STDOUT began"
     COPY_DONE = "COPY TO STDOUT ended"
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    action: Action
-    then: Phase
 
 
 _S, _A, _R, _F = Phase.STARTUP, Phase.AUTHENTICATING, Phase.READY, Phase.FAILED
