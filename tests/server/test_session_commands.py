@@ -146,6 +146,7 @@ async def test_dml_in_a_block_is_refused_and_outside_runs(client: MemoryClient):
     await client.exchange(m.Query("ROLLBACK"))
     assert tags(await client.exchange(m.Query(INSERT))) == ["INSERT 0 1"]
     assert client.pipeline.executed == [INSERT]
+    assert client.pipeline.prepared == [INSERT, INSERT]  # a refused execution kept no plan
 
 
 async def test_listen_unlisten_and_unclassified_statements(client: MemoryClient):

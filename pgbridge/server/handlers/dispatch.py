@@ -79,14 +79,16 @@ class Handlers:
     async def simple(self, text: str) -> Outcome:
         """One statement of a simple Query, its plan kept for the next time the text comes."""
         key = plan_key(text, self.ctx.settings, self.pipeline.metadata.generation)
-        cached = self.plans.get(key)
+        prepared = cached = self.plans.get(key)
         statement = cached.statement if cached is not None else await self.parse(text)
         check_failed_transaction(self.core.tx, statement)
         if cached is None and route_of(statement).execute is Run.PIPELINE:
             check_token(self.ctx.principal)
-            cached = await self.pipeline.prepare(self.ctx, statement, ())
-            self.plans.remember(key, cached)
-        return await self.run(statement, (), cached)
+            prepared = await self.pipeline.prepare(self.ctx, statement, ())
+        outcome = await self.run(statement, (), prepared)
+        if cached is None and prepared is not None:
+            self.plans.remember(key, prepared)  # once it ran: a refused execution is not kept
+        return outcome
 
     async def run(self, statement: Statement, params: Params, prepared: Prepared | None = None) -> Outcome:
         """Execute `statement`; `prepared` is its plan when Parse or the plan cache made one."""
