@@ -23,12 +23,16 @@ import logging
 import secrets
 import shlex
 import ssl
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from pgbridge.audit import events
+from pgbridge.auth.jwt import TokenVerifier
 from pgbridge.auth.principal import Principal
+from pgbridge.config import Config
+from pgbridge.server.connection_limits import Slot
 from pgbridge.server.context import Prepared, SessionContext
 from pgbridge.server.error_text import without_sql
+from pgbridge.server.handlers.port import PipelinePort
 from pgbridge.server.portals import Portal
 from pgbridge.server.protocol.core import ProtocolCore
 from pgbridge.server.protocol.states import Action
@@ -37,10 +41,6 @@ from pgbridge.server.settings import SessionSettings
 from pgbridge.wire import codec
 from pgbridge.wire import messages as m
 from pgbridge.wire.errors import PgError, SqlState
-
-if TYPE_CHECKING:
-    from pgbridge.server.connection_limits import Slot
-    from pgbridge.server.gateway import Gateway
 
 log = logging.getLogger("pgbridge.connection")
 READ_SIZE = 256 * 1024
@@ -52,12 +52,41 @@ class ClientGone(Exception):
     pass
 
 
+class Hub(Protocol):
+    """What a connection needs of the gateway that accepted it (server.gateway.Gateway): the
+    configuration, the shared parts, and the registry of sessions for cancel requests."""
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def pipeline(self) -> PipelinePort: ...
+
+    @property
+    def tls_context(self) -> ssl.SSLContext | None: ...
+
+    @property
+    def verifier(self) -> TokenVerifier: ...
+
+    def register(self, connection: Connection) -> tuple[int, int]: ...
+
+    def unregister(self, connection: Connection) -> None: ...
+
+    async def cancel(self, process_id: int, secret: int) -> None: ...
+
+    async def audit_event(self, event: str, fields: dict[str, Any]) -> None: ...
+
+    def limits_connect(self, principal: Principal) -> None: ...
+
+    def limits_disconnect(self, principal: Principal) -> None: ...
+
+
 AUTHENTICATION_TIMEOUT = PgError(SqlState.QUERY_CANCELED, "canceling authentication due to timeout", "FATAL")
 
 
 class Connection:
     def __init__(
-        self, gateway: Gateway, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, slot: Slot
+        self, gateway: Hub, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, slot: Slot
     ) -> None:
         self.gateway = gateway
         self.slot = slot

@@ -6,7 +6,7 @@ returns, as one of a small union (pgwire's style), and the core turns it into me
 
 - EmptyQuery: the text held no statement (EmptyQueryResponse);
 - CommandDone: a command tag (CommandComplete);
-- TxChange: a transaction command's tag and the transaction status it leaves;
+- TxChange: a transaction command's tag and what it did to the transaction block;
 - RowStream: columns, then Arrow batches as they come (RowDescription, DataRow...);
 - CopyOut: a RowStream to send as COPY TO STDOUT in the given format.
 
@@ -15,12 +15,12 @@ Errors are raised PgErrors.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
 
-from pgbridge.server.protocol.states import TxStatus
 from pgbridge.typemap import OutputColumn
 from pgbridge.wire.errors import PgError
 
@@ -38,10 +38,19 @@ class CommandDone:
     notices: tuple[Notice, ...] = ()  # sent before the CommandComplete
 
 
+class TxEffect(enum.Enum):
+    """What a transaction command did; the protocol core moves the status ReadyForQuery
+    reports accordingly (pgwire's TransactionStart / TransactionEnd)."""
+
+    BEGIN = "a transaction block began"
+    END = "the block ended, committed or rolled back"
+    RECOVER = "the block is usable again (ROLLBACK TO SAVEPOINT)"
+
+
 @dataclass(frozen=True, slots=True)
 class TxChange:
     tag: str
-    status: TxStatus  # the status the command leaves; IDLE ends the block
+    effect: TxEffect
     notices: tuple[Notice, ...] = ()
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from pgbridge.server.handlers.routing import ROUTES
-from pgbridge.server.outcomes import CommandDone, TxChange
+from pgbridge.server.outcomes import CommandDone, TxChange, TxEffect
 from pgbridge.server.protocol.core import ProtocolCore
-from pgbridge.server.protocol.states import MESSAGES, Action, Event, Phase, TxStatus, after
+from pgbridge.server.protocol.states import MESSAGES, Action, Event, Phase, TxStatus, after, tx_after
 from pgbridge.server.protocol.stores import Portals
 from pgbridge.server.settings import SessionSettings
 from pgbridge.sql.classify import Kind
@@ -99,6 +99,15 @@ def test_an_impossible_event_names_itself_and_the_phase():
     assert "COPY TO STDOUT ended" in caught.value.message and "startup" in caught.value.message
 
 
+def test_the_transaction_status_moves_by_its_table():
+    assert tx_after(TxStatus.IDLE, TxEffect.BEGIN) is TxStatus.IN_TRANSACTION
+    assert tx_after(TxStatus.FAILED, TxEffect.END) is TxStatus.IDLE
+    assert tx_after(TxStatus.FAILED, TxEffect.RECOVER) is TxStatus.IN_TRANSACTION
+    with pytest.raises(PgError) as caught:  # a failed block accepts no BEGIN (guards.py says so first)
+        tx_after(TxStatus.FAILED, TxEffect.BEGIN)
+    assert "block began" in caught.value.message and "status E" in caught.value.message
+
+
 def test_error_until_sync():
     core = _ready_core()
     core.receive(m.Parse("", "SELECT 1"))
@@ -114,7 +123,7 @@ def test_error_until_sync():
 def test_an_error_in_a_simple_query_does_not_discard_and_fails_a_block():
     core = _ready_core()
     core.receive(m.Query("BEGIN"))
-    core.complete(TxChange("BEGIN", TxStatus.IN_TRANSACTION))
+    core.complete(TxChange("BEGIN", TxEffect.BEGIN))
     core.receive(m.Query("SELECT nope"))
     core.fail(PgError("42703", "no such column"))
     assert core.phase is Phase.READY and core.tx is TxStatus.FAILED
@@ -133,11 +142,11 @@ def test_an_error_during_copy_out_leaves_the_copy_phase():
 
 def test_commit_ends_named_portals_without_hold_but_its_own():
     core = _ready_core()
-    core.complete(TxChange("BEGIN", TxStatus.IN_TRANSACTION))
+    core.complete(TxChange("BEGIN", TxEffect.BEGIN))
     plain, held, running = Portal(), Portal(with_hold=True), Portal()
     for name, portal in (("plain", plain), ("held", held), ("running", running)):
         core.portals.add(name, portal)
-    core.complete(TxChange("COMMIT", TxStatus.IDLE), portal="running")
+    core.complete(TxChange("COMMIT", TxEffect.END), portal="running")
     assert core.portals.take_closed() == [plain]
     core.ready()  # the end of the implicit transaction takes the rest without HOLD
     assert core.portals.take_closed() == [running] and "held" in core.portals

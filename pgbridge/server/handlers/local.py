@@ -2,15 +2,15 @@
 
 BigQuery has no sessions or transactions a client could see, but every driver sends BEGIN,
 SET and SHOW. They are answered here with PostgreSQL's tags, notices and errors; transaction
-control only says which transaction status it leaves (TxChange), and the protocol core moves
-the status ReadyForQuery reports.
+control only says what it did to the block (TxChange), and the protocol core moves the status
+ReadyForQuery reports.
 """
 
 from __future__ import annotations
 
 import pyarrow as pa
 
-from pgbridge.server.outcomes import CommandDone, Notice, RowStream, TxChange, rows_of
+from pgbridge.server.outcomes import CommandDone, Notice, RowStream, TxChange, TxEffect, rows_of
 from pgbridge.server.protocol.states import TxStatus
 from pgbridge.server.settings import SessionSettings
 from pgbridge.sql.commands import (
@@ -33,25 +33,25 @@ _SAVEPOINT_VERBS = {
 }
 
 
-def answer_transaction(command: TransactionCommand, tx: TxStatus, text: str) -> TxChange:
+def answer_transaction(command: TransactionCommand, tx: TxStatus, text: str) -> TxChange | CommandDone:
     match command.action:
         case "begin" if tx is not TxStatus.IDLE:
-            return TxChange("BEGIN", tx, (_warning("25001", "there is already a transaction in progress"),))
+            return CommandDone("BEGIN", (_warning("25001", "there is already a transaction in progress"),))
         case "begin":
-            return TxChange("BEGIN", TxStatus.IN_TRANSACTION)
+            return TxChange("BEGIN", TxEffect.BEGIN)
         case "commit" | "rollback" | "prepare":
             # COMMIT of a failed block rolls it back, and says so in its tag.
             rolled_back = command.action == "rollback" or tx is TxStatus.FAILED
             idle = tx is TxStatus.IDLE
             notices = (_warning("25P01", "there is no transaction in progress"),) if idle else ()
-            return TxChange("ROLLBACK" if rolled_back else "COMMIT", TxStatus.IDLE, notices)
+            return TxChange("ROLLBACK" if rolled_back else "COMMIT", TxEffect.END, notices)
         case "savepoint" | "release" | "rollback_to" if tx is TxStatus.IDLE:
             verb = _SAVEPOINT_VERBS[command.action]
             raise PgError("25P01", f"{verb} can only be used in transaction blocks")
         case "rollback_to":
-            return TxChange("ROLLBACK", TxStatus.IN_TRANSACTION)
+            return TxChange("ROLLBACK", TxEffect.RECOVER)
         case "savepoint" | "release":
-            return TxChange(_SAVEPOINT_TAGS[command.action], tx)
+            return CommandDone(_SAVEPOINT_TAGS[command.action])
     raise unsupported(f"transaction command {text!r}")
 
 

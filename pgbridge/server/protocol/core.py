@@ -25,8 +25,8 @@ from collections.abc import Sequence
 from typing import Generic
 
 from pgbridge.server.error_text import without_sql
-from pgbridge.server.outcomes import CommandDone, EmptyQuery, Notice, TxChange
-from pgbridge.server.protocol.states import EXTENDED, Action, Event, Phase, TxStatus, after, step
+from pgbridge.server.outcomes import CommandDone, EmptyQuery, Notice, TxChange, TxEffect
+from pgbridge.server.protocol.states import EXTENDED, Action, Event, Phase, TxStatus, after, step, tx_after
 from pgbridge.server.protocol.stores import P, Portals, S, Statements
 from pgbridge.server.settings import SessionSettings
 from pgbridge.wire import codec
@@ -133,7 +133,7 @@ class ProtocolCore(Generic[S, P]):
             return
         self.notices.extend(outcome.notices)
         if isinstance(outcome, TxChange):
-            self._change_transaction(outcome.status, portal)
+            self._change_transaction(outcome.effect, portal)
         self._command_complete(outcome.tag)
 
     def rows_suspended(self) -> None:
@@ -184,9 +184,9 @@ class ProtocolCore(Generic[S, P]):
 
     # -- helpers -----------------------------------------------------------------------------------
 
-    def _change_transaction(self, status: TxStatus, portal: str) -> None:
-        self.tx = status
-        if status is TxStatus.IDLE:
+    def _change_transaction(self, effect: TxEffect, portal: str) -> None:
+        self.tx = tx_after(self.tx, effect)
+        if effect is TxEffect.END:
             self.settings.end_transaction()  # SET LOCAL values end with the block
             self.portals.end_transaction(keep=portal)
 

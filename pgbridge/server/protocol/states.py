@@ -1,12 +1,14 @@
 """The protocol's states and the tables that move between them.
 
 Everything that decides what a frontend message may do lives here, as data (h11's
-`_state.py`): the connection's phase, the transaction status ReadyForQuery reports, and two
+`_state.py`): the connection's phase, the transaction status ReadyForQuery reports, and three
 tables. MESSAGES says, for each phase, which messages are legal and what they do: the action
 the driver takes and the phase that follows. EVENTS says how the core's own happenings
 (authentication succeeded, an extended-query message failed, COPY began or ended) move the
-phase. A message with no entry for the phase is a protocol violation whose error names both;
-an event with no entry is a bug in the caller and says the same.
+phase. TRANSACTIONS says how what a transaction command did moves the transaction status (an
+error moves it from T to E). A message with no entry for the phase is a protocol violation
+whose error names both; an event or effect with no entry is a bug in the caller and says the
+same.
 
 From the protocol docs ("Extended Query"), the rule that shapes the FAILED phase: "When an
 error is detected while processing any extended-query message, the backend issues
@@ -19,6 +21,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from pgbridge.server.outcomes import TxEffect
 from pgbridge.wire import messages as m
 from pgbridge.wire.errors import PgError, SqlState
 
@@ -127,6 +130,20 @@ EVENTS: Mapping[tuple[Phase, Event], Phase] = {
 }
 
 
+_I, _T, _E = TxStatus.IDLE, TxStatus.IN_TRANSACTION, TxStatus.FAILED
+
+# (status, what a transaction command did) -> status. BEGIN inside a block and SAVEPOINT change
+# nothing and are no TxChange; a savepoint outside a block is an error before it gets here.
+TRANSACTIONS: Mapping[tuple[TxStatus, TxEffect], TxStatus] = {
+    (_I, TxEffect.BEGIN): _T,
+    (_I, TxEffect.END): _I,  # COMMIT outside a block: a warning, and nothing to end
+    (_T, TxEffect.END): _I,
+    (_E, TxEffect.END): _I,  # COMMIT of a failed block rolls it back
+    (_T, TxEffect.RECOVER): _T,
+    (_E, TxEffect.RECOVER): _T,
+}
+
+
 def step(phase: Phase, message: object) -> Step:
     """MESSAGES' entry for `message` in `phase`; a FATAL protocol violation when there is none."""
     found = MESSAGES.get((phase, type(message)))
@@ -148,5 +165,15 @@ def after(phase: Phase, event: Event) -> Phase:
         # A bug in the driver: the protocol state is no longer known, so the connection ends.
         raise PgError(
             SqlState.INTERNAL_ERROR, f"{event.value} cannot happen in the {phase.value} phase", "FATAL"
+        )
+    return found
+
+
+def tx_after(status: TxStatus, effect: TxEffect) -> TxStatus:
+    """TRANSACTIONS' entry for `effect` in `status`; an internal error when there is none."""
+    found = TRANSACTIONS.get((status, effect))
+    if found is None:
+        raise PgError(
+            SqlState.INTERNAL_ERROR, f"{effect.value} cannot happen in transaction status {status.value}"
         )
     return found
