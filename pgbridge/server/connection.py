@@ -1,5 +1,10 @@
 """One client connection: TLS negotiation, startup, JWT authentication, then the query loop.
 
+This is the I/O half of the startup phase: the protocol core (server/protocol) says what each
+startup message may do (its transition table) and writes the greeting; this module reads the
+socket, starts TLS, verifies the token and, once authenticated, hands every message to the
+session (session.py).
+
 The password is a bearer token, so by default a client that will not use TLS is refused
 before it is asked for one. After an SSLRequest the decoder must hold no bytes: plaintext
 sent behind the request would otherwise be read as if it came over TLS (CVE-2021-23214).
