@@ -47,6 +47,8 @@ class Run(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Route:
+    """How Parse, Bind and Describe (parameters, columns) and Execute treat a statement."""
+
     parse: Plan
     params: Params
     describe: Columns
