@@ -38,6 +38,13 @@ class CommandDone:
     notices: tuple[Notice, ...] = ()  # sent before the CommandComplete
 
 
+@dataclass(frozen=True, slots=True)
+class TxChange:
+    tag: str
+    effect: TxEffect
+    notices: tuple[Notice, ...] = ()
+
+
 class TxEffect(enum.Enum):
     """What a transaction command did; the protocol core moves the status ReadyForQuery
     reports accordingly (pgwire's TransactionStart / TransactionEnd)."""
@@ -45,13 +52,6 @@ class TxEffect(enum.Enum):
     BEGIN = "a transaction block began"
     END = "the block ended, committed or rolled back"
     RECOVER = "the block is usable again (ROLLBACK TO SAVEPOINT)"
-
-
-@dataclass(frozen=True, slots=True)
-class TxChange:
-    tag: str
-    effect: TxEffect
-    notices: tuple[Notice, ...] = ()
 
 
 async def _nothing(rows: int, error: PgError | None) -> None:
