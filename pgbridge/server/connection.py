@@ -1,5 +1,10 @@
 """One client connection: TLS negotiation, startup, JWT authentication, then the query loop.
 
+This is the I/O half of the startup phase: the protocol core (server/protocol) says what each
+startup message may do (its transition table) and writes the greeting; this module reads the
+socket, starts TLS, verifies the token and, once authenticated, hands every message to the
+session (session.py).
+
 The password is a bearer token, so by default a client that will not use TLS is refused
 before it is asked for one. After an SSLRequest the decoder must hold no bytes: plaintext
 sent behind the request would otherwise be read as if it came over TLS (CVE-2021-23214).
@@ -23,20 +28,24 @@ import logging
 import secrets
 import shlex
 import ssl
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from pgbridge.audit import events
-from pgbridge.server.context import SessionContext
+from pgbridge.auth.jwt import TokenVerifier
+from pgbridge.auth.principal import Principal
+from pgbridge.config import Config
+from pgbridge.server.connection_limits import Slot
+from pgbridge.server.context import Prepared, SessionContext
 from pgbridge.server.error_text import without_sql
+from pgbridge.server.handlers.port import PipelinePort
+from pgbridge.server.portals import Portal
+from pgbridge.server.protocol.core import ProtocolCore
+from pgbridge.server.protocol.states import Action
 from pgbridge.server.session import Session
 from pgbridge.server.settings import SessionSettings
 from pgbridge.wire import codec
 from pgbridge.wire import messages as m
 from pgbridge.wire.errors import PgError, SqlState
-
-if TYPE_CHECKING:
-    from pgbridge.server.connection_limits import Slot
-    from pgbridge.server.gateway import Gateway
 
 log = logging.getLogger("pgbridge.connection")
 READ_SIZE = 256 * 1024
@@ -48,12 +57,41 @@ class ClientGone(Exception):
     pass
 
 
+class Hub(Protocol):
+    """What a connection needs of the gateway that accepted it (server.gateway.Gateway): the
+    configuration, the shared parts, and the registry of sessions for cancel requests."""
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def pipeline(self) -> PipelinePort: ...
+
+    @property
+    def tls_context(self) -> ssl.SSLContext | None: ...
+
+    @property
+    def verifier(self) -> TokenVerifier: ...
+
+    def register(self, connection: Connection) -> tuple[int, int]: ...
+
+    def unregister(self, connection: Connection) -> None: ...
+
+    async def cancel(self, process_id: int, secret: int) -> None: ...
+
+    async def audit_event(self, event: str, fields: dict[str, Any]) -> None: ...
+
+    def limits_connect(self, principal: Principal) -> None: ...
+
+    def limits_disconnect(self, principal: Principal) -> None: ...
+
+
 AUTHENTICATION_TIMEOUT = PgError(SqlState.QUERY_CANCELED, "canceling authentication due to timeout", "FATAL")
 
 
 class Connection:
     def __init__(
-        self, gateway: Gateway, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, slot: Slot
+        self, gateway: Hub, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, slot: Slot
     ) -> None:
         self.gateway = gateway
         self.slot = slot
@@ -63,13 +101,13 @@ class Connection:
         self.reader = reader
         self.writer = writer
         self.decoder = codec.FrontendDecoder(gateway.config.server.max_message_bytes)
+        self.core: ProtocolCore[Prepared, Portal] = ProtocolCore()
         self.session: Session | None = None
         self.process_id = 0
         self.tls_version: str | None = None
         peer = writer.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
         self.session_id = secrets.token_hex(6)
-        self._pending: list[bytes] = []
         self.close_reason = "client disconnected"
         self.opened_logged = False
 
@@ -78,7 +116,8 @@ class Connection:
             ctx = await self._startup_in_time()
             if ctx is None:
                 return
-            await self.send(b"")  # AuthenticationOk .. ReadyForQuery, outside the deadline
+            # AuthenticationOk .. ReadyForQuery, sent outside the deadline
+            await self.send(self.core.data_to_send())
             await self._query_loop(ctx)
         except PgError as error:
             self.close_reason = f"{error.sqlstate}: {error.message}"
@@ -100,28 +139,21 @@ class Connection:
                 raise ClientGone
             self.decoder.feed(data)
 
-    def write(self, data: bytes) -> None:
-        # Held until the next send(): one TLS write per reply instead of one per message.
-        if data:
-            self._pending.append(data)
-
     async def send(self, data: bytes) -> None:
-        # Backpressure, drain first: wait until what the last send() queued has (mostly) left,
-        # then queue this reply and return, so the next batch is read and rendered while this
-        # one is on the wire. A slow client still stops the producer at the next send().
+        # The core buffers a reply's messages, so this is one TLS write per reply. Backpressure,
+        # drain first: wait until what the last send() queued has (mostly) left, then queue this
+        # reply and return, so the next batch is read and rendered while this one is on the
+        # wire. A slow client still stops the producer at the next send().
         await self.writer.drain()
         if data:
-            self._pending.append(data)
-        if self._pending:
-            pending, self._pending = self._pending, []
-            self.writer.write(pending[0] if len(pending) == 1 else b"".join(pending))
+            self.writer.write(data)
 
     async def _fatal(self, error: PgError) -> None:
         error = without_sql(error)
         if not error.is_fatal:
             error = PgError(error.sqlstate, error.message, "FATAL", error.detail, error.hint)
         with contextlib.suppress(Exception):
-            await self.send(codec.error_response(error))
+            await self.send(self.core.data_to_send() + codec.error_response(error))
 
     # -- startup ---------------------------------------------------------------------------
 
@@ -139,52 +171,14 @@ class Connection:
         if not self.handshaking:
             # Written without waiting for the client to read it: it has no time left.
             with contextlib.suppress(Exception):
-                self.writer.write(b"".join(self._pending) + codec.error_response(AUTHENTICATION_TIMEOUT))
+                self.writer.write(self.core.data_to_send() + codec.error_response(AUTHENTICATION_TIMEOUT))
         return None
 
     async def _startup(self) -> SessionContext | None:
-        server = self.gateway.config.server
-        while True:
-            message = await self._next_message()
-            if isinstance(message, m.SSLRequest):
-                await self._negotiate_tls()
-            elif isinstance(message, m.GSSENCRequest):
-                await self.send(b"N")
-            elif isinstance(message, m.CancelRequest):
-                await self.gateway.cancel(message.process_id, message.secret_key)
-                return None
-            elif isinstance(message, m.StartupMessage):
-                break
-            else:
-                raise PgError(SqlState.PROTOCOL_VIOLATION, "expected a startup message", severity="FATAL")
-        params = message.parameters
-        if "replication" in params and params["replication"] not in ("false", "off", "0", "no"):
-            raise PgError(
-                SqlState.FEATURE_NOT_SUPPORTED, "replication connections are not supported", severity="FATAL"
-            )
-        if server.require_tls and self.tls_version is None:
-            raise PgError(
-                SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
-                "pgbridge requires TLS: the password is a bearer token and must not cross the network in "
-                "clear text",
-                severity="FATAL",
-                hint="connect with sslmode=verify-full (and sslrootcert), or at least sslmode=require",
-            )
-        user = params.get("user", "")
-        if not user:
-            raise PgError(
-                SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
-                "no PostgreSQL user name specified in startup packet",
-                severity="FATAL",
-            )
-        database = params.get("database") or user
-        if database != self.gateway.config.names.database:
-            raise PgError(
-                "3D000",
-                f'database "{database}" does not exist',
-                severity="FATAL",
-                hint=f'connect to database "{self.gateway.config.names.database}"',
-            )
+        params = await self._startup_packet()
+        if params is None:
+            return None
+        user = self._check_startup(params)
         settings = self._initial_settings(params, user)
         opened = events.connection_opened(
             session_id=self.session_id,
@@ -209,14 +203,56 @@ class Connection:
             self.peer,
             params.get("application_name", ""),
         )
-        self.session = Session(ctx, self.gateway.pipeline, self.send, self.write)
-        self.write(codec.encode(m.AuthenticationOk()))
-        settings.take_reports()
-        for name, value in settings.reported().items():
-            self.write(codec.parameter_status(name, value))
-        self.write(codec.encode(m.BackendKeyData(self.process_id, secret)))
-        self.write(codec.ready_for_query("I"))
+        self.session = Session(ctx, self.gateway.pipeline, self.core, self.send)
+        self.core.authenticated(settings, self.process_id, secret)
         return ctx
+
+    async def _startup_packet(self) -> dict[str, str] | None:
+        """The StartupMessage's parameters, after any SSL / GSSENC negotiation; None after a
+        CancelRequest (the connection then closes)."""
+        while True:
+            message = await self._next_message()
+            match self.core.receive(message), message:
+                case Action.NEGOTIATE_TLS, _:
+                    await self._negotiate_tls()
+                case Action.REFUSE_GSSENC, _:
+                    await self.send(b"N")
+                case Action.CANCEL, m.CancelRequest(process_id=process_id, secret_key=secret):
+                    await self.gateway.cancel(process_id, secret)
+                    return None
+                case Action.START, m.StartupMessage(parameters=parameters):
+                    return parameters
+
+    def _check_startup(self, params: dict[str, str]) -> str:
+        """The startup packet's user, once the packet may go on to authentication."""
+        if "replication" in params and params["replication"] not in ("false", "off", "0", "no"):
+            raise PgError(
+                SqlState.FEATURE_NOT_SUPPORTED, "replication connections are not supported", severity="FATAL"
+            )
+        if self.gateway.config.server.require_tls and self.tls_version is None:
+            raise PgError(
+                SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
+                "pgbridge requires TLS: the password is a bearer token and must not cross the network in "
+                "clear text",
+                severity="FATAL",
+                hint="connect with sslmode=verify-full (and sslrootcert), or at least sslmode=require",
+            )
+        user = params.get("user", "")
+        if not user:
+            raise PgError(
+                SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
+                "no PostgreSQL user name specified in startup packet",
+                severity="FATAL",
+            )
+        database = params.get("database") or user
+        if database != self.gateway.config.names.database:
+            raise PgError(
+                "3D000",
+                f'database "{database}" does not exist',
+                severity="FATAL",
+                hint=f'connect to database "{self.gateway.config.names.database}"',
+            )
+        return user
 
     async def _negotiate_tls(self) -> None:
         context = self.gateway.tls_context
@@ -253,15 +289,15 @@ class Connection:
             raise PgError(error.sqlstate, error.message, "FATAL", error.detail, error.hint) from None
         return settings
 
-    async def _authenticate(self, user: str) -> Any:
+    async def _authenticate(self, user: str) -> Principal:
         server = self.gateway.config.server
         self.decoder.max_message_size = server.max_password_message_bytes  # a stranger's limit
         await self.send(codec.encode(m.AuthenticationCleartextPassword()))
         message = await self._next_message()
-        if not isinstance(message, m.PasswordMessage):
-            raise PgError(SqlState.PROTOCOL_VIOLATION, "expected a password message", severity="FATAL")
+        self.core.receive(message)  # only a PasswordMessage is legal now
+        assert isinstance(message, m.PasswordMessage)
         try:
-            principal = await self.gateway.verifier.verify(message.password, user)
+            principal: Principal = await self.gateway.verifier.verify(message.password, user)
         except PgError as error:
             await self.gateway.audit_event(
                 "auth_failed",
@@ -281,10 +317,9 @@ class Connection:
         assert self.session is not None
         while True:
             message = await self._next_message()
-            if isinstance(message, m.Terminate):
+            if await self.session.handle(message) is Action.TERMINATE:
                 self.close_reason = "terminate"
                 return
-            await self.session.handle(message)
 
     async def cancel_running(self) -> None:
         if self.session is None:
@@ -299,9 +334,7 @@ class Connection:
     async def _cleanup(self) -> None:
         if self.session is not None:
             self.session.cancel("disconnect")
-            for portal in list(self.session.portals.values()):
-                with contextlib.suppress(Exception):
-                    await portal.finish(None)
+            await self.session.close()
             self.gateway.limits_disconnect(self.session.ctx.principal)
         if self.opened_logged:
             with contextlib.suppress(Exception):

@@ -1,12 +1,21 @@
 """What a statement returns, as the protocol layer sees it.
 
-The session (pgbridge.server.connection) owns the protocol's bookkeeping — ReadyForQuery,
+The protocol core (pgbridge.server.protocol) owns the bookkeeping: ReadyForQuery, the
 transaction status, error-until-Sync, portals. Whatever runs a statement only says what it
-returns: a command tag, or a stream of rows with their columns. Errors are raised PgErrors.
+returns, as one of a small union (pgwire's style), and the core turns it into messages:
+
+- EmptyQuery: the text held no statement (EmptyQueryResponse);
+- CommandDone: a command tag (CommandComplete);
+- TxChange: a transaction command's tag and what it did to the transaction block;
+- RowStream: columns, then Arrow batches as they come (RowDescription, DataRow...);
+- CopyOut: a RowStream to send as COPY TO STDOUT in the given format.
+
+Errors are raised PgErrors.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -15,10 +24,34 @@ import pyarrow as pa
 from pgbridge.typemap import OutputColumn
 from pgbridge.wire.errors import PgError
 
+Notice = tuple[str, str, str]  # (severity, sqlstate, message)
+
+
+@dataclass(frozen=True, slots=True)
+class EmptyQuery:
+    pass
+
 
 @dataclass
 class CommandDone:
     tag: str
+    notices: tuple[Notice, ...] = ()  # sent before the CommandComplete
+
+
+@dataclass(frozen=True, slots=True)
+class TxChange:
+    tag: str
+    effect: TxEffect
+    notices: tuple[Notice, ...] = ()
+
+
+class TxEffect(enum.Enum):
+    """What a transaction command did; the protocol core moves the status ReadyForQuery
+    reports accordingly (pgwire's TransactionStart / TransactionEnd)."""
+
+    BEGIN = "a transaction block began"
+    END = "the block ended, committed or rolled back"
+    RECOVER = "the block is usable again (ROLLBACK TO SAVEPOINT)"
 
 
 async def _nothing(rows: int, error: PgError | None) -> None:
@@ -41,7 +74,21 @@ class RowStream:
     verb: str = "SELECT"
 
 
-Outcome = CommandDone | RowStream
+@dataclass(frozen=True, slots=True)
+class CopyFormat:
+    csv: bool = False
+    header: bool = False
+    delimiter: str | None = None
+    null: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CopyOut:
+    rows: RowStream
+    format: CopyFormat
+
+
+Outcome = EmptyQuery | CommandDone | TxChange | RowStream | CopyOut
 
 
 async def single_batch(batch: pa.RecordBatch) -> AsyncIterator[pa.RecordBatch]:

@@ -15,10 +15,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import pyarrow as pa
 
+from pgbridge.encode import EncodedRows, ResultEncoder
 from pgbridge.server.context import Prepared
 from pgbridge.server.error_text import internal_error
 from pgbridge.server.outcomes import RowStream
@@ -32,23 +32,29 @@ class Portal:
     params: tuple[object | None, ...]
     result_formats: tuple[int, ...]
     stream: RowStream | None = None
-    encoder: Any = None
+    encoder: ResultEncoder | None = None  # None for COPY, which writes its own CopyData
     local_tag: str | None = None  # a statement answered without rows (SET ...): its tag
     with_hold: bool = False
     rows_sent: int = 0
     done: bool = False
     _iterator: AsyncIterator[pa.RecordBatch] | None = None
     _leftover: pa.RecordBatch | None = None
-    _encoded: Any = None  # EncodedRows of _encoded_batch, sent a slice at a time
+    _encoded: EncodedRows | None = None  # of _encoded_batch, sent a slice at a time
     _encoded_batch: pa.RecordBatch | None = None
     _encoded_at: int = 0
     _finished: bool = field(default=False)
     _interrupted: bool = field(default=False)
 
-    def attach(self, stream: RowStream, encoder: Any) -> None:
+    def attach(self, stream: RowStream, encoder: ResultEncoder | None) -> None:
         self.stream = stream
         self.encoder = encoder
         self._iterator = stream.batches.__aiter__()
+
+    @property
+    def rows_encoder(self) -> ResultEncoder:
+        if self.encoder is None:
+            raise RuntimeError(f'portal "{self.name}" has no rows to encode')
+        return self.encoder
 
     @property
     def started(self) -> bool:
@@ -64,7 +70,8 @@ class Portal:
             batch = await self._next_batch()
             if batch is None:
                 return None
-            self._encoded, self._encoded_batch, self._encoded_at = self.encoder.encode_rows(batch), batch, 0
+            self._encoded = self.rows_encoder.encode_rows(batch)
+            self._encoded_batch, self._encoded_at = batch, 0
         start = self._encoded_at
         stop = min(len(self._encoded), start + limit)
         self._encoded_at = stop

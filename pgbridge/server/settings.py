@@ -21,7 +21,6 @@ from pgbridge.wire.errors import PgError, SqlState, unsupported
 class Setting:
     name: str  # canonical spelling, as SHOW names its column
     default: str
-    description: str
     reported: bool = False  # sent as ParameterStatus on change (GUC_REPORT)
     read_only: bool = False
     normalize: Callable[[str], str] | None = None
@@ -133,134 +132,92 @@ def _isolation(value: str) -> str:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("application_name", "", "Sets the application name to be reported.", reported=True),
-    Setting(
-        "client_encoding",
-        "UTF8",
-        "Sets the client's character set encoding.",
-        reported=True,
-        normalize=_encoding,
-    ),
-    Setting(
-        "DateStyle",
-        "ISO, MDY",
-        "Sets the display format for date and time values.",
-        reported=True,
-        normalize=_datestyle,
-    ),
-    Setting(
-        "IntervalStyle",
-        "postgres",
-        "Sets the display format for interval values.",
-        reported=True,
-        normalize=_intervalstyle,
-    ),
-    Setting(
-        "TimeZone",
-        "UTC",
-        "Sets the time zone for displaying and interpreting time stamps.",
-        reported=True,
-        normalize=_timezone,
-    ),
-    Setting(
-        "integer_datetimes", "on", "Shows whether datetimes are integer based.", reported=True, read_only=True
-    ),
-    Setting(
-        "is_superuser", "off", "Shows whether the current user is a superuser.", reported=True, read_only=True
-    ),
-    Setting(
-        "server_encoding",
-        "UTF8",
-        "Shows the server (database) character set encoding.",
-        reported=True,
-        read_only=True,
-    ),
-    Setting("server_version", "15.8", "Shows the server version.", reported=True, read_only=True),
-    Setting("server_version_num", "150008", "Shows the server version as an integer.", read_only=True),
-    Setting("session_authorization", "", "Sets the session user name.", reported=True, read_only=True),
+    Setting("application_name", "", reported=True),
+    Setting("client_encoding", "UTF8", reported=True, normalize=_encoding),
+    Setting("DateStyle", "ISO, MDY", reported=True, normalize=_datestyle),
+    Setting("IntervalStyle", "postgres", reported=True, normalize=_intervalstyle),
+    Setting("TimeZone", "UTC", reported=True, normalize=_timezone),
+    Setting("integer_datetimes", "on", reported=True, read_only=True),
+    Setting("is_superuser", "off", reported=True, read_only=True),
+    Setting("server_encoding", "UTF8", reported=True, read_only=True),
+    Setting("server_version", "15.8", reported=True, read_only=True),
+    Setting("server_version_num", "150008", read_only=True),
+    Setting("session_authorization", "", reported=True, read_only=True),
     Setting(
         "standard_conforming_strings",
         "on",
-        "Causes '...' strings to treat backslashes literally.",
         reported=True,
         normalize=_must_be_on("standard_conforming_strings"),
     ),
-    Setting(
-        "default_transaction_read_only",
-        "off",
-        "Sets the default read-only status of new transactions.",
-        reported=True,
-        normalize=_bool,
-    ),
-    Setting(
-        "in_hot_standby",
-        "off",
-        "Shows whether hot standby is currently active.",
-        reported=True,
-        read_only=True,
-    ),
-    Setting(
-        "search_path",
-        '"$user", public',
-        "Sets the schema search order for names that are not schema-qualified.",
-    ),
-    Setting(
-        "statement_timeout",
-        "0",
-        "Sets the maximum allowed duration of any statement (ms).",
-        normalize=_milliseconds,
-    ),
-    Setting(
-        "lock_timeout", "0", "Accepted for compatibility; BigQuery takes no locks.", normalize=_milliseconds
-    ),
-    Setting(
-        "idle_in_transaction_session_timeout", "0", "Accepted for compatibility.", normalize=_milliseconds
-    ),
-    Setting(
-        "extra_float_digits",
-        "1",
-        "Sets the number of digits displayed for floating-point values.",
-        normalize=_extra_float_digits,
-    ),
-    Setting("bytea_output", "hex", "Sets the output format for bytea.", normalize=_bytea_output),
-    Setting(
-        "transaction_isolation",
-        "read committed",
-        "Sets the current transaction's isolation level.",
-        normalize=_isolation,
-    ),
-    Setting(
-        "default_transaction_isolation",
-        "read committed",
-        "Sets the transaction isolation level of each new transaction.",
-        normalize=_isolation,
-    ),
-    Setting(
-        "transaction_read_only", "off", "Sets the current transaction's read-only status.", normalize=_bool
-    ),
-    Setting("max_identifier_length", "63", "Shows the maximum identifier length.", read_only=True),
-    Setting("lc_messages", "C", "Sets the language in which messages are displayed."),
-    Setting("lc_monetary", "C", "Sets the locale for formatting monetary amounts."),
-    Setting("lc_numeric", "C", "Sets the locale for formatting numbers."),
-    Setting("lc_time", "C", "Sets the locale for formatting date and time values."),
-    Setting("lc_collate", "C", "Shows the collation order locale.", read_only=True),
-    Setting(
-        "lc_ctype", "C", "Shows the character classification and case conversion locale.", read_only=True
-    ),
-    Setting("row_security", "on", "Enable row security.", normalize=_bool),
-    Setting("client_min_messages", "notice", "Sets the message levels that are sent to the client."),
-    Setting("work_mem", "4MB", "Accepted for compatibility."),
-    Setting("geqo", "on", "Accepted for compatibility.", normalize=_bool),
-    Setting("jit", "off", "Accepted for compatibility.", normalize=_bool),
-    Setting("max_parallel_workers_per_gather", "2", "Accepted for compatibility."),
-    Setting("synchronous_commit", "on", "Accepted for compatibility."),
-    Setting(
-        "pgbridge.approval",
-        "default",
-        "How this session waits for approvals: wait or ticket.",
-        normalize=_approval_mode,
-    ),
+    Setting("default_transaction_read_only", "off", reported=True, normalize=_bool),
+    Setting("in_hot_standby", "off", reported=True, read_only=True),
+    Setting("search_path", '"$user", public'),
+    Setting("statement_timeout", "0", normalize=_milliseconds),
+    Setting("lock_timeout", "0", normalize=_milliseconds),
+    Setting("idle_in_transaction_session_timeout", "0", normalize=_milliseconds),
+    Setting("extra_float_digits", "1", normalize=_extra_float_digits),
+    Setting("bytea_output", "hex", normalize=_bytea_output),
+    Setting("transaction_isolation", "read committed", normalize=_isolation),
+    Setting("default_transaction_isolation", "read committed", normalize=_isolation),
+    Setting("transaction_read_only", "off", normalize=_bool),
+    Setting("max_identifier_length", "63", read_only=True),
+    Setting("lc_messages", "C"),
+    Setting("lc_monetary", "C"),
+    Setting("lc_numeric", "C"),
+    Setting("lc_time", "C"),
+    Setting("lc_collate", "C", read_only=True),
+    Setting("lc_ctype", "C", read_only=True),
+    Setting("row_security", "on", normalize=_bool),
+    Setting("client_min_messages", "notice"),
+    Setting("work_mem", "4MB"),
+    Setting("geqo", "on", normalize=_bool),
+    Setting("jit", "off", normalize=_bool),
+    Setting("max_parallel_workers_per_gather", "2"),
+    Setting("synchronous_commit", "on"),
+    Setting("pgbridge.approval", "default", normalize=_approval_mode),
 )
+
+# What SHOW ALL says of each setting (PostgreSQL's own descriptions where it has the setting).
+DESCRIPTIONS: dict[str, str] = {
+    "application_name": "Sets the application name to be reported.",
+    "client_encoding": "Sets the client's character set encoding.",
+    "DateStyle": "Sets the display format for date and time values.",
+    "IntervalStyle": "Sets the display format for interval values.",
+    "TimeZone": "Sets the time zone for displaying and interpreting time stamps.",
+    "integer_datetimes": "Shows whether datetimes are integer based.",
+    "is_superuser": "Shows whether the current user is a superuser.",
+    "server_encoding": "Shows the server (database) character set encoding.",
+    "server_version": "Shows the server version.",
+    "server_version_num": "Shows the server version as an integer.",
+    "session_authorization": "Sets the session user name.",
+    "standard_conforming_strings": "Causes '...' strings to treat backslashes literally.",
+    "default_transaction_read_only": "Sets the default read-only status of new transactions.",
+    "in_hot_standby": "Shows whether hot standby is currently active.",
+    "search_path": "Sets the schema search order for names that are not schema-qualified.",
+    "statement_timeout": "Sets the maximum allowed duration of any statement (ms).",
+    "lock_timeout": "Accepted for compatibility; BigQuery takes no locks.",
+    "idle_in_transaction_session_timeout": "Accepted for compatibility.",
+    "extra_float_digits": "Sets the number of digits displayed for floating-point values.",
+    "bytea_output": "Sets the output format for bytea.",
+    "transaction_isolation": "Sets the current transaction's isolation level.",
+    "default_transaction_isolation": "Sets the transaction isolation level of each new transaction.",
+    "transaction_read_only": "Sets the current transaction's read-only status.",
+    "max_identifier_length": "Shows the maximum identifier length.",
+    "lc_messages": "Sets the language in which messages are displayed.",
+    "lc_monetary": "Sets the locale for formatting monetary amounts.",
+    "lc_numeric": "Sets the locale for formatting numbers.",
+    "lc_time": "Sets the locale for formatting date and time values.",
+    "lc_collate": "Shows the collation order locale.",
+    "lc_ctype": "Shows the character classification and case conversion locale.",
+    "row_security": "Enable row security.",
+    "client_min_messages": "Sets the message levels that are sent to the client.",
+    "work_mem": "Accepted for compatibility.",
+    "geqo": "Accepted for compatibility.",
+    "jit": "Accepted for compatibility.",
+    "max_parallel_workers_per_gather": "Accepted for compatibility.",
+    "synchronous_commit": "Accepted for compatibility.",
+    "pgbridge.approval": "How this session waits for approvals: wait or ticket.",
+}
 _BY_NAME = {setting.name.lower(): setting for setting in SETTINGS}
 
 
@@ -271,6 +228,9 @@ class SessionSettings:
     values: dict[str, str] = field(default_factory=dict)
     pending_reports: dict[str, str] = field(default_factory=dict)
     custom: dict[str, str] = field(default_factory=dict)
+    # SET LOCAL: the value each setting had before its first SET LOCAL in this transaction
+    # block (None: a custom setting that was not set), restored when the block ends.
+    before_local: dict[str, str | None] = field(default_factory=dict)
 
     @classmethod
     def initial(cls, overrides: dict[str, str]) -> SessionSettings:
@@ -309,6 +269,30 @@ class SessionSettings:
             self.pending_reports[setting.name] = new
         self.values[setting.name] = new
 
+    def set_local(self, name: str, value: str | None) -> None:
+        """SET LOCAL name = value: until the transaction block ends (end_transaction)."""
+        key = self.canonical_name(name)
+        if key not in self.before_local:
+            known = _BY_NAME.get(key.lower()) is not None
+            self.before_local[key] = self.get(key) if known else self.custom.get(key)
+        self.set(name, value)
+
+    def end_transaction(self) -> None:
+        """The block ended: SET LOCAL values give way to what was there before (reported
+        settings with a ParameterStatus, as for any change)."""
+        for key, value in self.before_local.items():
+            setting = _BY_NAME.get(key.lower())
+            if setting is None:
+                if value is None:
+                    self.custom.pop(key, None)
+                else:
+                    self.custom[key] = value
+            elif value is not None and value != self.values[setting.name]:
+                if setting.reported:
+                    self.pending_reports[setting.name] = value
+                self.values[setting.name] = value
+        self.before_local.clear()
+
     def reset_all(self) -> None:
         for setting in SETTINGS:
             if not setting.read_only and setting.name not in ("application_name", "session_authorization"):
@@ -324,7 +308,8 @@ class SessionSettings:
 
     def show_all(self) -> list[tuple[str, str, str]]:
         return sorted(
-            ((s.name, self.values[s.name], s.description) for s in SETTINGS), key=lambda r: r[0].lower()
+            ((s.name, self.values[s.name], DESCRIPTIONS[s.name]) for s in SETTINGS),
+            key=lambda r: r[0].lower(),
         )
 
     @property

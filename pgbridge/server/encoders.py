@@ -1,0 +1,51 @@
+"""The encoders of one session's results: its settings decide how values are written.
+
+TimeZone, extra_float_digits and bytea_output change the text of a value; the client's
+result formats (Bind) choose text or binary per column. Made here once per result, from the
+settings as they are when the result starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pgbridge.encode import CopyTextEncoder, EncodeSettings, ResultEncoder, resolve_formats
+from pgbridge.server.outcomes import CopyFormat
+from pgbridge.server.settings import SessionSettings
+from pgbridge.typemap import OutputColumn
+
+
+def encode_settings(settings: SessionSettings) -> EncodeSettings:
+    return EncodeSettings(
+        timezone=settings.get("TimeZone"),
+        extra_float_digits=int(settings.get("extra_float_digits")),
+        bytea_output=settings.get("bytea_output"),
+    )
+
+
+def result_encoder(
+    columns: Sequence[OutputColumn], formats: Sequence[int], settings: SessionSettings
+) -> ResultEncoder:
+    return ResultEncoder(columns, resolve_formats(formats, len(columns)), encode_settings(settings))
+
+
+def row_description(
+    columns: Sequence[OutputColumn] | None, formats: Sequence[int], settings: SessionSettings
+) -> bytes | None:
+    """RowDescription for `columns`; None (NoData) for a statement that returns no rows."""
+    if columns is None:
+        return None
+    return result_encoder(columns, formats, settings).row_description()
+
+
+def copy_encoder(
+    columns: Sequence[OutputColumn], copy: CopyFormat, settings: SessionSettings
+) -> CopyTextEncoder:
+    return CopyTextEncoder(
+        columns,
+        encode_settings(settings),
+        csv=copy.csv,
+        header=copy.header,
+        delimiter=copy.delimiter,
+        null=copy.null,
+    )
