@@ -16,10 +16,10 @@ import sys
 import time
 from collections.abc import Callable
 
-from pgbridge.sql.classify import parse_statement
-from pgbridge.sql.resolve import NameContext, resolve
-from pgbridge.sql.split import split_statements
-from pgbridge.sql.translate import translate
+from pgbridge.sql.names.resolve import NameContext, resolve
+from pgbridge.sql.statements.classify import parse_statement
+from pgbridge.sql.statements.split import split_statements
+from pgbridge.sql.translate.pipeline import translate
 from tests.sql.fixtures import FixtureSchema
 from tests.sql.speed_queries import ONE_LINE, SIXTY_LINES
 

@@ -375,7 +375,7 @@ def _run_dml(cursor: duckdb.DuckDBPyConnection, duck_sql: str, params: Sequence[
 @functools.lru_cache(maxsize=1024)
 def _to_duckdb(sql: str) -> str:
     # Prepared statements run the same BigQuery SQL many times: translate it once.
-    from pgbridge.sql.duckdb_dialect import bigquery_to_duckdb
+    from pgbridge.backends.duckdb_dialect import bigquery_to_duckdb
 
     duck_sql = bigquery_to_duckdb(sql)
     if "UNNEST(GENERATE_SERIES(" not in duck_sql.upper():

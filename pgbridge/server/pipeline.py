@@ -29,7 +29,7 @@ from pgbridge.server.error_text import internal_error, without_sql
 from pgbridge.server.outcomes import CommandDone, Outcome, RowStream, rows_of
 from pgbridge.server.settings import SessionSettings
 from pgbridge.server.statement_audit import StatementAudit
-from pgbridge.sql.classify import Kind, Statement
+from pgbridge.sql.statements.classify import Kind, Statement
 from pgbridge.typemap import (
     PG_TYPES,
     PG_TYPES_BY_OID,
@@ -240,8 +240,8 @@ class Pipeline:
     async def _plan(
         self, ctx: SessionContext, statement: Statement, declared_oids: Sequence[int]
     ) -> DataPlan:
-        from pgbridge.sql.resolve import NameContext, resolve
-        from pgbridge.sql.translate import translate
+        from pgbridge.sql.names.resolve import NameContext, resolve
+        from pgbridge.sql.translate.pipeline import translate
 
         await self.metadata.ensure_fresh()
         names = NameContext(

@@ -30,8 +30,8 @@ from pgbridge.server.local import FAILED, IDLE, IN_TRANSACTION, TransactionState
 from pgbridge.server.outcomes import CommandDone, Outcome, RowStream
 from pgbridge.server.pipeline import Pipeline, Prepared, SessionContext
 from pgbridge.server.portals import Portal
-from pgbridge.sql.classify import Kind, Statement, parse_statement
-from pgbridge.sql.split import split_statements
+from pgbridge.sql.statements.classify import Kind, Statement, parse_statement
+from pgbridge.sql.statements.split import split_statements
 from pgbridge.typemap import PG_TYPES, OutputColumn
 from pgbridge.wire import codec
 from pgbridge.wire import messages as m

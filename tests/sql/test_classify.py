@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pgbridge.sql.classify import Kind, parse_statement
-from pgbridge.sql.commands import (
+from pgbridge.sql.statements.classify import Kind, parse_statement
+from pgbridge.sql.statements.model import (
     CloseCommand,
     CopyCommand,
     DeallocateCommand,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pgbridge.sql.split import split_statements
+from pgbridge.sql.statements.split import split_statements
 from pgbridge.wire.errors import PgError, SqlState
 
 
