@@ -21,7 +21,8 @@ import dataclasses
 import re
 from typing import TYPE_CHECKING, Any
 
-from pgbridge.sql.statements.classify import Kind, Statement, parse_statement
+from pgbridge.sql.statements.classify import parse_statement
+from pgbridge.sql.statements.model import Kind, Statement
 from pgbridge.wire.errors import PgError, SqlState
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from pgbridge.server.outcomes import CommandDone, Outcome, rows_of
 from pgbridge.server.settings import SessionSettings
-from pgbridge.sql.statements.classify import Kind, Statement
+from pgbridge.sql.statements.model import Kind, Statement
 from pgbridge.typemap import PG_TYPES, OutputColumn
 from pgbridge.wire.errors import PgError, SqlState, unsupported
 

@@ -29,7 +29,7 @@ from pgbridge.server.error_text import internal_error, without_sql
 from pgbridge.server.outcomes import CommandDone, Outcome, RowStream, rows_of
 from pgbridge.server.settings import SessionSettings
 from pgbridge.server.statement_audit import StatementAudit
-from pgbridge.sql.statements.classify import Kind, Statement
+from pgbridge.sql.statements.model import Kind, Statement
 from pgbridge.typemap import (
     PG_TYPES,
     PG_TYPES_BY_OID,

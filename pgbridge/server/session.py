@@ -30,8 +30,10 @@ from pgbridge.server.local import FAILED, IDLE, IN_TRANSACTION, TransactionState
 from pgbridge.server.outcomes import CommandDone, Outcome, RowStream
 from pgbridge.server.pipeline import Pipeline, Prepared, SessionContext
 from pgbridge.server.portals import Portal
-from pgbridge.sql.statements.classify import Kind, Statement, parse_statement
+from pgbridge.sql.statements.classify import parse_statement
+from pgbridge.sql.statements.model import Kind, Statement
 from pgbridge.sql.statements.split import split_statements
+from pgbridge.sql.statements.tokens import Source
 from pgbridge.typemap import PG_TYPES, OutputColumn
 from pgbridge.wire import codec
 from pgbridge.wire import messages as m
@@ -127,15 +129,15 @@ class Session:
     async def simple_query(self, sql: str) -> None:
         self.ignore_till_sync = False
         try:
-            texts = split_statements(sql)
+            sources = split_statements(sql)
         except PgError as error:
             await self._error(error)
-            texts = None
-        if texts == []:
+            sources = None
+        if sources == []:
             self._write(codec.encode(m.EmptyQueryResponse()))
-        for text in texts or ():
+        for source in sources or ():
             try:
-                await self._guarded(self._simple_statement(text))
+                await self._guarded(self._simple_statement(source))
             except PgError as error:
                 if error.is_fatal:
                     raise
@@ -145,10 +147,10 @@ class Session:
         self._end_implicit_transaction()
         await self._ready()
 
-    async def _simple_statement(self, text: str) -> None:
-        key = self._plan_key(text)
+    async def _simple_statement(self, source: Source) -> None:
+        key = self._plan_key(source.text)
         cached = self._plans.get(key)
-        statement = cached.statement if cached is not None else await self._parse(text)
+        statement = cached.statement if cached is not None else await self._parse(source)
         self._check_failed_transaction(statement)
         portal = Portal("", cached, (), ())
         outcome = await self._run_statement(statement, (), portal)
@@ -172,10 +174,10 @@ class Session:
             raise PgError(
                 SqlState.DUPLICATE_PREPARED_STATEMENT, f'prepared statement "{message.name}" already exists'
             )
-        texts = split_statements(message.sql)
-        if len(texts) > 1:
+        sources = split_statements(message.sql)
+        if len(sources) > 1:
             raise PgError(SqlState.SYNTAX_ERROR, "cannot insert multiple commands into a prepared statement")
-        statement = await self._parse(texts[0] if texts else "")
+        statement = await self._parse(sources[0] if sources else "")
         prepared = await self._guarded(self._prepare(statement, message.param_oids))
         self.prepared[message.name] = prepared
         self._write(codec.encode(m.ParseComplete()))
@@ -573,11 +575,12 @@ class Session:
 
     # -- helpers ---------------------------------------------------------------------------
 
-    async def _parse(self, text: str) -> Statement:
+    async def _parse(self, source: Source | str) -> Statement:
         """parse_statement, with what could not be parsed recorded in the audit log too."""
         try:
-            return parse_statement(text)
+            return parse_statement(source)
         except PgError as error:
+            text = source.text if isinstance(source, Source) else source
             await self.pipeline.records.refusal(
                 self.ctx, Statement(text, Kind.UNKNOWN, None, None, ""), error
             )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from pgbridge.audit import events
 from pgbridge.backends.base import QueryParam
-from pgbridge.sql.statements.classify import Statement
+from pgbridge.sql.statements.model import Statement
 from pgbridge.wire.errors import PgError, SqlState
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pgbridge.sql.statements.classify import Kind, parse_statement
+from pgbridge.sql.statements.classify import parse_statement
 from pgbridge.sql.statements.model import (
     CloseCommand,
     CopyCommand,
@@ -12,6 +12,7 @@ from pgbridge.sql.statements.model import (
     DeclareCommand,
     DiscardCommand,
     FetchCommand,
+    Kind,
     ListenCommand,
     ResetCommand,
     SetCommand,

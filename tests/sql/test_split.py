@@ -40,7 +40,7 @@ from pgbridge.wire.errors import PgError, SqlState
     ],
 )
 def test_split(text: str, expected: list[str]) -> None:
-    assert split_statements(text) == expected
+    assert [statement.text for statement in split_statements(text)] == expected
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from sqlglot.schema import MappingSchema
 from pgbridge.backends.base import TableMeta
 from pgbridge.sql.names.outputs import tag_output_names
 from pgbridge.sql.pgtypes import sqlglot_type_for
-from pgbridge.sql.statements.classify import Statement
+from pgbridge.sql.statements.model import Statement
 from pgbridge.wire.errors import PgError, SqlState, unsupported
 
 

@@ -5,61 +5,30 @@ catalog queries go to the catalog engine, data queries go on to resolve / policy
 translate, and everything else is refused by the gateway. Classification fails closed: a
 query mixing catalog relations with warehouse tables, or anything not understood, is
 UNKNOWN. The first keyword decides the family (as PostgreSQL's grammar does); queries are
-parsed with sqlglot's postgres dialect.
+parsed by sqlglot's postgres parser from the statement's own tokens (tokens.py).
 """
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
-import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import ParseError
 
 from pgbridge.sql.statements import session_commands as sc
 from pgbridge.sql.statements.catalog_refs import CatalogRefs, catalog_refs
 from pgbridge.sql.statements.copy_declare import parse_copy, parse_declare
-from pgbridge.sql.statements.lexer import tokenize
-from pgbridge.sql.statements.model import Command
+from pgbridge.sql.statements.cursor import lexemes
+from pgbridge.sql.statements.model import Command, Kind, Statement
 from pgbridge.sql.statements.strict_syntax import check_syntax
+from pgbridge.sql.statements.tokens import Source, tokenize
 from pgbridge.wire.errors import PgError, SqlState
 
+_POSTGRES = Postgres()
 
-class Kind(enum.Enum):
-    EMPTY = "empty"
-    SET = "set"
-    RESET = "reset"
-    SHOW = "show"
-    TRANSACTION = "transaction"
-    DISCARD = "discard"
-    DEALLOCATE = "deallocate"
-    DECLARE = "declare"
-    FETCH = "fetch"
-    CLOSE = "close"
-    LISTEN = "listen"
-    UNLISTEN = "unlisten"
-    QUERY = "query"
-    CATALOG = "catalog"
-    DML = "dml"
-    DDL = "ddl"
-    COPY = "copy"
-    UTILITY = "utility"
-    UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class Statement:
-    text: str
-    kind: Kind
-    ast: exp.Expression | None
-    command: Command | None
-    tag: str  # the CommandComplete tag PostgreSQL uses for this statement
-
-
-_SessionParser = Callable[[str], "tuple[Command, str]"]
+_SessionParser = Callable[[Source], "tuple[Command, str]"]
 _SESSION: dict[str, tuple[Kind, _SessionParser]] = {
     "set": (Kind.SET, sc.parse_set),
     "reset": (Kind.RESET, sc.parse_reset),
@@ -97,61 +66,63 @@ _UTILITY_WORDS = {
 _CATALOG_TEXT = re.compile(r"\b(pg_catalog|information_schema|pg_[a-z_0-9]+)\b", re.IGNORECASE)
 
 
-def parse_statement(text: str) -> Statement:
-    """Classify one statement (no top-level semicolons). Raises PgError 42601 on bad syntax."""
-    text = text.strip()
-    tokens = tokenize(text)
-    if not tokens:
-        return Statement(text, Kind.EMPTY, None, None, "")
-    first = tokens[0].value if tokens[0].kind in ("word", "punct") else ""
-    second = tokens[1].value if len(tokens) > 1 and tokens[1].kind == "word" else ""
+def parse_statement(text: str | Source) -> Statement:
+    """Classify one statement (no top-level semicolons): a text, tokenized here, or a Source
+    from split_statements, whose tokens are read as they are. PgError 42601 on bad syntax."""
+    source = text if isinstance(text, Source) else tokenize(text.strip())
+    words = lexemes(source, limit=2)
+    if not words:
+        return Statement(source.text, Kind.EMPTY, None, None, "")
+    first = words[0].value if words[0].kind in ("word", "punct") else ""
+    second = words[1].value if len(words) > 1 and words[1].kind == "word" else ""
     if first in _SESSION:
         kind, parser = _SESSION[first]
-        command, tag = parser(text)
-        return Statement(text, kind, None, command, tag)
+        command, tag = parser(source)
+        return Statement(source.text, kind, None, command, tag)
     if first in _TRANSACTION_WORDS or (first == "prepare" and second == "transaction"):
-        command, tag = sc.parse_transaction(text)
-        return Statement(text, Kind.TRANSACTION, None, command, tag)
-    return _classify_other(text, first)
+        command, tag = sc.parse_transaction(source)
+        return Statement(source.text, Kind.TRANSACTION, None, command, tag)
+    return _classify_other(source, first)
 
 
-def _classify_other(text: str, first: str) -> Statement:
+def _classify_other(source: Source, first: str) -> Statement:
+    text = source.text
     if first == "declare":
-        command = parse_declare(text, parse_statement)
+        command = parse_declare(source, parse_statement)
         return Statement(text, Kind.DECLARE, None, command, "DECLARE CURSOR")
     if first == "copy":
-        return Statement(text, Kind.COPY, None, parse_copy(text, parse_statement), "COPY")
+        return Statement(text, Kind.COPY, None, parse_copy(source, parse_statement), "COPY")
     if first in _QUERY_WORDS:
-        return _classify_query(text)
+        return _classify_query(source)
     if first in _DML_WORDS:
-        return Statement(text, Kind.DML, _try_parse(text), None, first.upper())
+        return Statement(text, Kind.DML, _try_parse(source), None, first.upper())
     if first in _DDL_WORDS:
-        return Statement(text, Kind.DDL, _try_parse(text), None, _ddl_tag(text))
+        return Statement(text, Kind.DDL, _try_parse(source), None, _ddl_tag(source))
     if first in _UTILITY_WORDS:
         return Statement(text, Kind.UTILITY, None, None, first.upper())
     return Statement(text, Kind.UNKNOWN, None, None, first.upper())
 
 
-def _ddl_tag(text: str) -> str:
-    words = [t.value for t in tokenize(text)[:3] if t.kind == "word"]
+def _ddl_tag(source: Source) -> str:
+    words = [t.value for t in lexemes(source, limit=3)[:3] if t.kind == "word"]
     if words[:1] in (["truncate"], ["grant"], ["revoke"], ["comment"]):
         return "TRUNCATE TABLE" if words[0] == "truncate" else words[0].upper()
     return " ".join(w.upper() for w in words[:2])
 
 
-def _try_parse(text: str) -> exp.Expression | None:
+def _try_parse(source: Source) -> exp.Expression | None:
     try:
-        return _parse_one(text)
+        return _parse_one(source)
     except PgError:
         return None
 
 
-def _parse_one(text: str) -> exp.Expression:
-    check_syntax(text)  # what sqlglot would wrongly accept
+def _parse_one(source: Source) -> exp.Expression:
+    check_syntax(source)  # what sqlglot would wrongly accept
     try:
-        parsed = [e for e in sqlglot.parse(text, read="postgres") if e is not None]
+        parsed = [e for e in _POSTGRES.parser().parse(list(source.tokens), source.text) if e is not None]
     except ParseError as error:
-        raise _syntax_error(text, error) from None
+        raise _syntax_error(error) from None
     if len(parsed) != 1:
         raise PgError(SqlState.SYNTAX_ERROR, "expected exactly one statement")
     statement = parsed[0]
@@ -160,7 +131,7 @@ def _parse_one(text: str) -> exp.Expression:
     return statement
 
 
-def _syntax_error(text: str, error: ParseError) -> PgError:
+def _syntax_error(error: ParseError) -> PgError:
     detail = error.errors[0] if error.errors else {}
     message = str(detail.get("description") or error).splitlines()[0]
     position = None
@@ -172,9 +143,10 @@ def _syntax_error(text: str, error: ParseError) -> PgError:
     return PgError(SqlState.SYNTAX_ERROR, f"syntax error{near}: {message}", position=position)
 
 
-def _classify_query(text: str) -> Statement:
+def _classify_query(source: Source) -> Statement:
+    text = source.text
     try:
-        ast = _parse_one(text)
+        ast = _parse_one(source)
     except PgError:
         if _CATALOG_TEXT.search(text):
             return Statement(text, Kind.CATALOG, None, None, "SELECT")

@@ -8,22 +8,20 @@ routing, policy and translation to `DECLARE c CURSOR FOR select ...` and
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from pgbridge.sql.statements.lexer import Cursor, Token, syntax_error
-from pgbridge.sql.statements.model import CopyCommand, DeclareCommand
+from pgbridge.sql.statements.cursor import Cursor, Lexeme, syntax_error
+from pgbridge.sql.statements.model import CopyCommand, DeclareCommand, Statement
+from pgbridge.sql.statements.tokens import Source, cut
 
-if TYPE_CHECKING:
-    from pgbridge.sql.statements.classify import Statement
-
-Classifier = Callable[[str], "Statement"]
+# The inner query's classifier (classify.parse_statement), handed in: classify imports this module.
+Classifier = Callable[[Source], Statement]
 
 
-def parse_declare(text: str, classify: Classifier) -> DeclareCommand:
-    cur = Cursor(text)
+def parse_declare(source: Source, classify: Classifier) -> DeclareCommand:
+    cur = Cursor(source)
     cur.expect("declare")
     name = cur.name()
     flags = {"binary": False, "scroll": False, "hold": False}
@@ -33,21 +31,22 @@ def parse_declare(text: str, classify: Classifier) -> DeclareCommand:
             cur.expect("scroll")
         flags[word] = word in flags
     if cur.accept("with", "without"):
-        flags["hold"] = cur.tokens[cur.pos - 1].value == "with"
+        flags["hold"] = cur.lexemes[cur.pos - 1].value == "with"
         cur.expect("hold")
     cur.expect("for")
-    query = classify(cur.rest())
+    query = classify(cut(source, cur.rest_start()))
     return DeclareCommand(name, query, flags["binary"], flags["scroll"], flags["hold"])
 
 
-def parse_copy(text: str, classify: Classifier) -> CopyCommand:
-    cur = Cursor(text)
+def parse_copy(source: Source, classify: Classifier) -> CopyCommand:
+    cur = Cursor(source)
     cur.expect("copy")
     query = None
     table = None
     columns: tuple[str, ...] = ()
     if cur.is_punct("("):
-        query = classify(_parenthesised(cur)[1:-1])
+        start, end = _parenthesised(cur)
+        query = classify(cut(source, start + 1, end - 1))
     else:
         table = _table(cur)
         if cur.is_punct("("):
@@ -58,14 +57,15 @@ def parse_copy(text: str, classify: Classifier) -> CopyCommand:
     return _copy_command(query, table, columns, direction, target, options)
 
 
-def _parenthesised(cur: Cursor) -> str:
+def _parenthesised(cur: Cursor) -> tuple[int, int]:
+    """Where the parenthesised part at the cursor starts and ends (the parentheses included)."""
     start = cur.next()
     depth = 1
     while depth:
         token = cur.next()
         if token.kind == "punct" and token.value in "()":
             depth += 1 if token.value == "(" else -1
-    return cur.text[start.start : cur.tokens[cur.pos - 1].end]
+    return start.start, cur.lexemes[cur.pos - 1].end
 
 
 def _table(cur: Cursor) -> exp.Table:
@@ -74,11 +74,11 @@ def _table(cur: Cursor) -> exp.Table:
     while cur.accept_punct("."):
         cur.name()
     assert start is not None
-    source = cur.text[start.start : cur.tokens[cur.pos - 1].end]
+    source = cur.text[start.start : cur.lexemes[cur.pos - 1].end]
     try:
         return exp.to_table(source, dialect="postgres")
     except ParseError as error:
-        raise syntax_error(cur.text, f"invalid table name {source}: {error}") from None
+        raise syntax_error(f"invalid table name {source}: {error}") from None
 
 
 def _name_list(cur: Cursor) -> list[str]:
@@ -87,20 +87,20 @@ def _name_list(cur: Cursor) -> list[str]:
     while cur.accept_punct(","):
         names.append(cur.name())
     if not cur.accept_punct(")"):
-        raise syntax_error(cur.text, "syntax error in COPY column list")
+        raise syntax_error("syntax error in COPY column list")
     return names
 
 
 def _target(cur: Cursor) -> str:
     if cur.accept("stdout", "stdin"):
-        return cur.tokens[cur.pos - 1].value
+        return cur.lexemes[cur.pos - 1].value
     if cur.accept("program"):
         cur.next()
         return "program"
     token = cur.next()
     if token.kind != "string":
         message = f'syntax error at or near "{token.value}": expected STDIN, STDOUT or a file name'
-        raise syntax_error(cur.text, message)
+        raise syntax_error(message)
     return token.value
 
 
@@ -121,9 +121,9 @@ def _options(cur: Cursor) -> list[tuple[str, str]]:
             cur.accept("as")
             options.append((word, _option_value(cur.next())))
         elif word == "force":
-            cur.pos = len(cur.tokens)  # FORCE QUOTE/NOT NULL lists do not affect reading the stream
+            cur.pos = len(cur.lexemes)  # FORCE QUOTE/NOT NULL lists do not affect reading the stream
         else:
-            raise syntax_error(cur.text, f'COPY option "{word}" not recognized')
+            raise syntax_error(f'COPY option "{word}" not recognized')
     return options
 
 
@@ -133,15 +133,18 @@ def _option_list(cur: Cursor) -> list[tuple[str, str]]:
         name = cur.name()
         value = "true"
         token = cur.peek()
-        if token is not None and not (token.kind == "punct" and token.value in ",)"):
-            value = _option_value(cur.next()) if token.value != "(" else _parenthesised(cur)
+        if token is not None and token.kind == "punct" and token.value == "(":
+            start, end = _parenthesised(cur)
+            value = cur.text[start:end]
+        elif token is not None and not (token.kind == "punct" and token.value in ",)"):
+            value = _option_value(cur.next())
         options.append((name, value))
         cur.accept_punct(",")
     cur.expect_end()
     return options
 
 
-def _option_value(token: Token) -> str:
+def _option_value(token: Lexeme) -> str:
     return token.value
 
 
@@ -160,7 +163,7 @@ def _copy_command(
     given = dict(options)
     fmt = given.get("format", "text").lower()
     if fmt not in ("text", "csv", "binary"):
-        raise syntax_error("", f'COPY format "{fmt}" not recognized')
+        raise syntax_error(f'COPY format "{fmt}" not recognized')
     csv = fmt == "csv"
     quote = given.get("quote", '"')
     return CopyCommand(

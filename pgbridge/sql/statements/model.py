@@ -1,18 +1,50 @@
-"""Session commands as data: what a SET, SHOW, FETCH or COPY asked for, already parsed.
+"""Statements as data: a classified statement, and what a SET, SHOW, FETCH or COPY asked for.
 
-The session answers these locally (DESIGN.md: "session command -> answered locally"), so
-each one is a frozen dataclass holding exactly what the session needs to act on it.
+classify.py makes a Statement of every text: its kind (which decides where the gateway routes
+it), its PostgreSQL AST when it is a query, DML or DDL, its parsed command when it is a
+session command, and the tag CommandComplete reports. The session answers session commands
+locally (DESIGN.md: "session command -> answered locally"), so each is a frozen dataclass
+holding exactly what the session needs to act on it. DECLARE and COPY hold the Statement of
+the query inside them, which is why statements and commands live in one module.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-if TYPE_CHECKING:
-    from pgbridge.sql.statements.classify import Statement
+
+class Kind(enum.Enum):
+    EMPTY = "empty"
+    SET = "set"
+    RESET = "reset"
+    SHOW = "show"
+    TRANSACTION = "transaction"
+    DISCARD = "discard"
+    DEALLOCATE = "deallocate"
+    DECLARE = "declare"
+    FETCH = "fetch"
+    CLOSE = "close"
+    LISTEN = "listen"
+    UNLISTEN = "unlisten"
+    QUERY = "query"
+    CATALOG = "catalog"
+    DML = "dml"
+    DDL = "ddl"
+    COPY = "copy"
+    UTILITY = "utility"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Statement:
+    text: str
+    kind: Kind
+    ast: exp.Expression | None
+    command: Command | None
+    tag: str  # the CommandComplete tag PostgreSQL uses for this statement
 
 
 @dataclass(frozen=True)

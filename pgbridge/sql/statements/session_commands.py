@@ -1,6 +1,6 @@
 """Parsers for SET, RESET, SHOW, transaction control, DISCARD, DEALLOCATE, FETCH, CLOSE, LISTEN.
 
-Each takes the statement text and returns (command, CommandComplete tag). The grammar
+Each takes the statement (its text and tokens) and returns (command, CommandComplete tag). The grammar
 follows PostgreSQL's gram.y (VariableSetStmt, VariableShowStmt, TransactionStmt, FetchStmt,
 ...), including its special forms: SET TIME ZONE, SET NAMES, SET SCHEMA, SET SESSION
 CHARACTERISTICS, SHOW TRANSACTION ISOLATION LEVEL.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from pgbridge.sql.statements.lexer import Cursor, Token, syntax_error
+from pgbridge.sql.statements.cursor import Cursor, Lexeme, syntax_error
 from pgbridge.sql.statements.model import (
     CloseCommand,
     DeallocateCommand,
@@ -22,6 +22,7 @@ from pgbridge.sql.statements.model import (
     ShowCommand,
     TransactionCommand,
 )
+from pgbridge.sql.statements.tokens import Source
 
 # Settings whose list values PostgreSQL quotes like identifiers when it shows them.
 _LIST_QUOTE = {
@@ -47,8 +48,8 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def parse_set(text: str) -> tuple[SetCommand, str]:
-    cur = Cursor(text)
+def parse_set(source: Source) -> tuple[SetCommand, str]:
+    cur = Cursor(source)
     cur.expect("set")
     local = cur.accept("local")
     if not local and not cur.is_word("authorization", offset=1):
@@ -79,7 +80,7 @@ def _set_variable(cur: Cursor, local: bool) -> SetCommand:
     name = _dotted_name(cur)
     if not (cur.accept("to") or cur.accept_punct("=")):
         found = cur.peek()
-        raise syntax_error(cur.text, f'syntax error at or near "{found.value if found else "end of input"}"')
+        raise syntax_error(f'syntax error at or near "{found.value if found else "end of input"}"')
     return SetCommand(name, _values(cur, name), local)
 
 
@@ -96,7 +97,7 @@ def _time_zone_value(cur: Cursor) -> str | None:
         return None
     if cur.accept("interval"):
         value = cur.next().value
-        cur.pos = len(cur.tokens)  # HOUR TO MINUTE qualifiers do not change the value
+        cur.pos = len(cur.lexemes)  # HOUR TO MINUTE qualifiers do not change the value
         return value
     return _values(cur, "timezone")
 
@@ -120,7 +121,7 @@ def _value_item(cur: Cursor, name: str) -> str:
         follow = cur.next()
         return token.value + follow.value if token.value == "-" else follow.value
     if token.kind == "punct":
-        raise syntax_error(cur.text, f'syntax error at or near "{token.value}"', token.start)
+        raise syntax_error(f'syntax error at or near "{token.value}"', token.start)
     if name in _LIST_QUOTE and token.kind != "number":
         return quote_ident(token.value)
     return token.value
@@ -138,7 +139,7 @@ def _transaction_modes_set(cur: Cursor, prefix: str, local: bool) -> SetCommand:
     modes = _transaction_modes(cur)
     cur.expect_end()
     if not modes:
-        raise syntax_error(cur.text, "SET TRANSACTION needs a transaction mode")
+        raise syntax_error("SET TRANSACTION needs a transaction mode")
     pairs = [_mode_setting(mode, prefix) for mode in modes]
     return SetCommand(pairs[0][0], pairs[0][1], local, tuple(pairs[1:]))
 
@@ -174,14 +175,14 @@ def _transaction_modes(cur: Cursor) -> list[str]:
     return modes
 
 
-def parse_reset(text: str) -> tuple[ResetCommand, str]:
-    cur = Cursor(text)
+def parse_reset(source: Source) -> tuple[ResetCommand, str]:
+    cur = Cursor(source)
     cur.expect("reset")
     return ResetCommand(_setting_name(cur)), "RESET"
 
 
-def parse_show(text: str) -> tuple[ShowCommand, str]:
-    cur = Cursor(text)
+def parse_show(source: Source) -> tuple[ShowCommand, str]:
+    cur = Cursor(source)
     cur.expect("show")
     return ShowCommand(_setting_name(cur)), "SHOW"
 
@@ -192,15 +193,15 @@ def _setting_name(cur: Cursor) -> str:
     if first and second and first.kind == "word" and second.kind == "word":
         special = _SPECIAL_NAMES.get((first.value, second.value))
         if special:
-            cur.pos = len(cur.tokens)  # SHOW TRANSACTION ISOLATION LEVEL: the rest is fixed words
+            cur.pos = len(cur.lexemes)  # SHOW TRANSACTION ISOLATION LEVEL: the rest is fixed words
             return special
     name = _dotted_name(cur)
     cur.expect_end()
     return name
 
 
-def parse_transaction(text: str) -> tuple[TransactionCommand, str]:
-    cur = Cursor(text)
+def parse_transaction(source: Source) -> tuple[TransactionCommand, str]:
+    cur = Cursor(source)
     word = cur.next().value
     if word in ("begin", "start"):
         if word == "start":
@@ -245,7 +246,7 @@ def _end_name(cur: Cursor) -> str:
 def _end_string(cur: Cursor) -> str:
     token = cur.next()
     if token.kind != "string":
-        raise syntax_error(cur.text, f'syntax error at or near "{token.value}": expected a quoted string')
+        raise syntax_error(f'syntax error at or near "{token.value}": expected a quoted string')
     cur.expect_end()
     return token.value
 
@@ -259,16 +260,16 @@ _DISCARD_TAGS = {
 }
 
 
-def parse_discard(text: str) -> tuple[DiscardCommand, str]:
-    cur = Cursor(text)
+def parse_discard(source: Source) -> tuple[DiscardCommand, str]:
+    cur = Cursor(source)
     cur.expect("discard")
     what = cur.expect(*_DISCARD_TAGS)
     cur.expect_end()
     return DiscardCommand("temp" if what == "temporary" else what), _DISCARD_TAGS[what]
 
 
-def parse_deallocate(text: str) -> tuple[DeallocateCommand, str]:
-    cur = Cursor(text)
+def parse_deallocate(source: Source) -> tuple[DeallocateCommand, str]:
+    cur = Cursor(source)
     cur.expect("deallocate")
     cur.accept("prepare")
     if cur.accept("all"):
@@ -277,8 +278,8 @@ def parse_deallocate(text: str) -> tuple[DeallocateCommand, str]:
     return DeallocateCommand(_end_name(cur)), "DEALLOCATE"
 
 
-def parse_close(text: str) -> tuple[CloseCommand, str]:
-    cur = Cursor(text)
+def parse_close(source: Source) -> tuple[CloseCommand, str]:
+    cur = Cursor(source)
     cur.expect("close")
     if cur.accept("all"):
         cur.expect_end()
@@ -286,8 +287,8 @@ def parse_close(text: str) -> tuple[CloseCommand, str]:
     return CloseCommand(_end_name(cur)), "CLOSE CURSOR"
 
 
-def parse_listen(text: str) -> tuple[ListenCommand, str]:
-    cur = Cursor(text)
+def parse_listen(source: Source) -> tuple[ListenCommand, str]:
+    cur = Cursor(source)
     word = cur.expect("listen", "unlisten")
     if word == "unlisten" and cur.accept_punct("*"):
         cur.expect_end()
@@ -295,8 +296,8 @@ def parse_listen(text: str) -> tuple[ListenCommand, str]:
     return ListenCommand(_end_name(cur)), word.upper()
 
 
-def parse_fetch(text: str) -> tuple[FetchCommand, str]:
-    cur = Cursor(text)
+def parse_fetch(source: Source) -> tuple[FetchCommand, str]:
+    cur = Cursor(source)
     move = cur.expect("fetch", "move") == "move"
     direction, count = _fetch_direction(cur)
     cur.accept("from", "in")
@@ -311,20 +312,20 @@ def _fetch_direction(cur: Cursor) -> tuple[str, int | None]:
     if _is_count(cur.peek()):
         return "forward", _count(cur)
     if cur.accept(*_ONE_ROW):
-        return cur.tokens[cur.pos - 1].value, 1
+        return cur.lexemes[cur.pos - 1].value, 1
     if cur.accept("all"):
         return "all", None
     if cur.accept("absolute", "relative"):
-        return cur.tokens[cur.pos - 1].value, _count(cur)
+        return cur.lexemes[cur.pos - 1].value, _count(cur)
     if cur.accept("forward", "backward"):
-        direction = cur.tokens[cur.pos - 1].value
+        direction = cur.lexemes[cur.pos - 1].value
         if cur.accept("all"):
             return direction, None
         return direction, _count(cur) if _is_count(cur.peek()) else 1
     return "next", 1
 
 
-def _is_count(token: Token | None) -> bool:
+def _is_count(token: Lexeme | None) -> bool:
     return token is not None and (token.kind == "number" or (token.kind == "punct" and token.value in "+-"))
 
 
@@ -335,5 +336,5 @@ def _count(cur: Cursor) -> int:
         sign = -1 if token.value == "-" else 1
         token = cur.next()
     if token.kind != "number" or not token.value.lstrip("+-").isdigit():
-        raise syntax_error(cur.text, f'syntax error at or near "{token.value}": expected a row count')
+        raise syntax_error(f'syntax error at or near "{token.value}": expected a row count')
     return sign * int(token.value)
