@@ -272,19 +272,23 @@ def parse_deallocate(source: Source) -> tuple[DeallocateCommand, str]:
     cur = Cursor(source)
     cur.expect("deallocate")
     cur.accept("prepare")
-    if cur.accept("all"):
-        cur.expect_end()
-        return DeallocateCommand(None), "DEALLOCATE ALL"
-    return DeallocateCommand(_end_name(cur)), "DEALLOCATE"
+    name = _name_or_all(cur)
+    return DeallocateCommand(name), "DEALLOCATE ALL" if name is None else "DEALLOCATE"
 
 
 def parse_close(source: Source) -> tuple[CloseCommand, str]:
     cur = Cursor(source)
     cur.expect("close")
+    name = _name_or_all(cur)
+    return CloseCommand(name), "CLOSE CURSOR ALL" if name is None else "CLOSE CURSOR"
+
+
+def _name_or_all(cur: Cursor) -> str | None:
+    """The statement's last word: a name, or ALL (None)."""
     if cur.accept("all"):
         cur.expect_end()
-        return CloseCommand(None), "CLOSE CURSOR ALL"
-    return CloseCommand(_end_name(cur)), "CLOSE CURSOR"
+        return None
+    return _end_name(cur)
 
 
 def parse_listen(source: Source) -> tuple[ListenCommand, str]:

@@ -24,7 +24,7 @@ from pgbridge.sql import pgtypes as T
 from pgbridge.sql.names.resolve import Resolved, TableRef, fold, qualify_columns
 from pgbridge.sql.translate.catalogue import REGISTRY
 from pgbridge.sql.translate.rewrite import apply_fixups
-from pgbridge.sql.translate.typer import Typer
+from pgbridge.sql.translate.typer import Typer, leaf_selects
 from pgbridge.wire.errors import PgError, SqlState, unsupported
 
 _WIDENS = {(T.INT, T.NUMERIC), (T.INT, T.FLOAT)}
@@ -181,7 +181,7 @@ def insert_sql(t: Typer, ast: exp.Insert, meta: TableMeta, metas: Sequence[Table
 def _width(source: exp.Expr) -> int:
     if isinstance(source, exp.Values) and source.expressions:
         return len(source.expressions[0].expressions)
-    leaves = _leaves(source)
+    leaves = leaf_selects(source)
     return len(leaves[0].expressions) if leaves else 0
 
 
@@ -211,16 +211,8 @@ def _insert_values(t: Typer, source: exp.Values, columns: list[str], types: dict
 
 def _insert_query(t: Typer, query: exp.Query, columns: list[str], types: dict[str, str]) -> exp.Expr:
     t.run(query)
-    for select in _leaves(query):
+    for select in leaf_selects(query):
         _check_width(len(select.expressions), len(columns))
         for column, projection in zip(columns, select.expressions, strict=True):
             assign(t, projection, column, types)
     return finish(t, query)
-
-
-def _leaves(query: exp.Expr) -> list[exp.Select]:
-    if isinstance(query, exp.SetOperation):
-        return _leaves(query.left) + _leaves(query.right)
-    if isinstance(query, exp.Subquery):
-        return _leaves(query.this)
-    return [query] if isinstance(query, exp.Select) else []

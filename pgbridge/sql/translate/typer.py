@@ -258,7 +258,7 @@ class Typer:
 
     def _source_is_int4(self, query: exp.Expr, name: str) -> bool:
         found = False
-        for select in _leaf_selects(query):
+        for select in leaf_selects(query):
             for projection in select.expressions:
                 if projection.alias_or_name == name and id(projection) in self.types:
                     found = True  # (the recursive part of a WITH RECURSIVE is not typed yet)
@@ -309,11 +309,12 @@ def _is_int4(t: Typer, node: exp.Expr) -> bool:
     return bool(ints) and all(id(c) in t.int4 for c in ints)
 
 
-def _leaf_selects(query: exp.Expr) -> list[exp.Select]:
+def leaf_selects(query: exp.Expr) -> list[exp.Select]:
+    """The SELECTs a query's set operations (and parentheses) combine, left to right."""
     if isinstance(query, exp.SetOperation):
-        return _leaf_selects(query.left) + _leaf_selects(query.right)
+        return leaf_selects(query.left) + leaf_selects(query.right)
     if isinstance(query, exp.Subquery):
-        return _leaf_selects(query.this)
+        return leaf_selects(query.this)
     return [query] if isinstance(query, exp.Select) else []
 
 

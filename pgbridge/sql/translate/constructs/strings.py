@@ -39,7 +39,8 @@ def _length(t: Typer, node: exp.Length) -> str | None:
     return T.INT
 
 
-@construct.rule(exp.Lower, exp.Upper, exp.Reverse)
+# md5: BigQuery's TO_HEX(MD5(x)) hashes the same UTF-8 bytes and prints lowercase hex.
+@construct.rule(exp.Lower, exp.Upper, exp.Reverse, exp.MD5)
 def _string_to_string(t: Typer, node: exp.Func) -> str | None:
     want(t, node.this, (T.STRING,), f"{node.sql_name().lower()}()")
     return T.STRING
@@ -132,13 +133,6 @@ def _split_part(t: Typer, node: exp.SplitPart) -> str | None:
         raise unsupported("split_part() with a delimiter that is not a non-empty string literal")
     t.settle(delimiter, T.STRING)
     need_literal(node.args.get("part_index"), "split_part() field", 1)
-    return T.STRING
-
-
-@construct.rule(exp.MD5)
-def _md5(t: Typer, node: exp.MD5) -> str | None:
-    # BigQuery's TO_HEX(MD5(x)) hashes the same UTF-8 bytes and prints lowercase hex.
-    want(t, node.this, (T.STRING,), "md5()")
     return T.STRING
 
 

@@ -64,10 +64,8 @@ def _to_char(t: Typer, node: exp.TimeToStr) -> str | None:
 
 @construct.fixup(exp.TimeToStr)
 def _to_char_fix(t: Typer, node: exp.TimeToStr) -> exp.Expr:
-    fmt = _format(node)
-    assert fmt is not None
-    value = node.this
-    source = t.types.get(id(value))
+    value, source, fmt = node.this, t.types.get(id(node.this)), _format(node)
+    assert fmt is not None  # the rule refused every other format
     if source == T.TIMESTAMP:
         value = timefix.local_datetime(value, t.zone())
     elif source == T.DATE:
