@@ -24,7 +24,8 @@ from pgbridge.sql import pgtypes as T
 from pgbridge.sql.names.resolve import Resolved, TableRef, fold, qualify_columns
 from pgbridge.sql.translate.catalogue import REGISTRY
 from pgbridge.sql.translate.rewrite import apply_fixups
-from pgbridge.sql.translate.typer import Typer, leaf_selects
+from pgbridge.sql.translate.scopes import leaf_selects, type_query
+from pgbridge.sql.translate.typer import Typer
 from pgbridge.wire.errors import PgError, SqlState, unsupported
 
 _WIDENS = {(T.INT, T.NUMERIC), (T.INT, T.FLOAT)}
@@ -96,7 +97,7 @@ def table_select(
 
 def typed(t: Typer, select: exp.Select, metas: Sequence[TableMeta]) -> exp.Expr:
     qualified = qualify_columns(select, list(metas))
-    t.run(qualified)
+    type_query(t, qualified)
     return qualified
 
 
@@ -201,7 +202,7 @@ def _insert_values(t: Typer, source: exp.Values, columns: list[str], types: dict
         if any(v.find(exp.Column) is not None for v in row.expressions):
             raise unsupported("column references in INSERT ... VALUES")
         select = exp.Select(expressions=[v.copy() for v in row.expressions])
-        t.run(select)
+        type_query(t, select)
         for column, value in zip(columns, select.expressions, strict=True):
             assign(t, value, column, types)
         selects.append(select)
@@ -210,7 +211,7 @@ def _insert_values(t: Typer, source: exp.Values, columns: list[str], types: dict
 
 
 def _insert_query(t: Typer, query: exp.Query, columns: list[str], types: dict[str, str]) -> exp.Expr:
-    t.run(query)
+    type_query(t, query)
     for select in leaf_selects(query):
         _check_width(len(select.expressions), len(columns))
         for column, projection in zip(columns, select.expressions, strict=True):

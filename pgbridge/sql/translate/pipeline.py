@@ -25,6 +25,7 @@ from pgbridge.sql.names.resolve import Resolved, SchemaLookup, TableRef
 from pgbridge.sql.translate import dml
 from pgbridge.sql.translate.catalogue import REGISTRY
 from pgbridge.sql.translate.rewrite import apply_fixups
+from pgbridge.sql.translate.scopes import type_query
 from pgbridge.sql.translate.typer import Typer, undetermined_parameter
 from pgbridge.typemap import BqType, parse_bq_type
 from pgbridge.wire.errors import unsupported
@@ -55,7 +56,7 @@ def translate(
         raise unsupported(
             f"statement {type(ast).__name__.upper()}", hint="only queries and DML are translated"
         )
-    typer.run(ast)
+    type_query(typer, ast)
     names, types = _outputs(typer, ast)
     params = _param_types(typer, len(param_types))
     ast = apply_fixups(typer, ast, REGISTRY.fixups)

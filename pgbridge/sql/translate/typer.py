@@ -4,9 +4,7 @@ This is the translation allow-list at work. Every node class must have a typing 
 constructs/ modules hold them, the catalogue lists them); a node without one (an unknown
 function, an operator nobody verified) is refused with 0A000 naming it. Rules compute the
 PostgreSQL type of the node from its children's types and refuse the combinations whose
-BigQuery result would differ. Scopes are typed bottom-up (sqlglot's traverse_scope), so a
-column of a CTE or derived table gets the type its projection computed, and a column of a
-warehouse table the type from its TableMeta.
+BigQuery result would differ. Columns get their types from their scopes first (scopes.py).
 
 The Typer is handed its rules rather than importing them, so every construct module can
 import this one (for the Typer it types with) without a circle.
@@ -18,11 +16,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlglot import exp
-from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from pgbridge.backends.base import TableMeta
 from pgbridge.sql import pgtypes as T
-from pgbridge.sql.translate import rowrefs
 from pgbridge.sql.translate.zones import parse_stamp, session_zone
 from pgbridge.wire.errors import PgError, SqlState, unsupported
 
@@ -121,12 +117,6 @@ class Typer:
         """The session zone as a SQL literal (refuses zones the engines would read differently)."""
         return exp.Literal.string(session_zone(self.timezone))
 
-    def run(self, ast: exp.Expr) -> None:
-        for scope in _inner_first(traverse_scope(ast)):
-            self._type_columns(scope)
-            self.visit(scope.expression)
-        self.visit(ast)
-
     def visit(self, node: exp.Expr) -> str | None:
         key = id(node)
         if key in self.types:
@@ -189,91 +179,6 @@ class Typer:
         if number is not None and number not in self.param_types:
             self.undecidable.add(number)
 
-    # -- columns ---------------------------------------------------------------------------
-    def _type_columns(self, scope: Scope) -> None:
-        for row in scope.expression.find_all(exp.TableColumn):
-            if row.find_ancestor(exp.Select) is scope.expression and id(row) not in self.types:
-                source = _find_source(scope, row.name)
-                if source is not None:
-                    self._type_row(row, source)
-        for column in scope.columns:
-            if id(column) in self.types:
-                continue
-            if not column.table:
-                row_source = _find_source(scope, column.name)
-                if row_source is not None:
-                    self._type_row(column, row_source)
-                continue  # an output alias (ORDER BY total) or a name the parent resolves
-            source = _find_source(scope, column.table)
-            self.types[id(column)] = self._source_column_type(source, column)
-            if isinstance(source, Scope) and self._source_is_int4(source.expression, column.name):
-                self.int4.add(id(column))
-            if (
-                isinstance(source, exp.Table)
-                and (source.text("db"), source.name, column.name) in self.required_fields
-            ):
-                self.required.add(id(column))
-            if isinstance(source, exp.Table) and isinstance(source.this, exp.ExplodingGenerateSeries):
-                self._type_series_column(source.this, column)
-
-    def _type_row(self, column: exp.Expr, source: object) -> None:
-        if not rowrefs.is_row_argument(column):
-            raise rowrefs.refused(column.name)
-        fields = rowrefs.fields_of(source, self.tables, lambda p: self.types.get(id(p)))
-        rowrefs.check_fields(column.name, fields)
-        column.meta[rowrefs.FIELDS_KEY] = fields
-        self.types[id(column)] = T.ROW
-
-    def _type_series_column(self, series: exp.ExplodingGenerateSeries, column: exp.Column) -> None:
-        # generate_series(int4, int4) yields int4, as PostgreSQL types it.
-        self.visit(series)
-        self.types[id(column)] = self.types.get(id(series))
-        if id(series) in self.int4:
-            self.int4.add(id(column))
-
-    def _source_column_type(self, source: object, column: exp.Column) -> str | None:
-        if isinstance(source, exp.Table):
-            columns = self.tables.get((source.text("db"), source.name), {})
-            return columns.get(column.name)
-        if isinstance(source, Scope):
-            return self._scope_output_type(source.expression, column.name)
-        return None
-
-    def _scope_output_type(self, query: exp.Expr, name: str) -> str | None:
-        if isinstance(query, exp.Values):
-            return self._values_type(query, name)
-        if isinstance(query, exp.Unnest) and query.expressions:
-            return T.element_of(self.types.get(id(query.expressions[0])))
-        select = query.this if isinstance(query, exp.Lateral) else query
-        while isinstance(select, (exp.SetOperation, exp.Subquery)):
-            select = select.this
-        if not isinstance(select, exp.Select):
-            return None
-        for index, projection in enumerate(select.expressions):
-            if projection.alias_or_name == name:
-                if isinstance(query, exp.SetOperation) and id(query) in self.setop_out:
-                    return self.setop_out[id(query)][index]
-                return self.types.get(id(projection))
-        return None
-
-    def _source_is_int4(self, query: exp.Expr, name: str) -> bool:
-        found = False
-        for select in leaf_selects(query):
-            for projection in select.expressions:
-                if projection.alias_or_name == name and id(projection) in self.types:
-                    found = True  # (the recursive part of a WITH RECURSIVE is not typed yet)
-                    if id(projection) not in self.int4:
-                        return False
-        return found
-
-    def _values_type(self, values: exp.Values, name: str) -> str | None:
-        alias = values.args.get("alias")
-        names = [c.name for c in alias.columns] if alias is not None else []
-        if name not in names:
-            return None
-        index = names.index(name)
-        return T.common_type([self.types.get(id(row.expressions[index])) for row in values.expressions])
-
 
 def _unknown_function(t: Typer, node: exp.Anonymous) -> str | None:
     # Refused after its arguments were typed: a refusal inside them names the innermost call.
@@ -307,47 +212,6 @@ def _is_int4(t: Typer, node: exp.Expr) -> bool:
         return isinstance(node, exp.Anonymous)  # cardinality()
     ints = [c for c in node.iter_expressions() if t.types.get(id(c)) == T.INT]
     return bool(ints) and all(id(c) in t.int4 for c in ints)
-
-
-def leaf_selects(query: exp.Expr) -> list[exp.Select]:
-    """The SELECTs a query's set operations (and parentheses) combine, left to right."""
-    if isinstance(query, exp.SetOperation):
-        return leaf_selects(query.left) + leaf_selects(query.right)
-    if isinstance(query, exp.Subquery):
-        return leaf_selects(query.this)
-    return [query] if isinstance(query, exp.Select) else []
-
-
-def _inner_first(scopes: list[Scope]) -> list[Scope]:
-    """sqlglot yields a VALUES scope before the subqueries inside its rows; typing it first would
-    type those subqueries' columns before their own scopes know them. Move each VALUES scope
-    after every scope nested in it."""
-    ordered = [scope for scope in scopes if not isinstance(scope.expression, exp.Values)]
-    for values in (scope for scope in scopes if isinstance(scope.expression, exp.Values)):
-        inner = [i for i, s in enumerate(ordered) if _contains(values.expression, s.expression)]
-        ordered.insert(max(inner) + 1 if inner else _first_outer(ordered, values), values)
-    return ordered
-
-
-def _contains(outer: exp.Expr, node: exp.Expr) -> bool:
-    parent = node.parent
-    while parent is not None:
-        if parent is outer:
-            return True
-        parent = parent.parent
-    return False
-
-
-def _first_outer(ordered: list[Scope], values: Scope) -> int:
-    return next((i for i, s in enumerate(ordered) if _contains(s.expression, values.expression)), 0)
-
-
-def _find_source(scope: Scope | None, name: str) -> object | None:
-    while scope is not None:
-        if name in scope.sources:
-            return scope.sources[name]
-        scope = scope.parent
-    return None
 
 
 def undetermined_parameter(number: int) -> PgError:
