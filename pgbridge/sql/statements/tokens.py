@@ -9,7 +9,7 @@ The tokenizer follows PostgreSQL's lexical rules where statement boundaries depe
 '' inside strings, backslash escapes in E'' strings only, "quoted identifiers", $tag$ dollar
 quotes $tag$, nested /* comments */ and -- comments (tests/sql/test_split.py checks each).
 It fails only on text PostgreSQL rejects too: something unterminated, or a bit or hex string
-with a wrong digit. lexical_error then names the culprit as PostgreSQL would, with its
+with a wrong digit. Then the culprit is named as PostgreSQL would, with its
 position, by looking just past the last token read.
 """
 
@@ -52,7 +52,7 @@ def tokenize(text: str, start: int = 0) -> Source:
         return Source(body, tuple(tokenizer.tokenize(body)))
     except TokenError:
         read = tokenizer.tokens
-        raise lexical_error(text, start + (read[-1].end + 1 if read else 0)) from None
+        raise _lexical_error(text, start + (read[-1].end + 1 if read else 0)) from None
 
 
 def cut(source: Source, start: int, end: int | None = None) -> Source:
@@ -96,7 +96,7 @@ _IDENTIFIER_START = re.compile(r'([uU]&)?"')
 _DOLLAR_TAG = re.compile(r"\$([A-Za-z_\x80-\uffff][A-Za-z0-9_\x80-\uffff]*)?\$")
 
 
-def lexical_error(text: str, after: int) -> PgError:
+def _lexical_error(text: str, after: int) -> PgError:
     """PostgreSQL's 42601 for the token that could not be read: it starts after the end of
     the last token read (`after`), past blanks and whole comments."""
     pos = after
