@@ -9,8 +9,8 @@ The tokenizer follows PostgreSQL's lexical rules where statement boundaries depe
 '' inside strings, backslash escapes in E'' strings only, "quoted identifiers", $tag$ dollar
 quotes $tag$, nested /* comments */ and -- comments (tests/sql/test_split.py checks each).
 It fails only on text PostgreSQL rejects too: something unterminated, or a bit or hex string
-with a wrong digit. Then the culprit is named as PostgreSQL would, with its
-position, by looking just past the last token read.
+with a wrong digit. The culprit is then named as PostgreSQL would, with its position, by
+looking just past the last token read.
 """
 
 from __future__ import annotations
