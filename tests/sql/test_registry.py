@@ -21,12 +21,19 @@ def _none(t: Typer, node: exp.Expr) -> str | None:
     return None
 
 
-def test_two_rules_for_one_node_are_refused_across_constructs() -> None:
-    first, second = Construct("first"), Construct("second")
-    first.rule(exp.Case)(_none)
-    second.rule(exp.Case)(_none)
-    with pytest.raises(RegistryError, match="two typing rules for exp.Case: first and second"):
-        assemble([first, second])
+@pytest.mark.parametrize(
+    ("kind", "node", "message"),
+    [
+        ("rule", exp.Case, "two typing rules for exp.Case: first and second"),
+        ("fixup", exp.Select, "_none listed twice for exp.Select"),
+    ],
+)
+def test_two_constructs_claiming_one_thing_are_refused(kind: str, node: type[exp.Expr], message: str) -> None:
+    constructs = [Construct("first"), Construct("second")]
+    for construct in constructs:
+        getattr(construct, kind)(node)(_none)
+    with pytest.raises(RegistryError, match=message):
+        assemble(constructs)
 
 
 def test_two_rules_for_one_node_are_refused_inside_a_construct() -> None:
@@ -34,14 +41,6 @@ def test_two_rules_for_one_node_are_refused_inside_a_construct() -> None:
     construct.rule("octet_length")(_none)
     with pytest.raises(RegistryError, match="two typing rules for function octet_length()"):
         construct.rule("octet_length")(_none)
-
-
-def test_one_fixup_listed_twice_is_refused() -> None:
-    first, second = Construct("first"), Construct("second")
-    first.fixup(exp.Select)(_none)
-    second.fixup(exp.Select)(_none)
-    with pytest.raises(RegistryError, match="_none listed twice for exp.Select"):
-        assemble([first, second])
 
 
 def test_a_construct_listed_twice_is_refused() -> None:
