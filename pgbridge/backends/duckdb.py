@@ -1,7 +1,7 @@
 """The embedded backend: BigQuery SQL run in-process on DuckDB.
 
 The gateway hands every backend the same BigQuery SQL it would send to Google. This backend
-translates it once more (pgbridge.sql.duckdb_dialect) and runs it on a DuckDB database file
+translates it once more (pgbridge.backends.duckdb_dialect) and runs it on a DuckDB database file
 whose schemas play BigQuery's datasets, so a new user gets the whole gateway — policy,
 masking, audit — with no cloud account.
 
@@ -375,7 +375,7 @@ def _run_dml(cursor: duckdb.DuckDBPyConnection, duck_sql: str, params: Sequence[
 @functools.lru_cache(maxsize=1024)
 def _to_duckdb(sql: str) -> str:
     # Prepared statements run the same BigQuery SQL many times: translate it once.
-    from pgbridge.sql.duckdb_dialect import bigquery_to_duckdb
+    from pgbridge.backends.duckdb_dialect import bigquery_to_duckdb
 
     duck_sql = bigquery_to_duckdb(sql)
     if "UNNEST(GENERATE_SERIES(" not in duck_sql.upper():

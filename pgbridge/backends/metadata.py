@@ -49,7 +49,7 @@ class MetadataCache:
         """Refresh after an unknown name, at most once per min_refresh_interval."""
         await self.refresh(force=False)
 
-    # SchemaLookup (pgbridge.sql.resolve) -------------------------------------------------
+    # SchemaLookup (pgbridge.sql.names.resolve) -------------------------------------------------
 
     def table(self, dataset: str, name: str) -> TableMeta | None:
         return self._tables.get((dataset, name))

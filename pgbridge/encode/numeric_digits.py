@@ -2,9 +2,10 @@
 
 A BigQuery NUMERIC has no display scale, so the decimal encoder (numeric.py) trims trailing
 zeros. Where PostgreSQL's answer has a scale of its own (7.0 / 2 = 3.5000000000000000, avg of
-integers, a sum of numerics) the translator (pgbridge/sql/numeric_exact.py) declares the
-column numeric but returns a STRING holding the exact inputs, and this module finishes the
-value the way PostgreSQL would. A string array in a numeric column is that marker. Values:
+integers, a sum of numerics) the translator (pgbridge/sql/translate/constructs/numeric_exact.py)
+declares the column numeric but returns a STRING holding the exact inputs, and this module
+finishes the value the way PostgreSQL would. A string array in a numeric column is that
+marker. Values:
 
 - `-12.50`: PostgreSQL's digits already (passed through);
 - `d:<value>:<scale>`: value printed with exactly `scale` decimals (sum(numeric): the largest

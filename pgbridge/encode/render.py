@@ -65,7 +65,7 @@ class Renderers:
         if name in ("float4", "float8"):
             return floats.float_text(arr, name == "float4", self.settings.extra_float_digits)
         if name == "numeric" and numeric_digits.is_digits_column(arr):
-            return numeric_digits.digits_text(arr)  # PostgreSQL's digits, from sql/numeric_exact.py
+            return numeric_digits.digits_text(arr)  # PostgreSQL's digits (sql numeric_exact.py)
         if name == "timestamptz" or name == "timestamp":
             zone = self.zone if name == "timestamptz" else None
             return datetimes.timestamp_text(datetimes.timestamp_micros(arr), au.validity(arr), zone)

@@ -42,7 +42,8 @@ from pgbridge.masking.detectors import detect_and_mask
 from pgbridge.masking.settings import DetectorRule, MaskingSettings, MaskRule
 from pgbridge.masking.strategies import HIDE_NULLS, apply_strategy
 from pgbridge.masking.views import MaskedTables, in_warehouse, masked_expression, wrap_masked_tables
-from pgbridge.sql.lineage import Analysis, ColumnLineage, ColumnUse, LineageError, SourceColumn, analyze
+from pgbridge.sql.lineage.model import Analysis, ColumnLineage, ColumnUse, LineageError, SourceColumn
+from pgbridge.sql.lineage.walker import analyze
 from pgbridge.wire.errors import PgError, SqlState, denied
 
 SchemaLookup = Callable[[str, str], "tuple[Field, ...] | None"]

@@ -16,8 +16,8 @@ from pgbridge.backends.base import Field
 from pgbridge.masking.plan import MaskPlan
 from pgbridge.policy.engine import Decision
 from pgbridge.server.settings import SessionSettings
-from pgbridge.sql.classify import Statement
-from pgbridge.sql.resolve import TableRef
+from pgbridge.sql.names.resolve import TableRef
+from pgbridge.sql.statements.model import Statement
 from pgbridge.typemap import BqType, OutputColumn, pg_type_for
 
 

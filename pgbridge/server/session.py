@@ -33,7 +33,8 @@ from pgbridge.server.outcomes import CommandDone, CopyOut, EmptyQuery, RowStream
 from pgbridge.server.portals import Portal
 from pgbridge.server.protocol.core import ProtocolCore, bind_values
 from pgbridge.server.protocol.states import Action
-from pgbridge.sql.split import split_statements
+from pgbridge.sql.statements.split import split_statements
+from pgbridge.sql.statements.tokens import Source
 from pgbridge.wire import messages as m
 from pgbridge.wire.errors import PgError, SqlState
 
@@ -137,11 +138,11 @@ class Session:
 
     async def _simple_query(self, sql: str) -> None:
         try:
-            texts = split_statements(sql)
-            if not texts:
+            sources = split_statements(sql)
+            if not sources:
                 self.core.complete(EmptyQuery())
-            for text in texts:
-                await self._guarded(self._simple_statement(text))
+            for source in sources:
+                await self._guarded(self._simple_statement(source))
                 await self._finish_closed(wait=True)
         except PgError as error:
             if error.is_fatal:
@@ -149,8 +150,8 @@ class Session:
             self.core.fail(error)
         self.core.ready()
 
-    async def _simple_statement(self, text: str) -> None:
-        outcome = await self.handlers.simple(text)
+    async def _simple_statement(self, source: Source) -> None:
+        outcome = await self.handlers.simple(source)
         match outcome:
             case RowStream():
                 portal = Portal("", None, (), ())

@@ -31,6 +31,7 @@ from datetime import date, datetime
 
 from sqlglot import exp
 
+from pgbridge.sql.literals import parse_interval
 from pgbridge.wire.errors import PgError
 
 TableRows = Callable[[str, str], int | None]  # (dataset, table) -> rows, None when unknown
@@ -284,8 +285,6 @@ def _instant(node: exp.Expr | None) -> datetime | None:
 def _step_micros(step: exp.Expr | None) -> int | None:
     """A constant interval step in microseconds; a month counts as 28 days (the shortest, so
     the estimate is never below the real count)."""
-    from pgbridge.sql.literals import parse_interval
-
     if isinstance(step, exp.Cast):
         step = step.this
     try:

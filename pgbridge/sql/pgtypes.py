@@ -54,12 +54,15 @@ _SQLGLOT_SCALARS = {
 }
 
 
+def _column_type(bq_spelling: str, mode: str) -> BqType:
+    """A column's type, its mode included: a REPEATED column is an array."""
+    bq = parse_bq_type(bq_spelling)
+    return BqType("ARRAY", element=bq) if mode == "REPEATED" and bq.name != "ARRAY" else bq
+
+
 def sqlglot_type_for(bq_spelling: str, mode: str = "NULLABLE") -> str:
     """A BigQuery column type as a sqlglot postgres type string (for MappingSchema)."""
-    bq = parse_bq_type(bq_spelling)
-    if mode == "REPEATED" and bq.name != "ARRAY":
-        bq = BqType("ARRAY", element=bq)
-    return _sqlglot_type(bq)
+    return _sqlglot_type(_column_type(bq_spelling, mode))
 
 
 def _sqlglot_type(bq: BqType) -> str:
@@ -70,10 +73,7 @@ def _sqlglot_type(bq: BqType) -> str:
 
 def field_type(bq_spelling: str, mode: str = "NULLABLE") -> str:
     """A table column's type in this module's spelling (BigQuery's, normalised)."""
-    bq = parse_bq_type(bq_spelling)
-    if mode == "REPEATED" and bq.name != "ARRAY":
-        bq = BqType("ARRAY", element=bq)
-    return str(bq)
+    return str(_column_type(bq_spelling, mode))
 
 
 def array_of(element: str) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pgbridge.sql.lineage import LineageError, analyze, output_lineage
+from pgbridge.sql.lineage.model import LineageError
+from pgbridge.sql.lineage.walker import analyze, output_lineage
 from tests.masking.harness import parse, qualified, schema_lookup
 
 C = "shop.customers."

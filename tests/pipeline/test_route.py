@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pgbridge.server.pipeline.route import ROUTES, Route, route_of
-from pgbridge.sql.classify import Kind, parse_statement
+from pgbridge.sql.statements.classify import parse_statement
+from pgbridge.sql.statements.model import Kind
 
 
 def test_every_kind_has_a_route() -> None:

@@ -14,7 +14,7 @@ from pgbridge.audit.reader import expand, iter_records
 from pgbridge.server.context import SessionContext
 from pgbridge.server.gateway import Gateway
 from pgbridge.server.outcomes import RowStream
-from pgbridge.sql.classify import parse_statement
+from pgbridge.sql.statements.classify import parse_statement
 from pgbridge.wire.errors import PgError
 from tests.pipeline.conftest import audit_dir, session
 

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from pgbridge.server.context import DataPlan, Prepared, SessionContext
 from pgbridge.server.outcomes import CommandDone, Outcome, RowStream, rows_of
-from pgbridge.sql.classify import Kind, Statement
+from pgbridge.sql.statements.model import Kind, Statement
 from pgbridge.typemap import PG_TYPES, OutputColumn, parse_bq_type
 from pgbridge.wire.errors import PgError, SqlState
 

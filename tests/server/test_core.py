@@ -11,7 +11,7 @@ from pgbridge.server.protocol.core import ProtocolCore
 from pgbridge.server.protocol.states import MESSAGES, Action, Event, Phase, TxStatus, after, tx_after
 from pgbridge.server.protocol.stores import Portals
 from pgbridge.server.settings import SessionSettings
-from pgbridge.sql.classify import Kind
+from pgbridge.sql.statements.model import Kind
 from pgbridge.wire import codec
 from pgbridge.wire import messages as m
 from pgbridge.wire.errors import PgError

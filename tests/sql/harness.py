@@ -22,11 +22,11 @@ import duckdb
 import psycopg
 from sqlglot import exp
 
+from pgbridge.backends.duckdb_dialect import bigquery_to_duckdb
 from pgbridge.encode.numeric_digits import finish
-from pgbridge.sql.classify import parse_statement
-from pgbridge.sql.duckdb_dialect import bigquery_to_duckdb
-from pgbridge.sql.resolve import NameContext, resolve
-from pgbridge.sql.translate import Translation, translate
+from pgbridge.sql.names.resolve import NameContext, resolve
+from pgbridge.sql.statements.classify import parse_statement
+from pgbridge.sql.translate.pipeline import Translation, translate
 from pgbridge.typemap import BqType
 from tests.sql.fixtures import FixtureSchema
 

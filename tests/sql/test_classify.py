@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from pgbridge.sql.classify import Kind, parse_statement
-from pgbridge.sql.commands import (
+from pgbridge.sql.statements.classify import parse_statement
+from pgbridge.sql.statements.model import (
     CloseCommand,
     CopyCommand,
     DeallocateCommand,
     DeclareCommand,
     DiscardCommand,
     FetchCommand,
+    Kind,
     ListenCommand,
     ResetCommand,
     SetCommand,

@@ -95,7 +95,7 @@ def test_undeterminable_parameter(schema: FixtureSchema, sql: str) -> None:
 def test_errors_where_postgres_errors(
     pg: psycopg.Connection, duck: duckdb.DuckDBPyConnection, schema: FixtureSchema, sql: str, message: str
 ) -> None:
-    from pgbridge.sql.duckdb_dialect import bigquery_to_duckdb
+    from pgbridge.backends.duckdb_dialect import bigquery_to_duckdb
 
     with pytest.raises(psycopg.Error), pg.transaction():
         pg.execute(sql)

@@ -10,8 +10,8 @@ import duckdb
 import psycopg
 import pytest
 
-from pgbridge.sql.duckdb_dialect import bigquery_to_duckdb
-from pgbridge.sql.resolve import TableRef
+from pgbridge.backends.duckdb_dialect import bigquery_to_duckdb
+from pgbridge.sql.names.resolve import TableRef
 from pgbridge.wire.errors import PgError, SqlState
 from tests.sql.fixtures import FixtureSchema
 from tests.sql.harness import _norm, _row_equal, pipeline

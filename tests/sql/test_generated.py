@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from pgbridge.sql.classify import parse_statement
 from pgbridge.sql.generated import BYTES_PER_ROW, Generated, generated_rows
-from pgbridge.sql.resolve import NameContext, resolve
+from pgbridge.sql.names.resolve import NameContext, resolve
+from pgbridge.sql.statements.classify import parse_statement
 from tests.sql.fixtures import FixtureSchema
 
 NAMES = NameContext(search_path=("shop", "public"), default_dataset="shop", schema_to_dataset={})

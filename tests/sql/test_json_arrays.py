@@ -7,7 +7,7 @@ import duckdb
 import psycopg
 import pytest
 
-from pgbridge.sql.duckdb_dialect import bigquery_to_duckdb
+from pgbridge.backends.duckdb_dialect import bigquery_to_duckdb
 from tests.sql.fixtures import FixtureSchema
 from tests.sql.harness import pipeline
 

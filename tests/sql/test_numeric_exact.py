@@ -125,7 +125,7 @@ def test_same_bytes_as_postgres(
 def test_division_by_zero_errors(
     pg: psycopg.Connection, duck: duckdb.DuckDBPyConnection, schema: FixtureSchema
 ) -> None:
-    from pgbridge.sql.duckdb_dialect import bigquery_to_duckdb
+    from pgbridge.backends.duckdb_dialect import bigquery_to_duckdb
 
     sql = "select amount / (qty - qty) from orders where id = 10"
     with pytest.raises(psycopg.errors.DivisionByZero), pg.transaction():

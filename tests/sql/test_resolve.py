@@ -6,8 +6,8 @@ import pytest
 from sqlglot import exp
 
 from pgbridge.backends.base import Field, TableMeta
-from pgbridge.sql.classify import parse_statement
-from pgbridge.sql.resolve import NameContext, Resolved, TableRef, resolve
+from pgbridge.sql.names.resolve import NameContext, Resolved, TableRef, resolve
+from pgbridge.sql.statements.classify import parse_statement
 from pgbridge.wire.errors import PgError, SqlState
 from tests.sql.fixtures import FixtureSchema
 

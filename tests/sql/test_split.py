@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pgbridge.sql.split import split_statements
+from pgbridge.sql.statements.split import split_statements
 from pgbridge.wire.errors import PgError, SqlState
 
 
@@ -40,7 +40,7 @@ from pgbridge.wire.errors import PgError, SqlState
     ],
 )
 def test_split(text: str, expected: list[str]) -> None:
-    assert split_statements(text) == expected
+    assert [statement.text for statement in split_statements(text)] == expected
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from pgbridge.sql.classify import parse_statement
+from pgbridge.sql.statements.classify import parse_statement
 from pgbridge.wire.errors import PgError, SqlState
 
 INVALID = [

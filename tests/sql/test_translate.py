@@ -6,9 +6,10 @@ from collections.abc import Callable
 
 import pytest
 
-from pgbridge.sql.duckdb_dialect import bigquery_to_duckdb
-from pgbridge.sql.resolve import TableRef
-from pgbridge.sql.translate import Translation, TranslationCache
+from pgbridge.backends.duckdb_dialect import bigquery_to_duckdb
+from pgbridge.sql.names.resolve import TableRef
+from pgbridge.sql.translate.cache import TranslationCache
+from pgbridge.sql.translate.pipeline import Translation
 from pgbridge.typemap import BqType
 from pgbridge.wire.errors import PgError, SqlState
 from tests.sql.fixtures import FixtureSchema

@@ -17,10 +17,10 @@ import psycopg
 from psycopg import pq
 
 from pgbridge.backends.duckdb import bigquery_type
+from pgbridge.backends.duckdb_dialect import bigquery_to_duckdb
 from pgbridge.encode.render import Renderers
 from pgbridge.encode.settings import EncodeSettings
-from pgbridge.sql.duckdb_dialect import bigquery_to_duckdb
-from pgbridge.sql.translate import Translation
+from pgbridge.sql.translate.pipeline import Translation
 from pgbridge.typemap import pg_type_for
 from tests.sql.fixtures import FixtureSchema
 from tests.sql.harness import pipeline

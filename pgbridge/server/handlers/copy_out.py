@@ -16,7 +16,7 @@ from pgbridge.server.encoders import copy_encoder
 from pgbridge.server.handlers.cursors import returns_rows, rows_only
 from pgbridge.server.handlers.port import PipelinePort
 from pgbridge.server.outcomes import CopyFormat, CopyOut
-from pgbridge.sql.commands import CopyCommand
+from pgbridge.sql.statements.model import CopyCommand
 from pgbridge.wire.errors import PgError, SqlState
 
 _OPTIONS = {"format", "header", "delimiter", "null", "quote", "escape", "encoding"}

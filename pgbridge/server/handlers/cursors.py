@@ -20,7 +20,7 @@ from pgbridge.server.outcomes import CommandDone, Outcome, RowStream
 from pgbridge.server.portals import Portal
 from pgbridge.server.protocol.core import ProtocolCore
 from pgbridge.server.protocol.states import TxStatus
-from pgbridge.sql.commands import CloseCommand, DeclareCommand, FetchCommand
+from pgbridge.sql.statements.model import CloseCommand, DeclareCommand, FetchCommand
 from pgbridge.wire.errors import PgError, SqlState
 
 Core = ProtocolCore[Prepared, Portal]

@@ -17,7 +17,7 @@ from pgbridge.server.handlers.port import PipelinePort
 from pgbridge.server.handlers.routing import Columns, Params, route_of
 from pgbridge.server.portals import Portal
 from pgbridge.server.protocol.core import ProtocolCore
-from pgbridge.sql.commands import FetchCommand, ShowCommand
+from pgbridge.sql.statements.model import FetchCommand, ShowCommand
 from pgbridge.typemap import PG_TYPES, OutputColumn
 
 _PLAN_TEXT = (OutputColumn("QUERY PLAN", PG_TYPES["text"]),)

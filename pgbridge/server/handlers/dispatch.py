@@ -1,7 +1,7 @@
 """Run one statement for the session and say what it returned, following routing.py.
 
 The session's own commands are read with `match` on the typed command union
-(pgbridge.sql.commands); data statements go through the pipeline. What the session's state
+(pgbridge.sql.statements.model); data statements go through the pipeline. What the session's state
 forbids (an expired token, a failed block, DML in a block) is refused first (guards.py).
 """
 
@@ -22,18 +22,21 @@ from pgbridge.server.handlers.routing import Plan, Run, route_of
 from pgbridge.server.outcomes import CommandDone, EmptyQuery, Outcome
 from pgbridge.server.portals import Portal
 from pgbridge.server.protocol.core import ProtocolCore
-from pgbridge.sql.classify import Kind, Statement, parse_statement
-from pgbridge.sql.commands import (
+from pgbridge.sql.statements.classify import parse_statement
+from pgbridge.sql.statements.model import (
     CopyCommand,
     DeallocateCommand,
     DiscardCommand,
+    Kind,
     ListenCommand,
     ResetCommand,
     SetCommand,
     ShowCommand,
+    Statement,
     TransactionCommand,
 )
-from pgbridge.sql.split import split_statements
+from pgbridge.sql.statements.split import split_statements
+from pgbridge.sql.statements.tokens import Source
 from pgbridge.wire.errors import PgError, SqlState, unsupported
 
 Params = Sequence[object | None]
@@ -52,11 +55,12 @@ class Handlers:
 
     # -- reading and preparing ------------------------------------------------------------------
 
-    async def parse(self, text: str) -> Statement:
+    async def parse(self, source: Source | str) -> Statement:
         """parse_statement, with what could not be parsed recorded in the audit log too."""
         try:
-            return parse_statement(text)
+            return parse_statement(source)
         except PgError as error:
+            text = source.text if isinstance(source, Source) else source
             await self.pipeline.records.refusal(
                 self.ctx, Statement(text, Kind.UNKNOWN, None, None, ""), error
             )
@@ -64,10 +68,10 @@ class Handlers:
 
     async def parse_one(self, sql: str) -> Statement:
         """Parse's text: one statement at most, as PostgreSQL requires of a prepared one."""
-        texts = split_statements(sql)
-        if len(texts) > 1:
+        sources = split_statements(sql)
+        if len(sources) > 1:
             raise PgError(SqlState.SYNTAX_ERROR, "cannot insert multiple commands into a prepared statement")
-        return await self.parse(texts[0] if texts else "")
+        return await self.parse(sources[0] if sources else "")
 
     async def prepare(self, statement: Statement, oids: tuple[int, ...]) -> Prepared:
         if route_of(statement).parse is Plan.KEEP:
@@ -76,11 +80,11 @@ class Handlers:
 
     # -- running ------------------------------------------------------------------------------
 
-    async def simple(self, text: str) -> Outcome:
+    async def simple(self, source: Source) -> Outcome:
         """One statement of a simple Query, its plan kept for the next time the text comes."""
-        key = plan_key(text, self.ctx.settings, self.pipeline.metadata.generation)
+        key = plan_key(source.text, self.ctx.settings, self.pipeline.metadata.generation)
         prepared = cached = self.plans.get(key)
-        statement = cached.statement if cached is not None else await self.parse(text)
+        statement = cached.statement if cached is not None else await self.parse(source)
         check_failed_transaction(self.core.tx, statement)
         if cached is None and route_of(statement).execute is Run.PIPELINE:
             check_token(self.ctx.principal)

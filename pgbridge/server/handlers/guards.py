@@ -15,8 +15,7 @@ import time
 from pgbridge.auth.principal import Principal
 from pgbridge.server.context import Prepared
 from pgbridge.server.protocol.states import TxStatus
-from pgbridge.sql.classify import Statement
-from pgbridge.sql.commands import TransactionCommand
+from pgbridge.sql.statements.model import Statement, TransactionCommand
 from pgbridge.wire.errors import PgError, SqlState
 
 _ENDS_A_FAILED_BLOCK = ("rollback", "commit", "rollback_to", "prepare")

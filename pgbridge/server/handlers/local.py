@@ -13,7 +13,7 @@ import pyarrow as pa
 from pgbridge.server.outcomes import CommandDone, Notice, RowStream, TxChange, TxEffect, rows_of
 from pgbridge.server.protocol.states import TxStatus
 from pgbridge.server.settings import SessionSettings
-from pgbridge.sql.commands import (
+from pgbridge.sql.statements.model import (
     DiscardCommand,
     ResetCommand,
     SetCommand,

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from pgbridge.server.context import Prepared, SessionContext
 from pgbridge.server.outcomes import Outcome, RowStream
-from pgbridge.sql.classify import Statement
+from pgbridge.sql.statements.model import Statement
 from pgbridge.typemap import OutputColumn
 from pgbridge.wire.errors import PgError
 

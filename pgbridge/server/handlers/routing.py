@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from pgbridge.sql.classify import Kind, Statement
+from pgbridge.sql.statements.model import Kind, Statement
 
 
 class Plan(enum.Enum):

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from pgbridge.auth.principal import Principal
 from pgbridge.policy.engine import PolicyEngine
-from pgbridge.sql.resolve import TableRef
+from pgbridge.sql.names.resolve import TableRef
 
 
 def can_read(policy: PolicyEngine | None, principal: Principal, dataset: str, table: str) -> bool:

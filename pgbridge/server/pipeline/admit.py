@@ -28,7 +28,7 @@ from pgbridge.server.error_text import without_sql
 from pgbridge.server.pipeline.approval import ApprovalDesk, no_desk
 from pgbridge.server.pipeline.cost import Cost, assess, refusal
 from pgbridge.server.pipeline.records import StatementAudit
-from pgbridge.sql.classify import Statement
+from pgbridge.sql.statements.model import Statement
 from pgbridge.typemap import BqType
 from pgbridge.wire.errors import PgError
 

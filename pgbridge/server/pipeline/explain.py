@@ -22,8 +22,9 @@ import pyarrow as pa
 from pgbridge.server.context import DataPlan
 from pgbridge.server.outcomes import RowStream, rows_of
 from pgbridge.server.pipeline.cost import Cost
-from pgbridge.sql.classify import Kind, Statement, parse_statement
 from pgbridge.sql.generated import Generated
+from pgbridge.sql.statements.classify import parse_statement
+from pgbridge.sql.statements.model import Kind, Statement
 from pgbridge.typemap import PG_TYPES, OutputColumn
 from pgbridge.wire.errors import PgError, SqlState
 

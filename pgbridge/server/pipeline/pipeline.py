@@ -37,7 +37,7 @@ from pgbridge.server.pipeline.records import StatementAudit
 from pgbridge.server.pipeline.results import Results
 from pgbridge.server.pipeline.route import Route, route_of
 from pgbridge.server.pipeline.start import Start
-from pgbridge.sql.classify import Statement
+from pgbridge.sql.statements.model import Statement
 from pgbridge.typemap import OutputColumn
 from pgbridge.wire.errors import PgError, denied
 

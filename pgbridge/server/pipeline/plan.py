@@ -24,9 +24,9 @@ from pgbridge.masking.plan import MaskPlan, plan_masks
 from pgbridge.masking.settings import MaskingSettings
 from pgbridge.policy.engine import Decision, PolicyEngine
 from pgbridge.server.context import DataPlan, Prepared, SessionContext
-from pgbridge.sql.classify import Kind, Statement
-from pgbridge.sql.resolve import NameContext, Resolved, resolve
-from pgbridge.sql.translate import translate
+from pgbridge.sql.names.resolve import NameContext, Resolved, resolve
+from pgbridge.sql.statements.model import Kind, Statement
+from pgbridge.sql.translate.pipeline import translate
 from pgbridge.typemap import PG_TYPES_BY_OID, BqType, OutputColumn, bq_type_for_pg_oid, pg_type_for
 from pgbridge.wire.errors import PgError, SqlState, denied
 

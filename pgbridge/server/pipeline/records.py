@@ -22,7 +22,7 @@ from pgbridge.backends.base import JobStats, QueryParam
 from pgbridge.policy.approvals import ApprovalRequest
 from pgbridge.policy.engine import Decision
 from pgbridge.server.context import DataPlan, Prepared, SessionContext
-from pgbridge.sql.classify import Statement
+from pgbridge.sql.statements.model import Statement
 from pgbridge.wire.errors import PgError, SqlState
 
 log = logging.getLogger("pgbridge.pipeline")

@@ -1,6 +1,6 @@
 """Which way a statement goes: one table from its kind to how Parse, Describe and Execute treat it.
 
-The classifier (pgbridge.sql.classify) says what a statement is; this table says who answers
+The classifier (pgbridge.sql.statements.classify) says what a statement is; this table says who answers
 it. Everything that routes on a kind reads it, so Parse, Describe and Execute cannot
 disagree. A kind missing from the table is a bug caught at import, not a statement that
 slips through a default.
@@ -22,7 +22,7 @@ import enum
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from pgbridge.sql.classify import Kind, Statement
+from pgbridge.sql.statements.model import Kind, Statement
 
 
 class Route(enum.Enum):

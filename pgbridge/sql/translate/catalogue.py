@@ -1,0 +1,69 @@
+"""Every construct translation knows, in one list: what is not listed here is refused.
+
+The registry the translator reads is assembled from this tuple at import, and refuses
+duplicates (registry.py). The order is the order in which a node's fix-ups run: numeric_exact
+comes first, because for an output it marks (avg, numeric division, a numeric literal) its
+rewrite replaces the general fix-up of the node's class; structure's repair of a SELECT
+without FROM runs before DISTINCT ON's.
+"""
+
+from __future__ import annotations
+
+from pgbridge.sql.translate.constructs import (
+    aggregates,
+    arithmetic,
+    array_agg,
+    arrays,
+    casts,
+    conditional,
+    constants,
+    date_arithmetic,
+    dates,
+    distinct_on,
+    intervals,
+    json_build,
+    json_ops,
+    lateral,
+    math_functions,
+    numeric_exact,
+    ordering,
+    patterns,
+    predicates,
+    set_operations,
+    strings,
+    structure,
+    to_char,
+    unnest,
+    windows,
+)
+from pgbridge.sql.translate.registry import Construct, Registry, assemble
+
+CONSTRUCTS: tuple[Construct, ...] = (
+    numeric_exact.construct,
+    structure.construct,
+    set_operations.construct,
+    ordering.construct,
+    constants.construct,
+    intervals.construct,
+    arithmetic.construct,
+    date_arithmetic.construct,
+    predicates.construct,
+    patterns.construct,
+    conditional.construct,
+    aggregates.construct,
+    windows.construct,
+    math_functions.construct,
+    strings.construct,
+    dates.construct,
+    arrays.construct,
+    casts.construct,
+    distinct_on.construct,
+    array_agg.construct,
+    json_build.construct,
+    json_ops.construct,
+    to_char.construct,
+    lateral.construct,
+    unnest.construct,
+)
+
+REGISTRY: Registry = assemble(CONSTRUCTS)

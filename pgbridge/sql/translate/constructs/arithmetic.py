@@ -1,0 +1,125 @@
+"""Arithmetic on numbers: + - * / %, unary minus and div().
+
+PostgreSQL's operator type rules for the types pgbridge knows: integers stay integers (so
+`7 / 2` is 3: BigQuery's DIV, its `/` is always FLOAT64), any float makes float, numeric beats
+integer. int4 arithmetic fails on overflow in PostgreSQL, where BigQuery computes in INT64:
+the result is range-checked. numeric * numeric and numeric division are refused unless
+numeric_exact.py can print PostgreSQL's digits; date and time operands go to
+date_arithmetic.py.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from pgbridge.sql import pgtypes as T
+from pgbridge.sql.translate.build import INT_RANGES, call, range_checked, type_at
+from pgbridge.sql.translate.checks import operands, type_name, want_or_null
+from pgbridge.sql.translate.constructs import date_arithmetic, numeric_exact
+from pgbridge.sql.translate.registry import Construct
+from pgbridge.sql.translate.typer import Typer
+from pgbridge.wire.errors import unsupported
+
+construct = Construct("arithmetic")
+
+
+@construct.rule(exp.Add, exp.Sub, exp.Mul)
+def _arithmetic(t: Typer, node: exp.Binary) -> str | None:
+    left, right = operands(t, node)
+    if left in T.NUMBERS and right in T.NUMBERS:
+        if isinstance(node, exp.Mul) and left == right == T.NUMERIC:
+            raise unsupported(
+                "numeric * numeric", hint="BigQuery NUMERIC keeps 9 decimal places; cast to float8"
+            )
+        result = _number_result(left, right)
+        if result == T.NUMERIC:
+            t.set_type(node, result)
+            numeric_exact.mark_arithmetic(t, node)  # 1.5 + 1.5 prints 3.0
+        return result
+    return date_arithmetic.result_type(t, node, left, right)
+
+
+def _number_result(left: str | None, right: str | None) -> str:
+    if T.FLOAT in (left, right):
+        return T.FLOAT
+    if T.NUMERIC in (left, right):
+        return T.NUMERIC
+    return T.INT
+
+
+@construct.rule(exp.Div)
+def _div(t: Typer, node: exp.Div) -> str | None:
+    left, right = operands(t, node)
+    if left == right == T.INT:
+        return T.INT
+    if T.FLOAT in (left, right) and left in T.NUMBERS and right in T.NUMBERS:
+        return T.FLOAT
+    if left in T.NUMBERS and right in T.NUMBERS:
+        if numeric_exact.mark_division(t, node):
+            return T.NUMERIC  # PostgreSQL's digits, as an output column
+        raise unsupported(
+            "numeric division",
+            hint="PostgreSQL picks a per-value result scale (7.0 / 2 = 3.5000000000000000); pgbridge "
+            "computes it for column or literal operands, as an output column of the outermost SELECT; "
+            "elsewhere cast to float8",
+        )
+    raise unsupported(f"operator {type_name(left)} / {type_name(right)}")
+
+
+@construct.rule(exp.Mod)
+def _mod(t: Typer, node: exp.Mod) -> str | None:
+    left, right = operands(t, node)
+    if left in (T.INT, T.NUMERIC) and right in (T.INT, T.NUMERIC):
+        return _number_result(left, right)
+    raise unsupported(f"operator {type_name(left)} % {type_name(right)}")
+
+
+@construct.rule(exp.Neg)
+def _neg(t: Typer, node: exp.Neg) -> str | None:
+    inner = t.types.get(id(node.this))
+    if inner == T.NUMERIC and isinstance(node.this, exp.Literal):
+        numeric_exact.mark_literal(t, node, "-" + str(node.this.this))  # `SELECT -2.0` prints -2.0
+    if inner in T.NUMBERS:
+        return inner
+    raise unsupported(f"unary minus on {type_name(inner)}")
+
+
+@construct.rule(exp.IntDiv)
+def _int_div(t: Typer, node: exp.IntDiv) -> str | None:
+    # div(a, b) arrives as CAST(a DIV b AS numeric); both engines truncate integer quotients
+    # toward zero (numeric operands: not yet checked).
+    for arg in (node.this, node.expression):
+        want_or_null(t, arg, (T.INT,), "div()")
+    return T.INT
+
+
+@construct.fixup(exp.Div)
+def _div_fix(t: Typer, node: exp.Div) -> exp.Expr | None:
+    if type_at(t, node) == T.INT:
+        return exp.IntDiv(this=node.this, expression=node.expression)
+    return None
+
+
+@construct.fixup(exp.Mod)
+def _mod_fix(t: Typer, node: exp.Mod) -> exp.Expr:
+    return call("MOD", node.this, node.expression)
+
+
+@construct.fixup(exp.Mul)
+def _mul_fix(t: Typer, node: exp.Mul) -> exp.Expr | None:
+    return _int4_checked(t, node)
+
+
+def _int4_checked(t: Typer, node: exp.Expr) -> exp.Expr | None:
+    """int4 arithmetic fails on overflow in PostgreSQL; BigQuery computes it in INT64."""
+    if id(node) not in t.int4:
+        return None
+    checked = range_checked(node.copy(), *INT_RANGES["int4"], "integer out of range")
+    return checked
+
+
+@construct.fixup(exp.Add, exp.Sub)
+def _add_sub_fix(t: Typer, node: exp.Binary) -> exp.Expr | None:
+    if type_at(t, node.this) == type_at(t, node.expression) == T.INT:
+        return _int4_checked(t, node)
+    return None
