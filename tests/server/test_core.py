@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pgbridge.server.handlers.routing import ROUTES
+from pgbridge.server.routes import ROUTES
 from pgbridge.server.outcomes import CommandDone, TxChange, TxEffect
 from pgbridge.server.protocol.core import ProtocolCore
 from pgbridge.server.protocol.states import MESSAGES, Action, Event, Phase, TxStatus, after, tx_after

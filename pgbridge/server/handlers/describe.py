@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pgbridge.server.context import Prepared, SessionContext
 from pgbridge.server.handlers.local import show_columns
 from pgbridge.server.handlers.port import PipelinePort
-from pgbridge.server.handlers.routing import Columns, Params, route_of
 from pgbridge.server.portals import Portal
 from pgbridge.server.protocol.core import ProtocolCore
+from pgbridge.server.routes import Columns, Params, route_of
 from pgbridge.sql.statements.model import FetchCommand, ShowCommand
 from pgbridge.typemap import PG_TYPES, OutputColumn
 

@@ -18,10 +18,10 @@ from pgbridge.server.handlers.describe import Describer
 from pgbridge.server.handlers.guards import check_dml_outside_block, check_failed_transaction, check_token
 from pgbridge.server.handlers.plan_cache import PlanCache, plan_key
 from pgbridge.server.handlers.port import PipelinePort
-from pgbridge.server.handlers.routing import Plan, Run, route_of
 from pgbridge.server.outcomes import CommandDone, EmptyQuery, Outcome
 from pgbridge.server.portals import Portal
 from pgbridge.server.protocol.core import ProtocolCore
+from pgbridge.server.routes import Plan, Run, route_of
 from pgbridge.sql.statements.classify import parse_statement
 from pgbridge.sql.statements.model import (
     CopyCommand,

@@ -35,8 +35,8 @@ from pgbridge.server.pipeline.explain import explained_statement, plan_lines, pl
 from pgbridge.server.pipeline.plan import Planner, output_columns
 from pgbridge.server.pipeline.records import StatementAudit
 from pgbridge.server.pipeline.results import Results
-from pgbridge.server.pipeline.route import Route, route_of
 from pgbridge.server.pipeline.start import Start
+from pgbridge.server.routes import Stage, route_of
 from pgbridge.sql.statements.model import Statement
 from pgbridge.typemap import OutputColumn
 from pgbridge.wire.errors import PgError, denied
@@ -74,7 +74,7 @@ class Pipeline:
         self, ctx: SessionContext, statement: Statement, declared_oids: Sequence[int]
     ) -> Prepared:
         prepared = Prepared(statement.text, statement, tuple(declared_oids))
-        if route_of(statement) is Route.DATA:
+        if route_of(statement).stage is Stage.DATA:
             try:
                 prepared.plan = await self.planner.plan(ctx, statement, declared_oids)
             except PgError as error:
@@ -86,13 +86,13 @@ class Pipeline:
         self, ctx: SessionContext, prepared: Prepared
     ) -> tuple[tuple[int, ...], tuple[OutputColumn, ...] | None]:
         """ParameterDescription OIDs and RowDescription columns, without running anything."""
-        match route_of(prepared.statement):
-            case Route.CATALOG:
+        match route_of(prepared.statement).stage:
+            case Stage.CATALOG:
                 description: Description = await self.catalog.describe(ctx, prepared)
                 return description
-            case Route.EXPLAIN:
+            case Stage.EXPLAIN:
                 return (), EXPLAIN_COLUMNS
-            case Route.DATA:
+            case Stage.DATA:
                 plan = await self.planner.current(ctx, prepared)
                 if plan is not None:
                     return await self._describe_data(ctx, plan)
@@ -104,10 +104,10 @@ class Pipeline:
         statement = prepared.statement
         # EXPLAIN is answered by `explain`, as a statement of its own: here (a cursor's or a
         # COPY's query) it is refused, as PostgreSQL's grammar refuses it there.
-        match route_of(statement):
-            case Route.CATALOG:
+        match route_of(statement).stage:
+            case Stage.CATALOG:
                 return await self.catalog.run(ctx, prepared, params)
-            case Route.DATA:
+            case Stage.DATA:
                 plan = await self.planner.current(ctx, prepared)
                 if plan is not None:
                     return await self._run_data(ctx, prepared, plan, params)

@@ -1,5 +1,7 @@
-"""One table: how Parse, Describe and Execute treat each kind of statement.
+"""One table: how Parse, Describe and Execute treat each kind of statement, in the session and
+in the pipeline alike, so they cannot disagree. A kind missing from it fails at import.
 
+`stage` says which part of the pipeline answers it (none: the session answers it itself).
 Parse either plans the statement in the pipeline or only remembers it (the session answers it
 itself). Describe (and Bind, which needs the same types) takes the parameter types from the
 client's Parse, from the plan, or from the catalog engine; and names the columns the
@@ -45,6 +47,14 @@ class Run(enum.Enum):
     PIPELINE = "pipeline.execute"
 
 
+class Stage(enum.Enum):
+    NONE = "answered by the session"
+    CATALOG = "the local catalog engine (pg_catalog / information_schema)"
+    DATA = "resolved, checked, translated, admitted, run on the backend"
+    EXPLAIN = "the gateway's own plan for the statement inside, nothing run"
+    REFUSED = "never runs: utility statements, and what could not be classified"
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
     """How Parse, Bind and Describe (parameters, columns) and Execute treat a statement."""
@@ -53,12 +63,13 @@ class Route:
     params: Params
     describe: Columns
     execute: Run
+    stage: Stage = Stage.NONE
 
 
 _KEEP, _PIPELINE = Plan.KEEP, Plan.PIPELINE
 _DECLARED, _PLAN = Params.DECLARED, Params.PLAN
 _SESSION = Route(_KEEP, _DECLARED, Columns.NONE, Run.SESSION)
-_DATA = Route(_PIPELINE, _PLAN, Columns.PIPELINE, Run.PIPELINE)
+_DATA = Route(_PIPELINE, _PLAN, Columns.PIPELINE, Run.PIPELINE, Stage.DATA)
 
 ROUTES: dict[Kind, Route] = {
     Kind.EMPTY: Route(_KEEP, _DECLARED, Columns.NONE, Run.EMPTY),
@@ -75,13 +86,17 @@ ROUTES: dict[Kind, Route] = {
     Kind.CLOSE: Route(_KEEP, _DECLARED, Columns.NONE, Run.CURSOR),
     Kind.COPY: Route(_KEEP, _DECLARED, Columns.NONE, Run.COPY),
     Kind.QUERY: _DATA,
-    Kind.CATALOG: Route(_PIPELINE, Params.CATALOG, Columns.PIPELINE, Run.PIPELINE),
+    Kind.CATALOG: Route(_PIPELINE, Params.CATALOG, Columns.PIPELINE, Run.PIPELINE, Stage.CATALOG),
     Kind.DML: _DATA,
     Kind.DDL: _DATA,  # the pipeline refuses it by policy
-    Kind.UTILITY: _DATA,  # likewise; EXPLAIN is the one utility with its own route
-    Kind.UNKNOWN: Route(_PIPELINE, _DECLARED, Columns.PIPELINE, Run.REFUSE),
+    # Utility statements reach the pipeline, which refuses them (audited); EXPLAIN is the one
+    # utility with its own route.
+    Kind.UTILITY: Route(_PIPELINE, _PLAN, Columns.PIPELINE, Run.PIPELINE, Stage.REFUSED),
+    Kind.UNKNOWN: Route(_PIPELINE, _DECLARED, Columns.PIPELINE, Run.REFUSE, Stage.REFUSED),
 }
-EXPLAIN = Route(_PIPELINE, _DECLARED, Columns.PLAN_TEXT, Run.EXPLAIN)
+if set(ROUTES) != set(Kind):
+    raise RuntimeError(f"statement kinds without a route: {sorted(k.name for k in set(Kind) - set(ROUTES))}")
+EXPLAIN = Route(_PIPELINE, _DECLARED, Columns.PLAN_TEXT, Run.EXPLAIN, Stage.EXPLAIN)
 
 
 def route_of(statement: Statement) -> Route:
