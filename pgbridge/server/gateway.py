@@ -80,7 +80,7 @@ class Gateway:
         )
         log.info("pgbridge listening on %s:%s (backend %s)", server.host, server.port, self.backend.name)
         if server.admin_http_port and self.approvals is not None:
-            from pgbridge.policy.http import start_admin_http
+            from pgbridge.admin.api import start_admin_http
 
             self._admin_http = await start_admin_http(
                 server.admin_http_host,

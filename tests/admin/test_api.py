@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pgbridge.auth.principal import Principal
 from pgbridge.policy.approvals import ApprovalRequest, SqliteApprovalStore
-from pgbridge.policy.http import start_admin_http
+from pgbridge.admin.api import start_admin_http
 
 KEY = Ed25519PrivateKey.generate()
 OTHER_KEY = Ed25519PrivateKey.generate()
