@@ -68,7 +68,7 @@ class Gateway:
         self._connections: dict[int, tuple[int, Connection]] = {}
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._admin_http: asyncio.Server | None = None
+        self._admin_http: Any = None  # pgbridge.admin.app.AdminServer when the admin port is set
         server = config.server
         self.admission = Admission(server.max_connections, server.max_unauthenticated_connections)
 
@@ -80,15 +80,15 @@ class Gateway:
         )
         log.info("pgbridge listening on %s:%s (backend %s)", server.host, server.port, self.backend.name)
         if server.admin_http_port and self.approvals is not None:
-            from pgbridge.admin.api import start_admin_http
+            from pgbridge.admin.app import start_admin
+            from pgbridge.admin.deps import admin_deps
 
-            self._admin_http = await start_admin_http(
-                server.admin_http_host,
-                server.admin_http_port,
-                self.approvals,
-                lambda token: self.verifier.verify_sync(token, None),
-                self.config.policy.approvals.approver_role,
-                self.approval_pool,
+            tls = self.tls_context if server.admin_http_tls else None
+            deps = admin_deps(
+                self.config, self.approvals, self.verifier, self.approval_pool, self.audit_event
+            )
+            self._admin_http = await start_admin(
+                server.admin_http_host, server.admin_http_port, deps, tls
             )
             log.info("admin HTTP endpoint on %s:%s", server.admin_http_host, self.admin_http_port)
 
@@ -132,7 +132,7 @@ class Gateway:
     @property
     def admin_http_port(self) -> int:
         assert self._admin_http is not None
-        return int(self._admin_http.sockets[0].getsockname()[1])
+        return int(self._admin_http.port)
 
     @property
     def port(self) -> int:
@@ -155,7 +155,7 @@ class Gateway:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._admin_http is not None:
-            self._admin_http.close()
+            await self._admin_http.close()
         if self.audit is not None:
             await self.audit.close()
         if self.catalog is not None:

@@ -231,6 +231,7 @@ class Pipeline:
             kind=translation.kind,
             command=translation.command,
             timezone=names.timezone,
+            source_sql=statement.text,
         )
 
     def _check_statement(self, ctx: SessionContext, statement: Statement, ast: Any) -> Any:
