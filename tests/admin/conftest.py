@@ -43,7 +43,9 @@ def console_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Consol
     data_dir: Path = tmp_path_factory.mktemp("console")
     ensure_demo(data_dir, "127.0.0.1", 5433)
     admin_port = free_port()
-    text = re.sub(r"(?m)^wait_timeout_seconds = .*$", f"wait_timeout_seconds = {WAIT_S}", policy_config(admin_port))
+    text = re.sub(
+        r"(?m)^wait_timeout_seconds = .*$", f"wait_timeout_seconds = {WAIT_S}", policy_config(admin_port)
+    )
     with running_gateway(data_dir, text) as gw:
         wait_for_port("127.0.0.1", admin_port, gw.process, gw.log_path, timeout=10)
         yield ConsoleGateway(gw, admin_port)
@@ -58,8 +60,14 @@ def chromium() -> Iterator[object]:
     assert shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER), "make test installs chromium (apt)"
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000",
-                     "--disable-gpu", "--force-device-scale-factor=1"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1000",
+        "--disable-gpu",
+        "--force-device-scale-factor=1",
+    ):
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)

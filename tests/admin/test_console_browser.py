@@ -50,7 +50,9 @@ def audit_records(cg: ConsoleGateway, kind: str) -> list[dict[str, Any]]:
     return [r for _line, r in iter_records(log_files(cg.audit_dir)) if r["type"] == kind]
 
 
-def test_approver_sees_a_waiting_query_appear_and_approves_it(console_gateway: ConsoleGateway, chromium: Any) -> None:
+def test_approver_sees_a_waiting_query_appear_and_approves_it(
+    console_gateway: ConsoleGateway, chromium: Any
+) -> None:
     cg, driver = console_gateway, chromium
     sign_in(driver, cg, cg.token("carol", ("approver",)))
     assert driver.find_element(By.ID, "me").text == "carol"
@@ -66,7 +68,9 @@ def test_approver_sees_a_waiting_query_appear_and_approves_it(console_gateway: C
         text = card.text
         assert "ana" in text and "analyst" in text and "roles.analyst.max_bytes" in text
         assert "the client is waiting" in text and "MB" in text and "$" in text
-        assert "SELECT count(amount) + count(ordered_at)" in card.find_element(By.CSS_SELECTOR, ".original").text
+        assert (
+            "SELECT count(amount) + count(ordered_at)" in card.find_element(By.CSS_SELECTOR, ".original").text
+        )
         assert "`shop`.`orders`" in card.find_element(By.CSS_SELECTOR, ".bigquery").text
         driver.save_screenshot(str(DOCS / "console-pending.png"))
         card.find_element(By.NAME, "reason").send_keys("monthly report, checked the scan size")
@@ -86,8 +90,12 @@ def test_approver_sees_a_waiting_query_appear_and_approves_it(console_gateway: C
     driver.save_screenshot(str(DOCS / "console-history.png"))
     requested = [r["data"] for r in audit_records(cg, "approval_requested")]
     assert any(d["approval_id"] == request_id and d["sql"] == BIG and d["mode"] == "wait" for d in requested)
-    decided = [r["data"] for r in audit_records(cg, "approval_decided") if r["data"]["approval_id"] == request_id]
-    assert [(d["approver"]["subject"], d["decision"], d["via"]) for d in decided] == [("carol", "approved", "console")]
+    decided = [
+        r["data"] for r in audit_records(cg, "approval_decided") if r["data"]["approval_id"] == request_id
+    ]
+    assert [(d["approver"]["subject"], d["decision"], d["via"]) for d in decided] == [
+        ("carol", "approved", "console")
+    ]
     ran = [r["data"] for r in audit_records(cg, "statement") if r["data"].get("approval_id") == request_id]
     assert [(d["approver"], d["approval_reason"], d["decision"]) for d in ran] == [
         ("carol", "monthly report, checked the scan size", "approve")
@@ -98,7 +106,10 @@ def _ticket(cg: ConsoleGateway, user: str) -> str:
     """A pending request made in ticket mode (psql gets the id at once and exits)."""
     done = subprocess.run(
         psql_args(cg.gw, "SET pgbridge.approval = ticket", BIG, user=user),
-        env=psql_env(cg.gw, user, ("analyst",)), capture_output=True, text=True, timeout=60,
+        env=psql_env(cg.gw, user, ("analyst",)),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode != 0 and "42501" in done.stderr, done.stderr
     return approval_id(done.stderr)
@@ -126,7 +137,9 @@ def test_a_post_without_the_csrf_token_is_refused(console_gateway: ConsoleGatewa
     driver.refresh()
     assert driver.find_elements(By.ID, request_id), "the request must still be pending"
     csrf = driver.find_element(By.NAME, "csrf").get_attribute("value")
-    assert _post(driver, f"/console/approvals/{request_id}/deny", {"reason": "not needed", "csrf": csrf}) == 200
+    assert (
+        _post(driver, f"/console/approvals/{request_id}/deny", {"reason": "not needed", "csrf": csrf}) == 200
+    )
     driver.get(f"{cg.base}/console/history?requester=ana_csrf")
     assert "denied" in driver.find_element(By.CSS_SELECTOR, "tr.status-denied").text
 
