@@ -97,8 +97,14 @@ async def _decide(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     try:
         decided = await decide(
-            deps.store, deps.pool, deps.record, request.match_info["id"], request[APPROVER],
-            action == "approve", reason, via="admin_api",
+            deps.store,
+            deps.pool,
+            deps.record,
+            request.match_info["id"],
+            request[APPROVER],
+            action == "approve",
+            reason,
+            via="admin_api",
         )
     except ApprovalError as exc:
         return _error(_ERROR_STATUS.get(exc.code, 409), exc.message)

@@ -67,7 +67,10 @@ class AdminServer:
 
 
 async def start_admin(
-    host: str, port: int, deps: AdminDeps, tls: ssl.SSLContext | None = None,
+    host: str,
+    port: int,
+    deps: AdminDeps,
+    tls: ssl.SSLContext | None = None,
     concerns: Sequence[Concern] | None = None,
 ) -> AdminServer:
     runner = web.AppRunner(build_app(deps, concerns), access_log=None, shutdown_timeout=_SHUTDOWN_S)

@@ -168,8 +168,15 @@ async def history_page(request: web.Request) -> web.Response:
     wanted = views.HistoryFilter.from_query(request.query)
     requests = await in_thread(deps.pool, deps.store.list, None)
     rows = views.history(requests, wanted)
-    return render(request, "history.html.j2", rows=rows, wanted=wanted, decisions=views.DECISIONS,
-                  active="history", status=400 if wanted.errors else 200)
+    return render(
+        request,
+        "history.html.j2",
+        rows=rows,
+        wanted=wanted,
+        decisions=views.DECISIONS,
+        active="history",
+        status=400 if wanted.errors else 200,
+    )
 
 
 async def decide_form(request: web.Request) -> web.StreamResponse:
@@ -187,8 +194,16 @@ async def decide_form(request: web.Request) -> web.StreamResponse:
         raise web.HTTPSeeOther("/console/")
     deps = request.app[DEPS]
     try:
-        decided = await decide(deps.store, deps.pool, deps.record, request_id, session.principal,
-                               action == "approve", reason, via="console")
+        decided = await decide(
+            deps.store,
+            deps.pool,
+            deps.record,
+            request_id,
+            session.principal,
+            action == "approve",
+            reason,
+            via="console",
+        )
         session.flash.append(("ok", f"{decided.id} {decided.status} (requested by {decided.requester})"))
     except ApprovalError as exc:
         session.flash.append(("error", exc.message))

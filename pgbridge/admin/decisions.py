@@ -39,9 +39,15 @@ async def decide(
     if record is None:
         return decided
     fields = events.approval_decided(
-        approval_id=decided.id, requester=decided.requester, approver=approver,
-        decision="approved" if approve else "denied", reason=decided.reason, rule=decided.rule,
-        requested_at=decided.created_at, decided_at=decided.decided_at, via=via,
+        approval_id=decided.id,
+        requester=decided.requester,
+        approver=approver,
+        decision="approved" if approve else "denied",
+        reason=decided.reason,
+        rule=decided.rule,
+        requested_at=decided.created_at,
+        decided_at=decided.decided_at,
+        via=via,
     )
     try:
         await record(events.APPROVAL_DECIDED, fields)

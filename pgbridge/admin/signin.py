@@ -33,8 +33,14 @@ def add_routes(app: web.Application) -> None:
 
 async def login_page(request: web.Request, error: str | None = None, status: int = 200) -> web.Response:
     login_csrf = secrets.token_urlsafe(32)
-    response = render(request, "login.html.j2", status, login_csrf=login_csrf, error=error,
-                      approver_role=request.app[DEPS].approver_role)
+    response = render(
+        request,
+        "login.html.j2",
+        status,
+        login_csrf=login_csrf,
+        error=error,
+        approver_role=request.app[DEPS].approver_role,
+    )
     _set_cookie(response, LOGIN_COOKIE, login_csrf, LOGIN_COOKIE_SECONDS)
     return response
 

@@ -43,15 +43,17 @@ def pending_views(
     for request in sorted(requests, key=lambda r: r.created_at):
         context = contexts.get(request.id, {})
         estimate = context.get("bytes_estimate")
-        views.append(PendingView(
-            request=request,
-            context=context,
-            age_s=max(0.0, now - request.created_at),
-            expires_in_s=max(0.0, request.expires_at - now),
-            cost_usd=estimate / TIB * usd_per_tib if isinstance(estimate, int) else None,
-            sql_html=highlight_sql(str(context.get("sql") or ""), "postgres"),
-            bigquery_html=highlight_sql(request.sql, "bigquery"),
-        ))
+        views.append(
+            PendingView(
+                request=request,
+                context=context,
+                age_s=max(0.0, now - request.created_at),
+                expires_in_s=max(0.0, request.expires_at - now),
+                cost_usd=estimate / TIB * usd_per_tib if isinstance(estimate, int) else None,
+                sql_html=highlight_sql(str(context.get("sql") or ""), "postgres"),
+                bigquery_html=highlight_sql(request.sql, "bigquery"),
+            )
+        )
     return views
 
 

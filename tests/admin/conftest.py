@@ -4,7 +4,6 @@ chromium-driver, driven by Selenium) for the console tests."""
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,11 +12,10 @@ import pytest
 
 from pgbridge.demo.setup import ensure_demo
 from tests.policy_wire.support import policy_config
+from tests.support.browser import headless_chromium
 from tests.support.gateway import RunningGateway, running_gateway, wait_for_port
 from tests.support.postgres import free_port
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 WAIT_S = 90  # how long a waiting client waits for the browser's approval (a loaded machine is slow)
 
 
@@ -54,24 +52,5 @@ def console_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Consol
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[object]:
     """One headless Chromium for the session; each test starts from a clean cookie jar."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    assert shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER), "make test installs chromium (apt)"
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,1000",
-        "--disable-gpu",
-        "--force-device-scale-factor=1",
-    ):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    try:
+    with headless_chromium() as driver:
         yield driver
-    finally:
-        driver.quit()

@@ -21,6 +21,7 @@ from pgbridge.audit.reader import iter_records
 from pgbridge.audit.records import log_files
 from tests.admin.conftest import ConsoleGateway
 from tests.policy_wire.support import approval_id, psql_args, psql_env
+from tests.support.browser import small_png
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 # Three 8-byte columns of 1M orders: an estimated 24 MB scan, over the analyst's 20 MB.
@@ -73,6 +74,7 @@ def test_approver_sees_a_waiting_query_appear_and_approves_it(
         )
         assert "`shop`.`orders`" in card.find_element(By.CSS_SELECTOR, ".bigquery").text
         driver.save_screenshot(str(DOCS / "console-pending.png"))
+        small_png(DOCS / "console-pending.png")
         card.find_element(By.NAME, "reason").send_keys("monthly report, checked the scan size")
         card.find_element(By.CSS_SELECTOR, "button.approve").click()
         flash = WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".flash.ok"))[0]
@@ -88,6 +90,7 @@ def test_approver_sees_a_waiting_query_appear_and_approves_it(
     row = driver.find_element(By.CSS_SELECTOR, "tr.status-consumed")
     assert request_id in row.text and "carol" in row.text and "monthly report" in row.text
     driver.save_screenshot(str(DOCS / "console-history.png"))
+    small_png(DOCS / "console-history.png")
     requested = [r["data"] for r in audit_records(cg, "approval_requested")]
     assert any(d["approval_id"] == request_id and d["sql"] == BIG and d["mode"] == "wait" for d in requested)
     decided = [
