@@ -113,7 +113,7 @@ def request_context(
             predicate = pipeline.policy.row_filter_for(ctx.principal, table.dataset, table.table)
             if predicate is not None:
                 name = f"{table.dataset}.{table.table}"
-                filters.append({"table": name, "filter": predicate.sql("postgres")})
+                filters.append({"table": name, "filter": _as_written(predicate)})
     return {
         "session_id": ctx.session_id,
         "roles": list(ctx.principal.roles),
@@ -130,3 +130,17 @@ def request_context(
         "mode": mode,
         "wait_timeout_s": timeout,
     }
+
+
+def _as_written(predicate: Any) -> str:
+    """A row filter as the policy states it: without the alias the gateway's wrapper gives the
+    filtered table (columns of subqueries inside the filter keep their own qualifiers)."""
+    from sqlglot import exp
+
+    from pgbridge.policy.filterscope import FILTERED_ALIAS
+
+    shown = predicate.copy()
+    for column in shown.find_all(exp.Column):
+        if column.table == FILTERED_ALIAS:
+            column.set("table", None)
+    return str(shown.sql("postgres"))

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 from pgbridge.audit.reader import iter_records
@@ -27,14 +28,21 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 # Three 8-byte columns of 1M orders: an estimated 24 MB scan, over the analyst's 20 MB.
 BIG = "SELECT count(amount) + count(ordered_at) + count(customer_id) FROM shop.orders"
 BIG_ROWS = 3_000_000
+# Over the filtered_wait role's 1 MB: a masked column (email) and a row filter (its country claim).
+MASKED_FILTERED = (
+    "SELECT name, email, country FROM shop.customers WHERE created_at > '2020-01-01' ORDER BY id"
+)
 
 
 def sign_in(driver: Any, cg: ConsoleGateway, token: str) -> None:
+    """Submit the sign-in form and wait for the next page (a click does not wait for it)."""
     driver.delete_all_cookies()
     driver.get(f"{cg.base}/console/")
     assert driver.current_url.endswith("/console/login")
-    driver.find_element(By.ID, "token").send_keys(token)
+    form = driver.find_element(By.ID, "token")
+    form.send_keys(token)
     driver.find_element(By.ID, "sign-in").click()
+    WebDriverWait(driver, 30).until(staleness_of(form))
 
 
 def start_waiting_psql(cg: ConsoleGateway, user: str) -> subprocess.Popen[str]:
@@ -59,6 +67,10 @@ def test_approver_sees_a_waiting_query_appear_and_approves_it(
     assert driver.find_element(By.ID, "me").text == "carol"
     driver.find_element(By.ID, "none-pending")
     driver.execute_script("window.__notReloaded = true;")  # lost if the page reloads
+    # A row-filtered reader's ticket first (masks and a row filter to show), then the waiting analyst.
+    filtered = _ticket(cg, "fiona_ui", ("filtered_wait",), MASKED_FILTERED, country="DE")
+    card = WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.ID, filtered))[0]
+    assert "country = 'DE'" in card.text and "email" in card.text and "ticket" in card.text
     psql = start_waiting_psql(cg, "ana")
     try:
         assert psql.stderr is not None
@@ -73,7 +85,9 @@ def test_approver_sees_a_waiting_query_appear_and_approves_it(
             "SELECT count(amount) + count(ordered_at)" in card.find_element(By.CSS_SELECTOR, ".original").text
         )
         assert "`shop`.`orders`" in card.find_element(By.CSS_SELECTOR, ".bigquery").text
+        driver.set_window_size(1280, 1560)
         driver.save_screenshot(str(DOCS / "console-pending.png"))
+        driver.set_window_size(1280, 1000)
         small_png(DOCS / "console-pending.png")
         card.find_element(By.NAME, "reason").send_keys("monthly report, checked the scan size")
         card.find_element(By.CSS_SELECTOR, "button.approve").click()
@@ -105,11 +119,13 @@ def test_approver_sees_a_waiting_query_appear_and_approves_it(
     ]
 
 
-def _ticket(cg: ConsoleGateway, user: str) -> str:
+def _ticket(
+    cg: ConsoleGateway, user: str, roles: tuple[str, ...] = ("analyst",), sql: str = BIG, **claims: object
+) -> str:
     """A pending request made in ticket mode (psql gets the id at once and exits)."""
     done = subprocess.run(
-        psql_args(cg.gw, "SET pgbridge.approval = ticket", BIG, user=user),
-        env=psql_env(cg.gw, user, ("analyst",)),
+        psql_args(cg.gw, "SET pgbridge.approval = ticket", sql, user=user),
+        env=psql_env(cg.gw, user, roles, **claims),
         capture_output=True,
         text=True,
         timeout=60,
