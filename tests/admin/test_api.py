@@ -154,3 +154,44 @@ async def test_store_failure_is_a_500(tmp_path: Path) -> None:
     finally:
         await server.close()
     assert status == 500 and "disk" not in body["error"]
+
+
+async def test_decisions_are_audited_with_the_verified_approver(tmp_path: Path) -> None:
+    store = SqliteApprovalStore(tmp_path / "approvals.sqlite")
+    recorded: list[tuple[str, dict[str, Any]]] = []
+
+    async def record(kind: str, fields: dict[str, Any]) -> None:
+        recorded.append((kind, fields))
+
+    server = await start_admin("127.0.0.1", 0, AdminDeps(store, verify, "approver", record=record))
+    try:
+        request = store.request("alice", SQL, "d", "roles.admin.approve_statements")
+        url = f"http://127.0.0.1:{server.port}/approvals/{request.id}/approve"
+        status, _ = await call(url, "POST", token("dave", ["approver"]), {"reason": "ok", "approver": "eve"})
+    finally:
+        await server.close()
+    assert status == 200
+    [(kind, fields)] = recorded
+    assert kind == "approval_decided" and fields["via"] == "admin_api"
+    assert (fields["approver"]["subject"], fields["requester"], fields["decision"]) == (
+        "dave",
+        "alice",
+        "approved",
+    )
+    assert fields["decided_at"] >= fields["requested_at"]
+
+
+async def test_a_decision_whose_record_fails_is_reported(tmp_path: Path) -> None:
+    store = SqliteApprovalStore(tmp_path / "approvals.sqlite")
+
+    async def record(kind: str, fields: dict[str, Any]) -> None:
+        raise OSError("audit disk full")
+
+    server = await start_admin("127.0.0.1", 0, AdminDeps(store, verify, "approver", record=record))
+    try:
+        request = store.request("alice", SQL, "d", "rule")
+        url = f"http://127.0.0.1:{server.port}/approvals/{request.id}/deny"
+        status, body = await call(url, "POST", token("dave", ["approver"]), {"reason": "no"})
+    finally:
+        await server.close()
+    assert status == 500 and "audit record failed" in body["error"] and "disk" not in body["error"]

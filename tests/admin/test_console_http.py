@@ -283,3 +283,18 @@ async def test_pages_forbid_framing_and_foreign_scripts(console: Console, browse
         csp = reply.headers["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
         assert reply.headers["X-Frame-Options"] == "DENY" and reply.headers["Cache-Control"] == "no-store"
+
+
+async def test_shutdown_ends_open_event_streams(tmp_path: Path) -> None:
+    store = SqliteApprovalStore(tmp_path / "approvals.sqlite")
+    deps = AdminDeps(store, verify, "approver", console=ConsoleSettings(poll_interval_s=5.0))
+    server = await start_admin("127.0.0.1", 0, deps)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        browser = Browser(http, f"http://127.0.0.1:{server.port}")
+        await browser.sign_in(token("carol", ["approver"]))
+        cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
+        async with http.get(browser.base + "/console/events", headers={"Cookie": cookie}) as stream:
+            await asyncio.wait_for(stream.content.readuntil(b"\n\n"), 5)
+            started = time.monotonic()
+            await asyncio.wait_for(server.close(), 10)
+            assert time.monotonic() - started < 1.5  # the stream ended at once, not at its next poll

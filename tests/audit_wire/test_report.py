@@ -150,3 +150,13 @@ def test_a_tampered_log_is_reported_first_and_fails(run: Run, tmp_path: Path) ->
     status, html, _ = build(run, tmp_path / "report.html", copy)
     assert status == 1
     assert "does NOT verify" in html and "FAILED" in html
+
+
+def test_several_gateways_are_verified_and_counted_each(run: Run, tmp_path: Path) -> None:
+    second = shutil.copytree(run.audit_dir, tmp_path / "gateway-b" / "audit")
+    status, html, figures = build(run, tmp_path / "report.html", run.audit_dir, second)
+    assert status == 0
+    assert html.count('<tr class="gateway">') == 2 and str(second) in html
+    assert figures["records"] == 2 * len(run.records)
+    [approval] = [a for a in figures["approvals"] if a["id"] == run.approval_id]
+    assert {gateway for gateway, _seq in approval["refs"]} == {str(run.audit_dir), str(second)}
