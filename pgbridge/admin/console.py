@@ -146,7 +146,7 @@ def require_csrf(request: web.Request, session: ConsoleSession, form: Any) -> No
 async def _pending(request: web.Request) -> list[views.PendingView]:
     deps = request.app[DEPS]
     requests = await in_thread(deps.pool, deps.store.list, "pending")
-    contexts = contexts_for(deps.store)
+    contexts = await in_thread(deps.pool, contexts_for, deps.store)
     found = await in_thread(deps.pool, contexts.get_many, [r.id for r in requests]) if contexts else {}
     return views.pending_views(requests, found, time.time(), deps.console.price_per_tib_usd)
 

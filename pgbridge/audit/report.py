@@ -60,11 +60,18 @@ def run_report(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"pgbridge audit report: {exc}", file=sys.stderr)
         return 2
+    directories = list(args.paths) or [audit_dir(args)]
+    problem = next((f"no audit directory at {d}" for d in directories if not d.is_dir()), None)
+    if until <= since:
+        problem = "--until must be later than --since"
+    if problem:
+        print(f"pgbridge audit report: {problem}", file=sys.stderr)
+        return 2
     logs: list[GatewayLog] = []
     raw: list[Record] = []
-    for directory in list(args.paths) or [audit_dir(args)]:
+    for directory in directories:
         key = public_key_for(args, directory)
-        files = record_files.log_files(directory) if directory.is_dir() else []
+        files = record_files.log_files(directory)
         firsts = [(p.name, (record_files.parse_log_name(p.name) or (1, None))[0]) for p in files]
         logs.append(GatewayLog(str(directory), directory, verify([directory], key), fingerprint(key), firsts))
         raw.extend(to_record(str(directory), r) for _line, r in iter_records(files))

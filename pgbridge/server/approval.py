@@ -91,7 +91,7 @@ async def _announce(
     from pgbridge.audit import events
     from pgbridge.policy.approvals import in_thread
 
-    contexts = contexts_for(pipeline.approvals)
+    contexts = await in_thread(pipeline.approval_pool, contexts_for, pipeline.approvals)
     if request.status != "pending" or contexts is None:
         return
     context = request_context(pipeline, ctx, plan, decision, mode, timeout)

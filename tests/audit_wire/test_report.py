@@ -160,3 +160,16 @@ def test_several_gateways_are_verified_and_counted_each(run: Run, tmp_path: Path
     assert figures["records"] == 2 * len(run.records)
     [approval] = [a for a in figures["approvals"] if a["id"] == run.approval_id]
     assert {gateway for gateway, _seq in approval["refs"]} == {str(run.audit_dir), str(second)}
+
+
+def test_bad_arguments_are_refused_before_anything_is_written(run: Run, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    cases = [
+        (("--since", "2026-02-01", "--until", "2026-01-01"), "--until must be later than --since"),
+        (("--since", "yesterday"), "not an ISO 8601"),
+        (("--since", "2026-01-01", str(tmp_path / "missing")), "no audit directory at"),
+    ]
+    for arguments, message in cases:
+        done = run_cli("audit", "report", *arguments, "--out", str(out), "--data-dir", str(run.data_dir))
+        assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert not out.exists()
