@@ -33,6 +33,7 @@
       });
   }
 
+  setInterval(refresh, 30000);  // ages and expiry times move on even when nothing new arrives
   var source = new EventSource("/console/events");
   source.addEventListener("pending", refresh);
   source.onopen = function () { if (live) { live.className = "live on"; } };
