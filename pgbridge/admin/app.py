@@ -4,11 +4,13 @@
     /console     the approver's console (admin/console.py): cookie sessions, CSRF, HTML
     /            redirects to /console/
 
-Operators' routes (health, readiness, metrics) join as another entry of `concerns`, at the
-root or under their own prefix, without touching the others: each concern brings its own
-middlewares (authentication, error format), so an unauthenticated /healthz cannot loosen the
-API's rules. The listener is off unless `[server] admin_http_port` is set, binds 127.0.0.1 by
-default, and speaks TLS with the gateway's certificate when `[server] admin_http_tls` is true.
+A concern is a function that mounts itself on the root application: a sub-application under
+its own prefix with its own middlewares (authentication, error format), or plain root routes.
+Operators' routes join as one more concern, e.g. `root.router.add_get("/healthz", ...)`,
+`/readyz`, `/metrics`, without touching the others, so an unauthenticated /healthz cannot
+loosen the API's or the console's rules. The listener is off unless `[server] admin_http_port`
+is set, binds 127.0.0.1 by default, and speaks TLS with the gateway's certificate when
+`[server] admin_http_tls` is true.
 """
 
 from __future__ import annotations
@@ -21,22 +23,30 @@ from aiohttp import web
 
 from pgbridge.admin.deps import AdminDeps
 
-Concern = tuple[str, Callable[[AdminDeps], web.Application]]
+Concern = Callable[[web.Application, AdminDeps], None]
 _SHUTDOWN_S = 2.0  # open console streams end at once; a stuck request gets this long
 
 
-def default_concerns() -> list[Concern]:
+def approvals_api(root: web.Application, deps: AdminDeps) -> None:
     from pgbridge.admin.api import api_app
+
+    root.add_subapp("/approvals", api_app(deps))
+
+
+def console(root: web.Application, deps: AdminDeps) -> None:
     from pgbridge.admin.console import console_app
 
-    return [("/approvals", api_app), ("/console", console_app)]
+    root.add_subapp("/console", console_app(deps))
+    root.router.add_get("/", _to_console)
 
 
-def build_app(deps: AdminDeps, concerns: Sequence[Concern] | None = None) -> web.Application:
+DEFAULT_CONCERNS: tuple[Concern, ...] = (approvals_api, console)
+
+
+def build_app(deps: AdminDeps, concerns: Sequence[Concern] = DEFAULT_CONCERNS) -> web.Application:
     app = web.Application(middlewares=[_unknown_path])
-    for prefix, factory in concerns if concerns is not None else default_concerns():
-        app.add_subapp(prefix, factory(deps))
-    app.router.add_get("/", _to_console)
+    for mount in concerns:
+        mount(app, deps)
     return app
 
 
@@ -71,7 +81,7 @@ async def start_admin(
     port: int,
     deps: AdminDeps,
     tls: ssl.SSLContext | None = None,
-    concerns: Sequence[Concern] | None = None,
+    concerns: Sequence[Concern] = DEFAULT_CONCERNS,
 ) -> AdminServer:
     runner = web.AppRunner(build_app(deps, concerns), access_log=None, shutdown_timeout=_SHUTDOWN_S)
     await runner.setup()

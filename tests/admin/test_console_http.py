@@ -298,3 +298,31 @@ async def test_shutdown_ends_open_event_streams(tmp_path: Path) -> None:
             started = time.monotonic()
             await asyncio.wait_for(server.close(), 10)
             assert time.monotonic() - started < 1.5  # the stream ended at once, not at its next poll
+
+
+async def test_another_concern_mounts_beside_the_others(tmp_path: Path) -> None:
+    """Room for the operators' routes: a /healthz mounted as one more concern answers without
+    a token, and neither loosens nor is caught by the API's or the console's rules."""
+    from aiohttp import web
+
+    from pgbridge.admin.app import DEFAULT_CONCERNS
+
+    def health(root: web.Application, _deps: AdminDeps) -> None:
+        async def healthz(_request: web.Request) -> web.Response:
+            return web.Response(text="ok")
+
+        root.router.add_get("/healthz", healthz)
+
+    deps = AdminDeps(SqliteApprovalStore(tmp_path / "a.sqlite"), verify, "approver")
+    server = await start_admin("127.0.0.1", 0, deps, concerns=(*DEFAULT_CONCERNS, health))
+    try:
+        async with aiohttp.ClientSession() as http:
+            base = f"http://127.0.0.1:{server.port}"
+            async with http.get(base + "/healthz") as reply:
+                assert (reply.status, await reply.text()) == (200, "ok")
+            async with http.get(base + "/approvals") as reply:
+                assert reply.status == 401
+            async with http.get(base + "/console/", allow_redirects=False) as reply:
+                assert (reply.status, reply.headers["Location"]) == (303, "/console/login")
+    finally:
+        await server.close()
