@@ -143,6 +143,8 @@ def _server(section: Section, base: Path) -> ServerSettings:
         raise ConfigError(section.key("admin_http_tls"), "needs tls_cert_file and tls_key_file")
     if settings.admin_session_minutes <= 0:
         raise ConfigError(section.key("admin_session_minutes"), "must be a positive number of minutes")
+    if settings.admin_price_per_tib_usd < 0:
+        raise ConfigError(section.key("admin_price_per_tib_usd"), "must not be negative")
     if not 0 < settings.port < 65536:
         raise ConfigError(section.key("port"), "must be between 1 and 65535")
     if not settings.server_version.startswith("15."):
