@@ -22,9 +22,8 @@ from pgbridge.audit.reader import iter_records
 from pgbridge.audit.records import log_files
 from tests.admin.conftest import ConsoleGateway
 from tests.policy_wire.support import approval_id, psql_args, psql_env
-from tests.support.browser import small_png
+from tests.support.browser import screenshot_path, small_png
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 # Three 8-byte columns of 1M orders: an estimated 24 MB scan, over the analyst's 20 MB.
 BIG = "SELECT count(amount) + count(ordered_at) + count(customer_id) FROM shop.orders"
 BIG_ROWS = 3_000_000
@@ -60,7 +59,7 @@ def audit_records(cg: ConsoleGateway, kind: str) -> list[dict[str, Any]]:
 
 
 def test_approver_sees_a_waiting_query_appear_and_approves_it(
-    console_gateway: ConsoleGateway, chromium: Any
+    console_gateway: ConsoleGateway, chromium: Any, tmp_path: Path
 ) -> None:
     cg, driver = console_gateway, chromium
     sign_in(driver, cg, cg.token("carol", ("approver",)))
@@ -86,9 +85,11 @@ def test_approver_sees_a_waiting_query_appear_and_approves_it(
         )
         assert "`shop`.`orders`" in card.find_element(By.CSS_SELECTOR, ".bigquery").text
         driver.set_window_size(1280, 1560)
-        driver.save_screenshot(str(DOCS / "console-pending.png"))
+        shot = screenshot_path("console-pending.png", tmp_path)
+        driver.save_screenshot(str(shot))
         driver.set_window_size(1280, 1000)
-        small_png(DOCS / "console-pending.png")
+        small_png(shot)
+        assert shot.stat().st_size > 10_000
         card.find_element(By.NAME, "reason").send_keys("monthly report, checked the scan size")
         card.find_element(By.CSS_SELECTOR, "button.approve").click()
         flash = WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".flash.ok"))[0]
@@ -103,8 +104,9 @@ def test_approver_sees_a_waiting_query_appear_and_approves_it(
     driver.get(f"{cg.base}/console/history?requester=ana&decision=approved")
     row = driver.find_element(By.CSS_SELECTOR, "tr.status-consumed")
     assert request_id in row.text and "carol" in row.text and "monthly report" in row.text
-    driver.save_screenshot(str(DOCS / "console-history.png"))
-    small_png(DOCS / "console-history.png")
+    shot = screenshot_path("console-history.png", tmp_path)
+    driver.save_screenshot(str(shot))
+    small_png(shot)
     requested = [r["data"] for r in audit_records(cg, "approval_requested")]
     assert any(d["approval_id"] == request_id and d["sql"] == BIG and d["mode"] == "wait" for d in requested)
     decided = [

@@ -4,11 +4,16 @@ by scripts/install-test-deps.d/browser.sh), driven by Selenium with no driver do
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+# Screenshots are always taken (rendering is part of the test); they land in docs/ only when
+# asked, so a test run leaves the work tree clean:
+#   PGBRIDGE_SCREENSHOTS=docs .venv/bin/python -m pytest tests/admin tests/audit_wire/test_report.py
+SCREENSHOTS_ENV = "PGBRIDGE_SCREENSHOTS"
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 
@@ -36,6 +41,13 @@ def headless_chromium(width: int = 1280, height: int = 1000) -> Iterator[Any]:
         yield driver
     finally:
         driver.quit()
+
+
+def screenshot_path(name: str, fallback: Path) -> Path:
+    """Where a screenshot goes: the folder named by PGBRIDGE_SCREENSHOTS, else `fallback`."""
+    folder = Path(os.environ.get(SCREENSHOTS_ENV) or fallback)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
 
 
 def full_page_png(driver: Any, path: Path, max_height: int = 4000) -> None:
