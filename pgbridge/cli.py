@@ -170,10 +170,10 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"pgbridge demo: ready; config at {config_path}")
         return 0
     config = load_config(config_path)
-    return _run_gateway(config, _demo_banner(data_dir, args.host, args.port))
+    return _run_gateway(config, _demo_banner(data_dir, args.host, args.port, args.admin_port))
 
 
-def _demo_banner(data_dir: Path, host: str, port: int) -> str:
+def _demo_banner(data_dir: Path, host: str, port: int, admin_port: int = 0) -> str:
     exe = _self_command()
     conninfo = (
         f"host={host} port={port} dbname=pgbridge user=alice sslmode=verify-full "
@@ -188,9 +188,17 @@ Connect with psql as an analyst (the password is a JWT):
 Then try:  \\dt shop.*     SELECT name, email, ssn FROM shop.customers LIMIT 5;
 Other roles: --role admin (clear values, DML needs approval), --role support --claim country=DE (row filter),
              --role approver (decides approvals: {exe} approvals list --data-dir {data_dir}).
-Audit log: {exe} audit verify --data-dir {data_dir}
+{_console_line(exe, data_dir, admin_port)}Audit log: {exe} audit verify --data-dir {data_dir}
+Evidence:  {exe} audit report --since YYYY-MM-DD --out report.html --data-dir {data_dir}
 Press Ctrl-C to stop.
 """
+
+
+def _console_line(exe: str, data_dir: Path, admin_port: int) -> str:
+    if not admin_port:
+        return ""
+    return (f"Approver console: http://127.0.0.1:{admin_port}/console/  (sign in with the token of "
+            f"{exe} token --sub carol --role approver --data-dir {data_dir})\n")
 
 
 def _self_command() -> str:

@@ -59,6 +59,9 @@ class ServerSettings:
     idle_session_timeout_s: int = 0
     admin_http_host: str = "127.0.0.1"
     admin_http_port: int = 0  # 0: no admin HTTP endpoint
+    admin_http_tls: bool = False  # serve the admin listener over TLS with tls_cert_file / tls_key_file
+    admin_session_minutes: int = 480  # longest console sign-in (never past the token's exp)
+    admin_price_per_tib_usd: float = 6.25  # the console's cost estimate per TiB scanned
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,9 @@ def _server(section: Section, base: Path) -> ServerSettings:
         idle_session_timeout_s=section.get("idle_session_timeout_s", int, 0),
         admin_http_host=section.get("admin_http_host", str, "127.0.0.1"),
         admin_http_port=section.get("admin_http_port", int, 0),
+        admin_http_tls=section.get("admin_http_tls", bool, False),
+        admin_session_minutes=section.get("admin_session_minutes", int, 480),
+        admin_price_per_tib_usd=section.get("admin_price_per_tib_usd", float, 6.25),
     )
     if (cert is None) != (key is None):
         raise ConfigError(section.key("tls_cert_file"), "tls_cert_file and tls_key_file go together")
@@ -145,6 +151,12 @@ def _server(section: Section, base: Path) -> ServerSettings:
             "TLS is required (the password is a bearer token) but no "
             "tls_cert_file / tls_key_file is configured",
         )
+    if settings.admin_http_tls and cert is None:
+        raise ConfigError(section.key("admin_http_tls"), "needs tls_cert_file and tls_key_file")
+    if settings.admin_session_minutes <= 0:
+        raise ConfigError(section.key("admin_session_minutes"), "must be a positive number of minutes")
+    if settings.admin_price_per_tib_usd < 0:
+        raise ConfigError(section.key("admin_price_per_tib_usd"), "must not be negative")
     if not 0 < settings.port < 65536:
         raise ConfigError(section.key("port"), "must be between 1 and 65535")
     if not settings.server_version.startswith("15."):

@@ -29,6 +29,7 @@ PGBRIDGE = [sys.executable, "-m", "pgbridge.cli"]
         ["audit"],
         ["audit", "verify"],
         ["audit", "replay"],
+        ["audit", "report"],
     ],
 )
 def test_help_is_complete(command: list[str]) -> None:

@@ -48,6 +48,12 @@ def test_demo_config_loads(demo_dir: Path) -> None:
     [
         (("port = 5433", "port = 99999"), "server.port"),
         (("port = 5433", 'port = "5433"'), "server.port"),
+        (("admin_session_minutes = 480", "admin_session_minutes = 0"), "server.admin_session_minutes"),
+        (
+            ("admin_price_per_tib_usd = 6.25", "admin_price_per_tib_usd = -1"),
+            "server.admin_price_per_tib_usd",
+        ),
+        (("admin_http_tls = false", 'admin_http_tls = "yes"'), "server.admin_http_tls"),
         (("require_tls = true", "require_tls = true\nrequire_tsl = false"), "server.require_tsl"),
         (('kind = "duckdb"', 'kind = "oracle"'), "backend.kind"),
         (('algorithms = ["EdDSA", "RS256", "ES256"]', 'algorithms = ["HS256"]'), "auth.algorithms"),

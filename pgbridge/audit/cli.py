@@ -1,4 +1,4 @@
-"""`pgbridge audit verify | replay | tail | export`: the operator's and the auditor's commands.
+"""`pgbridge audit verify | replay | tail | export | report`: the operator's and the auditor's commands.
 
 `register` adds them to the `pgbridge` command; `main` runs them alone (`python -m
 pgbridge.audit.cli`). Every command reads DATA_DIR/audit unless told otherwise, and finds the
@@ -48,6 +48,7 @@ def register(subparsers: argparse._SubParsersAction, default_data_dir: str) -> N
     _common(tail_cmd, default_data_dir)
     tail_cmd.set_defaults(func=run_tail)
     _register_export(commands, default_data_dir)
+    _register_report(commands, default_data_dir)
 
 
 def _register_export(commands: argparse._SubParsersAction, default_data_dir: str) -> None:
@@ -59,6 +60,22 @@ def _register_export(commands: argparse._SubParsersAction, default_data_dir: str
     export_cmd.add_argument("--unverified", action="store_true", help="export even if verify fails")
     _common(export_cmd, default_data_dir)
     export_cmd.set_defaults(func=run_export)
+
+
+def _register_report(commands: argparse._SubParsersAction, default_data_dir: str) -> None:
+    report = commands.add_parser("report", help="an HTML evidence report of a period, for auditors")
+    report.add_argument("paths", nargs="*", type=Path, help="audit directories, one per gateway")
+    report.add_argument("--since", required=True, help="ISO 8601 start (inclusive, UTC if no zone)")
+    report.add_argument("--until", help="ISO 8601 end (exclusive; default now)")
+    report.add_argument("--out", type=Path, default=Path("report.html"), help="file to write")
+    _common(report, default_data_dir)
+    report.set_defaults(func=run_report)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from pgbridge.audit.report import run_report as report  # matplotlib loads only for a report
+
+    return report(args)
 
 
 def _common(parser: argparse.ArgumentParser, default_data_dir: str) -> None:

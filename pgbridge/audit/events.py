@@ -21,6 +21,8 @@ STATEMENT = "statement"
 STATEMENT_COMPLETED = "statement_completed"
 CANCEL = "cancel"
 CONNECTION_CLOSED = "connection_closed"
+APPROVAL_REQUESTED = "approval_requested"
+APPROVAL_DECIDED = "approval_decided"
 RETENTION = "retention"
 LOG_RECOVERED = "log_recovered"
 LOG_CLOSED = "log_closed"
@@ -109,3 +111,29 @@ def cancel(*, session_id: str, statement_id: str | None, job_id: str | None) -> 
 
 def connection_closed(*, session_id: str, reason: str) -> dict[str, Any]:
     return {"session_id": session_id, "reason": reason}
+
+
+def approval_requested(*, approval_id: str, session_id: str, principal: Principal,
+                       context: Mapping[str, Any]) -> dict[str, Any]:
+    """A new approval request, with what its approver is shown (pgbridge.policy.approval_context)."""
+    return {"approval_id": approval_id, "session_id": session_id,
+            "principal": principal_fields(principal), **context}
+
+
+def approval_decided(
+    *, approval_id: str, requester: str, approver: Principal, decision: str, reason: str | None,
+    rule: str, requested_at: float, decided_at: float | None, via: str,
+) -> dict[str, Any]:
+    """A decision taken through the admin listener (JSON API or console), by a verified approver.
+    Times are epoch seconds, as the approvals store keeps them."""
+    return {
+        "approval_id": approval_id,
+        "requester": requester,
+        "approver": principal_fields(approver),
+        "decision": decision,
+        "reason": reason,
+        "rule": rule,
+        "requested_at": requested_at,
+        "decided_at": decided_at,
+        "via": via,
+    }

@@ -72,7 +72,7 @@ exempt_roles = ["admin"]
 # Every rule kind is exercised:
 #   analyst  - reads dataset shop, no DML; a query estimated to scan over 20 MB waits for approval
 #   support  - reads only customers and orders, and only the rows of its own `country` claim
-#   approver - decides approval requests (CLI or admin HTTP endpoint); reads nothing
+#   approver - decides approval requests (console, CLI or admin JSON API); reads nothing
 #   admin    - reads everything; may run DML on shop, every DML statement needs approval
 [policy]
 max_bytes_billed = 10_000_000_000

@@ -54,15 +54,19 @@ async def obtain_approval(
     notify: Callable[[str], Awaitable[None]],
     poll_interval: float = 0.2,
     pool: WorkerPool | None = None,
+    on_pending: Callable[[ApprovalRequest], Awaitable[None]] | None = None,
 ) -> ApprovalRequest:
     """Return the consumed approval, or raise the PgError the client should see. Store calls
-    run in `pool`; the wait for a decision holds no thread."""
+    run in `pool`; the wait for a decision holds no thread. `on_pending` hears of the pending
+    request (new or reused) before the client is told of it."""
     found = await in_thread(pool, store.find, principal, sql, params_digest)
     if found is not None and found.status in ("approved", "denied"):
         return await _settle(store, found, pool)
     request = await in_thread(
         pool, store.request, principal, sql, params_digest, decision.rule, decision.message
     )
+    if request.status == "pending" and on_pending is not None:
+        await on_pending(request)
     if request.status != "pending":
         return await _settle(store, request, pool)
     if mode == "ticket":

@@ -57,6 +57,7 @@ class DataPlan:
     kind: str = "query"  # or "dml": a row count, not rows
     command: str = "SELECT"  # INSERT / UPDATE / DELETE for DML
     timezone: str = "UTC"  # the session TimeZone the translation was made for
+    source_sql: str = ""  # the statement as the client wrote it (shown to an approver)
 
     @property
     def param_oids(self) -> tuple[int, ...]:

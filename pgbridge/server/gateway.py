@@ -149,7 +149,13 @@ async def build_stages(config: Config, backend: Backend) -> Stages:
         policy=policy,
         masking=config.masking,
         audit=audit,
-        approvals=ApprovalDesk(approvals, settings, approval_pool),
+        approvals=ApprovalDesk(
+            approvals,
+            settings,
+            approval_pool,
+            audit,
+            lambda ctx, dataset, table: policy.row_filter_for(ctx.principal, dataset, table),
+        ),
         limits=limits,
     )
     return Stages(backend, metadata, audit, policy, limits, approvals, approval_pool, catalog, pipeline)

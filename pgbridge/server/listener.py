@@ -1,5 +1,5 @@
 """The listener: accepts client sockets and runs a connection for each, and serves the admin
-endpoint (approvals over HTTP) when one is configured.
+listener (the approvals API and the approvers' console, pgbridge.admin) when one is configured.
 
 A socket takes a connection slot when it is accepted, before a byte is read
 (pgbridge.server.connection_limits); when none is left it gets PostgreSQL's "too many
@@ -13,9 +13,10 @@ import asyncio
 import contextlib
 import logging
 
+from pgbridge.admin.app import AdminServer, start_admin
+from pgbridge.admin.deps import admin_deps
 from pgbridge.backends.base import Backend
 from pgbridge.config import Config
-from pgbridge.policy.http import start_admin_http
 from pgbridge.server.connection import Connection
 from pgbridge.server.connection_limits import Admission
 from pgbridge.server.gateway import Gateway
@@ -31,7 +32,7 @@ class Listener:
         server = gateway.config.server
         self.admission = Admission(server.max_connections, server.max_unauthenticated_connections)
         self._server: asyncio.Server | None = None
-        self._admin_http: asyncio.Server | None = None
+        self._admin_http: AdminServer | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._open: set[Connection] = set()
 
@@ -50,14 +51,12 @@ class Listener:
         backend = gateway.stages.backend.name
         log.info("pgbridge listening on %s:%s (backend %s)", server.host, server.port, backend)
         if server.admin_http_port:
-            self._admin_http = await start_admin_http(
-                server.admin_http_host,
-                server.admin_http_port,
-                gateway.stages.approvals,
-                lambda token: gateway.verifier.verify_sync(token, None),
-                gateway.config.policy.approvals.approver_role,
-                gateway.stages.approval_pool,
+            stages = gateway.stages
+            deps = admin_deps(
+                gateway.config, stages.approvals, gateway.verifier, stages.approval_pool, gateway.audit_event
             )
+            tls = gateway.tls_context if server.admin_http_tls else None
+            self._admin_http = await start_admin(server.admin_http_host, server.admin_http_port, deps, tls)
             log.info("admin HTTP endpoint on %s:%s", server.admin_http_host, self.admin_http_port)
 
     @property
@@ -68,7 +67,7 @@ class Listener:
     @property
     def admin_http_port(self) -> int:
         assert self._admin_http is not None
-        return int(self._admin_http.sockets[0].getsockname()[1])
+        return self._admin_http.port
 
     async def serve_forever(self) -> None:
         assert self._server is not None
@@ -86,7 +85,7 @@ class Listener:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._admin_http is not None:
-            self._admin_http.close()
+            await self._admin_http.close()
         await self.gateway.close()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

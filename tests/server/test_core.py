@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from pgbridge.server.routes import ROUTES
 from pgbridge.server.outcomes import CommandDone, TxChange, TxEffect
 from pgbridge.server.protocol.core import ProtocolCore
 from pgbridge.server.protocol.states import MESSAGES, Action, Event, Phase, TxStatus, after, tx_after
 from pgbridge.server.protocol.stores import Portals
+from pgbridge.server.routes import ROUTES
 from pgbridge.server.settings import SessionSettings
 from pgbridge.sql.statements.model import Kind
 from pgbridge.wire import codec

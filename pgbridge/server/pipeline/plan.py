@@ -63,6 +63,7 @@ class Planner:
             kind=translation.kind,
             command=translation.command,
             timezone=resolved.timezone,
+            source_sql=statement.text,
         )
 
     async def current(self, ctx: SessionContext, prepared: Prepared) -> DataPlan | None:

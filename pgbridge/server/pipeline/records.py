@@ -79,6 +79,10 @@ class StatementAudit:
             masked_columns=plan.mask_plan.audit_summary() if plan.mask_plan else [],
             masked_inputs=plan.mask_plan.inputs_summary() if plan.mask_plan else [],
         )
+        if approval:  # the decision this run consumed, whoever took it (console, API or CLI)
+            fields.update(
+                approval_reason=approval.reason, approval_decided_at=approval.decided_at
+            )
         await self.log.append("statement", fields)
 
     async def local(

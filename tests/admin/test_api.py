@@ -1,4 +1,7 @@
-"""The admin HTTP endpoint over a real socket, with real Ed25519 JWTs and urllib."""
+"""The approvals JSON API over a real socket, with real Ed25519 JWTs and urllib.
+
+Since the admin listener moved to aiohttp (pgbridge.admin), the listener is started with
+start_admin and closed with AdminServer.close; every request and answer is as before."""
 
 from __future__ import annotations
 
@@ -15,9 +18,10 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from pgbridge.admin.app import AdminServer, start_admin
+from pgbridge.admin.deps import AdminDeps
 from pgbridge.auth.principal import Principal
 from pgbridge.policy.approvals import ApprovalRequest, SqliteApprovalStore
-from pgbridge.policy.http import start_admin_http
 
 KEY = Ed25519PrivateKey.generate()
 OTHER_KEY = Ed25519PrivateKey.generate()
@@ -35,14 +39,16 @@ def verify(raw: str) -> Principal:
     return Principal(subject=claims["sub"], roles=tuple(claims["roles"]), claims=claims)
 
 
+async def start_admin_http(store: SqliteApprovalStore) -> AdminServer:
+    return await start_admin("127.0.0.1", 0, AdminDeps(store, verify, "approver"))
+
+
 @pytest.fixture
 async def admin(tmp_path: Path) -> AsyncIterator[tuple[str, SqliteApprovalStore]]:
     store = SqliteApprovalStore(tmp_path / "approvals.sqlite")
-    server = await start_admin_http("127.0.0.1", 0, store, verify, "approver")
-    port = server.sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}", store
-    server.close()
-    await server.wait_closed()
+    server = await start_admin_http(store)
+    yield f"http://127.0.0.1:{server.port}", store
+    await server.close()
 
 
 def _call(url: str, method: str, bearer: str | None, body: object | None) -> tuple[int, Any]:
@@ -131,7 +137,8 @@ async def test_garbage_on_the_socket_gets_400(admin: tuple[str, SqliteApprovalSt
     await writer.drain()
     reply = await asyncio.wait_for(reader.read(), 5)
     writer.close()
-    assert reply.startswith(b"HTTP/1.1 400 ")
+    # aiohttp answers a request line it cannot parse as HTTP/1.0 (it never learnt the version)
+    assert reply.split(b"\r\n", 1)[0] in (b"HTTP/1.0 400 Bad Request", b"HTTP/1.1 400 Bad Request")
 
 
 class BrokenStore(SqliteApprovalStore):
@@ -140,11 +147,51 @@ class BrokenStore(SqliteApprovalStore):
 
 
 async def test_store_failure_is_a_500(tmp_path: Path) -> None:
-    server = await start_admin_http("127.0.0.1", 0, BrokenStore(tmp_path / "a.sqlite"), verify, "approver")
-    port = server.sockets[0].getsockname()[1]
+    server = await start_admin_http(BrokenStore(tmp_path / "a.sqlite"))
     try:
-        status, body = await call(f"http://127.0.0.1:{port}/approvals", bearer=token("bob", ["approver"]))
+        url = f"http://127.0.0.1:{server.port}/approvals"
+        status, body = await call(url, bearer=token("bob", ["approver"]))
     finally:
-        server.close()
-        await server.wait_closed()
+        await server.close()
     assert status == 500 and "disk" not in body["error"]
+
+
+async def test_decisions_are_audited_with_the_verified_approver(tmp_path: Path) -> None:
+    store = SqliteApprovalStore(tmp_path / "approvals.sqlite")
+    recorded: list[tuple[str, dict[str, Any]]] = []
+
+    async def record(kind: str, fields: dict[str, Any]) -> None:
+        recorded.append((kind, fields))
+
+    server = await start_admin("127.0.0.1", 0, AdminDeps(store, verify, "approver", record=record))
+    try:
+        request = store.request("alice", SQL, "d", "roles.admin.approve_statements")
+        url = f"http://127.0.0.1:{server.port}/approvals/{request.id}/approve"
+        status, _ = await call(url, "POST", token("dave", ["approver"]), {"reason": "ok", "approver": "eve"})
+    finally:
+        await server.close()
+    assert status == 200
+    [(kind, fields)] = recorded
+    assert kind == "approval_decided" and fields["via"] == "admin_api"
+    assert (fields["approver"]["subject"], fields["requester"], fields["decision"]) == (
+        "dave",
+        "alice",
+        "approved",
+    )
+    assert fields["decided_at"] >= fields["requested_at"]
+
+
+async def test_a_decision_whose_record_fails_is_reported(tmp_path: Path) -> None:
+    store = SqliteApprovalStore(tmp_path / "approvals.sqlite")
+
+    async def record(kind: str, fields: dict[str, Any]) -> None:
+        raise OSError("audit disk full")
+
+    server = await start_admin("127.0.0.1", 0, AdminDeps(store, verify, "approver", record=record))
+    try:
+        request = store.request("alice", SQL, "d", "rule")
+        url = f"http://127.0.0.1:{server.port}/approvals/{request.id}/deny"
+        status, body = await call(url, "POST", token("dave", ["approver"]), {"reason": "no"})
+    finally:
+        await server.close()
+    assert status == 500 and "audit record failed" in body["error"] and "disk" not in body["error"]

@@ -1,0 +1,57 @@
+"""Deciding an approval request from the admin listener, the same way for the JSON API and
+the console: the store enforces four eyes and decides once (the CLI's own rules), then the
+decision goes to the gateway's audit log as an `approval_decided` record naming the verified
+approver. The decision is taken before it is recorded because only the store knows whether it
+is allowed; a record that cannot be written is logged and reported as a failure to the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pgbridge.audit import events
+from pgbridge.auth.principal import Principal
+from pgbridge.policy.approvals import ApprovalRequest, ApprovalStore, in_thread
+from pgbridge.workers import WorkerPool
+
+log = logging.getLogger("pgbridge.admin")
+Record = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+class DecisionNotRecorded(Exception):
+    """The store decided, but the audit record of the decision could not be written."""
+
+
+async def decide(
+    store: ApprovalStore,
+    pool: WorkerPool | None,
+    record: Record | None,
+    request_id: str,
+    approver: Principal,
+    approve: bool,
+    reason: str | None,
+    via: str,
+) -> ApprovalRequest:
+    """Decide `request_id` as `approver`; raises ApprovalError when the store refuses."""
+    decided = await in_thread(pool, store.decide, request_id, approver.subject, approve, reason)
+    if record is None:
+        return decided
+    fields = events.approval_decided(
+        approval_id=decided.id,
+        requester=decided.requester,
+        approver=approver,
+        decision="approved" if approve else "denied",
+        reason=decided.reason,
+        rule=decided.rule,
+        requested_at=decided.created_at,
+        decided_at=decided.decided_at,
+        via=via,
+    )
+    try:
+        await record(events.APPROVAL_DECIDED, fields)
+    except Exception as failure:
+        log.critical("approval %s was decided but its audit record failed", decided.id, exc_info=True)
+        raise DecisionNotRecorded(decided.id) from failure
+    return decided
