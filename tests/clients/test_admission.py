@@ -13,13 +13,13 @@ import socket
 import ssl
 import struct
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
 
-from pgbridge.demo.setup import demo_config, ensure_demo
+from pgbridge.demo.setup import demo_config
 from pgbridge.wire import codec
 from pgbridge.wire import messages as m
 from tests.audit_wire.support import of_type, read_records
@@ -36,10 +36,8 @@ def _config() -> str:
 
 
 @pytest.fixture(scope="module")
-def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
-    data_dir: Path = tmp_path_factory.mktemp("admission") / "demo"
-    ensure_demo(data_dir, "127.0.0.1", 5433)
-    with running_gateway(data_dir, _config()) as gateway:
+def strict(demo_copy: Callable[[str], Path]) -> Iterator[RunningGateway]:
+    with running_gateway(demo_copy("admission"), _config()) as gateway:
         yield gateway
 
 

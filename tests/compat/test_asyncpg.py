@@ -14,6 +14,8 @@ import json
 import asyncpg
 import pytest
 
+pytestmark = pytest.mark.compat
+
 
 class RecordingConnection(asyncpg.Connection):
     """A real asyncpg connection that notes which type OIDs it introspects."""

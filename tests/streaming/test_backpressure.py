@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -46,14 +47,14 @@ MAX_CPU_WHILE_STALLED = 0.75  # seconds of gateway CPU during the stall; produci
 
 
 @pytest.fixture(scope="module")
-def own_gateway(tmp_path_factory: pytest.TempPathFactory):
+def own_gateway(demo_copy: Callable[[str], Path]):
     """A gateway of its own, so its RSS reflects this test's query and nothing else's.
 
     It first serves the same query over one copy of the orders (1,000,000 rows), so what is
     paid once — DuckDB reading the table's blocks into its buffer pool, modules imported,
     Arrow's memory pool growing to a batch's size — is not counted as the long result's cost.
     """
-    with running_gateway(Path(tmp_path_factory.mktemp("streaming"))) as running:
+    with running_gateway(demo_copy("streaming")) as running:
         with RawClient(running.host, running.port, "alice", running.token("alice", ("admin",))) as client:
             warm = client.query(orders_times(1))
         assert warm.rows == ROWS // 10
