@@ -3,7 +3,6 @@ the exact psql command it prints, tokens."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.demo import copy_demo
 from tests.support.postgres import free_port
 
 PGBRIDGE = [sys.executable, "-m", "pgbridge.cli"]
@@ -49,13 +49,7 @@ def test_token_requires_the_demo_key(tmp_path: Path) -> None:
 
 
 def test_demo_prints_a_psql_command_that_works(demo_dir: Path, tmp_path: Path) -> None:
-    data_dir = tmp_path / "demo"
-    data_dir.mkdir()
-    for item in demo_dir.iterdir():  # reuse the built warehouse and keys: the demo reuses what exists
-        if item.is_file() and item.suffix != ".log" and item.name != "pgbridge.toml":
-            os.link(item, data_dir / item.name) if item.name != "warehouse.duckdb" else data_dir.joinpath(
-                item.name
-            ).write_bytes(item.read_bytes())
+    data_dir = copy_demo(demo_dir, tmp_path / "demo")  # the demo reuses the files it finds
     port = free_port()
     process = subprocess.Popen(
         [*PGBRIDGE, "demo", "--data-dir", str(data_dir), "--port", str(port), "--admin-port", "0"],

@@ -23,7 +23,9 @@ from pgbridge.demo.setup import demo_config
 from pgbridge.wire import codec
 from pgbridge.wire import messages as m
 from tests.audit_wire.support import of_type, read_records
+from tests.support.clients import asyncpg_connect
 from tests.support.gateway import RunningGateway, running_gateway
+from tests.support.rawclient import RawClient
 
 TIMEOUT_S = 1.5
 STRANGERS = 3
@@ -45,12 +47,8 @@ def _raw(gateway: RunningGateway) -> socket.socket:
     return socket.create_connection((gateway.host, gateway.port), timeout=30)
 
 
-def _tls(gateway: RunningGateway) -> ssl.SSLSocket:
-    raw = _raw(gateway)
-    raw.sendall(codec.encode_frontend(m.SSLRequest()))
-    assert raw.recv(1) == b"S"
-    context = ssl.create_default_context(cafile=str(gateway.cert))
-    return context.wrap_socket(raw, server_hostname=gateway.host)
+def _tls(gateway: RunningGateway) -> socket.socket:
+    return RawClient.tls(gateway, timeout=30).sock
 
 
 def _until_closed(sock: socket.socket) -> tuple[list[object], float]:
@@ -81,10 +79,7 @@ def _startup(sock: socket.socket, user: str = "alice", **params: str) -> None:
 
 
 async def _login(gateway: RunningGateway) -> asyncpg.Connection:
-    return await asyncpg.connect(
-        host=gateway.host, port=gateway.port, user="alice", database="pgbridge", ssl="require",
-        password=gateway.token("alice", ("analyst",)), timeout=10,
-    )
+    return await asyncpg_connect(gateway, "alice", ("analyst",))
 
 
 def test_a_socket_that_sends_nothing_is_closed_with_a_fatal_after_the_timeout(strict):
@@ -181,8 +176,7 @@ def test_a_password_message_over_the_limit_is_refused_from_its_header(strict):
 async def test_a_large_token_within_the_limit_still_logs_in(strict):
     token = strict.token("alice", ("analyst",), padding="x" * 5000)
     assert 5000 < len(token) < 8000
-    conn = await asyncpg.connect(host=strict.host, port=strict.port, user="alice", database="pgbridge",
-                                 ssl="require", password=token, timeout=10)
+    conn = await asyncpg_connect(strict, password=token)
     try:
         assert await conn.fetchval("SELECT 1") == 1
     finally:

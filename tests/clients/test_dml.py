@@ -4,24 +4,13 @@ human approval: nothing is written before the approval, exactly once after it.""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
 
-from tests.support.gateway import RunningGateway, running_gateway
-
-
-@pytest.fixture(scope="module")
-def writable_gateway(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
-    folder = tmp_path_factory.mktemp("dml") / "demo"
-    shutil.copytree(demo_dir, folder, ignore=shutil.ignore_patterns("audit", "*.log", "approvals.sqlite*"))
-    with running_gateway(folder) as gateway:
-        yield gateway
+from tests.support.gateway import RunningGateway
 
 
 def _ticket(conn: psycopg.Connection, sql: str) -> str:

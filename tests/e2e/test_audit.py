@@ -99,7 +99,10 @@ async def test_audit_verify_finds_an_altered_record(any_gateway: RunningGateway,
         copy.joinpath(path.name).write_bytes(path.read_bytes())
     log = sorted(copy.glob("*.jsonl"))[-1]
     lines = log.read_text(encoding="utf-8").splitlines()
-    index = next(i for i, line in enumerate(lines) if '"type":"statement"' in line)
+    # The first allowed statement: the log may be shared with tests whose statements were refused.
+    index = next(
+        i for i, line in enumerate(lines) if '"type":"statement"' in line and '"decision":"allow"' in line
+    )
     lines[index] = lines[index].replace('"decision":"allow"', '"decision":"deny"', 1)
     log.write_text("\n".join(lines) + "\n", encoding="utf-8")
     done = cli("audit", "verify", "--audit-dir", str(copy))

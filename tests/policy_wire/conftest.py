@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 
 from tests.policy_wire.support import policy_config
+from tests.support.clients import asyncpg_connect
 from tests.support.gateway import RunningGateway, running_gateway, wait_for_port
 from tests.support.postgres import free_port
 
@@ -27,15 +28,7 @@ class PolicyGateway:
         return self.gw.token(user, roles, ttl=3600, **claims)
 
     async def asyncpg(self, user: str, roles: tuple[str, ...], **claims: object) -> asyncpg.Connection:
-        return await asyncpg.connect(
-            host=self.gw.host,
-            port=self.gw.port,
-            user=user,
-            database="pgbridge",
-            password=self.token(user, roles, **claims),
-            ssl="require",
-            timeout=10,
-        )
+        return await asyncpg_connect(self.gw, user, roles, **claims)
 
 
 @pytest.fixture(scope="session")

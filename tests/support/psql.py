@@ -73,8 +73,10 @@ def run_psql(
     )
 
 
-def run_psql_on(server: PostgresServer, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """psql against the run's PostgreSQL (trust authentication, no TLS), as its own user."""
-    return subprocess.run(
-        psql_argv(server, *args, user=server.user), capture_output=True, text=True, timeout=timeout
-    )
+def run_psql_on(
+    server: PostgresServer, *args: str, check: bool = False, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """psql against a PostgreSQL database (trust authentication, no TLS), as its user;
+    check=True raises when psql fails."""
+    argv = psql_argv(server, *args, user=server.user)
+    return subprocess.run(argv, capture_output=True, text=True, check=check, timeout=timeout)

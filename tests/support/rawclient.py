@@ -65,15 +65,9 @@ class RawClient:
         timeout: float = 60,
         **claims: object,
     ) -> RawClient:
-        """TLS (verifying the demo certificate), startup and the token as password, up to
-        the first ReadyForQuery; ConnectionError when the gateway refuses any of it."""
-        raw = socket.create_connection((gateway.host, gateway.port), timeout=timeout)
-        raw.sendall(codec.encode_frontend(m.SSLRequest()))
-        if raw.recv(1) != b"S":
-            raw.close()
-            raise ConnectionError("the gateway refused TLS")
-        context = ssl.create_default_context(cafile=str(gateway.cert))
-        client = cls(context.wrap_socket(raw, server_hostname=gateway.host))
+        """TLS, startup and the token as password, up to the first ReadyForQuery;
+        ConnectionError when the gateway refuses any of it."""
+        client = cls.tls(gateway, timeout)
         client.send(m.StartupMessage(PROTOCOL_3, {"user": user, "database": "pgbridge"}))
         if not isinstance(client.next(), m.AuthenticationCleartextPassword):
             raise ConnectionError("expected a password request")
@@ -82,6 +76,17 @@ class RawClient:
         if errors:
             raise ConnectionError(f"gateway refused the session: {errors[0].fields}")
         return client
+
+    @classmethod
+    def tls(cls, gateway: RunningGateway, timeout: float = 60) -> RawClient:
+        """SSLRequest and the TLS handshake (verifying the demo certificate), nothing more."""
+        raw = socket.create_connection((gateway.host, gateway.port), timeout=timeout)
+        raw.sendall(codec.encode_frontend(m.SSLRequest()))
+        if raw.recv(1) != b"S":
+            raw.close()
+            raise ConnectionError("the gateway refused TLS")
+        context = ssl.create_default_context(cafile=str(gateway.cert))
+        return cls(context.wrap_socket(raw, server_hostname=gateway.host))
 
     @classmethod
     def plain(cls, host: str, port: int, timeout: float = 10) -> RawClient:
