@@ -31,6 +31,7 @@ PGBRIDGE = [sys.executable, "-m", "pgbridge.cli"]
         ["audit", "replay"],
     ],
 )
+@pytest.mark.slow  # a Python process per command
 def test_help_is_complete(command: list[str]) -> None:
     done = subprocess.run([*PGBRIDGE, *command, "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -15,11 +15,14 @@ import time
 from pathlib import Path
 
 import asyncpg
+import pytest
 
 from tests.audit_wire.support import of_type, read_records, run_cli
 from tests.support.clients import asyncpg_connect
 from tests.support.demo import copy_demo
 from tests.support.gateway import RunningGateway, running_gateway
+
+pytestmark = pytest.mark.slow  # kill -9 under load, twice, and restarts
 
 CLIENTS = 8
 QUERY = "SELECT id, name FROM shop.products WHERE id <= 20 AND id <> $1"  # 19-20 rows: a recording each

@@ -22,6 +22,8 @@ from tests.support.clients import asyncpg_connect
 from tests.support.demo import copy_demo
 from tests.support.gateway import running_gateway
 
+pytestmark = pytest.mark.slow  # a tmpfs of its own, filled, and a gateway on it
+
 QUERY = "SELECT id, name FROM shop.products WHERE id = $1"
 
 

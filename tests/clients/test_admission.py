@@ -27,6 +27,8 @@ from tests.support.clients import asyncpg_connect
 from tests.support.gateway import RunningGateway, running_gateway
 from tests.support.rawclient import RawClient
 
+pytestmark = pytest.mark.slow  # a gateway of its own; waits out its authentication timeouts
+
 TIMEOUT_S = 1.5
 STRANGERS = 3
 

@@ -29,6 +29,8 @@ from tests.masking_wire.wire_corpus import MASKED, WIRE_CORPUS
 from tests.support.gateway import running_gateway
 from tests.support.rawclient import RawClient
 
+pytestmark = pytest.mark.slow  # a gateway of its own, the whole masked corpus, then its audit read back
+
 
 @dataclass
 class AuditRun:

@@ -26,6 +26,8 @@ from tests.masking_wire.wire_corpus import MASKED, MASKING_REFUSAL, NOT_TRANSLAT
 from tests.support.gateway import RunningGateway, running_gateway
 from tests.support.rawclient import RawClient
 
+pytestmark = pytest.mark.slow  # a gateway of its own, the corpus through four clients
+
 ANALYST = ("bob", ("analyst",))
 CLERK = ("carl", ("clerk",))
 UNTRACED = "masking cannot trace it"

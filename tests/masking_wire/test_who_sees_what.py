@@ -125,6 +125,7 @@ _SLOW_ON_CLEAR_VALUES = {
 }
 
 
+@pytest.mark.slow  # the masked corpus as admin: clear values make some cases slow
 def test_admin_gets_clear_values_from_the_corpus(gateway: RunningGateway, clear_values: ClearValues) -> None:
     """The masked corpus cases, run by admin, carry clear values: the analyst's clean bytes are
     the masking's doing, not queries that happen to return nothing sensitive."""

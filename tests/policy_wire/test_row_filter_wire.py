@@ -158,6 +158,7 @@ def _foreign(admin_dsn: str, kind: str, ids: Sequence[object]) -> int:
     return int(row[0])
 
 
+@pytest.mark.slow  # a second gateway, and every shape on both
 @pytest.mark.parametrize(("sql", "kind"), SHAPES)
 def test_support_sees_only_its_country(
     policy_gateway: PolicyGateway, germany_only: RunningGateway, sql: str, kind: str | None

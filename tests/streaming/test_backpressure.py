@@ -29,6 +29,8 @@ from tests.streaming.memory import RssSampler
 from tests.support.gateway import RunningGateway, running_gateway
 from tests.support.rawclient import RawClient, StreamResult
 
+pytestmark = pytest.mark.slow  # 10,000,000 rows through a gateway of its own
+
 ROWS = 10_000_000
 
 
