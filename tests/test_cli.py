@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli import PGBRIDGE, run_cli
 from tests.support.demo import copy_demo
 from tests.support.postgres import free_port
-
-PGBRIDGE = [sys.executable, "-m", "pgbridge.cli"]
 
 
 @pytest.mark.parametrize(
@@ -33,19 +31,14 @@ PGBRIDGE = [sys.executable, "-m", "pgbridge.cli"]
 )
 @pytest.mark.slow  # a Python process per command
 def test_help_is_complete(command: list[str]) -> None:
-    done = subprocess.run([*PGBRIDGE, *command, "--help"], capture_output=True, text=True, timeout=60)
+    done = run_cli(*command, "--help")
     assert done.returncode == 0, done.stderr
     assert "usage: pgbridge" in done.stdout
     assert len(done.stdout.splitlines()) >= 4
 
 
 def test_token_requires_the_demo_key(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [*PGBRIDGE, "token", "--sub", "a", "--data-dir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_cli("token", "--sub", "a", "--data-dir", str(tmp_path))
     assert done.returncode == 2 and "no signing key" in done.stderr
 
 

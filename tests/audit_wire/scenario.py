@@ -11,7 +11,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pgbridge.auth.jwt import sign_token
 from pgbridge.cli import DEMO_AUDIENCE, DEMO_ISSUER
-from tests.audit_wire.support import ROOT, of_type, read_records, run_cli, wait_until
+from tests.audit_wire.support import of_type, read_records, wait_until
+from tests.support.cli import PGBRIDGE, ROOT, run_cli
 from tests.support.clients import asyncpg_connect
 from tests.support.gateway import RunningGateway, wait_for_port
 from tests.support.postgres import free_port
@@ -143,7 +143,7 @@ def start_demo(data_dir: Path) -> RunningGateway:
     log_path = data_dir.parent / "demo-gateway.log"
     with open(log_path, "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "pgbridge.cli", "demo", "--data-dir", str(data_dir), "--port", str(port),
+            [*PGBRIDGE, "demo", "--data-dir", str(data_dir), "--port", str(port),
              "--admin-port", "0"],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     wait_for_port("127.0.0.1", port, process, log_path)

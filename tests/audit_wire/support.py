@@ -6,10 +6,7 @@ table changed, reading the JSON lines back, and the `pgbridge` CLI run as a real
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +14,6 @@ from typing import Any
 
 from pgbridge.demo.setup import demo_config
 
-ROOT = Path(__file__).resolve().parents[2]
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
 
@@ -46,13 +42,6 @@ def read_records(audit_dir: Path) -> list[dict[str, Any]]:
 def of_type(records: list[dict[str, Any]], event_type: str, **match: Any) -> list[dict[str, Any]]:
     return [r["data"] for r in records if r["type"] == event_type
             and all(r["data"].get(name) == value for name, value in match.items())]
-
-
-def run_cli(*args: str, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """`pgbridge ARGS` as an operator would run it, in its own process."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "pgbridge.cli", *args], cwd=cwd or ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 10, what: str = "condition") -> None:

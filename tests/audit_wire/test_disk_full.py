@@ -17,7 +17,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tests.audit_wire.support import demo_config_with, of_type, read_records, run_cli
+from tests.audit_wire.support import demo_config_with, of_type, read_records
+from tests.support.cli import run_cli
 from tests.support.clients import asyncpg_connect
 from tests.support.demo import copy_demo
 from tests.support.gateway import running_gateway

@@ -4,12 +4,11 @@ human approval: nothing is written before the approval, exactly once after it.""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import psycopg
 import pytest
 
+from tests.support.cli import approve
 from tests.support.gateway import RunningGateway
 
 
@@ -23,23 +22,8 @@ def _ticket(conn: psycopg.Connection, sql: str) -> str:
 
 
 def _approve(gateway: RunningGateway, request_id: str, approver: str) -> None:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pgbridge.cli",
-            "approvals",
-            "approve",
-            request_id,
-            "--by",
-            approver,
-            "--data-dir",
-            str(gateway.data_dir),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    done = approve(gateway, request_id, approver)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_delete_runs_only_after_approval_and_once(writable_gateway: RunningGateway) -> None:

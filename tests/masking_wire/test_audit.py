@@ -8,8 +8,6 @@ analyst's statements (the shared gateway's log also holds admin's clear reads, a
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +24,7 @@ from tests.masking_wire.clear_values import ClearValues
 from tests.masking_wire.conftest import ANALYST
 from tests.masking_wire.test_who_sees_what import SAMPLE, SAMPLE_IDS, masked_row
 from tests.masking_wire.wire_corpus import MASKED, WIRE_CORPUS
+from tests.support.cli import run_cli
 from tests.support.gateway import running_gateway
 from tests.support.rawclient import RawClient
 
@@ -182,22 +181,7 @@ def test_the_audit_scan_would_find_a_clear_recording(audit_run: AuditRun, tmp_pa
 
 def test_replay_shows_the_masked_session(audit_run: AuditRun) -> None:
     session = next(r["data"]["session_id"] for r in audit_run.records if r["type"] == "statement")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pgbridge.cli",
-            "audit",
-            "replay",
-            "--session",
-            session,
-            "--data-dir",
-            str(audit_run.data_dir),
-        ],
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_cli("audit", "replay", "--session", session, "--data-dir", str(audit_run.data_dir), text=False)
     assert done.returncode == 0, done.stderr
     assert b"shop.customers.ssn" in done.stdout and b"****" in done.stdout
     assert audit_run.clear.leaks(done.stdout + done.stderr) == []

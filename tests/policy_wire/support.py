@@ -12,10 +12,10 @@ import http.client
 import json
 import re
 import subprocess
-import sys
 from typing import Any
 
 from pgbridge.demo.config_text import render
+from tests.support.cli import run_cli
 from tests.support.gateway import RunningGateway
 from tests.support.psql import commands, run_psql
 
@@ -87,12 +87,7 @@ def psql(
 
 def approvals_cli(gw: RunningGateway, *args: str) -> subprocess.CompletedProcess[str]:
     """`pgbridge approvals ...` on the gateway's data folder, as an approver would run it."""
-    return subprocess.run(
-        [sys.executable, "-m", "pgbridge.cli", "approvals", *args, "--data-dir", str(gw.data_dir)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_cli("approvals", *args, "--data-dir", str(gw.data_dir))
 
 
 def admin_http(
