@@ -46,12 +46,10 @@ def strict(demo_copy: Callable[[str], Path]) -> Iterator[RunningGateway]:
 
 
 @pytest.fixture(scope="module")
-def patient(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
+def patient(demo_copy: Callable[[str], Path]) -> Iterator[RunningGateway]:
     """The same limits with a long authentication timeout: strangers held for a count must not
     time out (and free their slots) while a loaded machine is slow to accept the next one."""
-    data_dir: Path = tmp_path_factory.mktemp("admission-patient") / "demo"
-    ensure_demo(data_dir, "127.0.0.1", 5433)
-    with running_gateway(data_dir, _config(30)) as gateway:
+    with running_gateway(demo_copy("admission-patient"), _config(30)) as gateway:
         yield gateway
 
 
