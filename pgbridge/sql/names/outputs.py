@@ -96,6 +96,8 @@ def _figure(node: exp.Expr, text: str) -> tuple[str | None, int]:
         default = node.args.get("default")
         inner = _figure(default, text) if default is not None else (None, 0)
         return inner if inner[1] > 1 else ("case", 1)
+    if isinstance(node, (exp.RegexpLike, exp.RegexpILike)) and "start" in node.meta:
+        return _function_name(node, text), 2  # regexp_like(s, re) rather than the operator s ~ re
     if isinstance(node, (exp.Binary, exp.Unary, exp.Connector, exp.Not, exp.Is, exp.In, exp.Between)):
         return _operator_name(node, text)
     if isinstance(node, exp.Func):

@@ -24,6 +24,7 @@ from sqlglot import exp
 from pgbridge.sql import pgtypes as T
 from pgbridge.sql.translate.build import ascii_lower, ascii_upper, call, cast, type_at
 from pgbridge.sql.translate.checks import arg_type, need_literal, type_name, want, want_or_null
+from pgbridge.sql.translate.constructs import regex
 from pgbridge.sql.translate.registry import Construct
 from pgbridge.sql.translate.typer import Typer
 from pgbridge.wire.errors import unsupported
@@ -53,6 +54,9 @@ def _initcap(t: Typer, node: exp.Initcap) -> str | None:
 
 @construct.rule(exp.Substring)
 def _substring(t: Typer, node: exp.Substring) -> str | None:
+    start = node.args.get("start")
+    if isinstance(start, exp.Literal) and start.is_string:
+        return regex.substring_pattern(t, node)  # substring(s from 'pattern')
     want(t, node.this, (T.STRING,), "substring()")
     # BigQuery counts a negative start from the end and treats 0 as 1; PostgreSQL does not.
     need_literal(node.args.get("start"), "substring() start", 1)
@@ -199,6 +203,8 @@ def _position_fix(t: Typer, node: exp.StrPosition) -> exp.Expr:
 
 @construct.fixup(exp.Substring)
 def _substring_fix(t: Typer, node: exp.Substring) -> exp.Expr:
+    if regex.RE2_KEY in node.meta:
+        return regex.substring_pattern_fix(node)
     args = [node.this, node.args["start"]]
     if node.args.get("length") is not None:
         args.append(node.args["length"])
