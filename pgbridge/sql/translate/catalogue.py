@@ -34,6 +34,7 @@ from pgbridge.sql.translate.constructs import (
     strings,
     structure,
     to_char,
+    to_timestamp,
     unnest,
     windows,
 )
@@ -64,6 +65,7 @@ CONSTRUCTS: tuple[Construct, ...] = (
     json_build.construct,
     json_ops.construct,
     to_char.construct,
+    to_timestamp.construct,
     lateral.construct,
     unnest.construct,
 )
