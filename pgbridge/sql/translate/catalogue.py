@@ -35,6 +35,7 @@ from pgbridge.sql.translate.constructs import (
     structure,
     to_char,
     to_timestamp,
+    trigonometry,
     unnest,
     windows,
 )
@@ -56,6 +57,7 @@ CONSTRUCTS: tuple[Construct, ...] = (
     aggregates.construct,
     windows.construct,
     math_functions.construct,
+    trigonometry.construct,
     strings.construct,
     dates.construct,
     arrays.construct,
