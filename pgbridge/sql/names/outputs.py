@@ -74,7 +74,7 @@ def _figure(node: exp.Expr, text: str) -> tuple[str | None, int]:
         return node.alias, 2
     if isinstance(node, exp.Column):
         return node.name, 2
-    if isinstance(node, (exp.Paren, exp.Bracket, exp.Filter)):
+    if isinstance(node, (exp.Paren, exp.Bracket, exp.Filter, exp.WithinGroup)):
         return _figure(node.this, text)
     if isinstance(node, exp.Window):
         return _figure(node.this, text)
