@@ -1,0 +1,51 @@
+"""nth_value, every, bit_length and string_to_array: the real PostgreSQL versus the
+translation on DuckDB, and what stays refused."""
+
+from __future__ import annotations
+
+import duckdb
+import psycopg
+import pytest
+
+from pgbridge.wire.errors import PgError, SqlState
+from tests.sql.fixtures import FixtureSchema
+from tests.sql.harness import check, pipeline
+
+CASES = [
+    "select id, nth_value(name, 2) over (order by id), nth_value(city, 1) over (partition by city order by id)"
+    " from customers order by id",
+    "select id, nth_value(score, 3) over (order by id rows between unbounded preceding and unbounded following)"
+    " from customers order by id",
+    "select every(active), every(id > 0), every(active) is null from customers",
+    "select city, every(active) from customers group by city order by city",
+    "select every(active) from customers where id > 100",
+    "select id, bit_length(name), bit_length(''), bit_length('é€') from customers order by id",
+    "select id, string_to_array(note, ','), string_to_array(note, 'a') from orders order by id",
+    "select string_to_array('', ','), string_to_array('a,,b,', ','), string_to_array('x', ', '),"
+    " string_to_array('één', 'é')",
+]
+
+
+@pytest.mark.parametrize("sql", CASES)
+def test_matches_postgres(
+    pg: psycopg.Connection, duck: duckdb.DuckDBPyConnection, schema: FixtureSchema, sql: str
+) -> None:
+    check(pg, duck, schema, sql)
+
+
+@pytest.mark.parametrize(
+    ("sql", "construct"),
+    [
+        ("select nth_value(name, 0) over (order by id) from customers", "nth_value position"),
+        ("select nth_value(name, id) over (order by id) from customers", "nth_value position"),
+        ("select string_to_array(name, city) from customers", "string_to_array() with a delimiter"),
+        ("select string_to_array(name, '') from customers", "string_to_array() with a delimiter"),
+        ("select string_to_array(name, ',', 'x') from customers", "null string"),
+        ("select every(active) over () from customers", "every() with filter or over"),
+    ],
+)
+def test_refused(schema: FixtureSchema, sql: str, construct: str) -> None:
+    with pytest.raises(PgError) as caught:
+        pipeline(sql, schema)
+    assert caught.value.sqlstate == SqlState.FEATURE_NOT_SUPPORTED
+    assert construct.lower() in caught.value.message.lower(), caught.value.message
