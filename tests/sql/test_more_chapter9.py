@@ -12,10 +12,10 @@ from tests.sql.fixtures import FixtureSchema
 from tests.sql.harness import check, pipeline
 
 CASES = [
-    "select id, nth_value(name, 2) over (order by id), nth_value(city, 1) over (partition by city order by id)"
-    " from customers order by id",
-    "select id, nth_value(score, 3) over (order by id rows between unbounded preceding and unbounded following)"
-    " from customers order by id",
+    "select id, nth_value(name, 2) over (order by id),"
+    " nth_value(city, 1) over (partition by city order by id) from customers order by id",
+    "select id, nth_value(score, 3) over"
+    " (order by id rows between unbounded preceding and unbounded following) from customers order by id",
     "select every(active), every(id > 0), every(active) is null from customers",
     "select city, every(active) from customers group by city order by city",
     "select every(active) from customers where id > 100",

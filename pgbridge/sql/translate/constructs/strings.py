@@ -15,8 +15,9 @@ Each is allowed only where BigQuery's twin answers what PostgreSQL does:
   array_to_string without a null string skips NULL elements in both;
 - string_to_array(s, literal delimiter) is SPLIT, except that PostgreSQL's array of '' is
   empty (BigQuery's has one ''); a NULL or empty delimiter and the null string are refused;
-- octet_length is BYTE_LENGTH (bit_length 8 times it) of the UTF-8 text; ascii() of UTF-8 text is the first code point,
-  BigQuery's UNICODE() (its ASCII() is defined for ASCII text only).
+- octet_length is BYTE_LENGTH (bit_length 8 times it) of the UTF-8 text; ascii() of UTF-8
+  text is the first code point, BigQuery's UNICODE() (its ASCII() is defined for ASCII text
+  only).
 """
 
 from __future__ import annotations
