@@ -1,5 +1,6 @@
-"""nth_value, every, bit_length and string_to_array: the real PostgreSQL versus the
-translation on DuckDB, and what stays refused."""
+"""nth_value, every, bit_length and string_to_array, and spellings docs/sql-coverage.md
+lists as translated that had no differential case of their own: the real PostgreSQL versus
+the translation on DuckDB, and what stays refused."""
 
 from __future__ import annotations
 
@@ -23,6 +24,12 @@ CASES = [
     "select id, string_to_array(note, ','), string_to_array(note, 'a') from orders order by id",
     "select string_to_array('', ','), string_to_array('a,,b,', ','), string_to_array('x', ', '),"
     " string_to_array('één', 'é')",
+    # spellings without a case elsewhere
+    "select k, f ^ 2, a ^ 2, ceiling(f), ceiling(n) from nums order by k",
+    "select var_samp(f), stddev_samp(f), var_pop(f), stddev(f) from nums",
+    "select o.id, placed - timestamp '2024-01-01', born + 7, born - 1, born + interval '1 month' from orders o"
+    " join customers c on c.id = o.customer_id order by o.id",
+    "select id, placed_tz at time zone 'Europe/Berlin', placed at time zone 'UTC' from orders order by id",
 ]
 
 
