@@ -27,7 +27,8 @@ CASES = [
     # spellings without a case elsewhere
     "select k, f ^ 2, a ^ 2, ceiling(f), ceiling(n) from nums order by k",
     "select var_samp(f), stddev_samp(f), var_pop(f), stddev(f) from nums",
-    "select o.id, placed - timestamp '2024-01-01', born + 7, born - 1, born + interval '1 month' from orders o"
+    "select o.id, placed - timestamp '2024-01-01', born + 7, born - 1, born + interval '1 month'"
+    " from orders o"
     " join customers c on c.id = o.customer_id order by o.id",
     "select id, placed_tz at time zone 'Europe/Berlin', placed at time zone 'UTC' from orders order by id",
 ]
