@@ -100,6 +100,8 @@ def _figure(node: exp.Expr, text: str) -> tuple[str | None, int]:
         return _function_name(node, text), 2  # regexp_like(s, re) rather than the operator s ~ re
     if isinstance(node, (exp.Binary, exp.Unary, exp.Connector, exp.Not, exp.Is, exp.In, exp.Between)):
         return _operator_name(node, text)
+    if isinstance(node, (exp.Sqrt, exp.Cbrt)) and "start" not in node.meta:
+        return None, 0  # the prefix operators |/ and ||/, not a call
     if isinstance(node, exp.Func):
         return _function_name(node, text), 2
     return None, 0
