@@ -25,11 +25,12 @@ from pgbridge.server.pipeline.cost import Cost
 from pgbridge.sql.generated import Generated
 from pgbridge.sql.statements.classify import parse_statement
 from pgbridge.sql.statements.model import Kind, Statement
+from pgbridge.sql.statements.tokens import lexeme_start
 from pgbridge.typemap import PG_TYPES, OutputColumn
 from pgbridge.wire.errors import PgError, SqlState
 
 _OPTIONS = re.compile(
-    r"^\s*explain\b\s*(?:\((?P<options>[^)]*)\))?(?P<words>(?:\s*\b(?:analyze|analyse|verbose)\b)*)",
+    r"\s*explain\b\s*(?:\((?P<options>[^)]*)\))?(?P<words>(?:\s*\b(?:analyze|analyse|verbose)\b)*)",
     re.IGNORECASE,
 )
 COLUMNS = (OutputColumn("QUERY PLAN", PG_TYPES["text"]),)
@@ -38,7 +39,8 @@ WITHHELD = "withheld (the statement reads a row-filtered table; the estimate wou
 
 def explained_text(text: str) -> str:
     """The statement an EXPLAIN asks about; raises for EXPLAIN ANALYZE."""
-    match = _OPTIONS.match(text)
+    start = lexeme_start(text, 0)  # past comments: `/* tool */ EXPLAIN ...` (postgres-mcp)
+    match = _OPTIONS.match(text, max(start, 0))
     if match is None:
         raise PgError(SqlState.SYNTAX_ERROR, "could not read the EXPLAIN statement")
     options = (match.group("options") or "").lower()

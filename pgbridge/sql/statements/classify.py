@@ -63,6 +63,9 @@ _UTILITY_WORDS = {
     "notify",
     "reassign",
 }
+_KNOWN_WORDS = (
+    {"declare", "copy"} | _QUERY_WORDS | _DML_WORDS | _DDL_WORDS | _UTILITY_WORDS | _TRANSACTION_WORDS
+)
 _CATALOG_TEXT = re.compile(r"\b(pg_catalog|information_schema|pg_[a-z_0-9]+)\b", re.IGNORECASE)
 
 
@@ -82,6 +85,11 @@ def parse_statement(text: str | Source) -> Statement:
     if first in _TRANSACTION_WORDS or (first == "prepare" and second == "transaction"):
         command, tag = sc.parse_transaction(source)
         return Statement(source.text, Kind.TRANSACTION, None, command, tag)
+    if not (first in _KNOWN_WORDS or first == "prepare"):
+        # No PostgreSQL statement starts so (gram.y's `stmt`): a syntax error at its first
+        # token, as PostgreSQL reports `SELEC 1`, not a refusal.
+        near = source.text[words[0].start : words[0].end]
+        raise PgError(SqlState.SYNTAX_ERROR, f'syntax error at or near "{near}"', position=words[0].start + 1)
     return _classify_other(source, first)
 
 

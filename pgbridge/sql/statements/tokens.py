@@ -86,7 +86,7 @@ def _misread_parameter(body: str, read: list[Token], error_at: int | None) -> in
         if token.token_type is TokenType.HEREDOC_STRING and _PARAMETER.match(body, token.start):
             return token.start
     if error_at is not None:
-        culprit = _next_lexeme(body, error_at)
+        culprit = lexeme_start(body, error_at)
         if culprit >= 0 and _PARAMETER.match(body, culprit):
             return culprit
     return None
@@ -168,13 +168,13 @@ _DOLLAR_TAG = re.compile(r"\$([A-Za-z_\x80-\uffff][A-Za-z0-9_\x80-\uffff]*)?\$")
 def _lexical_error(text: str, after: int) -> PgError:
     """PostgreSQL's 42601 for the token that could not be read: it starts after the end of
     the last token read (`after`), past blanks and whole comments."""
-    pos = _next_lexeme(text, after)
+    pos = lexeme_start(text, after)
     if pos < 0:
         return _unterminated(text, "/* comment", -pos - 1)
     return _culprit(text, pos)
 
 
-def _next_lexeme(text: str, pos: int) -> int:
+def lexeme_start(text: str, pos: int) -> int:
     """Where the next token starts from pos, past blanks and whole comments; -(start + 1) of
     a comment that never ends."""
     while True:
