@@ -167,8 +167,9 @@ def _helper_tables(con: duckdb.DuckDBPyConnection, snap: Snapshot) -> None:
         f"VALUES ({OWNER_OID}, '{OWNER}', true, false, -1), (6171, 'pg_database_owner', false, false, -1)"
     )
     con.execute(
-        "INSERT INTO pgb.pg_database_base (oid, datdba, encoding, datlocprovider, datcollate, datctype, "
-        "datallowconn, datconnlimit) VALUES (16384, 10, 6, 'c', 'C', 'C', true, -1)"
+        "INSERT INTO pgb.pg_database_base (oid, datdba, encoding, datlocprovider, datistemplate, datcollate, "
+        "datctype, datallowconn, datconnlimit, dattablespace) VALUES (16384, 10, 6, 'c', false, 'C', 'C', "
+        "true, -1, 1663)"
     )
 
 

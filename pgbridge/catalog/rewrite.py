@@ -74,6 +74,8 @@ def _rewrite_node(node: exp.Expr, ctx: RewriteContext, ctes: set[str]) -> exp.Ex
         return _array_literal_compare(node)
     if isinstance(node, exp.DPipe):
         return _array_concat(node)
+    if isinstance(node, exp.Any):
+        return _any_of_array_literal(node)
     if isinstance(node, exp.Func):
         return _function(node, ctx)
     return None
@@ -212,6 +214,14 @@ def _array_literal_compare(node: exp.Binary) -> exp.Expr | None:
             other = node.args.get("expression" if side == "this" else "this")
             del other
             node.set(side, _pg_array(value.this))
+    return None
+
+
+def _any_of_array_literal(node: exp.Any) -> exp.Expr | None:
+    # pgcli's `\dt`: `c.relkind = ANY('{r,p,""}')`; DuckDB would unnest the text itself.
+    inner = node.this.unnest() if isinstance(node.this, exp.Paren) else node.this
+    if isinstance(inner, exp.Literal) and inner.is_string and re.fullmatch(r"\{.*\}", inner.this, re.S):
+        node.set("this", _pg_array(inner.this))
     return None
 
 

@@ -21,7 +21,9 @@ from pgbridge.typemap import PG_TYPES, PG_TYPES_BY_OID, PgType
 from pgbridge.wire.errors import PgError, SqlState
 
 OID_LIKE = {"oid", "regproc", "regprocedure", "regclass", "regtype", "regnamespace", "regrole", "xid"}
-TEXT_LIKE = {"text", "varchar", "name", "bpchar", "unknown"}
+# aclitem, pg_node_tree and pg_lsn appear only in catalog columns (pg_database.datacl, ...):
+# their text form is a string, and `SELECT * FROM pg_database` must not fail on them.
+TEXT_LIKE = {"text", "varchar", "name", "bpchar", "unknown", "aclitem", "pg_node_tree", "pg_lsn"}
 _RANGE_BOUND = {"daterange": "date", "tsrange": "timestamp", "tstzrange": "timestamptz"}
 
 

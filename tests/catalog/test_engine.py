@@ -211,3 +211,22 @@ async def test_uptime_is_an_interval(engine: CatalogEngine) -> None:
     result = await engine.run("SELECT now() - pg_postmaster_start_time() AS uptime", [], make_session("al"))
     assert [(c.name, c.type.name) for c in result.columns] == [("uptime", "interval")]
     assert result.batches[0].column(0)[0].as_py().nanoseconds >= 0
+
+
+async def test_what_pgcli_and_ide_catalog_panels_read(engine: CatalogEngine) -> None:
+    """pgcli's `\\dt` (`relkind = ANY('{r,p,""}')`), its completion refresh
+    (`unnest(current_schemas(true))`), an IDE's `datistemplate` filter, `SELECT * FROM pg_database`."""
+    session = make_session("al", search_path=("$user", "public", "shop"))
+    kinds = await engine.run(
+        "SELECT c.relname FROM pg_class c WHERE c.relkind = ANY('{r,p,\"\"}') ORDER BY 1", [], session
+    )
+    assert ("customers",) in _rows(kinds) and ("orders",) in _rows(kinds)
+    schemas = await engine.run("SELECT * FROM unnest(current_schemas(true))", [], session)
+    assert [(c.name, c.type.name) for c in schemas.columns] == [("unnest", "name")]
+    assert _rows(schemas)[0] == ("pg_catalog",)
+    aliased = await engine.run("SELECT s FROM unnest(current_schemas(false)) s", [], session)
+    assert [(c.name, c.type.name) for c in aliased.columns] == [("s", "name")]
+    databases = await engine.run("SELECT datname FROM pg_database WHERE NOT datistemplate", [], session)
+    assert _rows(databases) == [("postgres",)]
+    everything = await engine.run("SELECT * FROM pg_database", [], session)
+    assert [c.type.name for c in everything.columns][-1] == "_aclitem"
