@@ -58,7 +58,7 @@ def table_preview(ast: exp.Expr) -> TableRead | None:
     table = source.this if isinstance(source, exp.From) else None
     if not isinstance(table, exp.Table) or not isinstance(table.this, exp.Identifier) or not table.db:
         return None
-    if table.args.get("joins") or table.args.get("laterals") or table.args.get("version"):
+    if table.catalog or table.args.get("joins") or table.args.get("laterals") or table.args.get("version"):
         return None
     columns = [_column(p, table) for p in ast.expressions]
     limit = _limit(ast.args.get("limit"))
