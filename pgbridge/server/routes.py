@@ -81,6 +81,7 @@ ROUTES: dict[Kind, Route] = {
     Kind.DEALLOCATE: _SESSION,
     Kind.LISTEN: _SESSION,
     Kind.UNLISTEN: _SESSION,
+    Kind.LOCK: _SESSION,
     Kind.DECLARE: Route(_KEEP, _DECLARED, Columns.NONE, Run.CURSOR),
     Kind.FETCH: Route(_KEEP, _DECLARED, Columns.CURSOR, Run.CURSOR),
     Kind.CLOSE: Route(_KEEP, _DECLARED, Columns.NONE, Run.CURSOR),

@@ -250,7 +250,7 @@ def test_copy_defaults_and_binary() -> None:
         ("execute p", Kind.UTILITY),
         ("vacuum", Kind.UTILITY),
         ("analyze orders", Kind.UTILITY),
-        ("lock table orders", Kind.UTILITY),
+        ("lock table orders", Kind.LOCK),
         ("checkpoint", Kind.UTILITY),
         ("refresh materialized view v", Kind.UTILITY),
         ("", Kind.EMPTY),

@@ -40,6 +40,7 @@ _SESSION: dict[str, tuple[Kind, _SessionParser]] = {
     "close": (Kind.CLOSE, sc.parse_close),
     "listen": (Kind.LISTEN, sc.parse_listen),
     "unlisten": (Kind.UNLISTEN, sc.parse_listen),
+    "lock": (Kind.LOCK, sc.parse_lock),
 }
 _TRANSACTION_WORDS = {"begin", "start", "commit", "end", "rollback", "abort", "savepoint", "release"}
 _QUERY_WORDS = {"select", "with", "values", "table", "("}
@@ -54,7 +55,6 @@ _UTILITY_WORDS = {
     "vacuum",
     "analyze",
     "analyse",
-    "lock",
     "load",
     "checkpoint",
     "refresh",
