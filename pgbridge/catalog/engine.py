@@ -126,8 +126,8 @@ class CatalogEngine:
         self._timeout_ms = statement_timeout_ms
         self._limits = limits
         self._pool = WorkerPool("catalog", CATALOG_THREADS, background=True)
-        # The dataset the gateway resolves `public` to: its tables keep their own schema name
-        # and are visible (pg_table_is_visible, \dt, unqualified regclass) wherever public is.
+        # The dataset the gateway resolves `public` to: the catalog lists its tables in the
+        # schema `public` (snapshot.build_snapshot), as tools that list `public` expect.
         self._default_dataset = default_dataset
         self._tables: tuple[TableMeta, ...] | None = None
         self._loaded_at = 0.0
@@ -195,7 +195,7 @@ class CatalogEngine:
         key = frozenset((t.dataset, t.name, t.num_rows is None) for t in visible)
         database = self._databases.get(key)
         if database is None:
-            snapshot = build_snapshot(visible)
+            snapshot = build_snapshot(visible, self._default_dataset)
             database = _Database(snapshot, await self._pool.run(build_database, snapshot, self._limits))
             self._databases[key] = database
             while len(self._databases) > MAX_DATABASES:

@@ -3,7 +3,9 @@
 A Snapshot is pure data: the rows of pg_namespace, pg_class, pg_attribute, pg_description and
 the other metadata-derived relations, plus name <-> OID lookups used by casts such as
 'shop.orders'::regclass. Datasets become schemas; a dataset appears only when at least one of
-its tables is visible.
+its tables is visible. The default dataset is the schema `public` (README, "The public schema"):
+tools that list `public` find its tables, and they are listed there only, never twice; its own
+name still finds them ('shop.orders'::regclass, 'shop'::regnamespace).
 Everything is owned by the role OWNER (OID 10, like PostgreSQL's bootstrap superuser).
 """
 
@@ -40,7 +42,7 @@ class Snapshot:
         self.rows.setdefault(relation, []).append(row)
 
 
-def build_snapshot(tables: Iterable[TableMeta]) -> Snapshot:
+def build_snapshot(tables: Iterable[TableMeta], public_dataset: str | None = None) -> Snapshot:
     facts = load_facts()
     snap = Snapshot()
     registry = OidRegistry()
@@ -53,7 +55,11 @@ def build_snapshot(tables: Iterable[TableMeta]) -> Snapshot:
         snap.classes[qualified] = oid
         snap.class_names[oid] = qualified
     for table in sorted(tables, key=lambda t: (t.dataset, t.name)):
-        _add_table(snap, registry, table.dataset, table)
+        public = table.dataset == public_dataset
+        _add_table(snap, registry, "public" if public else table.dataset, table)
+        if public:  # the dataset's own name is a second name for lookups, never a listing
+            snap.classes[(table.dataset, table.name)] = snap.classes[("public", table.name)]
+            snap.namespaces.setdefault(table.dataset, PUBLIC_OID)
     return snap
 
 

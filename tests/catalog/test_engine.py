@@ -162,9 +162,10 @@ async def test_metadata_cached_then_refreshed_for_unknown_names() -> None:
     assert backend.metadata_calls == 2  # an unknown name re-reads metadata once before failing
 
 
-async def test_default_dataset_is_on_the_path_where_public_is() -> None:
-    # The gateway resolves `public` (and unqualified names) to its default dataset; psql's \dt
-    # and unqualified regclass casts must find those tables too, under their own schema name.
+async def test_default_dataset_is_listed_as_public_once() -> None:
+    # The gateway resolves `public` (and unqualified names) to its default dataset; tools that
+    # list `public` (the reference MCP server reads information_schema.tables WHERE
+    # table_schema = 'public') must find its tables there, and no listing may show one twice.
     engine = CatalogEngine(ShopBackend(), default_dataset="shop")
     session = make_session("al")
     visible = await engine.run(
@@ -174,11 +175,24 @@ async def test_default_dataset_is_on_the_path_where_public_is() -> None:
         [],
         session,
     )
-    assert ("shop", "customers") in _rows(visible) and ("shop", "orders") in _rows(visible)
-    assert {schema for schema, _ in _rows(visible)} == {"shop"}
+    assert ("public", "customers") in _rows(visible) and ("public", "orders") in _rows(visible)
+    assert {schema for schema, _ in _rows(visible)} == {"public"}
+    listed = await engine.run(
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')",
+        [],
+        session,
+    )
+    names = [name for _, name in _rows(listed)]
+    assert sorted(names) == sorted(set(names)) and "customers" in names
+    assert {schema for schema, _ in _rows(listed)} == {"public", "hr"}  # other datasets: their names
+    schemas = await engine.run("SELECT nspname FROM pg_namespace WHERE nspname = 'shop'", [], session)
+    assert _rows(schemas) == []
     oid = _rows(await engine.run("SELECT 'orders'::regclass::oid", [], session))[0][0]
     named = await engine.run("SELECT relname FROM pg_class WHERE oid = $1", [oid], session)
     assert _rows(named) == [("orders",)]
+    # The dataset's own name still finds the table (a second name, not a second listing).
+    assert _rows(await engine.run("SELECT 'shop.orders'::regclass::oid", [], session)) == [(oid,)]
     assert _rows(await engine.run("SELECT current_schema()", [], session)) == [("public",)]
     without = CatalogEngine(ShopBackend())
     with pytest.raises(PgError) as error:
