@@ -186,7 +186,7 @@ def _session_views(con: duckdb.DuckDBPyConnection) -> None:
 
 def _type_names() -> pa.Table:
     """Every spelling to_regtype() accepts for a known type: typname, format_type, aliases."""
-    from pgbridge.catalog.facts import TYPE_ALIASES
+    from pgbridge.catalog.facts import PSEUDO_TYPES, TYPE_ALIASES
 
     facts = load_facts()
     names: dict[str, int] = {}
@@ -201,6 +201,8 @@ def _type_names() -> pa.Table:
             names.setdefault(alias, aliased.oid)
             if aliased.array_oid:
                 names.setdefault(alias + "[]", aliased.array_oid)
+    for pseudo, oid in PSEUDO_TYPES.items():
+        names.setdefault(pseudo, oid)
     return pa.table(
         {"name": pa.array(list(names), pa.string()), "oid": pa.array(list(names.values()), pa.uint32())}
     )

@@ -61,6 +61,36 @@ def load_facts() -> Facts:
     )
 
 
+# PostgreSQL's pseudo-types (pg_type.dat, fixed OIDs). No column has one, so pg_type does not
+# list them, but clients name them in casts: pgcli's function listing filters on
+# `prorettype::regtype != 'trigger'::regtype`.
+PSEUDO_TYPES = {
+    "pg_ddl_command": 32,
+    "table_am_handler": 269,
+    "index_am_handler": 325,
+    "record": 2249,
+    "cstring": 2275,
+    "any": 2276,
+    "anyarray": 2277,
+    "void": 2278,
+    "trigger": 2279,
+    "language_handler": 2280,
+    "internal": 2281,
+    "anyelement": 2283,
+    "anynonarray": 2776,
+    "fdw_handler": 3115,
+    "tsm_handler": 3310,
+    "anyenum": 3500,
+    "anyrange": 3831,
+    "event_trigger": 3838,
+    "anymultirange": 4537,
+    "anycompatiblemultirange": 4538,
+    "anycompatible": 5077,
+    "anycompatiblearray": 5078,
+    "anycompatiblenonarray": 5079,
+    "anycompatiblerange": 5080,
+}
+
 # Spellings a query may use for a type, beyond pg_type.typname (format_type / SQL names).
 TYPE_ALIASES = {
     "integer": "int4",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from pgbridge.catalog.facts import load_facts, type_by_name
+from pgbridge.catalog.facts import PSEUDO_TYPES, load_facts, type_by_name
 from pgbridge.catalog.snapshot import Snapshot
 from pgbridge.wire.errors import PgError, SqlState
 
@@ -58,6 +58,9 @@ def regtype_oid(text: str) -> int:
     if text.strip().isdigit():
         return int(text)
     pg = type_by_name(text)
+    pseudo = PSEUDO_TYPES.get(text.strip().lower().removeprefix("pg_catalog.").strip('"'))
+    if pg is None and pseudo is not None:
+        return pseudo
     if pg is None:
         raise PgError(SqlState.UNDEFINED_OBJECT, f'type "{text}" does not exist')
     return pg.oid
