@@ -1,5 +1,6 @@
 """node-postgres (`pg` from npm, installed into tests/compat/node) on Node 20: TLS verified
-against the demo certificate, a parameterised query, and catalog queries listing tables, an `IN ($1,$2,$3)` list."""
+against the demo certificate, a parameterised query, catalog queries listing tables, and an
+`IN ($1,$2,$3)` list."""
 
 from __future__ import annotations
 

@@ -54,7 +54,8 @@ def test_d_describes_a_table(answer: dict[str, Any]) -> None:
 
 
 def test_completion_refresh_runs_every_refresher_and_completes(answer: dict[str, Any]) -> None:
-    assert answer["refreshers"] == ["schemata", "tables", "views", "types", "databases", "casing", "functions"]
+    refreshers = ["schemata", "tables", "views", "types", "databases", "casing", "functions"]
+    assert answer["refreshers"] == refreshers
     assert {"customers", "orders", "products"} <= set(answer["tables_after_from"])
     assert {"id", "ssn", "lifetime_value"} <= set(answer["columns_of_customers"])
     assert "current_schemas" in answer["functions"] or '"current_schema"' in answer["functions"]

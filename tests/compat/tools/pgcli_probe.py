@@ -8,12 +8,11 @@ Prints one JSON document. Usage: python pgcli_probe.py HOST PORT USER TOKEN"""
 import json
 import sys
 
-from pgspecial.main import PGSpecial
-from prompt_toolkit.document import Document
-
 from pgcli.completion_refresher import CompletionRefresher
 from pgcli.pgcompleter import PGCompleter
 from pgcli.pgexecute import PGExecute
+from pgspecial.main import PGSpecial
+from prompt_toolkit.document import Document
 
 host, port, user, token = sys.argv[1:5]
 executor = PGExecute("pgbridge", user, token, host, port, None, sslmode="require")
@@ -23,7 +22,8 @@ special = PGSpecial()
 def run(command: str) -> list[dict[str, object]]:
     out = []
     for title, rows, headers, status, *_ in executor.run(command, pgspecial=special):
-        out.append({"title": title, "headers": list(headers or []), "rows": [list(map(str, r)) for r in rows or []], "status": status})
+        table = [list(map(str, r)) for r in rows or []]
+        out.append({"title": title, "headers": list(headers or []), "rows": table, "status": status})
     return out
 
 
