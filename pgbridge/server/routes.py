@@ -32,7 +32,7 @@ class Params(enum.Enum):
 class Columns(enum.Enum):
     NONE = "NoData"
     SETTING = "the setting SHOW names"
-    PLAN_TEXT = "one text column, QUERY PLAN"
+    PLAN_TEXT = "one column, QUERY PLAN: text, or json for EXPLAIN (FORMAT JSON)"
     CURSOR = "the columns of the cursor FETCH reads"
     PIPELINE = "pipeline.describe"
 
