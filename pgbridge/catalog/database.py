@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from pgbridge.backends.duckdb import lock_down
 from pgbridge.backends.duckdb_limits import EngineLimits
-from pgbridge.catalog.facts import load_facts
+from pgbridge.catalog.facts import load_facts, type_io_procs
 from pgbridge.catalog.functions import MACROS
 from pgbridge.catalog.info_schema import info_views
 from pgbridge.catalog.snapshot import OWNER, OWNER_OID, Snapshot
@@ -136,6 +136,12 @@ def _helper_tables(con: duckdb.DuckDBPyConnection, snap: Snapshot) -> None:
         ),
     )
     _create(con, "pgb.type_names", _type_names())
+    io_procs = type_io_procs()
+    _create(
+        con,
+        "pgb.type_io_procs",
+        pa.table({"oid": pa.array(list(io_procs), pa.uint32()), "name": pa.array(list(io_procs.values()))}),
+    )
     _create(con, "pgb.proc_args", _proc_args())
     keyword_columns = ("word", "catcode", "barelabel", "catdesc", "baredesc")  # pg_get_keywords()
     _create(

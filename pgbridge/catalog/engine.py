@@ -448,9 +448,12 @@ def _present(con: duckdb.DuckDBPyConnection, column: pa.ChunkedArray, pg: PgType
     if pg.name in REG_TYPES:
         family = "regproc" if pg.name == "regprocedure" else pg.name
         # Registered by name: DuckDB's lookup of Python locals does not see this frame reliably.
-        con.register("pgb_reg_values", pa.table({"v": column.cast(pa.uint32())}))
+        # The row number keeps the order: DuckDB may return a correlated lookup's rows in any.
+        values = pa.table({"v": column.cast(pa.uint32()), "i": pa.array(range(len(column)), pa.int64())})
+        con.register("pgb_reg_values", values)
         try:
-            return con.sql(f"SELECT pgb_{family}_out(v) FROM pgb_reg_values").to_arrow_table().column(0)
+            sql = f"SELECT pgb_{family}_out(v) FROM pgb_reg_values ORDER BY i"
+            return con.sql(sql).to_arrow_table().column(0)
         finally:
             con.unregister("pgb_reg_values")
     target = arrow_type(pg)

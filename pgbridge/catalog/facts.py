@@ -18,6 +18,7 @@ from typing import Any
 from pgbridge.typemap import PG_TYPES, PG_TYPES_BY_OID, PgType
 
 DATA_FILE = Path(__file__).parent / "data" / "pg15_catalog.json"
+TYPE_IO_FILE = Path(__file__).parent / "data" / "pg15_type_io_procs.json"
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,14 @@ def load_facts() -> Facts:
         relation_oids=raw["relation_oids"],
         generated_by=raw["generated_by"],
     )
+
+
+@cache
+def type_io_procs() -> dict[int, str]:
+    """oid -> name of the types' I/O functions (int8recv, array_recv, numeric_out, ...): not in
+    pg_proc (only the functions the engine runs are), but named by pg_type's regproc columns,
+    which clients read (ADBC maps each type by its typreceive name)."""
+    return {int(oid): name for oid, name in json.loads(TYPE_IO_FILE.read_text()).items()}
 
 
 # PostgreSQL's pseudo-types (pg_type.dat, fixed OIDs). No column has one, so pg_type does not

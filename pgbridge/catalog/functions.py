@@ -58,9 +58,11 @@ MACROS: tuple[str, ...] = (
     """CREATE MACRO pgb_regnamespace_in(s) AS (SELECT pgb_n.oid FROM pgc.pg_namespace pgb_n
         WHERE pgb_n.nspname = replace(s, '"', ''))""",
     """CREATE MACRO pgb_regproc_out(o) AS CASE WHEN o = 0 THEN '-' ELSE coalesce(
-        (SELECT min(pgb_p.proname) FROM pgc.pg_proc pgb_p WHERE pgb_p.oid = o), o::VARCHAR) END""",
-    """CREATE MACRO pgb_regproc_in(s) AS (SELECT min(pgb_p.oid) FROM pgc.pg_proc pgb_p
-        WHERE pgb_p.proname = replace(s, 'pg_catalog.', ''))""",
+        (SELECT min(pgb_p.proname) FROM pgc.pg_proc pgb_p WHERE pgb_p.oid = o),
+        (SELECT min(pgb_io.name) FROM pgb.type_io_procs pgb_io WHERE pgb_io.oid = o), o::VARCHAR) END""",
+    """CREATE MACRO pgb_regproc_in(s) AS coalesce((SELECT min(pgb_p.oid) FROM pgc.pg_proc pgb_p
+        WHERE pgb_p.proname = replace(s, 'pg_catalog.', '')), (SELECT min(pgb_io.oid) FROM
+        pgb.type_io_procs pgb_io WHERE pgb_io.name = replace(s, 'pg_catalog.', '')))""",
     """CREATE MACRO pgb_regrole_in(s) AS (SELECT min(pgb_r.oid) FROM pgc.pg_roles pgb_r WHERE
         pgb_r.rolname = s)""",
     """CREATE MACRO pgb_relation_size(o) AS coalesce(

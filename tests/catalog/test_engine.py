@@ -244,3 +244,23 @@ async def test_what_pgcli_and_ide_catalog_panels_read(engine: CatalogEngine) -> 
     assert _rows(databases) == [("postgres",)]
     everything = await engine.run("SELECT * FROM pg_database", [], session)
     assert [c.type.name for c in everything.columns][-1] == "_aclitem"
+
+
+async def test_pg_type_regproc_columns_name_the_io_functions_in_row_order(engine: CatalogEngine) -> None:
+    # ADBC maps each type by its typreceive name; the names once came back in another row's
+    # order (a correlated lookup without ORDER BY), and as numbers (not in pg_proc).
+    result = await engine.run(
+        "SELECT typname, typreceive, typreceive::oid, typinput FROM pg_type "
+        "WHERE oid IN (16, 20, 25, 1009, 1184, 1700) ORDER BY oid",
+        [],
+        make_session("al"),
+    )
+    assert _rows(result) == [
+        ("bool", "boolrecv", 2436, "boolin"),
+        ("int8", "int8recv", 2408, "int8in"),
+        ("text", "textrecv", 2414, "textin"),
+        ("_text", "array_recv", 2400, "array_in"),
+        ("timestamptz", "timestamptz_recv", 2476, "timestamptz_in"),
+        ("numeric", "numeric_recv", 2460, "numeric_in"),
+    ]
+    assert _rows(await engine.run("SELECT 'int8recv'::regproc::oid", [], make_session("al"))) == [(2408,)]
