@@ -365,14 +365,13 @@ def _may_read(session: CatalogSession, table: TableMeta) -> bool:
 
 
 def _search_path(session: CatalogSession, default_dataset: str | None) -> tuple[str, ...]:
-    """The schemas unqualified names are looked up in, as the gateway's name resolution does it:
-    `public` stands for the default dataset, so that dataset's schema follows it on the path."""
+    """The schemas unqualified names are looked up in. The default dataset's tables are in
+    `public` (snapshot.build_snapshot), so the path needs no second name for them; a path
+    naming the dataset itself (`SET search_path = shop`) reaches them as public."""
     path: list[str] = []
     for schema in session.search_path:
         name = session.user if schema == "$user" else schema
-        path.append(name)
-        if name == "public" and default_dataset and default_dataset != "public":
-            path.append(default_dataset)
+        path.append("public" if default_dataset and name == default_dataset else name)
     return tuple(dict.fromkeys(path))
 
 

@@ -16,6 +16,11 @@ MACROS: tuple[str, ...] = (
         WHEN r = 6171 THEN 'pg_database_owner'
         WHEN r = getvariable('pgb_user_oid') THEN getvariable('pgb_user')
         ELSE 'unknown (OID=' || r || ')' END""",
+    "CREATE MACRO pgb_array_remove(a, x) AS list_filter(a, lambda pgb_e: pgb_e IS DISTINCT FROM x)",
+    """CREATE MACRO pgb_quote_literal(s) AS CASE WHEN s IS NULL THEN NULL
+        ELSE (CASE WHEN contains(s::VARCHAR, chr(92)) THEN 'E' ELSE '' END) || chr(39)
+            || replace(replace(s::VARCHAR, chr(92), chr(92) || chr(92)), chr(39), chr(39) || chr(39))
+            || chr(39) END""",
     """CREATE MACRO pgb_quote_ident(s) AS CASE
         WHEN regexp_full_match(s, '[a-z_][a-z0-9_$]*')
              AND NOT EXISTS (SELECT 1 FROM pgb.keywords pgb_k WHERE pgb_k.word = s AND
@@ -121,6 +126,9 @@ FUNCTION_TYPES: dict[str, str] = {
     "has_type_privilege": "bool",
     "pg_has_role": "bool",
     "quote_ident": "text",
+    "quote_literal": "text",
+    "array_remove": "_text",
+    "acldefault": "_aclitem",
     "parse_ident": "_text",
     "array_upper": "int4",
     "array_lower": "int4",

@@ -86,6 +86,19 @@ RELATIONS = (
         "pg_locks",
         "pg_prepared_statements",
         "pg_timezone_names",
+        # read by pg_dump (issue 12); empty here: pgbridge has none of these objects
+        "pg_amop",
+        "pg_amproc",
+        "pg_default_acl",
+        "pg_init_privs",
+        "pg_opfamily",
+        "pg_seclabels",
+        "pg_subscription",
+        "pg_transform",
+        "pg_ts_config",
+        "pg_ts_dict",
+        "pg_ts_parser",
+        "pg_ts_template",
     ]
 )
 INFO_RELATIONS = tuple(

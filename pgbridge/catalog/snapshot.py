@@ -25,6 +25,7 @@ OWNER_OID = 10
 PG_CATALOG_OID = 11
 PUBLIC_OID = 2200
 PG_CLASS_OID = 1259  # classoid of relation comments in pg_description
+PG_NAMESPACE_OID = 2615  # classoid of schema comments
 _RELKIND = {"TABLE": "r", "EXTERNAL": "r", "VIEW": "v", "MATERIALIZED_VIEW": "m"}
 
 Row = dict[str, Any]
@@ -51,6 +52,16 @@ def build_snapshot(tables: Iterable[TableMeta], public_dataset: str | None = Non
     for row in snap.rows["pg_catalog.pg_namespace"]:
         row["nspacl"] = None  # copied ACLs name the generating server's user
         snap.namespaces[row["nspname"]] = row["oid"]
+    # PostgreSQL's own comment on public (pg_dump writes COMMENT ON SCHEMA public IS '' without it)
+    snap.add(
+        "pg_catalog.pg_description",
+        {
+            "objoid": PUBLIC_OID,
+            "classoid": PG_NAMESPACE_OID,
+            "objsubid": 0,
+            "description": "standard public schema",
+        },
+    )
     for qualified, oid in _builtin_relation_oids().items():
         snap.classes[qualified] = oid
         snap.class_names[oid] = qualified
