@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from tests.compat.conftest import audit_records
 from tests.support.clients import psycopg_connect
 from tests.support.gateway import RunningGateway
 from tests.support.postgres import PostgresServer
@@ -104,3 +105,20 @@ def test_data_only_restores_row_for_row(gateway: RunningGateway, target: Postgre
         expected = _rows(served)
         assert len(expected) > 100
         assert _rows(restored) == expected
+
+
+def test_data_of_masked_columns_is_dumped_masked_and_audited(gateway: RunningGateway) -> None:
+    # COPY public.customers (...) TO stdout runs as COPY (SELECT ...): the same policy and masks.
+    script = pg_dump(gateway, "--data-only", "-t", "public.customers", user="dana", roles=("analyst",))
+    lines = script.split("FROM stdin;\n", 1)[1].splitlines()
+    first = lines[0].split("\t")
+    assert first[0] == "1" and first[4].startswith("****") and first[2].startswith("****@")
+    assert len([line for line in lines if line and line[0].isdigit()]) == 100_000
+    copies = [
+        r["data"]
+        for r in audit_records(gateway)
+        if r["type"] == "statement"
+        and r["data"]["principal"]["subject"] == "dana"
+        and "FROM public.customers" in r["data"]["sql"]  # recorded as the SELECT it ran
+    ]
+    assert copies and {"ssn", "email", "card_number"} <= {m["column"] for m in copies[-1]["masked_columns"]}
