@@ -58,6 +58,7 @@ class DataPlan:
     command: str = "SELECT"  # INSERT / UPDATE / DELETE for DML
     timezone: str = "UTC"  # the session TimeZone the translation was made for
     source_sql: str = ""  # the statement as the client wrote it (shown to an approver)
+    generation: int = 0  # the Planner generation (policy and masking rules) it was made under
 
     @property
     def param_oids(self) -> tuple[int, ...]:

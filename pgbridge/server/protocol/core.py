@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Generic
 
+from pgbridge.ops.metrics import count_error
 from pgbridge.server.error_text import without_sql
 from pgbridge.server.outcomes import CommandDone, EmptyQuery, Notice, TxChange, TxEffect
 from pgbridge.server.protocol.states import EXTENDED, Action, Event, Phase, TxStatus, after, step, tx_after
@@ -173,6 +174,7 @@ class ProtocolCore(Generic[S, P]):
             self.phase = after(self.phase, Event.EXTENDED_ERROR)
         self._flush_notices()
         self._out.append(codec.error_response(without_sql(error)))  # the last guard: error_text.py
+        count_error(error.sqlstate)
 
     def ready(self) -> None:
         """Sync, or the end of a simple Query: the implicit transaction ends, ReadyForQuery."""
