@@ -103,6 +103,7 @@ class Connection:
         self.writer = writer
         self.decoder = codec.FrontendDecoder(gateway.config.server.max_message_bytes)
         self.core: ProtocolCore[Prepared, Portal] = ProtocolCore()
+        self.core.on_error = count_error
         self.session: Session | None = None
         self.process_id = 0
         self.tls_version: str | None = None
