@@ -87,9 +87,15 @@ def routes(readiness: Readiness) -> Concern:
     """The admin listener concern that mounts the three routes (pgbridge.admin.app.Concern)."""
 
     def mount(root: web.Application, deps: AdminDeps) -> None:
+        async def readyz(_request: web.Request) -> web.Response:
+            return await _readyz(readiness)
+
+        async def metrics(_request: web.Request) -> web.Response:
+            return await _metrics(deps)
+
         root.router.add_get("/healthz", _healthz)
-        root.router.add_get("/readyz", lambda request: _readyz(readiness))
-        root.router.add_get("/metrics", lambda request: _metrics(deps))
+        root.router.add_get("/readyz", readyz)
+        root.router.add_get("/metrics", metrics)
 
     return mount
 
