@@ -39,13 +39,14 @@ from pathlib import Path
 
 import asyncpg
 import duckdb
+import psycopg
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(0, str(BENCH))
 
 from gateway_bench import PRODUCTS_DDL, enable_postgres_tls  # noqa: E402
-from load_clients import INTENDED, Tally, asyncpg_client, point_only, psycopg_client  # noqa: E402
+from load_clients import INTENDED, Session, Tally, close, point_only, run_on  # noqa: E402
 
 from pgbridge.auth.jwt import sign_token  # noqa: E402
 from pgbridge.cli import DEMO_AUDIENCE, DEMO_ISSUER  # noqa: E402
@@ -161,28 +162,34 @@ def audit_verify(folder: Path) -> str:
     return ("OK" if done.returncode == 0 else "FAILED") + (f" ({first[0][:60]})" if first else "")
 
 
-async def load_level(gw: Gateway, clients: int, duration: float) -> dict[str, object]:
-    deadline_box: list[float] = []
+async def open_sessions(gw: Gateway, clients: int) -> list[Session]:
+    """N sessions, half asyncpg and half psycopg, each its own principal; 50 logins at a time."""
+    gate = asyncio.Semaphore(50)
 
-    async def one(index: int) -> Tally:
-        await ready.wait()
+    async def one(index: int) -> Session:
         sub = f"load{clients}_{index}"
-        if index % 2:
-            return await psycopg_client(gw.conninfo(sub), deadline_box[0], index)
-        return await asyncpg_client(lambda: gw.asyncpg(sub), deadline_box[0], index)
+        async with gate:
+            if index % 2:
+                return await psycopg.AsyncConnection.connect(gw.conninfo(sub), autocommit=True)
+            return await gw.asyncpg(sub)
 
-    ready = asyncio.Event()
+    return list(await asyncio.gather(*(one(i) for i in range(clients))))
+
+
+async def load_level(gw: Gateway, clients: int, duration: float) -> dict[str, object]:
     with ProcSampler(gw.pid) as sampler:
-        tasks = [asyncio.create_task(one(i)) for i in range(clients)]
-        deadline_box.append(time.monotonic() + duration)
         started = time.monotonic()
-        ready.set()
-        tallies = await asyncio.gather(*tasks)
+        sessions = await open_sessions(gw, clients)
+        login_s = time.monotonic() - started
+        deadline = time.monotonic() + duration
+        started = time.monotonic()
+        tallies = await asyncio.gather(*(run_on(conn, deadline, i) for i, conn in enumerate(sessions)))
         elapsed = time.monotonic() - started
+        await asyncio.gather(*(close(conn) for conn in sessions))
     total = Tally()
     for tally in tallies:
         total.add(tally)
-    return {"N": clients, "elapsed": elapsed, "tally": total, "rss": sampler.peak_rss,
+    return {"N": clients, "elapsed": elapsed, "tally": total, "rss": sampler.peak_rss, "login": login_s,
             "fds": sampler.peak_fds, "verify": audit_verify(gw.folder)}
 
 
@@ -193,7 +200,8 @@ def level_line(result: dict[str, object]) -> str:
     unintended = {k: v for k, v in tally.errors.items() if k not in INTENDED}
     lat = tally.point_latencies
     seconds = float(result["elapsed"])  # type: ignore[arg-type]
-    return (f"| {result['N']} | {ops / seconds:.0f} | {len(lat) / seconds:.0f} "
+    login = float(result["login"])  # type: ignore[arg-type]
+    return (f"| {result['N']} | {login:.1f} | {ops / seconds:.0f} | {len(lat) / seconds:.0f} "
             f"| {percentile(lat, 0.5) * 1000:.1f} | {percentile(lat, 0.99) * 1000:.1f} "
             f"| {dict(sorted(tally.errors.items()))} | {unintended or 'none'} "
             f"| {int(result['rss']) / 2**20:.0f} | {result['fds']} | {result['verify']} |")
@@ -339,8 +347,8 @@ async def run(args: argparse.Namespace) -> list[str]:
         gw.start()
         try:
             out = ["## Mixed load", "",
-                   "| N | ops/s | point q/s | p50 ms | p99 ms | errors by SQLSTATE | unintended "
-                   "| peak RSS MiB | peak fds | audit verify |", "| --- " * 10 + "|"]
+                   "| N | logins s | ops/s | point q/s | p50 ms | p99 ms | errors by SQLSTATE | unintended "
+                   "| peak RSS MiB | peak fds | audit verify |", "| --- " * 11 + "|"]
             for clients in levels:
                 out.append(level_line(await load_level(gw, clients, args.duration)))
                 print(out[-1], flush=True)

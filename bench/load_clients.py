@@ -126,21 +126,20 @@ def psycopg_ops(conn: psycopg.AsyncConnection, rng: random.Random) -> dict[str, 
 
 
 Connect = Callable[[], Awaitable[asyncpg.Connection]]
+Session = asyncpg.Connection | psycopg.AsyncConnection
 
 
-async def asyncpg_client(connect: Connect, deadline: float, seed: int) -> Tally:
-    conn = await connect()
-    try:
-        return await run_mix(asyncpg_ops(conn, random.Random(seed)), deadline, seed)
-    finally:
+async def run_on(conn: Session, deadline: float, seed: int) -> Tally:
+    """The mix on an open session (asyncpg or psycopg) until `deadline`."""
+    rng = random.Random(seed)
+    ops = asyncpg_ops(conn, rng) if isinstance(conn, asyncpg.Connection) else psycopg_ops(conn, rng)
+    return await run_mix(ops, deadline, seed)
+
+
+async def close(conn: Session) -> None:
+    if isinstance(conn, asyncpg.Connection):
         await conn.close(timeout=10)
-
-
-async def psycopg_client(conninfo: str, deadline: float, seed: int) -> Tally:
-    conn = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
-    try:
-        return await run_mix(psycopg_ops(conn, random.Random(seed)), deadline, seed)
-    finally:
+    else:
         await conn.close()
 
 
