@@ -59,6 +59,7 @@ class DataPlan:
     timezone: str = "UTC"  # the session TimeZone the translation was made for
     source_sql: str = ""  # the statement as the client wrote it (shown to an approver)
     preview: TableRead | None = None  # a free table preview (server/pipeline/preview.py)
+    generation: int = 0  # the Planner generation (policy and masking rules) it was made under
 
     @property
     def param_oids(self) -> tuple[int, ...]:

@@ -44,6 +44,10 @@ class Planner:
     names: NameSettings
     policy: PolicyEngine | None
     masking: MaskingSettings | None
+    # Bumped when SIGHUP reloads the policy or the masking rules (pgbridge.ops.reload): a plan
+    # made under older rules is made again before it runs, so a revoked grant cannot live on
+    # in a prepared statement or a cached plan.
+    generation: int = 0
 
     async def plan(self, ctx: SessionContext, statement: Statement, declared_oids: Sequence[int]) -> DataPlan:
         resolved = await self._resolve(ctx, statement)
@@ -67,13 +71,15 @@ class Planner:
             timezone=resolved.timezone,
             source_sql=statement.text,
             preview=preview,
+            generation=self.generation,
         )
 
     async def current(self, ctx: SessionContext, prepared: Prepared) -> DataPlan | None:
         """The prepared plan, made again if the session's TimeZone changed since (the
-        translation of time-zone-dependent SQL depends on it)."""
+        translation of time-zone-dependent SQL depends on it) or the rules were reloaded."""
         plan = prepared.plan
-        if plan is not None and plan.timezone != ctx.settings.get("TimeZone"):
+        stale = plan is not None and plan.generation != self.generation
+        if plan is not None and (stale or plan.timezone != ctx.settings.get("TimeZone")):
             plan = prepared.plan = await self.plan(ctx, prepared.statement, prepared.declared_oids)
         return plan
 
