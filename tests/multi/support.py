@@ -76,3 +76,26 @@ def cut_tail(audit_dir: Path, count: int) -> int:
     assert len(lines) > count, "the newest file is too short to cut"
     path.write_bytes(b"".join(lines[:-count]))
     return int(json.loads(lines[-count - 1])["seq"])
+
+
+def store_database(postgres: PostgresServer, name: str) -> str:
+    """A fresh database owned by a LOGIN role of the same name: the gateways' approvals store URL
+    (the gateway migrates it; the role can be locked out to make the store unreachable)."""
+    with psycopg.connect(postgres.dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{name}" LOGIN')  # type: ignore[arg-type]
+        conn.execute(f'CREATE DATABASE "{name}" OWNER "{name}"')  # type: ignore[arg-type]
+    return f"postgresql://{name}@{postgres.host}:{postgres.port}/{name}"
+
+
+def store_config(url: str) -> str:
+    """The demo config with approvals in the shared PostgreSQL store."""
+    text = demo_config("127.0.0.1", 0).replace("\nport = 0\n", "\nport = {port}\n", 1)
+    return f'{text}\n[policy.store]\nurl = "{url}"\n'
+
+
+def lock_out(postgres: PostgresServer, role: str, locked: bool) -> None:
+    """Make the store unreachable for `role` (and drop its open connections), or reachable again."""
+    with psycopg.connect(postgres.dsn, autocommit=True) as conn:
+        conn.execute(f'ALTER ROLE "{role}" {"NOLOGIN" if locked else "LOGIN"}')  # type: ignore[arg-type]
+        if locked:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (role,))
