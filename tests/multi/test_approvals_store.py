@@ -150,3 +150,7 @@ def test_a_gateway_whose_store_cannot_be_reached_does_not_start(
         running_gateway(demo_copy("store-none"), store_config(url)),
     ):
         pass
+    listed = run_cli("approvals", "--url", url, "list")
+    assert listed.returncode == 1 and "error: the approvals store cannot be reached" in listed.stderr, (
+        listed.stderr
+    )
