@@ -20,8 +20,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from pgbridge.audit.anchor_pg import StoredAnchor
-from pgbridge.audit.anchors import AnchorError, Checkpoint, open_checkpoint
+from pgbridge.audit.anchors import AnchorError, Checkpoint, StoredAnchor, open_checkpoint
 from pgbridge.audit.verify import VerifyReport, verify
 
 

@@ -14,10 +14,9 @@ grants; the gateway never creates it, because a role able to create it would own
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
-from pgbridge.audit.anchors import SignedCheckpoint
+from pgbridge.audit.anchors import SignedCheckpoint, StoredAnchor
 
 logger = logging.getLogger("pgbridge.audit")
 
@@ -167,14 +166,6 @@ class PostgresAnchorSink:
 def _without_secrets(exc: Exception) -> str:
     # libpq's messages name host and port, never the password; keep only the first line
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
-
-@dataclass(frozen=True, slots=True)
-class StoredAnchor:
-    gateway: str
-    body: str
-    sig: str
-    received_at: str
 
 
 def read_all(url: str) -> list[StoredAnchor]:

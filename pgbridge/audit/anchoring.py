@@ -20,7 +20,7 @@ from collections.abc import Callable
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pgbridge.audit import records
-from pgbridge.audit.anchors import AnchorSink, Checkpoint, sign
+from pgbridge.audit.anchors import AnchorSink, Checkpoint, StoredAnchor, sign
 from pgbridge.audit.settings import AnchorSettings
 from pgbridge.audit.writer import AuditRef
 
@@ -108,12 +108,32 @@ class Anchorer:
 async def start_anchoring(
     settings: AnchorSettings, gateway: str, key: Ed25519PrivateKey, head: Head
 ) -> Anchorer:
-    from pgbridge.audit.anchor_pg import PostgresAnchorSink
-
-    anchorer = Anchorer(settings, gateway, key, head, PostgresAnchorSink(settings.url))
+    anchorer = Anchorer(settings, gateway, key, head, make_sink(settings.url))
     try:
         await anchorer.start()
     except BaseException:
         await anchorer.sink.close()
         raise
     return anchorer
+
+
+def make_sink(url: str) -> AnchorSink:
+    """The sink a URL names; each driver is imported only when configured."""
+    if url.startswith("gs://"):
+        from pgbridge.audit.anchor_gcs import GcsAnchorSink
+
+        return GcsAnchorSink(url)
+    from pgbridge.audit.anchor_pg import PostgresAnchorSink
+
+    return PostgresAnchorSink(url)
+
+
+def read_anchors(url: str) -> list[StoredAnchor]:
+    """Every checkpoint a sink holds, for verification (blocking)."""
+    if url.startswith("gs://"):
+        from pgbridge.audit import anchor_gcs
+
+        return anchor_gcs.read_all(url)
+    from pgbridge.audit import anchor_pg
+
+    return anchor_pg.read_all(url)

@@ -53,6 +53,16 @@ class SignedCheckpoint:
     received_at: str | None = None  # the sink's own clock, when it keeps one
 
 
+@dataclass(frozen=True, slots=True)
+class StoredAnchor:
+    """A checkpoint as a sink returns it: not yet checked (pgbridge.audit.anchor_check does)."""
+
+    gateway: str
+    body: str
+    sig: str
+    received_at: str  # the sink's own clock (database now(), object creation time)
+
+
 class AnchorSink(Protocol):
     """Where checkpoints go. `write` raises OSError (or a driver error wrapped in it) on failure."""
 

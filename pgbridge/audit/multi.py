@@ -29,7 +29,8 @@ def add_options(verify_cmd: argparse.ArgumentParser, export_cmd: argparse.Argume
     verify_cmd.add_argument(
         "--anchors",
         metavar="URL",
-        help="the anchor store (postgresql://, a role with SELECT on the anchors table): "
+        help="the anchor store: postgresql:// (a role with SELECT on the anchors table) or "
+        "gs://BUCKET/PREFIX; "
         "a log that ends before its gateway's latest anchor is reported as truncated",
     )
     export_cmd.add_argument("paths", nargs="*", type=Path, help="audit directories, one per gateway")
@@ -88,10 +89,10 @@ def keyed_logs(args: argparse.Namespace, directories: list[Path]) -> list[tuple[
 def run_verify_many(args: argparse.Namespace, directories: list[Path]) -> int:
     stored = None
     if args.anchors:
-        from pgbridge.audit.anchor_pg import read_all
+        from pgbridge.audit.anchoring import read_anchors
 
         try:
-            stored = read_all(args.anchors)
+            stored = read_anchors(args.anchors)
         except Exception as exc:
             print(
                 f"pgbridge audit verify: cannot read the anchors: {str(exc).splitlines()[0]}", file=sys.stderr

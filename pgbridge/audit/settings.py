@@ -43,7 +43,7 @@ class AuditSettings:
 class AnchorSettings:
     """`[audit.anchors]`: signed checkpoints of the chain head, kept where this host cannot rewrite them."""
 
-    url: str  # postgresql://... (an INSERT-only role on the anchors table)
+    url: str  # postgresql://... (an INSERT-only role on the anchors table) or gs://BUCKET/PREFIX
     interval_s: float = 10.0  # a checkpoint at least this often while records are written
     # statements are refused once no checkpoint has reached the sink for this long (0: never refuse)
     max_unanchored_s: float = 60.0
@@ -84,8 +84,8 @@ def _gateway_id(section: Section) -> str:
 
 def _anchors(section: Section) -> AnchorSettings:
     url = section.require("url", str)
-    if not url.startswith(("postgresql://", "postgres://")):
-        raise ConfigError(section.key("url"), "must be a postgresql:// URL (the anchors table)")
+    if not url.startswith(("postgresql://", "postgres://", "gs://")) or url.rstrip("/") == "gs:/":
+        raise ConfigError(section.key("url"), "must be a postgresql:// URL (the anchors table) or gs://BUCKET/PREFIX")
     settings = AnchorSettings(
         url=url,
         interval_s=section.get("interval_s", float, 10.0),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from tests.multi.support import AnchorStore
 from tests.support.cli import run_cli
+from tests.support.gcsemulator import GcsEmulator, running_gcs_emulator
 from tests.support.postgres import PostgresServer
 
 
@@ -28,3 +31,9 @@ def anchor_store(postgres: PostgresServer) -> AnchorStore:
     )
     assert done.returncode == 0, done.stderr
     return store
+
+
+@pytest.fixture(scope="session")
+def gcs() -> Iterator[GcsEmulator]:
+    with running_gcs_emulator() as emulator:
+        yield emulator
