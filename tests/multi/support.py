@@ -99,3 +99,8 @@ def lock_out(postgres: PostgresServer, role: str, locked: bool) -> None:
         conn.execute(f'ALTER ROLE "{role}" {"NOLOGIN" if locked else "LOGIN"}')  # type: ignore[arg-type]
         if locked:
             conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (role,))
+
+
+def several_config(anchor_url: str, store_url: str, gateway_id: str, interval_s: float = 0.5) -> str:
+    """One of several gateways: its own id, the shared anchors and the shared approvals store."""
+    return f'{anchored_config(anchor_url, gateway_id, interval_s)}\n[policy.store]\nurl = "{store_url}"\n'
