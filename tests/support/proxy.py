@@ -64,3 +64,22 @@ async def round_robin_proxy(backends: Sequence[tuple[str, int]]) -> AsyncIterato
             task.cancel()
         with contextlib.suppress(Exception):
             await server.wait_closed()
+
+
+async def _serve(port: int, backends: list[tuple[str, int]]) -> None:
+    async with round_robin_proxy(backends) as proxy:
+        print(proxy.port, flush=True)  # the caller reads the port it got
+        await asyncio.Event().wait()
+
+
+def main(argv: list[str]) -> None:
+    """`python -m tests.support.proxy HOST:PORT ...`: serve in a process of its own (benches)."""
+    backends = [(item.rsplit(":", 1)[0], int(item.rsplit(":", 1)[1])) for item in argv]
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(0, backends))
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])
