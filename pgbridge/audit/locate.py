@@ -21,7 +21,8 @@ def audit_dir(args: argparse.Namespace) -> Path:
 def public_key_for(args: argparse.Namespace, first: Path) -> Ed25519PublicKey:
     """The key to trust. Never silently the copy stored with the log: whoever can rewrite the
     log could re-sign it with a key of their own and replace that copy too."""
-    path = args.public_key
+    given = args.public_key  # one path, or a list when several gateways' logs are verified
+    path = given[0] if isinstance(given, list) and given else (given or None)
     if path is None:
         beside_keys = Path(args.data_dir) / "audit-signing-key.pub"
         path = beside_keys if beside_keys.exists() else None
