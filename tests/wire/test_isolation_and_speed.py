@@ -10,6 +10,10 @@ from pgbridge.wire import messages as m
 from pgbridge.wire.codec import BackendDecoder, FrontendDecoder, data_row, encode_frontend
 from tests.wire.test_codec import STARTUP
 
+# A guard against the row path becoming several times slower (a pass takes ~0.3 s idle, 0.7-1.2 s
+# with this 2-core machine at load 8), not a benchmark: bench/ measures speed.
+MAX_SECONDS = 2.0
+
 
 def test_wire_imports_no_io_or_arrow() -> None:
     code = (
@@ -42,7 +46,7 @@ def test_decode_100k_data_rows_fast() -> None:
     row = data_row([b"12345", b"some text value", None, b"2024-01-02 03:04:05+00"])
     count, elapsed = _decode_all(BackendDecoder(), row * 100_000)
     assert count == 100_000
-    assert elapsed < 1.0, f"{elapsed:.3f}s"
+    assert elapsed < MAX_SECONDS, f"{elapsed:.3f}s"
 
 
 def test_decode_100k_frontend_messages_fast() -> None:
@@ -52,4 +56,4 @@ def test_decode_100k_frontend_messages_fast() -> None:
     stream = encode_frontend(STARTUP) + (bind + execute + sync) * 33_334
     count, elapsed = _decode_all(FrontendDecoder(), stream)
     assert count == 1 + 3 * 33_334
-    assert elapsed < 1.0, f"{elapsed:.3f}s"
+    assert elapsed < MAX_SECONDS, f"{elapsed:.3f}s"
