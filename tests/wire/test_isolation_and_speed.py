@@ -10,7 +10,7 @@ from pgbridge.wire import messages as m
 from pgbridge.wire.codec import BackendDecoder, FrontendDecoder, data_row, encode_frontend
 from tests.wire.test_codec import STARTUP
 
-# A guard against the row path becoming several times slower (a pass takes ~0.3 s idle, 0.7-1.2 s
+# A guard against the row path becoming several times slower (a pass took 0.7-1.2 s
 # with this 2-core machine at load 8), not a benchmark: bench/ measures speed.
 MAX_SECONDS = 2.0
 
