@@ -12,7 +12,10 @@ setup=scripts/tool-venv-setup.sh
 
 $setup pgcli "pgcli==4.7.1"
 $setup langchain "langchain-community==0.4.2" "sqlalchemy>=2.0" "psycopg2-binary>=2.9"
-$setup superset "apache-superset==6.1.0" "psycopg2-binary>=2.9"
+# Superset 6.1.0 imports rich (its CLI) and cachetools (its engine specs) without requiring
+# them, and fails with Flask-Caching 2.4+ (an argument its metastore cache does not take).
+$setup superset "apache-superset==6.1.0" "psycopg2-binary>=2.9" "rich" "cachetools" "flask-caching<2.4"
+scripts/superset-home-setup.sh
 
 # postgres-mcp pins pglast==7.2.0, which the registry does not serve; 7.2x is the same major
 # release (libpg_query 17), so its other requirements are installed with that one and the
