@@ -30,6 +30,9 @@ SPOTS = [
     " from (values (1.5::float8), (2::float8), (10::float8)) v(x)",
     "select sin(1.0::float8), degrees(1::float8), pi(), trunc(-2.5::float8), atan2(1, 2)",
     "select string_to_array('a,b', ','), string_to_array('', ','), bit_length('é')",
+    "select to_char(timestamp '2024-03-05 14:07:09.123456', 'FMDay, DD Mon YYYY HH12:MI:SS.MS AM Q IW J D'),"
+    " to_char(date '2024-12-30', 'Month YYYY WW DDD')",
+    "select div(7 - 1, 2 + 1)",
 ]
 
 

@@ -142,9 +142,15 @@ def _mod(modulus: int) -> Callable[[exp.Expr], exp.Expr]:
     return lambda e: call("MOD", e, exp.Literal.number(modulus))
 
 
-def _plus_div(add: int, divisor: int) -> Callable[[exp.Expr], exp.Expr]:
+def _less_one_div(divisor: int) -> Callable[[exp.Expr], exp.Expr]:
+    """(e - 1) / divisor + 1 in integers (the operand parenthesized: the BigQuery emulator
+    misreads DIV(e - 1, n))."""
     return lambda e: exp.Add(
-        this=call("DIV", exp.Add(this=e, expression=exp.Literal.number(add)), exp.Literal.number(divisor)),
+        this=call(
+            "DIV",
+            exp.Paren(this=exp.Sub(this=e, expression=exp.Literal.number(1))),
+            exp.Literal.number(divisor),
+        ),
         expression=exp.Literal.number(1),
     )
 
@@ -211,7 +217,7 @@ _BUILDERS: dict[str, Builder] = {
     "YYY": _number("YEAR", 3, _mod(1000)),
     "YY": _number("YEAR", 2, _mod(100)),
     "Y": _number("YEAR", 1, _mod(10)),
-    "CC": _number("YEAR", 2, _plus_div(-1, 100)),  # (year + 99) / 100 for years after 0
+    "CC": _number("YEAR", 2, _less_one_div(100)),  # (year + 99) / 100 for years after 0
     "MM": _number("MONTH", 2),
     "DD": _number("DAY", 2),
     "DDD": _number("DAYOFYEAR", 3),
@@ -224,8 +230,8 @@ _BUILDERS: dict[str, Builder] = {
         ),
     ),
     "IW": _number("ISOWEEK", 2),
-    "WW": _number("DAYOFYEAR", 2, _plus_div(-1, 7)),
-    "W": _number("DAY", 1, _plus_div(-1, 7)),
+    "WW": _number("DAYOFYEAR", 2, _less_one_div(7)),
+    "W": _number("DAY", 1, _less_one_div(7)),
     "Q": _number("QUARTER", 1),
     "HH24": _number("HOUR", 2),
     "HH12": _number(
