@@ -28,6 +28,7 @@ CASES = [
     "select k, f ^ 2, a ^ 2, ceiling(f), ceiling(n) from nums order by k",
     "select var_samp(f), stddev_samp(f), var_pop(f), stddev(f) from nums",
     "select k, |/ f, ||/ f, |/ a from nums where f >= 0 and a >= 0 order by k",
+    "select k, log10(f), log10(a), log(f) from nums where f > 0 and a > 0 order by k",
     # DIV of a compound operand on DuckDB (sqlglot wrote a + 1 // b)
     "select k, div(a - 1, b - 0), div(-a, 2), div(a, b + 1) from nums where b > 0 order by k",
     "select o.id, placed + interval '2 hours', placed_tz - placed_tz, born - interval '1 day' from orders o"
@@ -55,6 +56,8 @@ def test_matches_postgres(
         ("select string_to_array(name, '') from customers", "string_to_array() with a delimiter"),
         ("select string_to_array(name, ',', 'x') from customers", "null string"),
         ("select every(active) over () from customers", "every() with filter or over"),
+        ("select log(10, f) from nums", "log(base, x)"),
+        ("select log10(n) from nums", "log(numeric)"),
     ],
 )
 def test_refused(schema: FixtureSchema, sql: str, construct: str) -> None:
