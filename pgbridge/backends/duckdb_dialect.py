@@ -9,6 +9,7 @@ compute something else (each checked by the differential corpus):
 - NUMERIC is DECIMAL(38, 9) in BigQuery; sqlglot's bare DECIMAL is DuckDB's DECIMAL(18, 3)
 - SAFE_ORDINAL(i) is NULL for i < 1; DuckDB reads a[-1] as the last element
 - EXTRACT(ISOWEEK) is DuckDB's WEEK
+- CHR(n) gets n as DuckDB's INTEGER (its chr() has no BIGINT form)
 - DIV(a + 1, b) keeps its operands whole (sqlglot writes a + 1 // b)
 - DATE_ADD/DATE_SUB return a DATE in BigQuery; DuckDB's date + interval is a TIMESTAMP
 - GROUP BY name: a SELECT alias wins over a FROM column in BigQuery, the column in DuckDB
@@ -65,6 +66,9 @@ def _fix(node: exp.Expr) -> exp.Expr:
         return _guarded_div(node)
     if isinstance(node, exp.IntDiv):
         _parenthesize_operands(node)
+    if isinstance(node, exp.Chr) and not node.meta.get("int32"):
+        node.meta["int32"] = True  # DuckDB's chr() takes an INTEGER only; BigQuery has INT64
+        node.set("expressions", [exp.Cast(this=e, to=exp.DataType.build("INT")) for e in node.expressions])
     if isinstance(node, exp.Like) and not isinstance(node.parent, exp.Escape):
         return exp.Escape(this=node, expression=exp.Literal.string("\\"))
     if isinstance(node, exp.Extract) and node.this.name.upper() == "ISOWEEK":
