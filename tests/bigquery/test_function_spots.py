@@ -32,7 +32,9 @@ SPOTS = [
     "select string_to_array('a,b', ','), string_to_array('', ','), bit_length('é')",
     "select to_char(timestamp '2024-03-05 14:07:09.123456', 'FMDay, DD Mon YYYY HH12:MI:SS.MS AM Q IW J D'),"
     " to_char(date '2024-12-30', 'Month YYYY WW DDD')",
-    "select div(7 - 1, 2 + 1)",
+    "select div(7 - 1, 2 + 1), chr(233), log10(1000::float8)",
+    "select g, mode() within group (order by x), mode() within group (order by x desc) from"
+    " (values (1, 2), (1, 1), (1, 2), (1, 1), (2, 5)) v(g, x) group by g order by g",
 ]
 
 
