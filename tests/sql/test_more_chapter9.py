@@ -31,6 +31,11 @@ CASES = [
     "select k, log10(f), log10(a), log(f) from nums where f > 0 and a > 0 order by k",
     "select chr(65), chr(233), chr(8364), chr(128512), chr(1114111), chr(cast(null as int))",
     "select id, chr(length(name) + 64), chr(ascii(name)) from customers order by id",
+    "select k, a & b, a | b, a # b, ~a, (a & 6) | 1, a & b & 3, (a # b) & 255 from nums order by k",
+    "select bit_and(a), bit_or(a), bit_xor(a), bit_and(b) from nums",
+    "select bit_and(a) from nums where k > 100",
+    "select o.id, isfinite(born), isfinite(placed), isfinite(placed_tz) from orders o"
+    " join customers c on c.id = o.customer_id order by o.id",
     # DIV of a compound operand on DuckDB (sqlglot wrote a + 1 // b)
     "select k, div(a - 1, b - 0), div(-a, 2), div(a, b + 1) from nums where b > 0 order by k",
     "select o.id, placed + interval '2 hours', placed_tz - placed_tz, born - interval '1 day' from orders o"
@@ -71,6 +76,9 @@ def test_chr_fails_where_postgres_fails(
         ("select string_to_array(name, ',', 'x') from customers", "null string"),
         ("select every(active) over () from customers", "every() with filter or over"),
         ("select log(10, f) from nums", "log(base, x)"),
+        ("select a | b & 3 from nums", "mixed without parentheses"),
+        ("select a << 2 from nums", "BitwiseLeftShift"),
+        ("select f & 1 from nums", "operator & of float64"),
         ("select chr(b) from nums", "chr() of bigint"),
         ("select log10(n) from nums", "log(numeric)"),
     ],
