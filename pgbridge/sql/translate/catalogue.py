@@ -25,6 +25,7 @@ from pgbridge.sql.translate.constructs import (
     json_build,
     json_ops,
     lateral,
+    make_timestamp,
     math_functions,
     numeric_exact,
     ordered_set,
@@ -72,6 +73,7 @@ CONSTRUCTS: tuple[Construct, ...] = (
     json_ops.construct,
     to_char.construct,
     to_timestamp.construct,
+    make_timestamp.construct,
     lateral.construct,
     unnest.construct,
 )
