@@ -34,6 +34,14 @@ CASES = [
     f"select percentile_cont(0.5) within group (order by x),"
     f" percentile_disc(1) within group (order by x) from {_WITH_NAN}",
     f"select percentile_disc(0.5) within group (order by x desc) from {_WITH_NAN}",
+    # mode(): ties go to the first value in the sort order
+    "select mode() within group (order by a), mode() within group (order by b desc) from nums",
+    "select mode() within group (order by status), mode() within group (order by status desc) from orders",
+    "select city, mode() within group (order by name) from customers group by city order by city",
+    "select mode() within group (order by x) from (values (2), (1), (2), (1), (3)) v(x)",
+    "select mode() within group (order by x desc) from (values (2), (1), (2), (1), (3)) v(x)",
+    f"select mode() within group (order by x) from {_WITH_NAN}",
+    "select mode() within group (order by born) from customers where id > 100",
 ]
 
 
@@ -47,7 +55,6 @@ def test_percentiles_match_postgres(
 @pytest.mark.parametrize(
     ("sql", "construct"),
     [
-        ("select mode() within group (order by a) from nums", "mode"),
         ("select percentile_cont(n) within group (order by f) from nums", "fraction other than a literal"),
         ("select percentile_cont(1.5) within group (order by f) from nums", "fraction other than a literal"),
         ("select percentile_cont(0.5) within group (order by n) from nums", "percentile_cont() of numeric"),

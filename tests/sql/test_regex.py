@@ -53,6 +53,8 @@ FUNCTION_CASES = [
     rf"select k, regexp_replace(s, 'b', '\\'), regexp_replace(s, 'b', '\x\9'), regexp_replace(s,"
     rf" '.', '') from {_WORDS}"
     " order by k",
+    r"select regexp_replace('abc', 'b', 'x\'), regexp_replace('abc', 'b', '\0\\\&'),"
+    r" regexp_replace('abc', '(b)', '[\1\1]', 'g')",
     f"select k, regexp_replace(s, 'aaa|bbb', '#', 'g'), regexp_replace(s, 'a+',"
     f" '#') from {_WORDS} order by k",
     f"select k, regexp_count(s, 'a'), regexp_count(s, '[0-9]+'), regexp_count(s, 'A', 1,"

@@ -15,6 +15,8 @@ Each is allowed only where BigQuery's twin answers what PostgreSQL does:
   array_to_string without a null string skips NULL elements in both;
 - string_to_array(s, literal delimiter) is SPLIT, except that PostgreSQL's array of '' is
   empty (BigQuery's has one ''); a NULL or empty delimiter and the null string are refused;
+- chr(n) is CHR(n) for a valid code point; 0, surrogates and numbers beyond U+10FFFF fail
+  as in PostgreSQL (BigQuery's CHR(0) is '');
 - octet_length is BYTE_LENGTH (bit_length 8 times it) of the UTF-8 text; ascii() of UTF-8
   text is the first code point, BigQuery's UNICODE() (its ASCII() is defined for ASCII text
   only).
@@ -325,3 +327,31 @@ def _string_to_array_fix(t: Typer, node: exp.StringToArray) -> exp.Expr:
     empty = exp.EQ(this=value.copy(), expression=exp.Literal.string(""))
     nothing = exp.cast(exp.Array(expressions=[]), exp.DataType.build("ARRAY<STRING>", dialect="bigquery"))
     return exp.If(this=empty, true=nothing, false=call("SPLIT", value, node.expression))
+
+
+@construct.rule(exp.Chr)
+def _chr(t: Typer, node: exp.Chr) -> str | None:
+    if len(node.expressions) != 1 or node.args.get("charset"):
+        raise unsupported("chr() with a character set")
+    code = node.expressions[0]
+    want(t, code, (T.INT,), "chr()")
+    if id(code) not in t.int4 and not isinstance(code, exp.Literal):
+        raise unsupported("chr() of bigint", hint="PostgreSQL's chr() takes an integer (int4)")
+    return T.STRING
+
+
+@construct.fixup(exp.Chr)
+def _chr_fix(t: Typer, node: exp.Chr) -> exp.Expr:
+    code = node.expressions[0]
+    invalid = exp.Or(
+        this=exp.Or(
+            this=exp.LT(this=code.copy(), expression=exp.Literal.number(1)),
+            expression=exp.GT(this=code.copy(), expression=exp.Literal.number(0x10FFFF)),
+        ),
+        expression=exp.Between(
+            this=code.copy(), low=exp.Literal.number(0xD800), high=exp.Literal.number(0xDFFF)
+        ),
+    )
+    fails = cast(call("ERROR", exp.Literal.string("requested character not valid for encoding")), T.STRING)
+    checked = exp.If(this=invalid, true=fails, false=call("CHR", code.copy()))
+    return exp.If(this=exp.Is(this=code, expression=exp.Null()), true=exp.Null(), false=checked)

@@ -242,7 +242,7 @@ def _epoch(t: Typer, node: exp.UnixToTime) -> str | None:
     value = node.this
     t.settle(value, T.FLOAT)
     kind = t.types.get(id(value))
-    written = _numeric_literal(value)
+    written = numeric_literal(value)
     if kind == T.NUMERIC and written is not None:
         node.set("this", exp.Literal.number(repr(float(Decimal(written)))))  # as float8(numeric)
         t.set_type(node.this, T.FLOAT)
@@ -253,12 +253,12 @@ def _epoch(t: Typer, node: exp.UnixToTime) -> str | None:
     return T.TIMESTAMP
 
 
-def _numeric_literal(value: exp.Expr) -> str | None:
+def numeric_literal(value: exp.Expr) -> str | None:
     if isinstance(value, exp.Neg):
-        inner = _numeric_literal(value.this)
+        inner = numeric_literal(value.this)
         return None if inner is None else f"-{inner}"
     if isinstance(value, exp.Paren):
-        return _numeric_literal(value.this)
+        return numeric_literal(value.this)
     return str(value.this) if isinstance(value, exp.Literal) and not value.is_string else None
 
 
@@ -270,10 +270,10 @@ def _epoch_fix(t: Typer, node: exp.UnixToTime) -> exp.Expr:
         this=exp.Literal.string("2000-01-01 00:00:00+00"),
         to=exp.DataType.build("TIMESTAMP", dialect="bigquery"),
     )
-    return exp.TimestampAdd(this=epoch, expression=_rint(micros), unit=exp.Var(this="MICROSECOND"))
+    return exp.TimestampAdd(this=epoch, expression=rint(micros), unit=exp.Var(this="MICROSECOND"))
 
 
-def _rint(value: exp.Expr) -> exp.Expr:
+def rint(value: exp.Expr) -> exp.Expr:
     """C's rint(): to the nearest integer, ties to even (BigQuery's ROUND sends ties away from 0)."""
     half = exp.EQ(
         this=call("ABS", exp.Sub(this=value.copy(), expression=call("TRUNC", value.copy()))),
