@@ -69,7 +69,6 @@ def test_dataset_and_a_daily_chart(answer: dict[str, Any]) -> None:
     assert len(chart["data"]) == 10 and all(row["count"] > 0 for row in chart["data"])
 
 
-@pytest.mark.xfail(strict=True, reason="waits on the translation of to_timestamp(text, format)")
 def test_a_chart_over_a_time_range(answer: dict[str, Any]) -> None:
     chart = answer["chart_time_range"]
     assert chart["status"] == 200, chart["error"]
