@@ -4,7 +4,7 @@ RUN useradd --system --create-home --home-dir /var/lib/pgbridge pgbridge
 WORKDIR /opt/pgbridge
 COPY pyproject.toml README.md ./
 COPY pgbridge ./pgbridge
-RUN pip install --no-cache-dir '.[fast]'
+RUN pip install --no-cache-dir '.[fast,gcs]'
 USER pgbridge
 WORKDIR /var/lib/pgbridge
 EXPOSE 5433

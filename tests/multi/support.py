@@ -87,9 +87,9 @@ def store_database(postgres: PostgresServer, name: str) -> str:
     return f"postgresql://{name}@{postgres.host}:{postgres.port}/{name}"
 
 
-def store_config(url: str) -> str:
-    """The demo config with approvals in the shared PostgreSQL store."""
-    text = demo_config("127.0.0.1", 0).replace("\nport = 0\n", "\nport = {port}\n", 1)
+def store_config(url: str, admin_port: int = 0) -> str:
+    """The demo config with approvals in the shared PostgreSQL store (and an admin port if given)."""
+    text = demo_config("127.0.0.1", 0, admin_port).replace("\nport = 0\n", "\nport = {port}\n", 1)
     return f'{text}\n[policy.store]\nurl = "{url}"\n'
 
 
