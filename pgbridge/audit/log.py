@@ -25,6 +25,8 @@ from pgbridge.audit import records
 from pgbridge.audit.recording import ResultRecording
 from pgbridge.audit.settings import AuditSettings, load_signing_key
 from pgbridge.audit.writer import AuditRef, ChainError, ChainWriter, Clock, Job, utc_now
+from pgbridge.ops.metrics import AUDIT_RECORDS, AUDIT_WRITE_SECONDS
+from pgbridge.ops.observe import observe
 from pgbridge.wire.errors import PgError, SqlState
 
 if TYPE_CHECKING:
@@ -89,6 +91,7 @@ class AuditLog:
         self._thread: threading.Thread | None = None
         self._pending: dict[str, bytes] = {}
         self._closed = False
+        self.last_error: str | None = None  # the last group's write error; None once one succeeds
         self._anchorer: Anchorer | None = None
 
     @classmethod
@@ -142,7 +145,9 @@ class AuditLog:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[AuditRef] = loop.create_future()
         self._queue.put(_Item(Job(event_type, fields, self._blob_for(fields)), loop, future))
-        return await future
+        ref = await future
+        observe(event_type, fields)  # metrics and the operator's log line, once it is durable
+        return ref
 
     def _check_anchored(self, event_type: str) -> None:
         stale = self._anchorer.unanchored_for() if self._anchorer is not None else None
@@ -224,12 +229,17 @@ class AuditLog:
 
     def _write(self, group: list[_Item]) -> None:
         assert self._writer is not None
+        started = time.monotonic()
         try:
             outcomes = self._writer.write_group([item.job for item in group])
         except Exception as exc:  # a bug must fail the statements, never leave them waiting
             logger.exception("audit writer failed")
             outcomes = [exc for _ in group]
+        AUDIT_WRITE_SECONDS.observe(time.monotonic() - started)
         errors = [out for out in outcomes if isinstance(out, OSError)]
+        self.last_error = str(errors[0]) if errors else None
+        AUDIT_RECORDS.labels("failed").inc(len(errors))
+        AUDIT_RECORDS.labels("written").inc(len(outcomes) - len(errors))
         if errors:
             logger.critical(
                 "AUDIT LOG CANNOT BE WRITTEN in %s: %s; %d record(s) refused",

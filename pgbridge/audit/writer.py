@@ -28,6 +28,7 @@ from pgbridge.audit import records
 from pgbridge.audit.records import GENESIS
 from pgbridge.audit.retention import expired_prefix, first_record_after, retention_fields
 from pgbridge.audit.settings import AuditSettings, public_pem
+from pgbridge.ops.metrics import AUDIT_FSYNC_SECONDS
 
 Clock = Callable[[], dt.datetime]
 
@@ -218,10 +219,10 @@ class ChainWriter:
         try:
             if blobs:
                 _write_all(current.results_fd, b"".join(blobs))
-                os.fsync(current.results_fd)
+                _timed_fsync(current.results_fd)
             if lines:
                 _write_all(current.fd, b"".join(lines))
-                os.fsync(current.fd)
+                _timed_fsync(current.fd)
         except OSError:
             self._roll_back(current, *start)
             raise
@@ -312,6 +313,11 @@ def _write_all(fd: int, data: bytes) -> None:
     while view:
         written = os.write(fd, view)
         view = view[written:]
+
+
+def _timed_fsync(fd: int) -> None:
+    with AUDIT_FSYNC_SECONDS.time():
+        os.fsync(fd)
 
 
 def _fsync_dir(directory: Path) -> None:

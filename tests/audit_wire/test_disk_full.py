@@ -118,7 +118,7 @@ async def test_disk_full_refuses_statements_and_connections_and_loses_no_record(
         finally:
             await conn.close()
         log = gw.log()
-    assert "CRITICAL pgbridge.audit: AUDIT LOG CANNOT BE WRITTEN" in log
+    assert '"level": "CRITICAL", "logger": "pgbridge.audit", "message": "AUDIT LOG CANNOT BE WRITTEN' in log
     assert "No space left on device" in log
 
     records = read_records(audit_dir)
