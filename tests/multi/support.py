@@ -55,9 +55,11 @@ class AnchorStore:
         raise AssertionError(f"gateway {gateway} never anchored seq {seq} (latest: {self.latest(gateway)})")
 
 
-def anchored_config(url: str, gateway_id: str, interval_s: float = 0.5, max_unanchored_s: float = 0) -> str:
+def anchored_config(
+    url: str, gateway_id: str, interval_s: float = 0.5, max_unanchored_s: float = 0, admin_port: int = 0
+) -> str:
     """The demo config with a gateway id and [audit.anchors]; `{port}` is filled in by running_gateway."""
-    text = demo_config("127.0.0.1", 0).replace("\nport = 0\n", "\nport = {port}\n", 1)
+    text = demo_config("127.0.0.1", 0, admin_port).replace("\nport = 0\n", "\nport = {port}\n", 1)
     text = text.replace("[audit]\n", f'[audit]\ngateway_id = "{gateway_id}"\n', 1)
     anchors = f'url = "{url}"\ninterval_s = {interval_s}\nmax_unanchored_s = {max_unanchored_s}\n'
     return f"{text}\n[audit.anchors]\n{anchors}"
