@@ -22,8 +22,9 @@ build() {
     src=$1 prefix=$2
     python3 -m venv "$prefix/venv"
     "$prefix/venv/bin/python" -m pip install --upgrade pip
-    # [fast]: sqlglot's compiled parser. Wheels only: the final stage has no compiler.
-    "$prefix/venv/bin/python" -m pip install --only-binary=:all: --no-binary=pgbridge "$src[fast]"
+    # [fast]: sqlglot's compiled parser; [gcs]: audit anchors in a GCS bucket. Wheels only: the
+    # final stage has no compiler.
+    "$prefix/venv/bin/python" -m pip install --only-binary=:all: --no-binary=pgbridge "$src[fast,gcs]"
     "$prefix/venv/bin/python" -m compileall -q "$prefix/venv/lib"
     check "$prefix"
 }

@@ -46,6 +46,7 @@ class Anchorer:
         self.sink = sink
         self.clock = clock
         self.anchored: AuditRef | None = None
+        self.last_error: str | None = None  # why the last checkpoint failed; None once one succeeds
         self._current_at = clock()  # when the sink last held a checkpoint of the current head
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -66,6 +67,7 @@ class Anchorer:
             await self.sink.write(sign(self.key, point))
             self.anchored = head
             self._current_at = self.clock()
+            self.last_error = None
             return head
 
     async def _run(self) -> None:
@@ -77,6 +79,7 @@ class Anchorer:
             try:
                 await self.anchor("periodic")
             except OSError as exc:
+                self.last_error = str(exc)
                 logger.critical(
                     "AUDIT ANCHOR NOT WRITTEN: %s (records since seq %s are unanchored)",
                     exc,

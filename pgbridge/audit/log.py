@@ -125,6 +125,10 @@ class AuditLog:
             await self.close()
             raise unavailable(f"its anchor store refuses the first checkpoint: {exc}") from exc
 
+    def anchor_problem(self) -> str | None:
+        """Why the last checkpoint did not reach the anchor sink (readiness), or None."""
+        return self._anchorer.last_error if self._anchorer is not None else None
+
     @property
     def head(self) -> AuditRef:
         """The last durable record (seq 0 before the first)."""

@@ -70,7 +70,7 @@ def wants_many(args: argparse.Namespace) -> bool:
 
 def keyed_logs(args: argparse.Namespace, directories: list[Path]) -> list[tuple[list[Path], Any]]:
     """(paths, public key) per gateway log: each directory is one; files together are one."""
-    from pgbridge.audit.cli import public_key_for
+    from pgbridge.audit.locate import public_key_for
 
     if not all(path.is_dir() for path in directories):
         return [(directories, public_key_for(args, directories[0]))]

@@ -76,6 +76,8 @@ class Readiness:
             return f"last write failed: {audit.last_error}"
         if not os.access(audit.settings.directory, os.W_OK):
             return f"{audit.settings.directory} is not writable"
+        if (problem := audit.anchor_problem()) is not None:  # statements are refused soon after
+            return f"anchors: {problem}"
         return "ok"
 
     async def _keys(self) -> str:

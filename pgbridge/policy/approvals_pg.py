@@ -25,8 +25,14 @@ import psycopg
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from pgbridge.policy.approvals import STATUSES, ApprovalError, ApprovalRequest, Requester, subject_of
-from pgbridge.wire.errors import PgError, SqlState
+from pgbridge.policy.approvals import (
+    STATUSES,
+    ApprovalError,
+    ApprovalRequest,
+    Requester,
+    store_unavailable,
+    subject_of,
+)
 
 CONNECT_TIMEOUT_S = 5
 STATEMENT_TIMEOUT_MS = 5000
@@ -57,19 +63,6 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 _MIGRATION_LOCK = 0x70676272  # an arbitrary advisory lock key for pgbridge's migrations
-
-
-class StoreUnavailable(PgError):
-    """The shared store cannot be reached: what needs it is refused, and says why."""
-
-
-def unavailable(detail: str) -> StoreUnavailable:
-    return StoreUnavailable(
-        SqlState.SYSTEM_ERROR,
-        f"the approvals store cannot be reached ({detail}); the statement was not run",
-        hint="an operator must make the [policy.store] database reachable; statements that need no "
-        "approval are not affected",
-    )
 
 
 class PostgresApprovalStore:
@@ -107,7 +100,7 @@ class PostgresApprovalStore:
             self.pool.open(wait=True, timeout=POOL_WAIT_S)
         except PoolTimeout:
             self.pool.close()
-            raise unavailable("no connection within 5 s") from None
+            raise store_unavailable("no connection within 5 s") from None
         with self._connection() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
             conn.execute(
@@ -130,9 +123,9 @@ class PostgresApprovalStore:
             with self.pool.connection() as conn:
                 yield conn
         except PoolTimeout:
-            raise unavailable("no connection within 5 s") from None
+            raise store_unavailable("no connection within 5 s") from None
         except psycopg.OperationalError as exc:
-            raise unavailable(str(exc).splitlines()[0] if str(exc) else "connection lost") from None
+            raise store_unavailable(str(exc).splitlines()[0] if str(exc) else "connection lost") from None
 
     def _fetch(self, query: str, params: Sequence[object]) -> list[ApprovalRequest]:
         with self._connection() as conn:

@@ -55,9 +55,11 @@ class AnchorStore:
         raise AssertionError(f"gateway {gateway} never anchored seq {seq} (latest: {self.latest(gateway)})")
 
 
-def anchored_config(url: str, gateway_id: str, interval_s: float = 0.5, max_unanchored_s: float = 0) -> str:
+def anchored_config(
+    url: str, gateway_id: str, interval_s: float = 0.5, max_unanchored_s: float = 0, admin_port: int = 0
+) -> str:
     """The demo config with a gateway id and [audit.anchors]; `{port}` is filled in by running_gateway."""
-    text = demo_config("127.0.0.1", 0).replace("\nport = 0\n", "\nport = {port}\n", 1)
+    text = demo_config("127.0.0.1", 0, admin_port).replace("\nport = 0\n", "\nport = {port}\n", 1)
     text = text.replace("[audit]\n", f'[audit]\ngateway_id = "{gateway_id}"\n', 1)
     anchors = f'url = "{url}"\ninterval_s = {interval_s}\nmax_unanchored_s = {max_unanchored_s}\n'
     return f"{text}\n[audit.anchors]\n{anchors}"
@@ -87,9 +89,9 @@ def store_database(postgres: PostgresServer, name: str) -> str:
     return f"postgresql://{name}@{postgres.host}:{postgres.port}/{name}"
 
 
-def store_config(url: str) -> str:
-    """The demo config with approvals in the shared PostgreSQL store."""
-    text = demo_config("127.0.0.1", 0).replace("\nport = 0\n", "\nport = {port}\n", 1)
+def store_config(url: str, admin_port: int = 0) -> str:
+    """The demo config with approvals in the shared PostgreSQL store (and an admin port if given)."""
+    text = demo_config("127.0.0.1", 0, admin_port).replace("\nport = 0\n", "\nport = {port}\n", 1)
     return f'{text}\n[policy.store]\nurl = "{url}"\n'
 
 

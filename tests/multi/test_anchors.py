@@ -4,7 +4,10 @@ the run's PostgreSQL, and the tail drop that the chain alone cannot show."""
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +20,21 @@ from tests.multi.support import TABLE, AnchorStore, anchored_config, cut_tail, l
 from tests.support.cli import run_cli
 from tests.support.clients import asyncpg_session
 from tests.support.gateway import RunningGateway, running_gateway
+from tests.support.postgres import free_port
+
+
+async def _ready(admin_port: int) -> tuple[int, str]:
+    """/readyz's status and its audit check (cached for a moment: wait past that)."""
+    await asyncio.sleep(1.1)
+    return await asyncio.to_thread(_readyz, admin_port)
+
+
+def _readyz(admin_port: int) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/readyz", timeout=10) as response:
+            return response.status, json.loads(response.read())["checks"]["audit"]
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())["checks"]["audit"]
 
 
 def _gateway_id(name: str) -> str:
@@ -141,9 +159,13 @@ async def test_statements_are_refused_while_the_anchor_store_is_unreachable(
 ):
     role = f"anchor_{uuid.uuid4().hex[:6]}"
     url = anchor_store.add_role(role, writer=True)
-    config = anchored_config(url, _gateway_id("gw-down"), interval_s=0.3, max_unanchored_s=1.0)
+    admin_port = free_port()
+    config = anchored_config(
+        url, _gateway_id("gw-down"), interval_s=0.3, max_unanchored_s=1.0, admin_port=admin_port
+    )
     with running_gateway(demo_copy("anchors-down"), config) as gw:
         await _statements(gw, 1)
+        assert await _ready(admin_port) == (200, "ok")
         with psycopg.connect(anchor_store.url(), autocommit=True) as admin:
             admin.execute(f'ALTER ROLE "{role}" NOLOGIN')  # type: ignore[arg-type]
             admin.execute(
@@ -160,6 +182,8 @@ async def test_statements_are_refused_while_the_anchor_store_is_unreachable(
                 await asyncio.sleep(0.1)
             assert refused is not None and refused.sqlstate == "58030", refused
             assert "cannot be anchored" in str(refused) and "not run" in str(refused)
+            status, audit_check = await _ready(admin_port)  # the load balancer can take it out of rotation
+            assert status == 503 and audit_check.startswith("anchors: "), audit_check
             with psycopg.connect(anchor_store.url(), autocommit=True) as admin:
                 admin.execute(f'ALTER ROLE "{role}" LOGIN')  # type: ignore[arg-type]
             for _ in range(100):
@@ -170,3 +194,4 @@ async def test_statements_are_refused_while_the_anchor_store_is_unreachable(
                     await asyncio.sleep(0.1)
             else:
                 raise AssertionError("statements stayed refused after the anchor store came back")
+            assert await _ready(admin_port) == (200, "ok")

@@ -18,10 +18,11 @@ import pytest
 from pgbridge.policy.approvals import ApprovalError
 from pgbridge.policy.approvals_pg import PostgresApprovalStore
 from tests.multi.support import lock_out, store_config, store_database
+from tests.policy_wire.support import admin_http
 from tests.support.cli import run_cli
 from tests.support.clients import asyncpg_session
 from tests.support.gateway import RunningGateway, running_gateway
-from tests.support.postgres import PostgresServer
+from tests.support.postgres import PostgresServer, free_port
 
 BIG = "SELECT count(amount) + count(ordered_at) + count(customer_id) FROM shop.orders"  # needs approval
 BIG_ROWS = 3_000_000
@@ -123,10 +124,15 @@ async def test_an_unreachable_store_refuses_only_what_needs_it(
 ):
     role = _name("approvals_down")
     url = store_database(postgres, role)
-    with running_gateway(demo_copy("store-down"), store_config(url)) as gw:
+    admin_port = free_port()
+    with running_gateway(demo_copy("store-down"), store_config(url, admin_port)) as gw:
         await _ticket(gw)
+        approver = gw.token("carol", ("approver",))
+        assert admin_http(admin_port, "GET", "/approvals", approver)[0] == 200
         lock_out(postgres, role, True)
         try:
+            status, body = admin_http(admin_port, "GET", "/approvals", approver)
+            assert status == 503 and "approvals store cannot be reached" in body["error"], body
             async with asyncpg_session(gw, "alice", ("analyst",)) as conn:
                 await conn.execute("SET pgbridge.approval = ticket")
                 with pytest.raises(asyncpg.PostgresError) as caught:
