@@ -20,7 +20,16 @@ scripts/superset-home-setup.sh
 # postgres-mcp pins pglast==7.2.0, which the registry does not serve; 7.2x is the same major
 # release (libpg_query 17), so its other requirements are installed with that one and the
 # package itself without its pins.
-python312="$(command -v python3.12 || ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12*/bin/python3.12 2>/dev/null | tail -1 || true)"
+# A pyenv shim named python3.12 is on PATH even where 3.12 is not the selected version, and
+# then fails when run: every candidate must actually run.
+python312=""
+for candidate in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12*/bin/python3.12 /usr/bin/python3.12 \
+    /usr/local/bin/python3.12 "$(command -v python3.12 || true)"; do
+  if [ -n "$candidate" ] && "$candidate" -c "import sys; assert sys.version_info[:2] == (3, 12)" >/dev/null 2>&1; then
+    python312="$candidate"
+    break
+  fi
+done
 [ -n "$python312" ] || { echo "tools.sh: postgres-mcp needs Python 3.12, none found" >&2; exit 1; }
 PYTHON="$python312" $setup postgres-mcp "attrs>=25.3" "humanize>=4.8" "instructor>=1.7.9" \
     "mcp[cli]>=1.5,<2" "pglast>=7.20,<8" "psycopg-pool>=3.2.6" "psycopg[binary]>=3.2.6"
