@@ -70,6 +70,9 @@ def apply(gateway: Gateway, prepared: Prepared) -> None:
     pipeline.planner = dataclasses.replace(
         planner, masking=new.masking, generation=planner.generation + 1
     )
+    # Plans cached by metadata generation (a session's simple-query cache, any cache shared
+    # across sessions) miss from now on: every plan is made again under the new rules.
+    stages.metadata.generation += 1
     gateway.verifier.use(prepared.keys)
     if gateway.tls_context is not None and new.server.tls_cert_file and new.server.tls_key_file:
         # Into the context the listeners hold: new handshakes (gateway and admin listener) use
