@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pgbridge.audit import records
 from pgbridge.audit.recording import ResultRecording
@@ -28,6 +28,9 @@ from pgbridge.audit.writer import AuditRef, ChainError, ChainWriter, Clock, Job,
 from pgbridge.ops.metrics import AUDIT_RECORDS, AUDIT_WRITE_SECONDS
 from pgbridge.ops.observe import observe
 from pgbridge.wire.errors import PgError, SqlState
+
+if TYPE_CHECKING:
+    from pgbridge.audit.anchoring import Anchorer
 
 __all__ = ["AuditLog", "AuditRef", "AuditUnavailable"]
 
@@ -89,6 +92,7 @@ class AuditLog:
         self._pending: dict[str, bytes] = {}
         self._closed = False
         self.last_error: str | None = None  # the last group's write error; None once one succeeds
+        self._anchorer: Anchorer | None = None
 
     @classmethod
     async def open(cls, settings: AuditSettings, clock: Clock = utc_now) -> AuditLog:
@@ -103,7 +107,28 @@ class AuditLog:
         log = cls(settings, writer)
         log._thread = threading.Thread(target=log._run, name="pgbridge-audit-writer", daemon=True)
         log._thread.start()
+        if settings.anchors is not None:
+            await log._start_anchoring()
         return log
+
+    async def _start_anchoring(self) -> None:
+        """No anchor, no gateway: a log whose tail could be cut unseen is refused at start."""
+        from pgbridge.audit.anchoring import start_anchoring
+
+        writer, anchors = self._writer, self.settings.anchors
+        assert writer is not None and anchors is not None
+        gateway = self.settings.gateway_id or "gateway"
+        try:
+            self._anchorer = await start_anchoring(anchors, gateway, writer.key, lambda: writer.durable)
+        except OSError as exc:
+            logger.critical("audit anchors cannot be written: %s", exc)
+            await self.close()
+            raise unavailable(f"its anchor store refuses the first checkpoint: {exc}") from exc
+
+    @property
+    def head(self) -> AuditRef:
+        """The last durable record (seq 0 before the first)."""
+        return self._writer.durable if self._writer is not None else AuditRef(0, records.GENESIS)
 
     @property
     def enabled(self) -> bool:
@@ -116,12 +141,25 @@ class AuditLog:
             return AuditRef(0, "")
         if self._closed:
             raise unavailable("the audit log is closed", SqlState.IO_ERROR, event_type)
+        self._check_anchored(event_type)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[AuditRef] = loop.create_future()
         self._queue.put(_Item(Job(event_type, fields, self._blob_for(fields)), loop, future))
         ref = await future
         observe(event_type, fields)  # metrics and the operator's log line, once it is durable
         return ref
+
+    def _check_anchored(self, event_type: str) -> None:
+        stale = self._anchorer.unanchored_for() if self._anchorer is not None else None
+        if stale is not None and event_type != "log_closed":
+            raise AuditUnavailable(
+                SqlState.IO_ERROR,
+                "the audit log cannot be anchored (no checkpoint has reached its anchor store "
+                f"for {stale:.0f} s); "
+                f"{_CONSEQUENCE.get(event_type, _DEFAULT_CONSEQUENCE)}",
+                hint="an operator must make the [audit.anchors] database reachable again; pgbridge refuses "
+                "statements whose records could be cut off unseen",
+            )
 
     def _blob_for(self, fields: Mapping[str, Any]) -> bytes | None:
         ref = fields.get("recording")
@@ -145,7 +183,7 @@ class AuditLog:
         self._pending[digest] = blob
 
     async def close(self) -> None:
-        """Write `log_closed` (marks a clean shutdown), then stop the writer thread."""
+        """Write `log_closed` (marks a clean shutdown), stop the writer thread, then anchor the end."""
         if self._writer is None or self._closed:
             return
         try:
@@ -155,6 +193,8 @@ class AuditLog:
             self._queue.put(None)
             if self._thread is not None:
                 await asyncio.to_thread(self._thread.join)
+            if self._anchorer is not None:
+                await self._anchorer.close()
 
     # ---- the writer thread ---------------------------------------------------------------
 

@@ -83,6 +83,8 @@ class ChainWriter:
         self.head = _Head()
         self.current: _Open | None = None
         self._lock_fd: int | None = None
+        # the last record known to be on disk: what an anchor may vouch for (read by other threads)
+        self.durable = AuditRef(0, GENESIS)
 
     # ---- opening and resuming ------------------------------------------------------------
 
@@ -138,6 +140,7 @@ class ChainWriter:
             ) from None
         self.head.seq, self.head.hash = record["seq"], records.record_hash(line)
         self.head.last_type = record["type"]
+        self.durable = AuditRef(self.head.seq, self.head.hash)
         self.current = self._open_files(path)
 
     def _recovery_fields(self) -> dict[str, Any]:
@@ -177,7 +180,7 @@ class ChainWriter:
         offset = current.results_size
         for job in jobs:
             try:
-                data = records.encode_data(self._locate(job, current, offset))
+                data = records.encode_data(self._stamp(self._locate(job, current, offset)))
             except (TypeError, ValueError) as exc:
                 outcome.append(exc)
                 continue
@@ -196,7 +199,13 @@ class ChainWriter:
             self.head.seq, self.head.hash = head
             raise
         self.head.last_type = last_type
+        self.durable = AuditRef(self.head.seq, self.head.hash)
         return outcome
+
+    def _stamp(self, fields: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Every record names its gateway, so merged logs of several gateways stay attributable."""
+        gateway = self.settings.gateway_id
+        return fields if gateway is None else {**fields, "gateway": gateway}
 
     def _locate(self, job: Job, current: _Open, offset: int) -> Mapping[str, Any]:
         if job.blob is None:

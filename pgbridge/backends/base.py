@@ -60,6 +60,18 @@ class DryRun:
 
 
 @dataclass(frozen=True, slots=True)
+class TableRead:
+    """A table preview (server/pipeline/preview.py): the first `limit` rows of some columns of
+    one table, which BigQuery serves free through tabledata.list or a Storage Read session.
+    A backend may read it so instead of running the job's SQL, whose rows are the same."""
+
+    dataset: str
+    table: str
+    columns: tuple[str, ...]
+    limit: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class JobOptions:
     """How to run one query: identity, limits, and the labels BigQuery's audit log shows."""
 
@@ -68,6 +80,7 @@ class JobOptions:
     maximum_bytes_billed: int | None = None
     timeout_seconds: float | None = None
     role: str | None = None  # selects the per-role identity where the backend has one
+    preview: TableRead | None = None  # the job is a table preview (billed nothing)
 
 
 @dataclass(slots=True)

@@ -25,12 +25,22 @@ import pyarrow as pa
 from google.cloud import bigquery
 from google.cloud.bigquery.retry import DEFAULT_RETRY
 
-from pgbridge.backends.base import DryRun, Field, JobOptions, JobStats, QueryParam, ResultStream, TableMeta
+from pgbridge.backends.base import (
+    DryRun,
+    Field,
+    JobOptions,
+    JobStats,
+    QueryParam,
+    ResultStream,
+    TableMeta,
+    TableRead,
+)
 from pgbridge.backends.bigquery_auth import Identities, qualified
 from pgbridge.backends.bigquery_config import BigQuerySettings
 from pgbridge.backends.bigquery_errors import is_unknown_name, to_pg_error
 from pgbridge.backends.bigquery_labels import check_job_id, job_labels
 from pgbridge.backends.bigquery_meta import TtlCache, load_datasets, load_tables
+from pgbridge.backends.bigquery_preview import preview_fields, preview_rows
 from pgbridge.backends.bigquery_read import rest_batches, storage_batches, try_read_session, use_storage
 from pgbridge.backends.bigquery_stream import ThreadedResult
 from pgbridge.backends.bigquery_types import arrow_schema, fields_from_schema, query_parameters
@@ -125,12 +135,25 @@ class BigQueryBackend:
     # ---- execute -----------------------------------------------------------------------
 
     async def execute(self, sql: str, params: Sequence[QueryParam], options: JobOptions) -> ResultStream:
+        if options.preview is not None:
+            return await self._preview(options.preview, options)
         client, job, rows = await self._run_job(sql, params, options)
         try:
             return self._stream(client, job, rows, options).start()
         except BaseException:
             self._forget(options.job_id)
             raise
+
+    async def _preview(self, read: TableRead, options: JobOptions) -> ResultStream:
+        """A table preview through tabledata.list, billed nothing (bigquery_preview.py)."""
+        identity = self.identities.identity_for(options.role)
+        client = await self._call(lambda: self.identities.rest(identity), "connecting to BigQuery")
+        request = self._request(options.timeout_seconds)
+        columns = await self._call(
+            lambda: preview_fields(client, read, request), "reading the table's schema"
+        )
+        fields, stats, produce = preview_rows(client, read, columns, self.settings.page_rows, request)
+        return ThreadedResult(fields, stats, produce, self.settings.queue_batches).start()
 
     async def execute_dml(self, sql: str, params: Sequence[QueryParam], options: JobOptions) -> JobStats:
         """Run an INSERT / UPDATE / DELETE / MERGE job; the stats carry its affected rows."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from pgbridge.auth.principal import Principal
-from pgbridge.backends.base import Field
+from pgbridge.backends.base import Field, TableRead
 from pgbridge.masking.plan import MaskPlan
 from pgbridge.policy.engine import Decision
 from pgbridge.server.settings import SessionSettings
@@ -58,6 +58,7 @@ class DataPlan:
     command: str = "SELECT"  # INSERT / UPDATE / DELETE for DML
     timezone: str = "UTC"  # the session TimeZone the translation was made for
     source_sql: str = ""  # the statement as the client wrote it (shown to an approver)
+    preview: TableRead | None = None  # a free table preview (server/pipeline/preview.py)
     generation: int = 0  # the Planner generation (policy and masking rules) it was made under
 
     @property

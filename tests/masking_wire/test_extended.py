@@ -1,6 +1,6 @@
 """Masking alone decides, over the wire: the corpus cases the demo's policy stops first.
 
-On a gateway whose analyst may call UNNEST, GROUPING and generate_series and whose `clerk`
+On the demo gateway (whose analyst may call unnest and generate_series) with a `clerk` that
 may write shop.products (tests/masking_wire/extended.py), each statement below is either
 masked (rows come back, no clear value in any byte) or refused by masking itself (42501
 naming the masked column, or saying the statement cannot be traced). Sent through psql

@@ -22,6 +22,8 @@ ORDINARY = [
     "EXISTS (SELECT 1)", "name LIKE 'a%'", "name ILIKE 'a%'", "total BETWEEN 1 AND 2",
     "row_number() OVER (ORDER BY total)", "rank() OVER ()", "lag(total) OVER ()", "sum(total) OVER ()",
     "json_build_object('a', name)", "doc->>'x'", "doc->'x'", "to_json(name)",
+    "name ~* 'a'", "regexp_count(name, 'a')", "regexp_substr(name, 'a')", "regexp_instr(name, 'a')",
+    "to_timestamp(name, 'YYYY')", "to_date(name, 'YYYY')", "to_timestamp(total)",
 ]
 
 

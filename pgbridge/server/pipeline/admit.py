@@ -79,7 +79,8 @@ class Admit:
         except PgError as error:
             raise without_sql(error, plan.bigquery_sql) from None
         plan.fields = dry.fields
-        plan.bytes_estimate = dry.total_bytes_processed
+        # A table preview is served free (tabledata.list): BigQuery bills it nothing.
+        plan.bytes_estimate = 0 if plan.preview is not None else dry.total_bytes_processed
 
     async def cost(self, ctx: SessionContext, plan: DataPlan, values: Sequence[object | None] = ()) -> Cost:
         """The dry run, then what the statement would cost as the principal may see it."""

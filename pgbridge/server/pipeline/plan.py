@@ -17,13 +17,14 @@ from dataclasses import dataclass, replace
 
 from sqlglot import exp
 
-from pgbridge.backends.base import Field
+from pgbridge.backends.base import Field, TableRead
 from pgbridge.backends.metadata import MetadataCache
 from pgbridge.config import NameSettings
 from pgbridge.masking.plan import MaskPlan, plan_masks
 from pgbridge.masking.settings import MaskingSettings
 from pgbridge.policy.engine import Decision, PolicyEngine
 from pgbridge.server.context import DataPlan, Prepared, SessionContext
+from pgbridge.server.pipeline.preview import table_preview
 from pgbridge.sql.names.resolve import NameContext, Resolved, resolve
 from pgbridge.sql.statements.model import Kind, Statement
 from pgbridge.sql.translate.pipeline import translate
@@ -55,6 +56,7 @@ class Planner:
         ast = self._narrowed(ctx, resolved.ast, mask_plan)
         param_types = [_declared_bq_type(oid) for oid in declared_oids]
         translation = translate(replace(resolved, ast=ast), param_types, self.metadata, text=statement.text)
+        preview = self._preview(ctx, resolved.ast, mask_plan)
         return DataPlan(
             ast,
             resolved.tables,
@@ -68,6 +70,7 @@ class Planner:
             command=translation.command,
             timezone=resolved.timezone,
             source_sql=statement.text,
+            preview=preview,
             generation=self.generation,
         )
 
@@ -121,6 +124,18 @@ class Planner:
             narrowed = self.policy.apply_row_filters(ctx.principal, narrowed)
         assert isinstance(narrowed, exp.Expression)  # every node is; Expr is sqlglot's typing base
         return narrowed
+
+    def _preview(self, ctx: SessionContext, ast: exp.Expr, mask_plan: MaskPlan | None) -> TableRead | None:
+        """The free table preview the statement is, unless masks or row filters apply to it
+        (then the rows must pass through SQL: preview.py says why)."""
+        found = table_preview(ast)
+        if found is None or mask_plan is not None:
+            return None
+        if self.policy is not None:
+            filtered = self.policy.apply_row_filters(ctx.principal, ast.copy())
+            if filtered.sql() != ast.sql():
+                return None
+        return found
 
     def _masks(self, ctx: SessionContext, ast: exp.Expr) -> MaskPlan | None:
         if self.masking is None:

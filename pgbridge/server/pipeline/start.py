@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pgbridge.auth.principal import Principal
 from pgbridge.backends.base import Backend, JobOptions, JobStats, ResultStream
@@ -64,7 +64,8 @@ class Start:
         ctx.running = (statement_id, job_id)
         if plan.mask_plan is not None and plan.mask_plan.notice:
             ctx.notices.append(("NOTICE", "00000", plan.mask_plan.notice))
-        return Job(statement_id, started, self._options(ctx, job_id, admitted.decision), admitted)
+        options = replace(self._options(ctx, job_id, admitted.decision), preview=plan.preview)
+        return Job(statement_id, started, options, admitted)
 
     async def query(self, ctx: SessionContext, plan: DataPlan, job: Job) -> ResultStream:
         """The query's result stream; a failure to start is recorded as the statement's end."""
