@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,8 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--log-level", default="INFO", help="logging level (DEBUG, INFO, WARNING, ERROR)")
     parser.add_argument(
-        "--log-format", choices=("json", "human"), default="json",
-        help="stderr log lines: one JSON object each (default) or human-readable text",
+        "--log-format", choices=("json", "human"), default=_log_format_default(),
+        help="stderr log lines: one JSON object each (default; or $PGBRIDGE_LOG_FORMAT) or human text",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_serve(commands)
@@ -33,6 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     _register_optional(commands, "pgbridge.audit.cli")
     _register_optional(commands, "pgbridge.ops.cli")
     return parser
+
+
+def _log_format_default() -> str:
+    chosen = os.environ.get("PGBRIDGE_LOG_FORMAT", "json")
+    return chosen if chosen in ("json", "human") else "json"
 
 
 Commands = argparse._SubParsersAction  # what add_subparsers returns

@@ -7,7 +7,7 @@ a key or certificate that cannot be read, a rule that does not validate, and not
 the swap happens on the event loop in one step, between two statements of every session.
 Sessions keep their connections; their prepared statements are planned again under the new
 rules before they next run (Planner.generation). Settings that cannot change in a running
-process (addresses, the backend, the audit log, limits on connections) are reported as
+process (addresses, the backend, the audit log, the approvals store, limits on connections) are reported as
 needing a restart and keep their old values.
 """
 
@@ -55,6 +55,8 @@ def prepare(old: Config, path: Path) -> Prepared:
         raise ValueError("turning TLS on or off needs a restart; the certificate files can change")
     if new.policy.approvals != old.policy.approvals:
         restart.append("policy.approvals")
+    if new.policy.store_url != old.policy.store_url:
+        restart.append("policy.store")
     return Prepared(new, keys, tls, describe_changes(old, new), restart)
 
 
@@ -70,6 +72,9 @@ def apply(gateway: Gateway, prepared: Prepared) -> None:
     pipeline.planner = dataclasses.replace(
         planner, masking=new.masking, generation=planner.generation + 1
     )
+    # Plans cached by metadata generation (a session's simple-query cache, any cache shared
+    # across sessions) miss from now on: every plan is made again under the new rules.
+    stages.metadata.generation += 1
     gateway.verifier.use(prepared.keys)
     if gateway.tls_context is not None and new.server.tls_cert_file and new.server.tls_key_file:
         # Into the context the listeners hold: new handshakes (gateway and admin listener) use
@@ -78,7 +83,8 @@ def apply(gateway: Gateway, prepared: Prepared) -> None:
     server = dataclasses.replace(
         old.server, tls_cert_file=new.server.tls_cert_file, tls_key_file=new.server.tls_key_file
     )
-    policy = dataclasses.replace(new.policy, approvals=old.policy.approvals)
+    # The approvals desk and store were built at start: their settings stay until a restart.
+    policy = dataclasses.replace(new.policy, approvals=old.policy.approvals, store_url=old.policy.store_url)
     gateway.config = dataclasses.replace(
         old, server=server, auth=new.auth, policy=policy, masking=new.masking
     )

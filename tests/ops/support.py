@@ -66,11 +66,9 @@ def ops_config(admin_port: int, extra_server: str = "") -> str:
 
 
 @contextlib.contextmanager
-def ops_gateway(
-    data_dir: Path, extra_server: str = "", cli_args: tuple[str, ...] = ()
-) -> Iterator[OpsGateway]:
+def ops_gateway(data_dir: Path, extra_server: str = "") -> Iterator[OpsGateway]:
     admin_port = free_port()
-    with running_gateway(data_dir, ops_config(admin_port, extra_server), cli_args) as gw:
+    with running_gateway(data_dir, ops_config(admin_port, extra_server)) as gw:
         wait_for_port("127.0.0.1", admin_port, gw.process, gw.log_path, timeout=20)
         yield OpsGateway(gw, admin_port)
 

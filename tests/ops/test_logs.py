@@ -3,12 +3,16 @@ principal, decision, SQLSTATE and duration; `--log-format human` for people."""
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
 import pytest
 
+from pgbridge.cli import build_parser
+from pgbridge.ops.logs import HumanFormatter, JsonFormatter
 from tests.ops.support import log_lines, ops_gateway
 from tests.support.clients import asyncpg_connect
 
@@ -48,8 +52,26 @@ async def test_json_lines_per_connection_and_statement(demo_copy: Callable[[str]
     assert statements[0]["rows"] == 3 and statements[0]["masked_columns"] == 1
 
 
-async def test_human_format_with_a_flag(demo_copy: Callable[[str], Path]) -> None:
-    with ops_gateway(demo_copy("ops-logs-human"), cli_args=("--log-format", "human")) as og:
+def test_the_flag_and_the_formatters(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--log-format chooses; PGBRIDGE_LOG_FORMAT is its default (containers set it)."""
+    assert build_parser().parse_args(["serve", "--config", "x"]).log_format == "json"
+    flagged = build_parser().parse_args(["--log-format", "human", "serve", "--config", "x"])
+    assert flagged.log_format == "human"
+    monkeypatch.setenv("PGBRIDGE_LOG_FORMAT", "human")
+    assert build_parser().parse_args(["serve", "--config", "x"]).log_format == "human"
+    log = logging.getLogger("pgbridge.test")
+    record = log.makeRecord("pgbridge.test", logging.INFO, __file__, 1, "statement", (), None,
+                            extra={"fields": {"event": "statement", "sqlstate": "42501", "rows": 0}})
+    line = json.loads(JsonFormatter().format(record))
+    assert (line["message"], line["sqlstate"], line["level"]) == ("statement", "42501", "INFO")
+    assert HumanFormatter().format(record).endswith("pgbridge.test: statement sqlstate=42501 rows=0")
+
+
+async def test_human_format_with_a_flag(
+    demo_copy: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PGBRIDGE_LOG_FORMAT", "human")  # the gateway process inherits it
+    with ops_gateway(demo_copy("ops-logs-human")) as og:
         await _session(og.gw)
         text = og.gw.log()
     assert not log_lines(og.gw)  # no JSON at all

@@ -76,9 +76,7 @@ def wait_for_port(
 
 
 @contextlib.contextmanager
-def running_gateway(
-    data_dir: Path, config_text: str | None = None, cli_args: tuple[str, ...] = ()
-) -> Iterator[RunningGateway]:
+def running_gateway(data_dir: Path, config_text: str | None = None) -> Iterator[RunningGateway]:
     """Start `pgbridge serve` on the demo files in data_dir (config_text replaces the demo config).
 
     data_dir holds a copy of the demo (tests.support.demo.copy_demo): the demo is built once
@@ -92,7 +90,7 @@ def running_gateway(
     log_path = data_dir / f"gateway-{port}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "pgbridge.cli", *cli_args, "serve", "--config", str(config_path)],
+            [sys.executable, "-m", "pgbridge.cli", "serve", "--config", str(config_path)],
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
