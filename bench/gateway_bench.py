@@ -43,9 +43,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pgbridge.demo.setup import ensure_demo  # noqa: E402
 from tests.streaming.memory import RssSampler  # noqa: E402
-from tests.streaming.rawclient import RawClient  # noqa: E402
 from tests.support.gateway import RunningGateway, running_gateway  # noqa: E402
 from tests.support.postgres import PostgresServer, running_postgres  # noqa: E402
+from tests.support.rawclient import RawClient  # noqa: E402
 
 FULL_SCAN = "SELECT * FROM shop.orders"
 ONE_ROW = "SELECT * FROM shop.products WHERE id = 1"
@@ -271,10 +271,9 @@ def stream_with_pause(gateway: RunningGateway, rows: int, pause: float) -> tuple
             paused.append(True)
             time.sleep(pause)
 
-    token = gateway.token("alice", ("admin",))
-    client = RawClient(gateway.host, gateway.port, "alice", token)
+    client = RawClient.login(gateway)
     with client, RssSampler(gateway.process.pid) as sampler:
-        result = client.query(stream_query(rows), stall if pause else None)
+        result = client.stream(stream_query(rows), stall if pause else None)
     return result, sampler
 
 

@@ -72,7 +72,12 @@ def wait_for_port(
 
 @contextlib.contextmanager
 def running_gateway(data_dir: Path, config_text: str | None = None) -> Iterator[RunningGateway]:
-    """Start `pgbridge serve` on the demo files in data_dir (config_text replaces the demo config)."""
+    """Start `pgbridge serve` on the demo files in data_dir (config_text replaces the demo config).
+
+    data_dir holds a copy of the demo (tests.support.demo.copy_demo): the demo is built once
+    per run, so a folder without its warehouse is a mistake, not a reason to build another."""
+    if not (data_dir / "warehouse.duckdb").exists():
+        raise RuntimeError(f"{data_dir} has no warehouse: start gateways on copy_demo(demo_dir, ...)")
     port = free_port()
     config_path = ensure_demo(data_dir, "127.0.0.1", port)
     if config_text is not None:
