@@ -97,6 +97,13 @@ class Typer:
             (m.dataset, m.name): {f.name: T.field_type(f.type, f.mode) for f in m.fields} for m in metas
         }
         self.declared = list(declared)
+        # Declared scales of NUMERIC(P, S) columns; display scales known at translation
+        # (scales.py): memo by node, and per column reference.
+        self.declared_scales = {
+            (m.dataset, m.name, f.name): f.scale for m in metas for f in m.fields if f.scale is not None
+        }
+        self.scales: dict[int, int | None] = {}
+        self.column_scales: dict[int, int | None] = {}
         self.required_fields = {
             (m.dataset, m.name, f.name) for m in metas for f in m.fields if f.mode == "REQUIRED"
         }

@@ -16,7 +16,6 @@ from tests.support.gateway import RunningGateway
 from tests.support.postgres import PostgresServer
 
 
-
 @pytest.mark.parametrize("number", sorted(QUERIES))
 def test_psql_output_is_postgres_output(
     tpch_postgres: PostgresServer, tpch_gateway: RunningGateway, number: int

@@ -1,0 +1,130 @@
+"""Display scales known when translating: how many decimals PostgreSQL prints a numeric with.
+
+PostgreSQL's numeric carries a display scale per value, and its arithmetic derives the
+result's from the operands': a + b and a - b take the larger, a * b the sum, sum(), min()
+and max() their inputs', round(x, n) n. Where every input's scale is known before the query
+runs (integers 0, a literal what is written, a column declared NUMERIC(P, S) S), so is the
+result's; then BigQuery can compute the exact value (BIGNUMERIC where NUMERIC's 9 decimals
+would round) and the encoder print it with exactly that many decimals (numeric_exact.py).
+
+A scale that depends on the values (a NUMERIC column without declared scale, numeric
+division, avg(), CASE arms of different scales) is None here: callers refuse, or use the
+per-value markers of numeric_exact.py.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from sqlglot import exp
+
+from pgbridge.sql import pgtypes as T
+from pgbridge.sql.translate.typer import Typer
+
+MAX_SCALE = 38  # BIGNUMERIC's decimals: beyond them BigQuery would round
+NUMERIC_SCALE = 9  # NUMERIC's decimals: a result needing more is computed in BIGNUMERIC
+
+_SAME_AS_ARGUMENT = (exp.Sum, exp.Min, exp.Max, exp.Paren, exp.Alias, exp.Neg, exp.Abs, exp.AnyValue)
+
+
+def scale_of(t: Typer, node: exp.Expr | None) -> int | None:
+    """The display scale of a numeric (or integer) node when it is the same for every value."""
+    if node is None:
+        return None
+    key = id(node)
+    if key not in t.scales:
+        t.scales[key] = _compute(t, node)
+    return t.scales[key]
+
+
+def _compute(t: Typer, node: exp.Expr) -> int | None:
+    type_ = t.types.get(id(node))
+    if type_ == T.INT:
+        return 0
+    if type_ != T.NUMERIC:
+        return None
+    if isinstance(node, exp.Literal) and not node.is_string:
+        return literal_scale(str(node.this))
+    if isinstance(node, exp.Column):
+        return t.column_scales.get(id(node))
+    if isinstance(node, exp.Sum):
+        return 0 if t.types.get(id(node.this)) == T.INT else scale_of(t, node.this)
+    if isinstance(node, _SAME_AS_ARGUMENT):
+        return scale_of(t, node.this)
+    if isinstance(node, (exp.Add, exp.Sub)):
+        return _both(t, node, max)
+    if isinstance(node, exp.Mul):
+        return _both(t, node, lambda a, b: a + b)
+    return _other(t, node)
+
+
+def _other(t: Typer, node: exp.Expr) -> int | None:
+    if isinstance(node, exp.Round) and t.types.get(id(node.this)) == T.NUMERIC:
+        digits = node.args.get("decimals")
+        places = 0 if digits is None else _int_literal(digits)
+        return None if places is None else max(places, 0)
+    if isinstance(node, exp.Cast) and node.to.this in (exp.DType.DECIMAL, exp.DType.BIGDECIMAL):
+        return _cast_scale(t, node)
+    if isinstance(node, (exp.Case, exp.If, exp.Coalesce)):
+        return _same_arms(t, _arms(node))
+    if isinstance(node, exp.Subquery) and isinstance(node.this, exp.Select):
+        outputs = node.this.expressions
+        return scale_of(t, outputs[0]) if len(outputs) == 1 else None
+    return None
+
+
+def _cast_scale(t: Typer, node: exp.Cast) -> int | None:
+    params = node.to.expressions
+    if len(params) == 2:
+        return _int_literal(params[1].this if isinstance(params[1], exp.DataTypeParam) else params[1])
+    if len(params) == 1:
+        return 0  # numeric(P) is numeric(P, 0)
+    return scale_of(t, node.this) if t.types.get(id(node.this)) in (T.INT, T.NUMERIC) else None
+
+
+def _arms(node: exp.Expr) -> list[exp.Expr]:
+    if isinstance(node, exp.Case):
+        arms = [i.args["true"] for i in node.args.get("ifs") or []]
+        return [*arms, node.args["default"]] if node.args.get("default") is not None else arms
+    if isinstance(node, exp.If):
+        return [a for a in (node.args.get("true"), node.args.get("false")) if a is not None]
+    return [node.this, *node.expressions]
+
+
+def _same_arms(t: Typer, arms: list[exp.Expr]) -> int | None:
+    """CASE / COALESCE: each value keeps its own scale; known only when every arm has the same
+    (a NULL arm has none)."""
+    scales = {scale_of(t, arm) for arm in arms if not isinstance(arm, exp.Null)}
+    return scales.pop() if len(scales) == 1 else None
+
+
+def _both(t: Typer, node: exp.Binary, combine: object) -> int | None:
+    left, right = scale_of(t, node.this), scale_of(t, node.expression)
+    if left is None or right is None:
+        return None
+    assert callable(combine)
+    result = combine(left, right)
+    return result if isinstance(result, int) else None
+
+
+def literal_scale(text: str) -> int | None:
+    """A numeric literal's scale as PostgreSQL reads it: 1.50 -> 2, 1e3 -> 0, 1.5e-3 -> 4."""
+    try:
+        exponent = Decimal(text).as_tuple().exponent
+    except InvalidOperation:
+        return None
+    return max(-exponent, 0) if isinstance(exponent, int) else None
+
+
+def _int_literal(node: exp.Expr) -> int | None:
+    negative = isinstance(node, exp.Neg)
+    literal = node.this if negative else node
+    if not (isinstance(literal, exp.Literal) and literal.is_int):
+        return None
+    return -int(literal.this) if negative else int(literal.this)
+
+
+def needs_bignumeric(t: Typer, node: exp.Expr) -> bool:
+    """Does this product's exact value need more decimals than NUMERIC keeps?"""
+    scale = scale_of(t, node)
+    return scale is None or scale > NUMERIC_SCALE

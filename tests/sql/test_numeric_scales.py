@@ -1,0 +1,100 @@
+"""Exact numeric arithmetic on values whose scales are known (declared NUMERIC(P, S) columns,
+literals, integers), against PostgreSQL byte for byte, text and binary.
+
+numeric * numeric, sums and averages of products, quotients of sums, round(x, n) at ties,
+negatives, results needing more than NUMERIC's 9 decimals (BIGNUMERIC), and ORDER BY on such
+outputs (sorted as numbers, printed with PostgreSQL's scale). Overflow beyond the engine's
+range is an error (22003), never a wrong value.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import psycopg
+import pytest
+
+from pgbridge.backends.duckdb_dialect import bigquery_to_duckdb
+from pgbridge.wire.errors import PgError, SqlState
+from tests.sql.fixtures import FixtureSchema
+from tests.sql.harness import pipeline
+from tests.sql.text_harness import check_exact
+
+EXACT = [
+    # declared scales print as PostgreSQL prints them (0.00, 1000000.00, 0.0500)
+    "select id, price, rate from ledger order by id",
+    "select id, price from ledger order by price desc nulls last, id",
+    # products: scale of a plus scale of b, exact beyond 9 decimals
+    "select id, price * rate, rate * rate, price * qty, price * rate * rate, -price * rate "
+    "from ledger order by id",
+    "select id, price * (1 - rate), price * (1 - rate) * (1 + rate) from ledger order by id",
+    "select id, rate * 0.0000000001, price * 0.00000000000000000001 from ledger order by id",
+    "select 0.5 * 2.5, 1.10 * 1.10, -0.001 * 0.001, 0.1234567891 * 3",
+    # sums and averages of products
+    "select sum(price * rate), sum(price * (1 - rate)), sum(price * (1 - rate) * (1 + rate)) from ledger",
+    "select avg(price), avg(rate), avg(price * rate), avg(qty * price) from ledger",
+    "select qty > 2 as big, sum(price * rate), avg(price * rate), count(*) from ledger group by 1 order by 1",
+    "select sum(price * rate) from ledger where id < 0",
+    # quotients of exact values, as outputs
+    "select sum(price) / sum(rate), sum(price * rate) / 7.0, 100.00 * sum(price) / sum(price * rate) "
+    "from ledger",
+    "select id, price / rate from ledger where rate <> 0 order by id",
+    # round(x, n): half away from zero at the digit, scale n
+    "select id, round(price * rate, 2), round(price * rate, 3), round(price * rate), round(price, -1) "
+    "from ledger order by id",
+    "select round(sum(price * rate), 1), round(avg(price * rate), 5) from ledger",
+    # ordered by a computed output: sorted as a number
+    "select id, price * rate as v from ledger order by v desc nulls last, id",
+    "select qty, sum(price * rate) as revenue from ledger group by qty order by revenue, qty",
+    "select id, price * rate from ledger order by 2 nulls first, 1",
+    # comparisons against exact values and scalar subqueries (sum of products)
+    "select id from ledger where price * rate > (select sum(price * rate) * 0.0001 from ledger) order by id",
+    "select id from ledger where price * (1 - rate) between 0.04 and 30 order by id",
+    "select id, price * rate from ledger where price * rate = (select max(price * rate) from ledger)",
+    # derived tables and CTEs keep their scales
+    "select sum(v) from (select price * rate as v from ledger) s",
+    "with r as (select qty, sum(price * rate) as t from ledger group by qty) select max(t), min(t) from r",
+]
+
+
+@pytest.mark.parametrize("sql", EXACT)
+def test_same_bytes_as_postgres(
+    pg: psycopg.Connection, duck: duckdb.DuckDBPyConnection, schema: FixtureSchema, sql: str
+) -> None:
+    check_exact(pg, duck, schema, sql)
+
+
+def test_distinct_declared_scale(
+    pg: psycopg.Connection, duck: duckdb.DuckDBPyConnection, schema: FixtureSchema
+) -> None:
+    check_exact(pg, duck, schema, "select distinct rate from ledger where rate > 0", ordered=False)
+
+
+def test_products_beyond_nine_decimals_are_bignumeric(schema: FixtureSchema) -> None:
+    translation = pipeline("select sum(price * rate * rate) from ledger", schema)
+    assert "BIGNUMERIC" in translation.sql  # NUMERIC would round 10 decimals to 9
+    assert "BIGNUMERIC" not in pipeline("select sum(price * rate) from ledger", schema).sql
+
+
+def test_overflow_is_an_error_not_a_value(duck: duckdb.DuckDBPyConnection, schema: FixtureSchema) -> None:
+    sql = "select price * 10000000000000000000000000.0000000000 * 100000000000 from ledger where id = 4"
+    with pytest.raises(duckdb.OutOfRangeException):
+        duck.execute(bigquery_to_duckdb(pipeline(sql, schema).sql)).fetchall()
+
+
+REFUSED = [
+    # DISTINCT ordered by a marked output: BigQuery orders DISTINCT rows by selected values only
+    "select distinct rate from ledger where rate > 0 order by 1",
+    # scales beyond BIGNUMERIC's 38 decimals
+    "select rate * 0.00000000000000000000000000000000001 * rate from ledger",
+    # a product of values whose scale depends on the row (undeclared NUMERIC), not an output
+    "select sum(n * n) from nums",
+    # a numeric literal beyond 38 decimals
+    "select 0.123456789012345678901234567890123456789",
+]
+
+
+@pytest.mark.parametrize("sql", REFUSED)
+def test_refused_where_no_exact_answer(schema: FixtureSchema, sql: str) -> None:
+    with pytest.raises(PgError) as caught:
+        pipeline(sql, schema)
+    assert caught.value.sqlstate == SqlState.FEATURE_NOT_SUPPORTED
