@@ -98,3 +98,24 @@ def test_refused_where_no_exact_answer(schema: FixtureSchema, sql: str) -> None:
     with pytest.raises(PgError) as caught:
         pipeline(sql, schema)
     assert caught.value.sqlstate == SqlState.FEATURE_NOT_SUPPORTED
+
+
+# sum(CASE ...) keeps each arm's scale: the group's largest (TPC-H Q8, Q14)
+CASE_SUMS = [
+    "select qty > 2 as big, sum(case when rate > 0.1 then price * rate else 0 end) from ledger "
+    "group by 1 order by 1",
+    "select sum(case when rate > 0.1 then price * rate else 0 end) / sum(price * rate) from ledger",
+    "select 100.00 * sum(case when id > 3 then price * (1 - rate) else 0 end) / sum(price * (1 - rate)) "
+    "from ledger",
+    "select id, sum(case when rate > 0 then price else 0 end), sum(case when rate > 100 then rate end) "
+    "from ledger group by id order by id",
+    "select qty, sum(case when price > 0 then price * rate else 0 end) / sum(price) from ledger "
+    "where price <> 0 group by qty order by qty",
+]
+
+
+@pytest.mark.parametrize("sql", CASE_SUMS)
+def test_sums_of_case_values(
+    pg: psycopg.Connection, duck: duckdb.DuckDBPyConnection, schema: FixtureSchema, sql: str
+) -> None:
+    check_exact(pg, duck, schema, sql)

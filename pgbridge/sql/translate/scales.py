@@ -20,6 +20,7 @@ from sqlglot import exp
 
 from pgbridge.sql import pgtypes as T
 from pgbridge.sql.translate.typer import Typer
+from pgbridge.wire.errors import unsupported
 
 MAX_SCALE = 38  # BIGNUMERIC's decimals: beyond them BigQuery would round
 NUMERIC_SCALE = 9  # NUMERIC's decimals: a result needing more is computed in BIGNUMERIC
@@ -124,7 +125,84 @@ def _int_literal(node: exp.Expr) -> int | None:
     return -int(literal.this) if negative else int(literal.this)
 
 
-def needs_bignumeric(t: Typer, node: exp.Expr) -> bool:
-    """Does this product's exact value need more decimals than NUMERIC keeps?"""
-    scale = scale_of(t, node)
-    return scale is None or scale > NUMERIC_SCALE
+BOUND_KEY = "pg_scale_bound"  # node.meta of numeric * numeric: its largest scale (None: unknown)
+
+
+def needs_bignumeric(node: exp.Expr) -> bool:
+    """Does this product's exact value need more decimals than NUMERIC keeps? (Set when typed:
+    numeric * integer never does.)"""
+    if BOUND_KEY not in node.meta:
+        return False
+    largest = node.meta[BOUND_KEY]
+    return largest is None or largest > NUMERIC_SCALE
+
+
+# -- scales that depend on the rows: sum(CASE WHEN c THEN x ELSE 0 END) ----------------------
+#
+# Each CASE value keeps its arm's scale, so such a sum's scale is the largest arm scale among
+# the group's rows: MAX(CASE WHEN c THEN <scale of x> ELSE 0 END), computed by BigQuery next
+# to the sum. A Dynamic is that (or integer arithmetic on it), built from the translated query.
+
+Dynamic = tuple  # ("sum", tag, arm scales) | ("add" | "max", left, right) | ("int", n)
+TAG_KEY = "pg_scale_tag"  # node.meta: finds a sum again once the fix-ups have translated it
+
+
+def dynamic_scale(t: Typer, node: exp.Expr) -> Dynamic | None:
+    """The scale of `node` as a Dynamic when it is not static but computable per group."""
+    static = scale_of(t, node)
+    if static is not None:
+        return ("int", static)
+    if isinstance(node, (exp.Paren, exp.Alias, exp.Neg)):
+        return dynamic_scale(t, node.this)
+    if isinstance(node, (exp.Add, exp.Sub, exp.Mul)):
+        left, right = dynamic_scale(t, node.this), dynamic_scale(t, node.expression)
+        if left is None or right is None:
+            return None
+        return ("add" if isinstance(node, exp.Mul) else "max", left, right)
+    if isinstance(node, exp.Sum) and isinstance(node.this, (exp.Case, exp.If)):
+        arms = [None if isinstance(a, exp.Null) else scale_of(t, a) for a in _arms(node.this)]
+        if any(s is None for a, s in zip(_arms(node.this), arms, strict=True) if not isinstance(a, exp.Null)):
+            return None
+        node.meta.setdefault(TAG_KEY, id(node))
+        return ("sum", node.meta[TAG_KEY], arms)
+    return None
+
+
+def bound(scale: Dynamic) -> int:
+    """The largest scale a Dynamic can take."""
+    if scale[0] == "int":
+        return int(scale[1])
+    if scale[0] == "sum":
+        return max((s for s in scale[2] if s is not None), default=0)
+    left, right = bound(scale[1]), bound(scale[2])
+    return left + right if scale[0] == "add" else max(left, right)
+
+
+def scale_sql(scale: Dynamic, translated: exp.Expr) -> exp.Expr:
+    """BigQuery SQL computing a Dynamic inside `translated` (the fixed operand holding its sums)."""
+    if scale[0] == "int":
+        return exp.Literal.number(scale[1])
+    if scale[0] == "sum":
+        return exp.Max(this=_arm_scales(_tagged(translated, scale[1]), scale[2]))
+    left, right = scale_sql(scale[1], translated), scale_sql(scale[2], translated)
+    if scale[0] == "add":
+        return exp.Add(this=left, expression=right)
+    return exp.Greatest(this=left, expressions=[right])
+
+
+def _tagged(translated: exp.Expr, tag: int) -> exp.Expr:
+    for node in translated.walk():
+        if node.meta.get(TAG_KEY) == tag and isinstance(node, exp.Sum):
+            return node.this
+    raise unsupported("a numeric sum of CASE values here", hint="cast it to float8")
+
+
+def _arm_scales(case: exp.Expr, arms: list[int | None]) -> exp.Expr:
+    """The translated CASE with each arm's value replaced by that arm's scale."""
+    twin = case.copy()
+    values = _arms(twin)
+    if not isinstance(twin, (exp.Case, exp.If)) or len(values) != len(arms):
+        raise unsupported("a numeric sum of CASE values here", hint="cast it to float8")
+    for value, arm in zip(values, arms, strict=True):
+        value.replace(exp.Null() if arm is None else exp.Literal.number(arm))
+    return twin

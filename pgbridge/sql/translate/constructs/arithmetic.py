@@ -34,7 +34,7 @@ def _arithmetic(t: Typer, node: exp.Binary) -> str | None:
             t.set_type(node, result)
             numeric_exact.mark_arithmetic(t, node)  # 1.5 + 1.5 prints 3.0
             if isinstance(node, exp.Mul) and left == right == T.NUMERIC:
-                _check_product(t, node)
+                _check_product(t, node)  # (numeric * integer keeps the numeric's scale, at most 9)
         return result
     return date_arithmetic.result_type(t, node, left, right)
 
@@ -42,8 +42,10 @@ def _arithmetic(t: Typer, node: exp.Binary) -> str | None:
 def _check_product(t: Typer, node: exp.Mul) -> None:
     """numeric * numeric is exact in BIGNUMERIC when the product's scale (the operands' scales
     added) is known and at most 38, or when it is an output printed per value (numeric_exact)."""
-    scale = scales.scale_of(t, node)
-    if numeric_exact.EXACT_KEY in node.meta or (scale is not None and scale <= scales.MAX_SCALE):
+    scale = scales.dynamic_scale(t, node)
+    largest = None if scale is None else scales.bound(scale)
+    node.meta[scales.BOUND_KEY] = largest
+    if numeric_exact.EXACT_KEY in node.meta or (largest is not None and largest <= scales.MAX_SCALE):
         return
     raise unsupported(
         "numeric * numeric",
@@ -120,7 +122,7 @@ def _mod_fix(t: Typer, node: exp.Mod) -> exp.Expr:
 
 @construct.fixup(exp.Mul)
 def _mul_fix(t: Typer, node: exp.Mul) -> exp.Expr | None:
-    if type_at(t, node) == T.NUMERIC and scales.needs_bignumeric(t, node):
+    if type_at(t, node) == T.NUMERIC and scales.needs_bignumeric(node):
         return numeric_exact.widened(node)
     return _int4_checked(t, node)
 

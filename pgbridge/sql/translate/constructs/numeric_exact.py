@@ -45,6 +45,7 @@ class Operand:
 
     kind: str
     scale: int = 0  # a literal's written scale, a static value's scale
+    dynamic: tuple | None = None  # 'dynamic': a scale computed per group (scales.Dynamic)
 
 
 # -- typing: which nodes qualify ---------------------------------------------------------------
@@ -90,7 +91,8 @@ def operand(t: Typer, node: exp.Expr) -> Operand | None:
         return Operand("column")
     if isinstance(node, exp.Cast) and t.types.get(id(node.this)) == T.INT and not node.to.expressions:
         return Operand("int")
-    return None
+    dynamic = scales.dynamic_scale(t, node)
+    return None if dynamic is None else Operand("dynamic", dynamic=dynamic)
 
 
 def _written_scale(text: str) -> int:
@@ -225,11 +227,12 @@ def rewrite(node: exp.Expr) -> exp.Expr | None:
         return _arithmetic_digits(node, spec[1], spec[2])
     if kind == "round":  # x / 1 is exact at x's scale; the encoder then rounds it
         one = exp.Literal.number(1)
-        return _marker("q", node.this, one, _given_scale(spec[1]), exp.Literal.number(0), places=spec[2])
+        given = _given_scale(spec[1], node.this)
+        return _marker("q", node.this, one, given, exp.Literal.number(0), places=spec[2])
     if kind == "div":
         a, b = node.this, node.expression
         places = node.meta.get(ROUND_KEY)
-        quotient = _marker("q", a, b, _given_scale(spec[1]), _given_scale(spec[2]), places=places)
+        quotient = _marker("q", a, b, _given_scale(spec[1], a), _given_scale(spec[2], b), places=places)
         zero = exp.EQ(this=b.copy(), expression=exp.Literal.number(0))
         fails = cast(call("ERROR", exp.Literal.string("division by zero")), T.STRING)
         return exp.If(this=zero, true=fails, false=quotient)
@@ -275,6 +278,8 @@ def _exact_digits(t: Typer, node: exp.Expr) -> exp.Expr | None:
 
 
 def _display_scale(node: exp.Expr, how: Operand) -> exp.Expr:
+    if how.dynamic is not None:
+        return scales.scale_sql(how.dynamic, node)
     return _scale_of(node.copy()) if how.kind == "column" else exp.Literal.number(how.scale)
 
 
@@ -295,7 +300,7 @@ def mark_outputs(t: Typer, ast: exp.Expr) -> None:
             continue
         if spec is not None and spec[0] in ("div", "avg"):
             continue
-        known = scales.scale_of(t, node)
+        known = scales.dynamic_scale(t, node)
         if known is None:
             continue
         if ast.args.get("distinct") and _ordered_by(node):
@@ -317,7 +322,7 @@ def finish_outputs(ast: exp.Expr) -> exp.Expr:
                 continue
             node.meta["pg_static_done"] = True
             _order_by_value(ast, projection, index, node)
-            marker = _marker("d", node, exp.Literal.number(known))
+            marker = _marker("d", node, scales.scale_sql(known, node))
             node.replace(marker)
     for node in ast.walk():
         if node.meta.get(STATIC_KEY) is not None and not node.meta.get("pg_static_done"):
@@ -338,7 +343,9 @@ def _order_by_value(select: exp.Select, projection: exp.Expr, index: int, value:
             ordered.set("this", value.copy())
 
 
-def _given_scale(how: Operand) -> exp.Expr:
+def _given_scale(how: Operand, translated: exp.Expr) -> exp.Expr:
+    if how.dynamic is not None:
+        return scales.scale_sql(how.dynamic, translated)
     return exp.Literal.number(how.scale)  # a column's own digits are read by the encoder
 
 
