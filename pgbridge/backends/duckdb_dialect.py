@@ -8,6 +8,7 @@ compute something else (each checked by the differential corpus):
 - EXTRACT(DAYOFWEEK) is 1..7 from Sunday in BigQuery, 0..6 in DuckDB
 - NUMERIC is DECIMAL(38, 9) in BigQuery; sqlglot's bare DECIMAL is DuckDB's DECIMAL(18, 3)
 - CAST(x AS BIGNUMERIC) widening an exact product needs nothing: DuckDB's DECIMAL is exact
+- FORMAT('%.14e', x) is DuckDB's printf
 - SAFE_ORDINAL(i) is NULL for i < 1; DuckDB reads a[-1] as the last element
 - EXTRACT(ISOWEEK) is DuckDB's WEEK
 - DATE_ADD/DATE_SUB return a DATE in BigQuery; DuckDB's date + interval is a TIMESTAMP
@@ -72,6 +73,9 @@ def _fix(node: exp.Expr) -> exp.Expr:
     if isinstance(node, exp.Extract) and node.this.name.upper() == "DAYOFWEEK":
         dow = exp.Extract(this=exp.Var(this="DOW"), expression=node.expression)
         return exp.Paren(this=exp.Add(this=dow, expression=exp.Literal.number(1)))
+    if isinstance(node, exp.Format) and _printf_format(node):
+        arguments = [a.transform(_fix, copy=False) for a in (node.this, *node.expressions)]
+        return exp.Anonymous(this="printf", expressions=arguments)  # (a replacement is not descended into)
     if _widening(node):
         return node.this.transform(_fix, copy=False)  # (transform does not descend into a replacement)
     if isinstance(node, exp.Cast) and _big_literal(node):
@@ -162,6 +166,12 @@ def _guarded_ordinal(node: exp.Bracket) -> exp.Expr:
     index = node.expressions[0]
     positive = exp.GTE(this=index.copy(), expression=exp.Literal.number(1))
     return exp.Case(ifs=[exp.If(this=positive, true=node)])
+
+
+def _printf_format(node: exp.Format) -> bool:
+    """BigQuery's FORMAT('%...', ...) is DuckDB's printf (DuckDB's format() reads {} fields)."""
+    pattern = node.this
+    return isinstance(pattern, exp.Literal) and pattern.is_string and "%" in pattern.this
 
 
 def _widening(node: exp.Expr) -> bool:

@@ -9,6 +9,8 @@ range is an error (22003), never a wrong value.
 
 from __future__ import annotations
 
+import random
+
 import duckdb
 import psycopg
 import pytest
@@ -118,4 +120,52 @@ CASE_SUMS = [
 def test_sums_of_case_values(
     pg: psycopg.Connection, duck: duckdb.DuckDBPyConnection, schema: FixtureSchema, sql: str
 ) -> None:
+    check_exact(pg, duck, schema, sql)
+
+
+# round(float8::numeric, n): PostgreSQL's 15 significant digits, then half away from zero
+FLOAT_ROUNDS = [
+    "select k, round(f::numeric, 2), round(f::numeric), round(f::numeric, 0), round(f::numeric, -1) "
+    "from nums order by k",
+    "select k, round(f::numeric, 7), round(f::numeric, 12), round((f * 1000)::numeric, 1) "
+    "from nums order by k",
+    "select round(avg(score)::numeric, 2), round(sum(score)::numeric, 3) from customers",
+    "select round(2.675::float8::numeric, 2), round((-2.675)::float8::numeric, 2), "
+    "round(0.125::float8::numeric, 2)",
+    "select round(1.005::float8::numeric, 2), round((0.1::float8 + 0.2::float8)::numeric, 15), "
+    "round(1234567890123456::float8::numeric, -3), round((-0.5)::float8::numeric), "
+    "round(0::float8::numeric, 3)",
+    "select round(123456.7891::float8::numeric, 3), round((-0.0000123456789)::float8::numeric, 9)",
+    "select id, round(score::numeric, 1) as r from customers order by r nulls first, id",
+]
+
+
+@pytest.mark.parametrize("sql", FLOAT_ROUNDS)
+def test_round_of_float8_cast_to_numeric(
+    pg: psycopg.Connection, duck: duckdb.DuckDBPyConnection, schema: FixtureSchema, sql: str
+) -> None:
+    check_exact(pg, duck, schema, sql)
+
+
+def test_float8_cast_to_numeric_alone_is_still_refused(schema: FixtureSchema) -> None:
+    for sql in ("select f::numeric from nums", "select round(f::numeric, k) from nums"):
+        with pytest.raises(PgError) as caught:
+            pipeline(sql, schema)
+        assert caught.value.sqlstate == SqlState.FEATURE_NOT_SUPPORTED
+
+
+def _random_floats(seed: int) -> list[str]:
+    """Floats of every magnitude, and decimal ties (x.xx5) that are not ties as binary floats."""
+    rng = random.Random(seed)
+    values = [repr(rng.uniform(-1, 1) * 10 ** rng.randint(-8, 12)) for _ in range(60)]
+    values += [f"{rng.randint(-99999, 99999)}.{rng.randint(0, 99):02d}5" for _ in range(30)]
+    return values + ["0.5", "-0.5", "1.5", "2.5", "1e-7", "123456789.125"]
+
+
+@pytest.mark.parametrize("places", [0, 2, 3, 6, -2])
+def test_round_of_random_floats(
+    pg: psycopg.Connection, duck: duckdb.DuckDBPyConnection, schema: FixtureSchema, places: int
+) -> None:
+    rows = ", ".join(f"({i}, '{v}'::float8)" for i, v in enumerate(_random_floats(places + 100)))
+    sql = f"select i, round(f::numeric, {places}) from (values {rows}) v(i, f) order by i"
     check_exact(pg, duck, schema, sql)

@@ -28,6 +28,7 @@ from sqlglot import exp
 from pgbridge.sql import pgtypes as T
 from pgbridge.sql.translate import scales
 from pgbridge.sql.translate.build import call, cast
+from pgbridge.sql.translate.constructs import float_numeric
 from pgbridge.sql.translate.registry import Construct
 from pgbridge.sql.translate.typer import Typer
 from pgbridge.wire.errors import unsupported
@@ -274,6 +275,10 @@ def widened(product: exp.Mul) -> exp.Mul:
 def _exact_digits(t: Typer, node: exp.Expr) -> exp.Expr | None:
     if isinstance(node, exp.Round) and ROUND_KEY in node.meta:
         return node.this  # its argument's marker carries the rounding
+    if isinstance(node, exp.Round):
+        rounded = float_numeric.rewrite(node)  # round(float8::numeric, n)
+        if rounded is not None:
+            return rounded
     return rewrite(node)
 
 
