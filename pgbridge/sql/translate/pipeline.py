@@ -102,6 +102,9 @@ def _outputs(typer: Typer, ast: exp.Expr) -> tuple[list[str], list[str | None]]:
         if type_ == T.UNKNOWN:
             typer.settle(inner, T.STRING)
             type_ = T.STRING
+        declared = typer.column_typmods.get(id(inner)) if isinstance(inner, exp.Column) else None
+        if declared is not None and type_ == T.NUMERIC and not setop_types:
+            type_ = f"NUMERIC({declared[0]}, {declared[1]})"  # RowDescription's typmod says numeric(P,S)
         types.append(type_ if type_ != T.ROW else None)
     return names, types
 

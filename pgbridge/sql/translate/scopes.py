@@ -41,6 +41,9 @@ def _type_columns(t: Typer, scope: Scope) -> None:
         source = _find_source(scope, column.table)
         t.types[id(column)] = _source_column_type(t, source, column)
         t.column_scales[id(column)] = _source_column_scale(t, source, column)
+        declared = _source_column_typmod(t, source, column)
+        if declared is not None:
+            t.column_typmods[id(column)] = declared
         if isinstance(source, Scope) and _source_is_int4(t, source.expression, column.name):
             t.int4.add(id(column))
         if (
@@ -91,6 +94,21 @@ def _source_column_scale(t: Typer, source: object, column: exp.Column) -> int | 
     for projection in query.expressions:
         if projection.alias_or_name == column.name:
             return scales.scale_of(t, projection)
+    return None
+
+
+def _source_column_typmod(t: Typer, source: object, column: exp.Column) -> tuple[int, int] | None:
+    """numeric(P, S) of a table column that declares it, or of a derived table's column that
+    is such a column itself (PostgreSQL passes the typmod through)."""
+    if isinstance(source, exp.Table):
+        return t.declared_numeric.get((source.text("db"), source.name, column.name))
+    query = source.expression if isinstance(source, Scope) else None
+    if not isinstance(query, exp.Select):
+        return None
+    for projection in query.expressions:
+        if projection.alias_or_name == column.name:
+            inner = projection.this if isinstance(projection, exp.Alias) else projection
+            return t.column_typmods.get(id(inner)) if isinstance(inner, exp.Column) else None
     return None
 
 

@@ -104,6 +104,14 @@ class Typer:
         }
         self.scales: dict[int, int | None] = {}
         self.column_scales: dict[int, int | None] = {}
+        # numeric(P, S) as declared, per table column and per column reference (RowDescription's typmod)
+        self.declared_numeric = {
+            (m.dataset, m.name, f.name): (f.precision, f.scale or 0)
+            for m in metas
+            for f in m.fields
+            if f.precision is not None
+        }
+        self.column_typmods: dict[int, tuple[int, int]] = {}
         self.required_fields = {
             (m.dataset, m.name, f.name) for m in metas for f in m.fields if f.mode == "REQUIRED"
         }
