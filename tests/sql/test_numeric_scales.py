@@ -169,3 +169,20 @@ def test_round_of_random_floats(
     rows = ", ".join(f"({i}, '{v}'::float8)" for i, v in enumerate(_random_floats(places + 100)))
     sql = f"select i, round(f::numeric, {places}) from (values {rows}) v(i, f) order by i"
     check_exact(pg, duck, schema, sql)
+
+
+def test_bigquery_schema_declares_precision_and_scale() -> None:
+    """A BigQuery NUMERIC(P, S) / BIGNUMERIC(P, S) column carries its scale into the metadata."""
+    from google.cloud import bigquery
+
+    from pgbridge.backends.bigquery_types import field_from_schema
+
+    declared = {"name": "a", "type": "NUMERIC", "precision": "15", "scale": "2"}
+    precise = {"name": "b", "type": "BIGNUMERIC", "precision": "40"}
+    plain = {"name": "c", "type": "NUMERIC"}
+    fields = [field_from_schema(bigquery.SchemaField.from_api_repr(f)) for f in (declared, precise, plain)]
+    assert [(f.type, f.precision, f.scale) for f in fields] == [
+        ("NUMERIC", 15, 2),
+        ("BIGNUMERIC", 40, 0),
+        ("NUMERIC", None, None),
+    ]

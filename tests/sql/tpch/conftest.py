@@ -11,6 +11,8 @@ import pytest
 
 from pgbridge.demo.config_text import render
 from tests.sql.tpch.data import build_duckdb, generate, load_postgres
+from tests.sql.tpch.emulator import emulator_config, seed_tpch
+from tests.support.bqemulator import running_emulator
 from tests.support.gateway import RunningGateway, running_gateway
 from tests.support.postgres import PostgresServer
 
@@ -45,3 +47,17 @@ def tpch_gateway(tmp_path_factory: pytest.TempPathFactory, tpch_csv: Path) -> It
     build_duckdb(data_dir / "warehouse.duckdb", tpch_csv, DATASET)
     with running_gateway(data_dir, tpch_config()) as gateway:
         yield gateway
+
+
+@pytest.fixture(scope="session")
+def tpch_emulator_gateway(
+    tmp_path_factory: pytest.TempPathFactory, tpch_csv: Path
+) -> Iterator[RunningGateway]:
+    """A gateway on the BigQuery backend, the TPC-H tables in the emulator."""
+    data_dir = tmp_path_factory.mktemp("tpch-emulator")
+    warehouse = data_dir / "warehouse.duckdb"  # (running_gateway wants one; the backend reads the emulator)
+    build_duckdb(warehouse, tpch_csv, DATASET)
+    with running_emulator(lambda client: seed_tpch(client, warehouse, DATASET)) as emulator:
+        text = emulator_config(emulator.project, emulator.rest_url, emulator.grpc_url, DATASET)
+        with running_gateway(data_dir, text) as gateway:
+            yield gateway
