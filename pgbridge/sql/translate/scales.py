@@ -143,7 +143,9 @@ def needs_bignumeric(node: exp.Expr) -> bool:
 # the group's rows: MAX(CASE WHEN c THEN <scale of x> ELSE 0 END), computed by BigQuery next
 # to the sum. A Dynamic is that (or integer arithmetic on it), built from the translated query.
 
-Dynamic = tuple  # ("sum", tag, arm scales) | ("add" | "max", left, right) | ("int", n)
+# ("sum", tag, arm scales) | ("agg", tag, per-row Dynamic): a sum's scale, the largest of its rows'
+# ("col", tag): the significant decimals of a column's value | ("add" | "max", left, right) | ("int", n)
+Dynamic = tuple
 TAG_KEY = "pg_scale_tag"  # node.meta: finds a sum again once the fix-ups have translated it
 
 
@@ -159,13 +161,57 @@ def dynamic_scale(t: Typer, node: exp.Expr) -> Dynamic | None:
         if left is None or right is None:
             return None
         return ("add" if isinstance(node, exp.Mul) else "max", left, right)
+    if isinstance(node, exp.Column) and id(node) in t.plain_columns:
+        return ("col", _tag(node))  # a NUMERIC without declared scale: its significant decimals
     if isinstance(node, exp.Sum) and isinstance(node.this, (exp.Case, exp.If)):
         arms = [None if isinstance(a, exp.Null) else scale_of(t, a) for a in _arms(node.this)]
         if any(s is None for a, s in zip(_arms(node.this), arms, strict=True) if not isinstance(a, exp.Null)):
             return None
-        node.meta.setdefault(TAG_KEY, id(node))
-        return ("sum", node.meta[TAG_KEY], arms)
+        return ("sum", _tag(node), arms)
+    if isinstance(node, exp.Sum) and not node.find_ancestor(exp.Window):
+        inner = dynamic_scale(t, node.this)
+        return None if inner is None or not _per_row(inner) else ("agg", _tag(node), inner)
     return None
+
+
+def note_column(t: Typer, source: object, column: exp.Column) -> None:
+    """Record what a column's scale is: a table's NUMERIC without declared scale shows its own
+    digits; a derived table's column made of values of unknown scale has an unknown one."""
+    if t.types.get(id(column)) != T.NUMERIC:
+        return
+    if isinstance(source, exp.Table):
+        if t.column_scales.get(id(column)) is None:
+            t.plain_columns.add(id(column))
+        return
+    query = getattr(source, "expression", None)
+    while isinstance(query, exp.Subquery):
+        query = query.this
+    outputs = query.expressions if isinstance(query, exp.Select) else []
+    if any(p.alias_or_name == column.name and unknown(t, p) for p in outputs):
+        t.unknown_scale.add(id(column))
+
+
+def unknown(t: Typer, node: exp.Expr) -> bool:
+    """Is the display scale of `node`, or of a value inside it, one nobody can know?"""
+    return any(id(n) in t.unknown_scale for n in node.walk())
+
+
+def _tag(node: exp.Expr) -> int:
+    node.meta.setdefault(TAG_KEY, id(node))
+    return int(node.meta[TAG_KEY])
+
+
+def _per_row(scale: Dynamic) -> bool:
+    """Does this scale vary row by row (a column's digits), rather than per group?"""
+    if scale[0] == "col":
+        return True
+    if scale[0] in ("add", "max"):
+        return _per_row(scale[1]) or _per_row(scale[2])
+    return False
+
+
+def is_bare_column(scale: Dynamic) -> bool:
+    return scale[0] == "col"
 
 
 def bound(scale: Dynamic) -> int:
@@ -174,6 +220,10 @@ def bound(scale: Dynamic) -> int:
         return int(scale[1])
     if scale[0] == "sum":
         return max((s for s in scale[2] if s is not None), default=0)
+    if scale[0] == "col":
+        return NUMERIC_SCALE
+    if scale[0] == "agg":
+        return bound(scale[2])
     left, right = bound(scale[1]), bound(scale[2])
     return left + right if scale[0] == "add" else max(left, right)
 
@@ -184,6 +234,10 @@ def scale_sql(scale: Dynamic, translated: exp.Expr) -> exp.Expr:
         return exp.Literal.number(scale[1])
     if scale[0] == "sum":
         return exp.Max(this=_arm_scales(_tagged(translated, scale[1]), scale[2]))
+    if scale[0] == "col":
+        return digits_scale(_found(translated, scale[1]).copy())
+    if scale[0] == "agg":
+        return exp.Max(this=scale_sql(scale[2], _tagged(translated, scale[1])))
     left, right = scale_sql(scale[1], translated), scale_sql(scale[2], translated)
     if scale[0] == "add":
         return exp.Add(this=left, expression=right)
@@ -191,10 +245,29 @@ def scale_sql(scale: Dynamic, translated: exp.Expr) -> exp.Expr:
 
 
 def _tagged(translated: exp.Expr, tag: int) -> exp.Expr:
+    """The argument of the translated sum() carrying `tag`."""
+    found = _found(translated, tag)
+    if not isinstance(found, exp.Sum):
+        raise unsupported("a numeric sum here", hint="cast it to float8")
+    return found.this
+
+
+def _found(translated: exp.Expr, tag: int) -> exp.Expr:
     for node in translated.walk():
-        if node.meta.get(TAG_KEY) == tag and isinstance(node, exp.Sum):
-            return node.this
-    raise unsupported("a numeric sum of CASE values here", hint="cast it to float8")
+        if node.meta.get(TAG_KEY) == tag:
+            return node
+    raise unsupported("a numeric value of this query's shape", hint="cast it to float8")
+
+
+def digits_scale(value: exp.Expr) -> exp.Expr:
+    """Significant decimals of a NUMERIC value (0..9), NULL for NULL: the display scale the
+    gateway gives a value of a column that declares none (it prints 5.00 as 5)."""
+    ifs = [exp.If(this=exp.Is(this=value.copy(), expression=exp.Null()), true=exp.Null())]
+    for digits in range(NUMERIC_SCALE):
+        rounded = exp.Anonymous(this="ROUND", expressions=[value.copy(), exp.Literal.number(digits)])
+        same = exp.EQ(this=value.copy(), expression=rounded)
+        ifs.append(exp.If(this=same, true=exp.Literal.number(digits)))
+    return exp.Case(ifs=ifs, default=exp.Literal.number(NUMERIC_SCALE))
 
 
 def _arm_scales(case: exp.Expr, arms: list[int | None]) -> exp.Expr:

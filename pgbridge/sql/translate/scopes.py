@@ -41,6 +41,7 @@ def _type_columns(t: Typer, scope: Scope) -> None:
         source = _find_source(scope, column.table)
         t.types[id(column)] = _source_column_type(t, source, column)
         t.column_scales[id(column)] = _source_column_scale(t, source, column)
+        scales.note_column(t, source, column)
         declared = _source_column_typmod(t, source, column)
         if declared is not None:
             t.column_typmods[id(column)] = declared

@@ -112,6 +112,11 @@ class Typer:
             if f.precision is not None
         }
         self.column_typmods: dict[int, tuple[int, int]] = {}
+        # Columns of warehouse tables without declared scale (a value shows its own digits), and
+        # nodes whose display scale nobody can know (a product of such values, a derived column
+        # made of one): scales.py
+        self.plain_columns: set[int] = set()
+        self.unknown_scale: set[int] = set()
         self.required_fields = {
             (m.dataset, m.name, f.name) for m in metas for f in m.fields if f.mode == "REQUIRED"
         }

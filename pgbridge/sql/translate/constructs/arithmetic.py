@@ -45,6 +45,8 @@ def _check_product(t: Typer, node: exp.Mul) -> None:
     scale = scales.dynamic_scale(t, node)
     largest = None if scale is None else scales.bound(scale)
     node.meta[scales.BOUND_KEY] = largest
+    if scales.scale_of(t, node) is None:
+        t.unknown_scale.add(id(node))  # exact value, but its scale is known only per row (if at all)
     if numeric_exact.EXACT_KEY in node.meta or (largest is not None and largest <= scales.MAX_SCALE):
         return
     raise unsupported(

@@ -85,6 +85,9 @@ def operand(t: Typer, node: exp.Expr) -> Operand | None:
         return None
     if isinstance(node, exp.Literal) and not node.is_string:
         return Operand("literal", _written_scale(str(node.this)))
+    if scales.unknown(t, node):
+        dynamic = scales.dynamic_scale(t, node)
+        return None if dynamic is None else Operand("dynamic", dynamic=dynamic)
     known = scales.scale_of(t, node)
     if known is not None:
         return Operand("static", known)
@@ -306,8 +309,14 @@ def mark_outputs(t: Typer, ast: exp.Expr) -> None:
         if spec is not None and spec[0] in ("div", "avg"):
             continue
         known = scales.dynamic_scale(t, node)
-        if known is None:
-            continue
+        if known is None and scales.unknown(t, node) and not (spec and spec[0] == "arith"):
+            raise unsupported(
+                "a numeric output whose display scale depends on the row",
+                hint="PostgreSQL prints max(a * b) with the scale of the row it comes from; round() it "
+                "or cast it to float8",
+            )
+        if known is None or scales.is_bare_column(known):
+            continue  # (a column's value prints its own digits already)
         if ast.args.get("distinct") and _ordered_by(node):
             raise unsupported(
                 "SELECT DISTINCT ordered by a numeric output", hint="order by the expression cast to float8"
@@ -365,8 +374,4 @@ def _marker(kind: str, *parts: exp.Expr, places: int | None = None) -> exp.Expr:
 
 def _scale_of(value: exp.Expr) -> exp.Expr:
     """Significant decimals of a NUMERIC value (0..9), NULL for NULL."""
-    ifs = [exp.If(this=exp.Is(this=value.copy(), expression=exp.Null()), true=exp.Null())]
-    for digits in range(9):
-        same = exp.EQ(this=value.copy(), expression=call("ROUND", value.copy(), exp.Literal.number(digits)))
-        ifs.append(exp.If(this=same, true=exp.Literal.number(digits)))
-    return exp.Case(ifs=ifs, default=exp.Literal.number(9))
+    return scales.digits_scale(value)
