@@ -55,6 +55,9 @@ EXACT = [
     # derived tables and CTEs keep their scales
     "select sum(v) from (select price * rate as v from ledger) s",
     "with r as (select qty, sum(price * rate) as t from ledger group by qty) select max(t), min(t) from r",
+    # an alias shadowing a column, ordered by: the output (PostgreSQL's rule)
+    "select id, price * rate as price from ledger order by price nulls first, id",
+    "select id, price * rate as price from ledger where price > 0 order by price desc, id limit 3",
 ]
 
 
@@ -86,6 +89,9 @@ def test_overflow_is_an_error_not_a_value(duck: duckdb.DuckDBPyConnection, schem
 REFUSED = [
     # DISTINCT ordered by a marked output: BigQuery orders DISTINCT rows by selected values only
     "select distinct rate from ledger where rate > 0 order by 1",
+    # set operations print no scale: declared-scale values there are refused
+    "select price from ledger union all select price from ledger",
+    "select price * 2 from ledger except select rate from ledger",
     # scales beyond BIGNUMERIC's 38 decimals
     "select rate * 0.00000000000000000000000000000000001 * rate from ledger",
     # max() of a value whose scale depends on the row: the scale of the row that wins

@@ -30,6 +30,7 @@ from pgbridge.sql.translate import scales
 from pgbridge.sql.translate.build import call, cast
 from pgbridge.sql.translate.constructs import float_numeric
 from pgbridge.sql.translate.registry import Construct
+from pgbridge.sql.translate.scopes import leaf_selects
 from pgbridge.sql.translate.typer import Typer
 from pgbridge.wire.errors import unsupported
 
@@ -299,6 +300,8 @@ STATIC_KEY = "pg_static_scale"  # node.meta: an output printed with exactly this
 def mark_outputs(t: Typer, ast: exp.Expr) -> None:
     """Numeric outputs of the outermost SELECT whose display scale is known (scales.py): the
     exact value is printed with exactly that scale (`d:` marker, finished after the fix-ups)."""
+    if t.digit_outputs and isinstance(ast, (exp.SetOperation, exp.Subquery)):
+        _check_set_outputs(t, ast)
     if not t.digit_outputs or not isinstance(ast, exp.Select):
         return
     for projection in ast.expressions:
@@ -323,6 +326,19 @@ def mark_outputs(t: Typer, ast: exp.Expr) -> None:
             )
         node.meta.pop(EXACT_KEY, None)
         node.meta[STATIC_KEY] = known
+
+
+def _check_set_outputs(t: Typer, ast: exp.Expr) -> None:
+    """UNION / INTERSECT / EXCEPT outputs are not printed with a scale: refuse the values of
+    declared-scale columns there (they would lose PostgreSQL's trailing zeros)."""
+    for select in leaf_selects(ast):
+        for projection in select.expressions:
+            known = scales.scale_of(t, projection)
+            if t.types.get(id(projection)) == T.NUMERIC and known and projection.find(exp.Column):
+                raise unsupported(
+                    "a numeric(p, s) value as an output of UNION, INTERSECT or EXCEPT",
+                    hint="cast it to text with to_char, or to float8",
+                )
 
 
 def finish_outputs(ast: exp.Expr) -> exp.Expr:
