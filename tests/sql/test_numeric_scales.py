@@ -10,6 +10,7 @@ range is an error (22003), never a wrong value.
 from __future__ import annotations
 
 import random
+from decimal import Decimal
 
 import duckdb
 import psycopg
@@ -214,3 +215,25 @@ def test_bigquery_schema_declares_precision_and_scale() -> None:
         ("BIGNUMERIC", 40, 0),
         ("NUMERIC", None, None),
     ]
+
+
+def test_fixed_scale_digits_are_the_exact_ones() -> None:
+    """The encoder pads d:<digits>:<scale> as text (the common, bulk case): the same digits as
+    its exact path, which also refuses to cut a digit."""
+    from fractions import Fraction
+
+    from pgbridge.encode.numeric_digits import _with_scale, finish
+
+    rng = random.Random(7)
+    for _ in range(5000):
+        whole = str(rng.randint(0, 10 ** rng.randint(0, 20)))
+        fraction = "".join(rng.choice("0000123456789") for _ in range(rng.randint(0, 12)))
+        value = rng.choice(["", "-"]) + whole + (f".{fraction}" if fraction else "")
+        scale = rng.randint(0, 14)
+        try:
+            exact = _with_scale(Fraction(Decimal(value)), scale, exact=True)
+        except PgError:
+            with pytest.raises(PgError):
+                finish(f"d:{value}:{scale}")
+            continue
+        assert finish(f"d:{value}:{scale}") == exact, (value, scale)
