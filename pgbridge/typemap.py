@@ -8,6 +8,7 @@ client declares in Parse back to the BigQuery query-parameter type. Stdlib only.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -207,6 +208,25 @@ _SCALAR_TO_PG = {
     "STRUCT": "json",
 }
 _RANGE_TO_PG = {"DATE": "daterange", "DATETIME": "tsrange", "TIMESTAMP": "tstzrange"}
+
+
+_DECLARED_NUMERIC = re.compile(r"\s*(?:BIG)?NUMERIC\s*\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)\s*", re.IGNORECASE)
+
+
+def numeric_typmod(precision: int | None, scale: int | None) -> int:
+    """PostgreSQL's typmod of numeric(P, S): ((P << 16) | S) + VARHDRSZ; -1 when undeclared."""
+    if precision is None:
+        return -1
+    return ((precision << 16) | (scale or 0)) + 4
+
+
+def type_modifier_for(spelling: str | None) -> int:
+    """The typmod of an output type the translator spelled NUMERIC(P, S) (a column that
+    declares its scale), else -1."""
+    match = _DECLARED_NUMERIC.fullmatch(spelling or "")
+    if match is None:
+        return -1
+    return numeric_typmod(int(match.group(1)), int(match.group(2) or 0))
 
 
 def pg_type_for(bq: BqType | str) -> PgType:

@@ -31,6 +31,9 @@ class Field:
     type: str  # BigQuery standard SQL spelling: "INT64", "ARRAY<STRING>", "STRUCT<a INT64>"
     mode: Literal["NULLABLE", "REQUIRED", "REPEATED"] = "NULLABLE"
     description: str | None = None
+    # NUMERIC(P, S) / BIGNUMERIC(P, S): the declared precision and scale (None: not declared).
+    precision: int | None = None
+    scale: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

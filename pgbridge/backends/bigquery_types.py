@@ -68,7 +68,18 @@ def _element_spelling(schema_field: bigquery.SchemaField) -> str:
 
 def field_from_schema(schema_field: bigquery.SchemaField) -> Field:
     mode = _MODES.get(schema_field.mode or "", "NULLABLE")
-    return Field(schema_field.name, standard_type(schema_field), mode, schema_field.description)
+    precision, scale = _declared(schema_field)
+    description = schema_field.description
+    return Field(schema_field.name, standard_type(schema_field), mode, description, precision, scale)
+
+
+def _declared(schema_field: bigquery.SchemaField) -> tuple[int | None, int | None]:
+    """NUMERIC(P, S) / BIGNUMERIC(P, S): BigQuery's parameterized types carry a column's scale
+    (NUMERIC(P) means scale 0)."""
+    kind = schema_field.field_type.upper()
+    if kind not in ("NUMERIC", "BIGNUMERIC", "DECIMAL", "BIGDECIMAL") or schema_field.precision is None:
+        return None, None
+    return int(schema_field.precision), int(schema_field.scale or 0)
 
 
 def fields_from_schema(schema: Sequence[bigquery.SchemaField]) -> tuple[Field, ...]:

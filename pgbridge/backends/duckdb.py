@@ -77,6 +77,15 @@ def bigquery_type(duck_type: str) -> str:
         ) from None
 
 
+def declared_decimal(duck_type: str) -> tuple[int | None, int | None]:
+    """(precision, scale) of a DECIMAL column that declares them as BigQuery's NUMERIC(P, S)
+    would; DECIMAL(38, 9) is BigQuery's plain NUMERIC, which declares none."""
+    decimal = re.fullmatch(r"DECIMAL\((\d+),\s*(\d+)\)", duck_type.strip().upper())
+    if decimal is None or (decimal.group(1), decimal.group(2)) == ("38", "9"):
+        return None, None
+    return int(decimal.group(1)), int(decimal.group(2))
+
+
 _SCALARS = {
     "BIGINT": "INT64",
     "INTEGER": "INT64",
@@ -208,7 +217,9 @@ class DuckDBBackend:
         by_table: dict[str, list[Field]] = {}
         for table, column, kind, nullable, comment in columns:
             mode: Literal["NULLABLE", "REQUIRED"] = "NULLABLE" if nullable else "REQUIRED"
-            by_table.setdefault(table, []).append(Field(column, bigquery_type(kind), mode, comment))
+            precision, scale = declared_decimal(kind)
+            field = Field(column, bigquery_type(kind), mode, comment, precision, scale)
+            by_table.setdefault(table, []).append(field)
         return [
             TableMeta(dataset, name, kind, tuple(by_table.get(name, ())), comment or None, rows)
             for name, kind, comment, rows in tables

@@ -7,6 +7,8 @@ compute something else (each checked by the differential corpus):
 - LIKE has `\\` as escape character in BigQuery; DuckDB has none unless told (ESCAPE '\\')
 - EXTRACT(DAYOFWEEK) is 1..7 from Sunday in BigQuery, 0..6 in DuckDB
 - NUMERIC is DECIMAL(38, 9) in BigQuery; sqlglot's bare DECIMAL is DuckDB's DECIMAL(18, 3)
+- CAST(x AS BIGNUMERIC) widening an exact product needs nothing: DuckDB's DECIMAL is exact
+- FORMAT('%.14e', x) is DuckDB's printf
 - SAFE_ORDINAL(i) is NULL for i < 1; DuckDB reads a[-1] as the last element
 - EXTRACT(ISOWEEK) is DuckDB's WEEK
 - CHR(n) gets n as DuckDB's INTEGER (its chr() has no BIGINT form)
@@ -78,6 +80,13 @@ def _fix(node: exp.Expr) -> exp.Expr:
     if isinstance(node, exp.Extract) and node.this.name.upper() == "DAYOFWEEK":
         dow = exp.Extract(this=exp.Var(this="DOW"), expression=node.expression)
         return exp.Paren(this=exp.Add(this=dow, expression=exp.Literal.number(1)))
+    if isinstance(node, exp.Format) and _printf_format(node):
+        arguments = [a.transform(_fix, copy=False) for a in (node.this, *node.expressions)]
+        return exp.Anonymous(this="printf", expressions=arguments)  # (a replacement is not descended into)
+    if _widening(node):
+        return node.this.transform(_fix, copy=False)  # (transform does not descend into a replacement)
+    if isinstance(node, exp.Cast) and _big_literal(node):
+        return _decimal_literal(node)
     if isinstance(node, exp.DataType) and node.this in (exp.DType.DECIMAL, exp.DType.BIGDECIMAL):
         return _decimal(node)
     if isinstance(node, exp.Unicode):
@@ -173,6 +182,45 @@ def _guarded_ordinal(node: exp.Bracket) -> exp.Expr:
     index = node.expressions[0]
     positive = exp.GTE(this=index.copy(), expression=exp.Literal.number(1))
     return exp.Case(ifs=[exp.If(this=positive, true=node)])
+
+
+def _printf_format(node: exp.Format) -> bool:
+    """BigQuery's FORMAT('%...', ...) is DuckDB's printf (DuckDB's format() reads {} fields)."""
+    pattern = node.this
+    return isinstance(pattern, exp.Literal) and pattern.is_string and "%" in pattern.this
+
+
+def _widening(node: exp.Expr) -> bool:
+    """CAST(x AS BIGNUMERIC) is how the translator widens an exact product beyond NUMERIC's 9
+    decimals (numeric_exact); DuckDB's DECIMAL arithmetic is exact already (a product's scale is
+    the sum of its operands', an overflow is an error), and DECIMAL(38, 18) would cut integer
+    digits, so the operand stays as it is. (Client SQL has no bignumeric type to cast to.)"""
+    return (
+        isinstance(node, exp.Cast)
+        and not isinstance(node, exp.TryCast)
+        and node.to.this == exp.DType.BIGDECIMAL
+        and not node.to.expressions
+        and not (isinstance(node.this, exp.Literal) and node.this.is_string)
+    )
+
+
+def _big_literal(node: exp.Expr) -> bool:
+    return (
+        isinstance(node, exp.Cast)
+        and node.to.this == exp.DType.BIGDECIMAL
+        and not node.to.expressions
+        and isinstance(node.this, exp.Literal)
+        and node.this.is_string
+        and re.fullmatch(r"-?\d+(\.\d+)?", node.this.this) is not None
+    )
+
+
+def _decimal_literal(node: exp.Cast) -> exp.Expr:
+    """A BIGNUMERIC literal gets its own scale in DuckDB (DECIMAL(38, 18) would round it)."""
+    text = node.this.this
+    scale = len(text.partition(".")[2])
+    to = exp.DataType.build(f"DECIMAL(38, {scale})", dialect="duckdb")
+    return exp.Cast(this=node.this, to=to)
 
 
 def _decimal(node: exp.DataType) -> exp.DataType:

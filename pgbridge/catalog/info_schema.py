@@ -47,8 +47,10 @@ _COLUMNS = (
         "THEN 10 END",
         "numeric_precision": "CASE a.atttypid WHEN 20 THEN 64 WHEN 21 THEN 16 WHEN 23 THEN 32 WHEN "
         "700 THEN 24 "
-        "WHEN 701 THEN 53 END",
-        "numeric_scale": "CASE WHEN a.atttypid IN (20, 21, 23) THEN 0 END",
+        "WHEN 701 THEN 53 "
+        "WHEN 1700 THEN CASE WHEN a.atttypmod >= 4 THEN ((a.atttypmod - 4) >> 16) & 65535 END END",
+        "numeric_scale": "CASE WHEN a.atttypid IN (20, 21, 23) THEN 0 "
+        "WHEN a.atttypid = 1700 AND a.atttypmod >= 4 THEN (a.atttypmod - 4) & 65535 END",
         "datetime_precision": "CASE WHEN a.atttypid IN (1082) THEN 0 WHEN a.atttypid IN (1083, "
         "1114, 1184, 1186) "
         "THEN 6 END",

@@ -18,7 +18,7 @@ from typing import Any
 from pgbridge.backends.base import TableMeta
 from pgbridge.catalog.facts import load_facts
 from pgbridge.catalog.oids import OidRegistry
-from pgbridge.typemap import pg_type_for
+from pgbridge.typemap import numeric_typmod, pg_type_for
 
 OWNER = "pgbridge"
 OWNER_OID = 10
@@ -139,7 +139,7 @@ def _add_column(snap: Snapshot, relid: int, attnum: int, column: Any) -> None:
             "attnum": attnum,
             "attndims": 1 if pg.element_oid else 0,
             "attcacheoff": -1,
-            "atttypmod": -1,
+            "atttypmod": numeric_typmod(getattr(column, "precision", None), getattr(column, "scale", None)),
             "attbyval": type_row["typbyval"],
             "attalign": type_row["typalign"],
             "attstorage": type_row["typstorage"],

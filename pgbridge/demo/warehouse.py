@@ -144,7 +144,9 @@ def _products_sql() -> str:
       CASE WHEN i % 5 = 0 THEN []::VARCHAR[]
            ELSE [{_pick(_TAGS, "i")}, {_pick(_TAGS, "i * 3 + 1")}] END AS tags,
       json_object('color', {_pick(["red", "green", "blue", "black"], "i")}, 'weight_g', (i * 37) % 5000,
-                  'fragile', i % 4 = 0)::JSON AS attrs""")
+                  'fragile', i % 4 = 0)::JSON AS attrs,
+      -- declared scale, as BigQuery's NUMERIC(12, 2): printed with two decimals (60.00)
+      CAST(((100 + (i * 7919) % 99900) * 6 // 10) / 100.0 AS DECIMAL(12, 2)) AS unit_cost""")
 
 
 def _orders_sql() -> str:

@@ -59,6 +59,11 @@ def finish(value: str) -> str:
     """PostgreSQL's digits for one marked value."""
     if _PLAIN.fullmatch(value):
         return value
+    quick = _FIXED.fullmatch(value)
+    if quick:
+        padded = _padded(quick.group(1), quick.group(2), quick.group(3) or "", int(quick.group(4)))
+        if padded is not None:
+            return padded
     display = _DISPLAY.fullmatch(value)
     if display:
         digits = _with_scale(Fraction(Decimal(display.group(1))), int(display.group(2)), exact=True)
@@ -68,6 +73,25 @@ def finish(value: str) -> str:
         a, b = Decimal(quotient.group(1)), Decimal(quotient.group(2))
         return _rounded(divide(a, b, int(quotient.group(3)), int(quotient.group(4))), quotient.group(5))
     raise PgError(SqlState.INTERNAL_ERROR, "pgbridge produced a numeric value that is not a number")
+
+
+# d:<plain digits>:<scale>, the common case (a column's or a product's value): padded as text.
+_FIXED = re.compile(r"d:(-?)([0-9]+)(?:\.([0-9]*))?:([0-9]+)")
+
+
+def _padded(sign: str, whole: str, fraction: str, scale: int) -> str | None:
+    """The digits with exactly `scale` decimals, when only zeros are cut (else None: the exact
+    path decides)."""
+    if len(fraction) > scale:
+        if fraction[scale:].strip("0"):
+            return None
+        fraction = fraction[:scale]
+    else:
+        fraction = fraction.ljust(scale, "0")
+    whole = whole.lstrip("0") or "0"
+    if whole == "0" and not fraction.strip("0"):
+        sign = ""  # numeric has no negative zero
+    return f"{sign}{whole}.{fraction}" if scale else f"{sign}{whole}"
 
 
 def _rounded(digits: str, places: str | None) -> str:

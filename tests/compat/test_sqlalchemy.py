@@ -106,6 +106,7 @@ def test_autoload_table_and_read_sql(reflected) -> None:
         ("price", "NUMERIC"),
         ("tags", "ARRAY"),
         ("attrs", "JSONB"),
+        ("unit_cost", "NUMERIC"),  # numeric(12,2): the demo's declared-scale column
     ]
     frame = reflected["frame"]
     assert list(frame["id"]) == [1, 2, 3]

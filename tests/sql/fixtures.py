@@ -27,6 +27,9 @@ _TYPES = {
     "ARRAY<STRING>": ("text[]", "VARCHAR[]"),
     "ARRAY<INT64>": ("bigint[]", "BIGINT[]"),
     "JSON": ("jsonb", "JSON"),
+    # Declared scales (BigQuery's parameterized NUMERIC(P, S)): the column's scale is printed.
+    "NUMERIC(15,2)": ("numeric(15,2)", "DECIMAL(15,2)"),
+    "NUMERIC(10,4)": ("numeric(10,4)", "DECIMAL(10,4)"),
 }
 
 
@@ -250,13 +253,38 @@ PRODUCTS = FixtureTable(
     ),
 )
 
-TABLES = (CUSTOMERS, ORDERS, NUMS, EVENTS, PRODUCTS)
+# Money and rates with declared scales: ties at the rounding digit (12.35 * 0.5 = 6.175,
+# 19.99 * 0.05 = 0.9995), negatives, zeros, large values.
+LEDGER = FixtureTable(
+    "ledger",
+    (("id", "INT64"), ("price", "NUMERIC(15,2)"), ("rate", "NUMERIC(10,4)"), ("qty", "INT64")),
+    (
+        ("1", "19.99", "0.0500", "3"),
+        ("2", "-250.00", "1.2345", "-7"),
+        ("3", "0.05", "-0.0005", "0"),
+        ("4", "1000000.00", "0.3333", "2"),
+        ("5", "NULL", "NULL", "NULL"),
+        ("6", "0.00", "0.0000", "1"),
+        ("7", "12.35", "0.5000", "5"),
+        ("8", "-0.01", "-9.9999", "11"),
+    ),
+)
+
+TABLES = (CUSTOMERS, ORDERS, NUMS, EVENTS, PRODUCTS, LEDGER)
 
 
 def table_meta(table: FixtureTable) -> TableMeta:
     # "id" is never NULL in any fixture table: REQUIRED, as a BigQuery key column would be.
-    fields = tuple(Field(name, bq, "REQUIRED" if name == "id" else "NULLABLE") for name, bq in table.columns)
+    fields = tuple(_field(name, bq) for name, bq in table.columns)
     return TableMeta("shop", table.name, "TABLE", fields)
+
+
+def _field(name: str, bq: str) -> Field:
+    mode = "REQUIRED" if name == "id" else "NULLABLE"
+    if bq.startswith("NUMERIC("):
+        precision, scale = bq[len("NUMERIC(") : -1].split(",")
+        return Field(name, "NUMERIC", mode, None, int(precision), int(scale))
+    return Field(name, bq, mode)
 
 
 class FixtureSchema:

@@ -21,8 +21,8 @@ REFUSALS: list[tuple[str, str]] = [
     ("select name ~* city from customers", "~*"),  # ~* with a literal translates (test_regex)
     ("select name similar to '[^a]%' from customers", "SIMILAR TO"),
     ("select 1.0 / 3 > 0", "numeric division"),
-    ("select (balance + 1) / 2 from customers", "numeric division"),
-    ("select balance * balance from customers", "numeric * numeric"),
+    ("select balance / 3 + 1 from customers", "numeric division"),
+    ("select max(balance * balance) from customers", "display scale depends on the row"),
     ("select round(score, 1) from customers", "round(float8, integer)"),
     ("select score::text from customers", "cast from float64 to text"),
     ("select balance::text from customers", "cast from numeric to text"),
@@ -66,7 +66,7 @@ REFUSALS: list[tuple[str, str]] = [
     ("select stddev(qty) from orders", "stddev"),
     ("select sum(name) from customers", "sum() of string"),
     ("select 1e3", "numeric literal"),
-    ("select 0.1234567891", "numeric literal"),
+    ("select 0.123456789012345678901234567890123456789", "numeric literal"),
     ("select array[1, null]", "NULL inside ARRAY"),
     ("select tags @> array['a'] from customers", "@>"),
     (r"select e'\x41'", "E'...' escape string"),  # e'a\nb' translates (test_more_functions)

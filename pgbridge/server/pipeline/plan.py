@@ -28,7 +28,14 @@ from pgbridge.server.pipeline.preview import table_preview
 from pgbridge.sql.names.resolve import NameContext, Resolved, resolve
 from pgbridge.sql.statements.model import Kind, Statement
 from pgbridge.sql.translate.pipeline import translate
-from pgbridge.typemap import PG_TYPES_BY_OID, BqType, OutputColumn, bq_type_for_pg_oid, pg_type_for
+from pgbridge.typemap import (
+    PG_TYPES_BY_OID,
+    BqType,
+    OutputColumn,
+    bq_type_for_pg_oid,
+    pg_type_for,
+    type_modifier_for,
+)
 from pgbridge.wire.errors import PgError, SqlState, denied
 
 # Not found, perhaps only not yet seen: worth one metadata refresh before the error stands.
@@ -151,7 +158,8 @@ def output_columns(plan: DataPlan, fields: Sequence[Field]) -> tuple[OutputColum
     for index, backend_field in enumerate(fields):
         name = plan.output_names[index] if index < len(plan.output_names) else backend_field.name
         declared = plan.output_types[index] if index < len(plan.output_types) else None
-        columns.append(OutputColumn(name, pg_type_for(declared or backend_field.type)))
+        typmod = type_modifier_for(declared)  # numeric(P, S) of a column that declares it
+        columns.append(OutputColumn(name, pg_type_for(declared or backend_field.type), typmod))
     return tuple(columns)
 
 

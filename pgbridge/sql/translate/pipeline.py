@@ -24,6 +24,7 @@ from pgbridge.sql.names.outputs import META_KEY
 from pgbridge.sql.names.resolve import Resolved, SchemaLookup, TableRef
 from pgbridge.sql.translate import dml
 from pgbridge.sql.translate.catalogue import REGISTRY
+from pgbridge.sql.translate.constructs import numeric_exact
 from pgbridge.sql.translate.rewrite import apply_fixups
 from pgbridge.sql.translate.scopes import type_query
 from pgbridge.sql.translate.typer import Typer, undetermined_parameter
@@ -57,9 +58,11 @@ def translate(
             f"statement {type(ast).__name__.upper()}", hint="only queries and DML are translated"
         )
     type_query(typer, ast)
+    numeric_exact.mark_outputs(typer, ast)
     names, types = _outputs(typer, ast)
     params = _param_types(typer, len(param_types))
     ast = apply_fixups(typer, ast, REGISTRY.fixups)
+    ast = numeric_exact.finish_outputs(ast)
     _alias_outputs(ast, names)
     return Translation(_generate(ast), params, tuple(names), tuple(types))
 
@@ -99,6 +102,9 @@ def _outputs(typer: Typer, ast: exp.Expr) -> tuple[list[str], list[str | None]]:
         if type_ == T.UNKNOWN:
             typer.settle(inner, T.STRING)
             type_ = T.STRING
+        declared = typer.column_typmods.get(id(inner)) if isinstance(inner, exp.Column) else None
+        if declared is not None and type_ == T.NUMERIC and not setop_types:
+            type_ = f"NUMERIC({declared[0]}, {declared[1]})"  # RowDescription's typmod says numeric(P,S)
         types.append(type_ if type_ != T.ROW else None)
     return names, types
 

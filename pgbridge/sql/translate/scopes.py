@@ -12,7 +12,7 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from pgbridge.sql import pgtypes as T
-from pgbridge.sql.translate import rowrefs
+from pgbridge.sql.translate import rowrefs, scales
 from pgbridge.sql.translate.typer import Typer
 
 
@@ -40,6 +40,11 @@ def _type_columns(t: Typer, scope: Scope) -> None:
             continue  # an output alias (ORDER BY total) or a name the parent resolves
         source = _find_source(scope, column.table)
         t.types[id(column)] = _source_column_type(t, source, column)
+        t.column_scales[id(column)] = _source_column_scale(t, source, column)
+        scales.note_column(t, source, column)
+        declared = _source_column_typmod(t, source, column)
+        if declared is not None:
+            t.column_typmods[id(column)] = declared
         if isinstance(source, Scope) and _source_is_int4(t, source.expression, column.name):
             t.int4.add(id(column))
         if (
@@ -74,6 +79,37 @@ def _source_column_type(t: Typer, source: object, column: exp.Column) -> str | N
         return columns.get(column.name)
     if isinstance(source, Scope):
         return _scope_output_type(t, source.expression, column.name)
+    return None
+
+
+def _source_column_scale(t: Typer, source: object, column: exp.Column) -> int | None:
+    """A numeric column's display scale when known: declared (NUMERIC(P, S)) or computed by
+    the single SELECT it comes from (scales.py)."""
+    if isinstance(source, exp.Table):
+        return t.declared_scales.get((source.text("db"), source.name, column.name))
+    query = source.expression if isinstance(source, Scope) else None
+    while isinstance(query, exp.Subquery):
+        query = query.this
+    if not isinstance(query, exp.Select):
+        return None
+    for projection in query.expressions:
+        if projection.alias_or_name == column.name:
+            return scales.scale_of(t, projection)
+    return None
+
+
+def _source_column_typmod(t: Typer, source: object, column: exp.Column) -> tuple[int, int] | None:
+    """numeric(P, S) of a table column that declares it, or of a derived table's column that
+    is such a column itself (PostgreSQL passes the typmod through)."""
+    if isinstance(source, exp.Table):
+        return t.declared_numeric.get((source.text("db"), source.name, column.name))
+    query = source.expression if isinstance(source, Scope) else None
+    if not isinstance(query, exp.Select):
+        return None
+    for projection in query.expressions:
+        if projection.alias_or_name == column.name:
+            inner = projection.this if isinstance(projection, exp.Alias) else projection
+            return t.column_typmods.get(id(inner)) if isinstance(inner, exp.Column) else None
     return None
 
 

@@ -97,6 +97,26 @@ class Typer:
             (m.dataset, m.name): {f.name: T.field_type(f.type, f.mode) for f in m.fields} for m in metas
         }
         self.declared = list(declared)
+        # Declared scales of NUMERIC(P, S) columns; display scales known at translation
+        # (scales.py): memo by node, and per column reference.
+        self.declared_scales = {
+            (m.dataset, m.name, f.name): f.scale for m in metas for f in m.fields if f.scale is not None
+        }
+        self.scales: dict[int, int | None] = {}
+        self.column_scales: dict[int, int | None] = {}
+        # numeric(P, S) as declared, per table column and per column reference (RowDescription's typmod)
+        self.declared_numeric = {
+            (m.dataset, m.name, f.name): (f.precision, f.scale or 0)
+            for m in metas
+            for f in m.fields
+            if f.precision is not None
+        }
+        self.column_typmods: dict[int, tuple[int, int]] = {}
+        # Columns of warehouse tables without declared scale (a value shows its own digits), and
+        # nodes whose display scale nobody can know (a product of such values, a derived column
+        # made of one): scales.py
+        self.plain_columns: set[int] = set()
+        self.unknown_scale: set[int] = set()
         self.required_fields = {
             (m.dataset, m.name, f.name) for m in metas for f in m.fields if f.mode == "REQUIRED"
         }

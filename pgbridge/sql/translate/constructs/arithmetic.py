@@ -3,7 +3,8 @@
 PostgreSQL's operator type rules for the types pgbridge knows: integers stay integers (so
 `7 / 2` is 3: BigQuery's DIV, its `/` is always FLOAT64), any float makes float, numeric beats
 integer. int4 arithmetic fails on overflow in PostgreSQL, where BigQuery computes in INT64:
-the result is range-checked. numeric * numeric and numeric division are refused unless
+the result is range-checked. numeric * numeric is computed exactly (BIGNUMERIC beyond 9
+decimals) when its scale is known (scales.py); numeric division is refused unless
 numeric_exact.py can print PostgreSQL's digits; date and time operands go to
 date_arithmetic.py.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from pgbridge.sql import pgtypes as T
+from pgbridge.sql.translate import scales
 from pgbridge.sql.translate.build import INT_RANGES, call, range_checked, type_at
 from pgbridge.sql.translate.checks import operands, type_name, want_or_null
 from pgbridge.sql.translate.constructs import date_arithmetic, numeric_exact
@@ -27,16 +29,31 @@ construct = Construct("arithmetic")
 def _arithmetic(t: Typer, node: exp.Binary) -> str | None:
     left, right = operands(t, node)
     if left in T.NUMBERS and right in T.NUMBERS:
-        if isinstance(node, exp.Mul) and left == right == T.NUMERIC:
-            raise unsupported(
-                "numeric * numeric", hint="BigQuery NUMERIC keeps 9 decimal places; cast to float8"
-            )
         result = _number_result(left, right)
         if result == T.NUMERIC:
             t.set_type(node, result)
             numeric_exact.mark_arithmetic(t, node)  # 1.5 + 1.5 prints 3.0
+            if isinstance(node, exp.Mul) and left == right == T.NUMERIC:
+                _check_product(t, node)  # (numeric * integer keeps the numeric's scale, at most 9)
         return result
     return date_arithmetic.result_type(t, node, left, right)
+
+
+def _check_product(t: Typer, node: exp.Mul) -> None:
+    """numeric * numeric is exact in BIGNUMERIC when the product's scale (the operands' scales
+    added) is known and at most 38, or when it is an output printed per value (numeric_exact)."""
+    scale = scales.dynamic_scale(t, node)
+    largest = None if scale is None else scales.bound(scale)
+    node.meta[scales.BOUND_KEY] = largest
+    if scales.scale_of(t, node) is None:
+        t.unknown_scale.add(id(node))  # exact value, but its scale is known only per row (if at all)
+    if numeric_exact.EXACT_KEY in node.meta or (largest is not None and largest <= scales.MAX_SCALE):
+        return
+    raise unsupported(
+        "numeric * numeric",
+        hint="pgbridge computes it exactly when both operands' scales are known (integers, literals, "
+        "NUMERIC(P, S) columns and arithmetic on them) and add up to at most 38; else cast to float8",
+    )
 
 
 def _number_result(left: str | None, right: str | None) -> str:
@@ -107,6 +124,8 @@ def _mod_fix(t: Typer, node: exp.Mod) -> exp.Expr:
 
 @construct.fixup(exp.Mul)
 def _mul_fix(t: Typer, node: exp.Mul) -> exp.Expr | None:
+    if type_at(t, node) == T.NUMERIC and scales.needs_bignumeric(node):
+        return numeric_exact.widened(node)
     return _int4_checked(t, node)
 
 

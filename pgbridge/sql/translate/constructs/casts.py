@@ -27,6 +27,7 @@ from pgbridge.sql.translate.build import (
     signed_literal,
     type_at,
 )
+from pgbridge.sql.translate.constructs import float_numeric
 from pgbridge.sql.translate.registry import Construct
 from pgbridge.sql.translate.typer import Typer
 from pgbridge.wire.errors import PgError, SqlState, unsupported
@@ -94,7 +95,7 @@ def _cast(t: Typer, node: exp.Cast) -> str | None:
         t.settle(node.this, to_type)  # $1::int8 declares the parameter, as in PostgreSQL
     source = t.types.get(id(node.this))
     _check_typmod(node, pg_name, source)
-    if source not in _SAFE_SOURCES[to_type]:
+    if source not in _SAFE_SOURCES[to_type] and not node.meta.get(float_numeric.KEY):
         raise unsupported(
             f"cast from {(source or 'unknown').lower()} to {pg_name}",
             hint="PostgreSQL and BigQuery convert these differently",
@@ -171,6 +172,9 @@ def _check_typmod(node: exp.Cast, pg_name: str, source: str | None) -> None:
         # PostgreSQL rounds to p fractional digits; BigQuery keeps microseconds.
         raise unsupported(f"cast to {pg_name}({params[0].name})", hint="drop the precision")
     if pg_name != "numeric":
+        return
+    if not params and source == T.FLOAT and float_numeric.is_rounded(node):
+        node.meta[float_numeric.KEY] = True  # round(x::numeric, n): exact (float_numeric.py)
         return
     if not params and source == T.FLOAT:
         raise unsupported(

@@ -2,7 +2,8 @@
 
 Untyped 'literals' and undeclared parameters take the type of what they meet (the typer
 settles them); an integer literal is int4 or int8 as in PostgreSQL, and 1.5 is numeric, not
-FLOAT64 (BigQuery NUMERIC keeps 9 decimal places, so longer or exponent forms are refused).
+FLOAT64 (a NUMERIC, or a BIGNUMERIC beyond NUMERIC's 9 decimals or 29 integer digits; exponent
+forms and more than 38 decimals are refused).
 $n becomes BigQuery's typed named parameter @pn.
 
 E'...' escape strings are translated when they use only the standard escapes (\\b \\f \\n
@@ -46,8 +47,8 @@ def _literal(t: Typer, node: exp.Literal) -> str | None:
     except InvalidOperation:
         raise unsupported(f"numeric literal {text}") from None
     exponent = value.as_tuple().exponent
-    if "e" in text.lower() or not isinstance(exponent, int) or -exponent > 9 or len(text) > 38:
-        raise unsupported(f"numeric literal {text}", hint="BigQuery NUMERIC keeps 9 decimal places")
+    if "e" in text.lower() or not isinstance(exponent, int) or -exponent > 38 or value.adjusted() >= 38:
+        raise unsupported(f"numeric literal {text}", hint="BigQuery BIGNUMERIC keeps 38 decimal places")
     t.set_type(node, T.NUMERIC)
     numeric_exact.mark_literal(t, node, text)  # `SELECT 1.50` prints 1.50
     return T.NUMERIC
@@ -86,8 +87,16 @@ def _literal_fix(t: Typer, node: exp.Literal) -> exp.Expr | None:
             return cast(exp.Literal.string(node.this), target)
         return None
     if type_at(t, node) == T.NUMERIC:
-        return cast(exp.Literal.string(node.this), T.NUMERIC)
+        return cast(exp.Literal.string(node.this), _literal_type(str(node.this)))
     return None
+
+
+def _literal_type(text: str) -> str:
+    """NUMERIC holds 29 integer digits and 9 decimals; a longer literal is a BIGNUMERIC."""
+    value = Decimal(text)
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)
+    return "NUMERIC" if -exponent <= 9 and value.adjusted() < 29 else "BIGNUMERIC"
 
 
 @construct.fixup(exp.RawString)

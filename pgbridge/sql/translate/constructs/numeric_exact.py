@@ -26,8 +26,11 @@ from decimal import Decimal
 from sqlglot import exp
 
 from pgbridge.sql import pgtypes as T
+from pgbridge.sql.translate import scales
 from pgbridge.sql.translate.build import call, cast
+from pgbridge.sql.translate.constructs import float_numeric
 from pgbridge.sql.translate.registry import Construct
+from pgbridge.sql.translate.scopes import leaf_selects
 from pgbridge.sql.translate.typer import Typer
 from pgbridge.wire.errors import unsupported
 
@@ -39,10 +42,12 @@ EXACT_KEY = "pg_exact"  # node.meta: what numeric_exact computes for this output
 
 @dataclass(frozen=True)
 class Operand:
-    """How one numeric input is read: 'int', 'column' (scale per value) or 'literal'."""
+    """How one numeric input is read: 'int', 'column' (scale per value), 'literal' or
+    'static' (any exact value whose scale is known when translating: scales.py)."""
 
     kind: str
-    scale: int = 0  # a literal's written scale
+    scale: int = 0  # a literal's written scale, a static value's scale
+    dynamic: tuple | None = None  # 'dynamic': a scale computed per group (scales.Dynamic)
 
 
 # -- typing: which nodes qualify ---------------------------------------------------------------
@@ -79,13 +84,20 @@ def operand(t: Typer, node: exp.Expr) -> Operand | None:
         return Operand("int")
     if type_ != T.NUMERIC:
         return None
-    if isinstance(node, exp.Column):
-        return Operand("column")
     if isinstance(node, exp.Literal) and not node.is_string:
         return Operand("literal", _written_scale(str(node.this)))
+    if scales.unknown(t, node):
+        dynamic = scales.dynamic_scale(t, node)
+        return None if dynamic is None else Operand("dynamic", dynamic=dynamic)
+    known = scales.scale_of(t, node)
+    if known is not None:
+        return Operand("static", known)
+    if isinstance(node, exp.Column):
+        return Operand("column")
     if isinstance(node, exp.Cast) and t.types.get(id(node.this)) == T.INT and not node.to.expressions:
         return Operand("int")
-    return None
+    dynamic = scales.dynamic_scale(t, node)
+    return None if dynamic is None else Operand("dynamic", dynamic=dynamic)
 
 
 def _written_scale(text: str) -> int:
@@ -143,8 +155,8 @@ def mark_aggregate(t: Typer, node: exp.Expr, kind: str) -> bool:
         return False
     if isinstance(value, exp.Distinct) or node.find_ancestor(exp.Window, exp.Filter):
         return False
-    if kind == "sum" and _ordered_by(node):
-        return False  # stays a NUMERIC (sorted as a number, shown without its scale)
+    if kind == "sum" and (_ordered_by(node) or arg.kind == "static"):
+        return False  # a NUMERIC (sorted as a number); a known scale is printed by mark_outputs
     check_output_order(node)
     node.meta[EXACT_KEY] = (kind, arg)
     _mark_round(node)
@@ -220,11 +232,12 @@ def rewrite(node: exp.Expr) -> exp.Expr | None:
         return _arithmetic_digits(node, spec[1], spec[2])
     if kind == "round":  # x / 1 is exact at x's scale; the encoder then rounds it
         one = exp.Literal.number(1)
-        return _marker("q", node.this, one, _given_scale(spec[1]), exp.Literal.number(0), places=spec[2])
+        given = _given_scale(spec[1], node.this)
+        return _marker("q", node.this, one, given, exp.Literal.number(0), places=spec[2])
     if kind == "div":
         a, b = node.this, node.expression
         places = node.meta.get(ROUND_KEY)
-        quotient = _marker("q", a, b, _given_scale(spec[1]), _given_scale(spec[2]), places=places)
+        quotient = _marker("q", a, b, _given_scale(spec[1], a), _given_scale(spec[2], b), places=places)
         zero = exp.EQ(this=b.copy(), expression=exp.Literal.number(0))
         fails = cast(call("ERROR", exp.Literal.string("division by zero")), T.STRING)
         return exp.If(this=zero, true=fails, false=quotient)
@@ -232,6 +245,8 @@ def rewrite(node: exp.Expr) -> exp.Expr | None:
     if spec[1].kind == "int":
         total: exp.Expr = exp.Sum(this=cast(value.copy(), T.NUMERIC))
         scale: exp.Expr = exp.Literal.number(0)
+    elif spec[1].kind == "static":
+        total, scale = exp.Sum(this=value.copy()), exp.Literal.number(spec[1].scale)
     else:
         total, scale = exp.Sum(this=value.copy()), exp.Max(this=_scale_of(value.copy()))
     places = node.meta.get(ROUND_KEY)
@@ -248,7 +263,14 @@ def _arithmetic_digits(node: exp.Expr, left: Operand, right: Operand) -> exp.Exp
     else:
         scale = exp.Greatest(this=scales[0], expressions=[scales[1]])
     value = type(node)(this=node.this.copy(), expression=node.expression.copy())
+    if isinstance(value, exp.Mul):
+        value = widened(value)  # up to 9 + 9 decimals: NUMERIC would round
     return _marker("d", value, scale)
+
+
+def widened(product: exp.Mul) -> exp.Mul:
+    """The product computed in BIGNUMERIC, exact up to 38 decimals (NUMERIC keeps 9)."""
+    return exp.Mul(this=cast(product.this, "BIGNUMERIC"), expression=cast(product.expression, "BIGNUMERIC"))
 
 
 # Listed first in the catalogue: for a marked node this replaces the general fix-up of its
@@ -257,14 +279,103 @@ def _arithmetic_digits(node: exp.Expr, left: Operand, right: Operand) -> exp.Exp
 def _exact_digits(t: Typer, node: exp.Expr) -> exp.Expr | None:
     if isinstance(node, exp.Round) and ROUND_KEY in node.meta:
         return node.this  # its argument's marker carries the rounding
+    if isinstance(node, exp.Round):
+        rounded = float_numeric.rewrite(node)  # round(float8::numeric, n)
+        if rounded is not None:
+            return rounded
     return rewrite(node)
 
 
 def _display_scale(node: exp.Expr, how: Operand) -> exp.Expr:
+    if how.dynamic is not None:
+        return scales.scale_sql(how.dynamic, node)
     return _scale_of(node.copy()) if how.kind == "column" else exp.Literal.number(how.scale)
 
 
-def _given_scale(how: Operand) -> exp.Expr:
+# -- outputs whose scale is known when translating -----------------------------------------------
+
+STATIC_KEY = "pg_static_scale"  # node.meta: an output printed with exactly this many decimals
+
+
+def mark_outputs(t: Typer, ast: exp.Expr) -> None:
+    """Numeric outputs of the outermost SELECT whose display scale is known (scales.py): the
+    exact value is printed with exactly that scale (`d:` marker, finished after the fix-ups)."""
+    if t.digit_outputs and isinstance(ast, (exp.SetOperation, exp.Subquery)):
+        _check_set_outputs(t, ast)
+    if not t.digit_outputs or not isinstance(ast, exp.Select):
+        return
+    for projection in ast.expressions:
+        node = projection.this if isinstance(projection, exp.Alias) else projection
+        spec = node.meta.get(EXACT_KEY)
+        if t.types.get(id(node)) != T.NUMERIC or ROUND_KEY in node.meta:
+            continue
+        if spec is not None and spec[0] in ("div", "avg"):
+            continue
+        known = scales.dynamic_scale(t, node)
+        if known is None and scales.unknown(t, node) and not (spec and spec[0] == "arith"):
+            raise unsupported(
+                "a numeric output whose display scale depends on the row",
+                hint="PostgreSQL prints max(a * b) with the scale of the row it comes from; round() it "
+                "or cast it to float8",
+            )
+        if known is None or scales.is_bare_column(known):
+            continue  # (a column's value prints its own digits already)
+        if ast.args.get("distinct") and _ordered_by(node):
+            raise unsupported(
+                "SELECT DISTINCT ordered by a numeric output", hint="order by the expression cast to float8"
+            )
+        node.meta.pop(EXACT_KEY, None)
+        node.meta[STATIC_KEY] = known
+
+
+def _check_set_outputs(t: Typer, ast: exp.Expr) -> None:
+    """UNION / INTERSECT / EXCEPT outputs are not printed with a scale: refuse the values of
+    declared-scale columns there (they would lose PostgreSQL's trailing zeros)."""
+    for select in leaf_selects(ast):
+        for projection in select.expressions:
+            known = scales.scale_of(t, projection)
+            if t.types.get(id(projection)) == T.NUMERIC and known and projection.find(exp.Column):
+                raise unsupported(
+                    "a numeric(p, s) value as an output of UNION, INTERSECT or EXCEPT",
+                    hint="cast it to text with to_char, or to float8",
+                )
+
+
+def finish_outputs(ast: exp.Expr) -> exp.Expr:
+    """Wrap the marked outputs (translated now) in their `d:` markers; ORDER BY naming one
+    sorts by its value, not by the marker's text."""
+    if isinstance(ast, exp.Select):
+        for index, projection in enumerate(list(ast.expressions)):
+            node = projection.this if isinstance(projection, exp.Alias) else projection
+            known = node.meta.get(STATIC_KEY)
+            if known is None or node.meta.get("pg_static_done"):
+                continue
+            node.meta["pg_static_done"] = True
+            _order_by_value(ast, projection, index, node)
+            marker = _marker("d", node, scales.scale_sql(known, node))
+            node.replace(marker)
+    for node in ast.walk():
+        if node.meta.get(STATIC_KEY) is not None and not node.meta.get("pg_static_done"):
+            raise unsupported("a numeric output of this query's shape", hint="cast it to float8")
+    return ast
+
+
+def _order_by_value(select: exp.Select, projection: exp.Expr, index: int, value: exp.Expr) -> None:
+    order = select.args.get("order")
+    if order is None:
+        return
+    alias = projection.alias if isinstance(projection, exp.Alias) else ""
+    for ordered in order.expressions:
+        key = ordered.this
+        by_position = isinstance(key, exp.Literal) and not key.is_string and str(key.this) == str(index + 1)
+        by_name = isinstance(key, exp.Column) and not key.table and alias and key.name == alias
+        if by_position or by_name:
+            ordered.set("this", value.copy())
+
+
+def _given_scale(how: Operand, translated: exp.Expr) -> exp.Expr:
+    if how.dynamic is not None:
+        return scales.scale_sql(how.dynamic, translated)
     return exp.Literal.number(how.scale)  # a column's own digits are read by the encoder
 
 
@@ -279,8 +390,4 @@ def _marker(kind: str, *parts: exp.Expr, places: int | None = None) -> exp.Expr:
 
 def _scale_of(value: exp.Expr) -> exp.Expr:
     """Significant decimals of a NUMERIC value (0..9), NULL for NULL."""
-    ifs = [exp.If(this=exp.Is(this=value.copy(), expression=exp.Null()), true=exp.Null())]
-    for digits in range(9):
-        same = exp.EQ(this=value.copy(), expression=call("ROUND", value.copy(), exp.Literal.number(digits)))
-        ifs.append(exp.If(this=same, true=exp.Literal.number(digits)))
-    return exp.Case(ifs=ifs, default=exp.Literal.number(9))
+    return scales.digits_scale(value)

@@ -1,0 +1,281 @@
+"""Display scales known when translating: how many decimals PostgreSQL prints a numeric with.
+
+PostgreSQL's numeric carries a display scale per value, and its arithmetic derives the
+result's from the operands': a + b and a - b take the larger, a * b the sum, sum(), min()
+and max() their inputs', round(x, n) n. Where every input's scale is known before the query
+runs (integers 0, a literal what is written, a column declared NUMERIC(P, S) S), so is the
+result's; then BigQuery can compute the exact value (BIGNUMERIC where NUMERIC's 9 decimals
+would round) and the encoder print it with exactly that many decimals (numeric_exact.py).
+
+A scale that depends on the values (a NUMERIC column without declared scale, numeric
+division, avg(), CASE arms of different scales) is None here: callers refuse, or use the
+per-value markers of numeric_exact.py.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from sqlglot import exp
+
+from pgbridge.sql import pgtypes as T
+from pgbridge.sql.translate.typer import Typer
+from pgbridge.wire.errors import unsupported
+
+MAX_SCALE = 38  # BIGNUMERIC's decimals: beyond them BigQuery would round
+NUMERIC_SCALE = 9  # NUMERIC's decimals: a result needing more is computed in BIGNUMERIC
+
+_SAME_AS_ARGUMENT = (exp.Sum, exp.Min, exp.Max, exp.Paren, exp.Alias, exp.Neg, exp.Abs, exp.AnyValue)
+
+
+def scale_of(t: Typer, node: exp.Expr | None) -> int | None:
+    """The display scale of a numeric (or integer) node when it is the same for every value."""
+    if node is None:
+        return None
+    key = id(node)
+    if key not in t.scales:
+        t.scales[key] = _compute(t, node)
+    return t.scales[key]
+
+
+def _compute(t: Typer, node: exp.Expr) -> int | None:
+    type_ = t.types.get(id(node))
+    if type_ == T.INT:
+        return 0
+    if type_ != T.NUMERIC:
+        return None
+    if isinstance(node, exp.Literal) and not node.is_string:
+        return literal_scale(str(node.this))
+    if isinstance(node, exp.Column):
+        return t.column_scales.get(id(node))
+    if isinstance(node, exp.Sum):
+        return 0 if t.types.get(id(node.this)) == T.INT else scale_of(t, node.this)
+    if isinstance(node, _SAME_AS_ARGUMENT):
+        return scale_of(t, node.this)
+    if isinstance(node, (exp.Add, exp.Sub)):
+        return _both(t, node, max)
+    if isinstance(node, exp.Mul):
+        return _both(t, node, lambda a, b: a + b)
+    return _other(t, node)
+
+
+def _other(t: Typer, node: exp.Expr) -> int | None:
+    if isinstance(node, exp.Round) and t.types.get(id(node.this)) == T.NUMERIC:
+        digits = node.args.get("decimals")
+        places = 0 if digits is None else _int_literal(digits)
+        return None if places is None else max(places, 0)
+    if isinstance(node, exp.Cast) and node.to.this in (exp.DType.DECIMAL, exp.DType.BIGDECIMAL):
+        return _cast_scale(t, node)
+    if isinstance(node, (exp.Case, exp.If, exp.Coalesce)):
+        return _same_arms(t, _arms(node))
+    if isinstance(node, exp.Subquery) and isinstance(node.this, exp.Select):
+        outputs = node.this.expressions
+        return scale_of(t, outputs[0]) if len(outputs) == 1 else None
+    return None
+
+
+def _cast_scale(t: Typer, node: exp.Cast) -> int | None:
+    params = node.to.expressions
+    if len(params) == 2:
+        return _int_literal(params[1].this if isinstance(params[1], exp.DataTypeParam) else params[1])
+    if len(params) == 1:
+        return 0  # numeric(P) is numeric(P, 0)
+    return scale_of(t, node.this) if t.types.get(id(node.this)) in (T.INT, T.NUMERIC) else None
+
+
+def _arms(node: exp.Expr) -> list[exp.Expr]:
+    if isinstance(node, exp.Case):
+        arms = [i.args["true"] for i in node.args.get("ifs") or []]
+        return [*arms, node.args["default"]] if node.args.get("default") is not None else arms
+    if isinstance(node, exp.If):
+        return [a for a in (node.args.get("true"), node.args.get("false")) if a is not None]
+    return [node.this, *node.expressions]
+
+
+def _same_arms(t: Typer, arms: list[exp.Expr]) -> int | None:
+    """CASE / COALESCE: each value keeps its own scale; known only when every arm has the same
+    (a NULL arm has none)."""
+    scales = {scale_of(t, arm) for arm in arms if not isinstance(arm, exp.Null)}
+    return scales.pop() if len(scales) == 1 else None
+
+
+def _both(t: Typer, node: exp.Binary, combine: object) -> int | None:
+    left, right = scale_of(t, node.this), scale_of(t, node.expression)
+    if left is None or right is None:
+        return None
+    assert callable(combine)
+    result = combine(left, right)
+    return result if isinstance(result, int) else None
+
+
+def literal_scale(text: str) -> int | None:
+    """A numeric literal's scale as PostgreSQL reads it: 1.50 -> 2, 1e3 -> 0, 1.5e-3 -> 4."""
+    try:
+        exponent = Decimal(text).as_tuple().exponent
+    except InvalidOperation:
+        return None
+    return max(-exponent, 0) if isinstance(exponent, int) else None
+
+
+def _int_literal(node: exp.Expr) -> int | None:
+    negative = isinstance(node, exp.Neg)
+    literal = node.this if negative else node
+    if not (isinstance(literal, exp.Literal) and literal.is_int):
+        return None
+    return -int(literal.this) if negative else int(literal.this)
+
+
+BOUND_KEY = "pg_scale_bound"  # node.meta of numeric * numeric: its largest scale (None: unknown)
+
+
+def needs_bignumeric(node: exp.Expr) -> bool:
+    """Does this product's exact value need more decimals than NUMERIC keeps? (Set when typed:
+    numeric * integer never does.)"""
+    if BOUND_KEY not in node.meta:
+        return False
+    largest = node.meta[BOUND_KEY]
+    return largest is None or largest > NUMERIC_SCALE
+
+
+# -- scales that depend on the rows: sum(CASE WHEN c THEN x ELSE 0 END) ----------------------
+#
+# Each CASE value keeps its arm's scale, so such a sum's scale is the largest arm scale among
+# the group's rows: MAX(CASE WHEN c THEN <scale of x> ELSE 0 END), computed by BigQuery next
+# to the sum. A Dynamic is that (or integer arithmetic on it), built from the translated query.
+
+# ("sum", tag, arm scales) | ("agg", tag, per-row Dynamic): a sum's scale, the largest of its rows'
+# ("col", tag): the significant decimals of a column's value | ("add" | "max", left, right) | ("int", n)
+Dynamic = tuple
+TAG_KEY = "pg_scale_tag"  # node.meta: finds a sum again once the fix-ups have translated it
+
+
+def dynamic_scale(t: Typer, node: exp.Expr) -> Dynamic | None:
+    """The scale of `node` as a Dynamic when it is not static but computable per group."""
+    static = scale_of(t, node)
+    if static is not None:
+        return ("int", static)
+    if isinstance(node, (exp.Paren, exp.Alias, exp.Neg)):
+        return dynamic_scale(t, node.this)
+    if isinstance(node, (exp.Add, exp.Sub, exp.Mul)):
+        left, right = dynamic_scale(t, node.this), dynamic_scale(t, node.expression)
+        if left is None or right is None:
+            return None
+        return ("add" if isinstance(node, exp.Mul) else "max", left, right)
+    if isinstance(node, exp.Column) and id(node) in t.plain_columns:
+        return ("col", _tag(node))  # a NUMERIC without declared scale: its significant decimals
+    if isinstance(node, exp.Sum) and isinstance(node.this, (exp.Case, exp.If)):
+        arms = [None if isinstance(a, exp.Null) else scale_of(t, a) for a in _arms(node.this)]
+        if any(s is None for a, s in zip(_arms(node.this), arms, strict=True) if not isinstance(a, exp.Null)):
+            return None
+        return ("sum", _tag(node), arms)
+    if isinstance(node, exp.Sum) and not node.find_ancestor(exp.Window):
+        inner = dynamic_scale(t, node.this)
+        return None if inner is None or not _per_row(inner) else ("agg", _tag(node), inner)
+    return None
+
+
+def note_column(t: Typer, source: object, column: exp.Column) -> None:
+    """Record what a column's scale is: a table's NUMERIC without declared scale shows its own
+    digits; a derived table's column made of values of unknown scale has an unknown one."""
+    if t.types.get(id(column)) != T.NUMERIC:
+        return
+    if isinstance(source, exp.Table):
+        if t.column_scales.get(id(column)) is None:
+            t.plain_columns.add(id(column))
+        return
+    query = getattr(source, "expression", None)
+    while isinstance(query, exp.Subquery):
+        query = query.this
+    outputs = query.expressions if isinstance(query, exp.Select) else []
+    if any(p.alias_or_name == column.name and unknown(t, p) for p in outputs):
+        t.unknown_scale.add(id(column))
+
+
+def unknown(t: Typer, node: exp.Expr) -> bool:
+    """Is the display scale of `node`, or of a value inside it, one nobody can know?"""
+    return any(id(n) in t.unknown_scale for n in node.walk())
+
+
+def _tag(node: exp.Expr) -> int:
+    node.meta.setdefault(TAG_KEY, id(node))
+    return int(node.meta[TAG_KEY])
+
+
+def _per_row(scale: Dynamic) -> bool:
+    """Does this scale vary row by row (a column's digits), rather than per group?"""
+    if scale[0] == "col":
+        return True
+    if scale[0] in ("add", "max"):
+        return _per_row(scale[1]) or _per_row(scale[2])
+    return False
+
+
+def is_bare_column(scale: Dynamic) -> bool:
+    return scale[0] == "col"
+
+
+def bound(scale: Dynamic) -> int:
+    """The largest scale a Dynamic can take."""
+    if scale[0] == "int":
+        return int(scale[1])
+    if scale[0] == "sum":
+        return max((s for s in scale[2] if s is not None), default=0)
+    if scale[0] == "col":
+        return NUMERIC_SCALE
+    if scale[0] == "agg":
+        return bound(scale[2])
+    left, right = bound(scale[1]), bound(scale[2])
+    return left + right if scale[0] == "add" else max(left, right)
+
+
+def scale_sql(scale: Dynamic, translated: exp.Expr) -> exp.Expr:
+    """BigQuery SQL computing a Dynamic inside `translated` (the fixed operand holding its sums)."""
+    if scale[0] == "int":
+        return exp.Literal.number(scale[1])
+    if scale[0] == "sum":
+        return exp.Max(this=_arm_scales(_tagged(translated, scale[1]), scale[2]))
+    if scale[0] == "col":
+        return digits_scale(_found(translated, scale[1]).copy())
+    if scale[0] == "agg":
+        return exp.Max(this=scale_sql(scale[2], _tagged(translated, scale[1])))
+    left, right = scale_sql(scale[1], translated), scale_sql(scale[2], translated)
+    if scale[0] == "add":
+        return exp.Add(this=left, expression=right)
+    return exp.Greatest(this=left, expressions=[right])
+
+
+def _tagged(translated: exp.Expr, tag: int) -> exp.Expr:
+    """The argument of the translated sum() carrying `tag`."""
+    found = _found(translated, tag)
+    if not isinstance(found, exp.Sum):
+        raise unsupported("a numeric sum here", hint="cast it to float8")
+    return found.this
+
+
+def _found(translated: exp.Expr, tag: int) -> exp.Expr:
+    for node in translated.walk():
+        if node.meta.get(TAG_KEY) == tag:
+            return node
+    raise unsupported("a numeric value of this query's shape", hint="cast it to float8")
+
+
+def digits_scale(value: exp.Expr) -> exp.Expr:
+    """Significant decimals of a NUMERIC value (0..9), NULL for NULL: the display scale the
+    gateway gives a value of a column that declares none (it prints 5.00 as 5)."""
+    ifs = [exp.If(this=exp.Is(this=value.copy(), expression=exp.Null()), true=exp.Null())]
+    for digits in range(NUMERIC_SCALE):
+        rounded = exp.Anonymous(this="ROUND", expressions=[value.copy(), exp.Literal.number(digits)])
+        same = exp.EQ(this=value.copy(), expression=rounded)
+        ifs.append(exp.If(this=same, true=exp.Literal.number(digits)))
+    return exp.Case(ifs=ifs, default=exp.Literal.number(NUMERIC_SCALE))
+
+
+def _arm_scales(case: exp.Expr, arms: list[int | None]) -> exp.Expr:
+    """The translated CASE with each arm's value replaced by that arm's scale."""
+    twin = case.copy()
+    values = _arms(twin)
+    if not isinstance(twin, (exp.Case, exp.If)) or len(values) != len(arms):
+        raise unsupported("a numeric sum of CASE values here", hint="cast it to float8")
+    for value, arm in zip(values, arms, strict=True):
+        value.replace(exp.Null() if arm is None else exp.Literal.number(arm))
+    return twin
