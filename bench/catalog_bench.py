@@ -39,7 +39,7 @@ CREATE TABLE shop.products (id bigint, name text, category text, price numeric, 
 """
 
 
-def _median_ms(rounds: int, run: Callable[[], object]) -> float:
+def median_ms(rounds: int, run: Callable[[], object]) -> float:
     times = []
     for _ in range(rounds):
         start = time.perf_counter()
@@ -75,26 +75,26 @@ def _reflect(url: str) -> Callable[[], object]:
     return reflect
 
 
-def _measure(
+def measure(
     label: str, rounds: int, target: tuple[str, int, str, str, dict[str, str], str]
 ) -> dict[str, float]:
     host, port, user, database, env, url = target
     session = [r"\d shop.customers"] * 10
     results = {
-        "psql per process": _median_ms(
+        "psql per process": median_ms(
             rounds, lambda: _psql(_psql_argv(host, port, user, database, [r"\d shop.customers"]), env)
         ),
-        "psql in session": _median_ms(
+        "psql in session": median_ms(
             max(3, rounds // 4), lambda: _psql(_psql_argv(host, port, user, database, session), env)
         )
         / len(session),
-        "sqlalchemy reflect": _median_ms(rounds, _reflect(url)),
+        "sqlalchemy reflect": median_ms(rounds, _reflect(url)),
     }
     print(f"{label}: " + ", ".join(f"{k} {v:.1f} ms" for k, v in results.items()), flush=True)
     return results
 
 
-def _gateway_target(gateway: RunningGateway) -> tuple[str, int, str, str, dict[str, str], str]:
+def gateway_target(gateway: RunningGateway) -> tuple[str, int, str, str, dict[str, str], str]:
     token = gateway.token("bench")
     env = {**os.environ, "PGPASSWORD": token, "PGSSLMODE": "require"}
     url = f"postgresql+psycopg://bench:{token}@{gateway.host}:{gateway.port}/pgbridge?sslmode=require"
@@ -111,9 +111,9 @@ def _postgres_target(server: PostgresServer) -> tuple[str, int, str, str, dict[s
 def main(rounds: int) -> None:
     with tempfile.TemporaryDirectory(prefix="pgbridge-catalog-bench-") as folder:
         with running_gateway(Path(folder)) as gateway:
-            through = _measure("gateway   ", rounds, _gateway_target(gateway))
+            through = measure("gateway   ", rounds, gateway_target(gateway))
         with running_postgres() as server:
-            direct = _measure("postgres15", rounds, _postgres_target(server))
+            direct = measure("postgres15", rounds, _postgres_target(server))
     for key in through:
         print(f"ratio {key}: {through[key] / direct[key]:.2f}x")
 

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,8 +71,11 @@ def wait_for_port(
 
 
 @contextlib.contextmanager
-def running_gateway(data_dir: Path, config_text: str | None = None) -> Iterator[RunningGateway]:
-    """Start `pgbridge serve` on the demo files in data_dir (config_text replaces the demo config)."""
+def running_gateway(
+    data_dir: Path, config_text: str | None = None, serve_args: Sequence[str] = ()
+) -> Iterator[RunningGateway]:
+    """Start `pgbridge serve` on the demo files in data_dir (config_text replaces the demo config;
+    serve_args are added to the command line, e.g. ["--workers", "2"])."""
     port = free_port()
     config_path = ensure_demo(data_dir, "127.0.0.1", port)
     if config_text is not None:
@@ -80,7 +83,7 @@ def running_gateway(data_dir: Path, config_text: str | None = None) -> Iterator[
     log_path = data_dir / f"gateway-{port}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "pgbridge.cli", "serve", "--config", str(config_path)],
+            [sys.executable, "-m", "pgbridge.cli", "serve", "--config", str(config_path), *serve_args],
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
