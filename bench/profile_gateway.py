@@ -74,12 +74,14 @@ async def run_load(gateway: RunningGateway, args: argparse.Namespace) -> None:
     spy = None
     if args.svg is not None:
         py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-        argv = [py_spy, "record", "-p", str(gateway.process.pid), "-o", str(args.svg), "-d", str(int(args.seconds)),
-                "-r", "250", "--subprocesses", "--nonblocking"]  # fmt: skip
+        argv = [py_spy, "record", "-p", str(gateway.process.pid), "-o", str(args.svg),
+                "-d", str(int(args.seconds)), "-r", "250", "--subprocesses", "--nonblocking"]  # fmt: skip
         if args.idle:
             argv.append("--idle")
         if args.raw:
             argv += ["-f", "raw"]
+        if args.gil:
+            argv.append("--gil")
         spy = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         await asyncio.sleep(1.0)
     before = cpu_seconds(pids)
@@ -101,13 +103,16 @@ async def run_load(gateway: RunningGateway, args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--clients", type=int, default=1)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--rounds", type=int, default=1, help="load runs in a row (CPU per statement each)")
     parser.add_argument("--svg", type=Path)
     parser.add_argument("--idle", action="store_true")
     parser.add_argument("--raw", action="store_true", help="py-spy's raw (collapsed stacks) format, not SVG")
+    parser.add_argument("--gil", action="store_true", help="only samples holding the GIL (Python CPU)")
     parser.add_argument("--workers", type=int)
     parser.add_argument("--gateway-tree", type=Path)
     args = parser.parse_args()

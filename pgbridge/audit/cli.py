@@ -142,6 +142,13 @@ def format_report(report: VerifyReport, key: Ed25519PublicKey) -> str:
             "\nnote: the log does not end with a clean shutdown (the gateway is running or crashed, "
             "or the newest records were cut off): compare the last seq and hash with an anchor kept elsewhere"
         )
+    if report.unfinished:
+        shown = ", ".join(report.unfinished[:5]) + (", ..." if len(report.unfinished) > 5 else "")
+        text += (
+            f"\nnote: {len(report.unfinished)} statement(s) unfinished: a write-ahead record and no "
+            "completion record (still running, or the gateway stopped before their completion was "
+            f"durable: they ran, how they ended is not recorded): {shown}"
+        )
     return text
 
 

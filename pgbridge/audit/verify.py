@@ -9,6 +9,11 @@ nothing later can be trusted to mean anything.
 
 Removal of the newest records or files cannot be seen from the log alone; the report gives the
 last seq and hash so an operator can compare them with an anchor kept elsewhere.
+
+A statement whose write-ahead record has no completion record after it is reported as
+unfinished, not as a break: it is running, or the gateway crashed before its completion record
+(written off the statement's path, pgbridge.audit.log) was durable. It ran; how it ended is
+not recorded.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ class VerifyReport:
     last_seq: int | None = None
     last_hash: str | None = None
     clean_end: bool = False  # the last record is log_closed (a clean shutdown)
+    unfinished: tuple[str, ...] = ()  # statement ids with a write-ahead record and no completion
 
 
 class _Problem(Exception):
@@ -50,6 +56,7 @@ class _Walk:
     start_line: str | None = None
     resumes: set[tuple[Any, Any]] = field(default_factory=set)
     last_type: str | None = None
+    open_statements: dict[str, None] = field(default_factory=dict)  # in write-ahead order
 
     def check(self, line: Line) -> None:
         if not line.raw.endswith(b"\n"):
@@ -63,6 +70,7 @@ class _Walk:
         self._check_recording(line, record)
         if record["type"] == "retention":
             self._note_resume(record["data"])
+        self._note_statement(record)
         self.count, self.seq, self.hash = self.count + 1, record["seq"], records.record_hash(raw)
         self.last_type = record["type"]
 
@@ -92,6 +100,16 @@ class _Walk:
                 read_blob(line.path.parent, ref)
             except RecordingError as exc:
                 raise _Problem(f"recorded results altered or missing: {exc}") from None
+
+    def _note_statement(self, record: dict[str, Any]) -> None:
+        data = record["data"]
+        statement_id = data.get("statement_id") if isinstance(data, dict) else None
+        if not isinstance(statement_id, str):
+            return
+        if record["type"] == "statement":
+            self.open_statements[statement_id] = None
+        elif record["type"] == "statement_completed":
+            self.open_statements.pop(statement_id, None)
 
     def _note_resume(self, data: Any) -> None:
         at = data.get("resumes_at") if isinstance(data, dict) else None
@@ -132,4 +150,5 @@ def _report(walk: _Walk, files: list[Path], problem: str | None, location: str |
         last_seq=walk.seq if walk.count else None,
         last_hash=walk.hash if walk.count else None,
         clean_end=walk.last_type == "log_closed",
+        unfinished=tuple(walk.open_statements),
     )
