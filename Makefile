@@ -5,13 +5,20 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint bench clean setup test-deps
+.PHONY: demo test test-fast lint bench clean setup test-deps
+
+# The inner-loop lane: everything but the slow, emulator and compat tests (see tests/conftest.py).
+FAST := not slow and not emulator and not compat
 
 demo: $(STAMP)
 	$(VENV)/bin/pgbridge demo
 
+# Both print the suite's wall time last (tests/conftest.py).
 test: $(STAMP) test-deps
 	$(PY) -m pytest -q tests
+
+test-fast: $(STAMP) test-deps
+	$(PY) -m pytest -q -m "$(FAST)" tests
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pgbridge tests bench

@@ -28,7 +28,9 @@ import duckdb
 from pgbridge.audit.log import AuditLog
 from pgbridge.audit.settings import AuditSettings, generate_signing_key
 from pgbridge.demo.setup import ensure_demo
-from tests.audit_wire.support import connect, copy_demo, demo_config_with
+from tests.audit_wire.support import demo_config_with
+from tests.support.clients import asyncpg_connect
+from tests.support.demo import copy_demo
 from tests.support.gateway import RunningGateway, running_gateway
 
 ONE_ROW = "SELECT id, name FROM shop.products WHERE id = $1"
@@ -164,7 +166,9 @@ def _print_gateway_rows(clients: int, measured: dict[str, tuple[list[float], flo
 
 async def one_row_clients(gateway: RunningGateway, clients: int, seconds: float) -> tuple[list[float], float]:
     """`clients` sessions, each running the prepared query in a loop; latencies and wall time."""
-    connections = [await connect(gateway, application_name=f"bench-{n}") for n in range(clients)]
+    connections = [
+        await asyncpg_connect(gateway, application_name=f"bench-{n}", timeout=60) for n in range(clients)
+    ]
     try:
         statements = [await conn.prepare(ONE_ROW) for conn in connections]
         for statement in statements:  # warm: plan cache, type introspection

@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psycopg  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
+from tests.support.demo import build_demo  # noqa: E402
 from tests.support.gateway import RunningGateway, running_gateway  # noqa: E402
 from tests.support.postgres import PostgresServer, running_postgres  # noqa: E402
 
@@ -110,7 +111,7 @@ def _postgres_target(server: PostgresServer) -> tuple[str, int, str, str, dict[s
 
 def main(rounds: int) -> None:
     with tempfile.TemporaryDirectory(prefix="pgbridge-catalog-bench-") as folder:
-        with running_gateway(Path(folder)) as gateway:
+        with running_gateway(build_demo(Path(folder) / "demo")) as gateway:
             through = measure("gateway   ", rounds, gateway_target(gateway))
         with running_postgres() as server:
             direct = measure("postgres15", rounds, _postgres_target(server))

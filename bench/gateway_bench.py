@@ -33,6 +33,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import re
 import shutil
 import ssl
 import statistics
@@ -55,9 +56,9 @@ import point_load  # noqa: E402
 
 from pgbridge.demo.setup import ensure_demo  # noqa: E402
 from tests.streaming.memory import RssSampler  # noqa: E402
-from tests.streaming.rawclient import RawClient  # noqa: E402
-from tests.support.gateway import RunningGateway, running_gateway  # noqa: E402
+from tests.support.gateway import RunningGateway, running_gateway, wait_for_workers  # noqa: E402
 from tests.support.postgres import PostgresServer, running_postgres  # noqa: E402
+from tests.support.rawclient import RawClient  # noqa: E402
 
 FULL_SCAN = "SELECT * FROM shop.orders"
 ONE_ROW = "SELECT * FROM shop.products WHERE id = 1"
@@ -289,10 +290,9 @@ def stream_with_pause(gateway: RunningGateway, rows: int, pause: float) -> tuple
             paused.append(True)
             time.sleep(pause)
 
-    token = gateway.token("alice", ("admin",))
-    client = RawClient(gateway.host, gateway.port, "alice", token)
+    client = RawClient.login(gateway)
     with client, RssSampler(gateway.process.pid) as sampler:
-        result = client.query(stream_query(rows), stall if pause else None)
+        result = client.stream(stream_query(rows), stall if pause else None)
     return result, sampler
 
 
@@ -445,6 +445,13 @@ def _ints(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part]
 
 
+def worker_config_text(demo_dir: Path) -> str:
+    """The demo config for several workers: they may share the DuckDB file only read-only."""
+    text = re.sub(r"(?m)^port = \d+$", "port = {port}", (demo_dir / "pgbridge.toml").read_text(), count=1)
+    database = 'database = "warehouse.duckdb"\n'
+    return text.replace(database, database + "read_only = true\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -483,7 +490,9 @@ def main() -> None:
                 # `python -m pgbridge.cli` imports pgbridge from its working directory first.
                 os.chdir(args.gateway_tree)
             extra = ["--workers", str(args.workers)] if args.workers is not None else []
-            with running_gateway(demo_dir, serve_args=extra) as gateway:
+            config = worker_config_text(demo_dir) if (args.workers or 1) > 1 else None
+            with running_gateway(demo_dir, config, serve_args=extra) as gateway:
+                wait_for_workers(gateway, args.workers or 1)
                 lines = asyncio.run(measure(targets(gateway, pg), args, gateway))
                 if args.stream_rows:
                     lines += streaming_lines(gateway, args)

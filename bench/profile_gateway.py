@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import point_load  # noqa: E402
 
+from tests.support.demo import build_demo  # noqa: E402
 from tests.support.gateway import RunningGateway, running_gateway  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -126,7 +127,8 @@ def main() -> None:
         if args.gateway_tree is not None:
             os.chdir(args.gateway_tree)
         extra = ["--workers", str(args.workers)] if args.workers is not None else []
-        with running_gateway(Path(tmp) / "demo", serve_args=extra) as gateway:
+        demo = build_demo(Path(tmp) / "demo")
+        with running_gateway(demo, serve_args=extra) as gateway:
             for _ in range(args.rounds):
                 asyncio.run(run_load(gateway, args))
 

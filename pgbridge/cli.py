@@ -8,6 +8,7 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +20,40 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pgbridge",
         description="A PostgreSQL wire-protocol gateway to BigQuery: JWT auth, policy, approvals, masking "
-        "and a "
-        "tamper-evident audit log.",
+        "and a tamper-evident audit log.",
     )
     parser.add_argument("--log-level", default="INFO", help="logging level (DEBUG, INFO, WARNING, ERROR)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_serve(commands)
+    _add_demo(commands)
+    _add_token(commands)
+    _register_optional(commands, "pgbridge.policy.cli")
+    _register_optional(commands, "pgbridge.audit.cli")
+    return parser
 
-    serve = commands.add_parser(
-        "serve",
-        help="run the gateway from a configuration file",
+
+Commands = argparse._SubParsersAction  # what add_subparsers returns
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _command(
+    commands: Commands, name: str, func: Handler, *, help: str, description: str
+) -> argparse.ArgumentParser:
+    """A subcommand that runs `func(args)`."""
+    command: argparse.ArgumentParser = commands.add_parser(name, help=help, description=description)
+    command.set_defaults(func=func)
+    return command
+
+
+def _data_dir_option(command: argparse.ArgumentParser, what: str) -> None:
+    command.add_argument(
+        "--data-dir", type=Path, default=Path(DEFAULT_DATA_DIR), help=f"{what} (default {DEFAULT_DATA_DIR})"
+    )
+
+
+def _add_serve(commands: Commands) -> None:
+    serve = _command(
+        commands, "serve", _serve, help="run the gateway from a configuration file",
         description="Run the gateway from a TOML configuration file (see config.example.toml for every key).",
     )
     serve.add_argument("--config", required=True, type=Path, help="path of the TOML configuration file")
@@ -40,61 +66,41 @@ def build_parser() -> argparse.ArgumentParser:
     # Set by the supervisor for the processes it starts (pgbridge.server.multiworker).
     serve.add_argument("--worker-index", type=int, help=argparse.SUPPRESS)
     serve.add_argument("--run-dir", type=Path, help=argparse.SUPPRESS)
-    serve.set_defaults(func=_serve)
 
-    demo = commands.add_parser(
-        "demo",
-        help="run the gateway on the embedded demo warehouse",
-        description="Create (first run) or reuse the demo's warehouse, keys, TLS "
-        "certificate and config under --data-dir, then serve it and print how to connect.",
+
+def _add_demo(commands: Commands) -> None:
+    demo = _command(
+        commands, "demo", _demo, help="run the gateway on the embedded demo warehouse",
+        description="Create (first run) or reuse the demo's warehouse, keys, TLS certificate and "
+        "config under --data-dir, then serve it and print how to connect.",
     )
     demo.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     demo.add_argument("--port", type=int, default=5433, help="port to listen on (default 5433)")
+    _data_dir_option(demo, "folder for the demo's files")
     demo.add_argument(
-        "--data-dir",
-        type=Path,
-        default=Path(DEFAULT_DATA_DIR),
-        help=f"folder for the demo's files (default {DEFAULT_DATA_DIR})",
-    )
-    demo.add_argument(
-        "--admin-port",
-        type=int,
-        default=5434,
+        "--admin-port", type=int, default=5434,
         help="port of the admin HTTP endpoint for approvals (default 5434; 0 = off)",
     )
     demo.add_argument("--setup-only", action="store_true", help="create the demo's files and exit")
-    demo.set_defaults(func=_demo)
 
-    token = commands.add_parser(
-        "token",
-        help="print a JWT signed with the demo's key",
-        description="Print a JWT for the demo gateway, signed with the key under "
-        "--data-dir. Use it as the password.",
+
+def _add_token(commands: Commands) -> None:
+    token = _command(
+        commands, "token", _token, help="print a JWT signed with the demo's key",
+        description="Print a JWT for the demo gateway, signed with the key under --data-dir. "
+        "Use it as the password.",
     )
     token.add_argument("--sub", required=True, help="the subject: must equal the user name you connect as")
     token.add_argument("--role", action="append", default=[], help="a role claim (repeatable)")
     token.add_argument(
-        "--claim",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
+        "--claim", action="append", default=[], metavar="KEY=VALUE",
         help="an extra claim, e.g. country=DE (repeatable)",
     )
     token.add_argument("--ttl", type=int, default=3600, help="seconds until the token expires (default 3600)")
-    token.add_argument(
-        "--data-dir",
-        type=Path,
-        default=Path(DEFAULT_DATA_DIR),
-        help=f"the demo's folder holding the signing key (default {DEFAULT_DATA_DIR})",
-    )
-    token.set_defaults(func=_token)
-
-    _register_optional(commands, "pgbridge.policy.cli")
-    _register_optional(commands, "pgbridge.audit.cli")
-    return parser
+    _data_dir_option(token, "the demo's folder holding the signing key")
 
 
-def _register_optional(commands: Any, module_name: str) -> None:
+def _register_optional(commands: Commands, module_name: str) -> None:
     import importlib
 
     try:

@@ -3,18 +3,16 @@ the exact psql command it prints, tokens."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli import PGBRIDGE, run_cli
+from tests.support.demo import copy_demo
 from tests.support.postgres import free_port
-
-PGBRIDGE = [sys.executable, "-m", "pgbridge.cli"]
 
 
 @pytest.mark.parametrize(
@@ -32,31 +30,21 @@ PGBRIDGE = [sys.executable, "-m", "pgbridge.cli"]
         ["audit", "report"],
     ],
 )
+@pytest.mark.slow  # a Python process per command
 def test_help_is_complete(command: list[str]) -> None:
-    done = subprocess.run([*PGBRIDGE, *command, "--help"], capture_output=True, text=True, timeout=60)
+    done = run_cli(*command, "--help")
     assert done.returncode == 0, done.stderr
     assert "usage: pgbridge" in done.stdout
     assert len(done.stdout.splitlines()) >= 4
 
 
 def test_token_requires_the_demo_key(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [*PGBRIDGE, "token", "--sub", "a", "--data-dir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_cli("token", "--sub", "a", "--data-dir", str(tmp_path))
     assert done.returncode == 2 and "no signing key" in done.stderr
 
 
 def test_demo_prints_a_psql_command_that_works(demo_dir: Path, tmp_path: Path) -> None:
-    data_dir = tmp_path / "demo"
-    data_dir.mkdir()
-    for item in demo_dir.iterdir():  # reuse the built warehouse and keys: the demo reuses what exists
-        if item.is_file() and item.suffix != ".log" and item.name != "pgbridge.toml":
-            os.link(item, data_dir / item.name) if item.name != "warehouse.duckdb" else data_dir.joinpath(
-                item.name
-            ).write_bytes(item.read_bytes())
+    data_dir = copy_demo(demo_dir, tmp_path / "demo")  # the demo reuses the files it finds
     port = free_port()
     process = subprocess.Popen(
         [*PGBRIDGE, "demo", "--data-dir", str(data_dir), "--port", str(port), "--admin-port", "0"],

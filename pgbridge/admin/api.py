@@ -94,16 +94,9 @@ async def _decide(request: web.Request) -> web.Response:
     if action not in ("approve", "deny"):
         return _error(404, f"no such action: {action}")
     reason = _reason(await request.read())
-    deps = request.app[DEPS]
     try:
         decided = await decide(
-            deps.store,
-            deps.pool,
-            deps.record,
-            request.match_info["id"],
-            request[APPROVER],
-            action == "approve",
-            reason,
+            request.app[DEPS], request.match_info["id"], request[APPROVER], action == "approve", reason,
             via="admin_api",
         )
     except ApprovalError as exc:

@@ -192,17 +192,9 @@ async def decide_form(request: web.Request) -> web.StreamResponse:
     if not reason or len(reason) > _MAX_REASON:
         session.flash.append(("error", f"{request_id}: give a reason (up to {_MAX_REASON} characters)"))
         raise web.HTTPSeeOther("/console/")
-    deps = request.app[DEPS]
     try:
         decided = await decide(
-            deps.store,
-            deps.pool,
-            deps.record,
-            request_id,
-            session.principal,
-            action == "approve",
-            reason,
-            via="console",
+            request.app[DEPS], request_id, session.principal, action == "approve", reason, via="console"
         )
         session.flash.append(("ok", f"{decided.id} {decided.status} (requested by {decided.requester})"))
     except ApprovalError as exc:

@@ -8,16 +8,13 @@ is allowed; a record that cannot be written is logged and reported as a failure 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
 
+from pgbridge.admin.deps import AdminDeps
 from pgbridge.audit import events
 from pgbridge.auth.principal import Principal
-from pgbridge.policy.approvals import ApprovalRequest, ApprovalStore, in_thread
-from pgbridge.workers import WorkerPool
+from pgbridge.policy.approvals import ApprovalRequest, in_thread
 
 log = logging.getLogger("pgbridge.admin")
-Record = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
 class DecisionNotRecorded(Exception):
@@ -25,18 +22,12 @@ class DecisionNotRecorded(Exception):
 
 
 async def decide(
-    store: ApprovalStore,
-    pool: WorkerPool | None,
-    record: Record | None,
-    request_id: str,
-    approver: Principal,
-    approve: bool,
-    reason: str | None,
-    via: str,
+    deps: AdminDeps, request_id: str, approver: Principal, approve: bool, reason: str | None, via: str
 ) -> ApprovalRequest:
-    """Decide `request_id` as `approver`; raises ApprovalError when the store refuses."""
-    decided = await in_thread(pool, store.decide, request_id, approver.subject, approve, reason)
-    if record is None:
+    """Decide `request_id` as `approver` in `deps.store`; raises ApprovalError when the store
+    refuses. `via` names the door (admin_api, console) in the audit record."""
+    decided = await in_thread(deps.pool, deps.store.decide, request_id, approver.subject, approve, reason)
+    if deps.record is None:
         return decided
     fields = events.approval_decided(
         approval_id=decided.id,
@@ -50,7 +41,7 @@ async def decide(
         via=via,
     )
     try:
-        await record(events.APPROVAL_DECIDED, fields)
+        await deps.record(events.APPROVAL_DECIDED, fields)
     except Exception as failure:
         log.critical("approval %s was decided but its audit record failed", decided.id, exc_info=True)
         raise DecisionNotRecorded(decided.id) from failure

@@ -3,11 +3,11 @@ JSON API, the console and (later) the health and metrics routes share one set of
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pgbridge.admin.auth import Verify
-from pgbridge.admin.decisions import Record
 from pgbridge.auth.principal import Principal
 from pgbridge.policy.approvals import ApprovalStore
 from pgbridge.workers import WorkerPool
@@ -15,6 +15,7 @@ from pgbridge.workers import WorkerPool
 # BigQuery on-demand analysis, US multi-region list price per TiB scanned (2024): the console's
 # cost estimate is bytes x this; set [server] admin_price_per_tib_usd for your contract.
 ON_DEMAND_USD_PER_TIB = 6.25
+Record = Callable[[str, dict[str, Any]], Awaitable[None]]  # appends one audit record
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ information_schema catalog columns) are views over DuckDB variables the engine s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import duckdb
@@ -121,16 +122,7 @@ def _create(con: duckdb.DuckDBPyConnection, target: str, data: pa.Table) -> None
 def _helper_tables(con: duckdb.DuckDBPyConnection, snap: Snapshot) -> None:
     facts = load_facts()
     names = list(snap.class_names.values())
-    _create(
-        con,
-        "pgb.type_display",
-        pa.table(
-            {
-                "oid": pa.array(list(facts.type_display), pa.uint32()),
-                "display": pa.array(list(facts.type_display.values()), pa.string()),
-            }
-        ),
-    )
+    _create(con, "pgb.type_display", _by_oid(facts.type_display, "display", pa.string()))
     _create(
         con,
         "pgb.class_names",
@@ -151,16 +143,7 @@ def _helper_tables(con: duckdb.DuckDBPyConnection, snap: Snapshot) -> None:
         "pgb.keywords",
         pa.table({k: [row[i] for row in facts.keywords] for i, k in enumerate(keyword_columns)}),
     )
-    _create(
-        con,
-        "pgb.relation_bytes",
-        pa.table(
-            {
-                "oid": pa.array(list(snap.relation_bytes), pa.uint32()),
-                "bytes": pa.array(list(snap.relation_bytes.values()), pa.int64()),
-            }
-        ),
-    )
+    _create(con, "pgb.relation_bytes", _by_oid(snap.relation_bytes, "bytes", pa.int64()))
     # The session's role is added by the views below; the owner role is always there.
     con.execute(
         f"INSERT INTO pgb.pg_roles_base (oid, rolname, rolinherit, rolcanlogin, rolconnlimit) "
@@ -170,6 +153,12 @@ def _helper_tables(con: duckdb.DuckDBPyConnection, snap: Snapshot) -> None:
         "INSERT INTO pgb.pg_database_base (oid, datdba, encoding, datlocprovider, datcollate, datctype, "
         "datallowconn, datconnlimit) VALUES (16384, 10, 6, 'c', 'C', 'C', true, -1)"
     )
+
+
+def _by_oid(values: Mapping[int, object], column: str, arrow: pa.DataType) -> pa.Table:
+    """A lookup keyed by OID as a two-column table: oid, `column`."""
+    oids = pa.array(list(values), pa.uint32())
+    return pa.table({"oid": oids, column: pa.array(list(values.values()), arrow)})
 
 
 def _session_views(con: duckdb.DuckDBPyConnection) -> None:

@@ -8,7 +8,10 @@ enforces no keys.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
+
+import pyarrow as pa
 
 from pgbridge.catalog.facts import load_facts
 
@@ -89,28 +92,26 @@ def _view_sql(relation: str, defined: tuple[dict[str, str], str] | None) -> str:
     columns = load_facts().relations[relation]
     select = []
     for name, pg in columns:
-        duck = _duck_type(arrow_type(pg))
+        duck = duck_type(arrow_type(pg))
         select.append(f'CAST({exprs.get(name, "NULL")} AS {duck}) AS "{name}"')
     return f"SELECT {', '.join(select)} FROM {source}"
 
 
-def _duck_type(arrow: object) -> str:
-    import pyarrow as pa
+# DuckDB's name for the Arrow storage types of catalog columns (database.arrow_type), tested
+# in order; any other storage is VARCHAR.
+_DUCK_NAMES: tuple[tuple[Callable[[pa.DataType], bool], str], ...] = (
+    (pa.types.is_int32, "INTEGER"),
+    (pa.types.is_int16, "SMALLINT"),
+    (pa.types.is_int64, "BIGINT"),
+    (pa.types.is_uint32, "UINTEGER"),
+    (pa.types.is_boolean, "BOOLEAN"),
+    (pa.types.is_timestamp, "TIMESTAMPTZ"),
+)
 
-    assert isinstance(arrow, pa.DataType)
-    if pa.types.is_int32(arrow):
-        return "INTEGER"
-    if pa.types.is_int16(arrow):
-        return "SMALLINT"
-    if pa.types.is_int64(arrow):
-        return "BIGINT"
-    if pa.types.is_uint32(arrow):
-        return "UINTEGER"
-    if pa.types.is_boolean(arrow):
-        return "BOOLEAN"
-    if pa.types.is_timestamp(arrow):
-        return "TIMESTAMPTZ"
-    return "VARCHAR"
+
+def duck_type(arrow: pa.DataType) -> str:
+    """The DuckDB type that holds a catalog column of Arrow storage type `arrow`."""
+    return next((name for test, name in _DUCK_NAMES if test(arrow)), "VARCHAR")
 
 
 @cache

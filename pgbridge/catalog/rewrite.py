@@ -16,14 +16,16 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import pyarrow as pa
 from sqlglot import exp
 
 from pgbridge.catalog import regnames
 from pgbridge.catalog.database import SCHEMA_OF, arrow_type
 from pgbridge.catalog.facts import load_facts, type_by_name
 from pgbridge.catalog.functions import FUNCTION_TYPES
-from pgbridge.catalog.info_schema import _duck_type
+from pgbridge.catalog.info_schema import duck_type
 from pgbridge.catalog.snapshot import Snapshot
+from pgbridge.typemap import PgType
 from pgbridge.wire.errors import PgError, SqlState
 from pgbridge.wire.values import Interval
 
@@ -141,26 +143,22 @@ def _cast(node: exp.Cast, ctx: RewriteContext) -> exp.Expr:
     return out
 
 
-def _duck_sql(pg: object) -> str:
-    from pgbridge.typemap import PgType
+# Storage types a top-level cast names exactly; info_schema.duck_type gives the rest (and the
+# elements of arrays, which keep its coarser names).
+_CAST_NAMES = {
+    pa.float64(): "DOUBLE",
+    pa.float32(): "REAL",
+    pa.month_day_nano_interval(): "INTERVAL",
+    pa.date32(): "DATE",
+    pa.timestamp("us"): "TIMESTAMP",
+}
 
-    assert isinstance(pg, PgType)
+
+def _duck_sql(pg: PgType) -> str:
     storage = arrow_type(pg)
-    import pyarrow as pa
-
     if pa.types.is_list(storage):
-        return _duck_type(storage.value_type) + "[]"
-    if pa.types.is_floating(storage):
-        return "DOUBLE" if storage == pa.float64() else "REAL"
-    if pg.name == "numeric":
-        return "DOUBLE"
-    if pa.types.is_interval(storage):
-        return "INTERVAL"
-    if pa.types.is_date(storage):
-        return "DATE"
-    if pa.types.is_timestamp(storage):
-        return "TIMESTAMPTZ" if storage.tz else "TIMESTAMP"
-    return _duck_type(storage)
+        return duck_type(storage.value_type) + "[]"
+    return _CAST_NAMES.get(storage) or duck_type(storage)
 
 
 def _reg_family(name: str) -> str:

@@ -110,12 +110,19 @@ def build(path: Path) -> None:
     tmp.replace(path)
 
 
+def _numbered_table(name: str, rows: int, columns: str) -> str:
+    """shop.`name` with `rows` rows numbered i = 1..rows: `id` is i, and every other column is
+    an expression of i (`columns`, a select list)."""
+    return f"""
+    CREATE TABLE shop.{name} AS
+    SELECT i::BIGINT AS id, {columns}
+    FROM range(1, {rows + 1}) t(i)
+    """
+
+
 def _customers_sql() -> str:
     first, last = _pick(_FIRST, "i * 7"), _pick(_LAST, "i * 13 + i // 20")
-    return f"""
-    CREATE TABLE shop.customers AS
-    SELECT
-      i::BIGINT AS id,
+    return _numbered_table("customers", CUSTOMERS, f"""
       {first} || ' ' || {last} AS name,
       lower(replace({first} || '.' || {last}, ' ', '')) || i || '@' || {_pick(_DOMAINS, "i * 3")} AS email,
       '+1-555-' || lpad(CAST((i * 37) % 1000 AS VARCHAR), 3, '0')
@@ -126,40 +133,28 @@ def _customers_sql() -> str:
       {_luhn_card("i")} AS card_number,
       {_pick(_COUNTRIES, "i * 11 + i // 7")} AS country,
       TIMESTAMPTZ '2020-01-01 00:00:00+00' + to_seconds((i * 104729) % (5 * 365 * 86400)) AS created_at,
-      CAST(((i * 7919) % 1000000) / 100.0 AS DECIMAL(38, 9)) AS lifetime_value
-    FROM range(1, {CUSTOMERS + 1}) t(i)
-    """
+      CAST(((i * 7919) % 1000000) / 100.0 AS DECIMAL(38, 9)) AS lifetime_value""")
 
 
 def _products_sql() -> str:
-    return f"""
-    CREATE TABLE shop.products AS
-    SELECT
-      i::BIGINT AS id,
+    return _numbered_table("products", PRODUCTS, f"""
       {_pick([c.title() for c in _CATEGORIES], "i")} || ' item ' || i AS name,
       {_pick(_CATEGORIES, "i")} AS category,
       CAST((100 + (i * 7919) % 99900) / 100.0 AS DECIMAL(38, 9)) AS price,
       CASE WHEN i % 5 = 0 THEN []::VARCHAR[]
            ELSE [{_pick(_TAGS, "i")}, {_pick(_TAGS, "i * 3 + 1")}] END AS tags,
       json_object('color', {_pick(["red", "green", "blue", "black"], "i")}, 'weight_g', (i * 37) % 5000,
-                  'fragile', i % 4 = 0)::JSON AS attrs
-    FROM range(1, {PRODUCTS + 1}) t(i)
-    """
+                  'fragile', i % 4 = 0)::JSON AS attrs""")
 
 
 def _orders_sql() -> str:
-    return f"""
-    CREATE TABLE shop.orders AS
-    SELECT
-      i::BIGINT AS id,
+    return _numbered_table("orders", ORDERS, f"""
       (1 + (i * 7919) % {CUSTOMERS})::BIGINT AS customer_id,
       (1 + (i * 104729) % {PRODUCTS})::BIGINT AS product_id,
       TIMESTAMPTZ '2022-01-01 00:00:00+00' + to_seconds((i * 7907) % (3 * 365 * 86400))
         + to_microseconds((i * 131) % 1000000) AS ordered_at,
       CAST(((i * 6007) % 100000) / 100.0 AS DOUBLE) AS amount,
-      {_pick(_STATUSES, "i * 3 + i // 11")} AS status
-    FROM range(1, {ORDERS + 1}) t(i)
-    """
+      {_pick(_STATUSES, "i * 3 + i // 11")} AS status""")
 
 
 def _comment(con: duckdb.DuckDBPyConnection) -> None:

@@ -9,6 +9,8 @@ a json column). Arrays and ranges recurse into their element type.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -20,6 +22,8 @@ from pgbridge.encode.timezones import Zone, resolve_zone
 from pgbridge.typemap import PG_TYPES, PG_TYPES_BY_OID, PgType
 from pgbridge.wire.errors import PgError, SqlState
 
+Render = Callable[[pa.Array], pa.Array]  # one column in, its values' bytes out
+_INTEGERS = ("int2", "int4", "int8")
 OID_LIKE = {"oid", "regproc", "regprocedure", "regclass", "regtype", "regnamespace", "regrole", "xid"}
 TEXT_LIKE = {"text", "varchar", "name", "bpchar", "unknown"}
 _RANGE_BOUND = {"daterange": "date", "tsrange": "timestamp", "tstzrange": "timestamptz"}
@@ -41,6 +45,8 @@ class Renderers:
         self.settings = settings
         self.zone: Zone = resolve_zone(settings.timezone)
         self.json = JsonBuilder(self._json_scalar)
+        self._text_by_name = self._text_renderers()
+        self._binary_by_name = self._binary_renderers()
 
     # --- text ------------------------------------------------------------------------
     def text(self, pg: PgType, arr: pa.Array) -> pa.Array:
@@ -55,38 +61,33 @@ class Renderers:
         name = pg.name
         if name in _RANGE_BOUND:
             return ranges.range_text(arr, lambda a: self.text(PG_TYPES[_RANGE_BOUND[name]], a))
-        return self._scalar_text(name, arr)
+        return _renderer(self._text_by_name, name, "output")(arr)
 
-    def _scalar_text(self, name: str, arr: pa.Array) -> pa.Array:
-        if name in ("int2", "int4", "int8"):
-            return scalars.integer_text(arr, name)
-        if name in OID_LIKE:
-            return scalars.oid_text(arr, name)
-        if name in ("float4", "float8"):
-            return floats.float_text(arr, name == "float4", self.settings.extra_float_digits)
-        if name == "numeric" and numeric_digits.is_digits_column(arr):
-            return numeric_digits.digits_text(arr)  # PostgreSQL's digits (sql numeric_exact.py)
-        if name == "timestamptz" or name == "timestamp":
-            zone = self.zone if name == "timestamptz" else None
-            return datetimes.timestamp_text(datetimes.timestamp_micros(arr), au.validity(arr), zone)
-        simple = {
-            "numeric": numeric.numeric_text,
+    def _text_renderers(self) -> dict[str, Render]:
+        """Type name -> text renderer, for the types that are neither arrays nor ranges."""
+        digits = self.settings.extra_float_digits
+        return {
+            **_with_name(scalars.integer_text, _INTEGERS),
+            **_with_name(scalars.oid_text, OID_LIKE),
+            "float4": lambda a: floats.float_text(a, True, digits),
+            "float8": lambda a: floats.float_text(a, False, digits),
+            "numeric": _numeric_text,
+            "timestamp": lambda a: self._timestamp_text(a, None),
+            "timestamptz": lambda a: self._timestamp_text(a, self.zone),
             "bool": scalars.bool_text,
             "date": datetimes.date_text,
             "time": datetimes.time_text,
             "interval": interval.interval_text,
             "uuid": scalars.uuid_text,
             "char": scalars.char_text,
+            **dict.fromkeys(TEXT_LIKE, scalars.text_values),
+            "bytea": lambda a: scalars.bytea_text(a, self.settings.bytea_output),
+            "json": lambda a: self._json_text(PG_TYPES["json"], a),
+            "jsonb": lambda a: self._json_text(PG_TYPES["jsonb"], a),
         }
-        if name in simple:
-            return simple[name](arr)
-        if name in TEXT_LIKE:
-            return scalars.text_values(arr)
-        if name == "bytea":
-            return scalars.bytea_text(arr, self.settings.bytea_output)
-        if name in ("json", "jsonb"):
-            return self._json_text(PG_TYPES[name], arr)
-        raise PgError(SqlState.FEATURE_NOT_SUPPORTED, f"output of type {name} is not supported by pgbridge")
+
+    def _timestamp_text(self, arr: pa.Array, zone: Zone | None) -> pa.Array:
+        return datetimes.timestamp_text(datetimes.timestamp_micros(arr), au.validity(arr), zone)
 
     def _json_text(self, pg: PgType, arr: pa.Array) -> pa.Array:
         text = arr.cast(pa.string()) if _is_string(arr.type) else self.json.render_nullable(arr)
@@ -128,38 +129,59 @@ class Renderers:
         name = pg.name
         if name in _RANGE_BOUND:
             return ranges.range_binary(arr, lambda a: self.binary(PG_TYPES[_RANGE_BOUND[name]], a))
-        return self._scalar_binary(name, arr)
+        return _renderer(self._binary_by_name, name, "binary output")(arr)
 
-    def _scalar_binary(self, name: str, arr: pa.Array) -> pa.Array:
-        if name in ("int2", "int4", "int8"):
-            return scalars.integer_binary(arr, name)
-        if name in OID_LIKE:
-            return scalars.oid_binary(arr, name)
-        if name in ("float4", "float8"):
-            return floats.float_binary(arr, name == "float4")
-        if name == "numeric" and numeric_digits.is_digits_column(arr):
-            return numeric_digits.digits_binary(arr)
-        simple = {
-            "numeric": numeric.numeric_binary,
+    def _binary_renderers(self) -> dict[str, Render]:
+        """Type name -> binary renderer, for the types that are neither arrays nor ranges."""
+        text = self._text_by_name
+        return {
+            **_with_name(scalars.integer_binary, _INTEGERS),
+            **_with_name(scalars.oid_binary, OID_LIKE),
+            "float4": lambda a: floats.float_binary(a, True),
+            "float8": lambda a: floats.float_binary(a, False),
+            "numeric": _numeric_binary,
+            "timestamp": datetimes.timestamp_binary,
+            "timestamptz": datetimes.timestamp_binary,
             "bool": scalars.bool_binary,
             "date": datetimes.date_binary,
             "time": datetimes.time_binary,
-            "timestamp": datetimes.timestamp_binary,
-            "timestamptz": datetimes.timestamp_binary,
             "interval": interval.interval_binary,
             "uuid": scalars.uuid_binary,
             "char": scalars.char_binary,
+            **{name: text[name] for name in (*TEXT_LIKE, "json")},  # their binary form is the text
+            # jsonb_send: version byte 1, then the text
+            "jsonb": lambda a: pc.binary_join_element_wise(b"\x01", au.as_binary(text["jsonb"](a)), b""),
             "bytea": scalars.bytea_binary,
         }
-        if name in simple:
-            return simple[name](arr)
-        if name in TEXT_LIKE or name == "json":
-            return self._scalar_text(name, arr)
-        if name == "jsonb":  # jsonb_send: version byte 1, then the text
-            return pc.binary_join_element_wise(b"\x01", au.as_binary(self._scalar_text(name, arr)), b"")
-        raise PgError(
-            SqlState.FEATURE_NOT_SUPPORTED, f"binary output of type {name} is not supported by pgbridge"
-        )
+
+
+def _with_name(render: Callable[[pa.Array, str], pa.Array], names: Iterable[str]) -> dict[str, Render]:
+    """One family's renderers, each told which member it renders (int2 or int8, oid or regclass)."""
+
+    def bound(name: str) -> Render:
+        return lambda arr: render(arr, name)
+
+    return {name: bound(name) for name in names}
+
+
+def _numeric_text(arr: pa.Array) -> pa.Array:
+    if numeric_digits.is_digits_column(arr):
+        return numeric_digits.digits_text(arr)  # PostgreSQL's digits (sql numeric_exact.py)
+    return numeric.numeric_text(arr)
+
+
+def _numeric_binary(arr: pa.Array) -> pa.Array:
+    if numeric_digits.is_digits_column(arr):
+        return numeric_digits.digits_binary(arr)
+    return numeric.numeric_binary(arr)
+
+
+def _renderer(by_name: Mapping[str, Render], name: str, what: str) -> Render:
+    try:
+        return by_name[name]
+    except KeyError:
+        message = f"{what} of type {name} is not supported by pgbridge"
+        raise PgError(SqlState.FEATURE_NOT_SUPPORTED, message) from None
 
 
 def _is_string(typ: pa.DataType) -> bool:

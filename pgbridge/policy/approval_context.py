@@ -12,12 +12,12 @@ only, parameter values never).
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+from pgbridge.policy.approvals import sqlite_connection
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS approval_context (
@@ -31,21 +31,12 @@ CREATE TABLE IF NOT EXISTS approval_context (
 class SqliteRequestContexts:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        with self._connect() as conn:
+        with sqlite_connection(self.path) as conn:
             conn.executescript(_SCHEMA)
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
-        try:
-            conn.execute("PRAGMA busy_timeout=10000")
-            yield conn
-        finally:
-            conn.close()
 
     def add(self, request_id: str, context: Mapping[str, object]) -> bool:
         """Keep `context` for a request; True only the first time (so it is announced once)."""
-        with self._connect() as conn:
+        with sqlite_connection(self.path) as conn:
             cursor = conn.execute(
                 "INSERT OR IGNORE INTO approval_context (id, recorded_at, context) VALUES (?, ?, ?)",
                 (request_id, time.time(), json.dumps(context, sort_keys=True, default=str)),
@@ -57,7 +48,7 @@ class SqliteRequestContexts:
         if not ids:
             return {}
         marks = ", ".join("?" for _ in ids)
-        with self._connect() as conn:
+        with sqlite_connection(self.path) as conn:
             rows = conn.execute(f"SELECT id, context FROM approval_context WHERE id IN ({marks})", ids)
             found: dict[str, dict[str, object]] = {r: json.loads(t) for r, t in rows.fetchall()}
             return found

@@ -105,6 +105,19 @@ _COLUMNS = "id, requester, sql, params_digest, rule, message, status, created_at
     "approver, reason, decided_at, consumed_at"
 
 
+@contextmanager
+def sqlite_connection(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection to one of the approvals' SQLite files, in autocommit mode (writers open
+    their own transaction), waiting up to 10 s for another process's lock. A connection per
+    operation: safe across threads and processes, and cheap for SQLite."""
+    conn = sqlite3.connect(path, timeout=10.0, isolation_level=None)
+    try:
+        conn.execute("PRAGMA busy_timeout=10000")
+        yield conn
+    finally:
+        conn.close()
+
+
 class SqliteApprovalStore:
     def __init__(
         self,
@@ -118,23 +131,13 @@ class SqliteApprovalStore:
         self.approved_ttl_s = approved_ttl_s
         self.clock = clock
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
+        with sqlite_connection(self.path) as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(_SCHEMA)
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        # A connection per operation: safe across threads and processes, and cheap for SQLite.
-        conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
-        try:
-            conn.execute("PRAGMA busy_timeout=10000")
-            yield conn
-        finally:
-            conn.close()
-
-    @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._connect() as conn:
+        with sqlite_connection(self.path) as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
@@ -184,13 +187,13 @@ class SqliteApprovalStore:
         return self._from_row(rows[0]) if rows else None
 
     def get(self, request_id: str) -> ApprovalRequest | None:
-        with self._connect() as conn:
+        with sqlite_connection(self.path) as conn:
             return self._row(conn, request_id)
 
     def find(self, requester: Requester, sql: str, params_digest: str) -> ApprovalRequest | None:
         """The newest request for this key that is still pending, approved or denied."""
         requester = subject_of(requester)
-        with self._connect() as conn:
+        with sqlite_connection(self.path) as conn:
             rows = conn.execute(
                 f"SELECT {_COLUMNS} FROM approvals WHERE requester = ? AND sql = ? AND params_digest = ? "
                 "AND status IN ('pending', 'approved', 'denied') AND expires_at > ? "
@@ -202,7 +205,7 @@ class SqliteApprovalStore:
     def list(self, status: str | None = None) -> list[ApprovalRequest]:
         if status is not None and status not in STATUSES:
             raise ApprovalError("conflict", f"unknown status {status!r}; one of {', '.join(STATUSES)}")
-        with self._connect() as conn:
+        with sqlite_connection(self.path) as conn:
             rows = conn.execute(f"SELECT {_COLUMNS} FROM approvals ORDER BY created_at").fetchall()
         requests = [self._from_row(row) for row in rows]
         return [r for r in requests if status is None or r.status == status]

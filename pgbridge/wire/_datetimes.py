@@ -16,14 +16,14 @@ from __future__ import annotations
 import re
 import struct
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from typing import TypeVar
 
 from pgbridge.wire.errors import PgError, SqlState
 
 PG_EPOCH = datetime(2000, 1, 1)
 PG_EPOCH_DATE = date(2000, 1, 1)
 _ONE_US = timedelta(microseconds=1)
-_I32_MAX, _I32_MIN = 2**31 - 1, -(2**31)
-_I64_MAX, _I64_MIN = 2**63 - 1, -(2**63)
+_Moment = TypeVar("_Moment", date, datetime)
 
 _DATETIME_RE = re.compile(
     r"""\s*(?P<year>\d{4,})-(?P<month>\d{1,2})-(?P<day>\d{1,2})
@@ -196,14 +196,21 @@ def date_binary(value: object) -> bytes:
     return _I32.pack((as_date(value) - PG_EPOCH_DATE).days)
 
 
-def parse_date_binary(data: bytes) -> date:
-    (days,) = _I32.unpack(data)
-    if days in (_I32_MAX, _I32_MIN):
-        raise infinite("date")
+def _since_epoch(data: bytes, count: struct.Struct, epoch: _Moment, unit: timedelta, what: str) -> _Moment:
+    """A binary date or timestamp: a signed count of `unit`s since `epoch`. PostgreSQL sends
+    -infinity and infinity as the count's smallest and largest values."""
+    (units,) = count.unpack(data)
+    largest = 2 ** (8 * count.size - 1) - 1
+    if units in (largest, -largest - 1):
+        raise infinite(what)
     try:
-        return PG_EPOCH_DATE + timedelta(days=days)
+        return epoch + units * unit
     except OverflowError:
-        raise out_of_range("date") from None
+        raise out_of_range(what) from None
+
+
+def parse_date_binary(data: bytes) -> date:
+    return _since_epoch(data, _I32, PG_EPOCH_DATE, timedelta(days=1), "date")
 
 
 def time_binary(value: object) -> bytes:
@@ -227,13 +234,7 @@ def timestamp_binary(value: object) -> bytes:
 
 
 def parse_timestamp_binary(data: bytes) -> datetime:
-    (micros,) = _I64.unpack(data)
-    if micros in (_I64_MAX, _I64_MIN):
-        raise infinite("timestamp")
-    try:
-        return PG_EPOCH + timedelta(microseconds=micros)
-    except OverflowError:
-        raise out_of_range("timestamp") from None
+    return _since_epoch(data, _I64, PG_EPOCH, _ONE_US, "timestamp")
 
 
 def parse_timestamptz_binary(data: bytes) -> datetime:

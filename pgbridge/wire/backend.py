@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterable, Sequence
 from pgbridge.typemap import OutputColumn
 from pgbridge.wire import messages as m
 from pgbridge.wire._reader import BodyReader, protocol_violation
+from pgbridge.wire._writer import encode_with, typed
 from pgbridge.wire.errors import PgError, SqlState
 
 _I32 = struct.Struct("!i")
-_HDR = struct.Struct("!ci")
 _DATA_ROW_HDR = struct.Struct("!ciH")
 _FIELD = struct.Struct("!IhIhih")
 _NULL = b"\xff\xff\xff\xff"
@@ -37,10 +37,6 @@ def _cstr(text: str) -> bytes:
     return raw + b"\0"
 
 
-def _typed(code: bytes, body: bytes) -> bytes:
-    return _HDR.pack(code, len(body) + 4) + body
-
-
 def ready_for_query(status: str) -> bytes:
     try:
         return _READY[status]
@@ -49,11 +45,11 @@ def ready_for_query(status: str) -> bytes:
 
 
 def command_complete(tag: str) -> bytes:
-    return _typed(b"C", _cstr(tag))
+    return typed(b"C", _cstr(tag))
 
 
 def parameter_status(name: str, value: str) -> bytes:
-    return _typed(b"S", _cstr(name) + _cstr(value))
+    return typed(b"S", _cstr(name) + _cstr(value))
 
 
 def data_row(values: Sequence[bytes | None]) -> bytes:
@@ -81,7 +77,7 @@ def row_description(fields: Sequence[m.FieldDescription]) -> bytes:
         parts.append(
             _FIELD.pack(f.table_oid, f.column_attnum, f.type_oid, f.type_size, f.type_modifier, f.format)
         )
-    return _typed(b"T", b"".join(parts))
+    return typed(b"T", b"".join(parts))
 
 
 def field_description(column: OutputColumn, format: int = 0) -> m.FieldDescription:
@@ -108,7 +104,7 @@ def notice_response(
     severity: str, sqlstate: str, message: str, detail: str | None = None, hint: str | None = None
 ) -> bytes:
     fields = (("S", severity), ("V", severity), ("C", sqlstate), ("M", message), ("D", detail), ("H", hint))
-    return _typed(b"N", _field_list(fields))
+    return typed(b"N", _field_list(fields))
 
 
 def error_response(err: PgError) -> bytes:
@@ -117,47 +113,43 @@ def error_response(err: PgError) -> bytes:
         ("S", err.severity), ("V", err.severity), ("C", err.sqlstate), ("M", err.message),
         ("D", err.detail), ("H", err.hint), ("P", position),
     )
-    return _typed(b"E", _field_list(fields))
+    return typed(b"E", _field_list(fields))
 
 
 def _copy_response(code: bytes, overall: int, formats: tuple[int, ...]) -> bytes:
-    return _typed(code, struct.pack(f"!bH{len(formats)}h", overall, len(formats), *formats))
+    return typed(code, struct.pack(f"!bH{len(formats)}h", overall, len(formats), *formats))
 
 
 _ENCODERS: dict[type, Callable[..., bytes]] = {
     m.AuthenticationOk: lambda msg: b"R\0\0\0\x08\0\0\0\0",
     m.AuthenticationCleartextPassword: lambda msg: b"R\0\0\0\x08\0\0\0\x03",
     m.ParameterStatus: lambda msg: parameter_status(msg.name, msg.value),
-    m.BackendKeyData: lambda msg: _typed(b"K", struct.pack("!ii", msg.process_id, msg.secret_key)),
+    m.BackendKeyData: lambda msg: typed(b"K", struct.pack("!ii", msg.process_id, msg.secret_key)),
     m.ReadyForQuery: lambda msg: ready_for_query(msg.status),
     m.RowDescription: lambda msg: row_description(msg.fields),
     m.DataRow: lambda msg: data_row(msg.values),
     m.CommandComplete: lambda msg: command_complete(msg.tag),
     m.EmptyQueryResponse: lambda msg: b"I\0\0\0\x04",
-    m.ErrorResponse: lambda msg: _typed(b"E", _field_list(msg.fields.items())),
-    m.NoticeResponse: lambda msg: _typed(b"N", _field_list(msg.fields.items())),
+    m.ErrorResponse: lambda msg: typed(b"E", _field_list(msg.fields.items())),
+    m.NoticeResponse: lambda msg: typed(b"N", _field_list(msg.fields.items())),
     m.ParseComplete: lambda msg: b"1\0\0\0\x04",
     m.BindComplete: lambda msg: b"2\0\0\0\x04",
     m.CloseComplete: lambda msg: b"3\0\0\0\x04",
     m.NoData: lambda msg: b"n\0\0\0\x04",
-    m.ParameterDescription: lambda msg: _typed(
+    m.ParameterDescription: lambda msg: typed(
         b"t", struct.pack(f"!H{len(msg.oids)}I", len(msg.oids), *msg.oids)
     ),
     m.PortalSuspended: lambda msg: b"s\0\0\0\x04",
     m.CopyOutResponse: lambda msg: _copy_response(b"H", msg.format, msg.column_formats),
     m.CopyInResponse: lambda msg: _copy_response(b"G", msg.format, msg.column_formats),
-    m.CopyData: lambda msg: _typed(b"d", bytes(msg.data)),
+    m.CopyData: lambda msg: typed(b"d", bytes(msg.data)),
     m.CopyDone: lambda msg: b"c\0\0\0\x04",
 }
 
 
 def encode(msg: m.BackendMessage) -> bytes:
     """The bytes the server sends for `msg`."""
-    try:
-        encoder = _ENCODERS[type(msg)]
-    except KeyError:
-        raise TypeError(f"not a backend message: {msg!r}") from None
-    return encoder(msg)
+    return encode_with(_ENCODERS, msg, "backend")
 
 
 # --- parsing (tests, clients) ----------------------------------------------------------------

@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 from pgbridge.wire import messages as m
 from pgbridge.wire._reader import BodyReader, protocol_violation
+from pgbridge.wire._writer import encode_with, typed
 
 _I32 = struct.Struct("!i")
-_HDR = struct.Struct("!ci")
 
 
 def parse_startup(body: bytes) -> m.StartupPhaseMessage:
@@ -134,10 +134,6 @@ def _cstr(text: str) -> bytes:
     return raw + b"\0"
 
 
-def _typed(code: bytes, body: bytes) -> bytes:
-    return _HDR.pack(code, len(body) + 4) + body
-
-
 def _untyped(body: bytes) -> bytes:
     return _I32.pack(len(body) + 4) + body
 
@@ -160,17 +156,17 @@ def _encode_startup(msg: m.StartupMessage) -> bytes:
 
 def _encode_parse(msg: m.Parse) -> bytes:
     oids = struct.pack(f"!H{len(msg.param_oids)}I", len(msg.param_oids), *msg.param_oids)
-    return _typed(b"P", _cstr(msg.name) + _cstr(msg.sql) + oids)
+    return typed(b"P", _cstr(msg.name) + _cstr(msg.sql) + oids)
 
 
 def _encode_bind(msg: m.Bind) -> bytes:
     body = _cstr(msg.portal) + _cstr(msg.statement) + _int16s(msg.param_formats)
-    return _typed(b"B", body + _values(msg.params) + _int16s(msg.result_formats))
+    return typed(b"B", body + _values(msg.params) + _int16s(msg.result_formats))
 
 
 def _encode_function_call(msg: m.FunctionCall) -> bytes:
     body = struct.pack("!I", msg.function_oid) + _int16s(msg.arg_formats) + _values(msg.args)
-    return _typed(b"F", body + struct.pack("!h", msg.result_format))
+    return typed(b"F", body + struct.pack("!h", msg.result_format))
 
 
 _ENCODERS: dict[type, Callable[..., bytes]] = {
@@ -180,27 +176,23 @@ _ENCODERS: dict[type, Callable[..., bytes]] = {
         struct.pack("!Iii", m.CANCEL_REQUEST_CODE, msg.process_id, msg.secret_key)
     ),
     m.StartupMessage: _encode_startup,
-    m.PasswordMessage: lambda msg: _typed(b"p", _cstr(msg.password)),
-    m.Query: lambda msg: _typed(b"Q", _cstr(msg.sql)),
+    m.PasswordMessage: lambda msg: typed(b"p", _cstr(msg.password)),
+    m.Query: lambda msg: typed(b"Q", _cstr(msg.sql)),
     m.Parse: _encode_parse,
     m.Bind: _encode_bind,
-    m.Describe: lambda msg: _typed(b"D", msg.kind.encode("ascii") + _cstr(msg.name)),
-    m.Execute: lambda msg: _typed(b"E", _cstr(msg.portal) + _I32.pack(msg.max_rows)),
-    m.Close: lambda msg: _typed(b"C", msg.kind.encode("ascii") + _cstr(msg.name)),
+    m.Describe: lambda msg: typed(b"D", msg.kind.encode("ascii") + _cstr(msg.name)),
+    m.Execute: lambda msg: typed(b"E", _cstr(msg.portal) + _I32.pack(msg.max_rows)),
+    m.Close: lambda msg: typed(b"C", msg.kind.encode("ascii") + _cstr(msg.name)),
     m.Flush: lambda msg: b"H\0\0\0\x04",
     m.Sync: lambda msg: b"S\0\0\0\x04",
     m.Terminate: lambda msg: b"X\0\0\0\x04",
-    m.CopyData: lambda msg: _typed(b"d", bytes(msg.data)),
+    m.CopyData: lambda msg: typed(b"d", bytes(msg.data)),
     m.CopyDone: lambda msg: b"c\0\0\0\x04",
-    m.CopyFail: lambda msg: _typed(b"f", _cstr(msg.message)),
+    m.CopyFail: lambda msg: typed(b"f", _cstr(msg.message)),
     m.FunctionCall: _encode_function_call,
 }
 
 
 def encode_frontend(msg: m.FrontendMessage) -> bytes:
     """The bytes a client sends for `msg` (ValueError for a string holding NUL)."""
-    try:
-        encoder = _ENCODERS[type(msg)]
-    except KeyError:
-        raise TypeError(f"not a frontend message: {msg!r}") from None
-    return encoder(msg)
+    return encode_with(_ENCODERS, msg, "frontend")

@@ -4,13 +4,12 @@ chromium-driver, driven by Selenium) for the console tests."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from pgbridge.demo.setup import ensure_demo
 from tests.policy_wire.support import policy_config
 from tests.support.browser import headless_chromium
 from tests.support.gateway import RunningGateway, running_gateway, wait_for_port
@@ -37,9 +36,8 @@ class ConsoleGateway:
 
 
 @pytest.fixture(scope="session")
-def console_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleGateway]:
-    data_dir: Path = tmp_path_factory.mktemp("console")
-    ensure_demo(data_dir, "127.0.0.1", 5433)
+def console_gateway(demo_copy: Callable[[str], Path]) -> Iterator[ConsoleGateway]:
+    data_dir = demo_copy("console")
     admin_port = free_port()
     text = re.sub(
         r"(?m)^wait_timeout_seconds = .*$", f"wait_timeout_seconds = {WAIT_S}", policy_config(admin_port)

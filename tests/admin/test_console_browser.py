@@ -21,8 +21,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 from pgbridge.audit.reader import iter_records
 from pgbridge.audit.records import log_files
 from tests.admin.conftest import ConsoleGateway
-from tests.policy_wire.support import approval_id, psql_args, psql_env
+from tests.policy_wire.support import VERBOSE, approval_id
 from tests.support.browser import screenshot_path, small_png
+from tests.support.psql import commands, psql_argv, psql_env
 
 # Three 8-byte columns of 1M orders: an estimated 24 MB scan, over the analyst's 20 MB.
 BIG = "SELECT count(amount) + count(ordered_at) + count(customer_id) FROM shop.orders"
@@ -46,7 +47,7 @@ def sign_in(driver: Any, cg: ConsoleGateway, token: str) -> None:
 
 def start_waiting_psql(cg: ConsoleGateway, user: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        psql_args(cg.gw, BIG, user=user),
+        psql_argv(cg.gw, *VERBOSE, *commands([BIG]), user=user),
         env={**psql_env(cg.gw, user, ("analyst",)), "PGAPPNAME": "agent-report"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -126,7 +127,7 @@ def _ticket(
 ) -> str:
     """A pending request made in ticket mode (psql gets the id at once and exits)."""
     done = subprocess.run(
-        psql_args(cg.gw, "SET pgbridge.approval = ticket", sql, user=user),
+        psql_argv(cg.gw, *VERBOSE, *commands(["SET pgbridge.approval = ticket", sql]), user=user),
         env=psql_env(cg.gw, user, roles, **claims),
         capture_output=True,
         text=True,

@@ -11,14 +11,15 @@ from typing import Any
 from pgbridge.audit.reader import iter_records
 from pgbridge.audit.records import log_files
 from tests.admin.conftest import ConsoleGateway
-from tests.policy_wire.support import admin_http, approval_id, psql_args, psql_env
+from tests.policy_wire.support import VERBOSE, admin_http, approval_id
+from tests.support.psql import commands, psql_argv, psql_env
 
 SQL = "SELECT name, email FROM shop.customers ORDER BY id"
 
 
 def _ask(cg: ConsoleGateway) -> str:
     done = subprocess.run(
-        psql_args(cg.gw, "SET pgbridge.approval = ticket", SQL, user="fiona"),
+        psql_argv(cg.gw, *VERBOSE, *commands(["SET pgbridge.approval = ticket", SQL]), user="fiona"),
         env=psql_env(cg.gw, "fiona", ("filtered_wait",), country="DE"),
         capture_output=True,
         text=True,

@@ -51,6 +51,7 @@ def run_and_kill(settings: AuditSettings, wait_for: int) -> list[int]:
     return acknowledged
 
 
+@pytest.mark.slow  # SIGKILL under load, then recovery
 @pytest.mark.parametrize("fsync", ["always", "batch"])
 async def test_sigkill_under_load_leaves_a_verifiable_log(
     make_settings: Callable[..., AuditSettings], public_key: Ed25519PublicKey, fsync: str

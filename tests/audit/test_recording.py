@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 from collections.abc import Callable
 
 import pyarrow as pa
@@ -18,6 +17,7 @@ from pgbridge.audit.replay import render_table, replay
 from pgbridge.audit.settings import AuditSettings
 from pgbridge.audit.verify import verify
 from tests.support.postgres import PostgresServer
+from tests.support.psql import run_psql_on
 
 
 def masked_batch(start: int, count: int) -> pa.RecordBatch:
@@ -141,6 +141,5 @@ async def test_replay_shows_what_the_client_saw(audit_log: AuditLog, settings: A
     ],
 )
 def test_render_table_matches_real_psql(postgres: PostgresServer, query: str, table: pa.Table):
-    command = ["psql", "-X", postgres.dsn, "-c", query]
-    shown = subprocess.run(command, capture_output=True, text=True, check=True)
+    shown = run_psql_on(postgres, "-c", query, check=True)
     assert render_table(table) == shown.stdout.rstrip("\n") + "\n"

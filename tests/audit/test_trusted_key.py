@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from pgbridge.audit.log import AuditLog
 from pgbridge.audit.settings import AuditSettings, generate_signing_key
+from tests.support.cli import run_cli
 
 
 async def _write_log(settings: AuditSettings) -> None:
@@ -20,12 +20,7 @@ async def _write_log(settings: AuditSettings) -> None:
 
 
 def _verify(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pgbridge.cli", "audit", "verify", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_cli("audit", "verify", *args)
 
 
 async def test_a_log_resigned_with_another_key_fails_against_the_gateways_key(

@@ -11,7 +11,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,9 +22,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pgbridge.auth.jwt import sign_token
 from pgbridge.cli import DEMO_AUDIENCE, DEMO_ISSUER
-from tests.audit_wire.support import ROOT, connect, of_type, read_records, run_cli, wait_until
+from tests.audit_wire.support import of_type, read_records, wait_until
+from tests.support.cli import PGBRIDGE, ROOT, run_cli
+from tests.support.clients import asyncpg_connect
 from tests.support.gateway import RunningGateway, wait_for_port
 from tests.support.postgres import free_port
+from tests.support.psql import commands, psql_argv, psql_env
 
 MASKED_SQL = "SELECT id, ssn, email, phone FROM shop.customers WHERE id <= 3 ORDER BY id"
 ERROR_SQL = "SELECT CAST(name AS int) FROM shop.products"
@@ -73,17 +75,17 @@ def foreign_token(sub: str) -> str:
 
 
 def _psql(gw: RunningGateway, run: Run) -> None:
-    token = run.tokens["bob"] = gw.token("bob", ("analyst",))
-    env = {**os.environ, "PGPASSWORD": token, "PGSSLMODE": "require", "PGAPPNAME": "audit-psql"}
-    commands = [arg for sql in (MASKED_SQL, ERROR_SQL, REFUSED_SQL) for arg in ("-c", sql)]
-    done = subprocess.run(["psql", "-X", "-h", gw.host, "-p", str(gw.port), "-U", "bob", "-d", "pgbridge",
-                           *commands], env=env, capture_output=True, text=True, timeout=60)
+    env = psql_env(gw, "bob", ("analyst",), extra={"PGAPPNAME": "audit-psql"})
+    run.tokens["bob"] = env["PGPASSWORD"]
+    done = subprocess.run(psql_argv(gw, *commands((MASKED_SQL, ERROR_SQL, REFUSED_SQL)), user="bob"),
+                          env=env, capture_output=True, text=True, timeout=60)
     run.psql_out, run.psql_err = done.stdout, done.stderr
 
 
 async def _asyncpg_admin(gw: RunningGateway, run: Run) -> None:
     run.tokens["alice"] = gw.token("alice", ("admin",))
-    conn = await connect(gw, "alice", application_name="audit-asyncpg", password=run.tokens["alice"])
+    conn = await asyncpg_connect(gw, "alice", application_name="audit-asyncpg",
+                                 password=run.tokens["alice"], timeout=60)
     run.local_ports["audit-asyncpg"] = conn._transport.get_extra_info("sockname")[1]
     try:
         assert [tuple(r) for r in await conn.fetch(PARAM_SQL, 7, "zzz")] == [(7, "Tools item 7")]
@@ -100,7 +102,8 @@ async def _asyncpg_admin(gw: RunningGateway, run: Run) -> None:
 
 async def _asyncpg_analyst(gw: RunningGateway, run: Run) -> None:
     run.tokens["carol"] = gw.token("carol", ("analyst",))
-    conn = await connect(gw, "carol", application_name="audit-analyst", password=run.tokens["carol"])
+    conn = await asyncpg_connect(gw, "carol", application_name="audit-analyst",
+                                 password=run.tokens["carol"], timeout=60)
     try:
         row = await conn.fetchrow(MASKED_PARAM_SQL, 2)
         assert row is not None and row["ssn"].startswith("*")
@@ -111,7 +114,8 @@ async def _asyncpg_analyst(gw: RunningGateway, run: Run) -> None:
 async def _approved(gw: RunningGateway, run: Run) -> None:
     """Wait mode: the NOTICE names the request; an approver decides it with the CLI."""
     run.tokens["erin"] = gw.token("erin", ("analyst",))
-    conn = await connect(gw, "erin", application_name="audit-approval", password=run.tokens["erin"])
+    conn = await asyncpg_connect(gw, "erin", application_name="audit-approval",
+                                 password=run.tokens["erin"], timeout=60)
     pending: asyncio.Queue[str] = asyncio.Queue()
     conn.add_log_listener(lambda _c, message: pending.put_nowait(str(message)))
     try:
@@ -129,7 +133,8 @@ async def _approved(gw: RunningGateway, run: Run) -> None:
 async def _bad_token(gw: RunningGateway, run: Run) -> None:
     token = run.tokens["mallory"] = foreign_token("mallory")
     with pytest.raises(asyncpg.InvalidPasswordError):
-        await connect(gw, "mallory", application_name="audit-bad-token", password=token)
+        await asyncpg_connect(gw, "mallory", application_name="audit-bad-token",
+                                 password=token, timeout=60)
 
 
 def start_demo(data_dir: Path) -> RunningGateway:
@@ -138,7 +143,7 @@ def start_demo(data_dir: Path) -> RunningGateway:
     log_path = data_dir.parent / "demo-gateway.log"
     with open(log_path, "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "pgbridge.cli", "demo", "--data-dir", str(data_dir), "--port", str(port),
+            [*PGBRIDGE, "demo", "--data-dir", str(data_dir), "--port", str(port),
              "--admin-port", "0"],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     wait_for_port("127.0.0.1", port, process, log_path)

@@ -1,36 +1,20 @@
-"""Helpers for proving the audit log through a running gateway: copies of the demo folder (DuckDB
-locks its file, so every gateway gets its own), demo configs with the [audit] table changed,
-reading the JSON lines back, and the `pgbridge` CLI run as a real subprocess.
+"""Helpers for proving the audit log through a running gateway: demo configs with the [audit]
+table changed, reading the JSON lines back, and the `pgbridge` CLI run as a real subprocess.
+(Copies of the demo and connections come from tests/support.)
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
 from pgbridge.demo.setup import demo_config
-from tests.support.gateway import RunningGateway
 
-ROOT = Path(__file__).resolve().parents[2]
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
-# Demo-folder files that belong to one gateway run and must not leak into a copy.
-_RUN_FILES = ("audit", "gateway-*.log", "approvals.sqlite*", "*.wal")
-
-
-def copy_demo(demo_dir: Path, target: Path) -> Path:
-    """A private copy of the demo folder (warehouse, keys, certificate) without any run's state."""
-    shutil.copytree(demo_dir, target, ignore=shutil.ignore_patterns(*_RUN_FILES))
-    return target
 
 
 def demo_config_with(audit_lines: dict[str, str]) -> str:
@@ -60,28 +44,12 @@ def of_type(records: list[dict[str, Any]], event_type: str, **match: Any) -> lis
             and all(r["data"].get(name) == value for name, value in match.items())]
 
 
-def run_cli(*args: str, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """`pgbridge ARGS` as an operator would run it, in its own process."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "pgbridge.cli", *args], cwd=cwd or ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
-
-
 def wait_until(check: Callable[[], bool], timeout: float = 10, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(0.05)
-
-
-async def connect(gateway: RunningGateway, user: str = "alice", roles: tuple[str, ...] = ("admin",),
-                  application_name: str = "audit-wire", password: str | None = None) -> asyncpg.Connection:
-    return await asyncpg.connect(
-        host=gateway.host, port=gateway.port, user=user, database="pgbridge", ssl="require",
-        password=password if password is not None else gateway.token(user, roles),
-        server_settings={"application_name": application_name},
-    )
 
 
 def all_bytes_under(*roots: Path) -> list[tuple[Path, bytes]]:

@@ -18,11 +18,17 @@ import time
 from pathlib import Path
 
 import asyncpg
+import pytest
 
 from pgbridge.audit.settings import load_public_key
 from pgbridge.audit.verify import verify
-from tests.audit_wire.support import connect, copy_demo, of_type, read_records, run_cli
+from tests.audit_wire.support import of_type, read_records
+from tests.support.cli import run_cli
+from tests.support.clients import asyncpg_connect
+from tests.support.demo import copy_demo
 from tests.support.gateway import RunningGateway, running_gateway
+
+pytestmark = pytest.mark.slow  # kill -9 under load, twice, and restarts
 
 CLIENTS = 8
 QUERY = "SELECT id, name FROM shop.products WHERE id <= 20 AND id <> $1"  # 19-20 rows: a recording each
@@ -30,7 +36,7 @@ QUERY = "SELECT id, name FROM shop.products WHERE id <= 20 AND id <> $1"  # 19-2
 
 async def _client(gw: RunningGateway, number: int, acknowledged: list[int], stop: asyncio.Event) -> None:
     try:
-        conn = await connect(gw, application_name=f"load-{number}")
+        conn = await asyncpg_connect(gw, application_name=f"load-{number}", timeout=60)
     except (OSError, asyncpg.PostgresError):
         return
     tag = number * 1_000_000
@@ -94,7 +100,7 @@ def _check_after_crash(audit_dir: Path, acknowledged: list[int]) -> None:
 
 async def _restart_and_check(data_dir: Path, audit_dir: Path) -> None:
     with running_gateway(data_dir) as gw:
-        conn = await connect(gw, application_name="after-crash")
+        conn = await asyncpg_connect(gw, application_name="after-crash", timeout=60)
         assert len(await conn.fetch(QUERY, 7)) == 19
         await conn.close()
     records = read_records(audit_dir)
@@ -122,7 +128,7 @@ async def test_kill_9_after_the_bound_loses_no_completion(demo_dir: Path, tmp_pa
     follows it to carry it to disk."""
     data_dir = copy_demo(demo_dir, tmp_path / "demo")
     with running_gateway(data_dir) as gw:  # the demo's fsync "batch", deferred_flush_ms 100 by default
-        conn = await connect(gw, application_name="idle-then-killed")
+        conn = await asyncpg_connect(gw, application_name="idle-then-killed", timeout=60)
         assert len(await conn.fetch(QUERY, 424242)) == 20  # no id is 424242
         await asyncio.sleep(1.0)  # ten times the bound, and nothing else happens
         os.kill(gw.process.pid, signal.SIGKILL)

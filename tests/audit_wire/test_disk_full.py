@@ -19,8 +19,13 @@ import pytest
 
 from pgbridge.audit.settings import load_public_key
 from pgbridge.audit.verify import verify
-from tests.audit_wire.support import connect, copy_demo, demo_config_with, of_type, read_records, run_cli
+from tests.audit_wire.support import demo_config_with, of_type, read_records
+from tests.support.cli import run_cli
+from tests.support.clients import asyncpg_connect
+from tests.support.demo import copy_demo
 from tests.support.gateway import running_gateway
+
+pytestmark = pytest.mark.slow  # a tmpfs of its own, filled, and a gateway on it
 
 QUERY = "SELECT id, name FROM shop.products WHERE id = $1"
 
@@ -84,7 +89,7 @@ async def test_disk_full_refuses_statements_and_connections_and_loses_no_record(
     config = demo_config_with({"directory": f'"{audit_dir}"'})
     filler = small_disk / "filler"
     with running_gateway(copy_demo(demo_dir, tmp_path / "demo"), config) as gw:
-        conn = await connect(gw)
+        conn = await asyncpg_connect(gw, application_name="audit-wire", timeout=60)
         try:
             for tag in (1, 2, 3):
                 await _ran(conn, tag)
@@ -95,7 +100,7 @@ async def test_disk_full_refuses_statements_and_connections_and_loses_no_record(
             assert len(full) < 10 and all(text == "ran" or NOT_RUN in text or RAN_UNRECORDED in text
                                           for text in full.values()), full
             with pytest.raises(asyncpg.PostgresError) as at_connect:
-                await connect(gw, application_name="while-full")
+                await asyncpg_connect(gw, application_name="while-full", timeout=60)
             assert at_connect.value.sqlstate == "53100"
             assert "the connection is refused" in str(at_connect.value)
             filler.unlink()

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from tests.audit_wire.scenario import APPROVER, MASKED_SQL, Run
-from tests.audit_wire.support import run_cli
 from tests.support.browser import full_page_png, headless_chromium, screenshot_path
+from tests.support.cli import run_cli
 
 WHOLE = ("--since", "2000-01-01T00:00:00Z", "--until", "2100-01-01T00:00:00Z")
 

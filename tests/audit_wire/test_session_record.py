@@ -24,7 +24,8 @@ from tests.audit_wire.scenario import (
     SLOW_SQL,
     Run,
 )
-from tests.audit_wire.support import TIMESTAMP, all_bytes_under, of_type, run_cli
+from tests.audit_wire.support import TIMESTAMP, all_bytes_under, of_type
+from tests.support.cli import run_cli
 
 # ---- item 1: the events and their fields ---------------------------------------------------
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from pgbridge.wire import messages as m
 from tests.audit_wire.support import of_type, read_records, wait_until
-from tests.masking_wire.rawclient import RecordingClient
+from tests.support.rawclient import RawClient
 
 DIVIDES_BY_ZERO = "SELECT id, 1 / (id - 999999) AS x FROM shop.orders"
 TOO_MANY_ROWS = "SELECT id FROM shop.orders"
@@ -42,7 +42,7 @@ def _rows_then_error(seen: list[object]) -> tuple[int, dict[str, str]]:
 
 
 def test_a_simple_query_that_fails_mid_stream_is_recorded_as_failed(gateway):
-    client, sql = RecordingClient(gateway, "alice", ("admin",)), _tagged(DIVIDES_BY_ZERO)
+    client, sql = RawClient.login(gateway, "alice", ("admin",)), _tagged(DIVIDES_BY_ZERO)
     try:
         rows, error = _rows_then_error(client.simple(sql))
     finally:
@@ -53,7 +53,7 @@ def test_a_simple_query_that_fails_mid_stream_is_recorded_as_failed(gateway):
 
 
 def test_an_extended_query_that_fails_mid_stream_is_recorded_as_failed(gateway):
-    client, sql = RecordingClient(gateway, "alice", ("admin",)), _tagged(DIVIDES_BY_ZERO)
+    client, sql = RawClient.login(gateway, "alice", ("admin",)), _tagged(DIVIDES_BY_ZERO)
     try:
         client.send(m.Parse("", sql, ()), m.Bind("", "", (), (), ()), m.Execute("", 0), m.Sync())
         rows, error = _rows_then_error(client.until_ready())
@@ -65,7 +65,7 @@ def test_an_extended_query_that_fails_mid_stream_is_recorded_as_failed(gateway):
 
 
 def test_a_cursor_whose_fetch_fails_is_recorded_as_failed(gateway):
-    client, sql = RecordingClient(gateway, "alice", ("admin",)), _tagged(DIVIDES_BY_ZERO)
+    client, sql = RawClient.login(gateway, "alice", ("admin",)), _tagged(DIVIDES_BY_ZERO)
     try:
         client.simple("BEGIN")
         client.simple(f"DECLARE c CURSOR FOR {sql}")
@@ -80,7 +80,7 @@ def test_a_cursor_whose_fetch_fails_is_recorded_as_failed(gateway):
 
 
 def test_max_rows_reached_in_a_fetch_is_recorded_with_the_rows_sent(gateway):
-    client, sql = RecordingClient(gateway, "alice", ("analyst",)), _tagged(TOO_MANY_ROWS)
+    client, sql = RawClient.login(gateway, "alice", ("analyst",)), _tagged(TOO_MANY_ROWS)
     try:
         client.simple("BEGIN")
         client.simple(f"DECLARE c CURSOR FOR {sql}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import http.server
 import json
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from pgbridge.auth.jwt import AuthSettings, TokenVerifier
 from pgbridge.wire.errors import PgError
+from tests.support.httpserver import serving
 
 
 class _Keys:
@@ -50,13 +50,8 @@ def jwks_server(keys: _Keys) -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             return
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
-    finally:
-        server.shutdown()
+    with serving(Handler) as url:
+        yield f"{url}/.well-known/jwks.json"
 
 
 def _settings(url: str) -> AuthSettings:

@@ -15,12 +15,12 @@ import asyncio
 import json
 import os
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
 from tests.catalog.shop import SHOP_DDL
 from tests.support.postgres import PostgresServer, running_postgres
+from tests.support.psql import run_psql_on
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PSQL_COMMANDS = (
@@ -39,9 +39,7 @@ _PSQL_QUERY = re.compile(r"\*{9} QUERY \*{10}\n(.*?)\n\*{26}", re.S)
 def capture_psql(server: PostgresServer) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for command in PSQL_COMMANDS:
-        run = subprocess.run(
-            ["psql", "-X", "-E", server.dsn, "-c", command], capture_output=True, text=True, check=True
-        )
+        run = run_psql_on(server, "-E", "-c", command, check=True)
         queries = _PSQL_QUERY.findall(run.stdout)
         out.append({"command": command, "queries": [{"sql": q, "params": []} for q in queries]})
     return out
@@ -140,18 +138,12 @@ def capture_logged(server: PostgresServer) -> list[dict[str, Any]]:
 
 def _oid_placeholders(server: PostgresServer, captured: list[dict[str, Any]]) -> None:
     """Replace the shop tables' OIDs in captured SQL with {oid:schema.table} (OIDs differ)."""
-    run = subprocess.run(
-        [
-            "psql",
-            "-X",
-            "-At",
-            server.dsn,
-            "-c",
-            "SELECT c.oid, n.nspname || '.' || c.relname FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ('shop', 'hr')",
-        ],
-        capture_output=True,
-        text=True,
+    run = run_psql_on(
+        server,
+        "-At",
+        "-c",
+        "SELECT c.oid, n.nspname || '.' || c.relname FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ('shop', 'hr')",
         check=True,
     )
     for line in run.stdout.splitlines():
@@ -164,7 +156,7 @@ def _oid_placeholders(server: PostgresServer, captured: list[dict[str, Any]]) ->
 
 def main() -> None:
     with running_postgres() as server:
-        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", server.dsn, "-c", SHOP_DDL], check=True)
+        run_psql_on(server, "-q", "-v", "ON_ERROR_STOP=1", "-c", SHOP_DDL, check=True)
         FIXTURES.mkdir(exist_ok=True)
         for name, captured in (
             ("psql", capture_psql(server)),

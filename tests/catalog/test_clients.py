@@ -120,6 +120,7 @@ def _normalise(types: list[str], rows: list[tuple]) -> list[tuple]:
     return out
 
 
+@pytest.mark.slow  # every captured client query, on the engine and on PostgreSQL
 @pytest.mark.parametrize("query", _cases())
 async def test_engine_answers_like_postgres(
     query: dict[str, Any], shop_pg: PostgresServer, engine: CatalogEngine

@@ -12,6 +12,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.support.clients import psycopg_connect
+
 ESCAPES = [
     ("SELECT s.name, s.value FROM pg_class c, duckdb_settings() s LIMIT 3", "42883"),
     ("SELECT * FROM pg_namespace, duckdb_secrets() LIMIT 1", "42883"),
@@ -32,13 +34,9 @@ ESCAPES = [
 ]
 
 
-def _connect(gateway) -> psycopg.Connection:
-    return psycopg.connect(gateway.dsn(user="mallory", roles=("analyst",)), autocommit=True)
-
-
 @pytest.mark.parametrize(("sql", "sqlstate"), ESCAPES)
 def test_the_catalog_path_refuses_the_engines_own_functions_and_relations(gateway, sql, sqlstate):
-    with _connect(gateway) as conn:
+    with psycopg_connect(gateway, "mallory", ("analyst",), autocommit=True) as conn:
         try:
             rows = conn.execute(sql).fetchall()
         except psycopg.Error as error:
@@ -53,7 +51,7 @@ def test_the_catalog_path_refuses_the_engines_own_functions_and_relations(gatewa
 
 
 def test_catalog_functions_and_series_still_work_there(gateway):
-    with _connect(gateway) as conn:
+    with psycopg_connect(gateway, "mallory", ("analyst",), autocommit=True) as conn:
         assert conn.execute(
             "SELECT count(*) FROM pg_catalog.pg_namespace n, generate_series(1, 3) g WHERE n.nspname = 'shop'"
         ).fetchone() == (3,)

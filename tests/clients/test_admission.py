@@ -13,17 +13,21 @@ import socket
 import ssl
 import struct
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
 
-from pgbridge.demo.setup import demo_config, ensure_demo
+from pgbridge.demo.setup import demo_config
 from pgbridge.wire import codec
 from pgbridge.wire import messages as m
 from tests.audit_wire.support import of_type, read_records
+from tests.support.clients import asyncpg_connect
 from tests.support.gateway import RunningGateway, running_gateway
+from tests.support.rawclient import RawClient
+
+pytestmark = pytest.mark.slow  # a gateway of its own; waits out its authentication timeouts
 
 TIMEOUT_S = 1.5
 STRANGERS = 3
@@ -36,20 +40,16 @@ def _config(timeout_s: float = TIMEOUT_S) -> str:
 
 
 @pytest.fixture(scope="module")
-def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
-    data_dir: Path = tmp_path_factory.mktemp("admission") / "demo"
-    ensure_demo(data_dir, "127.0.0.1", 5433)
-    with running_gateway(data_dir, _config()) as gateway:
+def strict(demo_copy: Callable[[str], Path]) -> Iterator[RunningGateway]:
+    with running_gateway(demo_copy("admission"), _config()) as gateway:
         yield gateway
 
 
 @pytest.fixture(scope="module")
-def patient(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
+def patient(demo_copy: Callable[[str], Path]) -> Iterator[RunningGateway]:
     """The same limits with a long authentication timeout: strangers held for a count must not
     time out (and free their slots) while a loaded machine is slow to accept the next one."""
-    data_dir: Path = tmp_path_factory.mktemp("admission-patient") / "demo"
-    ensure_demo(data_dir, "127.0.0.1", 5433)
-    with running_gateway(data_dir, _config(30)) as gateway:
+    with running_gateway(demo_copy("admission-patient"), _config(30)) as gateway:
         yield gateway
 
 
@@ -57,12 +57,8 @@ def _raw(gateway: RunningGateway) -> socket.socket:
     return socket.create_connection((gateway.host, gateway.port), timeout=30)
 
 
-def _tls(gateway: RunningGateway) -> ssl.SSLSocket:
-    raw = _raw(gateway)
-    raw.sendall(codec.encode_frontend(m.SSLRequest()))
-    assert raw.recv(1) == b"S"
-    context = ssl.create_default_context(cafile=str(gateway.cert))
-    return context.wrap_socket(raw, server_hostname=gateway.host)
+def _tls(gateway: RunningGateway) -> socket.socket:
+    return RawClient.tls(gateway, timeout=30).sock
 
 
 def _until_closed(sock: socket.socket) -> tuple[list[object], float]:
@@ -93,10 +89,7 @@ def _startup(sock: socket.socket, user: str = "alice", **params: str) -> None:
 
 
 async def _login(gateway: RunningGateway) -> asyncpg.Connection:
-    return await asyncpg.connect(
-        host=gateway.host, port=gateway.port, user="alice", database="pgbridge", ssl="require",
-        password=gateway.token("alice", ("analyst",)), timeout=10,
-    )
+    return await asyncpg_connect(gateway, "alice", ("analyst",))
 
 
 def test_a_socket_that_sends_nothing_is_closed_with_a_fatal_after_the_timeout(strict):
@@ -194,8 +187,7 @@ def test_a_password_message_over_the_limit_is_refused_from_its_header(strict):
 async def test_a_large_token_within_the_limit_still_logs_in(strict):
     token = strict.token("alice", ("analyst",), padding="x" * 5000)
     assert 5000 < len(token) < 8000
-    conn = await asyncpg.connect(host=strict.host, port=strict.port, user="alice", database="pgbridge",
-                                 ssl="require", password=token, timeout=10)
+    conn = await asyncpg_connect(strict, password=token)
     try:
         assert await conn.fetchval("SELECT 1") == 1
     finally:

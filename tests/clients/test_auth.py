@@ -14,23 +14,12 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from pgbridge.auth.jwt import sign_token
 from pgbridge.cli import DEMO_AUDIENCE, DEMO_ISSUER
 from pgbridge.demo.setup import TOKEN_KEY
-
-
-def _connect(gateway, user: str, password: str, sslmode: str = "require") -> psycopg.Connection:
-    return psycopg.connect(
-        host=gateway.host,
-        port=gateway.port,
-        dbname="pgbridge",
-        user=user,
-        password=password,
-        sslmode=sslmode,
-        connect_timeout=10,
-    )
+from tests.support.clients import psycopg_connect
 
 
 def _refused(gateway, user: str, password: str, sslmode: str = "require") -> str:
     with pytest.raises(psycopg.OperationalError) as caught:
-        _connect(gateway, user, password, sslmode).close()
+        psycopg_connect(gateway, user, password=password, sslmode=sslmode).close()
     message = str(caught.value)
     assert password not in message or len(password) < 8
     return message
@@ -41,7 +30,7 @@ def _key(gateway) -> bytes:
 
 
 def test_valid_token_connects_and_reports_postgres_parameters(gateway):
-    with _connect(gateway, "alice", gateway.token("alice")) as conn:
+    with psycopg_connect(gateway, "alice") as conn:
         assert conn.info.server_version >= 150000
         assert conn.info.parameter_status("server_encoding") == "UTF8"
         assert conn.info.parameter_status("client_encoding") == "UTF8"

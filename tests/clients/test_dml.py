@@ -4,24 +4,12 @@ human approval: nothing is written before the approval, exactly once after it.""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
 
-from tests.support.gateway import RunningGateway, running_gateway
-
-
-@pytest.fixture(scope="module")
-def writable_gateway(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
-    folder = tmp_path_factory.mktemp("dml") / "demo"
-    shutil.copytree(demo_dir, folder, ignore=shutil.ignore_patterns("audit", "*.log", "approvals.sqlite*"))
-    with running_gateway(folder) as gateway:
-        yield gateway
+from tests.support.cli import approve
+from tests.support.gateway import RunningGateway
 
 
 def _ticket(conn: psycopg.Connection, sql: str) -> str:
@@ -34,23 +22,8 @@ def _ticket(conn: psycopg.Connection, sql: str) -> str:
 
 
 def _approve(gateway: RunningGateway, request_id: str, approver: str) -> None:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pgbridge.cli",
-            "approvals",
-            "approve",
-            request_id,
-            "--by",
-            approver,
-            "--data-dir",
-            str(gateway.data_dir),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    done = approve(gateway, request_id, approver)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_delete_runs_only_after_approval_and_once(writable_gateway: RunningGateway) -> None:

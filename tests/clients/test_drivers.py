@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import os
 import ssl
 import subprocess
 
@@ -18,45 +17,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from tests.support.clients import asyncpg_connect
+from tests.support.psql import ROWS, run_psql
+
 CUSTOMER_1 = (1, "Ken Berners-Lee", "DE")
 
 
-def _psql(
-    gateway, sql: str, *extra: str, user: str = "alice", roles=("admin",)
-) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PGPASSWORD": gateway.token(user, roles),
-        "PGSSLMODE": "require",
-        "PGCONNECT_TIMEOUT": "10",
-    }
-    return subprocess.run(
-        [
-            "psql",
-            "-X",
-            "-h",
-            gateway.host,
-            "-p",
-            str(gateway.port),
-            "-U",
-            user,
-            "-d",
-            "pgbridge",
-            "-v",
-            "ON_ERROR_STOP=0",
-            "-A",
-            "-t",
-            "-F",
-            "|",
-            *extra,
-            "-c",
-            sql,
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+def _psql(gateway, sql: str) -> subprocess.CompletedProcess[str]:
+    return run_psql(gateway, "-v", "ON_ERROR_STOP=0", *ROWS, "-c", sql)
 
 
 def test_psql_simple_query(gateway):
@@ -74,40 +42,14 @@ def test_psql_several_statements_stop_at_first_error(gateway):
 
 
 def test_psql_verifies_the_demo_certificate(gateway):
-    env = {**os.environ, "PGPASSWORD": gateway.token("alice"), "PGCONNECT_TIMEOUT": "10"}
-    done = subprocess.run(
-        [
-            "psql",
-            "-X",
-            "-At",
-            f"host={gateway.host} port={gateway.port} dbname=pgbridge user=alice "
-            f"sslmode=verify-full sslrootcert={gateway.cert}",
-            "-c",
-            "SELECT count(*) FROM shop.products",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    verify = {"PGSSLMODE": "verify-full", "PGSSLROOTCERT": str(gateway.cert)}
+    done = run_psql(gateway, "-At", "-c", "SELECT count(*) FROM shop.products", env=verify)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "1000"
 
 
-async def _asyncpg(gateway, user: str = "alice", roles=("admin",)) -> asyncpg.Connection:
-    return await asyncpg.connect(
-        host=gateway.host,
-        port=gateway.port,
-        user=user,
-        database="pgbridge",
-        password=gateway.token(user, roles),
-        ssl="require",
-        timeout=10,
-    )
-
-
 async def test_asyncpg_prepared_statement_with_parameters_and_binary_results(gateway):
-    conn = await _asyncpg(gateway)
+    conn = await asyncpg_connect(gateway)
     try:
         rows = await conn.fetch(
             "SELECT id, name, country, created_at, lifetime_value FROM shop.customers "
@@ -129,7 +71,7 @@ async def test_asyncpg_prepared_statement_with_parameters_and_binary_results(gat
 
 
 async def test_asyncpg_parameters_of_every_mapped_type(gateway):
-    conn = await _asyncpg(gateway)
+    conn = await asyncpg_connect(gateway)
     try:
         values = [
             ("$1::bigint", 2**62),
@@ -151,7 +93,7 @@ async def test_asyncpg_parameters_of_every_mapped_type(gateway):
 
 
 async def test_asyncpg_cursor_fetches_in_chunks(gateway):
-    conn = await _asyncpg(gateway)
+    conn = await asyncpg_connect(gateway)
     try:
         async with conn.transaction():
             seen = [
@@ -170,7 +112,7 @@ async def test_asyncpg_cursor_fetches_in_chunks(gateway):
 
 
 async def test_asyncpg_error_keeps_the_session_usable(gateway):
-    conn = await _asyncpg(gateway)
+    conn = await asyncpg_connect(gateway)
     try:
         with pytest.raises(asyncpg.PostgresError) as caught:
             await conn.fetch("SELECT no_such_column FROM shop.customers")

@@ -5,61 +5,20 @@ until Sync, oversized messages, cancel and statement_timeout."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
-import ssl
 import struct
 import subprocess
 import time
 
-import asyncpg
 import psycopg
 import pytest
 
 from pgbridge.wire import codec
 from pgbridge.wire import messages as m
-
-
-class RawClient:
-    """A minimal frontend over TLS: send messages, read backend messages until ReadyForQuery."""
-
-    def __init__(self, gateway, user: str = "alice", roles=("admin",)) -> None:
-        raw = socket.create_connection((gateway.host, gateway.port), timeout=20)
-        raw.sendall(codec.encode_frontend(m.SSLRequest()))
-        assert raw.recv(1) == b"S"
-        context = ssl.create_default_context(cafile=str(gateway.cert))
-        self.sock = context.wrap_socket(raw, server_hostname=gateway.host)
-        self.decoder = codec.BackendDecoder()
-        self.send(m.StartupMessage(196608, {"user": user, "database": "pgbridge"}))
-        assert isinstance(self.next(), m.AuthenticationCleartextPassword)
-        self.send(m.PasswordMessage(gateway.token(user, roles)))
-        self.until_ready()
-
-    def send(self, *messages: object) -> None:
-        self.sock.sendall(b"".join(codec.encode_frontend(msg) for msg in messages))
-
-    def next(self) -> object:
-        while True:
-            message = self.decoder.next_message()
-            if message is not None:
-                return message
-            data = self.sock.recv(65536)
-            if not data:
-                raise ConnectionError("gateway closed the connection")
-            self.decoder.feed(data)
-
-    def until_ready(self) -> list[object]:
-        seen = []
-        while True:
-            message = self.next()
-            seen.append(message)
-            if isinstance(message, m.ReadyForQuery):
-                return seen
-
-    def close(self) -> None:
-        self.send(m.Terminate())
-        self.sock.close()
+from tests.support.clients import asyncpg_connect
+from tests.support.psql import commands, psql_argv, psql_env
+from tests.support.rawclient import RawClient
 
 
 def _types(messages: list[object]) -> list[str]:
@@ -67,7 +26,7 @@ def _types(messages: list[object]) -> list[str]:
 
 
 def test_execute_with_row_limit_suspends_and_resumes(gateway):
-    client = RawClient(gateway)
+    client = RawClient.login(gateway, timeout=20)
     client.send(
         m.Parse("", "SELECT id FROM shop.customers WHERE id <= $1 ORDER BY id", (20,)),
         m.Bind("p1", "", (0,), (b"5",), (0,)),
@@ -96,7 +55,7 @@ def test_execute_with_row_limit_suspends_and_resumes(gateway):
 
 
 def test_describe_statement_reports_parameters_and_columns_without_running(gateway):
-    client = RawClient(gateway)
+    client = RawClient.login(gateway, timeout=20)
     client.send(
         m.Parse("s1", "SELECT id, name, lifetime_value FROM shop.customers WHERE id = $1", ()),
         m.Describe("S", "s1"),
@@ -114,7 +73,7 @@ def test_describe_statement_reports_parameters_and_columns_without_running(gatew
 
 
 def test_error_discards_messages_until_sync_and_session_survives(gateway):
-    client = RawClient(gateway)
+    client = RawClient.login(gateway, timeout=20)
     client.send(
         m.Parse("", "SELECT nope FROM shop.customers", ()),
         m.Bind("", "", (), (), ()),
@@ -130,7 +89,7 @@ def test_error_discards_messages_until_sync_and_session_survives(gateway):
 
 
 def test_transaction_status_in_ready_for_query(gateway):
-    client = RawClient(gateway)
+    client = RawClient.login(gateway, timeout=20)
     client.send(m.Query("BEGIN"))
     assert client.until_ready()[-1].status == "T"
     client.send(m.Query("SELECT * FROM shop.nothing_here"))
@@ -145,7 +104,7 @@ def test_transaction_status_in_ready_for_query(gateway):
 
 
 def test_oversized_message_is_refused(gateway):
-    client = RawClient(gateway)
+    client = RawClient.login(gateway, timeout=20)
     # Claim a 1 GiB Query: refused from the header alone, before any body is buffered.
     client.sock.sendall(b"Q" + struct.pack("!i", 1 << 30))
     message = client.next()
@@ -176,14 +135,7 @@ SLOW_QUERY = "SELECT sum(a.amount * b.amount) FROM shop.orders a CROSS JOIN shop
 
 
 async def test_asyncpg_cancel_stops_a_running_query_and_session_survives(gateway):
-    conn = await asyncpg.connect(
-        host=gateway.host,
-        port=gateway.port,
-        user="alice",
-        database="pgbridge",
-        password=gateway.token("alice"),
-        ssl="require",
-    )
+    conn = await asyncpg_connect(gateway, timeout=60)
     try:
         task = asyncio.ensure_future(conn.fetchval(SLOW_QUERY))
         await asyncio.sleep(1.0)
@@ -211,25 +163,9 @@ def test_statement_timeout(gateway):
 
 
 def test_psql_ctrl_c_cancels(gateway):
-    env = {**os.environ, "PGPASSWORD": gateway.token("alice"), "PGSSLMODE": "require"}
     process = subprocess.Popen(
-        [
-            "psql",
-            "-X",
-            "-h",
-            gateway.host,
-            "-p",
-            str(gateway.port),
-            "-U",
-            "alice",
-            "-d",
-            "pgbridge",
-            "-c",
-            SLOW_QUERY,
-            "-c",
-            "SELECT 'still here' AS s",
-        ],
-        env=env,
+        psql_argv(gateway, *commands([SLOW_QUERY, "SELECT 'still here' AS s"])),
+        env=psql_env(gateway),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

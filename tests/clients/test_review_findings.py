@@ -5,6 +5,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from tests.support.clients import psycopg_connect
+
 
 def test_group_by_all_cannot_group_on_masked_columns(gateway):
     """`GROUP BY ALL` once grouped on the real ssn behind the inference guard's back."""
@@ -15,14 +17,8 @@ def test_group_by_all_cannot_group_on_masked_columns(gateway):
             conn.execute("SELECT phone, count(*) FROM shop.customers GROUP BY ALL phone")
 
 
-def test_dml_inside_a_transaction_block_is_refused_not_silently_committed(demo_dir, tmp_path):
-    import shutil
-
-    from tests.support.gateway import running_gateway
-
-    folder = tmp_path / "demo"
-    shutil.copytree(demo_dir, folder, ignore=shutil.ignore_patterns("audit", "*.log", "approvals.sqlite*"))
-    with running_gateway(folder) as gw, psycopg.connect(gw.dsn("root", ("admin",))) as conn:
+def test_dml_inside_a_transaction_block_is_refused_not_silently_committed(writable_gateway):
+    with psycopg.connect(writable_gateway.dsn("root", ("admin",))) as conn:
         conn.execute("SET pgbridge.approval = ticket")
         with pytest.raises(psycopg.errors.FeatureNotSupported) as caught:
             conn.execute("UPDATE shop.products SET price = price + 1 WHERE id = 999")
@@ -33,14 +29,7 @@ def test_dml_inside_a_transaction_block_is_refused_not_silently_committed(demo_d
 
 def test_unknown_database_is_refused_like_postgres(gateway):
     with pytest.raises(psycopg.OperationalError) as caught:
-        psycopg.connect(
-            host=gateway.host,
-            port=gateway.port,
-            dbname="other",
-            user="alice",
-            password=gateway.token("alice"),
-            sslmode="require",
-        ).close()
+        psycopg_connect(gateway, dbname="other").close()
     assert 'database "other" does not exist' in str(caught.value)
 
 

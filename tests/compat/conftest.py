@@ -4,13 +4,15 @@ library against the session's running gateway (tests/conftest.py `gateway`)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from tests.support.gateway import RunningGateway
+from tests.support.psql import run_psql
+
+TERMINAL = {"PAGER": "cat", "COLUMNS": "200"}
 
 
 def psql(
@@ -20,17 +22,8 @@ def psql(
     roles: tuple[str, ...] = ("admin",),
     stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run psql 15 (no psqlrc) with the JWT as password over TLS; returns the finished process."""
-    env = {
-        **os.environ,
-        "PGPASSWORD": gateway.token(user, roles),
-        "PGSSLMODE": "require",
-        "PGCONNECT_TIMEOUT": "10",
-        "PAGER": "cat",
-        "COLUMNS": "200",
-    }
-    argv = ["psql", "-X", "-h", gateway.host, "-p", str(gateway.port), "-U", user, "-d", "pgbridge", *args]
-    return subprocess.run(argv, env=env, input=stdin, capture_output=True, text=True, timeout=60)
+    """psql 15 as a person runs it: its default output, no pager, a wide terminal."""
+    return run_psql(gateway, *args, user=user, roles=roles, stdin=stdin, env=TERMINAL)
 
 
 def audit_records(gateway: RunningGateway) -> Iterator[dict[str, Any]]:

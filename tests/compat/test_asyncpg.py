@@ -14,6 +14,10 @@ import json
 import asyncpg
 import pytest
 
+from tests.support.clients import asyncpg_connect
+
+pytestmark = pytest.mark.compat
+
 
 class RecordingConnection(asyncpg.Connection):
     """A real asyncpg connection that notes which type OIDs it introspects."""
@@ -27,16 +31,7 @@ class RecordingConnection(asyncpg.Connection):
 
 @pytest.fixture
 async def conn(gateway):
-    connection = await asyncpg.connect(
-        host=gateway.host,
-        port=gateway.port,
-        user="alice",
-        database="pgbridge",
-        password=gateway.token("alice"),
-        ssl="require",
-        timeout=10,
-        connection_class=RecordingConnection,
-    )
+    connection = await asyncpg_connect(gateway, options={"connection_class": RecordingConnection})
     connection.introspected = []
     yield connection
     await connection.close()

@@ -14,6 +14,8 @@ import pytest
 
 from tests.support.postgres import PostgresServer
 
+pytestmark = pytest.mark.compat
+
 SOURCE = Path(__file__).parent / "java" / "PgbridgeProbe.java"
 EXECUTIONS = 8
 

@@ -11,6 +11,8 @@ import pytest
 
 from tests.compat.conftest import NODE_DIR
 
+pytestmark = pytest.mark.compat
+
 
 @pytest.fixture(scope="module")
 def answer(gateway) -> dict:

@@ -14,6 +14,8 @@ from pathlib import Path
 import pyodbc
 import pytest
 
+pytestmark = pytest.mark.compat
+
 DRIVER = "PostgreSQL Unicode"
 
 

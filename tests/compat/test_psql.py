@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.compat.conftest import psql, statement_records
+
+pytestmark = pytest.mark.compat
 
 
 def _ok(gateway, *args: str, **kwargs) -> str:

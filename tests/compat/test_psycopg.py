@@ -10,6 +10,8 @@ from psycopg.types import TypeInfo
 
 from tests.support.postgres import PostgresServer
 
+pytestmark = pytest.mark.compat
+
 QUERY = (
     "SELECT o.id, o.amount, o.ordered_at, o.status, p.price, p.tags, p.attrs, c.lifetime_value, "
     "c.created_at::date AS day FROM shop.orders o JOIN shop.products p ON p.id = o.product_id "

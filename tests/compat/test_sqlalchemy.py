@@ -13,6 +13,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
+pytestmark = pytest.mark.compat
+
 DRIVERS = ("psycopg", "psycopg2", "asyncpg")
 CUSTOMER_COLUMNS = [
     ("id", sa.BigInteger),

@@ -1,80 +1,36 @@
-"""The real clients the suite drives: psql (simple protocol) and asyncpg (extended, binary)."""
+"""The real clients the e2e tests drive: psql (simple protocol) and asyncpg (extended, binary),
+in the shapes these tests compare (tests/support holds the runner and the connections)."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import subprocess
-from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
-
+from tests.support.clients import ADMIN
+from tests.support.clients import asyncpg_session as connect
 from tests.support.gateway import RunningGateway
+from tests.support.psql import ROWS, commands, run_psql
 
-ADMIN = ("admin",)
+__all__ = ["ADMIN", "connect", "fetch", "psql", "psql_rows"]
 
 
 def psql(
     gateway: RunningGateway,
-    *commands: str,
+    *statements: str,
     user: str = "alice",
     roles: tuple[str, ...] = ADMIN,
     **claims: Any,
 ) -> subprocess.CompletedProcess[str]:
-    """psql -At with one -c per command; unaligned rows, fields separated by '|'."""
-    env = {
-        **os.environ,
-        "PGPASSWORD": gateway.token(user, roles, **claims),
-        "PGSSLMODE": "require",
-        "PGCONNECT_TIMEOUT": "10",
-    }
-    argv = [
-        "psql",
-        "-X",
-        "-h",
-        gateway.host,
-        "-p",
-        str(gateway.port),
-        "-U",
-        user,
-        "-d",
-        "pgbridge",
-        "-v",
-        "ON_ERROR_STOP=1",
-        "-A",
-        "-t",
-        "-F",
-        "|",
-    ]
-    for command in commands:
-        argv += ["-c", command]
-    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+    """psql -At with one -c per statement, stopping at the first error; fields split by '|'."""
+    return run_psql(
+        gateway, "-v", "ON_ERROR_STOP=1", *ROWS, *commands(statements), user=user, roles=roles, **claims
+    )
 
 
 def psql_rows(gateway: RunningGateway, sql: str, **kwargs: Any) -> list[str]:
     done = psql(gateway, sql, **kwargs)
     assert done.returncode == 0, done.stderr
     return done.stdout.splitlines()
-
-
-@contextlib.asynccontextmanager
-async def connect(
-    gateway: RunningGateway, user: str = "alice", roles: tuple[str, ...] = ADMIN, **claims: Any
-) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(
-        host=gateway.host,
-        port=gateway.port,
-        user=user,
-        database="pgbridge",
-        password=gateway.token(user, roles, **claims),
-        ssl="require",
-        timeout=10,
-    )
-    try:
-        yield conn
-    finally:
-        await conn.close(timeout=10)
 
 
 async def fetch(

@@ -21,9 +21,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.support.httpserver import serving
 
 LONG_POLL_SECONDS = 0.3
 DRY_RUN_BYTES = 16_000_000
@@ -182,15 +184,6 @@ def hold_proxy(
     patch: Callable[[str, str, Any], Any] | None = None,
 ) -> Iterator[HoldProxy]:
     proxy = HoldProxy(upstream.rstrip("/"), hold, dry_run_schema, patch)
-    handler = type("Handler", (_Handler,), {"proxy": proxy})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    proxy.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(type("Handler", (_Handler,), {"proxy": proxy})) as url:
+        proxy.url = url
         yield proxy
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

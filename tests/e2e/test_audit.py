@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ import pytest
 from google.cloud import bigquery
 
 from tests.e2e.clients import connect
+from tests.support.cli import run_cli
 from tests.support.gateway import RunningGateway
 
 
@@ -34,12 +33,6 @@ def wait_for(gateway: RunningGateway, kind: str, session_id: str, timeout: float
             return found[-1]
         time.sleep(0.1)
     raise AssertionError(f"no {kind} record for session {session_id} after {timeout}s")
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pgbridge.cli", *args], capture_output=True, text=True, timeout=60
-    )
 
 
 async def run_marked_session(gateway: RunningGateway, roles: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
@@ -79,14 +72,14 @@ async def test_masked_results_are_recorded_masked(any_gateway: RunningGateway) -
     completed = wait_for(any_gateway, "statement_completed", session_id)["data"]
     assert completed["masked_columns"] == {"ssn": "shop.customers.ssn"}
     assert completed["recording"]["rows"] == 1
-    replay = cli("audit", "replay", "--session", session_id, "--data-dir", str(any_gateway.data_dir))
+    replay = run_cli("audit", "replay", "--session", session_id, "--data-dir", str(any_gateway.data_dir))
     assert replay.returncode == 0, replay.stderr
     assert "****8907" in replay.stdout and "131-27-8907" not in replay.stdout
 
 
 async def test_audit_verify_passes_after_a_session(any_gateway: RunningGateway) -> None:
     await run_marked_session(any_gateway, ("admin",))
-    done = cli("audit", "verify", "--data-dir", str(any_gateway.data_dir))
+    done = run_cli("audit", "verify", "--data-dir", str(any_gateway.data_dir))
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("OK: ")
 
@@ -99,8 +92,11 @@ async def test_audit_verify_finds_an_altered_record(any_gateway: RunningGateway,
         copy.joinpath(path.name).write_bytes(path.read_bytes())
     log = sorted(copy.glob("*.jsonl"))[-1]
     lines = log.read_text(encoding="utf-8").splitlines()
-    index = next(i for i, line in enumerate(lines) if '"type":"statement"' in line)
+    # The first allowed statement: the log may be shared with tests whose statements were refused.
+    index = next(
+        i for i, line in enumerate(lines) if '"type":"statement"' in line and '"decision":"allow"' in line
+    )
     lines[index] = lines[index].replace('"decision":"allow"', '"decision":"deny"', 1)
     log.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    done = cli("audit", "verify", "--audit-dir", str(copy))
+    done = run_cli("audit", "verify", "--audit-dir", str(copy))
     assert done.returncode != 0

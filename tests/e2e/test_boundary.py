@@ -8,14 +8,13 @@ column types, dry-run bytes, and what the gateway sends with each job (labels, c
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import asyncpg
 import pytest
 
 from tests.e2e.boundary import Boundary
 from tests.e2e.clients import connect, psql_rows
+from tests.support.cli import approve as cli_approve
 from tests.support.gateway import RunningGateway
 
 ATTRS = "SELECT id, attrs FROM shop.products WHERE id <= 3 ORDER BY id"
@@ -49,23 +48,7 @@ async def test_a_scan_over_the_analyst_limit_needs_approval(any_boundary_gateway
             await conn.fetchval(sql)
         found = re.search(r"apr_[0-9a-f]+", str(caught.value) + str(caught.value.as_dict()))
         assert found is not None, caught.value.as_dict()
-        approve = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pgbridge.cli",
-                "approvals",
-                "approve",
-                found.group(0),
-                "--by",
-                "bob",
-                "--data-dir",
-                str(any_boundary_gateway.data_dir),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        approve = cli_approve(any_boundary_gateway, found.group(0), "bob")
         assert approve.returncode == 0, approve.stdout + approve.stderr
         assert [tuple(r) for r in await conn.fetch(sql)] == expected and len(expected) == 5
 

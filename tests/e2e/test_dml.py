@@ -7,13 +7,12 @@ tests compare stay as they are.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import asyncpg
 import pytest
 
 from tests.e2e.clients import connect
+from tests.support.cli import approve as cli_approve
 from tests.support.gateway import RunningGateway
 
 ROW_ID = 5_000_001
@@ -26,23 +25,7 @@ async def run_approved(conn: asyncpg.Connection, gateway: RunningGateway, sql: s
         await conn.execute(sql, *args)
     found = re.search(r"apr_[0-9a-f]+", str(caught.value.as_dict()))
     assert found is not None, caught.value.as_dict()
-    approve = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pgbridge.cli",
-            "approvals",
-            "approve",
-            found.group(0),
-            "--by",
-            "bob",
-            "--data-dir",
-            str(gateway.data_dir),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    approve = cli_approve(gateway, found.group(0), "bob")
     assert approve.returncode == 0, approve.stdout + approve.stderr
     tag: str = await conn.execute(sql, *args)
     return tag

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from pgbridge.demo.setup import ensure_demo
 from tests.e2e.configs import demo_config_text
 from tests.support.gateway import RunningGateway, running_gateway
 
@@ -36,20 +35,14 @@ def _once(text: str, old: str, new: str) -> str:
     return text.replace(old, new)
 
 
-def _demo(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
-    path = tmp_path_factory.mktemp(name) / "demo"
-    ensure_demo(path, "127.0.0.1", 5433)
-    return path
+@pytest.fixture(scope="session")
+def demo_gateway(gateway: RunningGateway) -> RunningGateway:
+    """The demo as shipped: default caps (4 statements, 2 catalog queries), 10 s catalog limit.
+    That is the session's `gateway`: every statement these tests start, they also stop."""
+    return gateway
 
 
-@pytest.fixture(scope="module")
-def demo_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
-    """The demo as shipped: default caps (4 statements, 2 catalog queries), 10 s catalog limit."""
-    with running_gateway(_demo(tmp_path_factory, "isolation-demo")) as gateway:
-        yield gateway
-
-
-@pytest.fixture(scope="module")
-def tight_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
-    with running_gateway(_demo(tmp_path_factory, "isolation-tight"), tight_config_text()) as gateway:
+@pytest.fixture(scope="session")
+def tight_gateway(demo_copy: Callable[[str], Path]) -> Iterator[RunningGateway]:
+    with running_gateway(demo_copy("isolation-tight"), tight_config_text()) as gateway:
         yield gateway

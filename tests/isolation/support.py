@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 
+from tests.support.clients import asyncpg_connect
 from tests.support.gateway import RunningGateway
 
 ANALYST = ("analyst",)
@@ -24,15 +25,7 @@ LONG_CATALOG = (
 async def open_connection(
     gateway: RunningGateway, user: str, roles: tuple[str, ...] = ANALYST, **claims: object
 ) -> asyncpg.Connection:
-    return await asyncpg.connect(
-        host=gateway.host,
-        port=gateway.port,
-        user=user,
-        database="pgbridge",
-        password=gateway.token(user, roles, **claims),
-        ssl="require",
-        timeout=30,
-    )
+    return await asyncpg_connect(gateway, user, roles, timeout=30, **claims)
 
 
 async def login_and_select_one(gateway: RunningGateway, user: str = "bob") -> float:

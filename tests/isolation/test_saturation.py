@@ -23,6 +23,8 @@ import pytest
 from tests.isolation.support import login_and_select_one, open_connection, saturated
 from tests.support.gateway import RunningGateway
 
+pytestmark = pytest.mark.slow  # saturates the gateway for seconds at a time
+
 LIMIT_MS = 100.0
 
 

@@ -88,6 +88,7 @@ def _outcome(con: duckdb.DuckDBPyConnection, sql: str) -> object:
     return sorted(repr(row) for batch in masked for row in batch.to_pylist())
 
 
+@pytest.mark.slow  # the corpus once more, on the twin warehouse
 @pytest.mark.parametrize("sql", [s for s, e in CORPUS if e != REFUSED], ids=lambda s: s[:70])
 def test_outcome_does_not_depend_on_clear_values(
     con: duckdb.DuckDBPyConnection, twin: duckdb.DuckDBPyConnection, sql: str

@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 
 from tests.masking_wire.outcome import Outcome, approve, pending_request
+from tests.support.clients import asyncpg_connect
 
 
 class _Tap(asyncio.Protocol):
@@ -52,14 +53,7 @@ class RecordingAsyncpg:
     @classmethod
     async def connect(cls, gateway: Any, user: str, roles: tuple[str, ...]) -> RecordingAsyncpg:
         context = ssl.create_default_context(cafile=str(gateway.cert))
-        conn = await asyncpg.connect(
-            host=gateway.host,
-            port=gateway.port,
-            user=user,
-            database="pgbridge",
-            password=gateway.token(user, roles),
-            ssl=context,
-        )
+        conn = await asyncpg_connect(gateway, user, roles, ssl=context, timeout=60)
         sink = bytearray()
         ssl_protocol = conn._transport._ssl_protocol
         ssl_protocol._set_app_protocol(_Tap(conn._protocol, sink))

@@ -1,5 +1,6 @@
-"""Fixtures for the masking-over-the-wire tests: the demo's clear values, and the corpus run
-once per client kind against the session's `gateway` (one connection each, reused)."""
+"""Fixtures for the masking-over-the-wire tests: the demo's hash key, and the corpus run once
+per client kind against the session's `gateway` (one connection each, reused). The demo's
+clear values are the session's `clear_values` (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,10 @@ from typing import Any
 import pytest
 
 from tests.masking_wire.asyncpg_client import RecordingAsyncpg
-from tests.masking_wire.clear_values import ClearValues, load
-from tests.masking_wire.outcome import Outcome
+from tests.masking_wire.outcome import Outcome, run_extended
 from tests.masking_wire.psql_client import run_psql
-from tests.masking_wire.rawclient import RecordingClient
 from tests.masking_wire.wire_corpus import WIRE_CORPUS
+from tests.support.rawclient import RawClient
 
 ANALYST = ("bob", ("analyst",))
 
@@ -26,20 +26,15 @@ def analyst(client: str) -> tuple[str, tuple[str, ...]]:
 
 
 @pytest.fixture(scope="session")
-def clear_values(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> ClearValues:
-    return load(demo_dir / "warehouse.duckdb", tmp_path_factory.mktemp("clear-values"))
-
-
-@pytest.fixture(scope="session")
 def hash_key(demo_dir: Path) -> bytes:
     return (demo_dir / "masking-hash.key").read_bytes().strip()
 
 
 def raw_corpus(gateway: Any, result_format: int) -> list[Outcome]:
-    client = RecordingClient(gateway, *analyst(f"raw-{result_format}"))
+    client = RawClient.login(gateway, *analyst(f"raw-{result_format}"))
     try:
         client.simple("SET pgbridge.approval = 'ticket'")
-        return [client.run(case.sent, result_format) for case in WIRE_CORPUS]
+        return [run_extended(client, gateway.data_dir, case.sent, result_format) for case in WIRE_CORPUS]
     finally:
         client.close()
 

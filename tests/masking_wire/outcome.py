@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pgbridge.policy.approvals import SqliteApprovalStore
+from pgbridge.wire import messages as m
+from tests.support.rawclient import RawClient
 
 APPROVER = "masking-wire-approver"
 _PENDING = re.compile(r"statement needs approval: request (apr_[0-9a-f]+) is pending")
@@ -42,6 +44,38 @@ def pending_request(message: str) -> str | None:
 def approve(data_dir: Path, request_id: str) -> None:
     store = SqliteApprovalStore(data_dir / "approvals.sqlite")
     store.decide(request_id, APPROVER, True, "masking wire corpus: the result must still be masked")
+
+
+def run_extended(client: RawClient, data_dir: Path, sql: str, result_format: int) -> Outcome:
+    """Run one statement over the extended protocol with the result format asked for (0 text,
+    1 binary); approve and re-run it once when it waits for an approval."""
+    outcome = _extended_once(client, sql, result_format)
+    request = pending_request(outcome.message) if outcome.sqlstate == "42501" else None
+    if request is None:
+        return outcome
+    approve(data_dir, request)
+    again = _extended_once(client, sql, result_format)
+    again.received = outcome.received + again.received
+    again.approved = True
+    return again
+
+
+def _extended_once(client: RawClient, sql: str, result_format: int) -> Outcome:
+    start = len(client.received)
+    client.send(
+        m.Parse("", sql, ()),
+        m.Bind("", "", (), (), (result_format,)),
+        m.Describe("P", ""),
+        m.Execute("", 0),
+        m.Sync(),
+    )
+    seen = client.until_ready()
+    errors = [msg for msg in seen if isinstance(msg, m.ErrorResponse)]
+    rows = sum(isinstance(msg, m.DataRow) for msg in seen)
+    received = bytes(client.received[start:])
+    if errors:
+        return Outcome(received, errors[0].fields.get("C"), errors[0].fields.get("M", ""), rows)
+    return Outcome(received, None, "", rows)
 
 
 def bounded(sql: str) -> str:

@@ -8,14 +8,13 @@ Statements that wait for an approval are approved and run again in a second psql
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from tests.masking_wire.outcome import Outcome, approve, pending_request
+from tests.support.psql import run_psql as run_psql_process
 
 _MARK = "@@masking-wire-case-{}@@"
 _SPLIT = re.compile(rb"@@masking-wire-case-(\d+)@@\n")
@@ -57,27 +56,7 @@ def _one_process(
         script += [f"\\echo {_MARK.format(index)}", f"\\warn {_MARK.format(index)}", f"{sql};"]
     path = scratch / "masking-wire.sql"
     path.write_text("\n".join(script) + "\n", encoding="utf-8")
-    env = {**os.environ, "PGPASSWORD": gateway.token(user, roles), "PGSSLMODE": "require"}
-    done = subprocess.run(
-        [
-            "psql",
-            "-X",
-            "-h",
-            gateway.host,
-            "-p",
-            str(gateway.port),
-            "-U",
-            user,
-            "-d",
-            "pgbridge",
-            "-f",
-            str(path),
-        ],
-        env=env,
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_psql_process(gateway, "-f", str(path), user=user, roles=roles, text=False, timeout=120)
     out, err = _segments(done.stdout), _segments(done.stderr)
     return [_outcome(out.get(i, b""), err.get(i, b"")) for i in range(len(statements))]
 

@@ -8,9 +8,7 @@ analyst's statements (the shared gateway's log also holds admin's clear reads, a
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,14 +19,16 @@ import zstandard
 
 from pgbridge.audit.reader import iter_records, read_recording
 from pgbridge.audit.recording import encode_blob
-from pgbridge.demo.setup import ensure_demo
 from pgbridge.wire import messages as m
-from tests.masking_wire.clear_values import ClearValues, load
+from tests.masking_wire.clear_values import ClearValues
 from tests.masking_wire.conftest import ANALYST
-from tests.masking_wire.rawclient import RecordingClient
 from tests.masking_wire.test_who_sees_what import SAMPLE, SAMPLE_IDS, masked_row
 from tests.masking_wire.wire_corpus import MASKED, WIRE_CORPUS
+from tests.support.cli import run_cli
 from tests.support.gateway import running_gateway
+from tests.support.rawclient import RawClient
+
+pytestmark = pytest.mark.slow  # a gateway of its own, the whole masked corpus, then its audit read back
 
 
 @dataclass
@@ -41,13 +41,11 @@ class AuditRun:
 
 
 @pytest.fixture(scope="module")
-def audit_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuditRun]:
-    data_dir = tmp_path_factory.mktemp("audit-demo")
-    ensure_demo(data_dir, "127.0.0.1", 5433)
-    clear = load(data_dir / "warehouse.duckdb", tmp_path_factory.mktemp("audit-clear"))
+def audit_run(demo_copy: Callable[[str], Path], clear_values: ClearValues) -> Iterator[AuditRun]:
+    data_dir = demo_copy("audit-demo")
     received: dict[str, list[tuple[bytes | None, ...]]] = {}
     with running_gateway(data_dir) as gateway:
-        client = RecordingClient(gateway, *ANALYST)
+        client = RawClient.login(gateway, *ANALYST)
         client.simple("SET pgbridge.approval = 'ticket'")
         for sql in [SAMPLE, *(case.sent for case in WIRE_CORPUS if case.expect == MASKED)]:
             client.send(m.Parse("", sql, ()), m.Bind("", "", (), (), (0,)), m.Execute("", 0), m.Sync())
@@ -57,7 +55,7 @@ def audit_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuditRun]:
     # the gateway has stopped: every record and recording is on disk
     directory = data_dir / "audit"
     records = [record for _, record in iter_records(sorted(directory.glob("*.jsonl")))]
-    yield AuditRun(directory, data_dir, clear, received, records)
+    yield AuditRun(directory, data_dir, clear_values, received, records)
 
 
 def _statements(run: AuditRun, sql: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -183,22 +181,7 @@ def test_the_audit_scan_would_find_a_clear_recording(audit_run: AuditRun, tmp_pa
 
 def test_replay_shows_the_masked_session(audit_run: AuditRun) -> None:
     session = next(r["data"]["session_id"] for r in audit_run.records if r["type"] == "statement")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pgbridge.cli",
-            "audit",
-            "replay",
-            "--session",
-            session,
-            "--data-dir",
-            str(audit_run.data_dir),
-        ],
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_cli("audit", "replay", "--session", session, "--data-dir", str(audit_run.data_dir), text=False)
     assert done.returncode == 0, done.stderr
     assert b"shop.customers.ssn" in done.stdout and b"****" in done.stdout
     assert audit_run.clear.leaks(done.stdout + done.stderr) == []

@@ -11,21 +11,22 @@ copy, or decide its writes on, a masked value; the exempt admin can (after appro
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from pgbridge.demo.setup import ensure_demo
 from pgbridge.wire import messages as m
 from tests.masking_wire.asyncpg_client import RecordingAsyncpg
-from tests.masking_wire.clear_values import ClearValues, load
+from tests.masking_wire.clear_values import ClearValues
 from tests.masking_wire.extended import extended_config
-from tests.masking_wire.outcome import Outcome
+from tests.masking_wire.outcome import Outcome, run_extended
 from tests.masking_wire.psql_client import run_psql
-from tests.masking_wire.rawclient import RecordingClient
 from tests.masking_wire.wire_corpus import MASKED, MASKING_REFUSAL, NOT_TRANSLATED, WireCase
 from tests.support.gateway import RunningGateway, running_gateway
+from tests.support.rawclient import RawClient
+
+pytestmark = pytest.mark.slow  # a gateway of its own, the corpus through four clients
 
 ANALYST = ("bob", ("analyst",))
 CLERK = ("carl", ("clerk",))
@@ -108,19 +109,18 @@ CLIENTS = ("psql-text", "asyncpg-binary", "raw-text", "raw-binary")
 
 
 @pytest.fixture(scope="module")
-def extended(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningGateway, ClearValues]]:
-    data_dir: Path = tmp_path_factory.mktemp("masking-extended")
-    ensure_demo(data_dir, "127.0.0.1", 5433)
-    clear = load(data_dir / "warehouse.duckdb", tmp_path_factory.mktemp("extended-clear"))
-    with running_gateway(data_dir, extended_config()) as gw:
-        yield gw, clear
+def extended(
+    demo_copy: Callable[[str], Path], clear_values: ClearValues
+) -> Iterator[tuple[RunningGateway, ClearValues]]:
+    with running_gateway(demo_copy("masking-extended"), extended_config()) as gw:
+        yield gw, clear_values
 
 
 def _raw(gw: RunningGateway, user: tuple[str, tuple[str, ...]], sqls: list[str], fmt: int) -> list[Outcome]:
-    client = RecordingClient(gw, *user)
+    client = RawClient.login(gw, *user)
     try:
         client.simple("SET pgbridge.approval = 'ticket'")
-        return [client.run(sql, fmt) for sql in sqls]
+        return [run_extended(client, gw.data_dir, sql, fmt) for sql in sqls]
     finally:
         client.close()
 
@@ -184,7 +184,7 @@ def test_masked_writer_cannot_copy_or_probe_masked_values(
         assert "is masked for your role" in outcome.message, outcome.message
         assert clear.leaks(outcome.received) == []
     # The clerk's writes that carry no masked value run, without approval.
-    client = RecordingClient(gw, *CLERK)
+    client = RawClient.login(gw, *CLERK)
     try:
         for sql in (
             "INSERT INTO shop.products (id, name, category) VALUES (2000001, 'x', 'y')",
@@ -212,10 +212,10 @@ def test_exempt_admin_copies_clear_values_after_approval(
 ) -> None:
     gw, clear = extended
     insert = "INSERT INTO shop.products (id, name) SELECT id + 3000000, ssn FROM shop.customers WHERE id = 1"
-    admin = RecordingClient(gw, "alice", ("admin",))
+    admin = RawClient.login(gw, "alice", ("admin",))
     try:
         admin.simple("SET pgbridge.approval = 'ticket'")
-        outcome = admin.run(insert, 0)
+        outcome = run_extended(admin, gw.data_dir, insert, 0)
         assert outcome.sqlstate is None and outcome.approved, outcome.message
         rows = admin.simple("SELECT name FROM shop.products WHERE id = 3000001")
     finally:

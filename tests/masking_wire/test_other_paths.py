@@ -13,17 +13,17 @@ from pgbridge.wire import messages as m
 from tests.masking_wire.clear_values import ClearValues
 from tests.masking_wire.conftest import ANALYST
 from tests.masking_wire.psql_client import run_psql
-from tests.masking_wire.rawclient import RecordingClient
 from tests.masking_wire.test_who_sees_what import masked_row
 from tests.support.gateway import RunningGateway
+from tests.support.rawclient import RawClient
 
 IDS = (1, 2, 3)
 SELECT = f"SELECT id, email, phone, ssn, card_number FROM shop.customers WHERE id IN {IDS} ORDER BY id"
 
 
 @pytest.fixture
-def client(gateway: RunningGateway) -> Iterator[RecordingClient]:
-    c = RecordingClient(gateway, *ANALYST)
+def client(gateway: RunningGateway) -> Iterator[RawClient]:
+    c = RawClient.login(gateway, *ANALYST)
     yield c
     c.close()
 
@@ -34,7 +34,7 @@ def _expected_lines(clear: ClearValues, key: bytes, sep: str) -> list[bytes]:
 
 @pytest.mark.parametrize(("options", "sep"), [("", "\t"), ("WITH (FORMAT csv)", ",")])
 def test_copy_to_stdout(
-    client: RecordingClient, clear_values: ClearValues, hash_key: bytes, options: str, sep: str
+    client: RawClient, clear_values: ClearValues, hash_key: bytes, options: str, sep: str
 ) -> None:
     seen = client.simple(f"COPY ({SELECT}) TO STDOUT {options}")
     data = [msg.data for msg in seen if isinstance(msg, m.CopyData)]
@@ -42,7 +42,7 @@ def test_copy_to_stdout(
     assert clear_values.leaks(bytes(client.received)) == []
 
 
-def test_cursor_fetch(client: RecordingClient, clear_values: ClearValues, hash_key: bytes) -> None:
+def test_cursor_fetch(client: RawClient, clear_values: ClearValues, hash_key: bytes) -> None:
     client.simple("BEGIN")
     client.simple(f"DECLARE c CURSOR FOR {SELECT}")
     first = client.simple("FETCH 2 FROM c")
@@ -54,7 +54,7 @@ def test_cursor_fetch(client: RecordingClient, clear_values: ClearValues, hash_k
 
 
 @pytest.mark.parametrize("result_format", [0, 1])
-def test_portal_in_steps(client: RecordingClient, clear_values: ClearValues, result_format: int) -> None:
+def test_portal_in_steps(client: RawClient, clear_values: ClearValues, result_format: int) -> None:
     client.send(
         m.Parse("", "SELECT * FROM shop.customers WHERE id <= 50", ()),
         m.Bind("p", "", (), (), (result_format,)),

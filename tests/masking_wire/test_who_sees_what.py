@@ -15,10 +15,11 @@ import pytest
 from tests.masking_wire.asyncpg_client import RecordingAsyncpg
 from tests.masking_wire.clear_values import ClearValues, Customer
 from tests.masking_wire.conftest import ANALYST
+from tests.masking_wire.outcome import run_extended
 from tests.masking_wire.psql_client import run_psql
-from tests.masking_wire.rawclient import RecordingClient
 from tests.masking_wire.wire_corpus import MASKED, WIRE_CORPUS
 from tests.support.gateway import RunningGateway
+from tests.support.rawclient import RawClient
 
 ADMIN = ("alice", ("admin",))
 SAMPLE_IDS = (1, 2, 3, 4242, 99999, 100000)
@@ -47,7 +48,7 @@ def raw_rows(
 ) -> tuple[list[tuple[str, ...]], bytes]:
     from pgbridge.wire import messages as m
 
-    client = RecordingClient(gateway, *who)
+    client = RawClient.login(gateway, *who)
     try:
         client.send(
             m.Parse("", SAMPLE, ()), m.Bind("", "", (), (), (result_format,)), m.Execute("", 0), m.Sync()
@@ -124,13 +125,14 @@ _SLOW_ON_CLEAR_VALUES = {
 }
 
 
+@pytest.mark.slow  # the masked corpus as admin: clear values make some cases slow
 def test_admin_gets_clear_values_from_the_corpus(gateway: RunningGateway, clear_values: ClearValues) -> None:
     """The masked corpus cases, run by admin, carry clear values: the analyst's clean bytes are
     the masking's doing, not queries that happen to return nothing sensitive."""
-    client = RecordingClient(gateway, *ADMIN)
+    client = RawClient.login(gateway, *ADMIN)
     try:
         outcomes = [
-            client.run(case.sent, 0)
+            run_extended(client, gateway.data_dir, case.sent, 0)
             for case in WIRE_CORPUS
             if case.expect == MASKED and case.sql not in _SLOW_ON_CLEAR_VALUES
         ]
@@ -147,9 +149,10 @@ def test_admin_gets_clear_values_from_the_corpus(gateway: RunningGateway, clear_
 
 def test_backend_error_text_is_withheld_only_when_masked_values_are_involved(gateway: RunningGateway) -> None:
     sql = "SELECT ssn ~ '(' FROM shop.customers LIMIT 1"
-    analyst, admin = RecordingClient(gateway, *ANALYST), RecordingClient(gateway, *ADMIN)
+    analyst, admin = RawClient.login(gateway, *ANALYST), RawClient.login(gateway, *ADMIN)
     try:
-        masked, clear = analyst.run(sql, 0), admin.run(sql, 0)
+        masked = run_extended(analyst, gateway.data_dir, sql, 0)
+        clear = run_extended(admin, gateway.data_dir, sql, 0)
     finally:
         analyst.close()
         admin.close()
@@ -165,7 +168,7 @@ def test_a_guess_cannot_be_confirmed_by_a_null(
     value, it never is; admin's answer shows the oracle would work without masking."""
     guess = clear_values.customers[2].ssn
     sql = f"SELECT id, nullif(ssn, '{guess}') FROM shop.customers WHERE id IN (1, 2, 3) ORDER BY id"
-    analyst, admin = RecordingClient(gateway, *ANALYST), RecordingClient(gateway, *ADMIN)
+    analyst, admin = RawClient.login(gateway, *ANALYST), RawClient.login(gateway, *ADMIN)
     try:
         masked, clear = _values(analyst, sql, result_format), _values(admin, sql, result_format)
     finally:
@@ -180,7 +183,7 @@ def test_a_guess_cannot_be_confirmed_by_a_null(
     ]
 
 
-def _values(client: RecordingClient, sql: str, result_format: int) -> list[tuple[bytes | None, ...]]:
+def _values(client: RawClient, sql: str, result_format: int) -> list[tuple[bytes | None, ...]]:
     from pgbridge.wire import messages as m
 
     client.send(m.Parse("", sql, ()), m.Bind("", "", (), (), (0, result_format)), m.Execute("", 0), m.Sync())

@@ -22,6 +22,8 @@ from tests.masking_wire.wire_corpus import (
 )
 from tests.support.gateway import RunningGateway
 
+pytestmark = pytest.mark.slow  # the corpus through four clients: minutes
+
 CLIENTS = ("psql-text", "asyncpg-binary", "raw-text", "raw-binary")
 
 

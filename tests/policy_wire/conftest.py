@@ -3,15 +3,15 @@ approval waits, over its own copy of the demo files (DuckDB locks its file per p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 import pytest
 
-from pgbridge.demo.setup import ensure_demo
 from tests.policy_wire.support import policy_config
+from tests.support.clients import asyncpg_connect
 from tests.support.gateway import RunningGateway, running_gateway, wait_for_port
 from tests.support.postgres import free_port
 
@@ -28,22 +28,12 @@ class PolicyGateway:
         return self.gw.token(user, roles, ttl=3600, **claims)
 
     async def asyncpg(self, user: str, roles: tuple[str, ...], **claims: object) -> asyncpg.Connection:
-        return await asyncpg.connect(
-            host=self.gw.host,
-            port=self.gw.port,
-            user=user,
-            database="pgbridge",
-            password=self.token(user, roles, **claims),
-            ssl="require",
-            timeout=10,
-        )
+        return await asyncpg_connect(self.gw, user, roles, **claims)
 
 
 @pytest.fixture(scope="session")
-def policy_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PolicyGateway]:
-    data_dir: Path = tmp_path_factory.mktemp("policy_wire")
-    ensure_demo(data_dir, "127.0.0.1", 5433)
+def policy_gateway(demo_copy: Callable[[str], Path]) -> Iterator[PolicyGateway]:
     admin_port = free_port()
-    with running_gateway(data_dir, policy_config(admin_port)) as gw:
+    with running_gateway(demo_copy("policy_wire"), policy_config(admin_port)) as gw:
         wait_for_port("127.0.0.1", admin_port, gw.process, gw.log_path, timeout=10)
         yield PolicyGateway(gw, admin_port)

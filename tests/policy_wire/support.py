@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import re
 import subprocess
-import sys
 from typing import Any
 
 from pgbridge.demo.config_text import render
+from tests.support.cli import run_cli
 from tests.support.gateway import RunningGateway
+from tests.support.psql import commands, run_psql
 
 ORDERS_FILTER = (
     '"shop.orders" = "customer_id IN (SELECT id FROM shop.customers WHERE country = {claims.country})"'
@@ -75,58 +75,19 @@ def _set(text: str, key: str, value: str) -> str:
     return changed
 
 
+VERBOSE = ("-v", "VERBOSITY=verbose", "-A", "-t")  # the SQLSTATE in stderr, bare rows in stdout
+
+
 def psql(
-    gw: RunningGateway, *commands: str, user: str, roles: tuple[str, ...], **claims: object
+    gw: RunningGateway, *statements: str, user: str, roles: tuple[str, ...], **claims: object
 ) -> subprocess.CompletedProcess[str]:
-    """Run psql with one -c per command; VERBOSITY=verbose puts the SQLSTATE in stderr."""
-    return subprocess.run(
-        psql_args(gw, *commands, user=user),
-        env=psql_env(gw, user, roles, **claims),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
-def psql_args(gw: RunningGateway, *commands: str, user: str) -> list[str]:
-    args = [
-        "psql",
-        "-X",
-        "-h",
-        gw.host,
-        "-p",
-        str(gw.port),
-        "-U",
-        user,
-        "-d",
-        "pgbridge",
-        "-v",
-        "VERBOSITY=verbose",
-        "-A",
-        "-t",
-    ]
-    for command in commands:
-        args += ["-c", command]
-    return args
-
-
-def psql_env(gw: RunningGateway, user: str, roles: tuple[str, ...], **claims: object) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PGPASSWORD": gw.token(user, roles, ttl=3600, **claims),
-        "PGSSLMODE": "require",
-        "PGCONNECT_TIMEOUT": "10",
-    }
+    """psql with one -c per statement, VERBOSITY=verbose (tests/support/psql.py runs it)."""
+    return run_psql(gw, *VERBOSE, *commands(statements), user=user, roles=roles, **claims)
 
 
 def approvals_cli(gw: RunningGateway, *args: str) -> subprocess.CompletedProcess[str]:
     """`pgbridge approvals ...` on the gateway's data folder, as an approver would run it."""
-    return subprocess.run(
-        [sys.executable, "-m", "pgbridge.cli", "approvals", *args, "--data-dir", str(gw.data_dir)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_cli("approvals", *args, "--data-dir", str(gw.data_dir))
 
 
 def admin_http(

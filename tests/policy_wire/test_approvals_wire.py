@@ -16,14 +16,14 @@ import pytest
 
 from tests.policy_wire.conftest import PolicyGateway
 from tests.policy_wire.support import (
+    VERBOSE,
     WAIT_TIMEOUT_S,
     admin_http,
     approval_id,
     approvals_cli,
     psql,
-    psql_args,
-    psql_env,
 )
+from tests.support.psql import psql_argv, psql_env
 
 # Three 8-byte columns of 1M orders: an estimated 24 MB scan, over the analyst's 20 MB.
 BIG = "SELECT count(amount) + count(ordered_at) + count(customer_id) FROM shop.orders"
@@ -86,7 +86,7 @@ async def test_wait_approved_by_the_cli_while_asyncpg_waits(policy_gateway: Poli
 def test_wait_in_psql_approved_over_http(policy_gateway: PolicyGateway) -> None:
     gw = policy_gateway.gw
     process = subprocess.Popen(
-        psql_args(gw, BIG, user="ana_psql"),
+        psql_argv(gw, *VERBOSE, "-c", BIG, user="ana_psql"),
         env=psql_env(gw, "ana_psql", ANALYST),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -12,8 +12,7 @@ against the warehouse by admin. The shapes are those of the policy bypass corpus
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import duckdb
@@ -117,24 +116,10 @@ SHAPES: list[tuple[str, str | None]] = [
 
 
 @pytest.fixture(scope="module")
-def germany_only(
-    tmp_path_factory: pytest.TempPathFactory, policy_gateway: PolicyGateway
-) -> Iterator[RunningGateway]:
-    """A second gateway over a copy of the warehouse that keeps German customers only."""
-    data_dir: Path = tmp_path_factory.mktemp("germany_only")
-    source = policy_gateway.gw.data_dir
-    for name in (
-        "warehouse.duckdb",
-        "token-signing.key",
-        "token-signing.pub",
-        "server.crt",
-        "server.key",
-        "masking-hash.key",
-        "audit-signing-key.pem",
-        "audit-signing-key.pub",
-    ):
-        if (source / name).exists():
-            shutil.copy(source / name, data_dir / name)
+def germany_only(demo_copy: Callable[[str], Path]) -> Iterator[RunningGateway]:
+    """A second gateway over a copy of the warehouse that keeps German customers only (the
+    same demo as policy_gateway's: the same keys sign and verify its tokens)."""
+    data_dir = demo_copy("germany_only")
     con = duckdb.connect(str(data_dir / "warehouse.duckdb"))
     con.execute(
         "DELETE FROM shop.orders WHERE customer_id IN (SELECT id FROM shop.customers WHERE country <> 'DE')"
@@ -173,6 +158,7 @@ def _foreign(admin_dsn: str, kind: str, ids: Sequence[object]) -> int:
     return int(row[0])
 
 
+@pytest.mark.slow  # a second gateway, and every shape on both
 @pytest.mark.parametrize(("sql", "kind"), SHAPES)
 def test_support_sees_only_its_country(
     policy_gateway: PolicyGateway, germany_only: RunningGateway, sql: str, kind: str | None

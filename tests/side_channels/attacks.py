@@ -37,6 +37,12 @@ class Channel:
         """Observed through durations (medians of runs) rather than outcomes."""
         return self.family == "timing"
 
+    @property
+    def parallel(self) -> bool:
+        """Its guesses may run side by side: the outcome depends on the guess alone, not on
+        how long the statement takes (statement_timeout's does, so it runs alone)."""
+        return self.family not in ("timing", "timeout")
+
 
 def quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"

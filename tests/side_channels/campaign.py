@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from tests.masking_wire.clear_values import ClearValues
 from tests.side_channels.attacks import Channel
 from tests.side_channels.oracle import Reading, Spot, read
-from tests.side_channels.runner import Endpoint, Prober
+from tests.side_channels.runner import Endpoint, Prober, Probers
 from tests.side_channels.targets import COLUMNS
 
 
@@ -24,8 +24,13 @@ def spots(
 async def attack(
     endpoint: Endpoint, channel: Channel, targets: list[Spot], subject: str, rounds: int = 3
 ) -> list[Reading]:
-    """Read every spot through `channel` on one connection of `subject`."""
-    prober = await Prober.connect(endpoint, subject, channel.session)
+    """Read every spot through `channel`: on one connection of `subject`, or on several of
+    principals named after it when the channel's guesses may run side by side."""
+    prober: Prober | Probers
+    if channel.parallel:
+        prober = await Probers.connect(endpoint, subject, channel.session)
+    else:
+        prober = await Prober.connect(endpoint, subject, channel.session)
     try:
         return [await read(prober, channel, spot, rounds=rounds) for spot in targets]
     finally:

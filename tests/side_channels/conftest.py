@@ -1,19 +1,13 @@
-"""Fixtures for the side-channel suite: the demo's clear values and where to send probes."""
+"""Fixtures for the side-channel suite: where to send probes (the demo's clear values are the
+session's `clear_values`, tests/conftest.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.masking_wire.clear_values import ClearValues, load
 from tests.side_channels.runner import Endpoint
-
-
-@pytest.fixture(scope="session")
-def clear_values(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> ClearValues:
-    return load(demo_dir / "warehouse.duckdb", tmp_path_factory.mktemp("side-channel-clear"))
 
 
 def _endpoint(gateway: Any, role: str) -> Endpoint:

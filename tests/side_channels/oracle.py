@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from tests.side_channels.attacks import Channel
-from tests.side_channels.runner import Observation, Prober
+from tests.side_channels.runner import Observation, Prober, Probers
 from tests.side_channels.targets import Column
 
 FACTOR = 3.0
@@ -65,15 +65,17 @@ class Reading:
         )
 
 
-async def read(prober: Prober, channel: Channel, spot: Spot, runs: int = 3, rounds: int = 3) -> Reading:
+async def read(
+    prober: Prober | Probers, channel: Channel, spot: Spot, runs: int = 3, rounds: int = 3
+) -> Reading:
     if channel.timing:
         return await read_timing(prober, channel, spot, runs, rounds)
     return await read_outcome(prober, channel, spot)
 
 
-async def read_outcome(prober: Prober, channel: Channel, spot: Spot) -> Reading:
+async def read_outcome(prober: Prober | Probers, channel: Channel, spot: Spot) -> Reading:
     probes = {g: channel.build(spot.ch, spot.customer, g) for g in spot.column.alphabet}
-    seen = {g: await prober.observe(sql) for g, sql in probes.items()}
+    seen = dict(zip(probes, await prober.observe_all(list(probes.values())), strict=True))
     if channel.retries:
         common = Counter(o.outcome for o in seen.values()).most_common(1)[0][0]
         for guess in [g for g, o in seen.items() if o.outcome != common]:
@@ -85,7 +87,7 @@ async def read_outcome(prober: Prober, channel: Channel, spot: Spot) -> Reading:
 
 
 async def _settle(
-    prober: Prober, sql: str, first: Observation, common: tuple[str, int, str], retries: int
+    prober: Prober | Probers, sql: str, first: Observation, common: tuple[str, int, str], retries: int
 ) -> Observation:
     """Send a differing probe again until it joins the common outcome (it was noise) or
     repeats its own (it is real), at most `retries` times."""
@@ -104,7 +106,7 @@ def _odd_one(seen: Mapping[str, object]) -> str | None:
     return singles[0] if len(singles) == 1 and len(seen) > 2 else None
 
 
-async def medians(prober: Prober, probes: dict[str, str], runs: int) -> dict[str, float]:
+async def medians(prober: Prober | Probers, probes: dict[str, str], runs: int) -> dict[str, float]:
     """Median duration per guess; the guesses are interleaved run by run, so a slow spell of
     the machine lands on all of them rather than on one."""
     times: dict[str, list[float]] = {g: [] for g in probes}
@@ -120,7 +122,7 @@ def standout(timed: dict[str, float], factor: float = FACTOR, slack: float = SLA
 
 
 async def read_timing(
-    prober: Prober, channel: Channel, spot: Spot, runs: int = 3, rounds: int = 3
+    prober: Prober | Probers, channel: Channel, spot: Spot, runs: int = 3, rounds: int = 3
 ) -> Reading:
     probes = {g: channel.build(spot.ch, spot.customer, g) for g in spot.column.alphabet}
     timed = await medians(prober, probes, runs)

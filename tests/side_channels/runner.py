@@ -4,14 +4,19 @@ A Prober is one asyncpg connection over TLS. For each statement it records the o
 (`ok` or the SQLSTATE, the number of rows, a digest of the rows as decoded) and the wall
 time from sending to the last byte. Error messages are not compared: a refusal quotes the
 statement, guess included, so two refusals of different guesses never read the same.
+
+Probers is several such connections, each its own principal, sharing out probes whose
+outcome does not depend on when they run: the gateway runs them side by side. Timings
+are never shared out (guesses running together would time each other).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,5 +82,40 @@ class Prober:
         digest = hashlib.sha256(repr([tuple(r) for r in records]).encode()).hexdigest()[:16]
         return Observation("ok", len(records), digest, seconds)
 
+    async def observe_all(self, sqls: Sequence[str]) -> list[Observation]:
+        """Each statement's observation, in order, one after another."""
+        return [await self.observe(sql) for sql in sqls]
+
     async def close(self) -> None:
         await self.conn.close()
+
+
+class Probers:
+    """`count` Probers of principals `subject-1`..`subject-count` (each with its own rate
+    limit); `observe_all` deals the statements out round robin and runs them side by side."""
+
+    def __init__(self, probers: list[Prober]) -> None:
+        self.probers = probers
+
+    @classmethod
+    async def connect(
+        cls, endpoint: Endpoint, subject: str, session: tuple[str, ...] = (), count: int = 3
+    ) -> Probers:
+        opened = [Prober.connect(endpoint, f"{subject}-{n}", session) for n in range(1, count + 1)]
+        return cls(list(await asyncio.gather(*opened)))
+
+    @property
+    def queries(self) -> int:
+        return sum(p.queries for p in self.probers)
+
+    async def observe(self, sql: str) -> Observation:
+        return await self.probers[0].observe(sql)
+
+    async def observe_all(self, sqls: Sequence[str]) -> list[Observation]:
+        count = len(self.probers)
+        shares = [p.observe_all(sqls[n::count]) for n, p in enumerate(self.probers)]
+        dealt = await asyncio.gather(*shares)
+        return [dealt[i % count][i // count] for i in range(len(sqls))]
+
+    async def close(self) -> None:
+        await asyncio.gather(*(p.close() for p in self.probers))

@@ -17,6 +17,8 @@ from tests.side_channels.campaign import report, run, spots
 from tests.side_channels.runner import Endpoint
 from tests.side_channels.targets import COLUMNS, TARGET_CUSTOMER
 
+pytestmark = pytest.mark.slow  # every outcome channel, every column, every guess: ~900 statements
+
 
 @pytest.mark.parametrize("column", list(COLUMNS))
 @pytest.mark.parametrize("channel", OUTCOME)

@@ -17,6 +17,8 @@ from tests.side_channels.campaign import report, run, spelled, spots
 from tests.side_channels.runner import Endpoint
 from tests.side_channels.targets import COLUMNS, TARGET_CUSTOMER
 
+pytestmark = pytest.mark.slow  # timing statistics: medians of runs for every guess
+
 
 @pytest.mark.parametrize("column", list(COLUMNS))
 @pytest.mark.parametrize("channel", TIMING)

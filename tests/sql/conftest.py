@@ -10,15 +10,14 @@ import pytest
 
 from pgbridge.backends.duckdb import lock_down
 from tests.sql.fixtures import FixtureSchema, setup_sql
-from tests.support.postgres import PostgresServer, running_postgres
+from tests.support.postgres import PostgresServer
 
 
 @pytest.fixture(scope="session")
-def sql_postgres() -> Iterator[PostgresServer]:
-    """A PostgreSQL of the sql tests' own: their `shop` fixture schema must not meet the
-    catalog tests' `shop` in the shared server, whatever order the suite runs in."""
-    with running_postgres() as server:
-        yield server
+def sql_postgres(postgres: PostgresServer) -> PostgresServer:
+    """A database of the sql tests' own: their `shop` fixture schema must not meet the
+    catalog tests' `shop`, whatever order the suite runs in."""
+    return postgres.database_for("sql_tests")
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """A 10,000,000-row result streams through the gateway with bounded memory (issue 2, item 6).
 
-A raw client (rawclient.py) asks a dedicated gateway for shop.orders crossed with ten rows,
+A raw client (tests/support/rawclient.py) asks a dedicated gateway for shop.orders crossed with ten rows,
 reads the first few megabytes, then stops reading for several seconds, so the kernel's socket
 buffers fill and the gateway's writes stop draining. A gateway that streams with backpressure
 parks in `drain()` and burns no CPU while parked; one that buffers would keep rendering rows
@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.streaming.memory import RssSampler
-from tests.streaming.rawclient import QueryResult, RawClient
 from tests.support.gateway import RunningGateway, running_gateway
+from tests.support.rawclient import RawClient, StreamResult
+
+pytestmark = pytest.mark.slow  # 10,000,000 rows through a gateway of its own
 
 ROWS = 10_000_000
 
@@ -46,16 +49,16 @@ MAX_CPU_WHILE_STALLED = 0.75  # seconds of gateway CPU during the stall; produci
 
 
 @pytest.fixture(scope="module")
-def own_gateway(tmp_path_factory: pytest.TempPathFactory):
+def own_gateway(demo_copy: Callable[[str], Path]):
     """A gateway of its own, so its RSS reflects this test's query and nothing else's.
 
     It first serves the same query over one copy of the orders (1,000,000 rows), so what is
     paid once — DuckDB reading the table's blocks into its buffer pool, modules imported,
     Arrow's memory pool growing to a batch's size — is not counted as the long result's cost.
     """
-    with running_gateway(Path(tmp_path_factory.mktemp("streaming"))) as running:
-        with RawClient(running.host, running.port, "alice", running.token("alice", ("admin",))) as client:
-            warm = client.query(orders_times(1))
+    with running_gateway(demo_copy("streaming")) as running:
+        with RawClient.login(running) as client:
+            warm = client.stream(orders_times(1))
         assert warm.rows == ROWS // 10
         yield running
 
@@ -85,12 +88,12 @@ class Staller:
         self.cpu_during_stall = cpu_seconds(self.pid) - before
 
 
-def stream(gateway: RunningGateway) -> tuple[QueryResult, RssSampler, Staller]:
+def stream(gateway: RunningGateway) -> tuple[StreamResult, RssSampler, Staller]:
     staller = Staller(gateway.process.pid)
-    client = RawClient(gateway.host, gateway.port, "alice", gateway.token("alice", ("admin",)), timeout=120)
+    client = RawClient.login(gateway, timeout=120)
     with client, RssSampler(gateway.process.pid) as sampler:
-        result = client.query(QUERY, staller)
-        after = client.query("SELECT count(*) FROM shop.products")
+        result = client.stream(QUERY, staller)
+        after = client.stream("SELECT count(*) FROM shop.products")
     assert (after.rows, after.tag) == (1, "SELECT 1"), "the session is not usable after the stalled stream"
     return result, sampler, staller
 
@@ -123,16 +126,14 @@ def test_a_client_that_hangs_up_mid_stream_stops_the_query(own_gateway):
         if received > 20_000_000:
             raise _HangUp
 
-    token = own_gateway.token("alice", ("admin",))
-    client = RawClient(own_gateway.host, own_gateway.port, "alice", token)
+    client = RawClient.login(own_gateway)
     with pytest.raises(_HangUp):
-        client.query(QUERY, hang_up)
+        client.stream(QUERY, hang_up)
     client.sock.close()
     time.sleep(1.0)
     before = cpu_seconds(own_gateway.process.pid)
     time.sleep(2.0)
     assert cpu_seconds(own_gateway.process.pid) - before < 0.3
-    token = own_gateway.token("alice", ("admin",))
-    with RawClient(own_gateway.host, own_gateway.port, "alice", token) as again:
-        result = again.query("SELECT id FROM shop.orders WHERE id <= 3")
+    with RawClient.login(own_gateway) as again:
+        result = again.stream("SELECT id FROM shop.orders WHERE id <= 3")
     assert (result.rows, result.tag) == (3, "SELECT 3")

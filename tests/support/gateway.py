@@ -70,12 +70,27 @@ def wait_for_port(
     raise RuntimeError(f"gateway did not listen on {port}:\n{log_path.read_text()}")
 
 
+def wait_for_workers(gateway: RunningGateway, count: int, timeout: float = 60) -> None:
+    """Wait until all `count` workers of `serve --workers` listen: the port answers as soon as
+    the first does, and until the others do the kernel hands every connection to it."""
+    deadline = time.monotonic() + timeout
+    while gateway.log().count("pgbridge listening on") < count:
+        if time.monotonic() > deadline or gateway.process.poll() is not None:
+            raise RuntimeError(f"{count} workers did not all listen:\n{gateway.log()}")
+        time.sleep(0.05)
+
+
 @contextlib.contextmanager
 def running_gateway(
     data_dir: Path, config_text: str | None = None, serve_args: Sequence[str] = ()
 ) -> Iterator[RunningGateway]:
     """Start `pgbridge serve` on the demo files in data_dir (config_text replaces the demo config;
-    serve_args are added to the command line, e.g. ["--workers", "2"])."""
+    serve_args are added to the command line, e.g. ["--workers", "2"]).
+
+    data_dir holds a copy of the demo (tests.support.demo.copy_demo): the demo is built once
+    per run, so a folder without its warehouse is a mistake, not a reason to build another."""
+    if not (data_dir / "warehouse.duckdb").exists():
+        raise RuntimeError(f"{data_dir} has no warehouse: start gateways on copy_demo(demo_dir, ...)")
     port = free_port()
     config_path = ensure_demo(data_dir, "127.0.0.1", port)
     if config_text is not None:

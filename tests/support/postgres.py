@@ -8,6 +8,7 @@ comparison tests ask it for its own text and binary output and hold pgbridge to 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import glob
 import os
 import pwd
@@ -18,6 +19,8 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+import psycopg
 
 UNPRIVILEGED_USER = "pgbridge-test"
 
@@ -33,6 +36,15 @@ class PostgresServer:
     @property
     def dsn(self) -> str:
         return f"postgresql://{self.user}@{self.host}:{self.port}/{self.database}"
+
+    def database_for(self, consumer: str) -> PostgresServer:
+        """The same server on a database of `consumer`'s own, created empty on first use:
+        one cluster per run, and what one consumer creates never meets another's."""
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (consumer,)).fetchone()
+            if found is None:
+                conn.execute(f'CREATE DATABASE "{consumer}"')  # type: ignore[arg-type]
+        return dataclasses.replace(self, database=consumer)
 
 
 def free_port() -> int:

@@ -7,58 +7,31 @@ and out, notices and errors; BackendDecoder must decode every byte it sends back
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 
 import pytest
 
 from pgbridge.wire import messages as m
-from pgbridge.wire.codec import BackendDecoder, encode, encode_frontend
+from pgbridge.wire.codec import encode
 from tests.support.postgres import PostgresServer
-
-
-class RawClient:
-    def __init__(self, server: PostgresServer) -> None:
-        self.sock = socket.create_connection((server.host, server.port), timeout=10)
-        self.decoder = BackendDecoder()
-        self.raw = bytearray()  # every byte received, for the re-encoding check
-        self.received: list[m.BackendMessage] = []
-
-    def send(self, *messages: m.FrontendMessage) -> None:
-        self.sock.sendall(b"".join(encode_frontend(x) for x in messages))
-
-    def until(self, stop: type) -> list[m.BackendMessage]:
-        out: list[m.BackendMessage] = []
-        while True:
-            msg = self.decoder.next_message()
-            if msg is None:
-                chunk = self.sock.recv(65536)
-                assert chunk, "server closed the connection"
-                self.raw += chunk
-                self.decoder.feed(chunk)
-                continue
-            out.append(msg)
-            self.received.append(msg)
-            if isinstance(msg, stop):
-                return out
+from tests.support.rawclient import RawClient
 
 
 @pytest.fixture
 def client(postgres: PostgresServer) -> Iterator[RawClient]:
-    c = RawClient(postgres)
+    c = RawClient.plain(postgres.host, postgres.port)
     c.send(m.StartupMessage(196608, {"user": postgres.user, "database": postgres.database}))
     startup = c.until(m.ReadyForQuery)
     assert isinstance(startup[0], m.AuthenticationOk)
     assert any(isinstance(x, m.BackendKeyData) for x in startup)
     assert m.ParameterStatus("client_encoding", "UTF8") in startup
-    assert b"".join(encode(x) for x in startup) == bytes(c.raw)
-    c.raw.clear()
+    assert b"".join(encode(x) for x in startup) == bytes(c.received)
     c.received.clear()
+    c.messages.clear()
     yield c
-    c.send(m.Terminate())
-    c.sock.close()
+    c.close()
     # Re-encoding everything we decoded gives back the server's exact bytes.
-    assert b"".join(encode(x) for x in c.received) == bytes(c.raw)
+    assert b"".join(encode(x) for x in c.messages) == bytes(c.received)
 
 
 def run(client: RawClient, *messages: m.FrontendMessage) -> list[m.BackendMessage]:

@@ -22,8 +22,10 @@ import pytest
 
 from pgbridge.demo.setup import demo_config
 from pgbridge.server.multiworker import owner_of
-from tests.audit_wire.support import copy_demo, run_cli
-from tests.support.gateway import RunningGateway, running_gateway
+from tests.support.cli import run_cli
+from tests.support.clients import asyncpg_connect
+from tests.support.demo import copy_demo
+from tests.support.gateway import RunningGateway, running_gateway, wait_for_workers
 
 SLOW_QUERY = "SELECT sum(a.amount * b.amount) FROM shop.orders a CROSS JOIN shop.orders b"
 CANCEL_CODE = 80877102
@@ -40,14 +42,12 @@ def two_worker_config() -> str:
 def workers(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
     data_dir = copy_demo(demo_dir, tmp_path_factory.mktemp("workers") / "demo")
     with running_gateway(data_dir, two_worker_config(), serve_args=["--workers", "2"]) as gateway:
+        wait_for_workers(gateway, 2)
         yield gateway
 
 
 async def _connect(gateway: RunningGateway, role: str = "admin", user: str = "alice") -> asyncpg.Connection:
-    return await asyncpg.connect(
-        host=gateway.host, port=gateway.port, user=user, database="pgbridge",
-        password=gateway.token(user, (role,)), ssl="require",
-    )  # fmt: skip
+    return await asyncpg_connect(gateway, user, (role,))
 
 
 def _send_cancel(gateway: RunningGateway, process_id: int, secret: int) -> None:
