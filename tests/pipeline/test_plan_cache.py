@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+from typing import Any
 
 import pyarrow as pa
+import pytest
 
 from pgbridge.auth.principal import Principal
 from pgbridge.server.context import DataPlan, SessionContext
@@ -121,3 +123,26 @@ def test_a_claim_that_cannot_be_keyed_is_not_cached(gateway: Gateway) -> None:
 
 def _any_plan() -> DataPlan:
     return DataPlan(parse_statement("SELECT 1").ast, (), "SELECT 1", (), (), (), None, None)  # type: ignore[arg-type]
+
+
+async def test_the_dry_run_is_made_only_where_the_bytes_decide_something(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = gateway.stages.backend
+    made: list[str] = []
+    real = backend.dry_run
+
+    async def counted(sql: str, params: Any) -> Any:
+        made.append(sql)
+        return await real(sql, params)
+
+    monkeypatch.setattr(backend, "dry_run", counted)
+    text = "SELECT id FROM shop.customers WHERE id <= $1 AND name <> 'dry'"
+    # admin: no role of it limits bytes, so the estimate decides nothing
+    assert (await rows_of(gateway, session("admin"), text))["id"] == [1, 2, 3, 4, 5]
+    assert (await rows_of(gateway, session("admin"), text))["id"] == [1, 2, 3, 4, 5]
+    assert made == []
+    # analyst: a scan over 20 MB waits for approval, so the estimate is asked for, once per plan
+    await rows_of(gateway, session("analyst"), text)
+    await rows_of(gateway, session("analyst"), text)
+    assert len(made) == 1
