@@ -18,6 +18,7 @@ from pgbridge.config_base import ConfigError, Section
 
 CREDENTIALS = ("application-default", "service-account-file", "anonymous")
 STORAGE_READ = ("auto", "never", "always")
+QUERY_API = ("query", "insert")  # jobs.query (one round trip) or jobs.insert (a pgbridge_ job id)
 DEFAULT_MAX_BYTES_BILLED = 10 * 1024**3  # 10 GiB
 _SERVICE_ACCOUNT = re.compile(r"^[^@\s]+@[^@\s]+\.iam\.gserviceaccount\.com$|^[^@\s]+@[^@\s]+$")
 _DATASET = re.compile(r"^([A-Za-z0-9.:_-]+\.)?[A-Za-z0-9_]+$")
@@ -47,6 +48,7 @@ class BigQuerySettings:
     queue_batches: int = 4
     metadata_ttl_seconds: float = 300.0
     dry_run_cache_size: int = 1024
+    query_api: str = "query"  # queries through jobs.query (bigquery_query.py) or jobs.insert
     labels: Mapping[str, str] = field(default_factory=dict)  # static labels on every job
 
 
@@ -83,6 +85,7 @@ def bigquery_settings_from(section: Section, base_dir: Path) -> BigQuerySettings
         queue_batches=_int_between(section, "queue_batches", 4, 1, 64),
         metadata_ttl_seconds=_positive(section, "metadata_ttl_seconds", 300.0),
         dry_run_cache_size=_int_between(section, "dry_run_cache_size", 1024, 0, 1_000_000),
+        query_api=section.choice("query_api", QUERY_API, "query"),
         labels=_string_table(section.sub("labels")),
     )
     section.check_unknown()

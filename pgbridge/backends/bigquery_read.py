@@ -42,7 +42,12 @@ def rest_batches(
     request: dict[str, Any],
 ) -> Iterator[pa.RecordBatch]:
     """One batch per getQueryResults page; raw JSON rows, never the client's per-cell parse."""
-    rows = job.result(page_size=page_rows, **request)
+    yield from page_batches(job.result(page_size=page_rows, **request), fields, schema)
+
+
+def page_batches(rows: Any, fields: Sequence[Field], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """The batches of a rows iterator's REST pages (the first may be inline in jobs.query's
+    response; the rest are jobs.getQueryResults pages)."""
     for page in rows.pages:
         raw = page.raw_page.get("rows") if isinstance(page.raw_page, dict) else None
         if raw:
