@@ -60,7 +60,7 @@ def _add_serve(commands: Commands) -> None:
     serve.add_argument(
         "--workers",
         type=int,
-        help="processes serving the port (default: [server] workers, else one per core; one over a "
+        help="processes serving the port (default: [server] workers, 1; 0 = one per core, one over a "
         "writable DuckDB file)",
     )
     # Set by the supervisor for the processes it starts (pgbridge.server.multiworker).

@@ -62,7 +62,7 @@ class ServerSettings:
     admin_http_tls: bool = False  # serve the admin listener over TLS with tls_cert_file / tls_key_file
     admin_session_minutes: int = 480  # longest console sign-in (never past the token's exp)
     admin_price_per_tib_usd: float = 6.25  # the console's cost estimate per TiB scanned
-    workers: int = 0  # processes serving the port (SO_REUSEPORT); 0: one per core (server/multiworker.py)
+    workers: int = 1  # processes serving the port (SO_REUSEPORT); 0: one per core (server/multiworker.py)
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ def _server(section: Section, base: Path) -> ServerSettings:
         admin_http_tls=section.get("admin_http_tls", bool, False),
         admin_session_minutes=section.get("admin_session_minutes", int, 480),
         admin_price_per_tib_usd=section.get("admin_price_per_tib_usd", float, 6.25),
-        workers=section.get("workers", int, 0),
+        workers=section.get("workers", int, 1),
     )
     if (cert is None) != (key is None):
         raise ConfigError(section.key("tls_cert_file"), "tls_cert_file and tls_key_file go together")

@@ -199,7 +199,8 @@ class BigQueryBackend:
 
     def _stream_rows(self, client: bigquery.Client, rows: RowIterator, options: JobOptions) -> ThreadedResult:
         fields = fields_from_schema(rows.schema or ())
-        stats = JobStats(rows.total_bytes_processed, None, rows.job_id or options.job_id)
+        # BigQuery's id for what ran: its job's, or its query id when it made no job.
+        stats = JobStats(rows.total_bytes_processed, None, rows.job_id or rows.query_id or options.job_id)
         schema = arrow_schema(fields)
         timeout = options.timeout_seconds or self.settings.query_timeout_seconds
 

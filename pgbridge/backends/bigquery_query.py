@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from google.api_core import exceptions as gexc
 from google.cloud import bigquery
 from google.cloud.bigquery import enums
 from google.cloud.bigquery.table import RowIterator
@@ -67,5 +68,18 @@ def query_once(
         page_size=page_rows,
         callback=on_event,
     )
+    _raise_failure(rows)
     return rows
+
+
+def _raise_failure(rows: RowIterator) -> None:
+    """A finished query whose response carries errors and no result is a failed one. BigQuery
+    answers most failures with an HTTP error (which the client raises); some servers (the
+    emulator) answer 200 with the errors in the body, which the client would take for an empty
+    result. `errors` alone may be warnings, so only a response without a schema counts."""
+    response = getattr(rows, "_first_page_response", None) or {}
+    errors = response.get("errors") or []
+    if errors and not response.get("schema", {}).get("fields"):
+        first = errors[0]
+        raise gexc.BadRequest(first.get("message", "query failed"), errors=errors)
 

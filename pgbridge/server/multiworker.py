@@ -20,7 +20,9 @@ What must be shared is shared through stores every process reaches:
 - the admin listener (approvals API, console) runs in worker 0 only.
 
 A DuckDB file can be opened by several processes only read-only, so a writable warehouse runs
-one worker when the count is automatic and is refused when it is asked for explicitly.
+one worker when the count is automatic (0) and is refused when it is asked for explicitly.
+The default is one worker: several are asked for (`--workers N`, `[server] workers`), since
+they change what an operator sees (one audit chain per worker, the admin listener in worker 0).
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ def worker_process_id(random_part: int, index: int) -> int:
 
 
 def resolve_workers(config: Config, requested: int | None) -> int:
-    """The worker count: --workers, else [server] workers, else one per core."""
+    """The worker count: --workers, else [server] workers (1 unless set); 0 means one per core."""
     count = requested if requested is not None else config.server.workers
     duckdb = config.backend.duckdb
     writable = config.backend.kind == "duckdb" and duckdb is not None and not duckdb.read_only

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import os
 import re
 import socket
 import struct
@@ -137,3 +139,17 @@ async def test_each_worker_writes_its_own_chain_and_verify_checks_both(workers: 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 of 2 chains verify" in done.stdout
     assert f"chain {audit}:" in done.stdout and f"chain {audit / 'worker-1'}:" in done.stdout
+
+
+def test_one_worker_unless_asked_and_zero_means_one_per_core(demo_dir: Path) -> None:
+    from pgbridge.config import load_config
+    from pgbridge.config_base import ConfigError
+    from pgbridge.server.multiworker import resolve_workers
+
+    config = load_config(demo_dir / "pgbridge.toml")  # a writable DuckDB warehouse
+    assert resolve_workers(config, None) == 1 and resolve_workers(config, 0) == 1
+    with pytest.raises(ConfigError, match="read_only"):
+        resolve_workers(config, 2)
+    duckdb = dataclasses.replace(config.backend.duckdb, read_only=True)
+    shared = dataclasses.replace(config, backend=dataclasses.replace(config.backend, duckdb=duckdb))
+    assert resolve_workers(shared, 0) == (os.cpu_count() or 1) and resolve_workers(shared, 3) == 3
