@@ -4,7 +4,8 @@ One Python process uses one core at most (the GIL), so a gateway sized to a mach
 worker processes, each a whole gateway (its own event loop, pools, catalog engine, backend
 client and audit chain), all listening on the same port with SO_REUSEPORT: the kernel spreads
 new connections over them. The supervisor (the process `serve` started) only starts the workers,
-passes signals on and stops them all when one ends.
+passes signals on and stops them all when one ends; a worker whose supervisor dies (even by
+SIGKILL) is sent SIGTERM by the kernel.
 
 What must be shared is shared through stores every process reaches:
 - a CancelRequest arrives on a new connection, which any worker may accept. The worker's index
@@ -28,6 +29,7 @@ they change what an operator sees (one audit chain per worker, the admin listene
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import dataclasses
 import logging
 import os
@@ -44,6 +46,7 @@ from pgbridge.config import Config
 from pgbridge.config_base import ConfigError
 
 MAX_WORKERS = 64
+_PR_SET_PDEATHSIG = 1
 INDEX_BITS = 6  # process id = random << INDEX_BITS | worker index
 log = logging.getLogger("pgbridge.gateway")
 
@@ -128,7 +131,15 @@ def _start(
     argv = [sys.executable, "-m", "pgbridge.cli", "--log-level", log_level, "serve",
             "--config", str(config_path), "--workers", str(count),
             "--worker-index", str(index), "--run-dir", str(run_dir)]  # fmt: skip
-    return subprocess.Popen(argv)
+    return subprocess.Popen(argv, preexec_fn=_end_with_parent)
+
+
+def _end_with_parent() -> None:
+    """In the worker, before it starts: a SIGTERM when the supervisor dies, even by SIGKILL,
+    so no orphaned worker keeps serving the port (Linux's PR_SET_PDEATHSIG)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _wait_any(children: list[subprocess.Popen[bytes]]) -> int:

@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import os
 import re
+import signal
 import socket
 import struct
 import time
@@ -153,3 +154,40 @@ def test_one_worker_unless_asked_and_zero_means_one_per_core(demo_dir: Path) -> 
     duckdb = dataclasses.replace(config.backend.duckdb, read_only=True)
     shared = dataclasses.replace(config, backend=dataclasses.replace(config.backend, duckdb=duckdb))
     assert resolve_workers(shared, 0) == (os.cpu_count() or 1) and resolve_workers(shared, 3) == 3
+
+
+def _children(pid: int) -> list[int]:
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _wait_gone(pids: list[int], timeout: float = 15) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = [pid for pid in pids if Path(f"/proc/{pid}").exists() and _state(pid) != "Z"]
+        if not alive:
+            return []
+        time.sleep(0.1)
+    return alive
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_the_workers_end_with_the_supervisor(
+    demo_dir: Path, tmp_path: Path, how: signal.Signals
+) -> None:
+    data_dir = copy_demo(demo_dir, tmp_path / "demo")
+    with running_gateway(data_dir, two_worker_config(), serve_args=["--workers", "2"]) as gateway:
+        wait_for_workers(gateway, 2)
+        workers = _children(gateway.process.pid)
+        assert len(workers) == 2
+        gateway.process.send_signal(how)  # SIGKILL: the kernel's PDEATHSIG ends the workers
+        gateway.process.wait(15)
+        assert _wait_gone(workers) == []
+        if how == signal.SIGTERM:
+            assert gateway.process.returncode == 0
