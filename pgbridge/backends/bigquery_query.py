@@ -55,19 +55,22 @@ def query_once(
         if job_id and type(event).__name__ == "QueryReceivedEvent":
             on_job(job_id)
 
-    rows: RowIterator = client._query_and_wait_bigframes(
-        sql,
-        job_config=config,
-        location=location,
+    arguments: dict[str, Any] = {
+        "job_config": config,
+        "location": location,
         # How long BigQuery holds the request open for the answer (timeoutMs), at most the
         # statement's own timeout; past it BigQuery makes a job and the client waits on it.
-        api_timeout=min(timeout, request_timeout),
-        wait_timeout=timeout,
-        retry=retry,
-        job_retry=None,  # type: ignore[arg-type]  # None: the statement is not run twice
-        page_size=page_rows,
-        callback=on_event,
-    )
+        "api_timeout": min(timeout, request_timeout),
+        "wait_timeout": timeout,
+        "retry": retry,
+        "job_retry": None,  # the statement is not run twice
+        "page_size": page_rows,
+    }
+    with_callback = getattr(client, "_query_and_wait_bigframes", None)
+    if with_callback is not None:
+        rows: RowIterator = with_callback(sql, callback=on_event, **arguments)
+    else:  # a client library without the hook: no early job id (cancel waits for the answer)
+        rows = client.query_and_wait(sql, **arguments)
     _raise_failure(rows)
     return rows
 
