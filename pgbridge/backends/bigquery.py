@@ -214,7 +214,9 @@ class BigQueryBackend:
                 identity = self.identities.identity_for(options.role)
                 read = self.identities.read(identity)
                 destination = getattr(job, "destination", None)
-                session = destination and try_read_session(read, client.project, destination, request)
+                streams = 1 if options.ordered else self.settings.storage_streams
+                project = client.project
+                session = destination and try_read_session(read, project, destination, request, streams)
                 if session is not None:
                     yield from storage_batches(read, session, schema, timeout)
                     return
@@ -334,7 +336,8 @@ class BigQueryBackend:
             if use_storage(self.settings, total, job.destination):
                 identity = self.identities.identity_for(options.role)
                 read = self.identities.read(identity)
-                session = try_read_session(read, client.project, job.destination, self._request())
+                streams = 1 if options.ordered else self.settings.storage_streams
+                session = try_read_session(read, client.project, job.destination, self._request(), streams)
                 if session is not None:
                     yield from storage_batches(read, session, schema, timeout)
                     return

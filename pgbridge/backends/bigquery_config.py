@@ -44,6 +44,7 @@ class BigQuerySettings:
     retry_deadline_seconds: float = 30.0
     storage_read: str = "auto"
     storage_min_rows: int = 100_000
+    storage_streams: int = 4  # Storage Read streams read in parallel for a result without ORDER BY
     page_rows: int = 20_000
     queue_batches: int = 4
     metadata_ttl_seconds: float = 300.0
@@ -82,6 +83,7 @@ def bigquery_settings_from(section: Section, base_dir: Path) -> BigQuerySettings
         storage_read=section.choice("storage_read", STORAGE_READ, "auto"),
         storage_min_rows=_int_between(section, "storage_min_rows", 100_000, 0, 2**62),
         page_rows=_int_between(section, "page_rows", 20_000, 1, 1_000_000),
+        storage_streams=_int_between(section, "storage_streams", 4, 1, 32),
         queue_batches=_int_between(section, "queue_batches", 4, 1, 64),
         metadata_ttl_seconds=_positive(section, "metadata_ttl_seconds", 300.0),
         dry_run_cache_size=_int_between(section, "dry_run_cache_size", 1024, 0, 1_000_000),

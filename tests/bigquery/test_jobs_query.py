@@ -22,6 +22,7 @@ from pgbridge.wire.errors import PgError
 from tests.bigquery.helpers import options, run
 from tests.bigquery.http_boundary import Captured, FakeBigQuery, error, fake_bigquery
 from tests.bigquery.test_http_boundary import make_backend as make_insert_backend
+from tests.support.bqemulator import BIG_ROWS, Emulator
 
 
 @pytest.fixture
@@ -138,4 +139,59 @@ async def test_cancel_reaches_the_job_bigquery_made(fake: FakeBigQuery) -> None:
     running.cancel()
     with pytest.raises((asyncio.CancelledError, PgError)):
         await running
+    await backend.close()
+
+
+def _stream_threads() -> int:
+    return sum(1 for thread in threading.enumerate() if thread.name == "pgbridge-bq-stream")
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+async def test_a_large_result_reads_its_table_in_parallel_streams_unless_ordered(
+    fake: FakeBigQuery, bq_emulator: Emulator, ordered: bool
+) -> None:
+    # jobs.query from the fake (a job for a result beyond the first page, its table named by
+    # jobs.get); the table is read over the emulator's real gRPC Storage Read server.
+    fake.schema = [
+        {"name": "id", "type": "INTEGER"}, {"name": "name", "type": "STRING"},
+        {"name": "score", "type": "FLOAT"}, {"name": "ts", "type": "TIMESTAMP"},
+    ]  # fmt: skip
+    fake.total_rows = BIG_ROWS
+    fake.destination = {"projectId": "demo-proj", "datasetId": "shop", "tableId": "big"}
+    backend = make_backend(fake, storage_endpoint=bq_emulator.grpc_url, storage_min_rows=10_000, page_rows=10)
+    stream = await backend.execute("SELECT * FROM shop.big", [], options(ordered=ordered))
+    ids: list[int] = []
+    readers = 0
+    async for batch in stream.batches():
+        readers = max(readers, _stream_threads())
+        ids += batch.column(0).to_pylist()
+    await stream.aclose()
+    assert sorted(ids) == list(range(1, BIG_ROWS + 1))  # every row once
+    if ordered:
+        assert ids == sorted(ids) and readers == 0  # one stream, in the table's order
+    else:
+        assert readers >= 2  # several streams read at once
+    sent = bigquery_requests(fake)
+    assert sent[0].path.endswith("/queries") and not fake.find("GET", "/queries/job_")  # no REST pages
+    await backend.close()
+
+
+async def test_closing_a_parallel_read_stops_its_readers(fake: FakeBigQuery, bq_emulator: Emulator) -> None:
+    fake.schema = [
+        {"name": "id", "type": "INTEGER"}, {"name": "name", "type": "STRING"},
+        {"name": "score", "type": "FLOAT"}, {"name": "ts", "type": "TIMESTAMP"},
+    ]  # fmt: skip
+    fake.total_rows = BIG_ROWS
+    fake.destination = {"projectId": "demo-proj", "datasetId": "shop", "tableId": "big"}
+    backend = make_backend(fake, storage_endpoint=bq_emulator.grpc_url, storage_min_rows=10_000, page_rows=10,
+                           queue_batches=1)  # fmt: skip
+    stream = await backend.execute("SELECT * FROM shop.big", [], options(ordered=False))
+    async for _ in stream.batches():
+        break
+    await stream.aclose()
+    for _ in range(60):
+        if _stream_threads() == 0:
+            break
+        await asyncio.sleep(0.1)
+    assert _stream_threads() == 0
     await backend.close()

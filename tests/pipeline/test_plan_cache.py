@@ -146,3 +146,19 @@ async def test_the_dry_run_is_made_only_where_the_bytes_decide_something(
     await rows_of(gateway, session("analyst"), text)
     await rows_of(gateway, session("analyst"), text)
     assert len(made) == 1
+
+
+async def test_a_job_may_be_read_unordered_only_without_an_order_by(gateway: Gateway) -> None:
+    pipeline = gateway.pipeline
+    cases = [
+        ("SELECT id FROM shop.customers", False),
+        ("SELECT id FROM shop.customers ORDER BY id", True),
+        ("SELECT * FROM (SELECT id FROM shop.customers ORDER BY id LIMIT 2) t", True),
+    ]
+    for sql, ordered in cases:
+        ctx = session("admin")
+        prepared = await pipeline.prepare(ctx, parse_statement(sql), ())
+        assert prepared.plan is not None
+        admitted = await pipeline.admit(ctx, prepared.statement, prepared.plan, ())
+        job = await pipeline.start.job(ctx, prepared, prepared.plan, admitted)
+        assert job.options.ordered is ordered, sql

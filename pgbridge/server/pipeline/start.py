@@ -15,9 +15,12 @@ masked value.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 import time
 from dataclasses import dataclass
+
+from sqlglot import exp
 
 from pgbridge.auth.principal import Principal
 from pgbridge.backends.base import Backend, JobOptions, JobStats, ResultStream
@@ -63,7 +66,10 @@ class Start:
         ctx.running = (statement_id, job_id)
         if plan.mask_plan is not None and plan.mask_plan.notice:
             ctx.notices.append(("NOTICE", "00000", plan.mask_plan.notice))
-        return Job(statement_id, started, self._options(ctx, job_id, admitted.decision), admitted)
+        options = self._options(ctx, job_id, admitted.decision)
+        # Without an ORDER BY anywhere the row order is not the client's to rely on.
+        options = dataclasses.replace(options, ordered=plan.ast.find(exp.Order) is not None)
+        return Job(statement_id, started, options, admitted)
 
     async def query(self, ctx: SessionContext, plan: DataPlan, job: Job) -> ResultStream:
         """The query's result stream; a failure to start is recorded as the statement's end."""
