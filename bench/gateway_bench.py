@@ -425,6 +425,7 @@ def catalog_lines(gateway: RunningGateway, all_targets: list[Target], args: argp
         env,
         f"postgresql+psycopg://{conninfo['user']}@{conninfo['host']}:{conninfo['port']}/{conninfo['dbname']}"
         "?sslmode=require",
+        "shop",
     )
     through: list[dict[str, float]] = []
     direct: list[dict[str, float]] = []

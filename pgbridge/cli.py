@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
-import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -23,12 +21,17 @@ def build_parser() -> argparse.ArgumentParser:
         "and a tamper-evident audit log.",
     )
     parser.add_argument("--log-level", default="INFO", help="logging level (DEBUG, INFO, WARNING, ERROR)")
+    parser.add_argument(
+        "--log-format", choices=("json", "human"), default="json",
+        help="stderr log lines: one JSON object each (default) or human-readable text",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_serve(commands)
     _add_demo(commands)
     _add_token(commands)
     _register_optional(commands, "pgbridge.policy.cli")
     _register_optional(commands, "pgbridge.audit.cli")
+    _register_optional(commands, "pgbridge.ops.cli")
     return parser
 
 
@@ -113,11 +116,9 @@ def _register_optional(commands: Commands, module_name: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from pgbridge.ops.logs import configure
+
+    configure(args.log_format, args.log_level)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
@@ -164,18 +165,12 @@ def _run_gateway(config: Any, banner: str | None = None, worker: Any = None) -> 
         uvloop.install()
 
     async def run() -> None:
+        from pgbridge.ops.signals import serve_until_stopped
+
         listener = await Listener.open(config, worker=worker)
         if banner:
             print(banner, flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
-        serving = asyncio.ensure_future(listener.serve_forever())
-        await stop.wait()
-        serving.cancel()
-        await listener.close()
+        await serve_until_stopped(listener)  # SIGTERM drains, SIGHUP reloads
 
     asyncio.run(run())
     return 0

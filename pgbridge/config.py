@@ -63,6 +63,7 @@ class ServerSettings:
     admin_session_minutes: int = 480  # longest console sign-in (never past the token's exp)
     admin_price_per_tib_usd: float = 6.25  # the console's cost estimate per TiB scanned
     workers: int = 1  # processes serving the port (SO_REUSEPORT); 0: one per core (server/multiworker.py)
+    shutdown_grace_s: float = 30.0  # SIGTERM: how long running statements may finish (pgbridge.ops)
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,7 @@ def _server(section: Section, base: Path) -> ServerSettings:
         admin_session_minutes=section.get("admin_session_minutes", int, 480),
         admin_price_per_tib_usd=section.get("admin_price_per_tib_usd", float, 6.25),
         workers=section.get("workers", int, 1),
+        shutdown_grace_s=section.get("shutdown_grace_s", float, 30.0),
     )
     if (cert is None) != (key is None):
         raise ConfigError(section.key("tls_cert_file"), "tls_cert_file and tls_key_file go together")
@@ -157,6 +159,8 @@ def _server(section: Section, base: Path) -> ServerSettings:
         raise ConfigError(section.key("admin_http_tls"), "needs tls_cert_file and tls_key_file")
     if settings.admin_session_minutes <= 0:
         raise ConfigError(section.key("admin_session_minutes"), "must be a positive number of minutes")
+    if not 0 <= settings.shutdown_grace_s <= 3600:
+        raise ConfigError(section.key("shutdown_grace_s"), "must be between 0 and 3600 seconds")
     if settings.admin_price_per_tib_usd < 0:
         raise ConfigError(section.key("admin_price_per_tib_usd"), "must not be negative")
     if not 0 <= settings.workers <= 64:

@@ -26,11 +26,14 @@ import os
 import queue
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TypeVar, cast
 
 T = TypeVar("T")
+# Every pool alive in the process, for the saturation gauges /metrics reads (pgbridge.ops).
+POOLS: weakref.WeakSet[WorkerPool] = weakref.WeakSet()
 
 # Sizes: verification is a few milliseconds of CPU (or a JWKS fetch, rate limited), approval
 # reads are SQLite point queries, catalog queries are bounded by [catalog] statement_timeout_ms
@@ -129,6 +132,12 @@ class WorkerPool:
         self._idle = threading.Semaphore(0)
         self._count = 0
         self._stopped = False
+        self.busy = 0  # threads running a call now (read by /metrics, written under _lock)
+        POOLS.add(self)
+
+    def saturation(self) -> tuple[int, int, int]:
+        """(threads running a call, most threads, calls queued for a thread) right now."""
+        return self.busy, self.threads, self._jobs.qsize()
 
     async def run(self, work: Callable[..., T], *args: object) -> T:
         loop = asyncio.get_running_loop()
@@ -184,10 +193,15 @@ class WorkerPool:
             if not job.future.set_running_or_notify_cancel():
                 continue
             job.started()
+            with self._lock:
+                self.busy += 1
             try:
                 job.future.set_result(job.call())
             except BaseException as error:  # handed to the awaiting caller
                 job.future.set_exception(error)
+            finally:
+                with self._lock:
+                    self.busy -= 1
             if job.finished():
                 with self._lock:
                     self._count -= 1

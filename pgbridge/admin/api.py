@@ -23,7 +23,7 @@ from pgbridge.admin.auth import AdminAuth, AuthError, bearer_token
 from pgbridge.admin.decisions import DecisionNotRecorded, decide
 from pgbridge.admin.deps import AdminDeps
 from pgbridge.auth.principal import Principal
-from pgbridge.policy.approvals import STATUSES, ApprovalError, in_thread
+from pgbridge.policy.approvals import STATUSES, ApprovalError, StoreUnavailable, in_thread
 
 logger = logging.getLogger(__name__)
 _MAX_BODY = 64 * 1024
@@ -59,6 +59,8 @@ async def _json_errors(request: web.Request, handler: Any) -> web.StreamResponse
         return _error(exc.status, exc.message)
     except web.HTTPException as exc:  # routing (404, 405) and size (413) refusals, as JSON
         return _error(exc.status, exc.text or exc.reason)
+    except StoreUnavailable as exc:  # the shared approvals store is down: say so, it is not a bug
+        return _error(503, exc.message)
     except Exception:  # the store failed: say so without details an attacker could use
         logger.exception("admin endpoint: request failed")
         return _error(500, "internal error; see the gateway log")

@@ -25,34 +25,30 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from pgbridge.admin import views
+from pgbridge.admin import live, signin, views
 from pgbridge.admin.auth import AdminAuth
 from pgbridge.admin.decisions import DecisionNotRecorded, decide
 from pgbridge.admin.deps import AdminDeps
-from pgbridge.admin.sessions import SESSION_COOKIE, ConsoleSession, SessionStore, tokens_match
+from pgbridge.admin.pages import (
+    AUTH,
+    DEPS,
+    SESSION,
+    SESSIONS,
+    STATIC,
+    TEMPLATES,
+    render,
+    require_csrf,
+    secure,
+    signed_in,
+)
+from pgbridge.admin.sessions import SESSION_COOKIE, ConsoleSession, SessionStore
 from pgbridge.policy.approval_context import contexts_for
 from pgbridge.policy.approvals import ApprovalError, in_thread
 
-DEPS = web.AppKey("deps", AdminDeps)
-AUTH = web.AppKey("auth", AdminAuth)
-SESSIONS = web.AppKey("sessions", SessionStore)
-TEMPLATES = web.AppKey("templates", jinja2.Environment)
-STATIC = web.AppKey("static", dict)
-SESSION = web.RequestKey("console_session", ConsoleSession)  # absent when not signed in
 _MAX_REASON = 2000
-_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",  # "no-referrer" makes browsers send Origin: null on our own forms
-    "Cache-Control": "no-store",
-}
 
 
 def console_app(deps: AdminDeps) -> web.Application:
-    from pgbridge.admin import live, signin
-
     app = web.Application(middlewares=[_security_headers, _session, _check_origin])
     app[DEPS] = deps
     app[AUTH] = AdminAuth(deps.verify, deps.approver_role)
@@ -92,16 +88,11 @@ async def _security_headers(request: web.Request, handler: Any) -> web.StreamRes
     try:
         response = await handler(request)
     except web.HTTPException as exc:
-        _secure(exc.headers)
+        secure(exc.headers)
         raise
     if not response.prepared:  # a stream (live.py) set its own before it started
-        _secure(response.headers)
+        secure(response.headers)
     return response
-
-
-def _secure(headers: Any) -> None:
-    for name, value in _HEADERS.items():
-        headers.setdefault(name, value)
 
 
 @web.middleware
@@ -119,28 +110,6 @@ async def _check_origin(request: web.Request, handler: Any) -> web.StreamRespons
     if request.method == "POST" and origin is not None and origin != f"{request.scheme}://{request.host}":
         raise web.HTTPForbidden(text="cross-origin request refused")
     return await handler(request)
-
-
-def render(request: web.Request, name: str, status: int = 200, **values: Any) -> web.Response:
-    session: ConsoleSession | None = request.get(SESSION)
-    flash = list(session.flash) if session is not None else []
-    if session is not None:
-        session.flash.clear()
-    text = request.app[TEMPLATES].get_template(name).render(session=session, flash=flash, **values)
-    return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
-
-
-def signed_in(request: web.Request) -> ConsoleSession:
-    """The session, or a redirect to the sign-in page."""
-    session: ConsoleSession | None = request.get(SESSION)
-    if session is None:
-        raise web.HTTPSeeOther("/console/login")
-    return session
-
-
-def require_csrf(request: web.Request, session: ConsoleSession, form: Any) -> None:
-    if not tokens_match(session.csrf, form.get("csrf")):
-        raise web.HTTPForbidden(text="missing or wrong CSRF token: reload the page and try again")
 
 
 async def _pending(request: web.Request) -> list[views.PendingView]:

@@ -16,7 +16,7 @@ import hashlib
 
 from aiohttp import web
 
-from pgbridge.admin.console import DEPS, SESSION, SESSIONS, _secure
+from pgbridge.admin.pages import DEPS, SESSION, SESSIONS, secure
 from pgbridge.admin.sessions import ConsoleSession
 from pgbridge.policy.approvals import in_thread
 
@@ -39,7 +39,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     if session is None:
         raise web.HTTPUnauthorized(text="sign in again")
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "X-Accel-Buffering": "no"})
-    _secure(response.headers)
+    secure(response.headers)
     await response.prepare(request)
     deps, closing = request.app[DEPS], request.app[CLOSING]
     last, quiet = "", 0.0

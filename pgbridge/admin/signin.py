@@ -20,7 +20,7 @@ import time
 from aiohttp import web
 
 from pgbridge.admin.auth import AuthError
-from pgbridge.admin.console import AUTH, DEPS, SESSION, SESSIONS, render, require_csrf
+from pgbridge.admin.pages import AUTH, DEPS, SESSION, SESSIONS, render, require_csrf
 from pgbridge.admin.sessions import LOGIN_COOKIE, LOGIN_COOKIE_SECONDS, SESSION_COOKIE, tokens_match
 from pgbridge.auth.principal import Principal
 

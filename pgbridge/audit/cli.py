@@ -10,7 +10,6 @@ an unverified log unless --unverified is given, replay warns and exits 1.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import time
@@ -19,11 +18,11 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from pgbridge.audit import records
+from pgbridge.audit import multi, records
 from pgbridge.audit.export import export, parse_when
+from pgbridge.audit.locate import audit_dir, fingerprint, public_key_for
 from pgbridge.audit.reader import iter_records
 from pgbridge.audit.replay import describe, replay, session_records
-from pgbridge.audit.settings import load_public_key, public_pem
 from pgbridge.audit.verify import VerifyReport, verify
 
 DEFAULT_DATA_DIR = ".pgbridge-demo"
@@ -47,11 +46,13 @@ def register(subparsers: argparse._SubParsersAction, default_data_dir: str) -> N
     tail_cmd.add_argument("--json", action="store_true", help="print the raw signed lines")
     _common(tail_cmd, default_data_dir)
     tail_cmd.set_defaults(func=run_tail)
-    _register_export(commands, default_data_dir)
+    export_cmd = _register_export(commands, default_data_dir)
     _register_report(commands, default_data_dir)
+    multi.add_options(verify_cmd, export_cmd)  # several gateways, anchors (pgbridge.audit.multi)
+    multi.register_setup(commands)
 
 
-def _register_export(commands: argparse._SubParsersAction, default_data_dir: str) -> None:
+def _register_export(commands: argparse._SubParsersAction, default_data_dir: str) -> argparse.ArgumentParser:
     export_cmd = commands.add_parser("export", help="records of a time range, as evidence")
     export_cmd.add_argument("--since", required=True, help="ISO 8601 start (inclusive, UTC if no zone)")
     export_cmd.add_argument("--until", help="ISO 8601 end (exclusive)")
@@ -60,6 +61,7 @@ def _register_export(commands: argparse._SubParsersAction, default_data_dir: str
     export_cmd.add_argument("--unverified", action="store_true", help="export even if verify fails")
     _common(export_cmd, default_data_dir)
     export_cmd.set_defaults(func=run_export)
+    return export_cmd
 
 
 def _register_report(commands: argparse._SubParsersAction, default_data_dir: str) -> None:
@@ -84,43 +86,16 @@ def _common(parser: argparse.ArgumentParser, default_data_dir: str) -> None:
     parser.add_argument(
         "--public-key",
         type=Path,
+        action="append",
         help="Ed25519 public key PEM to trust (default: DATA_DIR/audit-signing-key.pub, the gateway's key "
-        "kept outside the audit folder)",
+        "kept outside the audit folder); several gateways: once, or once per directory",
     )
-
-
-def audit_dir(args: argparse.Namespace) -> Path:
-    return args.audit_dir or Path(args.data_dir) / "audit"
-
-
-def public_key_for(args: argparse.Namespace, first: Path) -> Ed25519PublicKey:
-    """The key to trust. Never silently the copy stored with the log: whoever can rewrite the
-    log could re-sign it with a key of their own and replace that copy too."""
-    path = args.public_key
-    if path is None:
-        beside_keys = Path(args.data_dir) / "audit-signing-key.pub"
-        path = beside_keys if beside_keys.exists() else None
-    if path is None:
-        path = (first if first.is_dir() else first.parent) / records.PUBLIC_KEY_NAME
-        print(
-            f"WARNING: verifying with {path}, the public key stored beside the log itself; anyone able to "
-            "rewrite the log could have replaced it too. Pass --public-key with a copy kept elsewhere, or "
-            "compare the fingerprint printed below with one recorded when the gateway was set up.",
-            file=sys.stderr,
-        )
-    try:
-        return load_public_key(path)
-    except (OSError, ValueError) as exc:
-        print(f"pgbridge audit: cannot read the public key {path}: {exc}; give --public-key", file=sys.stderr)
-        raise SystemExit(2) from None
-
-
-def fingerprint(key: Ed25519PublicKey) -> str:
-    return "sha256:" + hashlib.sha256(public_pem(key)).hexdigest()[:32]
 
 
 def run_verify(args: argparse.Namespace) -> int:
     paths = list(args.paths) or [audit_dir(args)]
+    if multi.wants_many(args):
+        return multi.run_verify_many(args, paths)
     key = public_key_for(args, paths[0])
     groups = _chain_groups(paths)
     if len(groups) == 1:
@@ -202,6 +177,8 @@ def run_export(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"pgbridge audit export: {exc}", file=sys.stderr)
         return 2
+    if args.paths:  # several gateways (each with its workers' chains)
+        return multi.run_export_many(args, list(args.paths), since, until or None)
     directories = records.chains(directory)
     if not all([_verified(args, chain).ok for chain in directories]) and not args.unverified:
         print("refusing to export an unverified log (use --unverified to export anyway)", file=sys.stderr)

@@ -18,7 +18,7 @@ from pgbridge.audit import records
 from pgbridge.audit.reader import Line, iter_records
 
 CSV_COLUMNS = (
-    "seq", "ts", "type", "session_id", "statement_id", "subject", "sql", "translated_sql",
+    "seq", "ts", "gateway", "type", "session_id", "statement_id", "subject", "sql", "translated_sql",
     "decision", "rule", "rows", "sqlstate", "duration_ms", "record_hash", "data",
 )
 
@@ -62,4 +62,5 @@ def csv_row(line: Line, record: dict[str, Any]) -> list[Any]:
     picked += [data.get(name) for name in ("sql", "translated_sql", "decision", "rule", "rows", "sqlstate")]
     picked.append(data.get("duration_ms"))
     hashed = records.record_hash(line.raw)
-    return [record["seq"], record["ts"], record["type"], *picked, hashed, json.dumps(data, sort_keys=True)]
+    head = [record["seq"], record["ts"], data.get("gateway"), record["type"]]
+    return [*head, *picked, hashed, json.dumps(data, sort_keys=True)]

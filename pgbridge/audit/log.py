@@ -35,13 +35,18 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pgbridge.audit import records
 from pgbridge.audit.recording import ResultRecording
 from pgbridge.audit.settings import AuditSettings, load_signing_key
 from pgbridge.audit.writer import AuditRef, ChainError, ChainWriter, Clock, Job, utc_now
+from pgbridge.ops.metrics import AUDIT_RECORDS, AUDIT_WRITE_SECONDS
+from pgbridge.ops.observe import observe
 from pgbridge.wire.errors import PgError, SqlState
+
+if TYPE_CHECKING:
+    from pgbridge.audit.anchoring import Anchorer
 
 __all__ = ["AuditLog", "AuditRef", "AuditUnavailable"]
 
@@ -90,8 +95,9 @@ def from_os_error(exc: OSError, event_type: str = "statement") -> AuditUnavailab
 @dataclass(slots=True)
 class _Item:
     job: Job | None  # None: a barrier (`flush`), which writes nothing
-    loop: asyncio.AbstractEventLoop | None  # None for a deferred record: nobody waits for it
-    future: asyncio.Future[AuditRef] | None
+    # a deferred record's loop observes it once durable (pgbridge.ops.observe); nobody waits for it
+    loop: asyncio.AbstractEventLoop | None
+    future: asyncio.Future[AuditRef] | None  # None for a deferred record
     queued: float = 0.0  # time.monotonic() when it was queued
 
 
@@ -103,6 +109,8 @@ class AuditLog:
         self._thread: threading.Thread | None = None
         self._pending: dict[str, bytes] = {}
         self._closed = False
+        self.last_error: str | None = None  # the last group's write error; None once one succeeds
+        self._anchorer: Anchorer | None = None
 
     @classmethod
     async def open(cls, settings: AuditSettings, clock: Clock = utc_now) -> AuditLog:
@@ -117,7 +125,32 @@ class AuditLog:
         log = cls(settings, writer)
         log._thread = threading.Thread(target=log._run, name="pgbridge-audit-writer", daemon=True)
         log._thread.start()
+        if settings.anchors is not None:
+            await log._start_anchoring()
         return log
+
+    async def _start_anchoring(self) -> None:
+        """No anchor, no gateway: a log whose tail could be cut unseen is refused at start."""
+        from pgbridge.audit.anchoring import start_anchoring
+
+        writer, anchors = self._writer, self.settings.anchors
+        assert writer is not None and anchors is not None
+        gateway = self.settings.gateway_id or "gateway"
+        try:
+            self._anchorer = await start_anchoring(anchors, gateway, writer.key, lambda: writer.durable)
+        except OSError as exc:
+            logger.critical("audit anchors cannot be written: %s", exc)
+            await self.close()
+            raise unavailable(f"its anchor store refuses the first checkpoint: {exc}") from exc
+
+    def anchor_problem(self) -> str | None:
+        """Why the last checkpoint did not reach the anchor sink (readiness), or None."""
+        return self._anchorer.last_error if self._anchorer is not None else None
+
+    @property
+    def head(self) -> AuditRef:
+        """The last durable record (seq 0 before the first)."""
+        return self._writer.durable if self._writer is not None else AuditRef(0, records.GENESIS)
 
     @property
     def enabled(self) -> bool:
@@ -130,10 +163,25 @@ class AuditLog:
             return AuditRef(0, "")
         if self._closed:
             raise unavailable("the audit log is closed", SqlState.IO_ERROR, event_type)
+        self._check_anchored(event_type)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[AuditRef] = loop.create_future()
         self._queue.put(_Item(Job(event_type, fields, self._blob_for(fields)), loop, future))
-        return await future
+        ref = await future
+        observe(event_type, fields)  # metrics and the operator's log line, once it is durable
+        return ref
+
+    def _check_anchored(self, event_type: str) -> None:
+        stale = self._anchorer.unanchored_for() if self._anchorer is not None else None
+        if stale is not None and event_type != "log_closed":
+            raise AuditUnavailable(
+                SqlState.IO_ERROR,
+                "the audit log cannot be anchored (no checkpoint has reached its anchor store "
+                f"for {stale:.0f} s); "
+                f"{_CONSEQUENCE.get(event_type, _DEFAULT_CONSEQUENCE)}",
+                hint="an operator must make the [audit.anchors] database reachable again; pgbridge refuses "
+                "statements whose records could be cut off unseen",
+            )
 
     async def append_deferred(self, event_type: str, fields: Mapping[str, Any]) -> None:
         """Queue one record without waiting for it to be durable (see the module docstring:
@@ -148,7 +196,7 @@ class AuditLog:
         if self._closed:
             raise unavailable("the audit log is closed", SqlState.IO_ERROR, event_type)
         job = Job(event_type, fields, self._blob_for(fields))
-        self._queue.put(_Item(job, None, None, time.monotonic()))
+        self._queue.put(_Item(job, asyncio.get_running_loop(), None, time.monotonic()))
 
     async def flush(self) -> None:
         """Return once every record queued before this call is durable (deferred ones too)."""
@@ -181,7 +229,7 @@ class AuditLog:
         self._pending[digest] = blob
 
     async def close(self) -> None:
-        """Write `log_closed` (marks a clean shutdown), then stop the writer thread."""
+        """Write `log_closed` (marks a clean shutdown), stop the writer thread, then anchor the end."""
         if self._writer is None or self._closed:
             return
         try:
@@ -191,6 +239,8 @@ class AuditLog:
             self._queue.put(None)
             if self._thread is not None:
                 await asyncio.to_thread(self._thread.join)
+            if self._anchorer is not None:
+                await self._anchorer.close()
 
     # ---- the writer thread ---------------------------------------------------------------
 
@@ -246,6 +296,7 @@ class AuditLog:
     def _write(self, group: list[_Item]) -> None:
         assert self._writer is not None
         jobs = [item.job for item in group if item.job is not None]
+        started = time.monotonic()
         try:
             written = iter(self._writer.write_group(jobs) if jobs else [])
             head = AuditRef(self._writer.head.seq, self._writer.head.hash)
@@ -253,7 +304,13 @@ class AuditLog:
         except Exception as exc:  # a bug must fail the statements, never leave them waiting
             logger.exception("audit writer failed")
             outcomes = [exc for _ in group]
-        errors = [out for out in outcomes if isinstance(out, OSError)]
+        AUDIT_WRITE_SECONDS.observe(time.monotonic() - started)
+        # a flush (no job) writes no record of its own: only records are counted
+        pairs = zip(group, outcomes, strict=True)
+        errors = [out for item, out in pairs if item.job is not None and isinstance(out, OSError)]
+        self.last_error = str(errors[0]) if errors else None
+        AUDIT_RECORDS.labels("failed").inc(len(errors))
+        AUDIT_RECORDS.labels("written").inc(len(jobs) - len(errors))
         if errors:
             logger.critical(
                 "AUDIT LOG CANNOT BE WRITTEN in %s: %s; %d record(s) refused",
@@ -261,23 +318,30 @@ class AuditLog:
                 errors[0],
                 len(errors),
             )
-        # one wake-up per event loop, not one per record
-        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[AuditRef], Any]]] = {}
-        for item, outcome in zip(group, outcomes, strict=True):
-            event_type = item.job.event_type if item.job is not None else "flush"
-            if item.loop is None or item.future is None:
-                if isinstance(outcome, BaseException) and not isinstance(outcome, OSError):
-                    logger.critical("audit: a deferred %s record was refused: %s", event_type, outcome)
-                continue  # deferred: an OSError was logged above, nobody waits
-            by_loop.setdefault(item.loop, []).append((item.future, _public(outcome, event_type)))
-        for loop, settled in by_loop.items():
-            with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
-                loop.call_soon_threadsafe(_settle_all, settled)
+        _wake(group, outcomes)
 
 
-def _settle_all(settled: list[tuple[asyncio.Future[AuditRef], Any]]) -> None:
-    for future, outcome in settled:
-        _settle(future, outcome)
+def _wake(group: list[_Item], outcomes: list[Any]) -> None:
+    """Settle the waiting records and observe the durable deferred ones, in write order: one
+    wake-up per event loop, not one per record."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Item, Any]]] = {}
+    for item, outcome in zip(group, outcomes, strict=True):
+        event_type = item.job.event_type if item.job is not None else "flush"
+        if item.future is None and isinstance(outcome, BaseException) and not isinstance(outcome, OSError):
+            logger.critical("audit: a deferred %s record was refused: %s", event_type, outcome)
+        if item.loop is not None:  # a deferred record's OSError was logged above
+            by_loop.setdefault(item.loop, []).append((item, _public(outcome, event_type)))
+    for loop, settled in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+            loop.call_soon_threadsafe(_settle_all, settled)
+
+
+def _settle_all(settled: list[tuple[_Item, Any]]) -> None:
+    for item, outcome in settled:
+        if item.future is not None:
+            _settle(item.future, outcome)
+        elif item.job is not None and isinstance(outcome, AuditRef):
+            observe(item.job.event_type, item.job.fields)  # a deferred record, durable now
 
 
 def _public(outcome: AuditRef | BaseException, event_type: str) -> AuditRef | BaseException:

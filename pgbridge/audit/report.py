@@ -27,6 +27,7 @@ import jinja2
 from pgbridge.audit import records as record_files
 from pgbridge.audit import report_charts as charts
 from pgbridge.audit.export import parse_when
+from pgbridge.audit.locate import audit_dir, fingerprint, public_key_for
 from pgbridge.audit.reader import iter_records
 from pgbridge.audit.report_data import Evidence, Record, Refs, collect, in_period, to_record
 from pgbridge.audit.verify import VerifyReport, verify
@@ -52,8 +53,6 @@ class GatewayLog:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from pgbridge.audit.cli import audit_dir, fingerprint, public_key_for
-
     try:
         since = parse_when(args.since, "--since")
         until = parse_when(args.until, "--until") if args.until else dt.datetime.now(dt.UTC)

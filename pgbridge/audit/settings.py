@@ -8,6 +8,7 @@ the data directory the caller passes in, so a demo folder moves as a whole.
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, cast
@@ -34,6 +35,19 @@ class AuditSettings:
     record_max_rows: int
     record_max_bytes: int
     deferred_flush_ms: int = 100  # completion records and recordings wait at most this long (batch)
+    # Several gateways: each record names the gateway that wrote it (None: records carry none).
+    gateway_id: str | None = None
+    anchors: AnchorSettings | None = None
+
+
+@dataclass(frozen=True)
+class AnchorSettings:
+    """`[audit.anchors]`: signed checkpoints of the chain head, kept where this host cannot rewrite them."""
+
+    url: str  # postgresql://... (an INSERT-only role on the anchors table) or gs://BUCKET/PREFIX
+    interval_s: float = 10.0  # a checkpoint at least this often while records are written
+    # statements are refused once no checkpoint has reached the sink for this long (0: never refuse)
+    max_unanchored_s: float = 60.0
 
 
 def audit_settings_from(section: Section, base_dir: Path) -> AuditSettings:
@@ -55,12 +69,41 @@ def audit_settings_from(section: Section, base_dir: Path) -> AuditSettings:
         record_results=section.get("record_results", bool, True),
         record_max_rows=_at_least(section, "record_max_rows", 1000, 0),
         record_max_bytes=_at_least(section, "record_max_bytes", 1024 * 1024, 0),
+        gateway_id=_gateway_id(section),
+        anchors=_anchors(section.sub("anchors")) if "anchors" in section.table else None,
     )
     if settings.fsync_batch_ms > 1000:
         raise ConfigError(section.key("fsync_batch_ms"), "must be at most 1000 (it delays every statement)")
     if settings.deferred_flush_ms > 10_000:
         raise ConfigError(
             section.key("deferred_flush_ms"), "must be at most 10000 (a crash loses what it holds back)"
+        )
+    section.check_unknown()
+    return settings
+
+
+def _gateway_id(section: Section) -> str:
+    """The gateway's name in its records and anchors: unique per gateway, stable across restarts."""
+    value = section.get("gateway_id", str, "") or socket.gethostname()
+    if not value.isprintable() or len(value) > 128:
+        raise ConfigError(section.key("gateway_id"), "must be printable text of at most 128 characters")
+    return value
+
+
+def _anchors(section: Section) -> AnchorSettings:
+    url = section.require("url", str)
+    if not url.startswith(("postgresql://", "postgres://", "gs://")) or url.rstrip("/") == "gs:/":
+        raise ConfigError(section.key("url"), "must be a postgresql:// URL (the anchors table) or gs://BUCKET/PREFIX")
+    settings = AnchorSettings(
+        url=url,
+        interval_s=section.get("interval_s", float, 10.0),
+        max_unanchored_s=section.get("max_unanchored_s", float, 60.0),
+    )
+    if not 0.1 <= settings.interval_s <= 3600:
+        raise ConfigError(section.key("interval_s"), "must be between 0.1 and 3600 seconds")
+    if settings.max_unanchored_s and settings.max_unanchored_s < 2 * settings.interval_s:
+        raise ConfigError(
+            section.key("max_unanchored_s"), "must be 0 (never refuse) or at least twice interval_s"
         )
     section.check_unknown()
     return settings

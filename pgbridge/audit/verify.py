@@ -8,7 +8,8 @@ in it names exactly where it resumes. Verification stops at the first problem: a
 nothing later can be trusted to mean anything.
 
 Removal of the newest records or files cannot be seen from the log alone; the report gives the
-last seq and hash so an operator can compare them with an anchor kept elsewhere.
+last seq and hash so an operator can compare them with an anchor kept elsewhere, and keeps the
+hashes of the seqs it is asked to `watch` (those anchors name: pgbridge.audit.anchor_check).
 
 A statement whose write-ahead record has no completion record after it is reported as
 unfinished, not as a break: it is running, or the gateway crashed before its completion record
@@ -18,7 +19,7 @@ not recorded.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,9 @@ class VerifyReport:
     last_hash: str | None = None
     clean_end: bool = False  # the last record is log_closed (a clean shutdown)
     unfinished: tuple[str, ...] = ()  # statement ids with a write-ahead record and no completion
+    gateway: str | None = None  # the gateway the newest records name
+    first_seq: int | None = None
+    hashes: dict[int, str] = field(default_factory=dict)  # hash of each watched seq found
 
 
 class _Problem(Exception):
@@ -57,6 +61,9 @@ class _Walk:
     resumes: set[tuple[Any, Any]] = field(default_factory=set)
     last_type: str | None = None
     open_statements: dict[str, None] = field(default_factory=dict)  # in write-ahead order
+    watch: Collection[int] = ()
+    seen: dict[int, str] = field(default_factory=dict)
+    gateway: str | None = None
 
     def check(self, line: Line) -> None:
         if not line.raw.endswith(b"\n"):
@@ -73,6 +80,10 @@ class _Walk:
         self._note_statement(record)
         self.count, self.seq, self.hash = self.count + 1, record["seq"], records.record_hash(raw)
         self.last_type = record["type"]
+        if self.seq in self.watch:
+            self.seen[self.seq] = self.hash
+        named = record["data"].get("gateway") if isinstance(record["data"], dict) else None
+        self.gateway = named if isinstance(named, str) else self.gateway
 
     def _check_order(self, line: Line, record: dict[str, Any]) -> None:
         seq, prev = record["seq"], record["prev"]
@@ -125,10 +136,10 @@ class _Walk:
         )
 
 
-def verify(paths: Sequence[Path], public_key: Ed25519PublicKey) -> VerifyReport:
+def verify(paths: Sequence[Path], public_key: Ed25519PublicKey, watch: Collection[int] = ()) -> VerifyReport:
     """Check order, hashes, signatures and recordings across the given files or directories."""
     files = expand(paths)
-    walk = _Walk(public_key)
+    walk = _Walk(public_key, watch=watch)
     for line in lines(files):
         try:
             walk.check(line)
@@ -151,4 +162,7 @@ def _report(walk: _Walk, files: list[Path], problem: str | None, location: str |
         last_hash=walk.hash if walk.count else None,
         clean_end=walk.last_type == "log_closed",
         unfinished=tuple(walk.open_statements),
+        gateway=walk.gateway,
+        first_seq=walk.start[0] if walk.start else None,
+        hashes=walk.seen,
     )

@@ -28,6 +28,7 @@ from pgbridge.audit import records
 from pgbridge.audit.records import GENESIS
 from pgbridge.audit.retention import expired_prefix, first_record_after, retention_fields
 from pgbridge.audit.settings import AuditSettings, public_pem
+from pgbridge.ops.metrics import AUDIT_FSYNC_SECONDS
 
 Clock = Callable[[], dt.datetime]
 
@@ -82,6 +83,8 @@ class ChainWriter:
         self.head = _Head()
         self.current: _Open | None = None
         self._lock_fd: int | None = None
+        # the last record known to be on disk: what an anchor may vouch for (read by other threads)
+        self.durable = AuditRef(0, GENESIS)
 
     # ---- opening and resuming ------------------------------------------------------------
 
@@ -137,6 +140,7 @@ class ChainWriter:
             ) from None
         self.head.seq, self.head.hash = record["seq"], records.record_hash(line)
         self.head.last_type = record["type"]
+        self.durable = AuditRef(self.head.seq, self.head.hash)
         self.current = self._open_files(path)
 
     def _recovery_fields(self) -> dict[str, Any]:
@@ -176,7 +180,7 @@ class ChainWriter:
         offset = current.results_size
         for job in jobs:
             try:
-                data = records.encode_data(self._locate(job, current, offset))
+                data = records.encode_data(self._stamp(self._locate(job, current, offset)))
             except (TypeError, ValueError) as exc:
                 outcome.append(exc)
                 continue
@@ -195,7 +199,13 @@ class ChainWriter:
             self.head.seq, self.head.hash = head
             raise
         self.head.last_type = last_type
+        self.durable = AuditRef(self.head.seq, self.head.hash)
         return outcome
+
+    def _stamp(self, fields: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Every record names its gateway, so merged logs of several gateways stay attributable."""
+        gateway = self.settings.gateway_id
+        return fields if gateway is None else {**fields, "gateway": gateway}
 
     def _locate(self, job: Job, current: _Open, offset: int) -> Mapping[str, Any]:
         if job.blob is None:
@@ -209,10 +219,10 @@ class ChainWriter:
         try:
             if blobs:
                 _write_all(current.results_fd, b"".join(blobs))
-                os.fsync(current.results_fd)
+                _timed_fsync(current.results_fd)
             if lines:
                 _write_all(current.fd, b"".join(lines))
-                os.fsync(current.fd)
+                _timed_fsync(current.fd)
         except OSError:
             self._roll_back(current, *start)
             raise
@@ -303,6 +313,11 @@ def _write_all(fd: int, data: bytes) -> None:
     while view:
         written = os.write(fd, view)
         view = view[written:]
+
+
+def _timed_fsync(fd: int) -> None:
+    with AUDIT_FSYNC_SECONDS.time():
+        os.fsync(fd)
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -89,81 +89,87 @@ class TokenVerifier:
     """Verifies a JWT and turns its claims into a Principal."""
 
     def __init__(self, settings: AuthSettings) -> None:
-        self.settings = settings
         # Its own threads: a login must not wait behind other principals' queries.
         self._pool = WorkerPool("auth", AUTH_THREADS)
-        self._static_key: Any = None
-        self._jwks: jwt.PyJWKClient | None = None
-        if settings.public_key_file is not None:
-            try:
-                pem = settings.public_key_file.read_bytes()
-            except OSError as error:
-                raise ConfigError(
-                    "auth.public_key_file", f"cannot read {settings.public_key_file}: {error}"
-                ) from error
-            self._static_key = _load_public_key(pem)
-        else:
-            assert settings.jwks_url is not None
-            self._jwks = jwt.PyJWKClient(
-                settings.jwks_url,
-                cache_keys=True,
-                lifespan=settings.jwks_cache_seconds,
-                cooldown_duration=settings.jwks_refetch_cooldown_seconds,
-            )
+        self._keys = VerifierKeys.load(settings)
+
+    @property
+    def settings(self) -> AuthSettings:
+        return self._keys.settings
+
+    def use(self, keys: VerifierKeys) -> None:
+        """Verify with these settings and keys from now on (SIGHUP reload: VerifierKeys.load
+        reads them first, so a file that cannot be read leaves the old ones in force). One
+        assignment: a verification sees the old set or the new, never a mix."""
+        self._keys = keys
+
+    def keys_loaded(self) -> bool:
+        """True when a token could be verified now: the key file was read, or the JWKS answers
+        with at least one key (from the cache while it is fresh). Blocks on a JWKS fetch."""
+        keys = self._keys
+        if keys.jwks is None:
+            return keys.static_key is not None
+        try:
+            return bool(keys.jwks.get_signing_keys())
+        except jwt.PyJWKClientError:
+            return False
 
     async def verify(self, token: str, startup_user: str | None) -> Principal:
         """Verify `token`; the startup user must equal the configured user claim."""
         return await self._pool.run(self.verify_sync, token, startup_user)
 
     def verify_sync(self, token: str, startup_user: str | None) -> Principal:
-        claims = self._decode(token)
-        subject = claims.get(self.settings.user_claim)
+        keys = self._keys
+        settings = keys.settings
+        claims = self._decode(token, keys)
+        subject = claims.get(settings.user_claim)
         if not isinstance(subject, str) or not subject:
-            raise _auth_failed(f"token has no {self.settings.user_claim!r} claim naming the user")
+            raise _auth_failed(f"token has no {settings.user_claim!r} claim naming the user")
         if startup_user is not None and startup_user != subject:
             raise _auth_failed(
-                f"startup user {startup_user!r} does not match the token's {self.settings.user_claim!r} claim"
+                f"startup user {startup_user!r} does not match the token's {settings.user_claim!r} claim"
             )
         return Principal(
             subject=subject,
-            roles=_roles(claims.get(self.settings.roles_claim)),
+            roles=_roles(claims.get(settings.roles_claim)),
             claims=claims,
             token_id=_opt_str(claims.get("jti")),
             issuer=_opt_str(claims.get("iss")),
             expires_at=float(claims["exp"]) if "exp" in claims else None,
         )
 
-    def _decode(self, token: str) -> dict[str, Any]:
+    def _decode(self, token: str, keys: VerifierKeys) -> dict[str, Any]:
+        settings = keys.settings
         token = token.strip()
         try:
             header = jwt.get_unverified_header(token)
         except jwt.DecodeError:
             raise _auth_failed("the password is not a well-formed JWT") from None
         algorithm = header.get("alg")
-        if algorithm not in self.settings.algorithms:
+        if algorithm not in settings.algorithms:
             raise _auth_failed(
                 f"token algorithm {algorithm!r} is not allowed (allowed: "
-                f"{', '.join(self.settings.algorithms)})"
+                f"{', '.join(settings.algorithms)})"
             )
         try:
-            key = self._key_for(token)
+            key = keys.key_for(token)
             return jwt.decode(
                 token,
                 key,
-                algorithms=list(self.settings.algorithms),
-                audience=self.settings.audience,
-                issuer=self.settings.issuer,
-                leeway=self.settings.leeway_seconds,
-                options={"require": ["exp"], "verify_aud": self.settings.audience is not None},
+                algorithms=list(settings.algorithms),
+                audience=settings.audience,
+                issuer=settings.issuer,
+                leeway=settings.leeway_seconds,
+                options={"require": ["exp"], "verify_aud": settings.audience is not None},
             )
         except jwt.ExpiredSignatureError:
             raise _auth_failed("token has expired") from None
         except jwt.ImmatureSignatureError:
             raise _auth_failed("token is not valid yet (nbf or iat is in the future)") from None
         except jwt.InvalidAudienceError:
-            raise _auth_failed(f"token audience is not {self.settings.audience!r}") from None
+            raise _auth_failed(f"token audience is not {settings.audience!r}") from None
         except jwt.InvalidIssuerError:
-            raise _auth_failed(f"token issuer is not {self.settings.issuer!r}") from None
+            raise _auth_failed(f"token issuer is not {settings.issuer!r}") from None
         except jwt.MissingRequiredClaimError as error:
             raise _auth_failed(f"token has no {error.claim!r} claim") from None
         except jwt.InvalidSignatureError:
@@ -173,10 +179,39 @@ class TokenVerifier:
         except jwt.InvalidTokenError as error:
             raise _auth_failed(f"token is invalid ({type(error).__name__})") from None
 
-    def _key_for(self, token: str) -> Any:
-        if self._jwks is not None:
-            return self._jwks.get_signing_key_from_jwt(token).key
-        return self._static_key
+
+
+@dataclass(frozen=True)
+class VerifierKeys:
+    """The settings and the keys they name, swapped as one on reload."""
+
+    settings: AuthSettings
+    static_key: Any = None
+    jwks: jwt.PyJWKClient | None = None
+
+    @classmethod
+    def load(cls, settings: AuthSettings) -> VerifierKeys:
+        if settings.public_key_file is not None:
+            try:
+                pem = settings.public_key_file.read_bytes()
+            except OSError as error:
+                raise ConfigError(
+                    "auth.public_key_file", f"cannot read {settings.public_key_file}: {error}"
+                ) from error
+            return cls(settings, static_key=_load_public_key(pem))
+        assert settings.jwks_url is not None
+        client = jwt.PyJWKClient(
+            settings.jwks_url,
+            cache_keys=True,
+            lifespan=settings.jwks_cache_seconds,
+            cooldown_duration=settings.jwks_refetch_cooldown_seconds,
+        )
+        return cls(settings, jwks=client)
+
+    def key_for(self, token: str) -> Any:
+        if self.jwks is not None:
+            return self.jwks.get_signing_key_from_jwt(token).key
+        return self.static_key
 
 
 def _load_public_key(pem: bytes) -> Any:

@@ -60,6 +60,18 @@ class DryRun:
 
 
 @dataclass(frozen=True, slots=True)
+class TableRead:
+    """A table preview (server/pipeline/preview.py): the first `limit` rows of some columns of
+    one table, which BigQuery serves free through tabledata.list or a Storage Read session.
+    A backend may read it so instead of running the job's SQL, whose rows are the same."""
+
+    dataset: str
+    table: str
+    columns: tuple[str, ...]
+    limit: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class JobOptions:
     """How to run one query: identity, limits, and the labels BigQuery's audit log shows."""
 
@@ -71,6 +83,7 @@ class JobOptions:
     # False: the client cannot see the row order (no ORDER BY), so a backend may read the
     # result in parallel streams (BigQuery's Storage Read) and interleave them.
     ordered: bool = True
+    preview: TableRead | None = None  # the job is a table preview (billed nothing)
 
 
 @dataclass(slots=True)

@@ -30,12 +30,22 @@ from google.cloud import bigquery
 from google.cloud.bigquery.retry import DEFAULT_RETRY
 from google.cloud.bigquery.table import RowIterator
 
-from pgbridge.backends.base import DryRun, Field, JobOptions, JobStats, QueryParam, ResultStream, TableMeta
+from pgbridge.backends.base import (
+    DryRun,
+    Field,
+    JobOptions,
+    JobStats,
+    QueryParam,
+    ResultStream,
+    TableMeta,
+    TableRead,
+)
 from pgbridge.backends.bigquery_auth import Identities, qualified
 from pgbridge.backends.bigquery_config import BigQuerySettings
 from pgbridge.backends.bigquery_errors import is_unknown_name, to_pg_error
 from pgbridge.backends.bigquery_labels import check_job_id, job_labels
 from pgbridge.backends.bigquery_meta import TtlCache, load_datasets, load_tables
+from pgbridge.backends.bigquery_preview import preview_fields, preview_rows
 from pgbridge.backends.bigquery_query import query_once
 from pgbridge.backends.bigquery_read import (
     page_batches,
@@ -138,6 +148,8 @@ class BigQueryBackend:
     # ---- execute -----------------------------------------------------------------------
 
     async def execute(self, sql: str, params: Sequence[QueryParam], options: JobOptions) -> ResultStream:
+        if options.preview is not None:
+            return await self._preview(options.preview, options)
         if self.settings.query_api == "query":
             client, rows = await self._run_query(sql, params, options)
             try:
@@ -225,6 +237,16 @@ class BigQueryBackend:
         return ThreadedResult(
             fields, stats, produce, self.settings.queue_batches, on_close=lambda: self._forget(options.job_id)
         )
+    async def _preview(self, read: TableRead, options: JobOptions) -> ResultStream:
+        """A table preview through tabledata.list, billed nothing (bigquery_preview.py)."""
+        identity = self.identities.identity_for(options.role)
+        client = await self._call(lambda: self.identities.rest(identity), "connecting to BigQuery")
+        request = self._request(options.timeout_seconds)
+        columns = await self._call(
+            lambda: preview_fields(client, read, request), "reading the table's schema"
+        )
+        fields, stats, produce = preview_rows(client, read, columns, self.settings.page_rows, request)
+        return ThreadedResult(fields, stats, produce, self.settings.queue_batches).start()
 
     async def execute_dml(self, sql: str, params: Sequence[QueryParam], options: JobOptions) -> JobStats:
         """Run an INSERT / UPDATE / DELETE / MERGE job; the stats carry its affected rows."""

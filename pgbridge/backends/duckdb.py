@@ -34,6 +34,7 @@ from sqlglot import exp
 
 from pgbridge.backends.base import DryRun, Field, JobOptions, JobStats, QueryParam, TableMeta
 from pgbridge.backends.duckdb_describe import for_describe
+from pgbridge.backends.duckdb_estimate import estimate_bytes
 from pgbridge.backends.duckdb_limits import EngineLimits, out_of_memory
 from pgbridge.backends.duckdb_series import stream_series
 from pgbridge.wire.errors import PgError, SqlState
@@ -306,20 +307,12 @@ class DuckDBBackend:
             cursor.close()
 
     def _estimate_bytes(self, bigquery_sql: str) -> int:
-        """Bytes BigQuery would bill: the referenced columns of every referenced table."""
-        tree = sqlglot.parse_one(bigquery_sql, read="bigquery")
-        names = {c.name.lower() for c in tree.find_all(exp.Column)}
-        # count(*) reads no column; a `*` anywhere else (SELECT *, t.*) reads them all.
-        star = any(not isinstance(s.parent, exp.Count) for s in tree.find_all(exp.Star))
-        total = 0
-        for table in tree.find_all(exp.Table):
-            if not table.db:
-                continue
-            sizes = self._table_sizes(table.db, table.name)
-            if sizes is None:
-                continue
-            total += sum(b for col, b in sizes.column_bytes.items() if star or col.lower() in names)
-        return total
+        """Bytes BigQuery would bill: each referenced column once, on its own table."""
+        return estimate_bytes(bigquery_sql, self._column_bytes)
+
+    def _column_bytes(self, dataset: str, table: str) -> dict[str, int] | None:
+        sizes = self._table_sizes(dataset, table)
+        return None if sizes is None else {c.lower(): b for c, b in sizes.column_bytes.items()}
 
     def _table_sizes(self, dataset: str, table: str) -> _TableSizes | None:
         key = (dataset, table)

@@ -9,6 +9,8 @@ compute something else (each checked by the differential corpus):
 - NUMERIC is DECIMAL(38, 9) in BigQuery; sqlglot's bare DECIMAL is DuckDB's DECIMAL(18, 3)
 - SAFE_ORDINAL(i) is NULL for i < 1; DuckDB reads a[-1] as the last element
 - EXTRACT(ISOWEEK) is DuckDB's WEEK
+- CHR(n) gets n as DuckDB's INTEGER (its chr() has no BIGINT form)
+- DIV(a + 1, b) keeps its operands whole (sqlglot writes a + 1 // b)
 - DATE_ADD/DATE_SUB return a DATE in BigQuery; DuckDB's date + interval is a TIMESTAMP
 - GROUP BY name: a SELECT alias wins over a FROM column in BigQuery, the column in DuckDB
   (sqlglot writes grouped expressions as their alias when the query also has ORDER BY), so
@@ -62,6 +64,11 @@ def _fix(node: exp.Expr) -> exp.Expr:
         return _json_type(node)
     if isinstance(node, exp.Div) and not node.meta.get("guarded"):
         return _guarded_div(node)
+    if isinstance(node, exp.IntDiv):
+        _parenthesize_operands(node)
+    if isinstance(node, exp.Chr) and not node.meta.get("int32"):
+        node.meta["int32"] = True  # DuckDB's chr() takes an INTEGER only; BigQuery has INT64
+        node.set("expressions", [exp.Cast(this=e, to=exp.DataType.build("INT")) for e in node.expressions])
     if isinstance(node, exp.Like) and not isinstance(node.parent, exp.Escape):
         return exp.Escape(this=node, expression=exp.Literal.string("\\"))
     if isinstance(node, exp.Extract) and node.this.name.upper() == "ISOWEEK":
@@ -81,6 +88,15 @@ def _fix(node: exp.Expr) -> exp.Expr:
         node.meta["dated"] = True  # BigQuery's DATE_ADD stays a DATE; DuckDB's becomes a TIMESTAMP
         return exp.Cast(this=node, to=exp.DataType.build("DATE"))
     return node
+
+
+def _parenthesize_operands(node: exp.IntDiv) -> None:
+    """BigQuery's DIV(a + 1, b) is written as DuckDB's a // b without parentheses around a
+    compound operand (sqlglot), which `//` would then bind first: a + (1 // b)."""
+    for key in ("this", "expression"):
+        operand = node.args.get(key)
+        if isinstance(operand, (exp.Binary, exp.Unary)) and not isinstance(operand, exp.Paren):
+            node.set(key, exp.Paren(this=operand))
 
 
 _CANONICAL = re.compile(r"(-?)(\d+)-(\d+) (-?\d+) (-?)(\d+):(\d+):(\d+)(?:\.(\d{1,6}))?")

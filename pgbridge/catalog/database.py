@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from pgbridge.backends.duckdb import lock_down
 from pgbridge.backends.duckdb_limits import EngineLimits
-from pgbridge.catalog.facts import load_facts
+from pgbridge.catalog.facts import load_facts, type_io_procs
 from pgbridge.catalog.functions import MACROS
 from pgbridge.catalog.info_schema import info_views
 from pgbridge.catalog.snapshot import OWNER, OWNER_OID, Snapshot
@@ -136,6 +136,12 @@ def _helper_tables(con: duckdb.DuckDBPyConnection, snap: Snapshot) -> None:
         ),
     )
     _create(con, "pgb.type_names", _type_names())
+    io_procs = type_io_procs()
+    _create(
+        con,
+        "pgb.type_io_procs",
+        pa.table({"oid": pa.array(list(io_procs), pa.uint32()), "name": pa.array(list(io_procs.values()))}),
+    )
     _create(con, "pgb.proc_args", _proc_args())
     keyword_columns = ("word", "catcode", "barelabel", "catdesc", "baredesc")  # pg_get_keywords()
     _create(
@@ -150,8 +156,9 @@ def _helper_tables(con: duckdb.DuckDBPyConnection, snap: Snapshot) -> None:
         f"VALUES ({OWNER_OID}, '{OWNER}', true, false, -1), (6171, 'pg_database_owner', false, false, -1)"
     )
     con.execute(
-        "INSERT INTO pgb.pg_database_base (oid, datdba, encoding, datlocprovider, datcollate, datctype, "
-        "datallowconn, datconnlimit) VALUES (16384, 10, 6, 'c', 'C', 'C', true, -1)"
+        "INSERT INTO pgb.pg_database_base (oid, datdba, encoding, datlocprovider, datistemplate, datcollate, "
+        "datctype, datallowconn, datconnlimit, dattablespace) VALUES (16384, 10, 6, 'c', false, 'C', 'C', "
+        "true, -1, 1663)"
     )
 
 
@@ -185,7 +192,7 @@ def _session_views(con: duckdb.DuckDBPyConnection) -> None:
 
 def _type_names() -> pa.Table:
     """Every spelling to_regtype() accepts for a known type: typname, format_type, aliases."""
-    from pgbridge.catalog.facts import TYPE_ALIASES
+    from pgbridge.catalog.facts import PSEUDO_TYPES, TYPE_ALIASES
 
     facts = load_facts()
     names: dict[str, int] = {}
@@ -200,6 +207,8 @@ def _type_names() -> pa.Table:
             names.setdefault(alias, aliased.oid)
             if aliased.array_oid:
                 names.setdefault(alias + "[]", aliased.array_oid)
+    for pseudo, oid in PSEUDO_TYPES.items():
+        names.setdefault(pseudo, oid)
     return pa.table(
         {"name": pa.array(list(names), pa.string()), "oid": pa.array(list(names.values()), pa.uint32())}
     )

@@ -126,8 +126,8 @@ class CatalogEngine:
         self._timeout_ms = statement_timeout_ms
         self._limits = limits
         self._pool = WorkerPool("catalog", CATALOG_THREADS, background=True)
-        # The dataset the gateway resolves `public` to: its tables keep their own schema name
-        # and are visible (pg_table_is_visible, \dt, unqualified regclass) wherever public is.
+        # The dataset the gateway resolves `public` to: the catalog lists its tables in the
+        # schema `public` (snapshot.build_snapshot), as tools that list `public` expect.
         self._default_dataset = default_dataset
         self._tables: tuple[TableMeta, ...] | None = None
         self._loaded_at = 0.0
@@ -195,7 +195,7 @@ class CatalogEngine:
         key = frozenset((t.dataset, t.name, t.num_rows is None) for t in visible)
         database = self._databases.get(key)
         if database is None:
-            snapshot = build_snapshot(visible)
+            snapshot = build_snapshot(visible, self._default_dataset)
             database = _Database(snapshot, await self._pool.run(build_database, snapshot, self._limits))
             self._databases[key] = database
             while len(self._databases) > MAX_DATABASES:
@@ -365,14 +365,13 @@ def _may_read(session: CatalogSession, table: TableMeta) -> bool:
 
 
 def _search_path(session: CatalogSession, default_dataset: str | None) -> tuple[str, ...]:
-    """The schemas unqualified names are looked up in, as the gateway's name resolution does it:
-    `public` stands for the default dataset, so that dataset's schema follows it on the path."""
+    """The schemas unqualified names are looked up in. The default dataset's tables are in
+    `public` (snapshot.build_snapshot), so the path needs no second name for them; a path
+    naming the dataset itself (`SET search_path = shop`) reaches them as public."""
     path: list[str] = []
     for schema in session.search_path:
         name = session.user if schema == "$user" else schema
-        path.append(name)
-        if name == "public" and default_dataset and default_dataset != "public":
-            path.append(default_dataset)
+        path.append("public" if default_dataset and name == default_dataset else name)
     return tuple(dict.fromkeys(path))
 
 
@@ -448,9 +447,12 @@ def _present(con: duckdb.DuckDBPyConnection, column: pa.ChunkedArray, pg: PgType
     if pg.name in REG_TYPES:
         family = "regproc" if pg.name == "regprocedure" else pg.name
         # Registered by name: DuckDB's lookup of Python locals does not see this frame reliably.
-        con.register("pgb_reg_values", pa.table({"v": column.cast(pa.uint32())}))
+        # The row number keeps the order: DuckDB may return a correlated lookup's rows in any.
+        values = pa.table({"v": column.cast(pa.uint32()), "i": pa.array(range(len(column)), pa.int64())})
+        con.register("pgb_reg_values", values)
         try:
-            return con.sql(f"SELECT pgb_{family}_out(v) FROM pgb_reg_values").to_arrow_table().column(0)
+            sql = f"SELECT pgb_{family}_out(v) FROM pgb_reg_values ORDER BY i"
+            return con.sql(sql).to_arrow_table().column(0)
         finally:
             con.unregister("pgb_reg_values")
     target = arrow_type(pg)

@@ -18,6 +18,7 @@ from typing import Any
 from pgbridge.typemap import PG_TYPES, PG_TYPES_BY_OID, PgType
 
 DATA_FILE = Path(__file__).parent / "data" / "pg15_catalog.json"
+TYPE_IO_FILE = Path(__file__).parent / "data" / "pg15_type_io_procs.json"
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,44 @@ def load_facts() -> Facts:
         generated_by=raw["generated_by"],
     )
 
+
+@cache
+def type_io_procs() -> dict[int, str]:
+    """oid -> name of the types' I/O functions (int8recv, array_recv, numeric_out, ...): not in
+    pg_proc (only the functions the engine runs are), but named by pg_type's regproc columns,
+    which clients read (ADBC maps each type by its typreceive name)."""
+    return {int(oid): name for oid, name in json.loads(TYPE_IO_FILE.read_text()).items()}
+
+
+# PostgreSQL's pseudo-types (pg_type.dat, fixed OIDs). No column has one, so pg_type does not
+# list them, but clients name them in casts: pgcli's function listing filters on
+# `prorettype::regtype != 'trigger'::regtype`.
+PSEUDO_TYPES = {
+    "pg_ddl_command": 32,
+    "table_am_handler": 269,
+    "index_am_handler": 325,
+    "record": 2249,
+    "cstring": 2275,
+    "any": 2276,
+    "anyarray": 2277,
+    "void": 2278,
+    "trigger": 2279,
+    "language_handler": 2280,
+    "internal": 2281,
+    "anyelement": 2283,
+    "anynonarray": 2776,
+    "fdw_handler": 3115,
+    "tsm_handler": 3310,
+    "anyenum": 3500,
+    "anyrange": 3831,
+    "event_trigger": 3838,
+    "anymultirange": 4537,
+    "anycompatiblemultirange": 4538,
+    "anycompatible": 5077,
+    "anycompatiblearray": 5078,
+    "anycompatiblenonarray": 5079,
+    "anycompatiblerange": 5080,
+}
 
 # Spellings a query may use for a type, beyond pg_type.typname (format_type / SQL names).
 TYPE_ALIASES = {

@@ -16,6 +16,11 @@ MACROS: tuple[str, ...] = (
         WHEN r = 6171 THEN 'pg_database_owner'
         WHEN r = getvariable('pgb_user_oid') THEN getvariable('pgb_user')
         ELSE 'unknown (OID=' || r || ')' END""",
+    "CREATE MACRO pgb_array_remove(a, x) AS list_filter(a, lambda pgb_e: pgb_e IS DISTINCT FROM x)",
+    """CREATE MACRO pgb_quote_literal(s) AS CASE WHEN s IS NULL THEN NULL
+        ELSE (CASE WHEN contains(s::VARCHAR, chr(92)) THEN 'E' ELSE '' END) || chr(39)
+            || replace(replace(s::VARCHAR, chr(92), chr(92) || chr(92)), chr(39), chr(39) || chr(39))
+            || chr(39) END""",
     """CREATE MACRO pgb_quote_ident(s) AS CASE
         WHEN regexp_full_match(s, '[a-z_][a-z0-9_$]*')
              AND NOT EXISTS (SELECT 1 FROM pgb.keywords pgb_k WHERE pgb_k.word = s AND
@@ -58,9 +63,11 @@ MACROS: tuple[str, ...] = (
     """CREATE MACRO pgb_regnamespace_in(s) AS (SELECT pgb_n.oid FROM pgc.pg_namespace pgb_n
         WHERE pgb_n.nspname = replace(s, '"', ''))""",
     """CREATE MACRO pgb_regproc_out(o) AS CASE WHEN o = 0 THEN '-' ELSE coalesce(
-        (SELECT min(pgb_p.proname) FROM pgc.pg_proc pgb_p WHERE pgb_p.oid = o), o::VARCHAR) END""",
-    """CREATE MACRO pgb_regproc_in(s) AS (SELECT min(pgb_p.oid) FROM pgc.pg_proc pgb_p
-        WHERE pgb_p.proname = replace(s, 'pg_catalog.', ''))""",
+        (SELECT min(pgb_p.proname) FROM pgc.pg_proc pgb_p WHERE pgb_p.oid = o),
+        (SELECT min(pgb_io.name) FROM pgb.type_io_procs pgb_io WHERE pgb_io.oid = o), o::VARCHAR) END""",
+    """CREATE MACRO pgb_regproc_in(s) AS coalesce((SELECT min(pgb_p.oid) FROM pgc.pg_proc pgb_p
+        WHERE pgb_p.proname = replace(s, 'pg_catalog.', '')), (SELECT min(pgb_io.oid) FROM
+        pgb.type_io_procs pgb_io WHERE pgb_io.name = replace(s, 'pg_catalog.', '')))""",
     """CREATE MACRO pgb_regrole_in(s) AS (SELECT min(pgb_r.oid) FROM pgc.pg_roles pgb_r WHERE
         pgb_r.rolname = s)""",
     """CREATE MACRO pgb_relation_size(o) AS coalesce(
@@ -119,6 +126,9 @@ FUNCTION_TYPES: dict[str, str] = {
     "has_type_privilege": "bool",
     "pg_has_role": "bool",
     "quote_ident": "text",
+    "quote_literal": "text",
+    "array_remove": "_text",
+    "acldefault": "_aclitem",
     "parse_ident": "_text",
     "array_upper": "int4",
     "array_lower": "int4",

@@ -1,6 +1,6 @@
 """Generate data/pg15_catalog.json from a real PostgreSQL 15 (developer tool, not runtime).
 
-Usage: `.venv/bin/python -m pgbridge.catalog.gen_catalog_data postgresql://user@host:port/db`
+Usage: `.venv/bin/python -m pgbridge.catalog.gen_catalog_data [--type-io-only] postgresql://user@host:port/db`
 (any throwaway PG 15, e.g. the one tests.support.postgres starts). The engine must answer
 catalog questions with no PostgreSQL at hand, so the facts it cannot derive from backend
 metadata are copied here once, from the real thing:
@@ -26,6 +26,9 @@ import psycopg
 from pgbridge.typemap import PG_TYPES_BY_OID
 
 OUT = Path(__file__).parent / "data" / "pg15_catalog.json"
+# The names of the types' I/O functions (typinput, typoutput, typreceive, typsend), which
+# pg_type's regproc columns show: ADBC maps a type by its typreceive name ('int8recv').
+TYPE_IO_OUT = Path(__file__).parent / "data" / "pg15_type_io_procs.json"
 
 RELATIONS = (
     "pg_catalog." + name
@@ -83,6 +86,19 @@ RELATIONS = (
         "pg_locks",
         "pg_prepared_statements",
         "pg_timezone_names",
+        # read by pg_dump (issue 12); empty here: pgbridge has none of these objects
+        "pg_amop",
+        "pg_amproc",
+        "pg_default_acl",
+        "pg_init_privs",
+        "pg_opfamily",
+        "pg_seclabels",
+        "pg_subscription",
+        "pg_transform",
+        "pg_ts_config",
+        "pg_ts_dict",
+        "pg_ts_parser",
+        "pg_ts_template",
     ]
 )
 INFO_RELATIONS = tuple(
@@ -257,10 +273,25 @@ def _settings(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def type_io_procs(dsn: str) -> dict[str, str]:
+    """oid -> proname of every I/O function of the types in the facts file."""
+    oids = [row["oid"] for row in json.loads(OUT.read_text())["rows"]["pg_catalog.pg_type"]]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT DISTINCT p.oid::int8, p.proname FROM pg_type t JOIN pg_proc p ON p.oid IN "
+            "(t.typinput, t.typoutput, t.typreceive, t.typsend) WHERE t.oid = ANY(%s) ORDER BY 1",
+            (oids,),
+        ).fetchall()
+    return {str(oid): name for oid, name in rows}
+
+
 def main() -> None:
-    data = generate(sys.argv[1])
-    OUT.write_text(json.dumps(data, indent=0, sort_keys=True) + "\n")
-    print(f"wrote {OUT} ({OUT.stat().st_size} bytes)")
+    if sys.argv[1:2] != ["--type-io-only"]:
+        data = generate(sys.argv[1])
+        OUT.write_text(json.dumps(data, indent=0, sort_keys=True) + "\n")
+        print(f"wrote {OUT} ({OUT.stat().st_size} bytes)")
+    TYPE_IO_OUT.write_text(json.dumps(type_io_procs(sys.argv[-1]), indent=0, sort_keys=True) + "\n")
+    print(f"wrote {TYPE_IO_OUT}")
 
 
 if __name__ == "__main__":

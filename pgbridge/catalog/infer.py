@@ -85,6 +85,8 @@ class Inferrer:
         if isinstance(source, exp.Table):
             relation = f"{_SCHEMA_BACK.get(source.db, source.db)}.{source.name}"
             return [(n, t.name) for n, t in load_facts().relations.get(relation, ())]
+        if isinstance(source, Scope) and isinstance(source.expression, exp.Unnest):
+            return self._unnest_columns(source)
         if isinstance(source, Scope):
             columns = [(n, t) for n, t, _ in self._projections(source)]
             alias_columns = _cte_columns(source)
@@ -92,6 +94,16 @@ class Inferrer:
                 columns = [(a, t) for a, (_, t) in zip(alias_columns, columns, strict=False)]
             return columns
         return []
+
+    def _unnest_columns(self, scope: Scope) -> list[tuple[str, str | None]]:
+        """`FROM unnest(a, ...) [AS t[(c, ...)]]`: a column per array, of its element type, named
+        as PostgreSQL names them (the alias's columns, else the alias for one array, else unnest)."""
+        unnest = scope.expression
+        types = [_element_of(self.type_of(arg, scope.parent)) for arg in unnest.expressions]
+        alias = unnest.args.get("alias")
+        named = [c.name for c in alias.columns] if alias is not None else []
+        default = alias.name if alias is not None and alias.name and len(types) == 1 else "unnest"
+        return [(named[i] if i < len(named) else default, t) for i, t in enumerate(types)]
 
     def _column_type(self, column: exp.Column, scope: Scope | None) -> str | None:
         while scope is not None:

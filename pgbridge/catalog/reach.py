@@ -57,7 +57,14 @@ SYNTAX = frozenset(
 )  # fmt: skip
 # Functions that may stand where a relation does (FROM f(...)).
 TABLE_FUNCTIONS = frozenset(
-    {"generate_series", "unnest", "generate_subscripts", "pg_get_keywords", "_pg_expandarray"}
+    {
+        "generate_series",
+        "unnest",
+        "generate_subscripts",
+        "pg_get_keywords",
+        "_pg_expandarray",
+        "pg_options_to_table",
+    }
 )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from pgbridge.catalog.facts import load_facts, type_by_name
+from pgbridge.catalog.facts import PSEUDO_TYPES, load_facts, type_by_name, type_io_procs
 from pgbridge.catalog.snapshot import Snapshot
 from pgbridge.wire.errors import PgError, SqlState
 
@@ -58,6 +58,9 @@ def regtype_oid(text: str) -> int:
     if text.strip().isdigit():
         return int(text)
     pg = type_by_name(text)
+    pseudo = PSEUDO_TYPES.get(text.strip().lower().removeprefix("pg_catalog.").strip('"'))
+    if pg is None and pseudo is not None:
+        return pseudo
     if pg is None:
         raise PgError(SqlState.UNDEFINED_OBJECT, f'type "{text}" does not exist')
     return pg.oid
@@ -79,4 +82,7 @@ def regproc_oid(text: str) -> int:
     for row in load_facts().rows["pg_catalog.pg_proc"]:
         if row["proname"] == name:
             return int(row["oid"])
+    for oid, io_name in type_io_procs().items():
+        if io_name == name:
+            return oid
     raise PgError(SqlState.UNDEFINED_FUNCTION, f'function "{text}" does not exist')

@@ -76,6 +76,8 @@ def _rewrite_node(node: exp.Expr, ctx: RewriteContext, ctes: set[str]) -> exp.Ex
         return _array_literal_compare(node)
     if isinstance(node, exp.DPipe):
         return _array_concat(node)
+    if isinstance(node, exp.Any):
+        return _any_of_array_literal(node)
     if isinstance(node, exp.Func):
         return _function(node, ctx)
     return None
@@ -114,7 +116,28 @@ def _column(node: exp.Column) -> exp.Expr | None:
     if node.args.get("db") is not None and node.db in SCHEMA_OF:
         node.set("db", exp.to_identifier(SCHEMA_OF[node.db]))
         node.set("catalog", None)
+    if node.name == "tableoid" and isinstance(node.this, exp.Identifier) and not node.this.quoted:
+        return _tableoid(node)
     return None
+
+
+def _tableoid(node: exp.Column) -> exp.Expr | None:
+    """The system column tableoid (pg_dump reads `x.tableoid` of every catalog it scans): the
+    OID of the relation the row comes from, known from the FROM item the column names."""
+    select = node.find_ancestor(exp.Select)
+    if select is None:
+        return None
+    tables = [t for t in select.find_all(exp.Table) if t.find_ancestor(exp.Select) is select]
+    named = [t for t in tables if not node.table or node.table in (t.alias_or_name, t.name)]
+    if len(named) != 1:
+        return None  # ambiguous or not a table: DuckDB's own error says so
+    schema = named[0].db if named[0].db in SCHEMA_OF else "pg_catalog"
+    oid = load_facts().relation_oids.get(f"{schema}.{named[0].name}")
+    if oid is None:
+        return None
+    out = exp.Cast(this=exp.Literal.number(oid), to=exp.DataType.build("UINTEGER", dialect="duckdb"))
+    out.meta["pgtype"] = "oid"
+    return out
 
 
 # -- casts ----------------------------------------------------------------------------------
@@ -213,11 +236,32 @@ def _array_literal_compare(node: exp.Binary) -> exp.Expr | None:
     return None
 
 
+def _any_of_array_literal(node: exp.Any) -> exp.Expr | None:
+    # pgcli's `\dt`: `c.relkind = ANY('{r,p,""}')`; DuckDB would unnest the text itself.
+    inner = node.this.unnest() if isinstance(node.this, exp.Paren) else node.this
+    if isinstance(inner, exp.Literal) and inner.is_string and re.fullmatch(r"\{.*\}", inner.this, re.S):
+        node.set("this", _pg_array(inner.this))
+    return None
+
+
 # -- operators and parameters ---------------------------------------------------------------
+
+
+_COMPARISONS: dict[str, type[exp.Binary]] = {
+    "=": exp.EQ,
+    "<>": exp.NEQ,
+    "!=": exp.NEQ,
+    "<": exp.LT,
+    "<=": exp.LTE,
+    ">": exp.GT,
+    ">=": exp.GTE,
+}
 
 
 def _operator(node: exp.Operator) -> exp.Expr:
     op = str(node.args.get("operator") or "").replace("pg_catalog.", "").strip()
+    if op in _COMPARISONS:  # pg_dump: `c.relkind OPERATOR(pg_catalog.=) ANY (array[...])`
+        return _COMPARISONS[op](this=node.this, expression=node.expression)
     regex = {"~": (False, ""), "!~": (True, ""), "~*": (False, "i"), "!~*": (True, "i")}
     if op not in regex:
         raise PgError(SqlState.UNDEFINED_FUNCTION, f"operator does not exist: {op}")
@@ -359,6 +403,10 @@ HANDLERS: dict[str, Handler] = {
     "has_type_privilege": _privilege(("USAGE",)),
     "pg_has_role": _privilege(("MEMBER", "USAGE")),
     "quote_ident": _call("pgb_quote_ident"),
+    "quote_literal": _call("pgb_quote_literal"),
+    "array_remove": _call("pgb_array_remove"),
+    # No object has a privilege list (its ACL is NULL, the default), so neither has a default.
+    "acldefault": lambda args, ctx: exp.cast(exp.null(), exp.DataType.build("VARCHAR[]")),
     "parse_ident": _first("pgb_parse_ident"),
     "array_upper": _call("pgb_array_upper"),
     "array_lower": _call("pgb_array_lower"),
@@ -410,6 +458,11 @@ def _function(node: exp.Func, ctx: RewriteContext) -> exp.Expr | None:
     name = function_name(node)
     if name == "pg_get_keywords" and isinstance(node.parent, exp.Table):
         node.parent.replace(exp.to_table("pgb.keywords", alias=node.parent.alias or None))
+        return None
+    if name == "pg_options_to_table" and isinstance(node.parent, exp.Table):
+        # Options of foreign tables and servers: pgbridge has none, so never a row.
+        empty = exp.select("CAST(NULL AS VARCHAR) AS option_name", "CAST(NULL AS VARCHAR) AS option_value")
+        node.parent.replace(empty.where("false").subquery(node.parent.alias or "pg_options_to_table"))
         return None
     handler = HANDLERS.get(name)
     if handler is None:

@@ -3,7 +3,9 @@
 A Snapshot is pure data: the rows of pg_namespace, pg_class, pg_attribute, pg_description and
 the other metadata-derived relations, plus name <-> OID lookups used by casts such as
 'shop.orders'::regclass. Datasets become schemas; a dataset appears only when at least one of
-its tables is visible.
+its tables is visible. The default dataset is the schema `public` (README, "The public schema"):
+tools that list `public` find its tables, and they are listed there only, never twice; its own
+name still finds them ('shop.orders'::regclass, 'shop'::regnamespace).
 Everything is owned by the role OWNER (OID 10, like PostgreSQL's bootstrap superuser).
 """
 
@@ -23,6 +25,7 @@ OWNER_OID = 10
 PG_CATALOG_OID = 11
 PUBLIC_OID = 2200
 PG_CLASS_OID = 1259  # classoid of relation comments in pg_description
+PG_NAMESPACE_OID = 2615  # classoid of schema comments
 _RELKIND = {"TABLE": "r", "EXTERNAL": "r", "VIEW": "v", "MATERIALIZED_VIEW": "m"}
 
 Row = dict[str, Any]
@@ -40,7 +43,7 @@ class Snapshot:
         self.rows.setdefault(relation, []).append(row)
 
 
-def build_snapshot(tables: Iterable[TableMeta]) -> Snapshot:
+def build_snapshot(tables: Iterable[TableMeta], public_dataset: str | None = None) -> Snapshot:
     facts = load_facts()
     snap = Snapshot()
     registry = OidRegistry()
@@ -49,11 +52,25 @@ def build_snapshot(tables: Iterable[TableMeta]) -> Snapshot:
     for row in snap.rows["pg_catalog.pg_namespace"]:
         row["nspacl"] = None  # copied ACLs name the generating server's user
         snap.namespaces[row["nspname"]] = row["oid"]
+    # PostgreSQL's own comment on public (pg_dump writes COMMENT ON SCHEMA public IS '' without it)
+    snap.add(
+        "pg_catalog.pg_description",
+        {
+            "objoid": PUBLIC_OID,
+            "classoid": PG_NAMESPACE_OID,
+            "objsubid": 0,
+            "description": "standard public schema",
+        },
+    )
     for qualified, oid in _builtin_relation_oids().items():
         snap.classes[qualified] = oid
         snap.class_names[oid] = qualified
     for table in sorted(tables, key=lambda t: (t.dataset, t.name)):
-        _add_table(snap, registry, table.dataset, table)
+        public = table.dataset == public_dataset
+        _add_table(snap, registry, "public" if public else table.dataset, table)
+        if public:  # the dataset's own name is a second name for lookups, never a listing
+            snap.classes[(table.dataset, table.name)] = snap.classes[("public", table.name)]
+            snap.namespaces.setdefault(table.dataset, PUBLIC_OID)
     return snap
 
 

@@ -74,6 +74,9 @@ exempt_roles = ["admin"]
 #   support  - reads only customers and orders, and only the rows of its own `country` claim
 #   approver - decides approval requests (console, CLI or admin JSON API); reads nothing
 #   admin    - reads everything; may run DML on shop, every DML statement needs approval
+# The readers may call the table-valued functions that read only their arguments (unnest,
+# generate_series, in FROM and in the select list) within the cost rules, which count the
+# rows they make; admin may call every function the translator knows.
 [policy]
 max_bytes_billed = 10_000_000_000
 
@@ -94,12 +97,14 @@ over_max_bytes = "approve"
 approval_mode = "wait"
 queries_per_minute = 600
 max_connections = 20
+functions = ["UNNEST", "EXPLODING_GENERATE_SERIES"]
 
 [policy.roles.support]
 tables = ["shop.customers", "shop.orders"]
 max_rows = 10_000
 max_bytes = 100_000_000
 over_max_bytes = "deny"
+functions = ["UNNEST", "EXPLODING_GENERATE_SERIES"]
 
 [policy.roles.support.row_filters]
 "shop.customers" = "country = {claims.country}"
@@ -114,6 +119,7 @@ statements = ["select", "insert", "update", "delete", "merge"]
 write_tables = ["shop.*"]
 approve_statements = ["insert", "update", "delete", "merge"]
 approval_mode = "wait"
+functions = ["*"]
 """
 
 

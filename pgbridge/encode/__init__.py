@@ -8,11 +8,13 @@ the common types. The output is byte-for-byte what PostgreSQL 15 sends for the s
 
 from pgbridge.encode.columns import output_columns, resolve_formats, row_description
 from pgbridge.encode.copy import CopyTextEncoder
+from pgbridge.encode.copy_binary import CopyBinaryEncoder
 from pgbridge.encode.result import EncodedRows, ResultEncoder
 from pgbridge.encode.settings import EncodeSettings
 
 __all__ = [
     "CopyTextEncoder",
+    "CopyBinaryEncoder",
     "EncodedRows",
     "EncodeSettings",
     "ResultEncoder",

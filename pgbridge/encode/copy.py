@@ -122,5 +122,10 @@ class CopyTextEncoder:
         return pc.if_else(needs, quoted, values)
 
 
+    def finish(self) -> bytes:
+        """Nothing follows the last row in text and CSV formats."""
+        return b""
+
+
 def _copy_data(payload: bytes) -> bytes:
     return b"d" + struct.pack("!i", len(payload) + 4) + payload

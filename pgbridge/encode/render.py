@@ -25,7 +25,10 @@ from pgbridge.wire.errors import PgError, SqlState
 Render = Callable[[pa.Array], pa.Array]  # one column in, its values' bytes out
 _INTEGERS = ("int2", "int4", "int8")
 OID_LIKE = {"oid", "regproc", "regprocedure", "regclass", "regtype", "regnamespace", "regrole", "xid"}
-TEXT_LIKE = {"text", "varchar", "name", "bpchar", "unknown"}
+# aclitem, pg_node_tree, pg_lsn and anyarray appear only in catalog columns (pg_database.datacl,
+# pg_attribute.attmissingval, ...): their text form is a string, and `SELECT * FROM pg_database`
+# or pg_dump's column query must not fail on them.
+TEXT_LIKE = {"text", "varchar", "name", "bpchar", "unknown", "aclitem", "pg_node_tree", "pg_lsn", "anyarray"}
 _RANGE_BOUND = {"daterange": "date", "tsrange": "timestamp", "tstzrange": "timestamptz"}
 
 

@@ -70,6 +70,19 @@ class ApprovalError(Exception):
         self.message = message
 
 
+class StoreUnavailable(PgError):
+    """A shared store cannot be reached: what needs it is refused, and says why."""
+
+
+def store_unavailable(detail: str) -> StoreUnavailable:
+    return StoreUnavailable(
+        SqlState.SYSTEM_ERROR,
+        f"the approvals store cannot be reached ({detail}); the statement was not run",
+        hint="an operator must make the [policy.store] database reachable; statements that need no "
+        "approval are not affected",
+    )
+
+
 class ApprovalStore(Protocol):
     def request(
         self, requester: Requester, sql: str, params_digest: str, rule: str, message: str = ""

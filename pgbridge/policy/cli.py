@@ -1,7 +1,8 @@
 """`pgbridge approvals list | show | approve | deny` over the approvals store file.
 
-Works on the same SQLite file the gateway uses (DATA_DIR/approvals.sqlite, or --store), so an
-approver on the gateway host can decide without the HTTP endpoint. The approver names
+Works on the same SQLite file the gateway uses (DATA_DIR/approvals.sqlite, or --store), or on
+the PostgreSQL store several gateways share (--url, the `[policy.store] url`), so an approver
+can decide without the HTTP endpoint. The approver names
 themselves with --by; the store refuses a decision by the requester itself.
 Exit status: 0 done, 1 refused (not found, not pending, four eyes), 2 bad usage (argparse).
 """
@@ -14,7 +15,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pgbridge.policy.approvals import STATUSES, ApprovalError, ApprovalRequest, SqliteApprovalStore
+from pgbridge.policy.approvals import (
+    STATUSES,
+    ApprovalError,
+    ApprovalRequest,
+    ApprovalStore,
+    SqliteApprovalStore,
+)
+from pgbridge.wire.errors import PgError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], default_data_dir: Path) -> None:
@@ -45,6 +53,8 @@ def _where(data_dir: Path | str, store: Path | str | None) -> argparse.ArgumentP
                        help="the gateway's data folder holding approvals.sqlite")
     where.add_argument("--store", type=Path, default=store,
                        help="the approvals database file (default: DATA_DIR/approvals.sqlite)")
+    where.add_argument("--url", default=store,
+                       help="the PostgreSQL store several gateways share ([policy.store] url)")
     return where
 
 
@@ -55,7 +65,14 @@ def main(argv: Sequence[str] | None = None, default_data_dir: Path = Path(".")) 
     return int(args.func(args))
 
 
-def _store(args: argparse.Namespace) -> SqliteApprovalStore:
+def _store(args: argparse.Namespace) -> ApprovalStore:
+    if getattr(args, "url", None):
+        from pgbridge.policy.approvals_pg import PostgresApprovalStore
+
+        try:
+            return PostgresApprovalStore(args.url, max_size=1).open()
+        except PgError as exc:
+            raise SystemExit(f"error: {exc.message}") from None
     return SqliteApprovalStore(args.store or args.data_dir / "approvals.sqlite")
 
 

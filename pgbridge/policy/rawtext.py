@@ -4,7 +4,8 @@ The AST the pipeline hands us is one statement; this check makes sure the text i
 is one statement too, so nothing rides along in a string, comment or escape that one reader
 sees and another does not. Two independent readers must both see a single statement:
 
-- sqlglot's own tokenizer (what the gateway translates and runs), and
+- the gateway's tokenizer (sqlglot's, as sql/statements/tokens.py reads parameters: what the
+  gateway translates and runs), and
 - this small scanner, which follows PostgreSQL's lexical rules: '' doubling in strings,
   backslash escapes in E'' strings, $tag$ dollar quoting, "" identifiers, -- comments and
   /* */ comments (refusing nested ones, which BigQuery reads differently). It scans twice:
@@ -18,11 +19,12 @@ from __future__ import annotations
 
 import re
 
-from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
 from sqlglot.tokens import TokenType
 
-_POSTGRES = Dialect.get_or_raise("postgres")
+from pgbridge.sql.statements.tokens import tokenize
+from pgbridge.wire.errors import PgError
+
 _DOLLAR_TAG = re.compile(r"\$([A-Za-z_\x80-\uffff][A-Za-z0-9_\x80-\uffff]*)?\$")
 
 
@@ -39,8 +41,8 @@ def statement_count(text: str) -> int | None:
 def _sqlglot_count(text: str) -> int | None:
     """Statements as sqlglot's parser would split them: token runs between semicolons."""
     try:
-        tokens = _POSTGRES.tokenize(text)
-    except SqlglotError:
+        tokens = tokenize(text).tokens
+    except (SqlglotError, PgError):
         return None
     count, has_content = 0, False
     for token in tokens:

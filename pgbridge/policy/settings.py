@@ -86,6 +86,8 @@ class PolicySettings:
     roles: Mapping[str, RoleSettings]
     approvals: ApprovalSettings
     max_bytes_billed: int = DEFAULT_MAX_BYTES_BILLED
+    # [policy.store] url: approvals in PostgreSQL, shared by several gateways (None: the SQLite file)
+    store_url: str | None = None
 
 
 def policy_settings_from(section: Section, base_dir: Path) -> PolicySettings:
@@ -97,8 +99,17 @@ def policy_settings_from(section: Section, base_dir: Path) -> PolicySettings:
     for name in sorted(roles_section.table):
         roles[name] = _role_from(roles_section.sub(name), name, approvals.mode, max_billed)
     roles_section.check_unknown()
+    store_url = _store_url(section.sub("store")) if "store" in section.table else None
     section.check_unknown()
-    return PolicySettings(roles=roles, approvals=approvals, max_bytes_billed=max_billed)
+    return PolicySettings(roles=roles, approvals=approvals, max_bytes_billed=max_billed, store_url=store_url)
+
+
+def _store_url(section: Section) -> str:
+    url = section.require("url", str)
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(section.key("url"), "must be a postgresql:// URL")
+    section.check_unknown()
+    return url
 
 
 def _approvals_from(section: Section, base_dir: Path) -> ApprovalSettings:

@@ -34,6 +34,7 @@ from pgbridge.audit import events
 from pgbridge.auth.jwt import TokenVerifier
 from pgbridge.auth.principal import Principal
 from pgbridge.config import Config
+from pgbridge.ops.metrics import BYTES_STREAMED, CONNECTIONS_ACCEPTED, count_error
 from pgbridge.server.connection_limits import Slot
 from pgbridge.server.context import Prepared, SessionContext
 from pgbridge.server.error_text import without_sql
@@ -102,6 +103,7 @@ class Connection:
         self.writer = writer
         self.decoder = codec.FrontendDecoder(gateway.config.server.max_message_bytes)
         self.core: ProtocolCore[Prepared, Portal] = ProtocolCore()
+        self.core.on_error = count_error
         self.session: Session | None = None
         self.process_id = 0
         self.tls_version: str | None = None
@@ -110,6 +112,9 @@ class Connection:
         self.session_id = secrets.token_hex(6)
         self.close_reason = "client disconnected"
         self.opened_logged = False
+        self.idle = False  # authenticated and waiting for the client's next message
+        self.terminated = False
+        CONNECTIONS_ACCEPTED.inc()
 
     async def run(self) -> None:
         try:
@@ -147,11 +152,13 @@ class Connection:
         await self.writer.drain()
         if data:
             self.writer.write(data)
+            BYTES_STREAMED.inc(len(data))
 
     async def _fatal(self, error: PgError) -> None:
         error = without_sql(error)
         if not error.is_fatal:
             error = PgError(error.sqlstate, error.message, "FATAL", error.detail, error.hint)
+        count_error(error.sqlstate)
         with contextlib.suppress(Exception):
             await self.send(self.core.data_to_send() + codec.error_response(error))
 
@@ -316,10 +323,25 @@ class Connection:
     async def _query_loop(self, ctx: SessionContext) -> None:
         assert self.session is not None
         while True:
+            self.idle = True
             message = await self._next_message()
+            self.idle = False
             if await self.session.handle(message) is Action.TERMINATE:
                 self.close_reason = "terminate"
                 return
+
+    def terminate(self, error: PgError) -> None:
+        """End an idle or unauthenticated connection now (the gateway is shutting down): the
+        FATAL error goes out, then the socket closes and run() cleans up as after a disconnect."""
+        if self.terminated:
+            return
+        self.terminated = True
+        self.close_reason = f"{error.sqlstate}: {error.message}"
+        count_error(error.sqlstate)
+        with contextlib.suppress(Exception):
+            if not self.handshaking:
+                self.writer.write(self.core.data_to_send() + codec.error_response(error))
+            self.writer.close()
 
     async def cancel_running(self) -> None:
         if self.session is None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from pgbridge.auth.principal import Principal
-from pgbridge.backends.base import Field
+from pgbridge.backends.base import Field, TableRead
 from pgbridge.masking.plan import MaskPlan
 from pgbridge.policy.engine import Decision
 from pgbridge.server.settings import SessionSettings
@@ -61,6 +61,8 @@ class DataPlan:
     # False once the cost estimate found no generator in the AST: none appears for any
     # parameters, so later executions skip the walk (pgbridge.server.pipeline.cost).
     generates: bool | None = None
+    preview: TableRead | None = None  # a free table preview (server/pipeline/preview.py)
+    generation: int = 0  # the Planner generation (policy and masking rules) it was made under
 
     @property
     def param_oids(self) -> tuple[int, ...]:

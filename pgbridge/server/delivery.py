@@ -76,6 +76,7 @@ class Delivery:
             while (batch := await portal.next_rows(0)) is not None:
                 self.core.send_bytes(encoder.encode(batch))
                 await self.flush()
+            self.core.send_bytes(encoder.finish())
         self.core.copy_done(portal.rows_sent)
 
     @contextlib.asynccontextmanager

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from pgbridge.encode import CopyTextEncoder, EncodeSettings, ResultEncoder, resolve_formats
+from pgbridge.encode import CopyBinaryEncoder, CopyTextEncoder, EncodeSettings, ResultEncoder, resolve_formats
 from pgbridge.server.outcomes import CopyFormat
 from pgbridge.server.settings import SessionSettings
 from pgbridge.typemap import OutputColumn
@@ -52,7 +52,9 @@ def row_description(
 
 def copy_encoder(
     columns: Sequence[OutputColumn], copy: CopyFormat, settings: SessionSettings
-) -> CopyTextEncoder:
+) -> CopyTextEncoder | CopyBinaryEncoder:
+    if copy.binary:
+        return CopyBinaryEncoder(columns, encode_settings(settings))
     return CopyTextEncoder(
         columns,
         encode_settings(settings),

@@ -10,6 +10,7 @@ the process id and the secret handed out at startup. Sockets are accepted by the
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import ssl
 from collections.abc import Mapping
@@ -25,10 +26,11 @@ from pgbridge.backends.duckdb_limits import EngineLimits
 from pgbridge.backends.metadata import MetadataCache
 from pgbridge.catalog.engine import CatalogEngine
 from pgbridge.config import Config
-from pgbridge.policy.approvals import SqliteApprovalStore
+from pgbridge.policy.approvals import ApprovalStore
 from pgbridge.policy.engine import PolicyEngine
 from pgbridge.policy.limits import LimitTracker
 from pgbridge.policy.limits_store import SharedLimitTracker, limits_path
+from pgbridge.policy.stores import close_approval_store, open_approval_store
 from pgbridge.server.cancel_relay import forward
 from pgbridge.server.multiworker import INDEX_BITS, WorkerSlot, owner_of, worker_process_id
 from pgbridge.server.pipeline import Pipeline
@@ -54,7 +56,7 @@ class Stages:
     audit: AuditLog | None
     policy: PolicyEngine
     limits: LimitTracker
-    approvals: SqliteApprovalStore
+    approvals: ApprovalStore
     approval_pool: WorkerPool
     catalog: CatalogEngine
     pipeline: Pipeline
@@ -93,6 +95,7 @@ class Gateway:
         await stages.catalog.close()
         await stages.backend.close()
         stages.approval_pool.shutdown()
+        close_approval_store(stages.approvals)
 
     # -- cancel registry ----------------------------------------------------------------------
 
@@ -159,7 +162,7 @@ async def build_stages(config: Config, backend: Backend, worker: WorkerSlot | No
     limits: LimitTracker = LimitTracker(config.policy)
     if worker is not None:  # counted where every worker sees them, beside the approvals store
         limits = SharedLimitTracker(config.policy, limits_path(settings.store_path), worker.index)
-    approvals = SqliteApprovalStore(settings.store_path, settings.pending_ttl_s, settings.approved_ttl_s)
+    approvals = await asyncio.to_thread(open_approval_store, config.policy)  # SQLite, or PostgreSQL shared
     approval_pool = WorkerPool("approvals", APPROVAL_THREADS)
     catalog = make_catalog(config, backend)
     pipeline = Pipeline(

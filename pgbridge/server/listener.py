@@ -13,10 +13,13 @@ import asyncio
 import contextlib
 import logging
 
-from pgbridge.admin.app import AdminServer, start_admin
+from pgbridge.admin.app import DEFAULT_CONCERNS, AdminServer, start_admin
 from pgbridge.admin.deps import admin_deps
 from pgbridge.backends.base import Backend
 from pgbridge.config import Config
+from pgbridge.ops.health import routes as health_routes
+from pgbridge.ops.lifecycle import Operations
+from pgbridge.ops.metrics import CONNECTIONS_REFUSED
 from pgbridge.server.cancel_relay import serve_relay
 from pgbridge.server.connection import Connection
 from pgbridge.server.connection_limits import Admission
@@ -38,6 +41,15 @@ class Listener:
         self._relay: asyncio.AbstractServer | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._open: set[Connection] = set()
+        self.operations = Operations(self)  # health, metrics, drain and reload (pgbridge.ops)
+
+    @property
+    def connections(self) -> set[Connection]:
+        return self._open
+
+    def stop_accepting(self) -> None:
+        if self._server is not None:
+            self._server.close()
 
     @classmethod
     async def open(
@@ -70,7 +82,10 @@ class Listener:
                 gateway.config, stages.approvals, gateway.verifier, stages.approval_pool, gateway.audit_event
             )
             tls = gateway.tls_context if server.admin_http_tls else None
-            self._admin_http = await start_admin(server.admin_http_host, server.admin_http_port, deps, tls)
+            concerns = (*DEFAULT_CONCERNS, health_routes(self.operations.readiness))
+            self._admin_http = await start_admin(
+                server.admin_http_host, server.admin_http_port, deps, tls, concerns
+            )
             log.info("admin HTTP endpoint on %s:%s", server.admin_http_host, self.admin_http_port)
 
     @property
@@ -130,6 +145,7 @@ class Listener:
 async def _turn_away(writer: asyncio.StreamWriter) -> None:
     """PostgreSQL's answer when no slot is left, sent before reading anything, then close."""
     refusal = PgError(SqlState.TOO_MANY_CONNECTIONS, "sorry, too many clients already", "FATAL")
+    CONNECTIONS_REFUSED.inc()
     writer.write(codec.error_response(refusal))
     with contextlib.suppress(Exception):
         await asyncio.wait_for(writer.drain(), 1)

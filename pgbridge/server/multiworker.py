@@ -91,16 +91,19 @@ def resolve_workers(config: Config, requested: int | None) -> int:
 
 
 def worker_config(config: Config, slot: WorkerSlot) -> Config:
-    """Worker k's configuration: its own audit chain, and the admin listener in worker 0 only."""
+    """Worker k's configuration: its own audit chain (and gateway id, `<gateway_id>/w<k>`, so
+    its records and anchors name the chain they belong to), and the admin listener in worker 0 only."""
     audit = config.audit
     if slot.index:
         audit = dataclasses.replace(audit, directory=audit.directory / f"worker-{slot.index}")
+    if audit.gateway_id is not None:
+        audit = dataclasses.replace(audit, gateway_id=f"{audit.gateway_id}/w{slot.index}")
     server = config.server if slot.index == 0 else dataclasses.replace(config.server, admin_http_port=0)
     return dataclasses.replace(config, audit=audit, server=server)
 
 
 def supervise(config_path: Path, count: int, log_level: str) -> int:
-    """Start `count` workers, pass SIGINT / SIGTERM on, stop them all when one ends."""
+    """Start `count` workers, pass SIGINT / SIGTERM / SIGHUP on, stop them all when one ends."""
     run_dir = Path(tempfile.mkdtemp(prefix="pgbridge-workers-"))
     children = [_start(config_path, count, index, run_dir, log_level) for index in range(count)]
     stopping: list[int] = []
@@ -111,8 +114,14 @@ def supervise(config_path: Path, count: int, log_level: str) -> int:
             with contextlib.suppress(ProcessLookupError):
                 child.send_signal(signal.SIGTERM)
 
+    def reload(signum: int, _frame: object) -> None:
+        for child in children:  # each worker reloads its own rules (pgbridge.ops.reload)
+            with contextlib.suppress(ProcessLookupError):
+                child.send_signal(signal.SIGHUP)
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, stop)
+    signal.signal(signal.SIGHUP, reload)
     try:
         code = _wait_any(children)
         if not stopping:

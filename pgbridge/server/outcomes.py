@@ -77,6 +77,7 @@ class RowStream:
 @dataclass(frozen=True, slots=True)
 class CopyFormat:
     csv: bool = False
+    binary: bool = False
     header: bool = False
     delimiter: str | None = None
     null: str | None = None

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from pgbridge.encode import EncodedRows, ResultEncoder
+from pgbridge.ops.metrics import ROWS_STREAMED
 from pgbridge.server.context import Prepared
 from pgbridge.server.error_text import internal_error
 from pgbridge.server.outcomes import RowStream
@@ -122,6 +123,7 @@ class Portal:
             batch = await self._pull()
             if batch is None:
                 return None
+            ROWS_STREAMED.inc(batch.num_rows)  # once per backend batch, never per row
         if limit and batch.num_rows > limit:
             self._leftover = batch.slice(limit)
             batch = batch.slice(0, limit)

@@ -32,7 +32,7 @@ class Params(enum.Enum):
 class Columns(enum.Enum):
     NONE = "NoData"
     SETTING = "the setting SHOW names"
-    PLAN_TEXT = "one text column, QUERY PLAN"
+    PLAN_TEXT = "one column, QUERY PLAN: text, or json for EXPLAIN (FORMAT JSON)"
     CURSOR = "the columns of the cursor FETCH reads"
     PIPELINE = "pipeline.describe"
 
@@ -81,6 +81,7 @@ ROUTES: dict[Kind, Route] = {
     Kind.DEALLOCATE: _SESSION,
     Kind.LISTEN: _SESSION,
     Kind.UNLISTEN: _SESSION,
+    Kind.LOCK: _SESSION,
     Kind.DECLARE: Route(_KEEP, _DECLARED, Columns.NONE, Run.CURSOR),
     Kind.FETCH: Route(_KEEP, _DECLARED, Columns.CURSOR, Run.CURSOR),
     Kind.CLOSE: Route(_KEEP, _DECLARED, Columns.NONE, Run.CURSOR),

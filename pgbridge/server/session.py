@@ -251,6 +251,9 @@ class Session:
     def _cancel_error(self) -> PgError:
         if self._cancel_reason == "timeout":
             return PgError(SqlState.QUERY_CANCELED, "canceling statement due to statement timeout")
+        if self._cancel_reason == "shutdown":  # the grace period of a SIGTERM drain ran out
+            shutdown = "terminating connection due to administrator command"
+            return PgError(SqlState.ADMIN_SHUTDOWN, shutdown, "FATAL")
         return PgError(SqlState.QUERY_CANCELED, "canceling statement due to user request")
 
     async def _finish_closed(self, wait: bool) -> None:

@@ -174,6 +174,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("jit", "off", normalize=_bool),
     Setting("max_parallel_workers_per_gather", "2"),
     Setting("synchronous_commit", "on"),
+    # pg_dump sets these before it reads (setup_connection); they change nothing a client sees.
+    Setting("synchronize_seqscans", "on", normalize=_bool),
+    Setting("quote_all_identifiers", "off", normalize=_bool),
     Setting("pgbridge.approval", "default", normalize=_approval_mode),
 )
 
@@ -216,6 +219,8 @@ DESCRIPTIONS: dict[str, str] = {
     "jit": "Accepted for compatibility.",
     "max_parallel_workers_per_gather": "Accepted for compatibility.",
     "synchronous_commit": "Accepted for compatibility.",
+    "synchronize_seqscans": "Accepted for compatibility (pg_dump sets it).",
+    "quote_all_identifiers": "Accepted for compatibility (pg_dump sets it).",
     "pgbridge.approval": "How this session waits for approvals: wait or ticket.",
 }
 _BY_NAME = {setting.name.lower(): setting for setting in SETTINGS}

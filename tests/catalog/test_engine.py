@@ -162,9 +162,10 @@ async def test_metadata_cached_then_refreshed_for_unknown_names() -> None:
     assert backend.metadata_calls == 2  # an unknown name re-reads metadata once before failing
 
 
-async def test_default_dataset_is_on_the_path_where_public_is() -> None:
-    # The gateway resolves `public` (and unqualified names) to its default dataset; psql's \dt
-    # and unqualified regclass casts must find those tables too, under their own schema name.
+async def test_default_dataset_is_listed_as_public_once() -> None:
+    # The gateway resolves `public` (and unqualified names) to its default dataset; tools that
+    # list `public` (the reference MCP server reads information_schema.tables WHERE
+    # table_schema = 'public') must find its tables there, and no listing may show one twice.
     engine = CatalogEngine(ShopBackend(), default_dataset="shop")
     session = make_session("al")
     visible = await engine.run(
@@ -174,11 +175,24 @@ async def test_default_dataset_is_on_the_path_where_public_is() -> None:
         [],
         session,
     )
-    assert ("shop", "customers") in _rows(visible) and ("shop", "orders") in _rows(visible)
-    assert {schema for schema, _ in _rows(visible)} == {"shop"}
+    assert ("public", "customers") in _rows(visible) and ("public", "orders") in _rows(visible)
+    assert {schema for schema, _ in _rows(visible)} == {"public"}
+    listed = await engine.run(
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')",
+        [],
+        session,
+    )
+    names = [name for _, name in _rows(listed)]
+    assert sorted(names) == sorted(set(names)) and "customers" in names
+    assert {schema for schema, _ in _rows(listed)} == {"public", "hr"}  # other datasets: their names
+    schemas = await engine.run("SELECT nspname FROM pg_namespace WHERE nspname = 'shop'", [], session)
+    assert _rows(schemas) == []
     oid = _rows(await engine.run("SELECT 'orders'::regclass::oid", [], session))[0][0]
     named = await engine.run("SELECT relname FROM pg_class WHERE oid = $1", [oid], session)
     assert _rows(named) == [("orders",)]
+    # The dataset's own name still finds the table (a second name, not a second listing).
+    assert _rows(await engine.run("SELECT 'shop.orders'::regclass::oid", [], session)) == [(oid,)]
     assert _rows(await engine.run("SELECT current_schema()", [], session)) == [("public",)]
     without = CatalogEngine(ShopBackend())
     with pytest.raises(PgError) as error:
@@ -211,3 +225,42 @@ async def test_uptime_is_an_interval(engine: CatalogEngine) -> None:
     result = await engine.run("SELECT now() - pg_postmaster_start_time() AS uptime", [], make_session("al"))
     assert [(c.name, c.type.name) for c in result.columns] == [("uptime", "interval")]
     assert result.batches[0].column(0)[0].as_py().nanoseconds >= 0
+
+
+async def test_what_pgcli_and_ide_catalog_panels_read(engine: CatalogEngine) -> None:
+    """pgcli's `\\dt` (`relkind = ANY('{r,p,""}')`), its completion refresh
+    (`unnest(current_schemas(true))`), an IDE's `datistemplate` filter, `SELECT * FROM pg_database`."""
+    session = make_session("al", search_path=("$user", "public", "shop"))
+    kinds = await engine.run(
+        "SELECT c.relname FROM pg_class c WHERE c.relkind = ANY('{r,p,\"\"}') ORDER BY 1", [], session
+    )
+    assert ("customers",) in _rows(kinds) and ("orders",) in _rows(kinds)
+    schemas = await engine.run("SELECT * FROM unnest(current_schemas(true))", [], session)
+    assert [(c.name, c.type.name) for c in schemas.columns] == [("unnest", "name")]
+    assert _rows(schemas)[0] == ("pg_catalog",)
+    aliased = await engine.run("SELECT s FROM unnest(current_schemas(false)) s", [], session)
+    assert [(c.name, c.type.name) for c in aliased.columns] == [("s", "name")]
+    databases = await engine.run("SELECT datname FROM pg_database WHERE NOT datistemplate", [], session)
+    assert _rows(databases) == [("postgres",)]
+    everything = await engine.run("SELECT * FROM pg_database", [], session)
+    assert [c.type.name for c in everything.columns][-1] == "_aclitem"
+
+
+async def test_pg_type_regproc_columns_name_the_io_functions_in_row_order(engine: CatalogEngine) -> None:
+    # ADBC maps each type by its typreceive name; the names once came back in another row's
+    # order (a correlated lookup without ORDER BY), and as numbers (not in pg_proc).
+    result = await engine.run(
+        "SELECT typname, typreceive, typreceive::oid, typinput FROM pg_type "
+        "WHERE oid IN (16, 20, 25, 1009, 1184, 1700) ORDER BY oid",
+        [],
+        make_session("al"),
+    )
+    assert _rows(result) == [
+        ("bool", "boolrecv", 2436, "boolin"),
+        ("int8", "int8recv", 2408, "int8in"),
+        ("text", "textrecv", 2414, "textin"),
+        ("_text", "array_recv", 2400, "array_in"),
+        ("timestamptz", "timestamptz_recv", 2476, "timestamptz_in"),
+        ("numeric", "numeric_recv", 2460, "numeric_in"),
+    ]
+    assert _rows(await engine.run("SELECT 'int8recv'::regproc::oid", [], make_session("al"))) == [(2408,)]

@@ -211,3 +211,19 @@ def test_explain_shows_the_gateways_plan_without_running(gateway):
             conn.execute("EXPLAIN ANALYZE SELECT count(*) FROM shop.orders")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):  # EXPLAIN passes policy like the query
             conn.execute("EXPLAIN DELETE FROM shop.orders")
+
+
+def test_explain_format_json_has_postgresqls_shape(gateway):
+    # postgres-mcp's explain_query sends `/* crystaldba */ EXPLAIN (FORMAT JSON) ...` and reads
+    # the json column as a list of one object with a "Plan" node (Node Type, costs, rows, width).
+    with psycopg.connect(gateway.dsn(user="bob", roles=("analyst",)), autocommit=True) as conn:
+        cursor = conn.execute("/* tool */ EXPLAIN (FORMAT JSON) SELECT id FROM shop.orders WHERE amount > 1")
+        assert cursor.description[0].name == "QUERY PLAN" and cursor.description[0].type_code == 114
+        [[document]] = cursor.fetchall()
+        [plan] = document  # psycopg parsed it: a json column
+        node = plan["Plan"]
+        assert node["Node Type"] == "BigQuery Query" and node["Total Cost"] > 0  # the dry run's bytes
+        assert {"Startup Cost", "Plan Rows", "Plan Width"} <= set(node)
+        assert plan["pgbridge"][0] == "pgbridge plan (nothing was run)"
+        with pytest.raises(psycopg.errors.FeatureNotSupported):
+            conn.execute("EXPLAIN (FORMAT YAML) SELECT id FROM shop.orders")

@@ -50,7 +50,7 @@ def test_refused_attempts_are_in_the_audit_log(gateway):
         for sql in (
             "SELEC 1 /* zed-1 */",
             "ATTACH '/tmp/x.duckdb' AS x /* zed-2 */",
-            "SELECT * FROM shop.orders /* zed-3 */",
+            "SELECT * FROM shop.orders WHERE amount > 0 /* zed-3 */",
         ):
             with pytest.raises(psycopg.Error):
                 conn.execute(sql)
@@ -65,8 +65,8 @@ def test_refused_attempts_are_in_the_audit_log(gateway):
         if r["type"] == "statement" and "zed-" in str(r["data"].get("sql"))
     }
     assert decisions["SELEC 1 /* zed-1 */"] in ("deny", "error")
-    assert decisions["ATTACH '/tmp/x.duckdb' AS x /* zed-2 */"] == "deny"
-    assert decisions["SELECT * FROM shop.orders /* zed-3 */"] == "approval_required"
+    assert decisions["ATTACH '/tmp/x.duckdb' AS x /* zed-2 */"] in ("deny", "error")  # 42601, as PostgreSQL
+    assert decisions["SELECT * FROM shop.orders WHERE amount > 0 /* zed-3 */"] == "approval_required"
 
 
 def test_a_cancelled_catalog_query_stops_and_frees_the_catalog(gateway):

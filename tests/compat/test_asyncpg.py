@@ -87,4 +87,4 @@ async def test_prepared_catalog_statement_with_untyped_parameters(conn) -> None:
     )
     # As PostgreSQL describes them; asyncpg encodes "char" (the one-byte type) from bytes.
     assert [p.name for p in statement.get_parameters()] == ["name", "char[]"]
-    assert [r[0] for r in await statement.fetch("shop", [b"r"])] == ["customers", "orders", "products"]
+    assert [r[0] for r in await statement.fetch("public", [b"r"])] == ["customers", "orders", "products"]

@@ -62,11 +62,11 @@ def test_connects_over_tls_and_names_the_server(facts) -> None:
 
 
 def test_schemas_and_tables(facts) -> None:
-    assert [s for [s] in _kind(facts, "schema")] == ["information_schema", "pg_catalog", "public", "shop"]
+    assert [s for [s] in _kind(facts, "schema")] == ["information_schema", "pg_catalog", "public"]
     assert _kind(facts, "table") == [
-        ["shop.customers", "TABLE"],
-        ["shop.orders", "TABLE"],
-        ["shop.products", "TABLE"],
+        ["public.customers", "TABLE"],  # the default dataset shop is the schema public
+        ["public.orders", "TABLE"],
+        ["public.products", "TABLE"],
     ]
 
 

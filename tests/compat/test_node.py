@@ -1,5 +1,6 @@
 """node-postgres (`pg` from npm, installed into tests/compat/node) on Node 20: TLS verified
-against the demo certificate, a parameterised query, and catalog queries listing tables."""
+against the demo certificate, a parameterised query, catalog queries listing tables, and an
+`IN ($1,$2,$3)` list."""
 
 from __future__ import annotations
 
@@ -44,8 +45,13 @@ def test_parameterised_query(answer) -> None:
 
 def test_catalog_queries_list_tables(answer) -> None:
     assert answer["tables"] == [
-        ["shop", "customers", "BASE TABLE"],
-        ["shop", "orders", "BASE TABLE"],
-        ["shop", "products", "BASE TABLE"],
+        ["public", "customers", "BASE TABLE"],  # the default dataset is `public` (README)
+        ["public", "orders", "BASE TABLE"],
+        ["public", "products", "BASE TABLE"],
     ]
     assert answer["relnames"] == ["customers", "orders", "products"]
+
+
+def test_parameter_list_without_spaces(answer) -> None:
+    # `$1,$2,$3` once read as a dollar quote and closed the connection mid-statement (issue 12).
+    assert answer["in_list"] == ["1", "2", "3"]

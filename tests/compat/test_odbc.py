@@ -71,14 +71,14 @@ def test_driver_and_server_identify(connect) -> None:
 def test_sqltables_and_sqlcolumns(connect) -> None:
     cursor = connect().cursor()
     tables = [
-        (t.table_schem, t.table_name, t.table_type) for t in cursor.tables(schema="shop", tableType="TABLE")
+        (t.table_schem, t.table_name, t.table_type) for t in cursor.tables(schema="public", tableType="TABLE")
     ]
     assert tables == [
-        ("shop", "customers", "TABLE"),
-        ("shop", "orders", "TABLE"),
-        ("shop", "products", "TABLE"),
+        ("public", "customers", "TABLE"),  # the default dataset shop is the schema public
+        ("public", "orders", "TABLE"),
+        ("public", "products", "TABLE"),
     ]
-    columns = [(c.column_name, c.type_name) for c in cursor.columns(table="orders", schema="shop")]
+    columns = [(c.column_name, c.type_name) for c in cursor.columns(table="orders", schema="public")]
     assert columns == [
         ("id", "int8"),
         ("customer_id", "int8"),

@@ -36,30 +36,30 @@ def test_list_databases(gateway) -> None:
 
 def test_list_schemas(gateway) -> None:
     out = _ok(gateway, "-A", "-t", "-c", "\\dn")
-    assert sorted(out.split()) == ["public|pg_database_owner", "shop|pgbridge"]
+    # The default dataset `shop` is the schema public (README, "The public schema"), once.
+    assert sorted(out.split()) == ["public|pg_database_owner"]
 
 
 def test_list_tables_of_a_schema(gateway) -> None:
-    out = _ok(gateway, "-A", "-t", "-c", "\\dt shop.*")
+    out = _ok(gateway, "-A", "-t", "-c", "\\dt public.*")
     assert out.splitlines() == [
-        "shop|customers|table|pgbridge",
-        "shop|orders|table|pgbridge",
-        "shop|products|table|pgbridge",
+        "public|customers|table|pgbridge",
+        "public|orders|table|pgbridge",
+        "public|products|table|pgbridge",
     ]
 
 
 def test_list_tables_on_the_search_path(gateway) -> None:
     # `SELECT * FROM customers` works (public resolves to the default dataset `shop`), so
-    # \dt must list what an unqualified name reaches. Needs the gateway to hand the catalog
-    # its default dataset (pgbridge/server/gateway.py _make_catalog passes None today).
+    # \dt must list what an unqualified name reaches, in public.
     assert _ok(gateway, "-A", "-t", "-c", "SELECT count(*) FROM customers").strip() == "100000"
     out = _ok(gateway, "-A", "-t", "-c", "\\dt")
-    assert "shop|customers|table|pgbridge" in out.splitlines()
+    assert "public|customers|table|pgbridge" in out.splitlines()
 
 
 def test_describe_table(gateway) -> None:
-    out = _ok(gateway, "-c", "\\d shop.customers")
-    assert 'Table "shop.customers"' in out
+    out = _ok(gateway, "-c", "\\d public.customers")
+    assert 'Table "public.customers"' in out
     columns = {
         line.split("|")[0].strip(): line.split("|")[1].strip()
         for line in out.splitlines()[3:]

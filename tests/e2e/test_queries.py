@@ -36,17 +36,18 @@ def test_psql_error_names_the_missing_table_and_stops(any_gateway: RunningGatewa
 
 
 def test_psql_describes_the_shop_tables(any_gateway: RunningGateway) -> None:
-    # \dt asks pg_catalog, which the gateway answers from the backend's metadata.
-    rows = psql_rows(any_gateway, r"\dt shop.*")
+    # \dt asks pg_catalog, which the gateway answers from the backend's metadata; the default
+    # dataset shop is listed as public (README, "The public schema").
+    rows = psql_rows(any_gateway, r"\dt public.*")
     assert [row.split("|")[:3] for row in rows] == [
-        ["shop", "customers", "table"],
-        ["shop", "orders", "table"],
-        ["shop", "products", "table"],
+        ["public", "customers", "table"],
+        ["public", "orders", "table"],
+        ["public", "products", "table"],
     ]
 
 
 def test_psql_describes_a_table_s_columns(any_gateway: RunningGateway) -> None:
-    rows = psql_rows(any_gateway, r"\d shop.orders")
+    rows = psql_rows(any_gateway, r"\d public.orders")
     assert [row.split("|")[:2] for row in rows] == [
         ["id", "bigint"],
         ["customer_id", "bigint"],

@@ -163,6 +163,20 @@ CORPUS: list[Case] = [
          "SELECT * FROM c JOIN shop.orders o ON o.customer_id = c.id", "allow", "roles.analyst"),
     Case("VALUES (1), (2)", "allow", "roles.analyst"),
     Case("(SELECT 1) UNION (SELECT 2)", "allow", "roles.analyst"),
+    # table-valued functions that read only their arguments, in FROM and in the select list
+    # (issue 13: the demo's readers may call them; their rows count against the cost rule)
+    Case("SELECT generate_series(1, 3)", "allow", "roles.analyst"),
+    Case("SELECT x FROM shop.products p, unnest(p.tags) AS t(x)", "allow", "roles.analyst"),
+    Case("SELECT x FROM shop.products p CROSS JOIN LATERAL generate_series(1, p.id) AS t(x)", "allow",
+         "roles.analyst"),
+    Case("SELECT generate_series(1, 2), id FROM shop.customers", "allow", "roles.support", roles=SUPPORT),
+    Case("SELECT x FROM unnest(ARRAY[1, 2]) AS t(x)", "allow", "roles.support", roles=SUPPORT),
+    Case("SELECT generate_series(1, 2)", "deny", "roles.approver.functions", roles=("approver",)),
+    Case("SELECT * FROM read_csv('/etc/passwd')", "deny", "roles.support.functions", roles=SUPPORT),
+    # admin may call every function: the translator's allow-list still refuses what it cannot
+    # translate (tests/sql/test_refusals.py: read_csv, external_query, shop.generate_series)
+    Case("SELECT external_query('c', 'SELECT 1')", "allow", "roles.admin", roles=ADMIN),
+    Case("SELECT * FROM shop.generate_series(1, 2)", "allow", "roles.admin", roles=ADMIN),
     # -- support: row-filtered tables only, never written ------------------------------------------
     Case("SELECT * FROM shop.customers", "allow", "roles.support", roles=SUPPORT),
     Case("SELECT * FROM shop.products", "deny", "roles.support.tables", roles=SUPPORT),

@@ -22,6 +22,10 @@ ORDINARY = [
     "EXISTS (SELECT 1)", "name LIKE 'a%'", "name ILIKE 'a%'", "total BETWEEN 1 AND 2",
     "row_number() OVER (ORDER BY total)", "rank() OVER ()", "lag(total) OVER ()", "sum(total) OVER ()",
     "json_build_object('a', name)", "doc->>'x'", "doc->'x'", "to_json(name)",
+    "name ~* 'a'", "regexp_count(name, 'a')", "regexp_substr(name, 'a')", "regexp_instr(name, 'a')",
+    "to_timestamp(name, 'YYYY')", "to_date(name, 'YYYY')", "to_timestamp(total)",
+    "bit_and(id)", "bit_or(id)", "bit_xor(id)", "mode() WITHIN GROUP (ORDER BY total)", "chr(65)",
+    "sin(total)", "make_timestamp(2024, 1, 1, 0, 0, 0)", "make_timestamptz(2024, 1, 1, 0, 0, 0)",
 ]
 
 

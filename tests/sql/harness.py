@@ -173,5 +173,7 @@ def _value_equal(x: Any, y: Any) -> bool:
     if x[0] != y[0]:
         return False
     if x[0] == "float" and x[1] is not None and y[1] is not None:
+        if math.isnan(x[1]) or math.isnan(y[1]):
+            return math.isnan(x[1]) and math.isnan(y[1])  # PostgreSQL's NaN equals NaN
         return math.isclose(x[1], y[1], rel_tol=1e-12, abs_tol=1e-300)
     return bool(x == y)

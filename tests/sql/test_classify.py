@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 
 from pgbridge.sql.statements.classify import parse_statement
@@ -249,10 +250,9 @@ def test_copy_defaults_and_binary() -> None:
         ("execute p", Kind.UTILITY),
         ("vacuum", Kind.UTILITY),
         ("analyze orders", Kind.UTILITY),
-        ("lock table orders", Kind.UTILITY),
+        ("lock table orders", Kind.LOCK),
         ("checkpoint", Kind.UTILITY),
         ("refresh materialized view v", Kind.UTILITY),
-        ("frobnicate the database", Kind.UNKNOWN),
         ("", Kind.EMPTY),
         ("  -- just a comment", Kind.EMPTY),
     ],
@@ -304,3 +304,14 @@ def test_bad_session_syntax(text: str) -> None:
     with pytest.raises(PgError) as caught:
         parse_statement(text)
     assert caught.value.sqlstate == SqlState.SYNTAX_ERROR
+
+
+@pytest.mark.parametrize("text", ["SELEC 1", "frobnicate the database", "/* c */ selec\t1", "); select 1"])
+def test_no_statement_starts_so_a_syntax_error_as_postgres_says(pg, text: str) -> None:
+    with pytest.raises(psycopg.errors.SyntaxError) as pg_caught:
+        pg.execute(text)
+    with pytest.raises(PgError) as caught:
+        parse_statement(text)
+    assert caught.value.sqlstate == SqlState.SYNTAX_ERROR
+    assert caught.value.message == str(pg_caught.value).splitlines()[0]
+    assert str(caught.value.position) == pg_caught.value.diag.statement_position

@@ -74,6 +74,16 @@ def test_search_path_order_and_explicit_schema() -> None:
     assert run("select id from public.orders").tables == (TableRef("shop", "orders"),)
 
 
+def test_schema_qualified_columns_follow_their_tables() -> None:
+    # SQLAlchemy writes `public.products.id` for a table reflected from the catalog's public.
+    resolved = run(
+        "select public.orders.id, shop.orders.amount from public.orders where public.orders.qty > 1"
+    )
+    assert resolved.tables == (TableRef("shop", "orders"),)
+    assert all(c.table == "orders" for c in resolved.ast.find_all(exp.Column))
+    assert error("select nope.orders.id from orders").sqlstate == SqlState.UNDEFINED_SCHEMA
+
+
 def test_schema_mapping() -> None:
     mapped = NameContext(("crm",), "shop", {"crm": "sales"})
     assert run("select region from customers", mapped).tables == (TableRef("sales", "customers"),)

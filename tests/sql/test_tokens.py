@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from sqlglot.tokens import Tokenizer
+from sqlglot.tokens import Tokenizer, TokenType
 
 from pgbridge.sql.names.resolve import resolve
 from pgbridge.sql.statements.classify import parse_statement
@@ -128,3 +128,25 @@ def test_set_values_read_from_the_tokens_as_postgres_shows_them(
     command = parse_statement(f"SET {setting} = {value}").command
     assert isinstance(command, SetCommand) and shown is not None
     assert command.value == shown[0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "select id from customers where id in ($1,$2,$3)",
+        "select id from customers where id in ($1,$2,$1,$3)",  # `$1,$` twice: once a dollar quote
+        "select id from customers where id in ($1,\n $2,$3)",
+        "select $1,$tag$a,$tag$ as x from customers",
+        "select id from customers where name = $1||$2",
+    ],
+)
+def test_parameters_against_punctuation_are_parameters(text: str) -> None:
+    """A dollar-quote tag starts like an identifier (PostgreSQL's scan.l `dolqdelim`), so `$1,$`
+    is a parameter and a comma, never the start of a quote (sqlglot reads a tag `1,`)."""
+    tokens = split_statements(text)[0].tokens
+    parameters = [t for t in tokens if t.token_type is TokenType.PARAMETER]
+    assert len(parameters) == text.count("$") - 2 * text.count("$tag$")
+    for token in tokens:  # lines and columns agree with the offsets (sqlglot's parser reports them)
+        newline = text.rfind("\n", 0, token.end)
+        assert (token.line, token.col) == (text.count("\n", 0, token.end) + 1, token.end - newline)
+    assert parse_statement(text).kind is Kind.QUERY

@@ -19,6 +19,9 @@ from pgbridge.cli import DEMO_AUDIENCE, DEMO_ISSUER
 from pgbridge.demo.setup import TOKEN_KEY, ensure_demo
 from tests.support.postgres import free_port
 
+# Every token minted for a test gateway in this run: no log may contain one (tests/ops/test_log_scan.py).
+MINTED: list[str] = []
+
 
 @dataclass
 class RunningGateway:
@@ -37,9 +40,11 @@ class RunningGateway:
         self, sub: str = "alice", roles: tuple[str, ...] = ("admin",), *, ttl: int = 3600, **claims: object
     ) -> str:
         key = (self.data_dir / TOKEN_KEY).read_bytes()
-        return sign_token(
+        token = sign_token(
             key, sub, roles, ttl, issuer=DEMO_ISSUER, audience=DEMO_AUDIENCE, extra_claims=claims
         )
+        MINTED.append(token)
+        return token
 
     def dsn(
         self,
@@ -82,10 +87,14 @@ def wait_for_workers(gateway: RunningGateway, count: int, timeout: float = 60) -
 
 @contextlib.contextmanager
 def running_gateway(
-    data_dir: Path, config_text: str | None = None, serve_args: Sequence[str] = ()
+    data_dir: Path,
+    config_text: str | None = None,
+    cli_args: tuple[str, ...] = (),
+    serve_args: Sequence[str] = (),
 ) -> Iterator[RunningGateway]:
     """Start `pgbridge serve` on the demo files in data_dir (config_text replaces the demo config;
-    serve_args are added to the command line, e.g. ["--workers", "2"]).
+    cli_args go before `serve`, e.g. ("--log-format", "human"); serve_args after it, e.g.
+    ["--workers", "2"]).
 
     data_dir holds a copy of the demo (tests.support.demo.copy_demo): the demo is built once
     per run, so a folder without its warehouse is a mistake, not a reason to build another."""
@@ -97,8 +106,9 @@ def running_gateway(
         config_path.write_text(config_text.replace("{port}", str(port)), encoding="utf-8")
     log_path = data_dir / f"gateway-{port}.log"
     with open(log_path, "wb") as log:
+        argv = [sys.executable, "-m", "pgbridge.cli", *cli_args, "serve", "--config", str(config_path)]
         process = subprocess.Popen(
-            [sys.executable, "-m", "pgbridge.cli", "serve", "--config", str(config_path), *serve_args],
+            [*argv, *serve_args],
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},

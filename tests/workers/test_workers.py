@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import os
 import re
 import signal
@@ -140,6 +141,20 @@ async def test_each_worker_writes_its_own_chain_and_verify_checks_both(workers: 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 of 2 chains verify" in done.stdout
     assert f"chain {audit}:" in done.stdout and f"chain {audit / 'worker-1'}:" in done.stdout
+    # each worker's records name its own gateway id, `<gateway_id>/w<k>` (anchors tell them apart)
+    named = {k: _gateways(audit if k == 0 else audit / f"worker-{k}") for k in (0, 1)}
+    assert len(named[0]) == 1 and len(named[1]) == 1, named
+    (first,), (second,) = named[0], named[1]
+    assert first.endswith("/w0") and second == first[: -len("/w0")] + "/w1"
+    # the several-gateway path (--anchors, or several directories: here the same one twice)
+    # checks each worker's chain on its own
+    many = run_cli("audit", "verify", "--data-dir", str(workers.data_dir), str(audit), str(audit))
+    assert many.returncode == 0 and "4 of 4 gateway log(s) verify" in many.stdout, many.stdout + many.stderr
+
+
+def _gateways(chain: Path) -> set[str]:
+    lines = [line for path in sorted(chain.glob("audit-*.jsonl")) for line in path.read_text().splitlines()]
+    return {record["data"]["gateway"] for record in map(json.loads, lines) if "gateway" in record["data"]}
 
 
 def test_one_worker_unless_asked_and_zero_means_one_per_core(demo_dir: Path) -> None:

@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from pgbridge.server.context import Prepared, SessionContext
 from pgbridge.server.handlers.local import show_columns
 from pgbridge.server.handlers.port import PipelinePort
+from pgbridge.server.pipeline.explain import explain_columns
 from pgbridge.server.portals import Portal
 from pgbridge.server.protocol.core import ProtocolCore
 from pgbridge.server.routes import Columns, Params, route_of
 from pgbridge.sql.statements.model import FetchCommand, ShowCommand
-from pgbridge.typemap import PG_TYPES, OutputColumn
-
-_PLAN_TEXT = (OutputColumn("QUERY PLAN", PG_TYPES["text"]),)
+from pgbridge.typemap import OutputColumn
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +34,8 @@ class Describer:
         match route_of(statement).describe, statement.command:
             case Columns.SETTING, ShowCommand() as show:
                 return show_columns(show, self.ctx.settings)
-            case Columns.PLAN_TEXT, _:
-                return _PLAN_TEXT
+            case Columns.PLAN_TEXT, _:  # one column: text, or json for FORMAT JSON
+                return explain_columns(statement.text)
             case Columns.CURSOR, FetchCommand(move=False, cursor=name):
                 cursor = self.core.portals.find(name)
                 return cursor.encoder.columns if cursor is not None and cursor.encoder is not None else None

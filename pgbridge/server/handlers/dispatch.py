@@ -29,6 +29,7 @@ from pgbridge.sql.statements.model import (
     DiscardCommand,
     Kind,
     ListenCommand,
+    LockCommand,
     ResetCommand,
     SetCommand,
     ShowCommand,
@@ -136,6 +137,8 @@ class Handlers:
                 raise unsupported("LISTEN", hint="BigQuery has no notifications")
             case ListenCommand():
                 return CommandDone("UNLISTEN")
+            case LockCommand() as command:
+                return local.answer_lock(command, tx)
         raise PgError(SqlState.INTERNAL_ERROR, f"no local answer for {statement.kind.name}")
 
     def _discard(self, command: DiscardCommand) -> None:

@@ -15,6 +15,7 @@ from pgbridge.server.protocol.states import TxStatus
 from pgbridge.server.settings import SessionSettings
 from pgbridge.sql.statements.model import (
     DiscardCommand,
+    LockCommand,
     ResetCommand,
     SetCommand,
     ShowCommand,
@@ -63,6 +64,20 @@ def answer_set(command: SetCommand, tx: TxStatus, settings: SessionSettings) -> 
     else:
         settings.set_local(command.name, command.value)
     return CommandDone("SET")
+
+
+def answer_lock(command: LockCommand, tx: TxStatus) -> CommandDone:
+    """pg_dump locks what it dumps IN ACCESS SHARE MODE. BigQuery takes no locks and a read
+    sees one snapshot per query, so a read lock is a no-op; a write lock would promise an
+    exclusion that nothing enforces, so it is refused."""
+    if tx is TxStatus.IDLE:
+        raise PgError("25P01", "LOCK TABLE can only be used in transaction blocks")
+    if command.mode != "access share":
+        raise unsupported(
+            f"LOCK TABLE IN {command.mode.upper()} MODE",
+            hint="BigQuery takes no locks; only a read lock (IN ACCESS SHARE MODE) is accepted, as a no-op",
+        )
+    return CommandDone("LOCK TABLE")
 
 
 def answer_reset(command: ResetCommand, settings: SessionSettings) -> CommandDone:

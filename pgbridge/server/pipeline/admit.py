@@ -80,7 +80,8 @@ class Admit:
         except PgError as error:
             raise without_sql(error, plan.bigquery_sql) from None
         plan.fields = dry.fields
-        plan.bytes_estimate = dry.total_bytes_processed
+        # A table preview is served free (tabledata.list): BigQuery bills it nothing.
+        plan.bytes_estimate = 0 if plan.preview is not None else dry.total_bytes_processed
 
     def needs_estimate(self, ctx: SessionContext, plan: DataPlan) -> bool:
         """Whether this execution needs the dry run's byte estimate before it runs: the cost

@@ -15,6 +15,7 @@ message (pgbridge.server.pipeline.cost says why).
 
 from __future__ import annotations
 
+import json
 import re
 
 import pyarrow as pa
@@ -25,20 +26,23 @@ from pgbridge.server.pipeline.cost import Cost
 from pgbridge.sql.generated import Generated
 from pgbridge.sql.statements.classify import parse_statement
 from pgbridge.sql.statements.model import Kind, Statement
+from pgbridge.sql.statements.tokens import lexeme_start
 from pgbridge.typemap import PG_TYPES, OutputColumn
-from pgbridge.wire.errors import PgError, SqlState
+from pgbridge.wire.errors import PgError, SqlState, unsupported
 
 _OPTIONS = re.compile(
-    r"^\s*explain\b\s*(?:\((?P<options>[^)]*)\))?(?P<words>(?:\s*\b(?:analyze|analyse|verbose)\b)*)",
+    r"\s*explain\b\s*(?:\((?P<options>[^)]*)\))?(?P<words>(?:\s*\b(?:analyze|analyse|verbose)\b)*)",
     re.IGNORECASE,
 )
 COLUMNS = (OutputColumn("QUERY PLAN", PG_TYPES["text"]),)
+JSON_COLUMNS = (OutputColumn("QUERY PLAN", PG_TYPES["json"]),)
 WITHHELD = "withheld (the statement reads a row-filtered table; the estimate would describe the whole table)"
 
 
 def explained_text(text: str) -> str:
     """The statement an EXPLAIN asks about; raises for EXPLAIN ANALYZE."""
-    match = _OPTIONS.match(text)
+    start = lexeme_start(text, 0)  # past comments: `/* tool */ EXPLAIN ...` (postgres-mcp)
+    match = _OPTIONS.match(text, max(start, 0))
     if match is None:
         raise PgError(SqlState.SYNTAX_ERROR, "could not read the EXPLAIN statement")
     options = (match.group("options") or "").lower()
@@ -51,6 +55,24 @@ def explained_text(text: str) -> str:
             hint="use EXPLAIN without ANALYZE to see pgbridge's plan and the bytes it would scan",
         )
     return text[match.end() :].strip()
+
+
+def explain_format(text: str) -> str:
+    """FORMAT of an EXPLAIN's options: "text" or "json" (postgres-mcp's explain_query asks for
+    JSON); XML and YAML are refused rather than answered as text."""
+    match = _OPTIONS.match(text, max(lexeme_start(text, 0), 0))
+    for option in ((match.group("options") or "") if match else "").lower().split(","):
+        words = option.split()
+        if words[:1] == ["format"] and len(words) == 2:
+            if words[1] not in ("text", "json"):
+                raise unsupported(f"EXPLAIN (FORMAT {words[1].upper()})", hint="use FORMAT TEXT or JSON")
+            return words[1]
+    return "text"
+
+
+def explain_columns(text: str) -> tuple[OutputColumn, ...]:
+    """What Describe says an EXPLAIN returns: one column, text or json as its FORMAT asks."""
+    return JSON_COLUMNS if explain_format(text) == "json" else COLUMNS
 
 
 def explained_statement(text: str) -> Statement:
@@ -89,9 +111,29 @@ def plan_lines(plan: DataPlan, cost: Cost) -> list[str]:
     return lines
 
 
+def plan_document(plan: DataPlan, cost: Cost, lines: list[str]) -> str:
+    """EXPLAIN (FORMAT JSON): PostgreSQL's shape (a list of one object whose "Plan" has a Node
+    Type, costs, rows and width), so that clients reading it (postgres-mcp) can. pgbridge has no
+    PostgreSQL plan: the one node is the BigQuery query, its cost is the bytes the dry run would
+    scan (0 where the estimate is withheld), and the gateway's own plan is in "pgbridge"."""
+    node = {
+        "Node Type": "BigQuery Query",
+        "Startup Cost": 0.0,
+        "Total Cost": float(0 if cost.hidden else plan.bytes_estimate or 0),
+        "Plan Rows": 0,
+        "Plan Width": 0,
+    }
+    return json.dumps([{"Plan": node, "pgbridge": lines}])
+
+
 def plan_rows(lines: list[str]) -> RowStream:
     batch = pa.RecordBatch.from_arrays([pa.array(lines, pa.string())], names=["QUERY PLAN"])
     return rows_of(COLUMNS, batch, verb="EXPLAIN")
+
+
+def plan_json_rows(document: str) -> RowStream:
+    batch = pa.RecordBatch.from_arrays([pa.array([document], pa.string())], names=["QUERY PLAN"])
+    return rows_of(JSON_COLUMNS, batch, verb="EXPLAIN")
 
 
 def _generated_lines(generated: Generated | None) -> list[str]:

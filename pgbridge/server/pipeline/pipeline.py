@@ -30,8 +30,15 @@ from pgbridge.server.pipeline import access
 from pgbridge.server.pipeline.admit import Admit
 from pgbridge.server.pipeline.approval import ApprovalDesk
 from pgbridge.server.pipeline.catalog import Catalog, Description
-from pgbridge.server.pipeline.explain import COLUMNS as EXPLAIN_COLUMNS
-from pgbridge.server.pipeline.explain import explained_statement, plan_lines, plan_rows
+from pgbridge.server.pipeline.explain import (
+    explain_columns,
+    explain_format,
+    explained_statement,
+    plan_document,
+    plan_json_rows,
+    plan_lines,
+    plan_rows,
+)
 from pgbridge.server.pipeline.plan import Planner, output_columns
 from pgbridge.server.pipeline.plan_cache import SharedPlans
 from pgbridge.server.pipeline.records import StatementAudit
@@ -93,7 +100,7 @@ class Pipeline:
                 description: Description = await self.catalog.describe(ctx, prepared)
                 return description
             case Stage.EXPLAIN:
-                return (), EXPLAIN_COLUMNS
+                return (), explain_columns(prepared.statement.text)
             case Stage.DATA:
                 plan = await self.planner.current(ctx, prepared)
                 if plan is not None:
@@ -119,14 +126,16 @@ class Pipeline:
         """The gateway's plan for a statement (EXPLAIN), without running it; a refusal is
         recorded like any refused statement, under the EXPLAIN's own text."""
         try:
+            as_json = explain_format(statement.text) == "json"
             plan = await self.planner.plan(ctx, explained_statement(statement.text), ())
-            lines = plan_lines(plan, await self.admit.cost(ctx, plan))
+            cost = await self.admit.cost(ctx, plan)
+            lines = plan_lines(plan, cost)
         except PgError as error:
             await self.records.refusal(ctx, statement, error)
             raise
         answered = await self.records.local(ctx, statement.text, (), decision="explain")
-        await self.records.local_done(ctx, answered, len(lines), None)
-        return plan_rows(lines)
+        await self.records.local_done(ctx, answered, 1 if as_json else len(lines), None)
+        return plan_json_rows(plan_document(plan, cost, lines)) if as_json else plan_rows(lines)
 
     def catalog_session(self, ctx: SessionContext) -> CatalogSession:
         return self.catalog.session(ctx)

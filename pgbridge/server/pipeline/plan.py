@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from sqlglot import exp
 
-from pgbridge.backends.base import Field
+from pgbridge.backends.base import Field, TableRead
 from pgbridge.backends.metadata import MetadataCache
 from pgbridge.config import NameSettings
 from pgbridge.masking.plan import MaskPlan, plan_masks
@@ -25,6 +25,7 @@ from pgbridge.masking.settings import MaskingSettings
 from pgbridge.policy.engine import Decision, PolicyEngine
 from pgbridge.server.context import DataPlan, Prepared, SessionContext
 from pgbridge.server.pipeline.plan_cache import PlanKey, SharedPlans
+from pgbridge.server.pipeline.preview import table_preview
 from pgbridge.sql.names.resolve import NameContext, Resolved, datasets_on_path, resolve
 from pgbridge.sql.statements.model import Kind, Statement
 from pgbridge.sql.translate.pipeline import translate
@@ -45,6 +46,10 @@ class Planner:
     policy: PolicyEngine | None
     masking: MaskingSettings | None
     cache: SharedPlans | None = None  # plans shared across sessions (plan_cache.py)
+    # Bumped when SIGHUP reloads the policy or the masking rules (pgbridge.ops.reload): a plan
+    # made under older rules is made again before it runs, so a revoked grant cannot live on
+    # in a prepared statement or a cached plan.
+    generation: int = 0
 
     async def plan(self, ctx: SessionContext, statement: Statement, declared_oids: Sequence[int]) -> DataPlan:
         """The statement's plan for this session: the shared one when its key matches."""
@@ -52,8 +57,8 @@ class Planner:
             return await self._make(ctx, statement, declared_oids)
         await self.metadata.ensure_fresh()  # the generation in the key is the one planned against
         cached = self.cache.get(self._key(ctx, statement, declared_oids))
-        if cached is not None:
-            return cached
+        if cached is not None and cached.generation == self.generation:
+            return cached  # a plan made under older rules (SIGHUP) is made again
         plan = await self._make(ctx, statement, declared_oids)
         # After planning: a refresh for a new name inside it made a newer generation.
         self.cache.put(self._key(ctx, statement, declared_oids), plan)
@@ -86,6 +91,7 @@ class Planner:
         ast = self._narrowed(ctx, resolved.ast, mask_plan)
         param_types = [_declared_bq_type(oid) for oid in declared_oids]
         translation = translate(replace(resolved, ast=ast), param_types, self.metadata, text=statement.text)
+        preview = self._preview(ctx, resolved.ast, mask_plan)
         return DataPlan(
             ast,
             resolved.tables,
@@ -99,13 +105,16 @@ class Planner:
             command=translation.command,
             timezone=resolved.timezone,
             source_sql=statement.text,
+            preview=preview,
+            generation=self.generation,
         )
 
     async def current(self, ctx: SessionContext, prepared: Prepared) -> DataPlan | None:
         """The prepared plan, made again if the session's TimeZone changed since (the
-        translation of time-zone-dependent SQL depends on it)."""
+        translation of time-zone-dependent SQL depends on it) or the rules were reloaded."""
         plan = prepared.plan
-        if plan is not None and plan.timezone != ctx.settings.get("TimeZone"):
+        stale = plan is not None and plan.generation != self.generation
+        if plan is not None and (stale or plan.timezone != ctx.settings.get("TimeZone")):
             plan = prepared.plan = await self.plan(ctx, prepared.statement, prepared.declared_oids)
         return plan
 
@@ -145,6 +154,18 @@ class Planner:
             narrowed = self.policy.apply_row_filters(ctx.principal, narrowed)
         assert isinstance(narrowed, exp.Expression)  # every node is; Expr is sqlglot's typing base
         return narrowed
+
+    def _preview(self, ctx: SessionContext, ast: exp.Expr, mask_plan: MaskPlan | None) -> TableRead | None:
+        """The free table preview the statement is, unless masks or row filters apply to it
+        (then the rows must pass through SQL: preview.py says why)."""
+        found = table_preview(ast)
+        if found is None or mask_plan is not None:
+            return None
+        if self.policy is not None:
+            filtered = self.policy.apply_row_filters(ctx.principal, ast.copy())
+            if filtered.sql() != ast.sql():
+                return None
+        return found
 
     def _masks(self, ctx: SessionContext, ast: exp.Expr) -> MaskPlan | None:
         if self.masking is None:

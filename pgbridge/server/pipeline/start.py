@@ -15,15 +15,15 @@ masked value.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlglot import exp
 
 from pgbridge.auth.principal import Principal
 from pgbridge.backends.base import Backend, JobOptions, JobStats, ResultStream
+from pgbridge.ops.metrics import BACKEND_SECONDS
 from pgbridge.policy.concurrency import ConcurrencyLimiter
 from pgbridge.policy.engine import Decision, PolicyEngine
 from pgbridge.server.context import DataPlan, Prepared, SessionContext
@@ -66,16 +66,19 @@ class Start:
         ctx.running = (statement_id, job_id)
         if plan.mask_plan is not None and plan.mask_plan.notice:
             ctx.notices.append(("NOTICE", "00000", plan.mask_plan.notice))
-        options = self._options(ctx, job_id, admitted.decision)
         # Without an ORDER BY anywhere the row order is not the client's to rely on.
-        options = dataclasses.replace(options, ordered=plan.ast.find(exp.Order) is not None)
+        ordered = plan.ast.find(exp.Order) is not None
+        options = replace(
+            self._options(ctx, job_id, admitted.decision), ordered=ordered, preview=plan.preview
+        )
         return Job(statement_id, started, options, admitted)
 
     async def query(self, ctx: SessionContext, plan: DataPlan, job: Job) -> ResultStream:
         """The query's result stream; a failure to start is recorded as the statement's end."""
         try:
             async with self.concurrency.slot(ctx.principal, "statements"):
-                return await self.backend.execute(plan.bigquery_sql, job.admitted.params, job.options)
+                with BACKEND_SECONDS.labels(self.backend.name).time():
+                    return await self.backend.execute(plan.bigquery_sql, job.admitted.params, job.options)
         except Exception as failure:
             ctx.running = None
             failed = backend_error(failure, plan)
@@ -92,7 +95,9 @@ class Start:
         stats: JobStats | None = None
         try:
             async with self.concurrency.slot(ctx.principal, "statements"):
-                stats = await self.backend.execute_dml(plan.bigquery_sql, job.admitted.params, job.options)
+                with BACKEND_SECONDS.labels(self.backend.name).time():
+                    sql, params = plan.bigquery_sql, job.admitted.params
+                    stats = await self.backend.execute_dml(sql, params, job.options)
         except Exception as failure:
             error = backend_error(failure, plan)
         except asyncio.CancelledError:

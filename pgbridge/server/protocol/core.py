@@ -21,7 +21,7 @@ statements and portals (stores.py):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Generic
 
 from pgbridge.server.error_text import without_sql
@@ -52,6 +52,8 @@ class ProtocolCore(Generic[S, P]):
         self._settings: SessionSettings | None = None
         self._handling: Action | None = None
         self._out: list[bytes] = []
+        # Told the SQLSTATE of every ErrorResponse written (the driver counts them for /metrics).
+        self.on_error: Callable[[str], None] | None = None
 
     @property
     def settings(self) -> SessionSettings:
@@ -173,6 +175,8 @@ class ProtocolCore(Generic[S, P]):
             self.phase = after(self.phase, Event.EXTENDED_ERROR)
         self._flush_notices()
         self._out.append(codec.error_response(without_sql(error)))  # the last guard: error_text.py
+        if self.on_error is not None:
+            self.on_error(error.sqlstate)
 
     def ready(self) -> None:
         """Sync, or the end of a simple Query: the implicit transaction ends, ReadyForQuery."""

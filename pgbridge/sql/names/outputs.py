@@ -74,7 +74,7 @@ def _figure(node: exp.Expr, text: str) -> tuple[str | None, int]:
         return node.alias, 2
     if isinstance(node, exp.Column):
         return node.name, 2
-    if isinstance(node, (exp.Paren, exp.Bracket, exp.Filter)):
+    if isinstance(node, (exp.Paren, exp.Bracket, exp.Filter, exp.WithinGroup)):
         return _figure(node.this, text)
     if isinstance(node, exp.Window):
         return _figure(node.this, text)
@@ -96,8 +96,12 @@ def _figure(node: exp.Expr, text: str) -> tuple[str | None, int]:
         default = node.args.get("default")
         inner = _figure(default, text) if default is not None else (None, 0)
         return inner if inner[1] > 1 else ("case", 1)
+    if isinstance(node, (exp.RegexpLike, exp.RegexpILike)) and "start" in node.meta:
+        return _function_name(node, text), 2  # regexp_like(s, re) rather than the operator s ~ re
     if isinstance(node, (exp.Binary, exp.Unary, exp.Connector, exp.Not, exp.Is, exp.In, exp.Between)):
         return _operator_name(node, text)
+    if isinstance(node, (exp.Sqrt, exp.Cbrt)) and "start" not in node.meta:
+        return None, 0  # the prefix operators |/ and ||/, not a call
     if isinstance(node, exp.Func):
         return _function_name(node, text), 2
     return None, 0

@@ -63,6 +63,7 @@ def resolve(stmt: Statement, names: NameContext, schema: SchemaLookup) -> Resolv
     _refuse_group_by_all(ast)
     tag_output_names(ast, stmt.text)
     metas = _qualify_tables(ast, names, schema)
+    _qualify_column_schemas(ast, names, schema)
     ast = qualify_columns(ast, metas)
     refs = tuple(TableRef(m.dataset, m.name) for m in metas)
     return Resolved(ast, refs, tuple(metas), names.timezone)
@@ -151,6 +152,15 @@ def _qualify_tables(ast: exp.Expression, names: NameContext, schema: SchemaLooku
         metas[(meta.dataset, meta.name)] = meta
         _rewrite_table(table, meta)
     return list(metas.values())
+
+
+def _qualify_column_schemas(ast: exp.Expression, names: NameContext, schema: SchemaLookup) -> None:
+    """`public.products.id` (SQLAlchemy writes columns so): the schema part names a dataset as
+    a table's does, so `public` becomes the default dataset the table was resolved to."""
+    for column in ast.find_all(exp.Column):
+        db = column.args.get("db")
+        if isinstance(db, exp.Identifier) and column.args.get("table") is not None:
+            column.set("db", exp.to_identifier(_dataset_for(fold(db), names, schema), quoted=True))
 
 
 def _lookup(table: exp.Table, names: NameContext, schema: SchemaLookup) -> TableMeta:

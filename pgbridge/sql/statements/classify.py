@@ -40,6 +40,7 @@ _SESSION: dict[str, tuple[Kind, _SessionParser]] = {
     "close": (Kind.CLOSE, sc.parse_close),
     "listen": (Kind.LISTEN, sc.parse_listen),
     "unlisten": (Kind.UNLISTEN, sc.parse_listen),
+    "lock": (Kind.LOCK, sc.parse_lock),
 }
 _TRANSACTION_WORDS = {"begin", "start", "commit", "end", "rollback", "abort", "savepoint", "release"}
 _QUERY_WORDS = {"select", "with", "values", "table", "("}
@@ -54,7 +55,6 @@ _UTILITY_WORDS = {
     "vacuum",
     "analyze",
     "analyse",
-    "lock",
     "load",
     "checkpoint",
     "refresh",
@@ -63,6 +63,9 @@ _UTILITY_WORDS = {
     "notify",
     "reassign",
 }
+_KNOWN_WORDS = (
+    {"declare", "copy"} | _QUERY_WORDS | _DML_WORDS | _DDL_WORDS | _UTILITY_WORDS | _TRANSACTION_WORDS
+)
 _CATALOG_TEXT = re.compile(r"\b(pg_catalog|information_schema|pg_[a-z_0-9]+)\b", re.IGNORECASE)
 
 
@@ -82,6 +85,11 @@ def parse_statement(text: str | Source) -> Statement:
     if first in _TRANSACTION_WORDS or (first == "prepare" and second == "transaction"):
         command, tag = sc.parse_transaction(source)
         return Statement(source.text, Kind.TRANSACTION, None, command, tag)
+    if not (first in _KNOWN_WORDS or first == "prepare"):
+        # No PostgreSQL statement starts so (gram.y's `stmt`): a syntax error at its first
+        # token, as PostgreSQL reports `SELEC 1`, not a refusal.
+        near = source.text[words[0].start : words[0].end]
+        raise PgError(SqlState.SYNTAX_ERROR, f'syntax error at or near "{near}"', position=words[0].start + 1)
     return _classify_other(source, first)
 
 

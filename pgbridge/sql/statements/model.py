@@ -29,6 +29,7 @@ class Kind(enum.Enum):
     CLOSE = "close"
     LISTEN = "listen"
     UNLISTEN = "unlisten"
+    LOCK = "lock"
     QUERY = "query"
     CATALOG = "catalog"
     DML = "dml"
@@ -114,6 +115,12 @@ class ListenCommand:
 
 
 @dataclass(frozen=True)
+class LockCommand:
+    tables: tuple[str, ...]  # as written, dotted names lower-cased
+    mode: str  # "access share", "access exclusive", ...
+
+
+@dataclass(frozen=True)
 class CopyCommand:
     query: Statement | None
     table: exp.Table | None
@@ -141,4 +148,5 @@ Command = (
     | CloseCommand
     | CopyCommand
     | ListenCommand
+    | LockCommand
 )

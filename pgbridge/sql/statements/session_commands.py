@@ -1,4 +1,4 @@
-"""Parsers for SET, RESET, SHOW, transaction control, DISCARD, DEALLOCATE, FETCH, CLOSE, LISTEN.
+"""Parsers for SET, RESET, SHOW, transaction control, DISCARD, DEALLOCATE, FETCH, CLOSE, LISTEN, LOCK.
 
 Each takes the statement (its text and tokens) and returns (command, CommandComplete tag). The grammar
 follows PostgreSQL's gram.y (VariableSetStmt, VariableShowStmt, TransactionStmt, FetchStmt,
@@ -17,6 +17,7 @@ from pgbridge.sql.statements.model import (
     DiscardCommand,
     FetchCommand,
     ListenCommand,
+    LockCommand,
     ResetCommand,
     SetCommand,
     ShowCommand,
@@ -342,3 +343,45 @@ def _count(cur: Cursor) -> int:
     if token.kind != "number" or not token.value.lstrip("+-").isdigit():
         raise syntax_error(f'syntax error at or near "{token.value}": expected a row count')
     return sign * int(token.value)
+
+
+# LOCK's modes (gram.y's lock_type); PostgreSQL's default is the strongest.
+_LOCK_MODES = (
+    "access share",
+    "row share",
+    "row exclusive",
+    "share update exclusive",
+    "share row exclusive",
+    "share",
+    "exclusive",
+    "access exclusive",
+)
+
+
+def parse_lock(source: Source) -> tuple[LockCommand, str]:
+    """LOCK [TABLE] [ONLY] name [*] [, ...] [IN mode MODE] [NOWAIT]."""
+    cur = Cursor(source)
+    cur.expect("lock")
+    cur.accept("table")
+    tables = [_lock_target(cur)]
+    while cur.accept_punct(","):
+        tables.append(_lock_target(cur))
+    mode = "access exclusive"
+    if cur.accept("in"):
+        words = []
+        while not cur.is_word("mode"):
+            words.append(cur.expect("access", "row", "share", "update", "exclusive"))
+        cur.expect("mode")
+        mode = " ".join(words)
+        if mode not in _LOCK_MODES:
+            raise syntax_error(f'syntax error at or near "{words[-1] if words else "MODE"}"')
+    cur.accept("nowait")
+    cur.expect_end()
+    return LockCommand(tuple(tables), mode), "LOCK TABLE"
+
+
+def _lock_target(cur: Cursor) -> str:
+    cur.accept("only")
+    name = _dotted_name(cur)
+    cur.accept_punct("*")
+    return name

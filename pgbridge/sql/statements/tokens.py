@@ -15,6 +15,7 @@ looking just past the last token read.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from typing import ClassVar
@@ -47,12 +48,79 @@ def tokenize(text: str, start: int = 0) -> Source:
     """text[start:] and all its tokens; PgError 42601 when it cannot be read, whose position
     counts in the whole text (as the client sent it)."""
     body = text[start:] if start else text
+    tokens: list[Token] = []
+    at = 0
+    while True:
+        read, error_at = _read(body, at)
+        param = _misread_parameter(body, read, error_at)
+        if param is None:
+            if error_at is not None:
+                raise _lexical_error(text, start + error_at) from None
+            tokens += read
+            moved = any(t.token_type is TokenType.PARAMETER for t in tokens)  # sqlglot stepped back
+            return Source(body, _place(tokens, body) if moved else tuple(tokens))
+        tokens += [t for t in read if t.start < param] + _parameter_tokens(body, param)
+        at = tokens[-1].end + 1
+
+
+def _read(body: str, at: int) -> tuple[list[Token], int | None]:
+    """The tokens of body[at:], with offsets, lines and columns counted in body; and where the
+    tokenizer failed (just past the last token it read), or None."""
     tokenizer = _Tokenizer(dialect=_POSTGRES)
+    error_at: int | None = None
     try:
-        return Source(body, tuple(tokenizer.tokenize(body)))
+        read = tokenizer.tokenize(body[at:])
     except TokenError:
         read = tokenizer.tokens
-        raise _lexical_error(text, start + (read[-1].end + 1 if read else 0)) from None
+        error_at = read[-1].end + 1 if read else 0
+    return _shift(read, at), None if error_at is None else error_at + at
+
+
+def _misread_parameter(body: str, read: list[Token], error_at: int | None) -> int | None:
+    """Where sqlglot took a parameter `$1` for the start of a dollar quote, or None.
+
+    sqlglot reads `$1,$2` as the dollar-quote tag `1,`; in PostgreSQL a tag starts like an
+    identifier, never with a digit, so `$` and digits are always a parameter. Tokens before
+    that point were read correctly (the tokenizer goes left to right)."""
+    for token in read:
+        if token.token_type is TokenType.HEREDOC_STRING and _PARAMETER.match(body, token.start):
+            return token.start
+    if error_at is not None:
+        culprit = lexeme_start(body, error_at)
+        if culprit >= 0 and _PARAMETER.match(body, culprit):
+            return culprit
+    return None
+
+
+def _parameter_tokens(body: str, at: int) -> list[Token]:
+    """`$` and its number as sqlglot tokenizes a lone parameter (lines and columns are set
+    by _place)."""
+    digits = _PARAMETER.match(body, at)
+    assert digits is not None
+    end = digits.end() - 1
+    return [
+        Token(TokenType.PARAMETER, "$", 1, 1, at, at),
+        Token(TokenType.NUMBER, body[at + 1 : end + 1], 1, 1, at + 1, end),
+    ]
+
+
+def _shift(tokens: list[Token], offset: int) -> list[Token]:
+    for token in tokens:
+        token.start += offset
+        token.end += offset
+    return tokens
+
+
+def _place(tokens: list[Token], body: str) -> tuple[Token, ...]:
+    """Lines and columns from the offsets, as sqlglot counts them (the line and 1-based column
+    of a token's last character): tokens read in pieces, or after sqlglot stepped back over a
+    newline, would otherwise carry the piece's own."""
+    newlines = [i for i, char in enumerate(body) if char == "\n"]
+    for token in tokens:
+        line = bisect.bisect_left(newlines, token.end)
+        token.line = line + 1
+        token.col = token.end - (newlines[line - 1] if line else -1)
+    return tuple(tokens)
 
 
 def cut(source: Source, start: int, end: int | None = None) -> Source:
@@ -93,13 +161,22 @@ def _rebase(tokens: list[Token], text: str, offset: int) -> tuple[Token, ...]:
 
 _STRING_START = re.compile(r"([eEbBxXnN]|[uU]&)?'")
 _IDENTIFIER_START = re.compile(r'([uU]&)?"')
+_PARAMETER = re.compile(r"\$[0-9]+")
 _DOLLAR_TAG = re.compile(r"\$([A-Za-z_\x80-\uffff][A-Za-z0-9_\x80-\uffff]*)?\$")
 
 
 def _lexical_error(text: str, after: int) -> PgError:
     """PostgreSQL's 42601 for the token that could not be read: it starts after the end of
     the last token read (`after`), past blanks and whole comments."""
-    pos = after
+    pos = lexeme_start(text, after)
+    if pos < 0:
+        return _unterminated(text, "/* comment", -pos - 1)
+    return _culprit(text, pos)
+
+
+def lexeme_start(text: str, pos: int) -> int:
+    """Where the next token starts from pos, past blanks and whole comments; -(start + 1) of
+    a comment that never ends."""
     while True:
         pos = len(text) - len(text[pos:].lstrip())
         if text.startswith("--", pos):
@@ -108,9 +185,9 @@ def _lexical_error(text: str, after: int) -> PgError:
         elif text.startswith("/*", pos):
             pos = _comment_end(text, pos)
             if pos < 0:
-                return _unterminated(text, "/* comment", -pos - 1)
+                return pos
         else:
-            return _culprit(text, pos)
+            return pos
 
 
 def _comment_end(text: str, pos: int) -> int:

@@ -33,20 +33,20 @@ public class PgbridgeProbe {
         try (ResultSet rs = md.getSchemas()) {
             while (rs.next()) System.out.println("schema\t" + rs.getString("TABLE_SCHEM"));
         }
-        try (ResultSet rs = md.getTables(null, "shop", "%", new String[] {"TABLE", "VIEW"})) {
+        try (ResultSet rs = md.getTables(null, "public", "%", new String[] {"TABLE", "VIEW"})) {
             while (rs.next()) {
                 System.out.println("table\t" + rs.getString("TABLE_SCHEM") + "." + rs.getString("TABLE_NAME")
                         + "\t" + rs.getString("TABLE_TYPE"));
             }
         }
-        try (ResultSet rs = md.getColumns(null, "shop", "customers", "%")) {
+        try (ResultSet rs = md.getColumns(null, "public", "customers", "%")) {
             while (rs.next()) {
                 System.out.println("column\t" + rs.getString("COLUMN_NAME") + "\t" + rs.getInt("DATA_TYPE") + "\t"
                         + rs.getString("TYPE_NAME") + "\t" + rs.getInt("ORDINAL_POSITION") + "\t"
                         + rs.getString("IS_NULLABLE"));
             }
         }
-        try (ResultSet rs = md.getPrimaryKeys(null, "shop", "customers")) {
+        try (ResultSet rs = md.getPrimaryKeys(null, "public", "customers")) {
             int keys = 0;
             while (rs.next()) keys++;
             System.out.println("primary_keys\t" + keys);

@@ -1,5 +1,5 @@
 // node-postgres against pgbridge: a parameterised query (extended protocol) and a catalog
-// query listing tables. Prints one JSON document; tests/compat/test_node.py reads it.
+// query listing tables, an IN ($1,$2,$3) list. Prints one JSON document; tests/compat/test_node.py reads it.
 // Usage: node probe.js (connection from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGCA)
 const fs = require('fs');
 const { Client } = require('pg');
@@ -17,12 +17,15 @@ async function main() {
   out.types = customers.fields.map((f) => f.dataTypeID);
   const tables = await client.query(
     'SELECT table_schema, table_name, table_type FROM information_schema.tables WHERE table_schema = $1 ' +
-    'ORDER BY table_name', ['shop']);
+    'ORDER BY table_name', ['public']);
   out.tables = tables.rows.map((r) => [r.table_schema, r.table_name, r.table_type]);
   const classes = await client.query(
     "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " +
-    "WHERE n.nspname = 'shop' AND c.relkind = 'r' ORDER BY 1");
+    "WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 1");
   out.relnames = classes.rows.map((r) => r.relname);
+  // Parameter lists written without spaces ($1,$2,$3), as query builders write them.
+  const listed = await client.query('SELECT id FROM shop.products WHERE id IN ($1,$2,$3) ORDER BY id', [3, 1, 2]);
+  out.in_list = listed.rows.map((r) => r.id);
   await client.end();
   console.log(JSON.stringify(out));
 }

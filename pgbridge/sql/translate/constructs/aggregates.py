@@ -1,4 +1,5 @@
-"""Aggregates: count, sum, avg, min, max, stddev / variance, bool_and / bool_or, string_agg, FILTER.
+"""Aggregates: count, sum, avg, min, max, stddev / variance, bool_and / bool_or / every,
+string_agg, FILTER.
 
 Result types follow PostgreSQL's catalogue: count is int8, sum(int4) int8, sum(int8) numeric
 (cast before summing), sum(numeric) numeric. avg of integers or numerics is PostgreSQL's
@@ -125,3 +126,18 @@ def _filter_fix(t: Typer, node: exp.Filter) -> exp.Expr:
     guarded = exp.Case(ifs=[exp.If(this=condition, true=value)])
     agg.set("this", guarded)
     return agg
+
+
+@construct.rule("every")
+def _every(t: Typer, node: exp.Anonymous) -> str | None:
+    if len(node.expressions) != 1:
+        raise unsupported("every() without exactly one argument")
+    want(t, node.expressions[0], (T.BOOL,), "every()")
+    if isinstance(node.parent, (exp.Filter, exp.Window)):
+        raise unsupported("every() with FILTER or OVER", hint="bool_and() is the same aggregate")
+    return T.BOOL
+
+
+@construct.fixup("every")
+def _every_fix(t: Typer, node: exp.Anonymous) -> exp.Expr:
+    return exp.LogicalAnd(this=node.expressions[0])  # SQL's every() is bool_and()

@@ -6,7 +6,7 @@ the zone as an argument, so the session zone is written into the SQL (timefix.py
 extract() is numeric and date_part() float8 (one statement may not mix them); a date's epoch
 is its days times 86400; DOW counts from Sunday = 0 and ISODOW from Monday = 1.
 date_trunc of a date or timestamptz is a timestamptz truncated on the session zone's
-calendar. make_date(y, m, d) is DATE(y, m, d).
+calendar. make_date(y, m, d) is DATE(y, m, d), failing for years before 1 (BC in PostgreSQL).
 """
 
 from __future__ import annotations
@@ -146,7 +146,12 @@ def _make_date(t: Typer, node: exp.Anonymous) -> str | None:
 
 @construct.fixup("make_date")
 def _make_date_fix(t: Typer, node: exp.Anonymous) -> exp.Expr:
-    return call("DATE", *node.expressions)
+    # A year before 1 is an error (0) or BC (negative) in PostgreSQL; BigQuery has neither, and
+    # DuckDB's make_date would count BC years astronomically (-44 is 45 BC): fail instead.
+    year = node.expressions[0]
+    before_one = exp.LT(this=year.copy(), expression=exp.Literal.number(1))
+    fails = cast(call("ERROR", exp.Literal.string("date field value out of range")), T.DATE)
+    return exp.If(this=before_one, true=fails, false=call("DATE", *node.expressions))
 
 
 @construct.fixup(exp.Extract)

@@ -1,9 +1,10 @@
 """Mathematical functions: abs, ceil, floor, round, sqrt, exp, ln, log, power, sign.
 
 round(float8) rounds half to even in PostgreSQL (rint), half away from zero in BigQuery: it is
-computed as PostgreSQL does. ceil, floor and sign of an integer are float8 in PostgreSQL; log(x)
-is LOG10 and log(b, x) is refused (PostgreSQL computes it in numeric with its own scale), as
-are round(float8, n) (PostgreSQL has none) and sqrt / exp / ln / power of numeric.
+computed as PostgreSQL does. ceil, floor and sign of an integer are float8 in PostgreSQL;
+log(x) and log10(x) are LOG10 and log(b, x) is refused (PostgreSQL computes it in numeric
+with its own scale), as are round(float8, n) (PostgreSQL has none) and sqrt / exp / ln /
+power of numeric.
 """
 
 from __future__ import annotations
@@ -63,12 +64,21 @@ def _float_math(t: Typer, node: exp.Func) -> str | None:
 
 @construct.rule(exp.Log)
 def _log(t: Typer, node: exp.Log) -> str | None:
+    if node.expression is not None and _spelled(t, node) == "log10":
+        node.set("this", node.args.pop("expression"))  # sqlglot reads log10(x) as log(10, x)
     if node.expression is not None:
         raise unsupported("log(base, x)", hint="PostgreSQL computes it in numeric with its own scale")
     for arg in (node.this, node.expression):
         if arg is not None and want(t, arg, (T.FLOAT, T.INT, T.NUMERIC), "log()") == T.NUMERIC:
             raise unsupported("log(numeric)", hint="cast the argument to float8")
     return T.FLOAT
+
+
+def _spelled(t: Typer, node: exp.Expr) -> str:
+    start, end = node.meta.get("start"), node.meta.get("end")
+    if isinstance(start, int) and isinstance(end, int) and 0 <= start <= end < len(t.text):
+        return t.text[start : end + 1].lower()
+    return ""
 
 
 @construct.rule(exp.Pow)

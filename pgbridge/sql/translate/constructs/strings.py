@@ -1,6 +1,6 @@
 """String functions and operators: length, lower, upper, substring, position, trim, replace,
 left, right, lpad / rpad, repeat, concat, concat_ws, ||, split_part, translate, md5,
-starts_with, ascii, octet_length, array_to_string.
+starts_with, ascii, octet_length, bit_length, array_to_string, string_to_array.
 
 Each is allowed only where BigQuery's twin answers what PostgreSQL does:
 - concat() skips NULLs, || with an integer prints it as PostgreSQL does; other types print
@@ -13,8 +13,13 @@ Each is allowed only where BigQuery's twin answers what PostgreSQL does:
   integer literals: BigQuery counts a negative start from the end and rejects negative lengths;
 - concat_ws skips NULL arguments, which BigQuery's ARRAY_TO_STRING does for NULL elements;
   array_to_string without a null string skips NULL elements in both;
-- octet_length is BYTE_LENGTH of the UTF-8 text; ascii() of UTF-8 text is the first code point,
-  BigQuery's UNICODE() (its ASCII() is defined for ASCII text only).
+- string_to_array(s, literal delimiter) is SPLIT, except that PostgreSQL's array of '' is
+  empty (BigQuery's has one ''); a NULL or empty delimiter and the null string are refused;
+- chr(n) is CHR(n) for a valid code point; 0, surrogates and numbers beyond U+10FFFF fail
+  as in PostgreSQL (BigQuery's CHR(0) is '');
+- octet_length is BYTE_LENGTH (bit_length 8 times it) of the UTF-8 text; ascii() of UTF-8
+  text is the first code point, BigQuery's UNICODE() (its ASCII() is defined for ASCII text
+  only).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from sqlglot import exp
 from pgbridge.sql import pgtypes as T
 from pgbridge.sql.translate.build import ascii_lower, ascii_upper, call, cast, type_at
 from pgbridge.sql.translate.checks import arg_type, need_literal, type_name, want, want_or_null
+from pgbridge.sql.translate.constructs import regex
 from pgbridge.sql.translate.registry import Construct
 from pgbridge.sql.translate.typer import Typer
 from pgbridge.wire.errors import unsupported
@@ -53,6 +59,9 @@ def _initcap(t: Typer, node: exp.Initcap) -> str | None:
 
 @construct.rule(exp.Substring)
 def _substring(t: Typer, node: exp.Substring) -> str | None:
+    start = node.args.get("start")
+    if isinstance(start, exp.Literal) and start.is_string:
+        return regex.substring_pattern(t, node)  # substring(s from 'pattern')
     want(t, node.this, (T.STRING,), "substring()")
     # BigQuery counts a negative start from the end and treats 0 as 1; PostgreSQL does not.
     need_literal(node.args.get("start"), "substring() start", 1)
@@ -199,6 +208,8 @@ def _position_fix(t: Typer, node: exp.StrPosition) -> exp.Expr:
 
 @construct.fixup(exp.Substring)
 def _substring_fix(t: Typer, node: exp.Substring) -> exp.Expr:
+    if regex.RE2_KEY in node.meta:
+        return regex.substring_pattern_fix(node)
     args = [node.this, node.args["start"]]
     if node.args.get("length") is not None:
         args.append(node.args["length"])
@@ -285,3 +296,62 @@ def _ascii_fix(t: Typer, node: exp.Ascii) -> exp.Expr:
 @construct.fixup("octet_length")
 def _octet_length_fix(t: Typer, node: exp.Anonymous) -> exp.Expr:
     return call("BYTE_LENGTH", *node.expressions)
+
+
+@construct.rule(exp.BitLength)
+def _bit_length(t: Typer, node: exp.BitLength) -> str | None:
+    want(t, node.this, (T.STRING,), "bit_length()")
+    return T.INT
+
+
+@construct.fixup(exp.BitLength)
+def _bit_length_fix(t: Typer, node: exp.BitLength) -> exp.Expr:
+    return exp.Mul(this=call("BYTE_LENGTH", node.this), expression=exp.Literal.number(8))
+
+
+@construct.rule(exp.StringToArray)
+def _string_to_array(t: Typer, node: exp.StringToArray) -> str | None:
+    want(t, node.this, (T.STRING,), "string_to_array()")
+    delimiter = node.expression
+    if not (isinstance(delimiter, exp.Literal) and delimiter.is_string and delimiter.this):
+        raise unsupported("string_to_array() with a delimiter that is not a non-empty string literal")
+    if node.args.get("null") is not None:
+        raise unsupported("string_to_array() with a null string")
+    t.settle(delimiter, T.STRING)
+    return T.array_of(T.STRING)
+
+
+@construct.fixup(exp.StringToArray)
+def _string_to_array_fix(t: Typer, node: exp.StringToArray) -> exp.Expr:
+    value = node.this
+    empty = exp.EQ(this=value.copy(), expression=exp.Literal.string(""))
+    nothing = exp.cast(exp.Array(expressions=[]), exp.DataType.build("ARRAY<STRING>", dialect="bigquery"))
+    return exp.If(this=empty, true=nothing, false=call("SPLIT", value, node.expression))
+
+
+@construct.rule(exp.Chr)
+def _chr(t: Typer, node: exp.Chr) -> str | None:
+    if len(node.expressions) != 1 or node.args.get("charset"):
+        raise unsupported("chr() with a character set")
+    code = node.expressions[0]
+    want(t, code, (T.INT,), "chr()")
+    if id(code) not in t.int4 and not isinstance(code, exp.Literal):
+        raise unsupported("chr() of bigint", hint="PostgreSQL's chr() takes an integer (int4)")
+    return T.STRING
+
+
+@construct.fixup(exp.Chr)
+def _chr_fix(t: Typer, node: exp.Chr) -> exp.Expr:
+    code = node.expressions[0]
+    invalid = exp.Or(
+        this=exp.Or(
+            this=exp.LT(this=code.copy(), expression=exp.Literal.number(1)),
+            expression=exp.GT(this=code.copy(), expression=exp.Literal.number(0x10FFFF)),
+        ),
+        expression=exp.Between(
+            this=code.copy(), low=exp.Literal.number(0xD800), high=exp.Literal.number(0xDFFF)
+        ),
+    )
+    fails = cast(call("ERROR", exp.Literal.string("requested character not valid for encoding")), T.STRING)
+    checked = exp.If(this=invalid, true=fails, false=call("CHR", code.copy()))
+    return exp.If(this=exp.Is(this=code, expression=exp.Null()), true=exp.Null(), false=checked)

@@ -75,6 +75,7 @@ def _explode(t: Typer, node: exp.Explode) -> str | None:
 @construct.rule(exp.ExplodingGenerateSeries)
 def _generate_series(t: Typer, node: exp.ExplodingGenerateSeries) -> str | None:
     if isinstance(node.parent, exp.Table):
+        _check_built_in(node.parent)
         if node.parent.args.get("alias") is not None and node.parent.alias_column_names[1:]:
             raise unsupported("generate_series() with several column names")
     else:
@@ -92,6 +93,13 @@ def _generate_series(t: Typer, node: exp.ExplodingGenerateSeries) -> str | None:
         if not _nonzero_int_literal(step):
             raise unsupported("generate_series() with a step that is not a non-zero integer literal")
     return T.INT
+
+
+def _check_built_in(table: exp.Table) -> None:
+    # `shop.generate_series(...)` names a function of dataset shop, not the built-in one.
+    schema = table.args.get("db")
+    if table.args.get("catalog") is not None or (schema is not None and schema.name != "pg_catalog"):
+        raise unsupported(f"function {schema.name if schema else ''}.generate_series()")
 
 
 SERIES_STEP = "pg_series_step"  # node.meta: a timestamp series' step in microseconds

@@ -1,9 +1,10 @@
 """Window functions: OVER (...), row_number, rank, dense_rank, ntile, percent_rank, cume_dist,
-lag, lead, first_value, last_value.
+lag, lead, first_value, last_value, nth_value.
 
 Frames are translated as written except GROUPS, EXCLUDE and RANGE with an offset, which
 BigQuery reads differently; rank() and friends as ordered-set aggregates are refused, and a
-lag/lead offset must be an integer literal.
+lag/lead offset and an nth_value position must be integer literals (nth_value's at least 1:
+PostgreSQL fails on 0).
 """
 
 from __future__ import annotations
@@ -66,4 +67,12 @@ def _lag_lead(t: Typer, node: exp.Func) -> str | None:
 
 @construct.rule(exp.FirstValue, exp.LastValue)
 def _first_last(t: Typer, node: exp.Func) -> str | None:
+    return t.types.get(id(node.this))
+
+
+@construct.rule(exp.NthValue)
+def _nth_value(t: Typer, node: exp.NthValue) -> str | None:
+    if node.args.get("from_first") is not None:
+        raise unsupported("nth_value() FROM FIRST / FROM LAST")
+    need_literal(node.args.get("offset"), "nth_value position", 1)
     return t.types.get(id(node.this))
