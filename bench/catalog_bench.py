@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psycopg  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
+from tests.support.demo import build_demo  # noqa: E402
 from tests.support.gateway import RunningGateway, running_gateway  # noqa: E402
 from tests.support.postgres import PostgresServer, running_postgres  # noqa: E402
 
@@ -40,7 +41,7 @@ CREATE TABLE shop.products (id bigint, name text, category text, price numeric, 
 """
 
 
-def _median_ms(rounds: int, run: Callable[[], object]) -> float:
+def median_ms(rounds: int, run: Callable[[], object]) -> float:
     times = []
     for _ in range(rounds):
         start = time.perf_counter()
@@ -80,26 +81,26 @@ def _reflect(url: str, schema: str) -> Callable[[], object]:
     return reflect
 
 
-def _measure(label: str, rounds: int, target: Target) -> dict[str, float]:
+def measure(label: str, rounds: int, target: Target) -> dict[str, float]:
     # The gateway lists the demo's default dataset as public (README); PostgreSQL holds `shop`.
     host, port, user, database, env, url, schema = target
     describe = rf"\d {schema}.customers"
     session = [describe] * 10
     results = {
-        "psql per process": _median_ms(
+        "psql per process": median_ms(
             rounds, lambda: _psql(_psql_argv(host, port, user, database, [describe]), env)
         ),
-        "psql in session": _median_ms(
+        "psql in session": median_ms(
             max(3, rounds // 4), lambda: _psql(_psql_argv(host, port, user, database, session), env)
         )
         / len(session),
-        "sqlalchemy reflect": _median_ms(rounds, _reflect(url, schema)),
+        "sqlalchemy reflect": median_ms(rounds, _reflect(url, schema)),
     }
     print(f"{label}: " + ", ".join(f"{k} {v:.1f} ms" for k, v in results.items()), flush=True)
     return results
 
 
-def _gateway_target(gateway: RunningGateway) -> Target:
+def gateway_target(gateway: RunningGateway) -> Target:
     token = gateway.token("bench")
     env = {**os.environ, "PGPASSWORD": token, "PGSSLMODE": "require"}
     url = f"postgresql+psycopg://bench:{token}@{gateway.host}:{gateway.port}/pgbridge?sslmode=require"
@@ -115,10 +116,10 @@ def _postgres_target(server: PostgresServer) -> Target:
 
 def main(rounds: int) -> None:
     with tempfile.TemporaryDirectory(prefix="pgbridge-catalog-bench-") as folder:
-        with running_gateway(Path(folder)) as gateway:
-            through = _measure("gateway   ", rounds, _gateway_target(gateway))
+        with running_gateway(build_demo(Path(folder) / "demo")) as gateway:
+            through = measure("gateway   ", rounds, gateway_target(gateway))
         with running_postgres() as server:
-            direct = _measure("postgres15", rounds, _postgres_target(server))
+            direct = measure("postgres15", rounds, _postgres_target(server))
     for key in through:
         print(f"ratio {key}: {through[key] / direct[key]:.2f}x")
 

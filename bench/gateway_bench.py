@@ -15,15 +15,25 @@ The gateway requires TLS, so PostgreSQL is measured with TLS too (the demo's cer
 and once without, to show what TLS alone costs. The machine has two cores shared by the
 client, the server and anything else running: compare figures from the same run only.
 
+- the point-query load of issue 14 (bench/point_load.py): 1, 16 and 64 asyncpg clients each
+  running a prepared `SELECT * FROM shop.products WHERE id = $1` for --load-seconds, gateway and
+  PostgreSQL-with-TLS alternately, --load-runs times: statements/s, p50 / p99;
+- catalog commands (bench/catalog_bench.py): psql `\\d shop.customers` per process and in one
+  session, SQLAlchemy reflection of the shop schema; gateway / PostgreSQL ratio.
+
 Run: .venv/bin/python bench/gateway_bench.py [--runs 3] [--iterations 1000] [--stream-rows 0]
-     [--gateway-tree DIR]   (run the gateway from another copy of the source, for an A/B test)
+     [--only load,catalog,scan,psql,latency] [--load-clients 1,16,64] [--load-seconds 20]
+     [--workers N] [--gateway-tree DIR]   (run the gateway from another copy of the source, for
+     an A/B test)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import re
 import shutil
 import ssl
 import statistics
@@ -41,9 +51,12 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import catalog_bench  # noqa: E402
+import point_load  # noqa: E402
+
 from pgbridge.demo.setup import ensure_demo  # noqa: E402
 from tests.streaming.memory import RssSampler  # noqa: E402
-from tests.support.gateway import RunningGateway, running_gateway  # noqa: E402
+from tests.support.gateway import RunningGateway, running_gateway, wait_for_workers  # noqa: E402
 from tests.support.postgres import PostgresServer, running_postgres  # noqa: E402
 from tests.support.rawclient import RawClient  # noqa: E402
 
@@ -57,6 +70,11 @@ PRODUCTS_DDL = (
     "CREATE TABLE shop.products (id bigint, name text, category text, price numeric, "
     "tags text[], attrs jsonb)"
 )
+CUSTOMERS_DDL = (  # empty: for the catalog commands only
+    "CREATE TABLE shop.customers (id bigint, name text, email text, phone text, ssn text, "
+    "card_number text, country text, created_at timestamptz, lifetime_value numeric)"
+)
+SECTIONS = ("scan", "psql", "latency", "load", "catalog")
 
 
 @dataclass
@@ -93,6 +111,7 @@ async def load_postgres(pg: PostgresServer, orders_csv: Path, products: list[tup
         await conn.execute("CREATE SCHEMA shop")
         await conn.execute(ORDERS_DDL)
         await conn.execute(PRODUCTS_DDL)
+        await conn.execute(CUSTOMERS_DDL)
         await conn.copy_to_table("orders", schema_name="shop", source=str(orders_csv), format="csv")
         await conn.copy_records_to_table("products", schema_name="shop", records=products)
         await conn.execute("ANALYZE")
@@ -292,34 +311,70 @@ def streaming_lines(gateway: RunningGateway, args: argparse.Namespace) -> list[s
 # -- the run --------------------------------------------------------------------------------------
 
 
-async def measure(all_targets: list[Target], args: argparse.Namespace) -> list[str]:
-    lines = []
+async def measure(all_targets: list[Target], args: argparse.Namespace, gateway: RunningGateway) -> list[str]:
+    lines: list[str] = []
+    await check_same_rows(all_targets[0], all_targets[1])
+    sections = {
+        "scan": scan_lines,
+        "psql": psql_lines,
+        "latency": latency_lines,
+        "load": load_lines,
+    }
+    for name, section in sections.items():
+        if name in args.only:
+            lines += await section(all_targets, args)
+            lines.append("")
+    if "catalog" in args.only:
+        lines += catalog_lines(gateway, all_targets, args)
+    return lines
+
+
+async def scan_lines(all_targets: list[Target], args: argparse.Namespace) -> list[str]:
     gateway, pg_tls = all_targets[0], all_targets[1]
-    await check_same_rows(gateway, pg_tls)
     scans: dict[str, list[float]] = {t.label: [] for t in all_targets}
     for _ in range(args.runs):  # interleaved, so load from elsewhere hits every target alike
         for target in all_targets:
             scans[target.label].append(await asyncpg_scan(target))
-    lines.append(f"asyncpg fetch('{FULL_SCAN}'), 1,000,000 rows, {args.runs} runs")
+    lines = [f"asyncpg fetch('{FULL_SCAN}'), 1,000,000 rows, {args.runs} runs"]
     lines.append(f"  {'server':<20} {'best rows/s':>12} {'median rows/s':>14} {'best s':>8} {'median s':>9}")
     for label, times in scans.items():
         best, median = min(times), statistics.median(times)
         lines.append(f"  {label:<20} {1e6 / best:>12,.0f} {1e6 / median:>14,.0f} {best:>8.3f} {median:>9.3f}")
     ratio = min(scans[pg_tls.label]) / min(scans[gateway.label])
+    ratio_median = statistics.median(scans[pg_tls.label]) / statistics.median(scans[gateway.label])
     ratio_plain = min(scans[all_targets[2].label]) / min(scans[gateway.label])
-    lines.append(f"  gateway / postgres rows/s (best): {ratio:.2f} vs TLS, {ratio_plain:.2f} vs no TLS")
-    lines.append("")
-    lines.append(f"psql -c '{FULL_SCAN}' -o /dev/null, wall seconds, {args.runs} runs")
+    lines.append(
+        f"  gateway / postgres rows/s: {ratio:.2f} best, {ratio_median:.2f} median vs TLS; "
+        f"{ratio_plain:.2f} best vs no TLS"
+    )
+    return lines
+
+
+async def psql_lines(all_targets: list[Target], args: argparse.Namespace) -> list[str]:
+    aligned: dict[str, list[float]] = {t.label: [] for t in all_targets}
+    unaligned: dict[str, list[float]] = {t.label: [] for t in all_targets}
+    for _ in range(args.runs):  # interleaved
+        for target in all_targets:
+            aligned[target.label].append(psql_scan(target))
+            unaligned[target.label].append(psql_scan(target, "-A", "-t"))
+    lines = [f"psql -c '{FULL_SCAN}' -o /dev/null, wall seconds, {args.runs} runs"]
     lines.append(f"  {'server':<20} {'aligned best':>13} {'median':>8} {'-A -t best':>11} {'median':>8}")
     for target in all_targets:
-        aligned = [psql_scan(target) for _ in range(args.runs)]
-        unaligned = [psql_scan(target, "-A", "-t") for _ in range(args.runs)]
+        a, u = aligned[target.label], unaligned[target.label]
         lines.append(
-            f"  {target.label:<20} {min(aligned):>13.3f} {statistics.median(aligned):>8.3f} "
-            f"{min(unaligned):>11.3f} {statistics.median(unaligned):>8.3f}"
+            f"  {target.label:<20} {min(a):>13.3f} {statistics.median(a):>8.3f} "
+            f"{min(u):>11.3f} {statistics.median(u):>8.3f}"
         )
-    lines.append("")
-    lines.append(f"asyncpg latency, {args.iterations} iterations, milliseconds")
+    gw, pg = unaligned[all_targets[0].label], unaligned[all_targets[1].label]
+    lines.append(
+        f"  gateway / postgres (TLS) -A -t time: {min(gw) / min(pg):.2f} best, "
+        f"{statistics.median(gw) / statistics.median(pg):.2f} median"
+    )
+    return lines
+
+
+async def latency_lines(all_targets: list[Target], args: argparse.Namespace) -> list[str]:
+    lines = [f"asyncpg latency, {args.iterations} iterations, milliseconds"]
     lines.append(f"  {'query':<44} {'protocol':<9} {'server':<20} {'p50':>7} {'p99':>7}")
     for sql in ("SELECT 1", ONE_ROW):
         for prepared in (True, False):
@@ -332,6 +387,72 @@ async def measure(all_targets: list[Target], args: argparse.Namespace) -> list[s
     return lines
 
 
+async def load_lines(all_targets: list[Target], args: argparse.Namespace) -> list[str]:
+    """Issue 14's point-query load, gateway and PostgreSQL (TLS) alternately, median run kept."""
+    pair = all_targets[:2]
+    lines = [
+        f"point-query load: prepared '{point_load.POINT}', {args.load_seconds:g} s per run, "
+        f"{args.load_runs} runs alternating, median run shown"
+    ]
+    lines.append(f"  {'server':<20} {'clients':>7} {'q/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
+    for clients in args.load_clients:
+        runs: dict[str, list[point_load.LoadResult]] = {t.label: [] for t in pair}
+        for _ in range(args.load_runs):
+            for target in pair:
+                result = await point_load.point_load(target.connect, clients, args.load_seconds)
+                runs[target.label].append(result)
+        for target in pair:
+            lines.append(point_load.median_of(runs[target.label]).row(target.label))
+        gateway = point_load.median_of(runs[pair[0].label])
+        pg = point_load.median_of(runs[pair[1].label])
+        lines.append(
+            f"  {clients} clients: gateway {point_load.summary(runs[pair[0].label])}; "
+            f"p50 overhead {gateway.percentile_ms(0.5) - pg.percentile_ms(0.5):.2f} ms"
+        )
+    return lines
+
+
+def catalog_lines(gateway: RunningGateway, all_targets: list[Target], args: argparse.Namespace) -> list[str]:
+    """psql \\d and SQLAlchemy reflection, gateway and PostgreSQL (TLS) alternately."""
+    pg_target = all_targets[1]
+    env = {**pg_target.psql_env, "PGSSLMODE": "require"}
+    conninfo = dict(part.split("=", 1) for part in pg_target.psql_conninfo.split())
+    pg = (
+        conninfo["host"],
+        int(conninfo["port"]),
+        conninfo["user"],
+        conninfo["dbname"],
+        env,
+        f"postgresql+psycopg://{conninfo['user']}@{conninfo['host']}:{conninfo['port']}/{conninfo['dbname']}"
+        "?sslmode=require",
+        "shop",
+    )
+    through: list[dict[str, float]] = []
+    direct: list[dict[str, float]] = []
+    gateway_target = catalog_bench.gateway_target(gateway)
+    for _ in range(args.runs):
+        through.append(catalog_bench.measure("gateway (TLS)", args.catalog_rounds, gateway_target))
+        direct.append(catalog_bench.measure("postgres (TLS)", args.catalog_rounds, pg))
+    lines = [f"catalog commands, median ms of {args.catalog_rounds} rounds, best of {args.runs} runs"]
+    lines.append(f"  {'command':<22} {'gateway':>9} {'postgres':>9} {'ratio':>6}")
+    for key in through[0]:
+        g = min(r[key] for r in through)
+        d = min(r[key] for r in direct)
+        lines.append(f"  {key:<22} {g:>9.1f} {d:>9.1f} {g / d:>6.2f}")
+    return lines
+
+
+def _ints(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part]
+
+
+def worker_config_text(demo_dir: Path) -> str:
+    """The demo config for several workers: they may share the DuckDB file only read-only."""
+    text = re.sub(r"(?m)^port = \d+$", "port = {port}", (demo_dir / "pgbridge.toml").read_text(), count=1)
+    database = 'database = "warehouse.duckdb"\n'
+    return text.replace(database, database + "read_only = true\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -341,9 +462,24 @@ def main() -> None:
     parser.add_argument("--stream-rows", type=int, default=10_000_000, help="0 skips the streaming run")
     parser.add_argument("--pause", type=float, default=5.0, help="seconds the streaming client stops reading")
     parser.add_argument(
+        "--only",
+        type=lambda text: set(text.split(",")),
+        default=set(SECTIONS),
+        help=f"comma-separated sections to run, of {','.join(SECTIONS)} (default all)",
+    )
+    parser.add_argument("--load-clients", type=_ints, default=[1, 16, 64])
+    parser.add_argument("--load-seconds", type=float, default=20.0)
+    parser.add_argument("--load-runs", type=int, default=3)
+    parser.add_argument("--catalog-rounds", type=int, default=10)
+    parser.add_argument("--workers", type=int, help="gateway worker processes (default: the gateway's own)")
+    parser.add_argument(
         "--gateway-tree", type=Path, help="a source tree (holding pgbridge/) to run the gateway from"
     )
     args = parser.parse_args()
+    with contextlib.suppress(ImportError):  # the load generator as fast as it can be
+        import uvloop
+
+        uvloop.install()
     with tempfile.TemporaryDirectory(prefix="pgbridge-bench-") as tmp:
         demo_dir = Path(tmp) / "demo"
         ensure_demo(demo_dir, "127.0.0.1", 0)
@@ -354,8 +490,11 @@ def main() -> None:
             if args.gateway_tree is not None:
                 # `python -m pgbridge.cli` imports pgbridge from its working directory first.
                 os.chdir(args.gateway_tree)
-            with running_gateway(demo_dir) as gateway:
-                lines = asyncio.run(measure(targets(gateway, pg), args))
+            extra = ["--workers", str(args.workers)] if args.workers is not None else []
+            config = worker_config_text(demo_dir) if (args.workers or 1) > 1 else None
+            with running_gateway(demo_dir, config, serve_args=extra) as gateway:
+                wait_for_workers(gateway, args.workers or 1)
+                lines = asyncio.run(measure(targets(gateway, pg), args, gateway))
                 if args.stream_rows:
                     lines += streaming_lines(gateway, args)
     print("\n".join(lines))

@@ -66,6 +66,15 @@ def _add_serve(commands: Commands) -> None:
         description="Run the gateway from a TOML configuration file (see config.example.toml for every key).",
     )
     serve.add_argument("--config", required=True, type=Path, help="path of the TOML configuration file")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="processes serving the port (default: [server] workers, 1; 0 = one per core, one over a "
+        "writable DuckDB file)",
+    )
+    # Set by the supervisor for the processes it starts (pgbridge.server.multiworker).
+    serve.add_argument("--worker-index", type=int, help=argparse.SUPPRESS)
+    serve.add_argument("--run-dir", type=Path, help=argparse.SUPPRESS)
 
 
 def _add_demo(commands: Commands) -> None:
@@ -141,12 +150,19 @@ def main(argv: list[str] | None = None) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from pgbridge.config import load_config
+    from pgbridge.server import multiworker
 
     config = load_config(args.config)
+    count = multiworker.resolve_workers(config, args.workers)
+    if args.worker_index is not None:  # one of the supervisor's workers
+        slot = multiworker.WorkerSlot(args.worker_index, count, args.run_dir)
+        return _run_gateway(multiworker.worker_config(config, slot), worker=slot)
+    if count > 1:
+        return multiworker.supervise(args.config, count, args.log_level)
     return _run_gateway(config)
 
 
-def _run_gateway(config: Any, banner: str | None = None) -> int:
+def _run_gateway(config: Any, banner: str | None = None, worker: Any = None) -> int:
     from pgbridge.server.listener import Listener
 
     with contextlib.suppress(ImportError):
@@ -157,7 +173,7 @@ def _run_gateway(config: Any, banner: str | None = None) -> int:
     async def run() -> None:
         from pgbridge.ops.signals import serve_until_stopped
 
-        listener = await Listener.open(config)
+        listener = await Listener.open(config, worker=worker)
         if banner:
             print(banner, flush=True)
         await serve_until_stopped(listener)  # SIGTERM drains, SIGHUP reloads

@@ -62,6 +62,7 @@ class ServerSettings:
     admin_http_tls: bool = False  # serve the admin listener over TLS with tls_cert_file / tls_key_file
     admin_session_minutes: int = 480  # longest console sign-in (never past the token's exp)
     admin_price_per_tib_usd: float = 6.25  # the console's cost estimate per TiB scanned
+    workers: int = 1  # processes serving the port (SO_REUSEPORT); 0: one per core (server/multiworker.py)
     shutdown_grace_s: float = 30.0  # SIGTERM: how long running statements may finish (pgbridge.ops)
 
 
@@ -143,6 +144,7 @@ def _server(section: Section, base: Path) -> ServerSettings:
         admin_http_tls=section.get("admin_http_tls", bool, False),
         admin_session_minutes=section.get("admin_session_minutes", int, 480),
         admin_price_per_tib_usd=section.get("admin_price_per_tib_usd", float, 6.25),
+        workers=section.get("workers", int, 1),
         shutdown_grace_s=section.get("shutdown_grace_s", float, 30.0),
     )
     if (cert is None) != (key is None):
@@ -161,6 +163,8 @@ def _server(section: Section, base: Path) -> ServerSettings:
         raise ConfigError(section.key("shutdown_grace_s"), "must be between 0 and 3600 seconds")
     if settings.admin_price_per_tib_usd < 0:
         raise ConfigError(section.key("admin_price_per_tib_usd"), "must not be negative")
+    if not 0 <= settings.workers <= 64:
+        raise ConfigError(section.key("workers"), "must be between 0 (one per core) and 64")
     if not 0 < settings.port < 65536:
         raise ConfigError(section.key("port"), "must be between 1 and 65535")
     if not settings.server_version.startswith("15."):

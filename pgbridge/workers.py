@@ -168,7 +168,9 @@ class WorkerPool:
             if self._stopped:
                 raise RuntimeError(f"the {self.name} pool is shut down")
             self._jobs.put(job)
-            if not self._idle.acquire(timeout=0) and self._count < self.threads:
+            # Non-blocking: acquire(timeout=0) waits on a condition for zero seconds, which hands the
+            # GIL to another thread and cost the event loop a switch interval per statement.
+            if not self._idle.acquire(blocking=False) and self._count < self.threads:
                 self._start_thread()
 
     def _start_thread(self) -> None:
@@ -182,7 +184,7 @@ class WorkerPool:
                 return self._jobs.get(timeout=IDLE_EXIT_S)
             except queue.Empty:
                 with self._lock:
-                    if self._idle.acquire(timeout=0):  # no submitter is counting on this thread
+                    if self._idle.acquire(blocking=False):  # no submitter is counting on this thread
                         self._count -= 1
                         return None
 

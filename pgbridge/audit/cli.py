@@ -22,7 +22,7 @@ from pgbridge.audit import multi, records
 from pgbridge.audit.export import export, parse_when
 from pgbridge.audit.locate import audit_dir, fingerprint, public_key_for
 from pgbridge.audit.reader import iter_records
-from pgbridge.audit.replay import describe, replay
+from pgbridge.audit.replay import describe, replay, session_records
 from pgbridge.audit.verify import VerifyReport, verify
 
 DEFAULT_DATA_DIR = ".pgbridge-demo"
@@ -97,9 +97,34 @@ def run_verify(args: argparse.Namespace) -> int:
     if multi.wants_many(args):
         return multi.run_verify_many(args, paths)
     key = public_key_for(args, paths[0])
-    report = verify(paths, key)
-    print(format_report(report, key))
-    return 0 if report.ok else 1
+    groups = _chain_groups(paths)
+    if len(groups) == 1:
+        report = verify(groups[0], key)
+        print(format_report(report, key))
+        return 0 if report.ok else 1
+    # Several workers, one chain each (pgbridge.server.multiworker): each must verify on its own.
+    failed = 0
+    for group in groups:
+        report = verify(group, key)
+        failed += not report.ok
+        print(f"chain {group[0] if len(group) == 1 else ', '.join(map(str, group))}:")
+        print("  " + format_report(report, key).replace("\n", "\n  "))
+    print(f"{len(groups) - failed} of {len(groups)} chains verify")
+    return 0 if not failed else 1
+
+
+def _chain_groups(paths: list[Path]) -> list[list[Path]]:
+    """What to verify as one chain each: a directory's own files and each worker's directory
+    holding a log; files named one by one form one chain together, as before."""
+    files = [path for path in paths if not path.is_dir()]
+    groups = [
+        [chain]
+        for path in paths
+        if path.is_dir()
+        for chain in records.chains(path)
+        if chain == path or records.log_files(chain)
+    ]
+    return groups + ([files] if files else [])
 
 
 def format_report(report: VerifyReport, key: Ed25519PublicKey) -> str:
@@ -117,6 +142,13 @@ def format_report(report: VerifyReport, key: Ed25519PublicKey) -> str:
             "\nnote: the log does not end with a clean shutdown (the gateway is running or crashed, "
             "or the newest records were cut off): compare the last seq and hash with an anchor kept elsewhere"
         )
+    if report.unfinished:
+        shown = ", ".join(report.unfinished[:5]) + (", ..." if len(report.unfinished) > 5 else "")
+        text += (
+            f"\nnote: {len(report.unfinished)} statement(s) unfinished: a write-ahead record and no "
+            "completion record (still running, or the gateway stopped before their completion was "
+            f"durable: they ran, how they ended is not recorded): {shown}"
+        )
     return text
 
 
@@ -129,9 +161,12 @@ def _verified(args: argparse.Namespace, directory: Path) -> VerifyReport:
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    directory = audit_dir(args)
-    report = _verified(args, directory)
-    status = replay(directory, args.session, sys.stdout)
+    # A session's records are in the chain of the worker that served it.
+    directories = records.chains(audit_dir(args))
+    holding = [d for d in directories if session_records(records.log_files(d), args.session)]
+    chain = holding[0] if holding else directories[0]
+    report = _verified(args, chain)
+    status = replay(chain, args.session, sys.stdout)
     return status if report.ok else 1
 
 
@@ -142,12 +177,13 @@ def run_export(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"pgbridge audit export: {exc}", file=sys.stderr)
         return 2
-    if args.paths:
+    if args.paths:  # several gateways (each with its workers' chains)
         return multi.run_export_many(args, list(args.paths), since, until or None)
-    if not _verified(args, directory).ok and not args.unverified:
+    directories = records.chains(directory)
+    if not all([_verified(args, chain).ok for chain in directories]) and not args.unverified:
         print("refusing to export an unverified log (use --unverified to export anyway)", file=sys.stderr)
         return 1
-    files = records.log_files(directory)
+    files = [path for chain in directories for path in records.log_files(chain)]  # chain after chain
     if args.output is None:
         count = export(files, since, until or None, args.format, sys.stdout)
     else:

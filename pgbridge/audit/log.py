@@ -6,6 +6,22 @@ gets its own write and fsync; with fsync="batch" the thread gathers whatever arr
 `fsync_batch_ms` of the first waiting record (group commit), writes them at once and shares one
 fsync, and only then wakes every waiter. A record that cannot be written fails its `append` with
 AuditUnavailable, so the caller refuses the statement; the failure is logged at CRITICAL.
+
+Records nobody needs to wait for (a statement's completion and its recorded results) go in
+with `append_deferred`, which queues them and returns at once. With fsync="batch" the writer
+holds a group of such records until a record somebody waits for joins it (the next write-ahead
+record of any session: one fsync then covers both) or `deferred_flush_ms` after the first of
+them, whichever comes first. The queue is one chain in order, so a deferred record is durable
+before any record queued after it is acknowledged: before its session's next write-ahead record
+and before `close`. With fsync="always" `append_deferred` waits like `append`.
+
+What a crash (kill -9, power loss) can then lose: deferred records younger than
+`deferred_flush_ms` that no later acknowledged record carried to disk, that is, at most each
+session's last statement's completion record and recording. Its write-ahead record is durable
+(the statement did not run without it), so `pgbridge audit verify` reports that statement as
+unfinished: it ran, and how it ended was not recorded. A deferred record that cannot be written
+(disk full) is logged at CRITICAL like any other; the next write-ahead record then fails too
+and refuses its statement.
 """
 
 from __future__ import annotations
@@ -78,9 +94,11 @@ def from_os_error(exc: OSError, event_type: str = "statement") -> AuditUnavailab
 
 @dataclass(slots=True)
 class _Item:
-    job: Job
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[AuditRef]
+    job: Job | None  # None: a barrier (`flush`), which writes nothing
+    # a deferred record's loop observes it once durable (pgbridge.ops.observe); nobody waits for it
+    loop: asyncio.AbstractEventLoop | None
+    future: asyncio.Future[AuditRef] | None  # None for a deferred record
+    queued: float = 0.0  # time.monotonic() when it was queued
 
 
 class AuditLog:
@@ -165,6 +183,30 @@ class AuditLog:
                 "statements whose records could be cut off unseen",
             )
 
+    async def append_deferred(self, event_type: str, fields: Mapping[str, Any]) -> None:
+        """Queue one record without waiting for it to be durable (see the module docstring:
+        it is durable before any record queued after it is acknowledged, or within
+        deferred_flush_ms). With fsync="always" it waits like `append`."""
+        if self.settings.fsync != "batch":
+            await self.append(event_type, fields)
+            return
+        records.check_field_names(fields)
+        if self._writer is None:
+            return
+        if self._closed:
+            raise unavailable("the audit log is closed", SqlState.IO_ERROR, event_type)
+        job = Job(event_type, fields, self._blob_for(fields))
+        self._queue.put(_Item(job, asyncio.get_running_loop(), None, time.monotonic()))
+
+    async def flush(self) -> None:
+        """Return once every record queued before this call is durable (deferred ones too)."""
+        if self._writer is None or self._closed:
+            return
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[AuditRef] = loop.create_future()
+        self._queue.put(_Item(None, loop, future))
+        await future
+
     def _blob_for(self, fields: Mapping[str, Any]) -> bytes | None:
         ref = fields.get("recording")
         if not isinstance(ref, Mapping) or not ref.get("recorded"):
@@ -217,7 +259,27 @@ class AuditLog:
         group = [first]
         if self.settings.fsync == "batch":
             self._gather(group)
+            self._hold_deferred(group)
         return group
+
+    def _hold_deferred(self, group: list[_Item]) -> None:
+        """A group of deferred records only waits, up to deferred_flush_ms after the first of
+        them, for a record somebody waits for: one fsync then serves both."""
+        if any(item.future is not None for item in group):
+            return
+        deadline = group[0].queued + self.settings.deferred_flush_ms / 1000
+        while len(group) < MAX_GROUP:
+            try:
+                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                return
+            if item is None:
+                self._queue.put(None)  # stop after this group
+                return
+            group.append(item)
+            if item.future is not None:
+                self._gather(group)  # and whatever else is queued already
+                return
 
     def _gather(self, group: list[_Item]) -> None:
         deadline = time.monotonic() + self.settings.fsync_batch_ms / 1000
@@ -233,17 +295,22 @@ class AuditLog:
 
     def _write(self, group: list[_Item]) -> None:
         assert self._writer is not None
+        jobs = [item.job for item in group if item.job is not None]
         started = time.monotonic()
         try:
-            outcomes = self._writer.write_group([item.job for item in group])
+            written = iter(self._writer.write_group(jobs) if jobs else [])
+            head = AuditRef(self._writer.head.seq, self._writer.head.hash)
+            outcomes = [next(written) if item.job is not None else head for item in group]
         except Exception as exc:  # a bug must fail the statements, never leave them waiting
             logger.exception("audit writer failed")
             outcomes = [exc for _ in group]
         AUDIT_WRITE_SECONDS.observe(time.monotonic() - started)
-        errors = [out for out in outcomes if isinstance(out, OSError)]
+        # a flush (no job) writes no record of its own: only records are counted
+        pairs = zip(group, outcomes, strict=True)
+        errors = [out for item, out in pairs if item.job is not None and isinstance(out, OSError)]
         self.last_error = str(errors[0]) if errors else None
         AUDIT_RECORDS.labels("failed").inc(len(errors))
-        AUDIT_RECORDS.labels("written").inc(len(outcomes) - len(errors))
+        AUDIT_RECORDS.labels("written").inc(len(jobs) - len(errors))
         if errors:
             logger.critical(
                 "AUDIT LOG CANNOT BE WRITTEN in %s: %s; %d record(s) refused",
@@ -251,18 +318,30 @@ class AuditLog:
                 errors[0],
                 len(errors),
             )
-        # one wake-up per event loop, not one per record
-        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[AuditRef], Any]]] = {}
-        for item, outcome in zip(group, outcomes, strict=True):
-            by_loop.setdefault(item.loop, []).append((item.future, _public(outcome, item.job.event_type)))
-        for loop, settled in by_loop.items():
-            with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
-                loop.call_soon_threadsafe(_settle_all, settled)
+        _wake(group, outcomes)
 
 
-def _settle_all(settled: list[tuple[asyncio.Future[AuditRef], Any]]) -> None:
-    for future, outcome in settled:
-        _settle(future, outcome)
+def _wake(group: list[_Item], outcomes: list[Any]) -> None:
+    """Settle the waiting records and observe the durable deferred ones, in write order: one
+    wake-up per event loop, not one per record."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Item, Any]]] = {}
+    for item, outcome in zip(group, outcomes, strict=True):
+        event_type = item.job.event_type if item.job is not None else "flush"
+        if item.future is None and isinstance(outcome, BaseException) and not isinstance(outcome, OSError):
+            logger.critical("audit: a deferred %s record was refused: %s", event_type, outcome)
+        if item.loop is not None:  # a deferred record's OSError was logged above
+            by_loop.setdefault(item.loop, []).append((item, _public(outcome, event_type)))
+    for loop, settled in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+            loop.call_soon_threadsafe(_settle_all, settled)
+
+
+def _settle_all(settled: list[tuple[_Item, Any]]) -> None:
+    for item, outcome in settled:
+        if item.future is not None:
+            _settle(item.future, outcome)
+        elif item.job is not None and isinstance(outcome, AuditRef):
+            observe(item.job.event_type, item.job.fields)  # a deferred record, durable now
 
 
 def _public(outcome: AuditRef | BaseException, event_type: str) -> AuditRef | BaseException:

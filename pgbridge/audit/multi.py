@@ -4,10 +4,12 @@
     pgbridge audit export --since ISO GW1/audit GW2/audit ...
     pgbridge audit anchors-setup --url postgresql://owner@db/audit --writer pgbridge_anchor [--reader R]
 
-Each directory is one gateway's own chain. `--public-key` may be given once (every gateway signs
-with the same key) or once per directory, in the same order. Export merges the records of all
-logs by time (ties by gateway, then seq); each record names its gateway in its data, and jsonl
-keeps every line byte for byte, so it still verifies against its gateway's key.
+Each directory is one gateway's log: its own chain, and one more per worker of `serve
+--workers N` (worker-k inside it), each checked as a chain of its own. `--public-key` may be
+given once (every gateway signs with the same key) or once per directory, in the same order.
+Export merges the records of all logs by time (ties by gateway, then seq); each record names
+its gateway in its data, and jsonl keeps every line byte for byte, so it still verifies against
+its gateway's key.
 """
 
 from __future__ import annotations
@@ -77,13 +79,20 @@ def keyed_logs(args: argparse.Namespace, directories: list[Path]) -> list[tuple[
     keys = list(args.public_key or [])
     if len(keys) not in (0, 1, len(directories)):
         raise SystemExit("pgbridge audit: give --public-key once, or once per directory in the same order")
-    pairs = []
+    pairs: list[tuple[list[Path], Any]] = []
     for index, directory in enumerate(directories):
         one = argparse.Namespace(
             **{**vars(args), "public_key": keys[index] if len(keys) > 1 else (keys or [None])[0]}
         )
-        pairs.append(([directory], public_key_for(one, directory)))
+        key = public_key_for(one, directory)
+        pairs.extend(([chain], key) for chain in worker_chains(directory))
     return pairs
+
+
+def worker_chains(directory: Path) -> list[Path]:
+    """A gateway's chains: its audit directory, and one per other worker of `serve --workers N`
+    (each names its gateway `<gateway_id>/w<k>`, so anchors tell the chains apart)."""
+    return [chain for chain in records.chains(directory) if chain == directory or records.log_files(chain)]
 
 
 def run_verify_many(args: argparse.Namespace, directories: list[Path]) -> int:
@@ -141,7 +150,8 @@ def merged(directories: list[Path], since: Any, until: Any) -> Iterator[tuple[Li
             data = record["data"] if isinstance(record["data"], dict) else {}
             yield record["ts"], str(data.get("gateway", directory)), record["seq"], line, record
 
-    for _ts, _gateway, _seq, line, record in heapq.merge(*(keyed(d) for d in directories)):
+    chains = [chain for directory in directories for chain in worker_chains(directory)]
+    for _ts, _gateway, _seq, line, record in heapq.merge(*(keyed(chain) for chain in chains)):
         yield line, record
 
 

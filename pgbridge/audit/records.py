@@ -169,3 +169,10 @@ def log_files(directory: Path) -> list[Path]:
     """The directory's log files in chain order (by their first sequence number)."""
     found = [path for path in directory.iterdir() if parse_log_name(path.name)]
     return sorted(found, key=lambda path: path.name)
+
+
+def chains(directory: Path) -> list[Path]:
+    """The directories holding one chain each: the audit directory itself, then the chains of
+    the other workers of `serve --workers N` (worker-1, worker-2, ... inside it)."""
+    workers = [path for path in directory.glob("worker-*") if path.is_dir() and path.name[7:].isdigit()]
+    return [directory, *sorted(workers, key=lambda path: int(path.name[7:]))]

@@ -34,6 +34,7 @@ class AuditSettings:
     record_results: bool
     record_max_rows: int
     record_max_bytes: int
+    deferred_flush_ms: int = 100  # completion records and recordings wait at most this long (batch)
     # Several gateways: each record names the gateway that wrote it (None: records carry none).
     gateway_id: str | None = None
     anchors: AnchorSettings | None = None
@@ -59,6 +60,9 @@ def audit_settings_from(section: Section, base_dir: Path) -> AuditSettings:
         # 0 = natural group commit (records that queue during an fsync share the next one);
         # a window only pays where fsync is slow: measured here it cost latency and throughput
         fsync_batch_ms=_at_least(section, "fsync_batch_ms", 0, 0),
+        # completion records and recordings are durable with the next write-ahead record, or
+        # after this long: what a crash may lose of them (audit/log.py)
+        deferred_flush_ms=_at_least(section, "deferred_flush_ms", 100, 0),
         rotate_bytes=_at_least(section, "rotate_bytes", 64 * 1024 * 1024, 4096),
         rotate_daily=section.get("rotate_daily", bool, True),
         retention_days=_retention(section),
@@ -70,6 +74,10 @@ def audit_settings_from(section: Section, base_dir: Path) -> AuditSettings:
     )
     if settings.fsync_batch_ms > 1000:
         raise ConfigError(section.key("fsync_batch_ms"), "must be at most 1000 (it delays every statement)")
+    if settings.deferred_flush_ms > 10_000:
+        raise ConfigError(
+            section.key("deferred_flush_ms"), "must be at most 10000 (a crash loses what it holds back)"
+        )
     section.check_unknown()
     return settings
 

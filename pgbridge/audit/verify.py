@@ -10,6 +10,11 @@ nothing later can be trusted to mean anything.
 Removal of the newest records or files cannot be seen from the log alone; the report gives the
 last seq and hash so an operator can compare them with an anchor kept elsewhere, and keeps the
 hashes of the seqs it is asked to `watch` (those anchors name: pgbridge.audit.anchor_check).
+
+A statement whose write-ahead record has no completion record after it is reported as
+unfinished, not as a break: it is running, or the gateway crashed before its completion record
+(written off the statement's path, pgbridge.audit.log) was durable. It ran; how it ended is
+not recorded.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ class VerifyReport:
     last_seq: int | None = None
     last_hash: str | None = None
     clean_end: bool = False  # the last record is log_closed (a clean shutdown)
+    unfinished: tuple[str, ...] = ()  # statement ids with a write-ahead record and no completion
     gateway: str | None = None  # the gateway the newest records name
     first_seq: int | None = None
     hashes: dict[int, str] = field(default_factory=dict)  # hash of each watched seq found
@@ -54,6 +60,7 @@ class _Walk:
     start_line: str | None = None
     resumes: set[tuple[Any, Any]] = field(default_factory=set)
     last_type: str | None = None
+    open_statements: dict[str, None] = field(default_factory=dict)  # in write-ahead order
     watch: Collection[int] = ()
     seen: dict[int, str] = field(default_factory=dict)
     gateway: str | None = None
@@ -70,6 +77,7 @@ class _Walk:
         self._check_recording(line, record)
         if record["type"] == "retention":
             self._note_resume(record["data"])
+        self._note_statement(record)
         self.count, self.seq, self.hash = self.count + 1, record["seq"], records.record_hash(raw)
         self.last_type = record["type"]
         if self.seq in self.watch:
@@ -103,6 +111,16 @@ class _Walk:
                 read_blob(line.path.parent, ref)
             except RecordingError as exc:
                 raise _Problem(f"recorded results altered or missing: {exc}") from None
+
+    def _note_statement(self, record: dict[str, Any]) -> None:
+        data = record["data"]
+        statement_id = data.get("statement_id") if isinstance(data, dict) else None
+        if not isinstance(statement_id, str):
+            return
+        if record["type"] == "statement":
+            self.open_statements[statement_id] = None
+        elif record["type"] == "statement_completed":
+            self.open_statements.pop(statement_id, None)
 
     def _note_resume(self, data: Any) -> None:
         at = data.get("resumes_at") if isinstance(data, dict) else None
@@ -143,6 +161,7 @@ def _report(walk: _Walk, files: list[Path], problem: str | None, location: str |
         last_seq=walk.seq if walk.count else None,
         last_hash=walk.hash if walk.count else None,
         clean_end=walk.last_type == "log_closed",
+        unfinished=tuple(walk.open_statements),
         gateway=walk.gateway,
         first_seq=walk.start[0] if walk.start else None,
         hashes=walk.seen,

@@ -83,6 +83,9 @@ class JobOptions:
     maximum_bytes_billed: int | None = None
     timeout_seconds: float | None = None
     role: str | None = None  # selects the per-role identity where the backend has one
+    # False: the client cannot see the row order (no ORDER BY), so a backend may read the
+    # result in parallel streams (BigQuery's Storage Read) and interleave them.
+    ordered: bool = True
     preview: TableRead | None = None  # the job is a table preview (billed nothing)
 
 

@@ -1,14 +1,18 @@
 """The production backend: BigQuery through google-cloud-bigquery and the Storage Read API.
 
-A query is a job with a `pgbridge_` job id (so a Postgres CancelRequest becomes
-jobs.cancel), labels naming the principal, role and session (so BigQuery's audit log joins
+A query goes through jobs.query (bigquery_query.py): one HTTP round trip answers a small
+query with its rows, and BigQuery makes a job only for a query that outlasts the request or
+has more pages. With `query_api = "insert"`, and for DML always, it is a job with a
+`pgbridge_` job id (so a Postgres CancelRequest becomes jobs.cancel of that id). Either way
+it carries labels naming the principal, role and session (so BigQuery's audit log joins
 pgbridge's), typed parameters, a `maximum_bytes_billed` cap that is always set, and a
-timeout. `execute` returns once the job has finished (errors surface before any row);
-rows then stream batch by batch from a worker thread, over REST for small results and the
-Storage Read API for large ones. Every blocking call runs in a thread of the backend's own
-worker pool (pgbridge.workers: not shared with logins or the catalog) with a bounded
-retry deadline and request timeout, so an unreachable BigQuery becomes an error, never a
-hang. Helpers live in the bigquery_*.py modules beside this one.
+timeout; a CancelRequest cancels the job BigQuery runs it in, if there is one. `execute`
+returns once the query has finished (errors surface before any row); rows then stream batch
+by batch from a worker thread, over REST for small results and the Storage Read API for
+large ones. Every blocking call runs in a thread of the backend's own worker pool
+(pgbridge.workers: not shared with logins or the catalog) with a bounded retry deadline and
+request timeout, so an unreachable BigQuery becomes an error, never a hang. Helpers live in
+the bigquery_*.py modules beside this one.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any, TypeVar
 import pyarrow as pa
 from google.cloud import bigquery
 from google.cloud.bigquery.retry import DEFAULT_RETRY
+from google.cloud.bigquery.table import RowIterator
 
 from pgbridge.backends.base import (
     DryRun,
@@ -41,7 +46,14 @@ from pgbridge.backends.bigquery_errors import is_unknown_name, to_pg_error
 from pgbridge.backends.bigquery_labels import check_job_id, job_labels
 from pgbridge.backends.bigquery_meta import TtlCache, load_datasets, load_tables
 from pgbridge.backends.bigquery_preview import preview_fields, preview_rows
-from pgbridge.backends.bigquery_read import rest_batches, storage_batches, try_read_session, use_storage
+from pgbridge.backends.bigquery_query import query_once
+from pgbridge.backends.bigquery_read import (
+    page_batches,
+    rest_batches,
+    storage_batches,
+    try_read_session,
+    use_storage,
+)
 from pgbridge.backends.bigquery_stream import ThreadedResult
 from pgbridge.backends.bigquery_types import arrow_schema, fields_from_schema, query_parameters
 from pgbridge.wire.errors import PgError, SqlState
@@ -72,6 +84,7 @@ class BigQueryBackend:
         self._tables: TtlCache[list[TableMeta]] = TtlCache(settings.metadata_ttl_seconds)
         self._dry_runs: OrderedDict[DryRunKey, DryRun] = OrderedDict()
         self._running: dict[str, bigquery.Client] = {}
+        self._job_ids: dict[str, str] = {}  # statement's job id -> BigQuery's (jobs.query)
         self._lock = threading.Lock()
         self._pool = WorkerPool("bigquery", BACKEND_THREADS)
 
@@ -137,6 +150,13 @@ class BigQueryBackend:
     async def execute(self, sql: str, params: Sequence[QueryParam], options: JobOptions) -> ResultStream:
         if options.preview is not None:
             return await self._preview(options.preview, options)
+        if self.settings.query_api == "query":
+            client, rows = await self._run_query(sql, params, options)
+            try:
+                return self._stream_rows(client, rows, options).start()
+            except BaseException:
+                self._forget(options.job_id)
+                raise
         client, job, rows = await self._run_job(sql, params, options)
         try:
             return self._stream(client, job, rows, options).start()
@@ -144,6 +164,79 @@ class BigQueryBackend:
             self._forget(options.job_id)
             raise
 
+    async def _run_query(
+        self, sql: str, params: Sequence[QueryParam], options: JobOptions
+    ) -> tuple[bigquery.Client, RowIterator]:
+        """jobs.query under the role's identity, waited for (bigquery_query.py): one request
+        for a small query. `options.job_id` names the statement here; BigQuery's own job id,
+        when it makes a job, is what cancel sends."""
+        check_job_id(options.job_id)
+        identity = self.identities.identity_for(options.role)
+        client = await self._call(lambda: self.identities.rest(identity), "connecting to BigQuery")
+        timeout = options.timeout_seconds or self.settings.query_timeout_seconds
+        config = self._job_config(params, options, timeout)
+        with self._lock:
+            self._running[options.job_id] = client
+        made = _Insertion()
+
+        def on_job(job_id: str) -> None:
+            with self._lock:
+                self._job_ids[options.job_id] = job_id
+            made.ok = True
+            made.done.set()
+
+        def run() -> RowIterator:
+            try:
+                return query_once(
+                    client, sql, config, location=self.settings.location, timeout=timeout,
+                    request_timeout=self.settings.request_timeout_seconds, retry=self._retry(timeout),
+                    page_rows=self.settings.page_rows, on_job=on_job,
+                )  # fmt: skip
+            except TimeoutError:  # the client cancelled the job it waited on
+                message = f"query exceeded its {timeout:g}s timeout; its job was cancelled"
+                raise PgError(SqlState.QUERY_CANCELED, message) from None
+            finally:
+                made.done.set()  # answered (or failed): a job made on the way was announced
+
+        try:
+            rows = await self._call(run, "query")
+        except asyncio.CancelledError:
+            self._cancel_after_insert(client, options.job_id, made)
+            self._forget(options.job_id)
+            raise
+        except BaseException:
+            self._forget(options.job_id)
+            raise
+        return client, rows
+
+    def _stream_rows(self, client: bigquery.Client, rows: RowIterator, options: JobOptions) -> ThreadedResult:
+        fields = fields_from_schema(rows.schema or ())
+        # BigQuery's id for what ran: its job's, or its query id when it made no job.
+        stats = JobStats(rows.total_bytes_processed, None, rows.job_id or rows.query_id or options.job_id)
+        schema = arrow_schema(fields)
+        timeout = options.timeout_seconds or self.settings.query_timeout_seconds
+
+        def produce() -> Iterator[pa.RecordBatch]:
+            # Only a query BigQuery made a job for has a table to read (its job id stands in
+            # for the destination until jobs.get names it).
+            if rows.job_id and use_storage(self.settings, rows.total_rows, rows.job_id):
+                # A large result: BigQuery made a job; its table streams over Storage Read.
+                request = self._request()
+                job = client.get_job(rows.job_id, location=rows.location, **request)
+                identity = self.identities.identity_for(options.role)
+                read = self.identities.read(identity)
+                destination = getattr(job, "destination", None)
+                streams = 1 if options.ordered else self.settings.storage_streams
+                project = client.project
+                session = destination and try_read_session(read, project, destination, request, streams)
+                if session is not None:
+                    yield from storage_batches(read, session, schema, timeout)
+                    return
+            yield from page_batches(rows, fields, schema)
+
+        return ThreadedResult(
+            fields, stats, produce, self.settings.queue_batches, on_close=lambda: self._forget(options.job_id)
+        )
     async def _preview(self, read: TableRead, options: JobOptions) -> ResultStream:
         """A table preview through tabledata.list, billed nothing (bigquery_preview.py)."""
         identity = self.identities.identity_for(options.role)
@@ -265,7 +358,8 @@ class BigQueryBackend:
             if use_storage(self.settings, total, job.destination):
                 identity = self.identities.identity_for(options.role)
                 read = self.identities.read(identity)
-                session = try_read_session(read, client.project, job.destination, self._request())
+                streams = 1 if options.ordered else self.settings.storage_streams
+                session = try_read_session(read, client.project, job.destination, self._request(), streams)
                 if session is not None:
                     yield from storage_batches(read, session, schema, timeout)
                     return
@@ -280,6 +374,7 @@ class BigQueryBackend:
         check_job_id(job_id)
         with self._lock:
             client = self._running.get(job_id)
+            job_id = self._job_ids.get(job_id, job_id)
         target = client or self._gateway()
         try:
             await self._call(
@@ -328,8 +423,10 @@ class BigQueryBackend:
         def cancel() -> None:
             inserted.done.wait(self.settings.request_timeout_seconds)
             if inserted.done.is_set() and not inserted.ok:
-                return  # the insert failed: there is no job to cancel
-            self._cancel_quietly(client, job_id)
+                return  # the insert failed (or jobs.query made no job): nothing to cancel
+            with self._lock:
+                target = self._job_ids.get(job_id, job_id)
+            self._cancel_quietly(client, target)
 
         threading.Thread(target=cancel, name="pgbridge-bq-cancel", daemon=True).start()
 
@@ -342,3 +439,4 @@ class BigQueryBackend:
     def _forget(self, job_id: str) -> None:
         with self._lock:
             self._running.pop(job_id, None)
+            self._job_ids.pop(job_id, None)

@@ -18,6 +18,7 @@ from pgbridge.config_base import ConfigError, Section
 
 CREDENTIALS = ("application-default", "service-account-file", "anonymous")
 STORAGE_READ = ("auto", "never", "always")
+QUERY_API = ("query", "insert")  # jobs.query (one round trip) or jobs.insert (a pgbridge_ job id)
 DEFAULT_MAX_BYTES_BILLED = 10 * 1024**3  # 10 GiB
 _SERVICE_ACCOUNT = re.compile(r"^[^@\s]+@[^@\s]+\.iam\.gserviceaccount\.com$|^[^@\s]+@[^@\s]+$")
 _DATASET = re.compile(r"^([A-Za-z0-9.:_-]+\.)?[A-Za-z0-9_]+$")
@@ -43,10 +44,12 @@ class BigQuerySettings:
     retry_deadline_seconds: float = 30.0
     storage_read: str = "auto"
     storage_min_rows: int = 100_000
+    storage_streams: int = 4  # Storage Read streams read in parallel for a result without ORDER BY
     page_rows: int = 20_000
     queue_batches: int = 4
     metadata_ttl_seconds: float = 300.0
     dry_run_cache_size: int = 1024
+    query_api: str = "query"  # queries through jobs.query (bigquery_query.py) or jobs.insert
     labels: Mapping[str, str] = field(default_factory=dict)  # static labels on every job
 
 
@@ -80,9 +83,11 @@ def bigquery_settings_from(section: Section, base_dir: Path) -> BigQuerySettings
         storage_read=section.choice("storage_read", STORAGE_READ, "auto"),
         storage_min_rows=_int_between(section, "storage_min_rows", 100_000, 0, 2**62),
         page_rows=_int_between(section, "page_rows", 20_000, 1, 1_000_000),
+        storage_streams=_int_between(section, "storage_streams", 4, 1, 32),
         queue_batches=_int_between(section, "queue_batches", 4, 1, 64),
         metadata_ttl_seconds=_positive(section, "metadata_ttl_seconds", 300.0),
         dry_run_cache_size=_int_between(section, "dry_run_cache_size", 1024, 0, 1_000_000),
+        query_api=section.choice("query_api", QUERY_API, "query"),
         labels=_string_table(section.sub("labels")),
     )
     section.check_unknown()

@@ -262,7 +262,7 @@ class DuckDBBackend:
         self._running[options.job_id] = cursor
         starting = asyncio.ensure_future(self._pool.run(_start, cursor, duck_sql, params))
         try:
-            reader, fields, first = await asyncio.shield(starting)
+            reader, fields, read, exhausted = await asyncio.shield(starting)
         except BaseException:
             # Cancelled or failed: stop DuckDB, wait until the worker thread lets go of the
             # cursor, and only then close it (closing a busy cursor raises).
@@ -274,18 +274,20 @@ class DuckDBBackend:
             raise
         stats = JobStats(backend_job_id=options.job_id)
         on_close = lambda: self._running.pop(options.job_id, None)  # noqa: E731
-        return DuckDBResult(
-            fields, stats, reader, cursor, on_close, self._pool, first, _exhausted=first is None
-        )
+        if exhausted:
+            on_close()  # the cursor is closed already: nothing left to cancel
+        return DuckDBResult(fields, stats, reader, cursor, on_close, self._pool, read, _exhausted=exhausted)
 
     async def cancel(self, job_id: str) -> None:
         cursor = self._running.get(job_id)
         if cursor is not None:
-            cursor.interrupt()
+            with contextlib.suppress(duckdb.Error):  # it reached its end and closed meanwhile
+                cursor.interrupt()
 
     async def close(self) -> None:
         for cursor in list(self._running.values()):
-            cursor.interrupt()
+            with contextlib.suppress(duckdb.Error):  # one that ended meanwhile is closed
+                cursor.interrupt()
         self._db.close()
         self._pool.shutdown()
 
@@ -406,7 +408,8 @@ def _relation(cursor: duckdb.DuckDBPyConnection, duck_sql: str, params: Sequence
 
 def _start(
     cursor: duckdb.DuckDBPyConnection, duck_sql: str, params: Sequence[QueryParam]
-) -> tuple[pa.RecordBatchReader, tuple[Field, ...], pa.RecordBatch | None]:
+) -> tuple[pa.RecordBatchReader, tuple[Field, ...], list[pa.RecordBatch], bool]:
+    """The reader, the result's fields, the batches read so far and whether that was all."""
     relation = _relation(cursor, duck_sql, params)
     fields = tuple(
         Field(n, bigquery_type(str(t))) for n, t in zip(relation.columns, relation.types, strict=True)
@@ -415,9 +418,17 @@ def _start(
         reader = relation.to_arrow_reader(BATCH_ROWS)
     except duckdb.Error as error:
         raise _pg_error(error) from error
-    # The first batch is read by the same worker call: a point query costs one thread
-    # round trip fewer, and errors raised while computing it surface here, before any row.
-    return reader, fields, _read_batch(reader, cursor)
+    # The first batch is read by the same worker call: errors raised while computing it
+    # surface here, before any row. A short first batch is most likely the whole result, so
+    # its end is looked for here too (closing the cursor): a point query then costs this one
+    # thread round trip and no other.
+    first = _read_batch(reader, cursor)
+    if first is None:
+        return reader, fields, [], True
+    if first.num_rows >= BATCH_ROWS:
+        return reader, fields, [first], False
+    second = _read_batch(reader, cursor)
+    return reader, fields, [first] if second is None else [first, second], second is None
 
 
 def _pg_error(error: duckdb.Error) -> PgError:
@@ -488,15 +499,16 @@ class DuckDBResult:
     _cursor: duckdb.DuckDBPyConnection
     _on_close: Any
     _pool: WorkerPool
-    _first: pa.RecordBatch | None = None
+    _read: list[pa.RecordBatch] = field(default_factory=list)  # read by _start, not yet yielded
     _closed: bool = field(default=False)
     _reading: asyncio.Future[pa.RecordBatch | None] | None = None
     _exhausted: bool = field(default=False)
 
     async def batches(self) -> AsyncIterator[pa.RecordBatch]:
-        first, self._first = self._first, None
-        if first is not None and first.num_rows:
-            yield first
+        read, self._read = self._read, []
+        for batch in read:
+            if batch.num_rows:
+                yield batch
         while not self._closed and not self._exhausted:
             # Shielded: a cancelled consumer must not leave the worker thread using the cursor
             # while aclose() closes it; aclose() waits for this read instead.

@@ -22,6 +22,8 @@ def duckdb_settings_from(section: Section, base: Path) -> DuckDBSettings:
         memory_limit=size_setting(section, "memory_limit", DEFAULT_MEMORY_LIMIT),
         max_temp_directory_size=size_setting(section, "max_temp_directory_size", DEFAULT_MAX_TEMP_SIZE),
         temp_directory=base / temp if temp else None,
+        # Several processes may open one DuckDB file only read-only (serve --workers N).
+        read_only=section.get("read_only", bool, False),
     )
     section.check_unknown()
     return settings

@@ -58,6 +58,9 @@ class DataPlan:
     command: str = "SELECT"  # INSERT / UPDATE / DELETE for DML
     timezone: str = "UTC"  # the session TimeZone the translation was made for
     source_sql: str = ""  # the statement as the client wrote it (shown to an approver)
+    # False once the cost estimate found no generator in the AST: none appears for any
+    # parameters, so later executions skip the walk (pgbridge.server.pipeline.cost).
+    generates: bool | None = None
     preview: TableRead | None = None  # a free table preview (server/pipeline/preview.py)
     generation: int = 0  # the Planner generation (policy and masking rules) it was made under
 

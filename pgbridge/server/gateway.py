@@ -29,7 +29,10 @@ from pgbridge.config import Config
 from pgbridge.policy.approvals import ApprovalStore
 from pgbridge.policy.engine import PolicyEngine
 from pgbridge.policy.limits import LimitTracker
+from pgbridge.policy.limits_store import SharedLimitTracker, limits_path
 from pgbridge.policy.stores import close_approval_store, open_approval_store
+from pgbridge.server.cancel_relay import forward
+from pgbridge.server.multiworker import INDEX_BITS, WorkerSlot, owner_of, worker_process_id
 from pgbridge.server.pipeline import Pipeline
 from pgbridge.server.pipeline.approval import ApprovalDesk
 from pgbridge.wire.errors import PgError, SqlState
@@ -61,20 +64,29 @@ class Stages:
 
 class Gateway:
     def __init__(
-        self, config: Config, stages: Stages, verifier: TokenVerifier, tls_context: ssl.SSLContext | None
+        self,
+        config: Config,
+        stages: Stages,
+        verifier: TokenVerifier,
+        tls_context: ssl.SSLContext | None,
+        worker: WorkerSlot | None = None,
     ) -> None:
         self.config = config
         self.stages = stages
         self.pipeline = stages.pipeline
         self.verifier = verifier
         self.tls_context = tls_context
+        self.worker = worker  # None: the only process; else which of `serve --workers N`
         self._connections: dict[int, tuple[int, Cancellable]] = {}
 
     @classmethod
-    async def open(cls, config: Config, backend: Backend | None = None) -> Gateway:
+    async def open(
+        cls, config: Config, backend: Backend | None = None, worker: WorkerSlot | None = None
+    ) -> Gateway:
         verifier = TokenVerifier(config.auth)
         tls_context = make_tls_context(config)
-        return cls(config, await build_stages(config, backend or make_backend(config)), verifier, tls_context)
+        stages = await build_stages(config, backend or make_backend(config), worker)
+        return cls(config, stages, verifier, tls_context, worker)
 
     async def close(self) -> None:
         stages = self.stages
@@ -88,9 +100,11 @@ class Gateway:
     # -- cancel registry ----------------------------------------------------------------------
 
     def register(self, connection: Cancellable) -> tuple[int, int]:
+        index = self.worker.index if self.worker is not None else 0
         while True:
-            process_id = secrets.randbelow(2**31 - 1) + 1
-            if process_id not in self._connections:
+            # The low bits name the worker, so any worker can send a CancelRequest to the owner.
+            process_id = worker_process_id(secrets.randbelow(2 ** (31 - INDEX_BITS)), index)
+            if process_id and process_id not in self._connections:
                 break
         secret = secrets.randbelow(2**31)
         self._connections[process_id] = (secret, connection)
@@ -102,6 +116,11 @@ class Gateway:
             del self._connections[connection.process_id]
 
     async def cancel(self, process_id: int, secret: int) -> None:
+        worker = self.worker
+        if worker is not None and owner_of(process_id) != worker.index:
+            if owner_of(process_id) < worker.count:
+                await forward(worker.cancel_socket(owner_of(process_id)), process_id, secret)
+            return
         entry = self._connections.get(process_id)
         # A wrong secret is ignored silently, as PostgreSQL does: no oracle for guessing.
         if entry is not None and secrets.compare_digest(
@@ -134,13 +153,15 @@ class Gateway:
         self.stages.limits.close_connection(principal)
 
 
-async def build_stages(config: Config, backend: Backend) -> Stages:
+async def build_stages(config: Config, backend: Backend, worker: WorkerSlot | None = None) -> Stages:
     metadata = MetadataCache(backend, config.catalog.ttl_seconds)
     await metadata.refresh()
     audit = await AuditLog.open(config.audit) if config.audit.enabled else None
     policy = PolicyEngine(config.policy)
-    limits = LimitTracker(config.policy)
     settings = config.policy.approvals
+    limits: LimitTracker = LimitTracker(config.policy)
+    if worker is not None:  # counted where every worker sees them, beside the approvals store
+        limits = SharedLimitTracker(config.policy, limits_path(settings.store_path), worker.index)
     approvals = await asyncio.to_thread(open_approval_store, config.policy)  # SQLite, or PostgreSQL shared
     approval_pool = WorkerPool("approvals", APPROVAL_THREADS)
     catalog = make_catalog(config, backend)

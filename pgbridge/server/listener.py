@@ -20,9 +20,11 @@ from pgbridge.config import Config
 from pgbridge.ops.health import routes as health_routes
 from pgbridge.ops.lifecycle import Operations
 from pgbridge.ops.metrics import CONNECTIONS_REFUSED
+from pgbridge.server.cancel_relay import serve_relay
 from pgbridge.server.connection import Connection
 from pgbridge.server.connection_limits import Admission
 from pgbridge.server.gateway import Gateway
+from pgbridge.server.multiworker import WorkerSlot
 from pgbridge.wire import codec
 from pgbridge.wire.errors import PgError, SqlState
 
@@ -36,6 +38,7 @@ class Listener:
         self.admission = Admission(server.max_connections, server.max_unauthenticated_connections)
         self._server: asyncio.Server | None = None
         self._admin_http: AdminServer | None = None
+        self._relay: asyncio.AbstractServer | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._open: set[Connection] = set()
         self.operations = Operations(self)  # health, metrics, drain and reload (pgbridge.ops)
@@ -49,16 +52,27 @@ class Listener:
             self._server.close()
 
     @classmethod
-    async def open(cls, config: Config, backend: Backend | None = None) -> Listener:
-        """The gateway opened from `config`, listening."""
-        listener = cls(await Gateway.open(config, backend))
+    async def open(
+        cls, config: Config, backend: Backend | None = None, worker: WorkerSlot | None = None
+    ) -> Listener:
+        """The gateway opened from `config`, listening (as one of several workers when `worker`)."""
+        listener = cls(await Gateway.open(config, backend, worker))
         await listener.start()
         return listener
 
     async def start(self) -> None:
         gateway, server = self.gateway, self.gateway.config.server
+        worker = gateway.worker
+        if worker is not None:  # cancel requests forwarded by the other workers
+            self._relay = await serve_relay(worker.cancel_socket(worker.index), gateway.cancel)
+        # Workers share the port: the kernel spreads connections over them (SO_REUSEPORT).
         self._server = await asyncio.start_server(
-            self._accept, server.host, server.port, limit=2**20, reuse_address=True
+            self._accept,
+            server.host,
+            server.port,
+            limit=2**20,
+            reuse_address=True,
+            reuse_port=worker is not None,
         )
         backend = gateway.stages.backend.name
         log.info("pgbridge listening on %s:%s (backend %s)", server.host, server.port, backend)
@@ -92,6 +106,8 @@ class Listener:
     async def close(self) -> None:
         if self._server is not None:
             self._server.close()
+        if self._relay is not None:
+            self._relay.close()
         for connection in list(self._open):
             with contextlib.suppress(Exception):
                 connection.writer.close()

@@ -68,6 +68,8 @@ class FakeBigQuery:
         parts = path.strip("/").split("/")  # bigquery v2 projects P (jobs|queries) [ID] [cancel]
         if parts[4] == "jobs" and request.method == "POST" and len(parts) == 5:
             return 200, self._insert(request.body)
+        if parts[4] == "queries" and request.method == "POST" and len(parts) == 5:
+            return 200, self._query(request.body)
         job_id = parts[5] if len(parts) > 5 else ""
         if parts[4] == "queries":
             return 200, self._results(job_id, request.query)
@@ -94,17 +96,45 @@ class FakeBigQuery:
         self.jobs[job_id] = job
         return job
 
+    def _query(self, body: dict[str, Any]) -> dict[str, Any]:
+        """jobs.query as BigQuery answers it with jobCreationMode=JOB_CREATION_OPTIONAL: a
+        result that fits the first page comes inline, with a query id and no job; a larger
+        one gets a job (for jobs.getQueryResults) and a page token."""
+        limit = int(body.get("maxResults") or 1_000_000)
+        total = self.total_rows if self.total_rows is not None else len(self.rows)
+        response: dict[str, Any] = {
+            "kind": "bigquery#queryResponse",
+            "queryId": f"q{len(self.requests)}",
+            "jobComplete": True,
+            "schema": {"fields": self.schema},
+            "totalRows": str(total),
+            "rows": self.rows[:limit],
+            "totalBytesProcessed": "1024",
+            "location": "US",
+        }
+        if total > limit or body.get("jobCreationMode") != "JOB_CREATION_OPTIONAL":
+            job_id = f"job_{len(self.requests)}"
+            config = {"query": {k: v for k, v in body.items() if k != "jobCreationMode"}}
+            self._insert({"jobReference": {"jobId": job_id}, "configuration": config})
+            response["jobReference"] = {"projectId": PROJECT, "jobId": job_id, "location": "US"}
+            if total > limit:
+                response["pageToken"] = str(limit)
+        return response
+
     def _results(self, job_id: str, query: dict[str, list[str]]) -> dict[str, Any]:
         limit = int(query.get("maxResults", ["1000000"])[0])
+        start = int(query.get("pageToken", ["0"])[0])  # this fake's page tokens are row offsets
         response = {
             "kind": "bigquery#getQueryResultsResponse",
             "jobReference": {"projectId": PROJECT, "jobId": job_id, "location": "US"},
             "jobComplete": True,
             "schema": {"fields": self.schema},
             "totalRows": str(self.total_rows if self.total_rows is not None else len(self.rows)),
-            "rows": self.rows[:limit],
+            "rows": self.rows[start : start + limit],
             "totalBytesProcessed": "1024",
         }
+        if "pageToken" in query and start + limit < len(self.rows):
+            response["pageToken"] = str(start + limit)
         if not response["rows"]:
             del response["rows"]  # proto3 JSON, as BigQuery sends it, omits empty repeated fields
         return response

@@ -52,6 +52,7 @@ def make_backend(fake: FakeBigQuery, tmp: Path | None = None, **overrides: Any) 
         "location": "US",
         "retry_deadline_seconds": 2.0,
         "request_timeout_seconds": 2.0,
+        "query_api": "insert",  # these tests hold jobs.insert's contract; test_jobs_query.py jobs.query's
         **overrides,
     }
     return BigQueryBackend(bigquery_settings_from(Section(table, "backend"), tmp or Path(".")))

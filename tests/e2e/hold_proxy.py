@@ -43,6 +43,7 @@ class HoldProxy:
     url: str = ""
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path)
     inserts: list[dict[str, Any]] = field(default_factory=list)  # jobs.insert bodies, dry runs too
+    queries: list[dict[str, Any]] = field(default_factory=list)  # jobs.query bodies
     held: dict[str, dict[str, Any]] = field(default_factory=dict)  # job id -> job resource
     cancelled: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -64,6 +65,8 @@ class HoldProxy:
             self.requests.append((method, path))
         if method == "POST" and path.endswith("/jobs"):
             return self._insert(json.loads(body or b"{}"))
+        if method == "POST" and path.endswith("/queries"):
+            return self._query(path, json.loads(body or b"{}"))
         job_id = _job_id(path)
         if job_id not in self.held:
             return None
@@ -101,6 +104,27 @@ class HoldProxy:
             return 200, job
         self.held[job_id] = job
         return 200, self._job(job_id)
+
+    def _query(self, path: str, body: dict[str, Any]) -> tuple[int, Any] | None:
+        """jobs.query: a held query becomes a RUNNING job, as BigQuery answers a query that
+        outlasts the request (the client then waits on the job, and cancel can stop it)."""
+        with self.lock:
+            self.queries.append(body)
+        if not self.hold(body.get("query", "")):
+            return None
+        project, job_id = path.split("/")[4], f"held_{time.monotonic_ns()}"
+        config = {"query": {k: v for k, v in body.items() if k not in ("labels", "jobTimeoutMs")}}
+        config.update({k: body[k] for k in ("labels", "jobTimeoutMs") if k in body})
+        reference = {"projectId": project, "jobId": job_id, "location": "US"}
+        self.held[job_id] = {
+            "kind": "bigquery#job",
+            "id": f"{project}:US.{job_id}",
+            "jobReference": reference,
+            "configuration": config,
+            "status": {"state": "RUNNING"},
+            "statistics": {"creationTime": str(int(time.time() * 1000))},
+        }
+        return 200, {"kind": "bigquery#queryResponse", "jobReference": reference, "jobComplete": False}
 
     def _job(self, job_id: str) -> dict[str, Any]:
         job = dict(self.held[job_id])

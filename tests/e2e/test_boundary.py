@@ -53,26 +53,25 @@ async def test_a_scan_over_the_analyst_limit_needs_approval(any_boundary_gateway
         assert [tuple(r) for r in await conn.fetch(sql)] == expected and len(expected) == 5
 
 
-async def test_jobs_carry_the_principal_s_labels_cap_and_id(boundary: Boundary) -> None:
+async def test_queries_carry_the_principal_s_labels_cap_and_timeout(boundary: Boundary) -> None:
+    # Queries go through jobs.query (one round trip; pgbridge.backends.bigquery_query): the
+    # QueryRequest carries what the job carried, and BigQuery names the job, if it makes one.
     async with connect(boundary.gateway, user="carol", roles=("analyst",)) as conn:
         await conn.execute("SET statement_timeout = '40s'")
         assert await conn.fetchval("SELECT count(*) FROM shop.products WHERE price > $1", 500.0) > 0
-    (job,) = [
+    (body,) = [
         body
-        for body in boundary.proxy.inserts
-        if body["jobReference"]["jobId"].startswith("pgbridge_")
-        and "`products`" in body["configuration"]["query"]["query"]
-        and body["configuration"].get("labels", {}).get("pgbridge_principal") == "carol"
+        for body in boundary.proxy.queries
+        if "`products`" in body["query"] and body.get("labels", {}).get("pgbridge_principal") == "carol"
     ]
-    config = job["configuration"]
-    session = config["labels"]["pgbridge_session"]
-    assert config["labels"] == {
+    session = body["labels"]["pgbridge_session"]
+    assert body["labels"] == {
         "pgbridge_principal": "carol",
         "pgbridge_role": "analyst",
         "pgbridge_session": session,
     }
-    assert job["jobReference"]["jobId"].startswith(f"pgbridge_{session}_")
-    assert config["query"]["maximumBytesBilled"] == "10000000000"  # the demo policy's max_bytes_billed
-    assert config["jobTimeoutMs"] == "40000"
-    (parameter,) = config["query"]["queryParameters"]
+    assert body["jobCreationMode"] == "JOB_CREATION_OPTIONAL"
+    assert body["maximumBytesBilled"] == "10000000000"  # the demo policy's max_bytes_billed
+    assert body["jobTimeoutMs"] == "40000"
+    (parameter,) = body["queryParameters"]
     assert parameter["parameterType"]["type"] == "NUMERIC" and parameter["parameterValue"]["value"] == "500"

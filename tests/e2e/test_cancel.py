@@ -5,7 +5,7 @@ bigquery: the emulator finishes every query inside jobs.insert and ignores jobs.
 this is the `boundary` gateway, whose REST endpoint is a pass-through proxy to the emulator
 that answers for the long query as BigQuery does (RUNNING until jobs.cancel); everything
 else (metadata, other queries) is the emulator's (tests/e2e/boundary.py). The test asserts what BigQuery would
-be sent: jobs.cancel for the job id the gateway started.
+be sent: jobs.cancel for the job BigQuery made for the gateway's jobs.query.
 """
 
 from __future__ import annotations
@@ -54,7 +54,8 @@ def assert_job_cancelled(target: Target, before: set[str]) -> None:
     new_jobs = set(target.proxy.held) - before
     assert len(new_jobs) == 1, target.proxy.held
     (job_id,) = new_jobs
-    assert job_id.startswith("pgbridge_")
+    # The query went through jobs.query: the job that ran long is the one BigQuery made.
+    assert job_id.startswith("held_")
     assert job_id in wait_for_cancel(target.proxy)
 
 

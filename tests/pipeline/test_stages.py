@@ -32,7 +32,9 @@ async def _rows(stream: RowStream) -> pa.Table:
     return pa.Table.from_batches(batches) if batches else pa.table({})
 
 
-def _records(gateway: Gateway, ctx: SessionContext, event: str) -> Sequence[dict[str, object]]:
+async def _records(gateway: Gateway, ctx: SessionContext, event: str) -> Sequence[dict[str, object]]:
+    assert gateway.stages.audit is not None
+    await gateway.stages.audit.flush()  # completion records are written off the statement's path
     found = iter_records(expand([audit_dir(gateway)]))
     return [
         r["data"] for _, r in found if r["type"] == event and r["data"].get("session_id") == ctx.session_id
@@ -55,8 +57,8 @@ async def test_the_completion_is_recorded_once_with_the_rows_the_client_received
     assert (await _rows(stream)).num_rows == 5
     await stream.finish(3, None)  # the client took three before its portal closed
     await stream.finish(5, None)  # a second caller changes nothing
-    [statement] = _records(gateway, ctx, "statement")
-    [done] = _records(gateway, ctx, "statement_completed")
+    [statement] = await _records(gateway, ctx, "statement")
+    [done] = await _records(gateway, ctx, "statement_completed")
     assert done["statement_id"] == statement["statement_id"]
     assert (done["rows"], done["sqlstate"]) == (3, None)
     assert ctx.running is None
@@ -71,7 +73,7 @@ async def test_max_rows_ends_the_stream_with_54000_and_the_record_says_so(gatewa
     with pytest.raises(StopAsyncIteration):  # a filter that ended stays ended
         await anext(stream.batches)
     await stream.finish(0, refused.value)
-    [done] = _records(gateway, ctx, "statement_completed")
+    [done] = await _records(gateway, ctx, "statement_completed")
     assert (done["rows"], done["sqlstate"]) == (0, "54000")
 
 
@@ -81,9 +83,9 @@ async def test_a_cost_refusal_is_recorded_and_nothing_starts(gateway: Gateway) -
         await _stream(gateway, ctx, "SELECT name FROM shop.customers")
     assert refused.value.sqlstate == "54000"
     assert "roles.frugal.max_bytes" in refused.value.message
-    [statement] = _records(gateway, ctx, "statement")
+    [statement] = await _records(gateway, ctx, "statement")
     assert statement["decision"] == "deny" and "job_id" not in statement
-    [done] = _records(gateway, ctx, "statement_completed")
+    [done] = await _records(gateway, ctx, "statement_completed")
     assert done["sqlstate"] == "54000"
     assert ctx.running is None
 

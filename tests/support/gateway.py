@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,9 +75,26 @@ def wait_for_port(
     raise RuntimeError(f"gateway did not listen on {port}:\n{log_path.read_text()}")
 
 
+def wait_for_workers(gateway: RunningGateway, count: int, timeout: float = 60) -> None:
+    """Wait until all `count` workers of `serve --workers` listen: the port answers as soon as
+    the first does, and until the others do the kernel hands every connection to it."""
+    deadline = time.monotonic() + timeout
+    while gateway.log().count("pgbridge listening on") < count:
+        if time.monotonic() > deadline or gateway.process.poll() is not None:
+            raise RuntimeError(f"{count} workers did not all listen:\n{gateway.log()}")
+        time.sleep(0.05)
+
+
 @contextlib.contextmanager
-def running_gateway(data_dir: Path, config_text: str | None = None) -> Iterator[RunningGateway]:
-    """Start `pgbridge serve` on the demo files in data_dir (config_text replaces the demo config).
+def running_gateway(
+    data_dir: Path,
+    config_text: str | None = None,
+    cli_args: tuple[str, ...] = (),
+    serve_args: Sequence[str] = (),
+) -> Iterator[RunningGateway]:
+    """Start `pgbridge serve` on the demo files in data_dir (config_text replaces the demo config;
+    cli_args go before `serve`, e.g. ("--log-format", "human"); serve_args after it, e.g.
+    ["--workers", "2"]).
 
     data_dir holds a copy of the demo (tests.support.demo.copy_demo): the demo is built once
     per run, so a folder without its warehouse is a mistake, not a reason to build another."""
@@ -89,8 +106,9 @@ def running_gateway(data_dir: Path, config_text: str | None = None) -> Iterator[
         config_path.write_text(config_text.replace("{port}", str(port)), encoding="utf-8")
     log_path = data_dir / f"gateway-{port}.log"
     with open(log_path, "wb") as log:
+        argv = [sys.executable, "-m", "pgbridge.cli", *cli_args, "serve", "--config", str(config_path)]
         process = subprocess.Popen(
-            [sys.executable, "-m", "pgbridge.cli", "serve", "--config", str(config_path)],
+            [*argv, *serve_args],
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},

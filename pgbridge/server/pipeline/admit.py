@@ -1,10 +1,11 @@
 """Admit: may this execution of a planned statement run, with these parameters, now?
 
 In order: the parameters are bound; the dry run gives the statement's schema and the bytes
-it would scan; the cost rule weighs those bytes plus the rows the statement generates;
-a statement the policy or the cost rule sends to a human waits for (or is handed a ticket
-for) an approval; the per-principal limits count the query and its bytes. The plan was
-checked when it was made; what is checked here depends on the parameters or on the moment.
+it would scan (only where something depends on the bytes: `needs_estimate`); the cost rule
+weighs those bytes plus the rows the statement generates; a statement the policy or the cost
+rule sends to a human waits for (or is handed a ticket for) an approval; the per-principal
+limits count the query and its bytes. The plan was checked when it was made; what is checked
+here depends on the parameters or on the moment.
 
 A refusal at any of these steps is recorded (who asked, and why not) before it reaches the
 client, without the SQL the gateway generated.
@@ -82,6 +83,21 @@ class Admit:
         # A table preview is served free (tabledata.list): BigQuery bills it nothing.
         plan.bytes_estimate = 0 if plan.preview is not None else dry.total_bytes_processed
 
+    def needs_estimate(self, ctx: SessionContext, plan: DataPlan) -> bool:
+        """Whether this execution needs the dry run's byte estimate before it runs: the cost
+        rule could refuse it or send it for approval, the daily scan budget counts it, or an
+        approver will be shown it. Otherwise the separate dry run is a round trip (on
+        BigQuery, an HTTP request) that decides nothing; the result brings its own schema."""
+        if self.policy is None or plan.fields is not None:
+            return False
+        principal = ctx.principal
+        if plan.decision is not None and plan.decision.action != "allow":
+            return True
+        if self.limits is not None and self.limits.limits_for(principal).bytes_per_day is not None:
+            return True
+        # The rule at an estimate no statement reaches: "allow" there allows every estimate.
+        return self.policy.check_cost(principal, _ANY_BYTES, None).action != "allow"
+
     async def cost(self, ctx: SessionContext, plan: DataPlan, values: Sequence[object | None] = ()) -> Cost:
         """The dry run, then what the statement would cost as the principal may see it."""
         await self.dry_run(ctx, plan)
@@ -94,7 +110,8 @@ class Admit:
         params: tuple[QueryParam, ...],
         values: Sequence[object | None],
     ) -> Admitted:
-        await self.dry_run(ctx, plan, params)
+        if self.needs_estimate(ctx, plan):
+            await self.dry_run(ctx, plan, params)
         if self.policy is None:
             return Admitted(params, plan.decision, None)
         cost = assess(self.policy, self.metadata, ctx.principal, plan, values)
@@ -112,6 +129,9 @@ class Admit:
             self.limits.check_bytes(ctx.principal, plan.bytes_estimate or 0)
             self.limits.record_bytes(ctx.principal, plan.bytes_estimate or 0)
         return Admitted(params, decision, approval)
+
+
+_ANY_BYTES = 2**62
 
 
 def bind(plan: DataPlan, values: Sequence[object | None]) -> tuple[QueryParam, ...]:

@@ -65,13 +65,19 @@ def generated_by(
     """The rows the statement generates. A row-filtered table's size is unknown to the
     estimate: using the table-wide count would let the cost rule's answer reveal it."""
 
+    if plan.generates is False:
+        return None
+
     def table_rows(dataset: str, table: str) -> int | None:
         if row_filtered(policy, principal, dataset, table):
             return None
         meta = metadata.table(dataset, table)
         return meta.num_rows if meta is not None else None
 
-    return generated_rows(plan.ast, table_rows, params)
+    generated = generated_rows(plan.ast, table_rows, params)
+    # Which generators a statement has depends on its AST only, not on the parameters.
+    plan.generates = generated is not None
+    return generated
 
 
 def refusal(cost: Cost) -> PgError:

@@ -40,6 +40,7 @@ from pgbridge.server.pipeline.explain import (
     plan_rows,
 )
 from pgbridge.server.pipeline.plan import Planner, output_columns
+from pgbridge.server.pipeline.plan_cache import SharedPlans
 from pgbridge.server.pipeline.records import StatementAudit
 from pgbridge.server.pipeline.results import Results
 from pgbridge.server.pipeline.start import Start
@@ -71,7 +72,8 @@ class Pipeline:
         self.records = StatementAudit(audit)
         # Per-principal caps on backend and catalog work (roles' max_concurrent_*).
         slots = concurrency or ConcurrencyLimiter(policy.settings if policy is not None else None)
-        self.planner = Planner(metadata, names, policy, masking)
+        self.plans = SharedPlans(policy)
+        self.planner = Planner(metadata, names, policy, masking, self.plans)
         self.catalog = Catalog(catalog, policy, slots, self.records)
         self.admit = Admit(backend, metadata, policy, limits, approvals, slots, self.records)
         self.start = Start(backend, policy, slots, self.records)

@@ -1,5 +1,5 @@
 """Planning a data statement, once per prepared statement: resolve -> policy -> masks -> row
-filters -> translate.
+filters -> translate; once per process for every session with the same key (plan_cache.py).
 
 Names are resolved against the session's search_path (once more after a metadata refresh
 when a name is not found: a table made since the last refresh). The policy decides on the
@@ -24,8 +24,9 @@ from pgbridge.masking.plan import MaskPlan, plan_masks
 from pgbridge.masking.settings import MaskingSettings
 from pgbridge.policy.engine import Decision, PolicyEngine
 from pgbridge.server.context import DataPlan, Prepared, SessionContext
+from pgbridge.server.pipeline.plan_cache import PlanKey, SharedPlans
 from pgbridge.server.pipeline.preview import table_preview
-from pgbridge.sql.names.resolve import NameContext, Resolved, resolve
+from pgbridge.sql.names.resolve import NameContext, Resolved, datasets_on_path, resolve
 from pgbridge.sql.statements.model import Kind, Statement
 from pgbridge.sql.translate.pipeline import translate
 from pgbridge.typemap import (
@@ -51,12 +52,46 @@ class Planner:
     names: NameSettings
     policy: PolicyEngine | None
     masking: MaskingSettings | None
+    cache: SharedPlans | None = None  # plans shared across sessions (plan_cache.py)
     # Bumped when SIGHUP reloads the policy or the masking rules (pgbridge.ops.reload): a plan
     # made under older rules is made again before it runs, so a revoked grant cannot live on
     # in a prepared statement or a cached plan.
     generation: int = 0
 
     async def plan(self, ctx: SessionContext, statement: Statement, declared_oids: Sequence[int]) -> DataPlan:
+        """The statement's plan for this session: the shared one when its key matches."""
+        if self.cache is None:
+            return await self._make(ctx, statement, declared_oids)
+        await self.metadata.ensure_fresh()  # the generation in the key is the one planned against
+        cached = self.cache.get(self._key(ctx, statement, declared_oids))
+        if cached is not None and cached.generation == self.generation:
+            return cached  # a plan made under older rules (SIGHUP) is made again
+        plan = await self._make(ctx, statement, declared_oids)
+        # After planning: a refresh for a new name inside it made a newer generation.
+        self.cache.put(self._key(ctx, statement, declared_oids), plan)
+        return plan
+
+    def _key(self, ctx: SessionContext, statement: Statement, declared_oids: Sequence[int]) -> PlanKey | None:
+        assert self.cache is not None
+        # The datasets the search_path resolves to, not its text: "$user" names the subject,
+        # and sessions of different users whose paths mean the same datasets share plans.
+        path = datasets_on_path(self._names(ctx), self.metadata)
+        timezone = ctx.settings.get("TimeZone")
+        return self.cache.key(
+            statement.text, declared_oids, ctx.principal, path, timezone, self.metadata.generation
+        )
+
+    def _names(self, ctx: SessionContext) -> NameContext:
+        return NameContext(
+            ctx.settings.search_path(ctx.user),
+            self.names.default_dataset,
+            dict(self.names.schema_to_dataset),
+            timezone=ctx.settings.get("TimeZone"),
+        )
+
+    async def _make(
+        self, ctx: SessionContext, statement: Statement, declared_oids: Sequence[int]
+    ) -> DataPlan:
         resolved = await self._resolve(ctx, statement)
         decision = self._check(ctx, statement, resolved.ast)
         mask_plan = self._masks(ctx, resolved.ast)
@@ -92,12 +127,7 @@ class Planner:
 
     async def _resolve(self, ctx: SessionContext, statement: Statement) -> Resolved:
         await self.metadata.ensure_fresh()
-        names = NameContext(
-            ctx.settings.search_path(ctx.user),
-            self.names.default_dataset,
-            dict(self.names.schema_to_dataset),
-            timezone=ctx.settings.get("TimeZone"),
-        )
+        names = self._names(ctx)
         try:
             return resolve(statement, names, self.metadata)
         except PgError as error:

@@ -113,7 +113,7 @@ class StatementAudit:
             return
         duration_ms = round((time.monotonic() - answered.started) * 1000, 3)
         fields = _completed_locally(ctx, answered.statement_id, rows, duration_ms, error)
-        await self.log.append("statement_completed", fields)
+        await self.log.append_deferred("statement_completed", fields)
 
     async def refusal(
         self, ctx: SessionContext, statement: Statement, error: PgError, translated_sql: str | None = None
@@ -173,7 +173,9 @@ class StatementAudit:
         if error is not None:
             fields["error"] = error.message
         try:
-            await self.log.append("statement_completed", fields)
+            # Off the statement's path: durable with its session's next write-ahead record
+            # (pgbridge.audit.log), so the client does not wait for a second fsync.
+            await self.log.append_deferred("statement_completed", fields)
         except PgError:
             log.critical("audit log unavailable while recording a statement's completion", exc_info=True)
             raise

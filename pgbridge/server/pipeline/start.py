@@ -19,6 +19,8 @@ import secrets
 import time
 from dataclasses import dataclass, replace
 
+from sqlglot import exp
+
 from pgbridge.auth.principal import Principal
 from pgbridge.backends.base import Backend, JobOptions, JobStats, ResultStream
 from pgbridge.ops.metrics import BACKEND_SECONDS
@@ -64,7 +66,11 @@ class Start:
         ctx.running = (statement_id, job_id)
         if plan.mask_plan is not None and plan.mask_plan.notice:
             ctx.notices.append(("NOTICE", "00000", plan.mask_plan.notice))
-        options = replace(self._options(ctx, job_id, admitted.decision), preview=plan.preview)
+        # Without an ORDER BY anywhere the row order is not the client's to rely on.
+        ordered = plan.ast.find(exp.Order) is not None
+        options = replace(
+            self._options(ctx, job_id, admitted.decision), ordered=ordered, preview=plan.preview
+        )
         return Job(statement_id, started, options, admitted)
 
     async def query(self, ctx: SessionContext, plan: DataPlan, job: Job) -> ResultStream:

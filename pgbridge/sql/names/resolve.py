@@ -185,6 +185,13 @@ def _lookup(table: exp.Table, names: NameContext, schema: SchemaLookup) -> Table
     raise PgError(SqlState.UNDEFINED_TABLE, f'relation "{name}" does not exist')
 
 
+def datasets_on_path(names: NameContext, schema: SchemaLookup) -> tuple[str, ...]:
+    """The datasets an unqualified name is looked up in, in order: what the search_path means
+    for resolution (a schema naming no dataset, such as an absent "$user", drops out)."""
+    found = (_dataset_or_none(entry, names, schema) for entry in names.search_path)
+    return tuple(dataset for dataset in found if dataset)
+
+
 def _dataset_or_none(schema_name: str, names: NameContext, schema: SchemaLookup) -> str | None:
     if schema_name in names.schema_to_dataset:
         return names.schema_to_dataset[schema_name]
