@@ -268,30 +268,27 @@ class AuditLog:
         if any(item.future is not None for item in group):
             return
         deadline = group[0].queued + self.settings.deferred_flush_ms / 1000
-        while len(group) < MAX_GROUP:
-            try:
-                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                return
-            if item is None:
-                self._queue.put(None)  # stop after this group
-                return
-            group.append(item)
-            if item.future is not None:
-                self._gather(group)  # and whatever else is queued already
-                return
+        if self._take_until(group, deadline, until_awaited=True):
+            self._gather(group)  # and whatever else is queued already
 
     def _gather(self, group: list[_Item]) -> None:
-        deadline = time.monotonic() + self.settings.fsync_batch_ms / 1000
+        self._take_until(group, time.monotonic() + self.settings.fsync_batch_ms / 1000)
+
+    def _take_until(self, group: list[_Item], deadline: float, until_awaited: bool = False) -> bool:
+        """Add queued records to the group until the deadline, a full group or the stop; with
+        until_awaited, also stop after a record somebody waits for. True if that is why it stopped."""
         while len(group) < MAX_GROUP:
             try:
                 item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
-                return
+                return False
             if item is None:
                 self._queue.put(None)  # stop after this group
-                return
+                return False
             group.append(item)
+            if until_awaited and item.future is not None:
+                return True
+        return False
 
     def _write(self, group: list[_Item]) -> None:
         assert self._writer is not None

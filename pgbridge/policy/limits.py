@@ -106,12 +106,7 @@ class LimitTracker:
         with self._lock:
             used = self._today(principal.subject)
         if used + bytes_estimate > limit:
-            raise PgError(
-                SqlState.PROGRAM_LIMIT_EXCEEDED,
-                f"daily scan budget exceeded for {principal.subject}: {used:,} of {limit:,} bytes used "
-                f"today, this query would scan {bytes_estimate:,} more",
-                hint="the budget resets at 00:00 UTC; narrow the query to scan fewer bytes",
-            )
+            raise budget_exceeded(principal, used, limit, bytes_estimate)
 
     def record_bytes(self, principal: Principal, bytes_scanned: int) -> None:
         with self._lock:
@@ -135,3 +130,13 @@ def _most_generous(roles: list[RoleSettings], value: Callable[[RoleSettings], in
         return 0  # no configured role: nothing is allowed
     values = [value(r) for r in roles]
     return None if None in values else max(v for v in values if v is not None)
+
+
+def budget_exceeded(principal: Principal, used: int, limit: int, bytes_estimate: int) -> PgError:
+    """The 54000 a scan over the daily budget gets, wherever the bytes are counted."""
+    return PgError(
+        SqlState.PROGRAM_LIMIT_EXCEEDED,
+        f"daily scan budget exceeded for {principal.subject}: {used:,} of {limit:,} bytes used "
+        f"today, this query would scan {bytes_estimate:,} more",
+        hint="the budget resets at 00:00 UTC; narrow the query to scan fewer bytes",
+    )

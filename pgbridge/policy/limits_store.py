@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pgbridge.auth.principal import Principal
-from pgbridge.policy.limits import _DAY, _MINUTE, LimitTracker
+from pgbridge.policy.limits import _DAY, _MINUTE, LimitTracker, budget_exceeded
 from pgbridge.policy.settings import PolicySettings
 from pgbridge.wire.errors import PgError, SqlState
 
@@ -125,12 +125,7 @@ class SharedLimitTracker(LimitTracker):
             return
         used = self.bytes_today(principal)
         if used + bytes_estimate > limit:
-            raise PgError(
-                SqlState.PROGRAM_LIMIT_EXCEEDED,
-                f"daily scan budget exceeded for {principal.subject}: {used:,} of {limit:,} bytes used "
-                f"today, this query would scan {bytes_estimate:,} more",
-                hint="the budget resets at 00:00 UTC; narrow the query to scan fewer bytes",
-            )
+            raise budget_exceeded(principal, used, limit, bytes_estimate)
 
     def record_bytes(self, principal: Principal, bytes_scanned: int) -> None:
         if self.limits_for(principal).bytes_per_day is None:
