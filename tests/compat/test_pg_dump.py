@@ -90,13 +90,13 @@ def test_schema_only_lists_only_what_the_role_may_read(gateway: RunningGateway) 
 
 
 def _rows(conn: Any) -> list[tuple[Any, ...]]:
-    return conn.execute("SELECT id, name, category, price, tags, attrs FROM products ORDER BY id").fetchall()
+    return conn.execute("SELECT id, name, category, price, tags, attrs, unit_cost FROM products ORDER BY id").fetchall()
 
 
 def test_data_only_restores_row_for_row(gateway: RunningGateway, target: PostgresServer) -> None:
     # Runs after the schema test (module order): the tables exist in the target.
     script = pg_dump(gateway, "--data-only", "-t", "public.products")
-    assert "COPY public.products (id, name, category, price, tags, attrs) FROM stdin;" in script
+    assert "COPY public.products (id, name, category, price, tags, attrs, unit_cost) FROM stdin;" in script
     assert "LOCK TABLE" not in script  # pg_dump's lock was a statement it sent, not output
     with psycopg.connect(target.dsn, autocommit=True) as conn:
         conn.execute("TRUNCATE public.products")
