@@ -50,6 +50,11 @@ def digits_text(arr: pa.Array) -> pa.Array:
     return pa.array([None if v is None else finish(v).encode() for v in arr.to_pylist()], pa.binary())
 
 
+def digits_shown(arr: pa.Array) -> pa.Array:
+    """The same digits as strings: what the client was shown, for the audit's recording."""
+    return pa.array([None if v is None else finish(v) for v in arr.to_pylist()], pa.string())
+
+
 def digits_binary(arr: pa.Array) -> pa.Array:
     """numeric_send of each value."""
     return pa.array([None if v is None else numeric_send(finish(v)) for v in arr.to_pylist()], pa.binary())

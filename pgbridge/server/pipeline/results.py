@@ -23,6 +23,7 @@ import pyarrow as pa
 from pgbridge.audit.log import AuditLog
 from pgbridge.audit.recording import ResultRecording
 from pgbridge.backends.base import ResultStream
+from pgbridge.encode import numeric_digits
 from pgbridge.policy.concurrency import ConcurrencyLimiter
 from pgbridge.policy.engine import PolicyEngine
 from pgbridge.server.context import DataPlan, SessionContext
@@ -88,6 +89,7 @@ class ResultFilter:
         self.sent = 0  # rows that passed the filter
         self._source = result.batches().__aiter__()
         self._names = [c.name for c in columns]
+        self._numeric = [i for i, c in enumerate(columns) if c.type.name == "numeric"]
         gateway_masks = plan.mask_plan.gateway_masks if plan.mask_plan is not None else ()
         self._json_masked = [m.index for m in gateway_masks if columns[m.index].type.name in _JSON]
         self._ended = False
@@ -138,9 +140,19 @@ class ResultFilter:
         if self.plan.mask_plan is not None:
             batch = _nulls_in(self.plan.mask_plan.apply(batch), self._json_masked)
         if self.recording is not None:
-            self.recording.add(batch, self._names)
+            self.recording.add(_digits_finished(batch, self._numeric), self._names)
         self.sent += batch.num_rows
         return batch
+
+
+def _digits_finished(batch: pa.RecordBatch, numeric: Sequence[int]) -> pa.RecordBatch:
+    """The batch with exact numeric columns as the client saw them: a numeric column that arrives
+    as marked text (numeric_digits: 'd:12.5:2') is recorded as its digits ('12.50')."""
+    marked = [i for i in numeric if numeric_digits.is_digits_column(batch.column(i))]
+    if not marked:
+        return batch
+    arrays = [numeric_digits.digits_shown(col) if i in marked else col for i, col in enumerate(batch.columns)]
+    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
 
 
 def _nulls_in(batch: pa.RecordBatch, indexes: Sequence[int]) -> pa.RecordBatch:
