@@ -90,7 +90,8 @@ def test_schema_only_lists_only_what_the_role_may_read(gateway: RunningGateway) 
 
 
 def _rows(conn: Any) -> list[tuple[Any, ...]]:
-    return conn.execute("SELECT id, name, category, price, tags, attrs, unit_cost FROM products ORDER BY id").fetchall()
+    columns = "id, name, category, price, tags, attrs, unit_cost"
+    return conn.execute(f"SELECT {columns} FROM products ORDER BY id").fetchall()
 
 
 def test_data_only_restores_row_for_row(gateway: RunningGateway, target: PostgresServer) -> None:
