@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 from pgbridge.audit.reader import iter_records
@@ -34,6 +34,17 @@ MASKED_FILTERED = (
 )
 
 
+def _left_the_page(element: Any) -> bool:
+    """The element's page was replaced. Chromium reports a node of the old page either as stale
+    or, while the new page loads, as "does not belong to the document" (a plain
+    WebDriverException that selenium's staleness_of lets escape): both mean it is gone."""
+    try:
+        element.is_enabled()
+    except WebDriverException:  # StaleElementReferenceException is one
+        return True
+    return False
+
+
 def sign_in(driver: Any, cg: ConsoleGateway, token: str) -> None:
     """Submit the sign-in form and wait for the next page (a click does not wait for it)."""
     driver.delete_all_cookies()
@@ -42,7 +53,7 @@ def sign_in(driver: Any, cg: ConsoleGateway, token: str) -> None:
     form = driver.find_element(By.ID, "token")
     form.send_keys(token)
     driver.find_element(By.ID, "sign-in").click()
-    WebDriverWait(driver, 30).until(staleness_of(form))
+    WebDriverWait(driver, 30).until(lambda _: _left_the_page(form))
 
 
 def start_waiting_psql(cg: ConsoleGateway, user: str) -> subprocess.Popen[str]:

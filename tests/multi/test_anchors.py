@@ -22,6 +22,9 @@ from tests.support.clients import asyncpg_session
 from tests.support.gateway import RunningGateway, running_gateway
 from tests.support.postgres import free_port
 
+# Gateway processes started, signalled, killed or run side by side: the slow lane (make test).
+pytestmark = pytest.mark.slow
+
 
 async def _ready(admin_port: int) -> tuple[int, str]:
     """/readyz's status and its audit check (cached for a moment: wait past that)."""

@@ -17,6 +17,9 @@ from tests.support.clients import asyncpg_session
 from tests.support.gateway import running_gateway
 from tests.support.gcsemulator import GcsEmulator
 
+# Gateway processes started, signalled, killed or run side by side: the slow lane (make test).
+pytestmark = pytest.mark.slow
+
 
 async def test_checkpoints_go_to_the_bucket_and_a_tail_drop_is_seen(
     demo_copy: Callable[[str], Path], gcs: GcsEmulator, monkeypatch: pytest.MonkeyPatch

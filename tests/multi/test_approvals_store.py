@@ -24,6 +24,9 @@ from tests.support.clients import asyncpg_session
 from tests.support.gateway import RunningGateway, running_gateway
 from tests.support.postgres import PostgresServer, free_port
 
+# Gateway processes started, signalled, killed or run side by side: the slow lane (make test).
+pytestmark = pytest.mark.slow
+
 BIG = "SELECT count(amount) + count(ordered_at) + count(customer_id) FROM shop.orders"  # needs approval
 BIG_ROWS = 3_000_000
 APPROVAL_ID = re.compile(r"apr_[0-9a-f]{16}")

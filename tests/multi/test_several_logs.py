@@ -10,10 +10,15 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
+import pytest
+
 from tests.multi.support import AnchorStore, anchored_config, cut_tail, log_records
 from tests.support.cli import run_cli
 from tests.support.clients import asyncpg_session
 from tests.support.gateway import running_gateway
+
+# Gateway processes started, signalled, killed or run side by side: the slow lane (make test).
+pytestmark = pytest.mark.slow
 
 
 async def test_verify_and_export_over_two_gateways(

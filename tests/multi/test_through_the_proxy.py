@@ -25,6 +25,9 @@ from tests.support.gateway import RunningGateway, running_gateway
 from tests.support.postgres import PostgresServer
 from tests.support.proxy import Proxy, round_robin_proxy
 
+# Gateway processes started, signalled, killed or run side by side: the slow lane (make test).
+pytestmark = pytest.mark.slow
+
 BIG = "SELECT count(amount) + count(ordered_at) + count(customer_id) FROM shop.orders"  # needs approval
 BIG_ROWS = 3_000_000
 

@@ -18,6 +18,9 @@ from tests.ops.support import log_lines, ops_gateway, start_waiting
 from tests.support.cli import approve, run_cli
 from tests.support.clients import asyncpg_connect
 
+# Gateway processes started, signalled, killed or run side by side: the slow lane (make test).
+pytestmark = pytest.mark.slow
+
 GRACE_S = 6.0
 WAITS_ROWS = 3_000_000  # what the approval-waiting count returns once approved
 

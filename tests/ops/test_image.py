@@ -21,6 +21,9 @@ from tests.ops.support import ops_config
 from tests.support.gateway import wait_for_port
 from tests.support.postgres import free_port
 
+# Gateway processes started, signalled, killed or run side by side: the slow lane (make test).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
 SCRIPT = "install-image.sh"

@@ -20,6 +20,9 @@ from tests.ops.support import ops_gateway
 from tests.support.clients import asyncpg_connect
 from tests.support.gateway import MINTED
 
+# Gateway processes started, signalled, killed or run side by side: the slow lane (make test).
+pytestmark = pytest.mark.slow
+
 
 async def _exercise(og_dir: Path, clear: ClearValues) -> None:
     customer = clear.customers[min(clear.customers)]

@@ -16,6 +16,9 @@ from pgbridge.ops.logs import HumanFormatter, JsonFormatter
 from tests.ops.support import log_lines, ops_gateway
 from tests.support.clients import asyncpg_connect
 
+# Gateway processes started, signalled, killed or run side by side: the slow lane (make test).
+pytestmark = pytest.mark.slow
+
 
 async def _session(og_gw: object) -> str:
     conn = await asyncpg_connect(og_gw, "alice", ("analyst",), application_name="logs-test")  # type: ignore[arg-type]

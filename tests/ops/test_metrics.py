@@ -14,6 +14,9 @@ import pytest
 from tests.ops.support import OpsGateway, ops_gateway, start_waiting, value
 from tests.support.clients import asyncpg_connect
 
+# Gateway processes started, signalled, killed or run side by side: the slow lane (make test).
+pytestmark = pytest.mark.slow
+
 ANALYSTS = 4
 MASKED_ROWS = 50
 STREAM_ROWS = 200_000

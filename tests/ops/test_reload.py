@@ -21,6 +21,9 @@ from tests.ops.support import OpsGateway, log_lines, ops_gateway, value
 from tests.support.cli import run_cli
 from tests.support.clients import asyncpg_connect
 
+# Gateway processes started, signalled, killed or run side by side: the slow lane (make test).
+pytestmark = pytest.mark.slow
+
 SSN = "SELECT id, ssn FROM shop.customers ORDER BY id LIMIT 1"
 AUDITOR_ROLE = '\n[policy.roles.auditor]\ndatasets = ["shop"]\n'
 

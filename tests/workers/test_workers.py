@@ -31,6 +31,9 @@ from tests.support.clients import asyncpg_connect
 from tests.support.demo import copy_demo
 from tests.support.gateway import RunningGateway, running_gateway, wait_for_workers
 
+# Gateway processes started, signalled, killed or run side by side: the slow lane (make test).
+pytestmark = pytest.mark.slow
+
 SLOW_QUERY = "SELECT sum(a.amount * b.amount) FROM shop.orders a CROSS JOIN shop.orders b"
 CANCEL_CODE = 80877102
 
