@@ -24,7 +24,7 @@ from pgbridge.sql.names.outputs import META_KEY
 from pgbridge.sql.names.resolve import Resolved, SchemaLookup, TableRef
 from pgbridge.sql.translate import dml
 from pgbridge.sql.translate.catalogue import REGISTRY
-from pgbridge.sql.translate.constructs import numeric_exact
+from pgbridge.sql.translate.constructs import avg_compare, numeric_exact
 from pgbridge.sql.translate.rewrite import apply_fixups
 from pgbridge.sql.translate.scopes import type_query
 from pgbridge.sql.translate.typer import Typer, undetermined_parameter
@@ -58,6 +58,7 @@ def translate(
             f"statement {type(ast).__name__.upper()}", hint="only queries and DML are translated"
         )
     type_query(typer, ast)
+    avg_compare.check_claimed(typer)
     numeric_exact.mark_outputs(typer, ast)
     names, types = _outputs(typer, ast)
     params = _param_types(typer, len(param_types))
@@ -78,6 +79,7 @@ def _translate_dml(typer: Typer, ast: exp.Expr, resolved: Resolved, declared_cou
     else:
         assert isinstance(ast, exp.Insert)
         out = dml.insert_sql(typer, ast, meta, resolved.metas)
+    avg_compare.check_claimed(typer)
     params = _param_types(typer, declared_count)
     command = ast.key.upper()
     return Translation(_generate(out), params, (), (), "dml", dml.ref_of(meta), command)

@@ -117,6 +117,10 @@ class Typer:
         # made of one): scales.py
         self.plain_columns: set[int] = set()
         self.unknown_scale: set[int] = set()
+        # avg(numeric) that is no output column: its type name, and those a comparison decides
+        # (constructs/avg_compare.py); the others are refused once typing is done.
+        self.avg_values: dict[int, str] = {}
+        self.avg_claimed: set[int] = set()
         self.required_fields = {
             (m.dataset, m.name, f.name) for m in metas for f in m.fields if f.mode == "REQUIRED"
         }

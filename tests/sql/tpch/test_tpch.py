@@ -3,17 +3,13 @@
 Data from tpchgen-cli (scale factor 0.01), money as NUMERIC(15, 2) on both sides. Each query
 runs on a real PostgreSQL and through a real gateway on its embedded DuckDB warehouse:
 psql's unaligned output (header, rows, row count) must be byte-identical, and asyncpg's
-binary results must carry PostgreSQL's column types and values. A query the gateway cannot
-compute exactly is refused with 0A000 (Q17 and Q22 compare with avg() in WHERE: PostgreSQL
-rounds that average to a scale of its own, which the gateway computes only for output
-columns); never other rows. At least 20 of the 22 must be byte-identical.
+binary results must carry PostgreSQL's column types and values. All 22 must be byte-identical
+(Q17 and Q22 compare with avg() in WHERE: constructs/avg_compare.py decides those exactly); none
+may be refused.
 """
 
 from __future__ import annotations
 
-import subprocess
-
-import asyncpg
 import pytest
 
 from tests.sql.tpch.clients import asyncpg_gateway, asyncpg_postgres, psql_gateway, psql_postgres
@@ -21,15 +17,11 @@ from tests.sql.tpch.queries import QUERIES
 from tests.support.gateway import RunningGateway
 from tests.support.postgres import PostgresServer
 
-AT_LEAST = 20  # of the 22, byte-identical in psql's unaligned output
-
-
-def _refused(result: subprocess.CompletedProcess[str]) -> bool:
-    return result.returncode != 0 and "is not supported by pgbridge" in result.stderr
+AT_LEAST = 22  # of the 22, byte-identical in psql's unaligned output
 
 
 @pytest.mark.parametrize("number", sorted(QUERIES))
-def test_psql_output_is_postgres_output_or_refused(
+def test_psql_output_is_postgres_output(
     tpch_postgres: PostgresServer, tpch_gateway: RunningGateway, number: int
 ) -> None:
     sql = QUERIES[number]
@@ -37,15 +29,11 @@ def test_psql_output_is_postgres_output_or_refused(
     assert expected.returncode == 0, expected.stderr
     assert expected.stdout.count("\n") > 2, "the query must return rows to compare"
     got = psql_gateway(tpch_gateway, sql)
-    if _refused(got):
-        return
     assert got.returncode == 0, got.stderr
     assert got.stdout == expected.stdout
 
 
-def test_at_least_twenty_are_byte_identical(
-    tpch_postgres: PostgresServer, tpch_gateway: RunningGateway
-) -> None:
+def test_all_are_byte_identical(tpch_postgres: PostgresServer, tpch_gateway: RunningGateway) -> None:
     same = [
         n
         for n, sql in QUERIES.items()
@@ -61,9 +49,6 @@ async def test_binary_types_and_values(
 ) -> None:
     sql = QUERIES[number]
     expected_types, expected_rows = await asyncpg_postgres(tpch_postgres, sql)
-    try:
-        types, rows = await asyncpg_gateway(tpch_gateway, sql)
-    except asyncpg.FeatureNotSupportedError:
-        return  # refused (0A000), as in psql
+    types, rows = await asyncpg_gateway(tpch_gateway, sql)
     assert types == expected_types
     assert rows == expected_rows

@@ -15,7 +15,7 @@ from sqlglot import exp
 from pgbridge.sql import pgtypes as T
 from pgbridge.sql.translate.build import cast, type_at
 from pgbridge.sql.translate.checks import want
-from pgbridge.sql.translate.constructs import numeric_exact
+from pgbridge.sql.translate.constructs import avg_compare, numeric_exact
 from pgbridge.sql.translate.registry import Construct
 from pgbridge.sql.translate.typer import Typer
 from pgbridge.wire.errors import unsupported
@@ -46,14 +46,8 @@ def _avg(t: Typer, node: exp.Avg) -> str | None:
     if arg != T.FLOAT and numeric_exact.mark_aggregate(t, node, "avg"):
         return T.NUMERIC  # PostgreSQL's digits, as an output column
     if arg != T.FLOAT:
-        raise unsupported(
-            f"avg() of {arg.lower() if arg else 'this'}",
-            hint=(
-                "PostgreSQL prints numeric averages with a per-value scale (avg(2, 3) = 2.5000000000000000); "
-                "pgbridge computes it only for avg(column) as an output column of the outermost SELECT, "
-                "without DISTINCT, FILTER, OVER or ORDER BY on it; elsewhere use avg(x::float8)"
-            ),
-        )
+        avg_compare.pending(t, node, arg.lower() if arg else "this")  # compared, or refused
+        return T.NUMERIC
     return T.FLOAT
 
 

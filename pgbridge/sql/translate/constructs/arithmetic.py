@@ -17,7 +17,7 @@ from pgbridge.sql import pgtypes as T
 from pgbridge.sql.translate import scales
 from pgbridge.sql.translate.build import INT_RANGES, call, range_checked, type_at
 from pgbridge.sql.translate.checks import operands, type_name, want_or_null
-from pgbridge.sql.translate.constructs import date_arithmetic, numeric_exact
+from pgbridge.sql.translate.constructs import avg_compare, date_arithmetic, numeric_exact
 from pgbridge.sql.translate.registry import Construct
 from pgbridge.sql.translate.typer import Typer
 from pgbridge.wire.errors import unsupported
@@ -33,7 +33,9 @@ def _arithmetic(t: Typer, node: exp.Binary) -> str | None:
         if result == T.NUMERIC:
             t.set_type(node, result)
             numeric_exact.mark_arithmetic(t, node)  # 1.5 + 1.5 prints 3.0
-            if isinstance(node, exp.Mul) and left == right == T.NUMERIC:
+            if avg_compare.is_avg_term(t, node):
+                t.unknown_scale.add(id(node))  # k * avg(y): a comparison decides it exactly
+            elif isinstance(node, exp.Mul) and left == right == T.NUMERIC:
                 _check_product(t, node)  # (numeric * integer keeps the numeric's scale, at most 9)
         return result
     return date_arithmetic.result_type(t, node, left, right)

@@ -16,6 +16,7 @@ from pgbridge.sql import pgtypes as T
 from pgbridge.sql.translate import timefix
 from pgbridge.sql.translate.build import type_at
 from pgbridge.sql.translate.checks import operands, type_name
+from pgbridge.sql.translate.constructs import avg_compare
 from pgbridge.sql.translate.registry import Construct
 from pgbridge.sql.translate.typer import Typer
 from pgbridge.wire.errors import unsupported
@@ -35,6 +36,7 @@ def _compare(t: Typer, node: exp.Binary) -> str | None:
         t.zone()  # PostgreSQL reads the date or timestamp side in the session zone (_compare_fix)
         return T.BOOL
     _check_comparable(left, right, node)
+    avg_compare.claim(t, node)  # x < (SELECT 0.2 * avg(y) ...)
     return T.BOOL
 
 
