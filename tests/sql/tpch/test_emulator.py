@@ -60,3 +60,23 @@ def test_every_query_is_postgres_or_an_error(
         print(f"  Q{number} failed: {reason}")
     assert identical or equal, "no query ran on the emulator"
     assert not different, f"other rows than PostgreSQL's: {different}"
+
+
+# The emulator drops NUMERIC(15, 2)'s scale, so Q17 and Q22 (a value compared with avg(), which
+# needs the scales: constructs/avg_compare.py) are refused there as written. With the money
+# columns cast to numeric(15, 2) their BigQuery SQL runs on the emulator as on the warehouse.
+_CAST_COLUMNS = {17: ("l_quantity", "l_extendedprice"), 22: ("c_acctbal",)}
+
+
+@pytest.mark.parametrize("number", sorted(_CAST_COLUMNS))
+def test_average_comparisons_with_declared_scales(
+    tpch_postgres: PostgresServer, tpch_emulator_gateway: RunningGateway, number: int
+) -> None:
+    sql = QUERIES[number]
+    for column in _CAST_COLUMNS[number]:
+        sql = re.sub(rf"\b{column}\b", f"{column}::numeric(15, 2)", sql)
+    expected = psql_postgres(tpch_postgres, sql)
+    assert expected.returncode == 0, expected.stderr
+    got = psql_gateway(tpch_emulator_gateway, sql)
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == expected.stdout
