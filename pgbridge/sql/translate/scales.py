@@ -2,7 +2,7 @@
 
 PostgreSQL's numeric carries a display scale per value, and its arithmetic derives the
 result's from the operands': a + b and a - b take the larger, a * b the sum, sum(), min()
-and max() their inputs', round(x, n) n. Where every input's scale is known before the query
+and max() their inputs', round(x, n) and trunc(x, n) n. Where every input's scale is known before the query
 runs (integers 0, a literal what is written, a column declared NUMERIC(P, S) S), so is the
 result's; then BigQuery can compute the exact value (BIGNUMERIC where NUMERIC's 9 decimals
 would round) and the encoder print it with exactly that many decimals (numeric_exact.py).
@@ -60,6 +60,8 @@ def _compute(t: Typer, node: exp.Expr) -> int | None:
 
 
 def _other(t: Typer, node: exp.Expr) -> int | None:
+    if isinstance(node, exp.Trunc):
+        return _places(node)  # trunc(x, n): scale n whatever x's (trunc_var sets it)
     if isinstance(node, exp.Round) and t.types.get(id(node.this)) == T.NUMERIC:
         digits = node.args.get("decimals")
         places = 0 if digits is None else _int_literal(digits)
@@ -72,6 +74,12 @@ def _other(t: Typer, node: exp.Expr) -> int | None:
         outputs = node.this.expressions
         return scale_of(t, outputs[0]) if len(outputs) == 1 else None
     return None
+
+
+def _places(node: exp.Expr) -> int | None:
+    digits = node.args.get("decimals")
+    places = 0 if digits is None else _int_literal(digits)
+    return None if places is None else max(places, 0)
 
 
 def _cast_scale(t: Typer, node: exp.Cast) -> int | None:

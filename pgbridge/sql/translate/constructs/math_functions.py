@@ -4,7 +4,9 @@ round(float8) rounds half to even in PostgreSQL (rint), half away from zero in B
 computed as PostgreSQL does. ceil, floor and sign of an integer are float8 in PostgreSQL;
 log(x) and log10(x) are LOG10 and log(b, x) is refused (PostgreSQL computes it in numeric
 with its own scale), as are round(float8, n) (PostgreSQL has none) and sqrt / exp / ln /
-power of numeric.
+power of numeric. trunc(numeric[, n]) (typed by trigonometry.py's trunc rule, which owns
+trunc(float8)) truncates toward zero, exact in both engines; its scale is n (0 for n < 0 or
+without n) whatever the argument's, so it prints with PostgreSQL's digits (scales.py).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from sqlglot import exp
 
 from pgbridge.sql import pgtypes as T
 from pgbridge.sql.translate.build import call, cast, round_half_even, type_at
-from pgbridge.sql.translate.checks import need_literal, want
+from pgbridge.sql.translate.checks import int_literal, need_literal, want
 from pgbridge.sql.translate.constructs import numeric_exact
 from pgbridge.sql.translate.registry import Construct
 from pgbridge.sql.translate.typer import Typer
@@ -52,6 +54,23 @@ def _round(t: Typer, node: exp.Round) -> str | None:
     if arg == T.INT:
         return T.NUMERIC if digits is not None else T.FLOAT
     return arg
+
+
+def numeric_trunc(t: Typer, node: exp.Trunc, arg: str | None) -> str | None:
+    """trunc(numeric[, n]) and trunc(integer, n) (read as trunc(numeric, n))."""
+    digits = node.args.get("decimals")
+    if arg == T.FLOAT:
+        raise unsupported("trunc(float8, integer)", hint="PostgreSQL has none; cast to numeric first")
+    need_literal(digits, "trunc() digits", -38)
+    if (int_literal(digits) or 0) > 38:
+        raise unsupported("trunc() to more than 38 decimals", hint="BigQuery BIGNUMERIC keeps 38")
+    return T.NUMERIC
+
+
+def numeric_trunc_sql(t: Typer, node: exp.Trunc) -> exp.Expr:
+    value = cast(node.this, T.NUMERIC) if type_at(t, node.this) == T.INT else node.this
+    digits = node.args.get("decimals")
+    return call("TRUNC", value, *([digits] if digits is not None else []))
 
 
 @construct.rule(exp.Sqrt, exp.Exp, exp.Ln)

@@ -1,5 +1,5 @@
 """Trigonometric functions and their neighbours on float8: sin cos tan asin acos atan atan2,
-pi, degrees, radians, cbrt and trunc(float8).
+pi, degrees, radians, cbrt and trunc(float8) (trunc(numeric[, n]) is math_functions.py's).
 
 The engines call the same C library functions PostgreSQL does; what differs is the edge:
 PostgreSQL fails on sin/cos/tan of an infinity and on asin/acos outside [-1, 1], where RE2's
@@ -17,9 +17,9 @@ from sqlglot import exp
 from pgbridge.sql import pgtypes as T
 from pgbridge.sql.translate.build import call, cast
 from pgbridge.sql.translate.checks import want
+from pgbridge.sql.translate.constructs import math_functions
 from pgbridge.sql.translate.registry import Construct
 from pgbridge.sql.translate.typer import Typer
-from pgbridge.wire.errors import unsupported
 
 construct = Construct("trigonometry")
 
@@ -49,15 +49,17 @@ def _atan2(t: Typer, node: exp.Atan2) -> str | None:
 
 @construct.rule(exp.Trunc)
 def _trunc(t: Typer, node: exp.Trunc) -> str | None:
-    if node.args.get("decimals") is not None:
-        raise unsupported("trunc() with a number of places", hint="trunc(float8) is supported")
-    want(t, node.this, (T.FLOAT,), "trunc()")
-    return T.FLOAT
+    arg = want(t, node.this, (T.FLOAT, T.INT, T.NUMERIC), "trunc()")
+    if arg == T.NUMERIC or node.args.get("decimals") is not None:
+        return math_functions.numeric_trunc(t, node, arg)  # exact, with PostgreSQL's scale
+    return T.FLOAT  # trunc(float8), and trunc(integer) which PostgreSQL reads as trunc(float8)
 
 
 @construct.fixup(exp.Trunc)
 def _trunc_fix(t: Typer, node: exp.Trunc) -> exp.Expr:
-    return call("TRUNC", node.this)
+    if t.types.get(id(node)) == T.NUMERIC:
+        return math_functions.numeric_trunc_sql(t, node)
+    return call("TRUNC", cast(node.this, T.FLOAT) if t.types.get(id(node.this)) == T.INT else node.this)
 
 
 @construct.rule(exp.Pi)
