@@ -98,7 +98,12 @@ REFUSED = [
     # max() of a value whose scale depends on the row: the scale of the row that wins
     "select max(n * n) from nums",
     "select sum(n * n) over () from nums",
-    "select m from (select n * n as m from nums) s",
+    # a derived value whose scale depends on the row, where no companion column can carry it
+    "select x from (select distinct n * 2 as x from nums) t",
+    "select distinct s from (select sum(n) as s from nums group by k) t",
+    "select (select sum(n) from nums where k in (1, 2))",
+    "select x from (select n * 2 as x from nums union all select n from nums) t",
+    "select x from (select price as x from ledger union all select rate from ledger) t",
     # a numeric literal beyond 38 decimals
     "select 0.123456789012345678901234567890123456789",
 ]
@@ -121,6 +126,16 @@ UNDECLARED = [
     "select sum(balance * 2) / sum(balance), sum(n * n) / 3 from customers, nums where k = 1",
     "select status, sum(amount) as total from orders group by status order by total, status",
     "select id, amount + 1 as a from orders order by a, id",
+    # derived tables and CTEs: the derived SELECT computes the scale next to the value
+    "select m from (select n * n as m from nums) s",
+    "select m, m * 2, m + 1.5 from (select k, n * n as m from nums) s order by k",
+    "select s from (select sum(n) as s from nums where k in (1, 2)) t",
+    "select k, s, s + 1 from (select k, sum(n) as s from nums group by k) t order by k",
+    "with a as (select k, n * 2 as x from nums), b as (select k, sum(x) as y from a group by k) "
+    "select k, y, y * y from b order by k",
+    "with paid as (select customer_id, sum(amount) as total from orders group by customer_id) "
+    "select c.name, p.total from customers c join paid p on p.customer_id = c.id order by p.total, c.name",
+    "select sum(s) from (select sum(n * 2) as s from nums group by k) t",
 ]
 
 

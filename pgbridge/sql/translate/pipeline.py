@@ -22,7 +22,7 @@ from sqlglot.errors import ErrorLevel, UnsupportedError
 from pgbridge.sql import pgtypes as T
 from pgbridge.sql.names.outputs import META_KEY
 from pgbridge.sql.names.resolve import Resolved, SchemaLookup, TableRef
-from pgbridge.sql.translate import dml
+from pgbridge.sql.translate import dml, scales
 from pgbridge.sql.translate.catalogue import REGISTRY
 from pgbridge.sql.translate.constructs import avg_compare, numeric_exact
 from pgbridge.sql.translate.rewrite import apply_fixups
@@ -63,6 +63,7 @@ def translate(
     names, types = _outputs(typer, ast)
     params = _param_types(typer, len(param_types))
     ast = apply_fixups(typer, ast, REGISTRY.fixups)
+    scales.add_companions(ast)
     ast = numeric_exact.finish_outputs(ast)
     _alias_outputs(ast, names)
     return Translation(_generate(ast), params, tuple(names), tuple(types))

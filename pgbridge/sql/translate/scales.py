@@ -153,6 +153,7 @@ def needs_bignumeric(node: exp.Expr) -> bool:
 
 # ("sum", tag, arm scales) | ("agg", tag, per-row Dynamic): a sum's scale, the largest of its rows'
 # ("col", tag): the significant decimals of a column's value | ("add" | "max", left, right) | ("int", n)
+# | ("ref", tag, companion, bound): a derived table's column whose scale its companion holds
 Dynamic = tuple
 TAG_KEY = "pg_scale_tag"  # node.meta: finds a sum again once the fix-ups have translated it
 
@@ -169,6 +170,8 @@ def dynamic_scale(t: Typer, node: exp.Expr) -> Dynamic | None:
         if left is None or right is None:
             return None
         return ("add" if isinstance(node, exp.Mul) else "max", left, right)
+    if isinstance(node, exp.Column) and id(node) in t.column_dynamic:
+        return t.column_dynamic[id(node)]  # a derived table's companion column (_note_companion)
     if isinstance(node, exp.Column) and id(node) in t.plain_columns:
         return ("col", _tag(node))  # a NUMERIC without declared scale: its significant decimals
     if isinstance(node, exp.Sum) and isinstance(node.this, (exp.Case, exp.If)):
@@ -184,7 +187,9 @@ def dynamic_scale(t: Typer, node: exp.Expr) -> Dynamic | None:
 
 def note_column(t: Typer, source: object, column: exp.Column) -> None:
     """Record what a column's scale is: a table's NUMERIC without declared scale shows its own
-    digits; a derived table's column made of values of unknown scale has an unknown one."""
+    digits; a derived table's column made of values whose scale depends on the rows (sum(n),
+    n * 2 of such a column) has one nobody outside can know; a UNION's column has its
+    branches' scale when they agree."""
     if t.types.get(id(column)) != T.NUMERIC:
         return
     if isinstance(source, exp.Table):
@@ -194,9 +199,96 @@ def note_column(t: Typer, source: object, column: exp.Column) -> None:
     query = getattr(source, "expression", None)
     while isinstance(query, exp.Subquery):
         query = query.this
-    outputs = query.expressions if isinstance(query, exp.Select) else []
-    if any(p.alias_or_name == column.name and unknown(t, p) for p in outputs):
+    if isinstance(query, exp.SetOperation):
+        _note_set_column(t, query, column)
+        return
+    if not isinstance(query, exp.Select):
+        return
+    for output in query.expressions:
+        if output.alias_or_name == column.name and depends_on_rows(t, output):
+            _note_companion(t, query, output, column)
+
+
+COMPANIONS_KEY = "pg_scale_companions"  # derived SELECT's meta: {output name: its Dynamic scale}
+_COMPANION = "{}__pg_scale"
+
+
+def _note_companion(t: Typer, query: exp.Select, output: exp.Expr, column: exp.Column) -> None:
+    """A derived table's column whose scale depends on its rows (with paid as (select
+    sum(amount) as total ...)): the derived SELECT computes that scale in a companion column
+    next to it (add_companions), which the outer query reads as the column's scale. Not under
+    DISTINCT (the companion would split rows) nor per row in a grouped SELECT."""
+    found = dynamic_scale(t, output)
+    grouped = query.args.get("group") is not None or any(
+        isinstance(n, exp.AggFunc) for p in query.expressions for n in p.walk()
+    )
+    if (
+        found is None
+        or not t.digit_outputs
+        or query.args.get("distinct")
+        or (grouped and _per_row(found))
+    ):
         t.unknown_scale.add(id(column))
+        return
+    query.meta.setdefault(COMPANIONS_KEY, {})[output.alias_or_name] = found
+    name = _COMPANION.format(output.alias_or_name)
+    t.column_dynamic[id(column)] = ("ref", _tag(column), name, bound(found))
+
+
+def add_companions(ast: exp.Expr) -> None:
+    """After the fix-ups: each derived SELECT computes the scales its readers need."""
+    for select in list(ast.find_all(exp.Select)):
+        wanted = select.meta.get(COMPANIONS_KEY) or {}
+        for name, scale in wanted.items():
+            output = next(p for p in select.expressions if p.alias_or_name == name)
+            value = output.this if isinstance(output, exp.Alias) else output
+            companion = exp.alias_(scale_sql(scale, value), _COMPANION.format(name), quoted=True)
+            select.append("expressions", companion)
+
+
+def _note_set_column(t: Typer, query: exp.SetOperation, column: exp.Column) -> None:
+    branches = _leaves(query)
+    names = [p.alias_or_name for p in branches[0].expressions] if branches else []
+    if column.name not in names:
+        return
+    index = names.index(column.name)
+    values = [b.expressions[index] for b in branches if index < len(b.expressions)]
+    found = {scale_of(t, v) for v in values}
+    if len(found) == 1 and None not in found:
+        t.column_scales[id(column)] = found.pop()  # every branch prints this scale
+    elif found != {None} or any(depends_on_rows(t, v) for v in values):
+        t.unknown_scale.add(id(column))  # each row the scale of its branch
+
+
+def _leaves(query: exp.Expr) -> list[exp.Select]:
+    if isinstance(query, exp.SetOperation):
+        return _leaves(query.left) + _leaves(query.right)
+    if isinstance(query, exp.Subquery):
+        return _leaves(query.this)
+    return [query] if isinstance(query, exp.Select) else []
+
+
+def note_subquery(t: Typer, node: exp.Subquery) -> None:
+    """A scalar subquery of a value whose scale depends on the rows has an unknown scale."""
+    inner = node.this
+    if (
+        isinstance(inner, exp.Select)
+        and len(inner.expressions) == 1
+        and depends_on_rows(t, inner.expressions[0])
+    ):
+        t.unknown_scale.add(id(node))
+
+
+def depends_on_rows(t: Typer, node: exp.Expr) -> bool:
+    """Is `node` a numeric whose display scale is neither known when translating nor its value's
+    own digits (sum(n), n * 2 for n without declared scale: PostgreSQL prints 5.0 where the
+    value's digits are 5)? Outside the outermost SELECT nobody can print it right."""
+    if t.types.get(id(node)) != T.NUMERIC or scale_of(t, node) is not None:
+        return False
+    if unknown(t, node):
+        return True
+    found = dynamic_scale(t, node)
+    return found is not None and not is_bare_column(found)
 
 
 def unknown(t: Typer, node: exp.Expr) -> bool:
@@ -211,7 +303,7 @@ def _tag(node: exp.Expr) -> int:
 
 def _per_row(scale: Dynamic) -> bool:
     """Does this scale vary row by row (a column's digits), rather than per group?"""
-    if scale[0] == "col":
+    if scale[0] in ("col", "ref"):
         return True
     if scale[0] in ("add", "max"):
         return _per_row(scale[1]) or _per_row(scale[2])
@@ -230,6 +322,8 @@ def bound(scale: Dynamic) -> int:
         return max((s for s in scale[2] if s is not None), default=0)
     if scale[0] == "col":
         return NUMERIC_SCALE
+    if scale[0] == "ref":
+        return int(scale[3])
     if scale[0] == "agg":
         return bound(scale[2])
     left, right = bound(scale[1]), bound(scale[2])
@@ -244,6 +338,9 @@ def scale_sql(scale: Dynamic, translated: exp.Expr) -> exp.Expr:
         return exp.Max(this=_arm_scales(_tagged(translated, scale[1]), scale[2]))
     if scale[0] == "col":
         return digits_scale(_found(translated, scale[1]).copy())
+    if scale[0] == "ref":
+        table = _found(translated, scale[1]).args.get("table")
+        return exp.Column(this=exp.to_identifier(scale[2], quoted=True), table=table and table.copy())
     if scale[0] == "agg":
         return exp.Max(this=scale_sql(scale[2], _tagged(translated, scale[1])))
     left, right = scale_sql(scale[1], translated), scale_sql(scale[2], translated)

@@ -117,6 +117,7 @@ class Typer:
         # made of one): scales.py
         self.plain_columns: set[int] = set()
         self.unknown_scale: set[int] = set()
+        self.column_dynamic: dict[int, tuple] = {}  # derived columns whose scale a companion holds
         # avg(numeric) that is no output column: its type name, and those a comparison decides
         # (constructs/avg_compare.py); the others are refused once typing is done.
         self.avg_values: dict[int, str] = {}

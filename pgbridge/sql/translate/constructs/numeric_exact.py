@@ -320,6 +320,11 @@ def mark_outputs(t: Typer, ast: exp.Expr) -> None:
             )
         if known is None or scales.is_bare_column(known):
             continue  # (a column's value prints its own digits already)
+        if ast.args.get("distinct") and known[0] != "int":
+            raise unsupported(
+                "SELECT DISTINCT of a numeric whose display scale depends on the row",
+                hint="equal values of different scales would stay apart; cast it to float8",
+            )
         if ast.args.get("distinct") and _ordered_by(node):
             raise unsupported(
                 "SELECT DISTINCT ordered by a numeric output", hint="order by the expression cast to float8"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from pgbridge.sql import pgtypes as T
-from pgbridge.sql.translate import rowrefs
+from pgbridge.sql.translate import rowrefs, scales
 from pgbridge.sql.translate.constructs.distinct_on import check_distinct_on
 from pgbridge.sql.translate.registry import Construct
 from pgbridge.sql.translate.typer import Typer
@@ -81,6 +81,7 @@ def _distinct(t: Typer, node: exp.Distinct) -> str | None:
 def _subquery(t: Typer, node: exp.Subquery) -> str | None:
     if node.args.get("lateral"):
         raise unsupported("LATERAL subquery")
+    scales.note_subquery(t, node)  # (SELECT sum(n) ...) prints sum's scale, not its digits
     return t.types.get(id(node.this))
 
 
