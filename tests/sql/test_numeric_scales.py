@@ -104,6 +104,8 @@ REFUSED = [
     "select (select sum(n) from nums where k in (1, 2))",
     "select x from (select n * 2 as x from nums union all select n from nums) t",
     "select x from (select price as x from ledger union all select rate from ledger) t",
+    "with paid as (select customer_id, sum(amount) as total from orders group by customer_id) "
+    "select total, count(*) from paid group by total",
     # a numeric literal beyond 38 decimals
     "select 0.123456789012345678901234567890123456789",
 ]
@@ -136,6 +138,10 @@ UNDECLARED = [
     "with paid as (select customer_id, sum(amount) as total from orders group by customer_id) "
     "select c.name, p.total from customers c join paid p on p.customer_id = c.id order by p.total, c.name",
     "select sum(s) from (select sum(n * 2) as s from nums group by k) t",
+    "with paid as (select customer_id, sum(amount) as total from orders group by customer_id) "
+    "select sum(total), count(*) from paid group by customer_id > 2 order by 2",
+    "select price from (select price from ledger union all select price from ledger where id > 3) t "
+    "order by price nulls first",
 ]
 
 

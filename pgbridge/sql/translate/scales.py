@@ -310,6 +310,15 @@ def _per_row(scale: Dynamic) -> bool:
     return False
 
 
+def reads_companion(scale: Dynamic) -> bool:
+    """Does this scale read a derived table's companion column outside an aggregate?"""
+    if scale[0] == "ref":
+        return True
+    if scale[0] in ("add", "max"):
+        return reads_companion(scale[1]) or reads_companion(scale[2])
+    return False
+
+
 def is_bare_column(scale: Dynamic) -> bool:
     return scale[0] == "col"
 

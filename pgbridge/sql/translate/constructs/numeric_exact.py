@@ -320,6 +320,11 @@ def mark_outputs(t: Typer, ast: exp.Expr) -> None:
             )
         if known is None or scales.is_bare_column(known):
             continue  # (a column's value prints its own digits already)
+        if ast.args.get("group") is not None and scales.reads_companion(known):
+            raise unsupported(
+                "GROUP BY a derived numeric whose display scale depends on the row",
+                hint="PostgreSQL groups 1.5 and 1.50 together and prints one of them; cast it to float8",
+            )
         if ast.args.get("distinct") and known[0] != "int":
             raise unsupported(
                 "SELECT DISTINCT of a numeric whose display scale depends on the row",
