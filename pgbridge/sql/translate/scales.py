@@ -220,7 +220,9 @@ def _note_companion(t: Typer, query: exp.Select, output: exp.Expr, column: exp.C
     DISTINCT (the companion would split rows) nor per row in a grouped SELECT."""
     found = dynamic_scale(t, output)
     grouped = query.args.get("group") is not None or any(
-        isinstance(n, exp.AggFunc) for p in query.expressions for n in p.walk()
+        isinstance(n, exp.AggFunc) and n.find_ancestor(exp.Window) is None
+        for p in query.expressions
+        for n in p.walk()
     )
     if (
         found is None

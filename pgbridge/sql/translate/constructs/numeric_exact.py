@@ -28,9 +28,8 @@ from sqlglot import exp
 from pgbridge.sql import pgtypes as T
 from pgbridge.sql.translate import scales
 from pgbridge.sql.translate.build import call, cast
-from pgbridge.sql.translate.constructs import float_numeric
+from pgbridge.sql.translate.constructs import float_numeric, set_scales
 from pgbridge.sql.translate.registry import Construct
-from pgbridge.sql.translate.scopes import leaf_selects
 from pgbridge.sql.translate.typer import Typer
 from pgbridge.wire.errors import unsupported
 
@@ -301,7 +300,7 @@ def mark_outputs(t: Typer, ast: exp.Expr) -> None:
     """Numeric outputs of the outermost SELECT whose display scale is known (scales.py): the
     exact value is printed with exactly that scale (`d:` marker, finished after the fix-ups)."""
     if t.digit_outputs and isinstance(ast, (exp.SetOperation, exp.Subquery)):
-        _check_set_outputs(t, ast)
+        set_scales.mark(t, ast)  # each branch's values with its own scale
     if not t.digit_outputs or not isinstance(ast, exp.Select):
         return
     for projection in ast.expressions:
@@ -338,22 +337,11 @@ def mark_outputs(t: Typer, ast: exp.Expr) -> None:
         node.meta[STATIC_KEY] = known
 
 
-def _check_set_outputs(t: Typer, ast: exp.Expr) -> None:
-    """UNION / INTERSECT / EXCEPT outputs are not printed with a scale: refuse the values of
-    declared-scale columns there (they would lose PostgreSQL's trailing zeros)."""
-    for select in leaf_selects(ast):
-        for projection in select.expressions:
-            known = scales.scale_of(t, projection)
-            if t.types.get(id(projection)) == T.NUMERIC and known and projection.find(exp.Column):
-                raise unsupported(
-                    "a numeric(p, s) value as an output of UNION, INTERSECT or EXCEPT",
-                    hint="cast it to text with to_char, or to float8",
-                )
-
-
 def finish_outputs(ast: exp.Expr) -> exp.Expr:
     """Wrap the marked outputs (translated now) in their `d:` markers; ORDER BY naming one
     sorts by its value, not by the marker's text."""
+    if isinstance(ast, (exp.SetOperation, exp.Subquery)) or set_scales.NUMBERED_KEY in ast.meta:
+        set_scales.finish(ast)
     if isinstance(ast, exp.Select):
         for index, projection in enumerate(list(ast.expressions)):
             node = projection.this if isinstance(projection, exp.Alias) else projection
