@@ -81,6 +81,9 @@ COMPARED = [
     "select g from d o where 0 < (select (avg(v)) from d where d.g = o.g) order by g, v",
     # an average over no rows is NULL: the comparison is too
     "select g, v from d o where v < (select avg(v) from d where d.g = o.g + 100) order by g, v",
+    # the average compared where it is computed: HAVING, or a boolean output
+    "select g, avg(v) * 2.5 > 3, avg(v) = 2.50, 0.10 < avg(v), avg(v) <> 0 from d group by g order by g",
+    "select g from d group by g having avg(v) >= 2.50 or avg(v) < -2 order by g",
     # avg of integers
     "select g, v from d o where g >= (select avg(g) from d where d.v > o.v) order by g, v",
     "select g, v from d o where v * 100 < (select avg(g) * 0.5 from d where d.v >= o.v) order by g, v",
@@ -103,6 +106,8 @@ def test_declared_scale_tables(
         "select id from ledger l where rate < (select 0.5 * avg(rate) from ledger where qty <> l.qty) "
         "order by id",
         "select id from ledger l where price >= (select avg(qty) from ledger where id > l.id) order by id",
+        "select status from orders group by status having avg(qty) > 1 order by status",
+        "select status, avg(qty) >= 2, avg(qty) * 0.5 = 1 from orders group by status order by status",
     ):
         check_exact(pg, duck, schema, sql)
 
@@ -144,8 +149,9 @@ def test_whole_quotient_without_proof_ok_elsewhere(
 REFUSED = [
     "select g from d where v > (select avg(v) + 1 from d)",  # only k * avg(y)
     "select g from d where v > (select avg(v) from d group by g limit 1)",
-    "select avg(v) > 1 from d",
-    "select g from d group by g having avg(v) > 1",
+    "select avg(v) > avg(v) from d",
+    "select g from d group by g having avg(v) + 1 > 1",
+    "select avg(v) over () > 1 from d",
     "select g from d where v > (select avg(v) * v from d)",
     "select k from nums where n > (select avg(n) from nums)",  # n declares no scale
     "select (select avg(v) from d) from d",

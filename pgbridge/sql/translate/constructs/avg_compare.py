@@ -28,8 +28,9 @@ sign(2X - V) = sign(X - z) for every integer X (V is odd exactly when z is not w
 So the shape translated is: a comparison (=, <>, <, <=, >, >=) of an integer or numeric value
 of known scale with a scalar subquery whose only output is avg(y), k * avg(y) or avg(y) * k
 (y an integer or a numeric of known scale, k an integer or numeric literal), without GROUP
-BY, HAVING, DISTINCT, ORDER BY, LIMIT or window. Any other avg(numeric) that is not an exact
-output column is refused (checked once typing is done: `check_claimed`).
+BY, HAVING, DISTINCT, ORDER BY, LIMIT or window; or with such a term itself, where the
+aggregate is computed (HAVING avg(y) > 10: V is computed in place). Any other avg(numeric)
+that is not an exact output column is refused (checked once typing is done: check_claimed).
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class Plan:
     proven: bool  # A = q whenever z is whole, by the declared scales alone
     integers: bool  # avg of integers: summed as NUMERIC, as PostgreSQL sums them
     sum_scale: int  # the scale of S: r is at least this
+    direct: bool = False  # the average is the comparison's operand itself (HAVING avg(x) > 1)
 
 
 def refusal(type_name: str) -> Exception:
@@ -132,9 +134,7 @@ def claim(t: Typer, node: exp.Binary) -> None:
         return
     for side, other in (("this", node.expression), ("expression", node.this)):
         select = _avg_select(node.args[side])
-        if select is None:
-            continue
-        term = _term(t, _projection(select))
+        term = _term(t, node.args[side] if select is None else _projection(select))
         a_scale = scales.scale_of(t, other)
         if term is None or a_scale is None or t.types.get(id(other)) not in (T.INT, T.NUMERIC):
             continue
@@ -145,7 +145,7 @@ def claim(t: Typer, node: exp.Binary) -> None:
         sigma = _sigma(factor, k_scale, grid)
         proven = sigma is not None and sigma <= s_scale
         integers = t.types.get(id(avg.this)) == T.INT
-        node.meta[PLAN_KEY] = Plan(side, grid, factor, sigma, proven, integers, s_scale)
+        node.meta[PLAN_KEY] = Plan(side, grid, factor, sigma, proven, integers, s_scale, select is None)
         t.avg_claimed.add(id(avg))
         return
 
@@ -193,11 +193,14 @@ def _rewrite(t: Typer, node: exp.Binary) -> exp.Expr | None:
     if not isinstance(plan, Plan):
         return None
     other_key = "expression" if plan.side == "this" else "this"
-    select = _bare(node.args[plan.side]).this
-    projection = select.expressions[0]
+    term = node.args[plan.side]
+    select = None if plan.direct else _bare(term).this
+    projection = term if select is None else select.expressions[0]
     avg = next(n for n in projection.walk() if isinstance(n, exp.Avg) and n.meta.get(AVG_KEY))
     encoded = _encoded(avg.this, plan)
-    if isinstance(projection, exp.Alias):
+    if select is None:
+        node.set(plan.side, exp.Paren(this=encoded))
+    elif isinstance(projection, exp.Alias):
         projection.set("this", encoded)
     else:
         select.set("expressions", [encoded])
