@@ -74,7 +74,12 @@ def _other(t: Typer, node: exp.Expr) -> int | None:
     return None
 
 
+NUMERIC_TEXT_KEY = "pg_numeric_text"  # node.meta of 'literal'::numeric: its value in plain digits
+
+
 def _cast_scale(t: Typer, node: exp.Cast) -> int | None:
+    if node.meta.get(NUMERIC_TEXT_KEY) is not None:
+        return literal_scale(node.meta[NUMERIC_TEXT_KEY])
     params = node.to.expressions
     if len(params) == 2:
         return _int_literal(params[1].this if isinstance(params[1], exp.DataTypeParam) else params[1])
