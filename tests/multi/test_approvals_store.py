@@ -85,7 +85,7 @@ async def test_an_approval_is_used_exactly_once_across_two_gateways(
         consumed = conn.execute(
             "SELECT count(*) FROM pgbridge_approvals WHERE status = 'consumed'"
         ).fetchone()
-    assert versions == [1] and consumed == (1,)
+    assert versions == [1, 2] and consumed == (1,)  # approvals, then limits (store_schema)
 
 
 def _race(stores: list[PostgresApprovalStore], request_id: str, threads: int) -> list[str]:
