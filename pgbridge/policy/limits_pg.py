@@ -123,10 +123,10 @@ class PostgresLimitTracker(LimitTracker):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
         try:
-            await self._execute("DELETE FROM pgbridge_limit_leases WHERE owner = %s", (self.owner,), "")
+            gone = f"this gateway's leases expire within {self.lease_s:.0f} s"
+            await self._execute("DELETE FROM pgbridge_limit_leases WHERE owner = %s", (self.owner,), gone)
         except StoreUnavailable as exc:
-            logger.warning("limits: leases not released at close (they expire in %.0f s): %s",
-                           self.lease_s, exc.message)
+            logger.warning("limits: %s", exc.message)
         self._held.clear()
         await self.pool.close()
 
@@ -156,10 +156,11 @@ class PostgresLimitTracker(LimitTracker):
         if not held:
             del self._held[principal.subject]
         try:
-            await self._execute("DELETE FROM pgbridge_limit_leases WHERE lease = %s", (lease,), "")
+            later = "the lease is deleted by a later heartbeat"
+            await self._execute("DELETE FROM pgbridge_limit_leases WHERE lease = %s", (lease,), later)
         except StoreUnavailable as exc:
             self._released.add(lease)
-            logger.warning("limits: a lease is released at the next heartbeat: %s", exc.message)
+            logger.warning("limits: %s", exc.message)
 
     # -- statements -------------------------------------------------------------------------
 
@@ -199,12 +200,11 @@ class PostgresLimitTracker(LimitTracker):
             try:
                 await self._refresh()
                 if time.monotonic() - last_gc >= GC_INTERVAL_S:
-                    await self._execute(_GC, (), "")
+                    await self._execute(_GC, (), "housekeeping skipped")
                     last_gc = time.monotonic()
             except Exception as exc:  # the heartbeat must outlive any one failure
                 if not self._store_down:  # once per outage, not every few seconds
-                    logger.error("limits: leases not refreshed; they stop counting after %.0f s: %s",
-                                 self.lease_s, exc.message if isinstance(exc, PgError) else exc)
+                    logger.error("limits: %s", exc.message if isinstance(exc, PgError) else exc)
                 self._store_down = True
                 continue
             if self._store_down:
@@ -216,7 +216,8 @@ class PostgresLimitTracker(LimitTracker):
         if not self._held and not gone:
             return  # nothing held: nothing to keep alive
         params = {"owner": self.owner, "gone": gone, "lease_s": self.lease_s}
-        await self._execute(_HEARTBEAT, params, "")
+        stale = f"leases not refreshed: this gateway's connections stop counting after {self.lease_s:.0f} s"
+        await self._execute(_HEARTBEAT, params, stale)
         self._released.difference_update(gone)
 
     # -- the in-memory API is not this tracker's: counting here would be per gateway ----------
