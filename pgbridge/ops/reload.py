@@ -55,7 +55,7 @@ def prepare(old: Config, path: Path) -> Prepared:
         raise ValueError("turning TLS on or off needs a restart; the certificate files can change")
     if new.policy.approvals != old.policy.approvals:
         restart.append("policy.approvals")
-    if new.policy.store_url != old.policy.store_url:
+    if (new.policy.store_url, new.policy.store_lease_s) != (old.policy.store_url, old.policy.store_lease_s):
         restart.append("policy.store")
     return Prepared(new, keys, tls, describe_changes(old, new), restart)
 
@@ -83,8 +83,13 @@ def apply(gateway: Gateway, prepared: Prepared) -> None:
     server = dataclasses.replace(
         old.server, tls_cert_file=new.server.tls_cert_file, tls_key_file=new.server.tls_key_file
     )
-    # The approvals desk and store were built at start: their settings stay until a restart.
-    policy = dataclasses.replace(new.policy, approvals=old.policy.approvals, store_url=old.policy.store_url)
+    # The approvals desk and the stores were built at start: their settings stay until a restart.
+    policy = dataclasses.replace(
+        new.policy,
+        approvals=old.policy.approvals,
+        store_url=old.policy.store_url,
+        store_lease_s=old.policy.store_lease_s,
+    )
     gateway.config = dataclasses.replace(
         old, server=server, auth=new.auth, policy=policy, masking=new.masking
     )

@@ -11,7 +11,9 @@ the process id and the secret handed out at startup. Sockets are accepted by the
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
+import socket
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,8 +31,7 @@ from pgbridge.config import Config
 from pgbridge.policy.approvals import ApprovalStore
 from pgbridge.policy.engine import PolicyEngine
 from pgbridge.policy.limits import LimitTracker
-from pgbridge.policy.limits_store import SharedLimitTracker, limits_path
-from pgbridge.policy.stores import close_approval_store, open_approval_store
+from pgbridge.policy.stores import close_approval_store, open_approval_store, open_limit_tracker
 from pgbridge.server.cancel_relay import forward
 from pgbridge.server.multiworker import INDEX_BITS, WorkerSlot, owner_of, worker_process_id
 from pgbridge.server.pipeline import Pipeline
@@ -95,6 +96,7 @@ class Gateway:
         await stages.catalog.close()
         await stages.backend.close()
         stages.approval_pool.shutdown()
+        await stages.limits.close()
         close_approval_store(stages.approvals)
 
     # -- cancel registry ----------------------------------------------------------------------
@@ -134,7 +136,7 @@ class Gateway:
         if self.stages.audit is not None:
             await self.stages.audit.append(event, fields)
 
-    def limits_connect(self, principal: Principal) -> None:
+    async def limits_connect(self, principal: Principal) -> None:
         if not self.stages.policy.roles_of(principal):
             configured = ", ".join(sorted(self.config.policy.roles))
             raise PgError(
@@ -145,12 +147,12 @@ class Gateway:
                 hint=f"configured roles: {configured}",
             )
         try:
-            self.stages.limits.open_connection(principal)
+            await self.stages.limits.acquire(principal)
         except PgError as error:
-            raise PgError(error.sqlstate, error.message, "FATAL") from None
+            raise dataclasses.replace(error, severity="FATAL") from None
 
-    def limits_disconnect(self, principal: Principal) -> None:
-        self.stages.limits.close_connection(principal)
+    async def limits_disconnect(self, principal: Principal) -> None:
+        await self.stages.limits.release(principal)
 
 
 async def build_stages(config: Config, backend: Backend, worker: WorkerSlot | None = None) -> Stages:
@@ -159,10 +161,9 @@ async def build_stages(config: Config, backend: Backend, worker: WorkerSlot | No
     audit = await AuditLog.open(config.audit) if config.audit.enabled else None
     policy = PolicyEngine(config.policy)
     settings = config.policy.approvals
-    limits: LimitTracker = LimitTracker(config.policy)
-    if worker is not None:  # counted where every worker sees them, beside the approvals store
-        limits = SharedLimitTracker(config.policy, limits_path(settings.store_path), worker.index)
     approvals = await asyncio.to_thread(open_approval_store, config.policy)  # SQLite, or PostgreSQL shared
+    gateway_id = config.audit.gateway_id or socket.gethostname()
+    limits = await open_limit_tracker(config.policy, gateway_id, worker.index if worker else None)
     approval_pool = WorkerPool("approvals", APPROVAL_THREADS)
     catalog = make_catalog(config, backend)
     pipeline = Pipeline(
