@@ -19,6 +19,7 @@ import pytest
 
 from pgbridge.config import load_config
 from pgbridge.config_base import ConfigError, Section
+from pgbridge.ops.metrics import REGISTRY
 from pgbridge.server.cancel_keys import new_process_id, new_secret, peer_of
 from pgbridge.server.cancel_peers import REPEAT_WINDOW_S, CancelPeers
 from pgbridge.server.cluster import ClusterSettings, PeerAddress, cluster_settings_from
@@ -107,6 +108,11 @@ async def _listening_peer() -> AsyncIterator[tuple[PeerAddress, list[bytes]]]:
         server.close()
 
 
+def _forwarded(outcome: str) -> float:
+    value = REGISTRY.get_sample_value("pgbridge_cancel_requests_forwarded_total", {"outcome": outcome})
+    return value or 0.0
+
+
 async def _until(condition: object, seconds: float = 5) -> None:
     deadline = time.monotonic() + seconds
     while not condition() and time.monotonic() < deadline:  # type: ignore[operator]
@@ -117,6 +123,7 @@ async def test_a_peers_key_goes_to_that_peer_as_the_same_16_bytes(caplog: pytest
     async with _listening_peer() as (address, received):
         peers = CancelPeers(ClusterSettings(1, {2: address}))
         pid, secret = new_process_id(2, 5), new_secret()
+        before = _forwarded("forwarded"), _forwarded("repeated")
         assert peers.owns(new_process_id(1, 0)) and not peers.owns(pid)
         with caplog.at_level(logging.INFO, "pgbridge.gateway"):
             await peers.forward(pid, secret)
@@ -125,6 +132,7 @@ async def test_a_peers_key_goes_to_that_peer_as_the_same_16_bytes(caplog: pytest
             await asyncio.sleep(0.2)
         assert received == [struct.pack("!iiii", 16, CANCEL_CODE, pid, secret)]
         assert "forwarded to peer 2" in caplog.text and "not forwarded to peer 2" in caplog.text
+        assert (_forwarded("forwarded"), _forwarded("repeated")) == (before[0] + 1, before[1] + 1)
         await asyncio.sleep(REPEAT_WINDOW_S)
         await peers.forward(pid, secret)  # after the window it goes again (a second Ctrl-C)
         await _until(lambda: len(received) == 2)
