@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import signal
 import socket
 import struct
 import threading
@@ -32,6 +33,7 @@ import pytest
 from pgbridge.demo.setup import demo_config
 from pgbridge.server.cancel_keys import peer_of
 from tests.multi.support import log_records
+from tests.ops.support import log_lines
 from tests.support.clients import asyncpg_connect, psycopg_connect
 from tests.support.gateway import RunningGateway, running_gateway, wait_for_workers
 from tests.support.postgres import free_port
@@ -215,3 +217,53 @@ def _psycopg_cancelled(balancer: RunningGateway) -> str:
         assert "statement timeout" not in str(caught.value)
         assert conn.execute("SELECT count(*) FROM shop.products").fetchone() == (1000,)
     return sql
+
+
+async def _hup(gateway: RunningGateway) -> dict[str, Any]:
+    """SIGHUP, and the reload's log line once it is written (it must say applied)."""
+    seen = len([line for line in log_lines(gateway) if line.get("event") == "reload"])
+    gateway.process.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 20
+    while True:
+        reloads = [line for line in log_lines(gateway) if line.get("event") == "reload"]
+        if len(reloads) > seen:
+            assert reloads[seen]["result"] == "applied", reloads[seen]
+            return reloads[seen]
+        assert time.monotonic() < deadline, "no reload line in the log"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_reload_applies_new_peer_addresses_and_keeps_the_peer_id(cluster: list[RunningGateway]):
+    owner, _, third = cluster
+    original = third.config_path.read_text()
+    right = f'1 = "127.0.0.1:{owner.port}"'
+    assert right in original
+    try:
+        third.config_path.write_text(original.replace(right, f'1 = "127.0.0.1:{free_port()}"'))
+        reload = await _hup(third)
+        assert "cluster peers changed (2 other peers)" in reload["changes"] and not reload["restart_needed"]
+        conn = await asyncpg_connect(owner)
+        try:
+            await conn.execute(BACKSTOP)
+            process_id, secret = conn._protocol.backend_pid, conn._protocol.backend_secret
+            running = asyncio.ensure_future(conn.fetchval(_slow_query()))
+            await asyncio.sleep(0.5)
+            await asyncio.to_thread(_send_cancel, third, process_id, secret)  # to the wrong address
+            await asyncio.sleep(1.1)
+            assert not running.done() and "could not forward a cancel request" in third.log()
+            third.config_path.write_text(original)
+            await _hup(third)
+            await asyncio.to_thread(_send_cancel, third, process_id, secret)  # to the right one again
+            with pytest.raises(asyncpg.QueryCanceledError):
+                await asyncio.wait_for(running, 10)
+        finally:
+            await conn.close()
+        # a new peer_id needs a restart: the keys handed out name the old one, which stays
+        renumbered = original.replace("peer_id = 3", "peer_id = 4").replace(" 3 = ", " 4 = ")
+        third.config_path.write_text(renumbered)
+        assert (await _hup(third))["restart_needed"] == ["cluster.peer_id"]
+        conn = await asyncpg_connect(third)
+        assert peer_of(conn.get_server_pid()) == 3
+        await conn.close()
+    finally:
+        third.config_path.write_text(original)
