@@ -32,8 +32,10 @@ from pgbridge.policy.approvals import ApprovalStore
 from pgbridge.policy.engine import PolicyEngine
 from pgbridge.policy.limits import LimitTracker
 from pgbridge.policy.stores import close_approval_store, open_approval_store, open_limit_tracker
+from pgbridge.server.cancel_keys import new_process_id, new_secret
+from pgbridge.server.cancel_peers import CancelPeers
 from pgbridge.server.cancel_relay import forward
-from pgbridge.server.multiworker import INDEX_BITS, WorkerSlot, owner_of, worker_process_id
+from pgbridge.server.multiworker import WorkerSlot, owner_of
 from pgbridge.server.pipeline import Pipeline
 from pgbridge.server.pipeline.approval import ApprovalDesk
 from pgbridge.wire.errors import PgError, SqlState
@@ -79,6 +81,7 @@ class Gateway:
         self.tls_context = tls_context
         self.worker = worker  # None: the only process; else which of `serve --workers N`
         self._connections: dict[int, tuple[int, Cancellable]] = {}
+        self.peers = CancelPeers(config.cluster)  # cancels for sessions of other gateways
 
     @classmethod
     async def open(
@@ -104,11 +107,11 @@ class Gateway:
     def register(self, connection: Cancellable) -> tuple[int, int]:
         index = self.worker.index if self.worker is not None else 0
         while True:
-            # The low bits name the worker, so any worker can send a CancelRequest to the owner.
-            process_id = worker_process_id(secrets.randbelow(2 ** (31 - INDEX_BITS)), index)
+            # The key names this peer and worker, so any gateway's any worker finds the owner.
+            process_id = new_process_id(self.config.cluster.peer_id, index)
             if process_id and process_id not in self._connections:
                 break
-        secret = secrets.randbelow(2**31)
+        secret = new_secret()
         self._connections[process_id] = (secret, connection)
         return process_id, secret
 
@@ -118,6 +121,9 @@ class Gateway:
             del self._connections[connection.process_id]
 
     async def cancel(self, process_id: int, secret: int) -> None:
+        if not self.peers.owns(process_id):  # another gateway's session: to that peer
+            await self.peers.forward(process_id, secret)
+            return
         worker = self.worker
         if worker is not None and owner_of(process_id) != worker.index:
             if owner_of(process_id) < worker.count:
