@@ -7,7 +7,9 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: demo test test-fast lint bench clean setup test-deps
 
-# The inner-loop lane: everything but the slow, emulator and compat tests (see tests/conftest.py).
+# The inner-loop lane: everything but the slow, emulator and compat tests (see tests/conftest.py),
+# spread over one pytest worker per core (pytest-xdist): no timing statistics run in this lane, so
+# tests sharing the cores cannot skew what they measure. `make test` stays one process.
 FAST := not slow and not emulator and not compat
 
 demo: $(STAMP)
@@ -18,7 +20,7 @@ test: $(STAMP) test-deps
 	$(PY) -m pytest -q tests
 
 test-fast: $(STAMP) test-deps
-	$(PY) -m pytest -q -m "$(FAST)" tests
+	$(PY) -m pytest -q -n auto -m "$(FAST)" tests
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pgbridge tests bench

@@ -22,6 +22,7 @@ from pgbridge.backends.duckdb_limits import size_setting
 from pgbridge.config_base import ConfigError, Section
 from pgbridge.masking.settings import MaskingSettings, masking_settings_from
 from pgbridge.policy.settings import PolicySettings, policy_settings_from
+from pgbridge.server.cluster import ClusterSettings, PeerAddress, cluster_settings_from
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Config:
     policy: PolicySettings
     masking: MaskingSettings
     audit: AuditSettings
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)  # peers, for cancel
 
 
 @dataclass(frozen=True)
@@ -107,9 +109,10 @@ def load_config(path: Path) -> Config:
 def config_from_table(raw: Mapping[str, object], path: Path) -> Config:
     base = path.parent
     root = Section(raw, "")
+    server = _server(root.sub("server"), base)
     config = Config(
         path=path,
-        server=_server(root.sub("server"), base),
+        server=server,
         auth=auth_settings_from(root.sub("auth"), base),
         names=_names(root.sub("names")),
         backend=_backend(root.sub("backend"), base),
@@ -117,6 +120,7 @@ def config_from_table(raw: Mapping[str, object], path: Path) -> Config:
         policy=policy_settings_from(root.sub("policy"), base),
         masking=masking_settings_from(root.sub("masking"), base),
         audit=audit_settings_from(root.sub("audit"), base),
+        cluster=cluster_settings_from(root.sub("cluster"), PeerAddress(server.host, server.port)),
     )
     root.check_unknown()
     return config

@@ -2,7 +2,8 @@
 demo gateway, each made once per run (tests/support holds the plumbing behind them).
 
 Lanes: tests are marked `slow`, `emulator` (drives the BigQuery emulator) or `compat` (real
-client programs); `make test-fast` runs everything else, `make test` runs all of it.
+client programs); `make test-fast` runs everything else (one pytest-xdist worker per core: each
+worker makes its own session fixtures below), `make test` runs all of it in one process.
 """
 
 from __future__ import annotations

@@ -85,6 +85,9 @@ def _fix(node: exp.Expr) -> exp.Expr:
         return exp.Anonymous(this="printf", expressions=arguments)  # (a replacement is not descended into)
     if _widening(node):
         return node.this.transform(_fix, copy=False)  # (transform does not descend into a replacement)
+    if isinstance(node, exp.ParseBignumeric):  # text the translator checked has <= 18 decimals
+        text = node.this.transform(_fix, copy=False)
+        return exp.Cast(this=text, to=_decimal(exp.DataType.build("BIGNUMERIC")))
     if isinstance(node, exp.Cast) and _big_literal(node):
         return _decimal_literal(node)
     if isinstance(node, exp.DataType) and node.this in (exp.DType.DECIMAL, exp.DType.BIGDECIMAL):

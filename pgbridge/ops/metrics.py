@@ -43,6 +43,13 @@ CONNECTIONS_REFUSED = Counter(
 CONNECTIONS_CLOSED = Counter(
     "pgbridge_connections_closed", "Audited connections that ended, by how", ["outcome"], registry=REGISTRY
 )
+CANCELS_FORWARDED = Counter(
+    "pgbridge_cancel_requests_forwarded",
+    "CancelRequests for another peer's session ([cluster]), by outcome: forwarded, unreachable, "
+    "unknown_peer, repeated",
+    ["outcome"],
+    registry=REGISTRY,
+)
 AUTHENTICATIONS = Counter(
     "pgbridge_authentications", "Token checks, by result", ["result"], registry=REGISTRY
 )

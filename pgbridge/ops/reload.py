@@ -7,8 +7,8 @@ a key or certificate that cannot be read, a rule that does not validate, and not
 the swap happens on the event loop in one step, between two statements of every session.
 Sessions keep their connections; their prepared statements are planned again under the new
 rules before they next run (Planner.generation). Settings that cannot change in a running
-process (addresses, the backend, the audit log, the approvals store, limits on connections) are reported as
-needing a restart and keep their old values.
+process (addresses, the backend, the audit log, the approvals store, limits on connections, the
+[cluster] peer_id) are reported as needing a restart and keep their old values.
 """
 
 from __future__ import annotations
@@ -55,8 +55,10 @@ def prepare(old: Config, path: Path) -> Prepared:
         raise ValueError("turning TLS on or off needs a restart; the certificate files can change")
     if new.policy.approvals != old.policy.approvals:
         restart.append("policy.approvals")
-    if new.policy.store_url != old.policy.store_url:
+    if (new.policy.store_url, new.policy.store_lease_s) != (old.policy.store_url, old.policy.store_lease_s):
         restart.append("policy.store")
+    if new.cluster.peer_id != old.cluster.peer_id:  # the keys already handed out name the old id
+        restart.append("cluster.peer_id")
     return Prepared(new, keys, tls, describe_changes(old, new), restart)
 
 
@@ -83,10 +85,18 @@ def apply(gateway: Gateway, prepared: Prepared) -> None:
     server = dataclasses.replace(
         old.server, tls_cert_file=new.server.tls_cert_file, tls_key_file=new.server.tls_key_file
     )
-    # The approvals desk and store were built at start: their settings stay until a restart.
-    policy = dataclasses.replace(new.policy, approvals=old.policy.approvals, store_url=old.policy.store_url)
+    # The approvals desk and the stores were built at start: their settings stay until a restart.
+    policy = dataclasses.replace(
+        new.policy,
+        approvals=old.policy.approvals,
+        store_url=old.policy.store_url,
+        store_lease_s=old.policy.store_lease_s,
+    )
+    # Peers' addresses apply at once (a gateway added to the cluster); a new peer_id waits.
+    cluster = new.cluster if new.cluster.peer_id == old.cluster.peer_id else old.cluster
+    gateway.peers.settings = cluster
     gateway.config = dataclasses.replace(
-        old, server=server, auth=new.auth, policy=policy, masking=new.masking
+        old, server=server, auth=new.auth, policy=policy, masking=new.masking, cluster=cluster
     )
 
 
@@ -139,6 +149,8 @@ def describe_changes(old: Config, new: Config) -> list[str]:
         changes.append(f"masking rules changed ({len(new.masking.rules)} rules)")
     if old.auth != new.auth:
         changes.append("token verification settings changed")
+    if old.cluster.peer_id == new.cluster.peer_id and old.cluster != new.cluster:
+        changes.append(f"cluster peers changed ({len(new.cluster.peers)} other peers)")
     return changes
 
 

@@ -6,11 +6,12 @@ UPDATE whose WHERE clause states the transition (`WHERE id = %s AND status = 'ap
 consume): of two gateways consuming the same approval at once, the database lets exactly one
 UPDATE match the row; the other sees no row and is refused. Reads never decide anything.
 
-The schema is versioned (`pgbridge_schema_migrations`) and migrated by the gateway at start,
-under an advisory lock so gateways starting together apply each step once. Connections come
-from a psycopg_pool pool; every call is bounded (connect and statement timeouts), and a store
-that cannot be reached raises StoreUnavailable (SQLSTATE 58000) naming the store, so whatever
-needed it (a statement needing approval, a decision) is refused, and nothing else is.
+The schema (pgbridge.policy.store_schema: approvals and limits) is versioned and migrated by the
+gateway at start, under an advisory lock so gateways starting together apply each step once.
+Connections come from a psycopg_pool pool; every call is bounded (connect and statement
+timeouts), and a store that cannot be reached raises StoreUnavailable (SQLSTATE 58000) naming
+the store, so whatever needed it (a statement needing approval, a decision) is refused, and
+nothing else is.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pgbridge.policy.approvals import (
     store_unavailable,
     subject_of,
 )
+from pgbridge.policy.store_schema import migrate
 
 CONNECT_TIMEOUT_S = 5
 STATEMENT_TIMEOUT_MS = 5000
@@ -41,28 +43,6 @@ _COLUMNS = (
     "id, requester, sql, params_digest, rule, message, status, created_at, expires_at, "
     "approver, reason, decided_at, consumed_at"
 )
-# Each step runs once, in order, in one transaction with its version row.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE pgbridge_approvals (
-        id text PRIMARY KEY,
-        requester text NOT NULL,
-        sql text NOT NULL,
-        params_digest text NOT NULL,
-        rule text NOT NULL,
-        message text NOT NULL,
-        status text NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'consumed')),
-        created_at double precision NOT NULL,
-        expires_at double precision NOT NULL,
-        approver text,
-        reason text,
-        decided_at double precision,
-        consumed_at double precision
-    );
-    CREATE INDEX pgbridge_approvals_by_key ON pgbridge_approvals (requester, params_digest, created_at);
-    """,
-)
-_MIGRATION_LOCK = 0x70676272  # an arbitrary advisory lock key for pgbridge's migrations
 
 
 class PostgresApprovalStore:
@@ -101,17 +81,8 @@ class PostgresApprovalStore:
         except PoolTimeout:
             self.pool.close()
             raise store_unavailable("no connection within 5 s") from None
-        with self._connection() as conn, conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS pgbridge_schema_migrations "
-                "(version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
-            )
-            done = {row[0] for row in conn.execute("SELECT version FROM pgbridge_schema_migrations")}
-            for version, step in enumerate(MIGRATIONS, start=1):
-                if version not in done:
-                    conn.execute(step)
-                    conn.execute("INSERT INTO pgbridge_schema_migrations (version) VALUES (%s)", (version,))
+        with self._connection() as conn:
+            migrate(conn)  # approvals and limits: pgbridge.policy.store_schema
         return self
 
     def close(self) -> None:

@@ -67,12 +67,7 @@ class LimitTracker:
         with self._lock:
             usage = self._usage.setdefault(principal.subject, _Usage())
             if limit is not None and usage.connections >= limit:
-                raise PgError(
-                    SqlState.TOO_MANY_CONNECTIONS,
-                    f"too many connections for {principal.subject}: the limit is {limit}",
-                    severity="FATAL",
-                    hint="close an idle connection, or use a connection pool with fewer connections",
-                )
+                raise too_many_connections(principal, limit)
             usage.connections += 1
 
     def close_connection(self, principal: Principal) -> None:
@@ -90,12 +85,7 @@ class LimitTracker:
             while times and times[0] <= now - _MINUTE:
                 times.popleft()
             if limit is not None and len(times) >= limit:
-                wait = times[0] + _MINUTE - now
-                raise PgError(
-                    SqlState.CONFIGURATION_LIMIT_EXCEEDED,
-                    f"query rate limit reached for {principal.subject}: {limit} queries per minute",
-                    hint=f"try again in {max(wait, 0.0):.0f} s",
-                )
+                raise rate_exceeded(principal, limit, times[0] + _MINUTE - now)
             times.append(now)
 
     def check_bytes(self, principal: Principal, bytes_estimate: int) -> None:
@@ -117,6 +107,25 @@ class LimitTracker:
         with self._lock:
             return self._today(principal.subject)
 
+    # -- what the gateway calls: async, because a shared store answers over the network
+    # (pgbridge.policy.limits_pg); counted here they are the synchronous checks above.
+
+    async def acquire(self, principal: Principal) -> None:
+        """Take a connection slot (53300 when none is free)."""
+        self.open_connection(principal)
+
+    async def release(self, principal: Principal) -> None:
+        self.close_connection(principal)
+
+    async def count_query(self, principal: Principal, bytes_estimate: int) -> None:
+        """Count one statement against the rate (53400) and its bytes against the day (54000)."""
+        self.start_query(principal)
+        self.check_bytes(principal, bytes_estimate)
+        self.record_bytes(principal, bytes_estimate)
+
+    async def close(self) -> None:
+        """Give back what this gateway holds in a shared store (nothing, counted in memory)."""
+
     def _today(self, subject: str) -> int:
         usage = self._usage.setdefault(subject, _Usage())
         day = int(self.clock() // _DAY)
@@ -130,6 +139,25 @@ def _most_generous(roles: list[RoleSettings], value: Callable[[RoleSettings], in
         return 0  # no configured role: nothing is allowed
     values = [value(r) for r in roles]
     return None if None in values else max(v for v in values if v is not None)
+
+
+def too_many_connections(principal: Principal, limit: int) -> PgError:
+    """The 53300 a connection over the principal's limit gets, wherever connections are counted."""
+    return PgError(
+        SqlState.TOO_MANY_CONNECTIONS,
+        f"too many connections for {principal.subject}: the limit is {limit}",
+        severity="FATAL",
+        hint="close an idle connection, or use a connection pool with fewer connections",
+    )
+
+
+def rate_exceeded(principal: Principal, limit: int, wait_s: float) -> PgError:
+    """The 53400 a statement over the per-minute rate gets, wherever queries are counted."""
+    return PgError(
+        SqlState.CONFIGURATION_LIMIT_EXCEEDED,
+        f"query rate limit reached for {principal.subject}: {limit} queries per minute",
+        hint=f"try again in {max(wait_s, 0.0):.0f} s",
+    )
 
 
 def budget_exceeded(principal: Principal, used: int, limit: int, bytes_estimate: int) -> PgError:

@@ -29,6 +29,8 @@ DEFAULT_MAX_BYTES_BILLED = 10 * 1024**3  # 10 GiB: a second guard on every real 
 # have running at once; more wait their turn (pgbridge.policy.concurrency).
 DEFAULT_MAX_CONCURRENT_STATEMENTS = 4
 DEFAULT_MAX_CONCURRENT_CATALOG = 2
+# How long a gateway's connection leases in the PostgreSQL store last without a heartbeat.
+DEFAULT_STORE_LEASE_S = 15.0
 
 _CLAIM_REF = re.compile(r"\{claims\.([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\}")
 _TABLE_KEY = re.compile(r"^[A-Za-z0-9_*?\[\]-]+\.[A-Za-z0-9_*?\[\]-]+$")
@@ -88,6 +90,8 @@ class PolicySettings:
     max_bytes_billed: int = DEFAULT_MAX_BYTES_BILLED
     # [policy.store] url: approvals in PostgreSQL, shared by several gateways (None: the SQLite file)
     store_url: str | None = None
+    # [policy.store] lease_s: a dead gateway's connections stop counting against limits after this
+    store_lease_s: float = DEFAULT_STORE_LEASE_S
 
 
 def policy_settings_from(section: Section, base_dir: Path) -> PolicySettings:
@@ -99,17 +103,26 @@ def policy_settings_from(section: Section, base_dir: Path) -> PolicySettings:
     for name in sorted(roles_section.table):
         roles[name] = _role_from(roles_section.sub(name), name, approvals.mode, max_billed)
     roles_section.check_unknown()
-    store_url = _store_url(section.sub("store")) if "store" in section.table else None
+    store_url, lease_s = None, DEFAULT_STORE_LEASE_S
+    if "store" in section.table:
+        store_url, lease_s = _store(section.sub("store"))
     section.check_unknown()
-    return PolicySettings(roles=roles, approvals=approvals, max_bytes_billed=max_billed, store_url=store_url)
+    return PolicySettings(
+        roles=roles,
+        approvals=approvals,
+        max_bytes_billed=max_billed,
+        store_url=store_url,
+        store_lease_s=lease_s,
+    )
 
 
-def _store_url(section: Section) -> str:
+def _store(section: Section) -> tuple[str, float]:
     url = section.require("url", str)
     if not url.startswith(("postgresql://", "postgres://")):
         raise ConfigError(section.key("url"), "must be a postgresql:// URL")
+    lease_s = _positive_float(section, "lease_s", DEFAULT_STORE_LEASE_S)
     section.check_unknown()
-    return url
+    return url, lease_s
 
 
 def _approvals_from(section: Section, base_dir: Path) -> ApprovalSettings:

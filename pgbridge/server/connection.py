@@ -82,9 +82,9 @@ class Hub(Protocol):
 
     async def audit_event(self, event: str, fields: dict[str, Any]) -> None: ...
 
-    def limits_connect(self, principal: Principal) -> None: ...
+    async def limits_connect(self, principal: Principal) -> None: ...
 
-    def limits_disconnect(self, principal: Principal) -> None: ...
+    async def limits_disconnect(self, principal: Principal) -> None: ...
 
 
 AUTHENTICATION_TIMEOUT = PgError(SqlState.QUERY_CANCELED, "canceling authentication due to timeout", "FATAL")
@@ -198,7 +198,7 @@ class Connection:
         )
         self.opened_logged = True
         principal = await self._authenticate(user)
-        self.gateway.limits_connect(principal)
+        await self.gateway.limits_connect(principal)
         self.process_id, secret = self.gateway.register(self)
         ctx = SessionContext(
             self.session_id,
@@ -357,7 +357,7 @@ class Connection:
         if self.session is not None:
             self.session.cancel("disconnect")
             await self.session.close()
-            self.gateway.limits_disconnect(self.session.ctx.principal)
+            await self.gateway.limits_disconnect(self.session.ctx.principal)
         if self.opened_logged:
             with contextlib.suppress(Exception):
                 await self.gateway.audit_event(

@@ -11,7 +11,9 @@ the process id and the secret handed out at startup. Sockets are accepted by the
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
+import socket
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,10 +31,11 @@ from pgbridge.config import Config
 from pgbridge.policy.approvals import ApprovalStore
 from pgbridge.policy.engine import PolicyEngine
 from pgbridge.policy.limits import LimitTracker
-from pgbridge.policy.limits_store import SharedLimitTracker, limits_path
-from pgbridge.policy.stores import close_approval_store, open_approval_store
+from pgbridge.policy.stores import close_approval_store, open_approval_store, open_limit_tracker
+from pgbridge.server.cancel_keys import new_process_id, new_secret
+from pgbridge.server.cancel_peers import CancelPeers
 from pgbridge.server.cancel_relay import forward
-from pgbridge.server.multiworker import INDEX_BITS, WorkerSlot, owner_of, worker_process_id
+from pgbridge.server.multiworker import WorkerSlot, owner_of
 from pgbridge.server.pipeline import Pipeline
 from pgbridge.server.pipeline.approval import ApprovalDesk
 from pgbridge.wire.errors import PgError, SqlState
@@ -78,6 +81,7 @@ class Gateway:
         self.tls_context = tls_context
         self.worker = worker  # None: the only process; else which of `serve --workers N`
         self._connections: dict[int, tuple[int, Cancellable]] = {}
+        self.peers = CancelPeers(config.cluster)  # cancels for sessions of other gateways
 
     @classmethod
     async def open(
@@ -95,6 +99,7 @@ class Gateway:
         await stages.catalog.close()
         await stages.backend.close()
         stages.approval_pool.shutdown()
+        await stages.limits.close()
         close_approval_store(stages.approvals)
 
     # -- cancel registry ----------------------------------------------------------------------
@@ -102,11 +107,11 @@ class Gateway:
     def register(self, connection: Cancellable) -> tuple[int, int]:
         index = self.worker.index if self.worker is not None else 0
         while True:
-            # The low bits name the worker, so any worker can send a CancelRequest to the owner.
-            process_id = worker_process_id(secrets.randbelow(2 ** (31 - INDEX_BITS)), index)
+            # The key names this peer and worker, so any gateway's any worker finds the owner.
+            process_id = new_process_id(self.config.cluster.peer_id, index)
             if process_id and process_id not in self._connections:
                 break
-        secret = secrets.randbelow(2**31)
+        secret = new_secret()
         self._connections[process_id] = (secret, connection)
         return process_id, secret
 
@@ -116,6 +121,9 @@ class Gateway:
             del self._connections[connection.process_id]
 
     async def cancel(self, process_id: int, secret: int) -> None:
+        if not self.peers.owns(process_id):  # another gateway's session: to that peer
+            await self.peers.forward(process_id, secret)
+            return
         worker = self.worker
         if worker is not None and owner_of(process_id) != worker.index:
             if owner_of(process_id) < worker.count:
@@ -134,7 +142,7 @@ class Gateway:
         if self.stages.audit is not None:
             await self.stages.audit.append(event, fields)
 
-    def limits_connect(self, principal: Principal) -> None:
+    async def limits_connect(self, principal: Principal) -> None:
         if not self.stages.policy.roles_of(principal):
             configured = ", ".join(sorted(self.config.policy.roles))
             raise PgError(
@@ -145,12 +153,12 @@ class Gateway:
                 hint=f"configured roles: {configured}",
             )
         try:
-            self.stages.limits.open_connection(principal)
+            await self.stages.limits.acquire(principal)
         except PgError as error:
-            raise PgError(error.sqlstate, error.message, "FATAL") from None
+            raise dataclasses.replace(error, severity="FATAL") from None
 
-    def limits_disconnect(self, principal: Principal) -> None:
-        self.stages.limits.close_connection(principal)
+    async def limits_disconnect(self, principal: Principal) -> None:
+        await self.stages.limits.release(principal)
 
 
 async def build_stages(config: Config, backend: Backend, worker: WorkerSlot | None = None) -> Stages:
@@ -159,10 +167,9 @@ async def build_stages(config: Config, backend: Backend, worker: WorkerSlot | No
     audit = await AuditLog.open(config.audit) if config.audit.enabled else None
     policy = PolicyEngine(config.policy)
     settings = config.policy.approvals
-    limits: LimitTracker = LimitTracker(config.policy)
-    if worker is not None:  # counted where every worker sees them, beside the approvals store
-        limits = SharedLimitTracker(config.policy, limits_path(settings.store_path), worker.index)
     approvals = await asyncio.to_thread(open_approval_store, config.policy)  # SQLite, or PostgreSQL shared
+    gateway_id = config.audit.gateway_id or socket.gethostname()
+    limits = await open_limit_tracker(config.policy, gateway_id, worker.index if worker else None)
     approval_pool = WorkerPool("approvals", APPROVAL_THREADS)
     catalog = make_catalog(config, backend)
     pipeline = Pipeline(

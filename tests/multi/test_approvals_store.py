@@ -85,7 +85,7 @@ async def test_an_approval_is_used_exactly_once_across_two_gateways(
         consumed = conn.execute(
             "SELECT count(*) FROM pgbridge_approvals WHERE status = 'consumed'"
         ).fetchone()
-    assert versions == [1] and consumed == (1,)
+    assert versions == [1, 2] and consumed == (1,)  # approvals, then limits (store_schema)
 
 
 def _race(stores: list[PostgresApprovalStore], request_id: str, threads: int) -> list[str]:
@@ -132,20 +132,22 @@ async def test_an_unreachable_store_refuses_only_what_needs_it(
         await _ticket(gw)
         approver = gw.token("carol", ("approver",))
         assert admin_http(admin_port, "GET", "/approvals", approver)[0] == 200
-        lock_out(postgres, role, True)
-        try:
-            status, body = admin_http(admin_port, "GET", "/approvals", approver)
-            assert status == 503 and "approvals store cannot be reached" in body["error"], body
-            async with asyncpg_session(gw, "alice", ("analyst",)) as conn:
-                await conn.execute("SET pgbridge.approval = ticket")
+        # (connected first: the analyst role has limits, which are counted in the same store)
+        async with asyncpg_session(gw, "alice", ("analyst",)) as conn:
+            await conn.execute("SET pgbridge.approval = ticket")
+            lock_out(postgres, role, True)
+            try:
+                status, body = admin_http(admin_port, "GET", "/approvals", approver)
+                assert status == 503 and "approvals store cannot be reached" in body["error"], body
                 with pytest.raises(asyncpg.PostgresError) as caught:
                     await conn.fetchval(BIG)
                 assert caught.value.sqlstate == "58000", caught.value
                 assert "approvals store cannot be reached" in str(caught.value)
                 assert "not run" in str(caught.value)
-                assert await conn.fetchval("SELECT count(*) FROM shop.products") == 1000  # needs no store
-        finally:
-            lock_out(postgres, role, False)
+                async with asyncpg_session(gw, "ada", ("admin",)) as unlimited:  # needs no store
+                    assert await unlimited.fetchval("SELECT count(*) FROM shop.products") == 1000
+            finally:
+                lock_out(postgres, role, False)
         request_id = await _ticket(gw)  # the pool reconnects once the store is back
         assert request_id.startswith("apr_")
 

@@ -3,7 +3,8 @@ approvals store and the audit anchors in the run's PostgreSQL; real clients thro
 
 What holds across them: an approval is usable exactly once; a gateway killed mid-run loses no
 statement it acknowledged; `audit verify --anchors` passes over all three logs, and fails after
-a tail drop on any one of them. (Limits and cancel across gateways are not shared yet.)
+a tail drop on any one of them. Limits and cancel across the same three: test_limits_across_gateways.py,
+test_cancel_across_gateways.py.
 """
 
 from __future__ import annotations

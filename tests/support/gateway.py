@@ -91,16 +91,18 @@ def running_gateway(
     config_text: str | None = None,
     cli_args: tuple[str, ...] = (),
     serve_args: Sequence[str] = (),
+    port: int | None = None,
 ) -> Iterator[RunningGateway]:
     """Start `pgbridge serve` on the demo files in data_dir (config_text replaces the demo config;
     cli_args go before `serve`, e.g. ("--log-format", "human"); serve_args after it, e.g.
-    ["--workers", "2"]).
+    ["--workers", "2"]); `port` when the caller must know it before the start (peers name each
+    other's ports), else a free one.
 
     data_dir holds a copy of the demo (tests.support.demo.copy_demo): the demo is built once
     per run, so a folder without its warehouse is a mistake, not a reason to build another."""
     if not (data_dir / "warehouse.duckdb").exists():
         raise RuntimeError(f"{data_dir} has no warehouse: start gateways on copy_demo(demo_dir, ...)")
-    port = free_port()
+    port = port or free_port()
     config_path = ensure_demo(data_dir, "127.0.0.1", port)
     if config_text is not None:
         config_path.write_text(config_text.replace("{port}", str(port)), encoding="utf-8")

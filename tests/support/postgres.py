@@ -70,10 +70,14 @@ def _ensure_user() -> None:
     try:
         pwd.getpwnam(UNPRIVILEGED_USER)
     except KeyError:
-        subprocess.run(
+        # Two pytest-xdist workers may both get here on a fresh machine: the loser's useradd
+        # fails because the user now exists, which is what it wanted.
+        added = subprocess.run(
             ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", UNPRIVILEGED_USER],
-            check=True,
+            check=False,
         )
+        if added.returncode != 0:
+            pwd.getpwnam(UNPRIVILEGED_USER)
 
 
 def _as_user(argv: list[str]) -> list[str]:

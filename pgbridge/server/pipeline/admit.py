@@ -125,9 +125,7 @@ class Admit:
                 raise no_desk(decision)
             approval = await self.approvals.obtain(ctx, plan, params, decision)
         if self.limits is not None:
-            self.limits.start_query(ctx.principal)
-            self.limits.check_bytes(ctx.principal, plan.bytes_estimate or 0)
-            self.limits.record_bytes(ctx.principal, plan.bytes_estimate or 0)
+            await self.limits.count_query(ctx.principal, plan.bytes_estimate or 0)
         return Admitted(params, decision, approval)
 
 

@@ -64,6 +64,15 @@ def round_half_even(x: exp.Expr) -> exp.Expr:
     return exp.If(this=tie, true=even, false=call("ROUND", x.copy()))
 
 
+def width_checked(t: Typer, node: exp.Expr, value: exp.Expr) -> exp.Expr | None:
+    """`value` (node's translation) failing as PostgreSQL's int2 or int4 arithmetic fails on
+    overflow (BigQuery computes in INT64); None when node is an int8."""
+    for width, typed in (("int2", t.int2), ("int4", t.int4)):
+        if id(node) in typed:
+            return range_checked(value, *INT_RANGES[width], f"{RANGE_NAMES[width]} out of range")
+    return None
+
+
 def range_checked(value: exp.Expr, low: int, high: int, message: str) -> exp.Expr:
     """`value`, or a run-time ERROR(message) outside [low, high], as PostgreSQL's overflow."""
     inside = exp.Between(this=value.copy(), low=exp.Literal.number(low), high=exp.Literal.number(high))

@@ -82,7 +82,12 @@ def _places(node: exp.Expr) -> int | None:
     return None if places is None else max(places, 0)
 
 
+NUMERIC_TEXT_KEY = "pg_numeric_text"  # node.meta of 'literal'::numeric: its value in plain digits
+
+
 def _cast_scale(t: Typer, node: exp.Cast) -> int | None:
+    if node.meta.get(NUMERIC_TEXT_KEY) is not None:
+        return literal_scale(node.meta[NUMERIC_TEXT_KEY])
     params = node.to.expressions
     if len(params) == 2:
         return _int_literal(params[1].this if isinstance(params[1], exp.DataTypeParam) else params[1])

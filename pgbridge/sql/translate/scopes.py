@@ -45,8 +45,10 @@ def _type_columns(t: Typer, scope: Scope) -> None:
         declared = _source_column_typmod(t, source, column)
         if declared is not None:
             t.column_typmods[id(column)] = declared
-        if isinstance(source, Scope) and _source_is_int4(t, source.expression, column.name):
-            t.int4.add(id(column))
+        if isinstance(source, Scope):
+            for typed in (t.int4, t.int2):  # int4 and int2 fail on overflow: keep the width
+                if _source_has_width(t, source.expression, column.name, typed):
+                    typed.add(id(column))
         if (
             isinstance(source, exp.Table)
             and (source.text("db"), source.name, column.name) in t.required_fields
@@ -131,15 +133,27 @@ def _scope_output_type(t: Typer, query: exp.Expr, name: str) -> str | None:
     return None
 
 
-def _source_is_int4(t: Typer, query: exp.Expr, name: str) -> bool:
+def _source_has_width(t: Typer, query: exp.Expr, name: str, typed: set[int]) -> bool:
+    """Is every value of the derived table's (or VALUES list's) column in `typed` (int4/int2)?"""
+    if isinstance(query, exp.Values):
+        return _values_have_width(t, query, name, typed)
     found = False
     for select in leaf_selects(query):
         for projection in select.expressions:
             if projection.alias_or_name == name and id(projection) in t.types:
                 found = True  # (the recursive part of a WITH RECURSIVE is not typed yet)
-                if id(projection) not in t.int4:
+                if id(projection) not in typed:
                     return False
     return found
+
+
+def _values_have_width(t: Typer, values: exp.Values, name: str, typed: set[int]) -> bool:
+    alias = values.args.get("alias")
+    names = [c.name for c in alias.columns] if alias is not None else []
+    if name not in names or t.types.get(id(values.expressions[0].expressions[names.index(name)])) != T.INT:
+        return False
+    index = names.index(name)
+    return all(id(row.expressions[index]) in typed for row in values.expressions)
 
 
 def _values_type(t: Typer, values: exp.Values, name: str) -> str | None:

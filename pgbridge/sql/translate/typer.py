@@ -134,6 +134,7 @@ class Typer:
         # Integers PostgreSQL types int4 (small literals, length(), ...): sum() of them is int8,
         # not numeric. Everything else integer is int8.
         self.int4: set[int] = set()
+        self.int2: set[int] = set()  # ... and of those, int2 (::int2 and arithmetic on int2 only)
         # Output columns may carry PostgreSQL's numeric digits as text (numeric_exact); not
         # in DML, whose "outputs" are values written to a table.
         self.digit_outputs = True
@@ -157,6 +158,8 @@ class Typer:
         self.types[key] = result
         if result == T.INT and _is_int4(self, node):
             self.int4.add(key)
+            if _is_int2(self, node):
+                self.int2.add(key)
         return result
 
     def type_of(self, node: exp.Expr | None) -> str | None:
@@ -237,6 +240,15 @@ def _is_int4(t: Typer, node: exp.Expr) -> bool:
         return isinstance(node, exp.Anonymous)  # cardinality()
     ints = [c for c in node.iter_expressions() if t.types.get(id(c)) == T.INT]
     return bool(ints) and all(id(c) in t.int4 for c in ints)
+
+
+def _is_int2(t: Typer, node: exp.Expr) -> bool:
+    if isinstance(node, exp.Cast):
+        return node.to.this == exp.DType.SMALLINT
+    if isinstance(node, (*_INT4_PRODUCERS, *_INT8_PRODUCERS, exp.Literal, exp.Anonymous)):
+        return False  # (a literal is int4: 1::int2 + 1 is int4 in PostgreSQL)
+    ints = [c for c in node.iter_expressions() if t.types.get(id(c)) == T.INT]
+    return bool(ints) and all(id(c) in t.int2 for c in ints)
 
 
 def undetermined_parameter(number: int) -> PgError:

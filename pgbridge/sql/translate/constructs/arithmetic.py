@@ -15,7 +15,7 @@ from sqlglot import exp
 
 from pgbridge.sql import pgtypes as T
 from pgbridge.sql.translate import scales
-from pgbridge.sql.translate.build import INT_RANGES, call, range_checked, type_at
+from pgbridge.sql.translate.build import call, type_at, width_checked
 from pgbridge.sql.translate.checks import operands, type_name, want_or_null
 from pgbridge.sql.translate.constructs import avg_compare, date_arithmetic, numeric_exact
 from pgbridge.sql.translate.registry import Construct
@@ -114,9 +114,17 @@ def _int_div(t: Typer, node: exp.IntDiv) -> str | None:
 
 @construct.fixup(exp.Div)
 def _div_fix(t: Typer, node: exp.Div) -> exp.Expr | None:
-    if type_at(t, node) == T.INT:
-        return exp.IntDiv(this=node.this, expression=node.expression)
+    if type_at(t, node) == T.INT:  # int4 and int2 fail on MIN / -1
+        quotient = exp.IntDiv(this=node.this, expression=node.expression)
+        return width_checked(t, node, quotient) or quotient
     return None
+
+
+@construct.fixup(exp.Neg)
+def _neg_fix(t: Typer, node: exp.Neg) -> exp.Expr | None:
+    if isinstance(node.this, exp.Literal):
+        return None  # a negative literal (round(x, -1) reads it as one) cannot overflow
+    return width_checked(t, node, node.copy())  # -(-2147483648) fails in int4
 
 
 @construct.fixup(exp.Mod)
@@ -132,11 +140,8 @@ def _mul_fix(t: Typer, node: exp.Mul) -> exp.Expr | None:
 
 
 def _int4_checked(t: Typer, node: exp.Expr) -> exp.Expr | None:
-    """int4 arithmetic fails on overflow in PostgreSQL; BigQuery computes it in INT64."""
-    if id(node) not in t.int4:
-        return None
-    checked = range_checked(node.copy(), *INT_RANGES["int4"], "integer out of range")
-    return checked
+    """int4 and int2 arithmetic fails on overflow in PostgreSQL; BigQuery computes in INT64."""
+    return width_checked(t, node, node.copy())
 
 
 @construct.fixup(exp.Add, exp.Sub)

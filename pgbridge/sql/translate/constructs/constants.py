@@ -83,19 +83,26 @@ def _literal_fix(t: Typer, node: exp.Literal) -> exp.Expr | None:
     if node.is_string:
         if target == T.TIMESTAMP:
             return timefix.stamp_literal(node.this, t.zone())
+        if target == T.NUMERIC:  # price = '80.1900000001' compares the exact value
+            return cast(exp.Literal.string(node.this), exact_numeric_type(node.this))
         if target is not None and target != T.STRING:
             return cast(exp.Literal.string(node.this), target)
         return None
     if type_at(t, node) == T.NUMERIC:
-        return cast(exp.Literal.string(node.this), _literal_type(str(node.this)))
+        return cast(exp.Literal.string(node.this), exact_numeric_type(str(node.this)))
     return None
 
 
-def _literal_type(text: str) -> str:
-    """NUMERIC holds 29 integer digits and 9 decimals; a longer literal is a BIGNUMERIC."""
-    value = Decimal(text)
+def exact_numeric_type(text: str) -> str:
+    """NUMERIC holds 29 integer digits and 9 decimals; a longer literal is a BIGNUMERIC (text
+    that is no number: NUMERIC, whose cast then fails as PostgreSQL's input does)."""
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        return "NUMERIC"
     exponent = value.as_tuple().exponent
-    assert isinstance(exponent, int)
+    if not isinstance(exponent, int):
+        return "NUMERIC"
     return "NUMERIC" if -exponent <= 9 and value.adjusted() < 29 else "BIGNUMERIC"
 
 

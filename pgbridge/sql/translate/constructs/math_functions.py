@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from pgbridge.sql import pgtypes as T
-from pgbridge.sql.translate.build import call, cast, round_half_even, type_at
+from pgbridge.sql.translate.build import call, cast, round_half_even, type_at, width_checked
 from pgbridge.sql.translate.checks import int_literal, need_literal, want
 from pgbridge.sql.translate.constructs import numeric_exact
 from pgbridge.sql.translate.registry import Construct
@@ -27,6 +27,11 @@ construct = Construct("math functions")
 @construct.rule(exp.Abs)
 def _abs(t: Typer, node: exp.Abs) -> str | None:
     return want(t, node.this, (T.INT, T.FLOAT, T.NUMERIC), "abs()")
+
+
+@construct.fixup(exp.Abs)
+def _abs_fix(t: Typer, node: exp.Abs) -> exp.Expr | None:
+    return width_checked(t, node, node.copy())  # abs(-2147483648) fails in int4
 
 
 @construct.rule(exp.Ceil, exp.Floor)
