@@ -50,19 +50,30 @@ def _compute(t: Typer, node: exp.Expr) -> int | None:
         return t.column_scales.get(id(node))
     if isinstance(node, exp.Sum):
         return 0 if t.types.get(id(node.this)) == T.INT else scale_of(t, node.this)
+    if isinstance(node, exp.Window) and isinstance(node.this, (exp.Sum, exp.Min, exp.Max)):
+        return scale_of(t, node.this)  # sum(count(*)) OVER (): a window's sum is a sum
     if isinstance(node, _SAME_AS_ARGUMENT):
         return scale_of(t, node.this)
-    if isinstance(node, (exp.Add, exp.Sub)):
+    if isinstance(node, (exp.Add, exp.Sub, exp.Mod)):
         return _both(t, node, max)
     if isinstance(node, exp.Mul):
         return _both(t, node, lambda a, b: a + b)
     return _other(t, node)
 
 
+# extract()'s numeric scale per field (PostgreSQL 14+): seconds and epochs carry microseconds.
+_EXTRACT_SCALES = {"SECOND": 6, "MILLISECONDS": 3, "EPOCH": 6}
+
+
 def _other(t: Typer, node: exp.Expr) -> int | None:
     if isinstance(node, exp.Trunc):
         return _places(node)  # trunc(x, n): scale n whatever x's (trunc_var sets it)
-    if isinstance(node, exp.Round) and t.types.get(id(node.this)) == T.NUMERIC:
+    if isinstance(node, exp.Extract):
+        field = node.this.name.upper()
+        if field == "EPOCH" and t.types.get(id(node.expression)) == T.DATE:
+            return 0
+        return _EXTRACT_SCALES.get(field, 0)
+    if isinstance(node, exp.Round) and t.types.get(id(node.this)) in (T.NUMERIC, T.INT):
         digits = node.args.get("decimals")
         places = 0 if digits is None else _int_literal(digits)
         return None if places is None else max(places, 0)
@@ -160,6 +171,7 @@ def needs_bignumeric(node: exp.Expr) -> bool:
 # ("col", tag): the significant decimals of a column's value | ("add" | "max", left, right) | ("int", n)
 # | ("ref", tag, companion, bound): a derived table's column whose scale its companion holds
 Dynamic = tuple
+FILTER_GUARD_KEY = "pg_filter_guard"  # node.meta of the CASE a FILTER (WHERE c) became
 TAG_KEY = "pg_scale_tag"  # node.meta: finds a sum again once the fix-ups have translated it
 
 
@@ -170,7 +182,7 @@ def dynamic_scale(t: Typer, node: exp.Expr) -> Dynamic | None:
         return ("int", static)
     if isinstance(node, (exp.Paren, exp.Alias, exp.Neg)):
         return dynamic_scale(t, node.this)
-    if isinstance(node, (exp.Add, exp.Sub, exp.Mul)):
+    if isinstance(node, (exp.Add, exp.Sub, exp.Mod, exp.Mul)):
         left, right = dynamic_scale(t, node.this), dynamic_scale(t, node.expression)
         if left is None or right is None:
             return None
@@ -184,10 +196,61 @@ def dynamic_scale(t: Typer, node: exp.Expr) -> Dynamic | None:
         if any(s is None for a, s in zip(_arms(node.this), arms, strict=True) if not isinstance(a, exp.Null)):
             return None
         return ("sum", _tag(node), arms)
+    if isinstance(node, exp.Filter) and isinstance(node.this, exp.Sum):
+        return dynamic_scale(t, node.this)  # sum(x) FILTER (WHERE c): the filtered rows' (below)
     if isinstance(node, exp.Sum) and not node.find_ancestor(exp.Window):
         inner = dynamic_scale(t, node.this)
         return None if inner is None or not _per_row(inner) else ("agg", _tag(node), inner)
     return None
+
+
+# What hands one row's value on unchanged (its scale too), and what yields a whole number.
+_ONE_VALUE = (
+    exp.Paren, exp.Alias, exp.Neg, exp.Abs, exp.Min, exp.Max, exp.AnyValue,
+    exp.FirstValue, exp.LastValue, exp.Lag, exp.Lead, exp.NthValue,
+)  # fmt: skip
+_WHOLE = (exp.Ceil, exp.Floor, exp.Sign)
+
+
+def passes_digits(t: Typer, node: exp.Expr) -> bool:
+    """Does PostgreSQL print this value with exactly its own significant decimals, as the
+    encoder prints a NUMERIC of unknown scale? A table's NUMERIC without declared scale does
+    (its scale is its digits: BigQuery keeps none), and so does whatever hands one such value
+    on; a sum of them does not (sum(1.50, 1.50) prints 3.00). Anything else is refused."""
+    type_ = t.types.get(id(node))
+    if type_ == T.INT or isinstance(node, _WHOLE):
+        return True
+    if type_ != T.NUMERIC:
+        return False
+    if isinstance(node, exp.Column):
+        return id(node) in t.plain_columns
+    if isinstance(node, exp.Literal):
+        return not node.is_string and literal_scale(str(node.this)) == _significant(str(node.this))
+    if isinstance(node, exp.Window):
+        return isinstance(node.this, _ONE_VALUE) and passes_digits(t, node.this)
+    if isinstance(node, exp.Cast) and not node.to.expressions:
+        return passes_digits(t, node.this)
+    if isinstance(node, exp.WithinGroup) and isinstance(node.this, (exp.PercentileDisc, exp.Mode)):
+        order = node.expression  # one of the ordered values is the answer
+        keys = order.expressions if isinstance(order, exp.Order) else []
+        return len(keys) == 1 and passes_digits(t, keys[0].this)
+    if isinstance(node, exp.Subquery) and isinstance(node.this, exp.Select):
+        outputs = node.this.expressions
+        return len(outputs) == 1 and passes_digits(t, outputs[0])
+    if isinstance(node, (exp.Case, exp.If, exp.Coalesce, exp.Greatest, exp.Least)):
+        return all(isinstance(a, exp.Null) or passes_digits(t, a) for a in _arms(node))
+    if isinstance(node, _ONE_VALUE):
+        values = [c for c in node.iter_expressions() if t.types.get(id(c)) in (T.NUMERIC, T.INT)]
+        return bool(values) and all(passes_digits(t, c) for c in values)
+    return False
+
+
+def _significant(text: str) -> int | None:
+    try:
+        exponent = Decimal(text).normalize().as_tuple().exponent
+    except InvalidOperation:
+        return None
+    return max(-exponent, 0) if isinstance(exponent, int) else None
 
 
 def note_column(t: Typer, source: object, column: exp.Column) -> None:
@@ -202,7 +265,7 @@ def note_column(t: Typer, source: object, column: exp.Column) -> None:
             t.plain_columns.add(id(column))
         return
     query = getattr(source, "expression", None)
-    while isinstance(query, exp.Subquery):
+    while isinstance(query, (exp.Subquery, exp.Lateral)):
         query = query.this
     if isinstance(query, exp.SetOperation):
         _note_set_column(t, query, column)
@@ -210,8 +273,12 @@ def note_column(t: Typer, source: object, column: exp.Column) -> None:
     if not isinstance(query, exp.Select):
         return
     for output in query.expressions:
-        if output.alias_or_name == column.name and depends_on_rows(t, output):
+        if output.alias_or_name != column.name:
+            continue
+        if depends_on_rows(t, output):
             _note_companion(t, query, output, column)
+        elif t.column_scales.get(id(column)) is None and passes_digits(t, output):
+            t.plain_columns.add(id(column))  # it hands one value on: its digits are its scale
 
 
 COMPANIONS_KEY = "pg_scale_companions"  # derived SELECT's meta: {output name: its Dynamic scale}
@@ -265,6 +332,8 @@ def _note_set_column(t: Typer, query: exp.SetOperation, column: exp.Column) -> N
         t.column_scales[id(column)] = found.pop()  # every branch prints this scale
     elif found != {None} or any(depends_on_rows(t, v) for v in values):
         t.unknown_scale.add(id(column))  # each row the scale of its branch
+    elif all(passes_digits(t, v) for v in values):
+        t.plain_columns.add(id(column))
 
 
 def _leaves(query: exp.Expr) -> list[exp.Select]:
@@ -358,7 +427,11 @@ def scale_sql(scale: Dynamic, translated: exp.Expr) -> exp.Expr:
         table = _found(translated, scale[1]).args.get("table")
         return exp.Column(this=exp.to_identifier(scale[2], quoted=True), table=table and table.copy())
     if scale[0] == "agg":
-        return exp.Max(this=scale_sql(scale[2], _tagged(translated, scale[1])))
+        argument = _tagged(translated, scale[1])
+        per_row = scale_sql(scale[2], argument)
+        if argument.meta.get(FILTER_GUARD_KEY):  # SUM(CASE WHEN c THEN x END): c's rows only
+            per_row = exp.Case(ifs=[exp.If(this=argument.args["ifs"][0].this.copy(), true=per_row)])
+        return exp.Max(this=per_row)
     left, right = scale_sql(scale[1], translated), scale_sql(scale[2], translated)
     if scale[0] == "add":
         return exp.Add(this=left, expression=right)

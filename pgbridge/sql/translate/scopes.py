@@ -90,7 +90,7 @@ def _source_column_scale(t: Typer, source: object, column: exp.Column) -> int | 
     if isinstance(source, exp.Table):
         return t.declared_scales.get((source.text("db"), source.name, column.name))
     query = source.expression if isinstance(source, Scope) else None
-    while isinstance(query, exp.Subquery):
+    while isinstance(query, (exp.Subquery, exp.Lateral)):
         query = query.this
     if not isinstance(query, exp.Select):
         return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from pgbridge.sql import pgtypes as T
+from pgbridge.sql.translate import scales
 from pgbridge.sql.translate.build import cast, type_at
 from pgbridge.sql.translate.checks import want
 from pgbridge.sql.translate.constructs import avg_compare, numeric_exact
@@ -118,6 +119,7 @@ def _filter_fix(t: Typer, node: exp.Filter) -> exp.Expr:
     if isinstance(value, exp.Star):
         value = exp.Literal.number(1)
     guarded = exp.Case(ifs=[exp.If(this=condition, true=value)])
+    guarded.meta[scales.FILTER_GUARD_KEY] = True  # a sum's display scale counts these rows only
     agg.set("this", guarded)
     return agg
 

@@ -317,6 +317,12 @@ def mark_outputs(t: Typer, ast: exp.Expr) -> None:
                 hint="PostgreSQL prints max(a * b) with the scale of the row it comes from; round() it "
                 "or cast it to float8",
             )
+        if known is None and spec is None and not scales.passes_digits(t, node):
+            raise unsupported(
+                "a numeric output whose display scale depends on the values",
+                hint="PostgreSQL prints sum(x) with the largest scale among the x summed; round() it, "
+                "or cast it to numeric(p, s) or float8",
+            )
         if known is None or scales.is_bare_column(known):
             continue  # (a column's value prints its own digits already)
         if ast.args.get("group") is not None and scales.reads_companion(known):
