@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,9 @@ from tests.support.gateway import RunningGateway
 
 ROOT = Path(__file__).resolve().parents[2]
 PGBRIDGE = (sys.executable, "-m", "pgbridge.cli")
+# Where commands run unless a test says otherwise: not the checkout, whose .pgbridge-demo (made by
+# `make demo`) would otherwise be every command's default data directory and its trusted key.
+NEUTRAL_CWD = Path(tempfile.mkdtemp(prefix="pgbridge-cli-"))
 
 
 def run_cli(
@@ -20,7 +24,7 @@ def run_cli(
     """`pgbridge ARGS`, waited for; stdout and stderr kept (bytes when text=False)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
-        [*PGBRIDGE, *args], cwd=cwd or ROOT, env=env, capture_output=True, text=text, timeout=timeout
+        [*PGBRIDGE, *args], cwd=cwd or NEUTRAL_CWD, env=env, capture_output=True, text=text, timeout=timeout
     )
 
 
