@@ -22,6 +22,7 @@ from sqlglot import exp
 
 from pgbridge.sql import pgtypes as T
 from pgbridge.sql.translate.build import call
+from pgbridge.sql.translate.constructs import array_ops
 from pgbridge.sql.translate.registry import Construct
 from pgbridge.sql.translate.typer import Typer
 from pgbridge.wire.errors import unsupported
@@ -106,8 +107,24 @@ def _contained_pairs(node: exp.ArrayContainsAll) -> dict[str, object] | None:
     return wanted
 
 
+@construct.rule("jsonb_typeof")
+def _jsonb_typeof(t: Typer, node: exp.Anonymous) -> str | None:
+    # BigQuery's JSON_TYPE names the same six kinds as jsonb_typeof: object, array, string,
+    # number, boolean, null (SQL NULL for SQL NULL).
+    if len(node.expressions) != 1 or t.types.get(id(node.expressions[0])) != T.JSON:
+        raise unsupported("jsonb_typeof() of anything but one jsonb value")
+    return T.STRING
+
+
+@construct.fixup("jsonb_typeof")
+def _jsonb_typeof_fix(t: Typer, node: exp.Anonymous) -> exp.Expr:
+    return exp.JSONType(this=node.expressions[0])
+
+
 @construct.rule(exp.ArrayContainsAll)
 def _contains(t: Typer, node: exp.ArrayContainsAll) -> str | None:
+    if T.element_of(t.types.get(id(node.this))) is not None:
+        return array_ops.check(t, node)  # text[] @> text[]
     if t.types.get(id(node.this)) != T.JSON:
         raise unsupported("array operator @>", hint="only jsonb @> '{\"key\": value}' is supported")
     if _contained_pairs(node) is None:
@@ -121,6 +138,8 @@ def _contains(t: Typer, node: exp.ArrayContainsAll) -> str | None:
 
 @construct.fixup(exp.ArrayContainsAll)
 def _contains_fix(t: Typer, node: exp.ArrayContainsAll) -> exp.Expr:
+    if T.element_of(t.types.get(id(node.this))) is not None:
+        return array_ops.translated(node)
     pairs = _contained_pairs(node)
     assert pairs is not None
     source = node.this
