@@ -4,12 +4,18 @@ Batches are kept in memory (bounded by the caps) and, at `finish()`, written as 
 stream compressed with zstd. The blob is handed to the audit log with the statement's
 completion record; the writer thread stores it in the `.results` file beside the log, fsyncs it
 before the record, and puts its file, offset and length into the record, which also carries the
-blob's SHA-256, so the recording is covered by the chain. With recording off, `add` only counts.
+blob's SHA-256, so the recording is covered by the chain. A small blob (a point query's row) is
+put inside the record instead (records.py, `stored: "inline"`). With recording off, `add` only
+counts.
+
+One zstd compressor per thread is kept: making one costs more than compressing a row, and a
+one-shot `compress` gives the same bytes whichever compressor object does it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -102,7 +108,18 @@ def encode_blob(
     with pa.ipc.new_stream(sink, schema.with_metadata(meta)) as writer:
         for batch in batches:
             writer.write_batch(batch)
-    return zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(sink.getvalue().to_pybytes())
+    return _compressor().compress(sink.getvalue().to_pybytes())
+
+
+_LOCAL = threading.local()
+
+
+def _compressor() -> zstandard.ZstdCompressor:
+    """This thread's compressor (a ZstdCompressor must not be used by two threads at once)."""
+    compressor: zstandard.ZstdCompressor | None = getattr(_LOCAL, "compressor", None)
+    if compressor is None:
+        compressor = _LOCAL.compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+    return compressor
 
 
 def decode_blob(blob: bytes) -> pa.Table:
