@@ -53,21 +53,22 @@ class ResultRecording:
             return
         if self._schema is None:
             self._schema = _named(batch, column_names).schema
-        kept = self._within_caps(batch)
+        size = batch.nbytes  # not free (it walks every buffer): taken once
+        kept = self._within_caps(batch, size)
         if kept is not None and kept.num_rows:
             self._batches.append(_named(kept, column_names))
             self.rows += kept.num_rows
-            self.bytes += kept.nbytes
+            self.bytes += size if kept is batch else kept.nbytes
 
-    def _within_caps(self, batch: pa.RecordBatch) -> pa.RecordBatch | None:
+    def _within_caps(self, batch: pa.RecordBatch, size: int) -> pa.RecordBatch | None:
         room_rows = self.max_rows - self.rows
         room_bytes = self.max_bytes - self.bytes
-        if batch.num_rows <= room_rows and batch.nbytes <= room_bytes:
+        if batch.num_rows <= room_rows and size <= room_bytes:
             return batch
         self.truncated = True
         if room_rows <= 0 or room_bytes <= 0:
             return None
-        per_row = max(1, batch.nbytes // max(1, batch.num_rows))
+        per_row = max(1, size // max(1, batch.num_rows))
         take = min(room_rows, room_bytes // per_row, batch.num_rows)
         # variable-width rows can be larger than the average: shrink until it fits
         while take > 0 and batch.slice(0, take).nbytes > room_bytes:
@@ -105,13 +106,16 @@ def encode_blob(
 ) -> bytes:
     meta = {b"pgbridge.statement_id": statement_id.encode(), b"pgbridge.truncated": str(truncated).encode()}
     sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, schema.with_metadata(meta)) as writer:
+    with pa.ipc.new_stream(sink, schema.with_metadata(meta), options=_IPC_OPTIONS) as writer:
         for batch in batches:
             writer.write_batch(batch)
     return _compressor().compress(sink.getvalue().to_pybytes())
 
 
 _LOCAL = threading.local()
+# pyarrow's defaults (format V5, not the pre-0.15 layout), made once: without options every
+# writer reads them from two environment variables.
+_IPC_OPTIONS = pa.ipc.IpcWriteOptions()
 
 
 def _compressor() -> zstandard.ZstdCompressor:

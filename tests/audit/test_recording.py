@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+import zstandard
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from pgbridge.audit import records
@@ -223,3 +224,15 @@ async def test_replay_shows_what_the_client_saw(audit_log: AuditLog, settings: A
 def test_render_table_matches_real_psql(postgres: PostgresServer, query: str, table: pa.Table):
     shown = run_psql_on(postgres, "-c", query, check=True)
     assert render_table(table) == shown.stdout.rstrip("\n") + "\n"
+
+
+def test_the_blob_is_the_same_bytes_whichever_compressor_writes_it() -> None:
+    # encode_blob keeps one compressor per thread and fixed IPC options: the stored bytes
+    # (and so every recorded hash) must be what a fresh writer and compressor make.
+    batch = masked_batch(0, 3)
+    sink = pa.BufferOutputStream()
+    meta = {b"pgbridge.statement_id": b"st-9", b"pgbridge.truncated": b"False"}
+    with pa.ipc.new_stream(sink, batch.schema.with_metadata(meta)) as writer:
+        writer.write_batch(batch)
+    fresh = zstandard.ZstdCompressor(level=3).compress(sink.getvalue().to_pybytes())
+    assert [encode_blob(batch.schema, [batch], "st-9", False) for _ in range(3)] == [fresh] * 3
