@@ -140,7 +140,10 @@ class ResultEncoder:
 
     def column_values(self, index: int, data: pa.Array | pa.ChunkedArray) -> list[bytes | None]:
         """Column `index` of a small batch as each value's bytes (None for NULL)."""
-        values = self.rowwise.column(self.columns[index].type, self.formats[index], data)
+        try:
+            values = self.rowwise.column(self.columns[index].type, self.formats[index], data)
+        except (TypeError, ValueError, struct.error, pa.ArrowException):
+            values = None  # a value it cannot take (bad JSON): render.py says what is wrong
         return values if values is not None else self.render_column(index, data).to_pylist()
 
     def render_column(self, index: int, data: pa.Array | pa.ChunkedArray) -> pa.Array:

@@ -91,6 +91,10 @@ def _fixture_columns() -> list[tuple[str, pa.Array]]:
         ("text", pa.array(["a", "b", "a", None]).dictionary_encode()),
         ("text", pa.array([b"raw", None], pa.binary())),
         ("bool", pa.array([1, 0, None], pa.int8())),
+        ("date", pa.array([dt.date(2024, 1, 2), None, dt.date(9999, 12, 31)], pa.date32()).cast(pa.int32())),
+        # values neither encoder can send: the same error both ways
+        ("jsonb", pa.array(['{"a": 1}', "{not json", None])),
+        ("numeric", pa.array(["d:1.5:1", "not a number"])),
     ]  # fmt: skip
     return columns
 
