@@ -180,8 +180,8 @@ class ChainWriter:
         last_type = self.head.last_type
         offset = current.results_size
         for job in jobs:
-            located, to_file = self._locate(job, current, offset)
             try:
+                located, to_file = self._locate(job, current, offset)
                 data = records.encode_data(self._stamp(located))
             except (TypeError, ValueError) as exc:
                 outcome.append(exc)
