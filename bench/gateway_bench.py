@@ -43,6 +43,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,7 @@ ORDERS_DDL = (
 )
 PRODUCTS_DDL = (
     "CREATE TABLE shop.products (id bigint, name text, category text, price numeric, "
-    "tags text[], attrs jsonb)"
+    "tags text[], attrs jsonb, unit_cost numeric(12, 2))"
 )
 CUSTOMERS_DDL = (  # empty: for the catalog commands only
     "CREATE TABLE shop.customers (id bigint, name text, email text, phone text, ssn text, "
@@ -98,11 +99,18 @@ def export_warehouse(warehouse: Path, folder: Path) -> tuple[Path, list[tuple[An
         con.execute("SET TimeZone = 'UTC'")
         con.execute(f"COPY (SELECT * FROM shop.orders ORDER BY id) TO '{orders_csv}' (HEADER false)")
         products = con.execute(
-            "SELECT id, name, category, price, tags, attrs FROM shop.products ORDER BY id"
+            "SELECT id, name, category, price, tags, attrs, unit_cost FROM shop.products ORDER BY id"
         ).fetchall()
     finally:
         con.close()
-    return orders_csv, products
+    # price is a BigQuery NUMERIC without a declared scale: the gateway shows 80.19, not the
+    # 80.190000000 a numeric loaded with DuckDB's scale 9 would print.
+    return orders_csv, [(*row[:3], _trimmed(row[3]), *row[4:]) for row in products]
+
+
+def _trimmed(value: Decimal) -> Decimal:
+    text = format(value, "f")
+    return Decimal(text.rstrip("0").rstrip(".") if "." in text else text)
 
 
 async def load_postgres(pg: PostgresServer, orders_csv: Path, products: list[tuple[Any, ...]]) -> None:

@@ -8,6 +8,7 @@ client declares in Parse back to the BigQuery query-parameter type. Stdlib only.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -220,6 +221,11 @@ def numeric_typmod(precision: int | None, scale: int | None) -> int:
     return ((precision << 16) | (scale or 0)) + 4
 
 
+@functools.lru_cache(maxsize=1024)  # every column of every result: parsed once per spelling
+def _pg_type_for_spelling(spelling: str) -> PgType:
+    return pg_type_for(parse_bq_type(spelling))
+
+
 def type_modifier_for(spelling: str | None) -> int:
     """The typmod of an output type the translator spelled NUMERIC(P, S) (a column that
     declares its scale), else -1."""
@@ -232,7 +238,7 @@ def type_modifier_for(spelling: str | None) -> int:
 def pg_type_for(bq: BqType | str) -> PgType:
     """The PostgreSQL type a client sees for a BigQuery type."""
     if isinstance(bq, str):
-        bq = parse_bq_type(bq)
+        return _pg_type_for_spelling(bq)
     if bq.name == "ARRAY":
         assert bq.element is not None
         element = pg_type_for(bq.element)

@@ -6,6 +6,7 @@ a log can be trusted. Replay, tail and export read through these functions.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
@@ -64,6 +65,30 @@ class RecordingError(ValueError):
 
 def read_blob(directory: Path, ref: Mapping[str, Any]) -> bytes:
     """The stored bytes of a recording; raises RecordingError if missing or not matching its hash."""
+    stored = ref.get("stored", "file")
+    if stored == "inline":
+        blob = _inline_blob(ref)
+    elif stored == "file":
+        blob = _file_blob(directory, ref)
+    else:
+        raise RecordingError(f"recording reference stores its results in an unknown way: {stored!r}")
+    if hashlib.sha256(blob).hexdigest() != ref.get("sha256"):
+        where = "inside the record" if stored == "inline" else f"in {ref.get('file')} at {ref.get('offset')}"
+        raise RecordingError(f"recorded results {where} do not match their hash")
+    return blob
+
+
+def _inline_blob(ref: Mapping[str, Any]) -> bytes:
+    try:
+        blob = base64.b64decode(str(ref["inline"]), validate=True)
+    except (KeyError, ValueError) as exc:
+        raise RecordingError(f"recorded results inside the record cannot be read: {exc}") from None
+    if len(blob) != ref.get("length"):
+        raise RecordingError("recorded results inside the record are not the length it states")
+    return blob
+
+
+def _file_blob(directory: Path, ref: Mapping[str, Any]) -> bytes:
     name = str(ref.get("file", ""))
     if not name or Path(name).name != name:
         raise RecordingError(f"recording reference names no file in the audit directory: {name!r}")
@@ -73,9 +98,6 @@ def read_blob(directory: Path, ref: Mapping[str, Any]) -> bytes:
             blob = handle.read(int(ref["length"]))
     except (OSError, KeyError, TypeError, ValueError) as exc:
         raise RecordingError(f"recorded results {name} cannot be read: {exc}") from None
-    if hashlib.sha256(blob).hexdigest() != ref.get("sha256"):
-        where = f"{name} at offset {ref.get('offset')}"
-        raise RecordingError(f"recorded results in {where} do not match their hash")
     return blob
 
 

@@ -4,12 +4,18 @@ Batches are kept in memory (bounded by the caps) and, at `finish()`, written as 
 stream compressed with zstd. The blob is handed to the audit log with the statement's
 completion record; the writer thread stores it in the `.results` file beside the log, fsyncs it
 before the record, and puts its file, offset and length into the record, which also carries the
-blob's SHA-256, so the recording is covered by the chain. With recording off, `add` only counts.
+blob's SHA-256, so the recording is covered by the chain. A small blob (a point query's row) is
+put inside the record instead (records.py, `stored: "inline"`). With recording off, `add` only
+counts.
+
+One zstd compressor per thread is kept: making one costs more than compressing a row, and a
+one-shot `compress` gives the same bytes whichever compressor object does it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -47,21 +53,22 @@ class ResultRecording:
             return
         if self._schema is None:
             self._schema = _named(batch, column_names).schema
-        kept = self._within_caps(batch)
+        size = batch.nbytes  # not free (it walks every buffer): taken once
+        kept = self._within_caps(batch, size)
         if kept is not None and kept.num_rows:
             self._batches.append(_named(kept, column_names))
             self.rows += kept.num_rows
-            self.bytes += kept.nbytes
+            self.bytes += size if kept is batch else kept.nbytes
 
-    def _within_caps(self, batch: pa.RecordBatch) -> pa.RecordBatch | None:
+    def _within_caps(self, batch: pa.RecordBatch, size: int) -> pa.RecordBatch | None:
         room_rows = self.max_rows - self.rows
         room_bytes = self.max_bytes - self.bytes
-        if batch.num_rows <= room_rows and batch.nbytes <= room_bytes:
+        if batch.num_rows <= room_rows and size <= room_bytes:
             return batch
         self.truncated = True
         if room_rows <= 0 or room_bytes <= 0:
             return None
-        per_row = max(1, batch.nbytes // max(1, batch.num_rows))
+        per_row = max(1, size // max(1, batch.num_rows))
         take = min(room_rows, room_bytes // per_row, batch.num_rows)
         # variable-width rows can be larger than the average: shrink until it fits
         while take > 0 and batch.slice(0, take).nbytes > room_bytes:
@@ -99,10 +106,24 @@ def encode_blob(
 ) -> bytes:
     meta = {b"pgbridge.statement_id": statement_id.encode(), b"pgbridge.truncated": str(truncated).encode()}
     sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, schema.with_metadata(meta)) as writer:
+    with pa.ipc.new_stream(sink, schema.with_metadata(meta), options=_IPC_OPTIONS) as writer:
         for batch in batches:
             writer.write_batch(batch)
-    return zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(sink.getvalue().to_pybytes())
+    return _compressor().compress(sink.getvalue().to_pybytes())
+
+
+_LOCAL = threading.local()
+# pyarrow's defaults (format V5, not the pre-0.15 layout), made once: without options every
+# writer reads them from two environment variables.
+_IPC_OPTIONS = pa.ipc.IpcWriteOptions()
+
+
+def _compressor() -> zstandard.ZstdCompressor:
+    """This thread's compressor (a ZstdCompressor must not be used by two threads at once)."""
+    compressor: zstandard.ZstdCompressor | None = getattr(_LOCAL, "compressor", None)
+    if compressor is None:
+        compressor = _LOCAL.compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+    return compressor
 
 
 def decode_blob(blob: bytes) -> pa.Table:

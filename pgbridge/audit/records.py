@@ -8,6 +8,15 @@ the record before it, across file boundaries. The first record ever has `prev` =
 
 Log files are named `audit-<first seq, 12 digits>-<UTC day>.jsonl`, so name order is chain
 order; a file's recorded results live beside it in `<same stem>.results`.
+
+A statement's recorded results (recording.py's blob) are referenced from its completion
+record's `recording` field, which always carries the blob's `sha256` and `length`, and says
+where the bytes are by `stored`:
+- "file", or absent (records written before this field existed): `file` and `offset` in the
+  `.results` file beside the log;
+- "inline": the blob itself, base64, under `inline` (blobs of up to INLINE_RESULTS_MAX bytes:
+  a point query's row, which then costs no second write and fsync).
+Any other value is a reference a reader does not understand, and verify reports it.
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ LOG_SUFFIX = ".jsonl"
 RESULTS_SUFFIX = ".results"
 PUBLIC_KEY_NAME = "audit.pub"
 _NAME = re.compile(r"^audit-(\d{12})-(\d{8})\.jsonl$")
+INLINE_RESULTS_MAX = 4096  # bytes of a recording blob kept inside its record (about 5.5 KiB base64)
 
 
 def canonical(value: Any) -> str:
@@ -159,6 +169,11 @@ def parse_log_name(name: str) -> tuple[int, dt.date] | None:
     if not match:
         return None
     return int(match.group(1)), dt.datetime.strptime(match.group(2), "%Y%m%d").date()
+
+
+def inline_recording(blob: bytes) -> dict[str, Any]:
+    """The `recording` reference fields of a blob stored inside its record."""
+    return {"stored": "inline", "inline": base64.b64encode(blob).decode("ascii"), "length": len(blob)}
 
 
 def results_path(log_path: Path) -> Path:

@@ -2,7 +2,8 @@
 
 It owns the chain head (last sequence number and hash) and the open files. A group of
 records is written with one write and made durable with one fsync; recorded results go to the
-`.results` file first and are fsynced before the records that reference them. If any write or
+`.results` file first and are fsynced before the records that reference them, unless they are
+small enough to travel inside their record (records.INLINE_RESULTS_MAX). If any write or
 fsync fails, both files are cut back to where the group began and the head is restored, so a
 refused statement leaves no half record and the chain continues cleanly once the disk recovers.
 
@@ -180,13 +181,14 @@ class ChainWriter:
         offset = current.results_size
         for job in jobs:
             try:
-                data = records.encode_data(self._stamp(self._locate(job, current, offset)))
+                located, to_file = self._locate(job, current, offset)
+                data = records.encode_data(self._stamp(located))
             except (TypeError, ValueError) as exc:
                 outcome.append(exc)
                 continue
-            if job.blob is not None:
-                blobs.append(job.blob)
-                offset += len(job.blob)
+            if to_file is not None:
+                blobs.append(to_file)
+                offset += len(to_file)
             ts = records.utc_timestamp(self.clock())
             sealed = records.seal(self.key, self.head.seq + 1, self.head.hash, ts, job.event_type, data)
             self.head.seq, self.head.hash = self.head.seq + 1, sealed.hash
@@ -207,12 +209,19 @@ class ChainWriter:
         gateway = self.settings.gateway_id
         return fields if gateway is None else {**fields, "gateway": gateway}
 
-    def _locate(self, job: Job, current: _Open, offset: int) -> Mapping[str, Any]:
+    def _locate(self, job: Job, current: _Open, offset: int) -> tuple[Mapping[str, Any], bytes | None]:
+        """The record's fields with where its recording is stored, and the bytes that go to
+        the `.results` file (None: nothing). A small recording goes into the record itself
+        (records.inline_recording): signed with it, and no second file to write and fsync."""
         if job.blob is None:
-            return job.fields
+            return job.fields, None
         ref = dict(job.fields.get("recording") or {})
-        ref.update(file=records.results_path(current.path).name, offset=offset, length=len(job.blob))
-        return {**job.fields, "recording": ref}
+        if len(job.blob) <= records.INLINE_RESULTS_MAX:
+            ref.update(records.inline_recording(job.blob))
+            return {**job.fields, "recording": ref}, None
+        name = records.results_path(current.path).name
+        ref.update(stored="file", file=name, offset=offset, length=len(job.blob))
+        return {**job.fields, "recording": ref}, job.blob
 
     def _commit(self, current: _Open, blobs: list[bytes], lines: list[bytes]) -> None:
         start = (current.size, current.results_size)

@@ -57,6 +57,7 @@ def lock_down(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("SET lock_configuration = true")
 
 
+@functools.lru_cache(maxsize=1024)  # asked for every column of every result: a few spellings
 def bigquery_type(duck_type: str) -> str:
     """The BigQuery spelling of a DuckDB column type (raises PgError 0A000 when there is none)."""
     spelled = duck_type.strip()

@@ -9,10 +9,10 @@ back to back in one buffer, which is returned as one bytes object.
 
 That layout costs a few numpy/Arrow calls per column whatever the batch's size: ~75 us for
 six columns, half of a one-row result's encoding. Batches of up to SMALL_BATCH rows are
-laid out with a plain loop over the rendered values instead (same bytes; tests/encode
-checks both against each other and PostgreSQL).
-The values are still rendered by the vectorised renderers, so there is one way to turn a
-value into bytes.
+laid out with a plain loop instead, and their values are rendered one Python call each by
+rowwise.py where it covers the column's type (numeric and text[] cost ~20 numpy/Arrow calls
+per column in the vectorised renderers, whatever the rows); other columns still go through
+render.py. tests/encode checks both ways against each other and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 from pgbridge.encode import arrowutil as au
 from pgbridge.encode.columns import BINARY, resolve_formats, row_description
 from pgbridge.encode.render import Renderers
+from pgbridge.encode.rowwise import RowwiseEncoders
 from pgbridge.encode.settings import EncodeSettings
 from pgbridge.typemap import OutputColumn
 from pgbridge.wire.errors import PgError, SqlState
@@ -64,6 +65,7 @@ class ResultEncoder:
         self.columns = list(columns)
         self.formats = resolve_formats(formats, len(self.columns))
         self.renderers = Renderers(settings)
+        self.rowwise = RowwiseEncoders(settings)
 
     def row_description(self) -> bytes:
         return row_description(self.columns, self.formats)
@@ -126,7 +128,7 @@ class ResultEncoder:
         return b"".join(self._small_messages(batch))
 
     def _small_messages(self, batch: pa.RecordBatch | pa.Table) -> list[bytes]:
-        columns = [self.render_column(i, batch.column(i)).to_pylist() for i in range(len(self.columns))]
+        columns = [self.column_values(i, batch.column(i)) for i in range(len(self.columns))]
         count = struct.pack("!h", len(self.columns))
         pack = _INT32.pack
         messages = []
@@ -135,6 +137,14 @@ class ResultEncoder:
             body = count + b"".join(_NULL if value is None else pack(len(value)) + value for value in row)
             messages.append(b"D" + pack(len(body) + 4) + body)
         return messages
+
+    def column_values(self, index: int, data: pa.Array | pa.ChunkedArray) -> list[bytes | None]:
+        """Column `index` of a small batch as each value's bytes (None for NULL)."""
+        try:
+            values = self.rowwise.column(self.columns[index].type, self.formats[index], data)
+        except (TypeError, ValueError, struct.error, pa.ArrowException):
+            values = None  # a value it cannot take (bad JSON): render.py says what is wrong
+        return values if values is not None else self.render_column(index, data).to_pylist()
 
     def render_column(self, index: int, data: pa.Array | pa.ChunkedArray) -> pa.Array:
         """Column `index` of a batch as PostgreSQL value bytes in its result format."""
