@@ -43,6 +43,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,7 @@ ORDERS_DDL = (
 )
 PRODUCTS_DDL = (
     "CREATE TABLE shop.products (id bigint, name text, category text, price numeric, "
-    "tags text[], attrs jsonb)"
+    "tags text[], attrs jsonb, unit_cost numeric(12, 2))"
 )
 CUSTOMERS_DDL = (  # empty: for the catalog commands only
     "CREATE TABLE shop.customers (id bigint, name text, email text, phone text, ssn text, "
@@ -97,12 +98,21 @@ def export_warehouse(warehouse: Path, folder: Path) -> tuple[Path, list[tuple[An
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute(f"COPY (SELECT * FROM shop.orders ORDER BY id) TO '{orders_csv}' (HEADER false)")
-        products = con.execute(
-            "SELECT id, name, category, price, tags, attrs FROM shop.products ORDER BY id"
-        ).fetchall()
+        products = [
+            (*row[:3], _undeclared_scale(row[3]), *row[4:])
+            for row in con.execute(
+                "SELECT id, name, category, price, tags, attrs, unit_cost FROM shop.products ORDER BY id"
+            ).fetchall()
+        ]
     finally:
         con.close()
     return orders_csv, products
+
+
+def _undeclared_scale(value: Decimal) -> Decimal:
+    """price is NUMERIC without a declared scale in BigQuery's terms: the gateway shows its
+    significant digits (80.19, not DuckDB's 80.190000000), and so must PostgreSQL's copy."""
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
 async def load_postgres(pg: PostgresServer, orders_csv: Path, products: list[tuple[Any, ...]]) -> None:

@@ -33,7 +33,7 @@ from pgbridge.backends.base import Backend, TableMeta
 from pgbridge.backends.duckdb_describe import for_describe
 from pgbridge.backends.duckdb_limits import EngineLimits, out_of_memory
 from pgbridge.catalog.api import CatalogResult, CatalogSession
-from pgbridge.catalog.database import DEFAULT_LIMITS, arrow_type, build_database
+from pgbridge.catalog.database import DEFAULT_LIMITS, build_database
 from pgbridge.catalog.facts import load_facts
 from pgbridge.catalog.infer import Inferrer, name_projections
 from pgbridge.catalog.oids import stable_oid
@@ -41,6 +41,7 @@ from pgbridge.catalog.params import cast_types, describe_oids, parameter_oids
 from pgbridge.catalog.reach import check_reach
 from pgbridge.catalog.rewrite import REG_TYPES, RewriteContext, rewrite
 from pgbridge.catalog.snapshot import OWNER, OWNER_OID, Snapshot, build_snapshot
+from pgbridge.catalog.storage import arrow_type
 from pgbridge.catalog.variables import session_variables
 from pgbridge.typemap import OutputColumn, PgType
 from pgbridge.wire.errors import PgError, SqlState
