@@ -51,6 +51,7 @@ MAX_DATABASES = 16
 MAX_PREPARED = 256
 MAX_ANSWERS = 256  # remembered results per database
 MAX_ANSWER_ROWS = 10_000  # larger results are not remembered
+MAX_SESSIONS = 256  # session variable scripts kept per database
 IDLE_CURSORS = 4  # cursors kept per database for the next queries
 # Answers that change without the catalog changing are never remembered.
 _VOLATILE = re.compile(
@@ -58,6 +59,9 @@ _VOLATILE = re.compile(
     r"|current_timestamp|current_date|localtime|localtimestamp|txid_current|pg_postmaster_start_time)\b",
     re.IGNORECASE,
 )
+# The one session value that differs between two connections of the same principal with the
+# same settings: an answer is keyed by it only when the text can ask for it.
+_BACKEND_PID = re.compile(r"backend_pid", re.IGNORECASE)
 
 
 Output = tuple[str, str | None, exp.Expr]  # (column name, PostgreSQL type name, projection)
@@ -86,8 +90,10 @@ class _Database:
     prepared: OrderedDict[tuple[str, tuple[str, ...], str], _Prepared] = field(default_factory=OrderedDict)
     # Whole answers by (text, parameters, session values): a database's rows never change
     # (a metadata refresh builds a new database), so psql's and drivers' repeated
-    # introspection is answered without running DuckDB again.
+    # introspection is answered without running DuckDB again, on every connection.
     answers: OrderedDict[tuple[object, ...], CatalogResult] = field(default_factory=OrderedDict)
+    # The session's SET VARIABLE script by session key: rendering ~350 settings is not free.
+    variables: OrderedDict[tuple[object, ...], str] = field(default_factory=OrderedDict)
 
     def checkout(self) -> _Cursor:
         return self.idle.pop() if self.idle else _Cursor(self.con.cursor())
@@ -173,12 +179,14 @@ class CatalogEngine:
 
     async def _run_once(self, sql: str, params: Sequence[object], session: CatalogSession) -> CatalogResult:
         database = await self._database(session)
-        key = None if _VOLATILE.search(sql) else (sql, repr(params), _session_key(session))
-        answer = database.remembered(key)
+        answer_key = _answer_key(sql, params, session)
+        answer = database.remembered(answer_key)
         if answer is None:
             prepared = await self._prepared(database, sql, params, session)
             answer = await self._on_cursor(database, session, _answer, prepared)
-            database.remember(key, answer)
+            if "pgb_pid" in prepared.duck_sql and not _BACKEND_PID.search(sql):
+                answer_key = None  # reached the PID some other way: this connection's answer only
+            database.remember(answer_key, answer)
         return answer
 
     async def close(self) -> None:
@@ -276,12 +284,22 @@ class CatalogEngine:
     ) -> T:
         key = _session_key(session)
         if cursor.session_key != key:
-            user_oid = OWNER_OID if session.user == OWNER else stable_oid("role", session.user)
-            path = _search_path(session, self._default_dataset)
-            for statement in session_variables(database.snapshot, session, user_oid, path, self._started):
-                cursor.con.execute(statement)
+            cursor.con.execute(self._variables(database, session, key))
             cursor.session_key = key
         return work(cursor.con, *args)
+
+    def _variables(self, database: _Database, session: CatalogSession, key: tuple[object, ...]) -> str:
+        """The SET VARIABLE script of a session, rendered once per session key and database
+        (the schemas on its path that exist are the database's)."""
+        script = database.variables.get(key)
+        if script is None:
+            user_oid = OWNER_OID if session.user == OWNER else stable_oid("role", session.user)
+            path = _search_path(session, self._default_dataset)
+            statements = session_variables(database.snapshot, session, user_oid, path, self._started)
+            script = database.variables[key] = ";\n".join(statements)
+            while len(database.variables) > MAX_SESSIONS:
+                database.variables.popitem(last=False)
+        return script
 
 
 def _answer(con: duckdb.DuckDBPyConnection, prepared: _Prepared) -> CatalogResult:
@@ -336,7 +354,7 @@ def parse_one(sql: str) -> exp.Expr:
 
 def _session_key(session: CatalogSession) -> tuple[object, ...]:
     """Everything of a session that a catalog answer may depend on (visibility aside: each
-    visibility set has its own database)."""
+    visibility set has its own database): the values session_variables sets."""
     return (
         session.user,
         session.database,
@@ -345,6 +363,18 @@ def _session_key(session: CatalogSession) -> tuple[object, ...]:
         session.backend_pid,
         session.server_version,
     )
+
+
+def _answer_key(sql: str, params: Sequence[object], session: CatalogSession) -> tuple[object, ...] | None:
+    """What a remembered answer is found by, or None when it must not be remembered. The
+    session's values are part of it, save the backend PID when the text cannot ask for it
+    (pg_backend_pid() is its only way in), so a new connection finds the answers of the last."""
+    if _VOLATILE.search(sql):
+        return None
+    session_key = _session_key(session)
+    if not _BACKEND_PID.search(sql):
+        session_key = session_key[:4] + (None,) + session_key[5:]
+    return (sql, repr(params), session_key)
 
 
 def _filtered(session: CatalogSession, table: TableMeta) -> bool:

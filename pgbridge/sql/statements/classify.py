@@ -11,6 +11,7 @@ parsed by sqlglot's postgres parser from the statement's own tokens (tokens.py).
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Callable
 
 from sqlglot import exp
@@ -69,10 +70,32 @@ _KNOWN_WORDS = (
 _CATALOG_TEXT = re.compile(r"\b(pg_catalog|information_schema|pg_[a-z_0-9]+)\b", re.IGNORECASE)
 
 
+# Catalog statements by text: clients send the same introspection again and again, on every
+# connection (psql's \d, drivers' reflection), and classifying one means a full sqlglot parse.
+# Classification reads nothing but the text, so every session may share them; the catalog
+# engine reads the text, never the AST, which nothing may change (it is shared).
+_CATALOG_STATEMENTS: OrderedDict[str, Statement] = OrderedDict()
+CATALOG_STATEMENTS_KEPT = 512
+_LONGEST_KEPT = 32_768  # characters: longer texts are classified every time
+
+
 def parse_statement(text: str | Source) -> Statement:
     """Classify one statement (no top-level semicolons): a text, tokenized here, or a Source
     from split_statements, whose tokens are read as they are. PgError 42601 on bad syntax."""
-    source = text if isinstance(text, Source) else tokenize(text.strip())
+    key = text.text if isinstance(text, Source) else text.strip()
+    known = _CATALOG_STATEMENTS.get(key)
+    if known is not None:
+        _CATALOG_STATEMENTS.move_to_end(key)
+        return known
+    statement = _parse_statement(text if isinstance(text, Source) else tokenize(key))
+    if statement.kind is Kind.CATALOG and len(key) <= _LONGEST_KEPT:
+        _CATALOG_STATEMENTS[key] = statement
+        while len(_CATALOG_STATEMENTS) > CATALOG_STATEMENTS_KEPT:
+            _CATALOG_STATEMENTS.popitem(last=False)
+    return statement
+
+
+def _parse_statement(source: Source) -> Statement:
     words = lexemes(source, limit=2)
     if not words:
         return Statement(source.text, Kind.EMPTY, None, None, "")
