@@ -15,9 +15,16 @@ them, whichever comes first. The queue is one chain in order, so a deferred reco
 before any record queued after it is acknowledged: before its session's next write-ahead record
 and before `close`. With fsync="always" `append_deferred` waits like `append`.
 
-What a crash (kill -9, power loss) can then lose: deferred records younger than
+Statements the gateway answers itself from what it holds (catalog queries: no backend is
+asked) queue their `statement` record with `append_grouped` before answering, durable the same
+way as a deferred record, so psql's describe or a driver's reflection (8-11 catalog queries)
+pays no fsync per query. Each is on disk before any record queued after it is acknowledged, so before
+that session (or any other) sends a data statement to the backend.
+
+What a crash (kill -9, power loss) can then lose: deferred and grouped records younger than
 `deferred_flush_ms` that no later acknowledged record carried to disk, that is, at most each
-session's last statement's completion record and recording. Its write-ahead record is durable
+session's last statement's completion record and recording, and the catalog queries answered
+in that last interval (both of their records). A data statement's write-ahead record is durable
 (the statement did not run without it), so `pgbridge audit verify` reports that statement as
 unfinished: it ran, and how it ended was not recorded. A deferred record that cannot be written
 (disk full) is logged at CRITICAL like any other; the next write-ahead record then fails too
@@ -197,6 +204,19 @@ class AuditLog:
             raise unavailable("the audit log is closed", SqlState.IO_ERROR, event_type)
         job = Job(event_type, fields, self._blob_for(fields))
         self._queue.put(_Item(job, asyncio.get_running_loop(), None, time.monotonic()))
+
+    async def append_grouped(self, event_type: str, fields: Mapping[str, Any]) -> None:
+        """The record of a statement the gateway answers itself, from what it already holds
+        (a catalog query asks the backend nothing): queued in chain order before the answer is
+        made, durable by group commit like a deferred record (module docstring), so it pays no
+        fsync of its own. A log whose last write failed, or fsync="always", makes it wait like
+        `append` and fail the same way: the answer is then refused, as before."""
+        if self.settings.fsync != "batch" or self.last_error is not None:
+            await self.append(event_type, fields)
+            return
+        if self._writer is not None:
+            self._check_anchored(event_type)
+        await self.append_deferred(event_type, fields)
 
     async def flush(self) -> None:
         """Return once every record queued before this call is durable (deferred ones too)."""

@@ -88,3 +88,35 @@ async def test_verify_reports_statements_without_a_completion(
     await log.close()
     report = verify([settings.directory], public_key)
     assert report.ok and report.unfinished == ("open1",)
+
+
+async def test_a_grouped_record_pays_no_fsync_and_is_durable_before_the_next_acknowledged_one(
+    make_settings: Callable[..., AuditSettings],
+):
+    # A catalog query's record (the gateway answers it; no backend is asked): queued in chain
+    # order before the answer, on disk with the next record somebody waits for.
+    settings = make_settings(fsync_batch_ms=0, deferred_flush_ms=5000)
+    log = await AuditLog.open(settings)
+    try:
+        started = time.monotonic()
+        await log.append_grouped("statement", {"session_id": "s1", "statement_id": "catalog"})
+        await log.append_deferred("statement_completed", {"session_id": "s1", "statement_id": "catalog"})
+        assert time.monotonic() - started < 0.5
+        await asyncio.sleep(0.2)
+        assert _types(settings) == []  # nothing forced them out yet
+        await log.append("statement", {"session_id": "s2", "statement_id": "data"})
+        assert _types(settings) == ["statement", "statement_completed", "statement"]
+    finally:
+        await log.close()
+
+
+async def test_with_fsync_always_a_grouped_record_is_durable_when_it_returns(
+    make_settings: Callable[..., AuditSettings],
+):
+    settings = make_settings(fsync="always", deferred_flush_ms=10_000)
+    log = await AuditLog.open(settings)
+    try:
+        await log.append_grouped("statement", {"session_id": "s1", "statement_id": "catalog"})
+        assert _types(settings) == ["statement"]
+    finally:
+        await log.close()

@@ -102,6 +102,30 @@ async def test_disk_full_refuses_and_loses_nothing(
     assert verify([settings.directory], public_key).ok
 
 
+async def test_a_grouped_record_on_a_failing_log_waits_and_is_refused(
+    small_disk: SmallDisk, make_settings: Callable[..., AuditSettings], public_key: Ed25519PublicKey
+):
+    # A catalog query's record skips its own fsync only while the log is healthy: once a write
+    # failed, it waits for its write like a write-ahead record, and the answer is refused.
+    settings = make_settings(directory=small_disk.path / "audit", deferred_flush_ms=10_000)
+    log = await AuditLog.open(settings)
+    await log.append("statement", {"n": 0})
+    small_disk.fill(leave=8 * 1024)
+    with pytest.raises(AuditUnavailable):
+        for index in range(1, 10_000):
+            await log.append("statement", {"n": index, "pad": "x" * 200})
+    assert log.last_error is not None
+    with pytest.raises(AuditUnavailable) as refused:
+        await log.append_grouped("statement", {"n": "catalog", "pad": "x" * 2000})
+    assert "the statement was not run" in refused.value.message
+    small_disk.free()
+    await log.append_grouped("statement", {"n": "catalog after space was freed"})  # waited: durable
+    assert log.last_error is None
+    await log.close()
+    report = verify([settings.directory], public_key)
+    assert report.ok
+
+
 async def test_fsync_failure_is_an_io_error_and_rolls_back(
     settings: AuditSettings, public_key: Ed25519PublicKey, monkeypatch: pytest.MonkeyPatch
 ):

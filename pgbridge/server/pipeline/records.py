@@ -88,7 +88,7 @@ class StatementAudit:
     async def local(
         self, ctx: SessionContext, sql: str, params: Sequence[object | None], decision: str = "catalog"
     ) -> Answered:
-        """The record of a statement answered locally, written before it is answered."""
+        """The record of a statement answered locally, queued before it is answered."""
         answered = Answered(secrets.token_hex(8), time.monotonic())
         if self.log is None:
             return answered
@@ -103,7 +103,10 @@ class StatementAudit:
             rule=f"{decision}.local",
         )
         fields["masked_columns"] = []  # the same record shape for every statement
-        await self.log.append("statement", fields)
+        if decision == "catalog":  # asks the backend nothing: group-committed (audit/log.py)
+            await self.log.append_grouped("statement", fields)
+        else:
+            await self.log.append("statement", fields)
         return answered
 
     async def local_done(
