@@ -65,6 +65,7 @@ _BACKEND_PID = re.compile(r"backend_pid", re.IGNORECASE)
 
 
 Output = tuple[str, str | None, exp.Expr]  # (column name, PostgreSQL type name, projection)
+Description = tuple[tuple[int, ...], tuple[OutputColumn, ...]]  # parameter OIDs, result columns
 T = TypeVar("T")
 
 
@@ -92,6 +93,9 @@ class _Database:
     # (a metadata refresh builds a new database), so psql's and drivers' repeated
     # introspection is answered without running DuckDB again, on every connection.
     answers: OrderedDict[tuple[object, ...], CatalogResult] = field(default_factory=OrderedDict)
+    # Descriptions (parameter OIDs, columns) by (text, declared OIDs, session values): types
+    # follow from the text and the schema, which a database never changes.
+    descriptions: OrderedDict[tuple[object, ...], Description] = field(default_factory=OrderedDict)
     # The session's SET VARIABLE script by session key: rendering ~350 settings is not free.
     variables: OrderedDict[tuple[object, ...], str] = field(default_factory=OrderedDict)
 
@@ -164,10 +168,15 @@ class CatalogEngine:
             await self.refresh()
             return await self._run_once(sql, params, session)
 
-    async def describe(
-        self, sql: str, param_oids: Sequence[int], session: CatalogSession
-    ) -> tuple[tuple[int, ...], tuple[OutputColumn, ...]]:
+    async def describe(self, sql: str, param_oids: Sequence[int], session: CatalogSession) -> Description:
+        """Parameter types and result columns, without running the query. Drivers describe
+        every unnamed statement they send (psycopg, asyncpg): remembered like answers."""
         database = await self._database(session)
+        key = (sql, tuple(param_oids), _shared_session_key(sql, session))
+        known = database.descriptions.get(key)
+        if known is not None:
+            database.descriptions.move_to_end(key)
+            return known
         count = max([int(n) for n in re.findall(r"\$(\d+)", sql)] or [0])
         prepared = await self._prepared(database, sql, None, session)
         types = await self._on_cursor(database, session, _bind_types, prepared.duck_sql)
@@ -175,7 +184,12 @@ class CatalogEngine:
             OutputColumn(name, _resolve_type(pgtype, None))
             for name, pgtype, _ in prepared.outputs[: len(types)]
         )
-        return describe_oids(count, param_oids, prepared.param_oids), columns
+        described = describe_oids(count, param_oids, prepared.param_oids), columns
+        if "pgb_pid" not in prepared.duck_sql:
+            database.descriptions[key] = described
+            while len(database.descriptions) > MAX_PREPARED:
+                database.descriptions.popitem(last=False)
+        return described
 
     async def _run_once(self, sql: str, params: Sequence[object], session: CatalogSession) -> CatalogResult:
         database = await self._database(session)
@@ -371,10 +385,13 @@ def _answer_key(sql: str, params: Sequence[object], session: CatalogSession) -> 
     (pg_backend_pid() is its only way in), so a new connection finds the answers of the last."""
     if _VOLATILE.search(sql):
         return None
-    session_key = _session_key(session)
-    if not _BACKEND_PID.search(sql):
-        session_key = session_key[:4] + (None,) + session_key[5:]
-    return (sql, repr(params), session_key)
+    return (sql, repr(params), _shared_session_key(sql, session))
+
+
+def _shared_session_key(sql: str, session: CatalogSession) -> tuple[object, ...]:
+    """_session_key without the backend PID, unless `sql` can ask for it."""
+    key = _session_key(session)
+    return key if _BACKEND_PID.search(sql) else key[:4] + (None,) + key[5:]
 
 
 def _filtered(session: CatalogSession, table: TableMeta) -> bool:

@@ -2,15 +2,19 @@
 answer, and by no other. A new connection of the same principal and settings (psql runs one
 per command) finds the last connection's answers; its backend PID only keys answers that can
 show it; what decides visibility (the tables can_read admits, the row filters that hide sizes)
-keeps principals apart even under the same user name; new metadata answers anew."""
+keeps principals apart even under the same user name; new metadata answers anew. The same
+holds for descriptions (parameter types and columns), which drivers ask for every statement."""
 
 from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from pgbridge.backends.base import Field, TableMeta
 from pgbridge.catalog.api import CatalogResult, CatalogSession
 from pgbridge.catalog.engine import CatalogEngine
+from pgbridge.wire.errors import PgError, SqlState
 from tests.catalog.conftest import make_session
 from tests.catalog.shop import SHOP_TABLES, ShopBackend
 
@@ -88,3 +92,17 @@ async def test_a_changed_setting_is_seen_by_the_next_query(engine: CatalogEngine
     for name in ("psql", "pgcli", "psql"):
         session = make_session("al", settings={"application_name": name})
         assert _rows(await engine.run(sql, [], session))[0][0] == name
+
+
+async def test_descriptions_are_remembered_per_visibility_and_declared_types(engine: CatalogEngine) -> None:
+    # Drivers describe every unnamed statement they send: the engine remembers the answer.
+    sql = "SELECT c.relname, c.oid FROM pg_class c WHERE c.relname = $1"
+    first = await engine.describe(sql, [], _connection(make_session("al"), 21))
+    assert await engine.describe(sql, [], _connection(make_session("al"), 22)) is first
+    assert first[0] == (19,)  # name, inferred
+    assert (await engine.describe(sql, [25], make_session("al")))[0] == (25,)  # declared text
+    hidden = "SELECT 'hr.salaries'::regclass::oid AS o, c.relname FROM pg_class c WHERE c.oid = $1"
+    await engine.describe(hidden, [], make_session("bob"))
+    with pytest.raises(PgError) as error:
+        await engine.describe(hidden, [], make_session("bob", can_read=_no_hr))
+    assert error.value.sqlstate == SqlState.UNDEFINED_TABLE
