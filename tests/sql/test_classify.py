@@ -331,3 +331,22 @@ def test_catalog_statements_are_classified_once_per_text() -> None:
     mixed = "SELECT relname FROM pg_class, shop.orders"  # never a catalog statement
     assert parse_statement(mixed).kind is Kind.UNKNOWN
     assert parse_statement(mixed) is not parse_statement(mixed)
+
+
+def test_a_catalog_text_is_split_once_and_then_answered_as_before() -> None:
+    text = "SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE n.nspname = 'split_once';"
+    fresh = split_statements(text)
+    statement = parse_statement(fresh[0])  # classified: a catalog statement, kept
+    kept = split_statements(text)  # this split is kept now
+    again = split_statements(text)
+    assert again[0] is kept[0] and again is not kept  # each caller gets a list of its own
+    assert [(s.text, [(t.token_type, t.text, t.start, t.end) for t in s.tokens]) for s in again] == [
+        (s.text, [(t.token_type, t.text, t.start, t.end) for t in s.tokens]) for s in fresh
+    ]
+    assert parse_statement(again[0]) is statement
+    # Another text (two statements, or a data query) is split afresh every time.
+    two = text + " SELECT 1;"
+    assert len(split_statements(two)) == 2 and split_statements(two)[0] is not split_statements(two)[0]
+    data = "SELECT id FROM shop.orders"
+    parse_statement(split_statements(data)[0])
+    assert split_statements(data)[0] is not split_statements(data)[0]

@@ -11,7 +11,6 @@ parsed by sqlglot's postgres parser from the statement's own tokens (tokens.py).
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from collections.abc import Callable
 
 from sqlglot import exp
@@ -22,6 +21,7 @@ from pgbridge.sql.statements import session_commands as sc
 from pgbridge.sql.statements.catalog_refs import CatalogRefs, catalog_refs
 from pgbridge.sql.statements.copy_declare import parse_copy, parse_declare
 from pgbridge.sql.statements.cursor import lexemes
+from pgbridge.sql.statements.known import keep_statement, known_statement
 from pgbridge.sql.statements.model import Command, Kind, Statement
 from pgbridge.sql.statements.strict_syntax import check_syntax
 from pgbridge.sql.statements.tokens import Source, tokenize
@@ -70,28 +70,15 @@ _KNOWN_WORDS = (
 _CATALOG_TEXT = re.compile(r"\b(pg_catalog|information_schema|pg_[a-z_0-9]+)\b", re.IGNORECASE)
 
 
-# Catalog statements by text: clients send the same introspection again and again, on every
-# connection (psql's \d, drivers' reflection), and classifying one means a full sqlglot parse.
-# Classification reads nothing but the text, so every session may share them; the catalog
-# engine reads the text, never the AST, which nothing may change (it is shared).
-_CATALOG_STATEMENTS: OrderedDict[str, Statement] = OrderedDict()
-CATALOG_STATEMENTS_KEPT = 512
-_LONGEST_KEPT = 32_768  # characters: longer texts are classified every time
-
-
 def parse_statement(text: str | Source) -> Statement:
     """Classify one statement (no top-level semicolons): a text, tokenized here, or a Source
-    from split_statements, whose tokens are read as they are. PgError 42601 on bad syntax."""
+    from split_statements, whose tokens are read as they are. PgError 42601 on bad syntax.
+    A catalog statement's classification is kept by text (known.py)."""
     key = text.text if isinstance(text, Source) else text.strip()
-    known = _CATALOG_STATEMENTS.get(key)
-    if known is not None:
-        _CATALOG_STATEMENTS.move_to_end(key)
-        return known
-    statement = _parse_statement(text if isinstance(text, Source) else tokenize(key))
-    if statement.kind is Kind.CATALOG and len(key) <= _LONGEST_KEPT:
-        _CATALOG_STATEMENTS[key] = statement
-        while len(_CATALOG_STATEMENTS) > CATALOG_STATEMENTS_KEPT:
-            _CATALOG_STATEMENTS.popitem(last=False)
+    statement = known_statement(key)
+    if statement is None:
+        statement = _parse_statement(text if isinstance(text, Source) else tokenize(key))
+        keep_statement(key, statement)
     return statement
 
 
