@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import re
 import time
 from collections import OrderedDict
@@ -198,7 +199,7 @@ class CatalogEngine:
         if answer is None:
             prepared = await self._prepared(database, sql, params, session)
             answer = await self._on_cursor(database, session, _answer, prepared)
-            if "pgb_pid" in prepared.duck_sql and not _BACKEND_PID.search(sql):
+            if "pgb_pid" in prepared.duck_sql and not _text_traits(sql)[1]:
                 answer_key = None  # reached the PID some other way: this connection's answer only
             database.remember(answer_key, answer)
         return answer
@@ -383,7 +384,7 @@ def _answer_key(sql: str, params: Sequence[object], session: CatalogSession) -> 
     """What a remembered answer is found by, or None when it must not be remembered. The
     session's values are part of it, save the backend PID when the text cannot ask for it
     (pg_backend_pid() is its only way in), so a new connection finds the answers of the last."""
-    if _VOLATILE.search(sql):
+    if _text_traits(sql)[0]:
         return None
     return (sql, repr(params), _shared_session_key(sql, session))
 
@@ -391,7 +392,20 @@ def _answer_key(sql: str, params: Sequence[object], session: CatalogSession) -> 
 def _shared_session_key(sql: str, session: CatalogSession) -> tuple[object, ...]:
     """_session_key without the backend PID, unless `sql` can ask for it."""
     key = _session_key(session)
-    return key if _BACKEND_PID.search(sql) else key[:4] + (None,) + key[5:]
+    return key if _text_traits(sql)[1] else key[:4] + (None,) + key[5:]
+
+
+def _text_traits(sql: str) -> tuple[bool, bool]:
+    """(volatile, can ask for the backend PID): read once per text, not once per query (drivers'
+    reflection texts run to kilobytes, and these searches cost more than the remembered answer)."""
+    return _read_traits(sql) if len(sql) > 32_768 else _kept_traits(sql)
+
+
+def _read_traits(sql: str) -> tuple[bool, bool]:
+    return bool(_VOLATILE.search(sql)), bool(_BACKEND_PID.search(sql))
+
+
+_kept_traits = functools.lru_cache(maxsize=1024)(_read_traits)
 
 
 def _filtered(session: CatalogSession, table: TableMeta) -> bool:
