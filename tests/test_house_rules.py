@@ -1,6 +1,6 @@
 """The house rules of docs/architecture.md, checked on the source so that they hold as it grows:
-no function over 60 lines and no module over 600 lines in pgbridge/, and the sql package imports
-its own modules at the top (a lazy import there would hide an import circle)."""
+no function over 60 lines and no module over 600 lines in pgbridge/, and the sql and catalog
+packages import pgbridge's modules at the top (a lazy import there would hide an import circle)."""
 
 from __future__ import annotations
 
@@ -39,10 +39,13 @@ def test_no_function_is_over_60_lines() -> None:
     assert long == []
 
 
-def test_the_sql_package_has_no_lazy_import_of_pgbridge() -> None:
+LAZY_IMPORT_FREE = ("sql", "catalog")
+
+
+def test_the_sql_and_catalog_packages_have_no_lazy_import_of_pgbridge() -> None:
     lazy = []
     for path, text in _modules():
-        if path.relative_to(PACKAGE).parts[0] != "sql":
+        if path.relative_to(PACKAGE).parts[0] not in LAZY_IMPORT_FREE:
             continue
         for fn in _functions(ast.parse(text)):
             for node in ast.walk(fn):

@@ -19,10 +19,11 @@ import pyarrow as pa
 
 from pgbridge.backends.duckdb import lock_down
 from pgbridge.backends.duckdb_limits import EngineLimits
-from pgbridge.catalog.facts import load_facts, type_io_procs
+from pgbridge.catalog.facts import PSEUDO_TYPES, TYPE_ALIASES, load_facts, type_io_procs
 from pgbridge.catalog.functions import MACROS
 from pgbridge.catalog.info_schema import info_views
 from pgbridge.catalog.snapshot import OWNER, OWNER_OID, Snapshot
+from pgbridge.catalog.storage import arrow_type
 from pgbridge.typemap import PgType
 
 SCHEMA_OF = {"pg_catalog": "pgc", "information_schema": "pgi"}
@@ -34,38 +35,6 @@ _SESSION_VIEWS = (
     "pg_catalog.pg_database",
     "pg_catalog.pg_settings",
 )
-
-_SCALAR = {
-    "bool": pa.bool_(),
-    "int2": pa.int16(),
-    "int4": pa.int32(),
-    "int8": pa.int64(),
-    "float4": pa.float32(),
-    "float8": pa.float64(),
-    "numeric": pa.float64(),
-    "oid": pa.uint32(),
-    "regproc": pa.uint32(),
-    "regclass": pa.uint32(),
-    "regtype": pa.uint32(),
-    "regnamespace": pa.uint32(),
-    "regrole": pa.uint32(),
-    "regprocedure": pa.uint32(),
-    "xid": pa.uint32(),
-    "timestamptz": pa.timestamp("us", tz="UTC"),
-    "timestamp": pa.timestamp("us"),
-    "date": pa.date32(),
-    "interval": pa.month_day_nano_interval(),
-    "int2vector": pa.list_(pa.int16()),
-    "oidvector": pa.list_(pa.uint32()),
-}
-
-
-def arrow_type(pg: PgType) -> pa.DataType:
-    """The Arrow (hence DuckDB) storage type of a PostgreSQL catalog type."""
-    if pg.element_oid:
-        return pa.list_(arrow_type(load_facts().types_by_oid[pg.element_oid]))
-    return _SCALAR.get(pg.name, pa.string())
-
 
 def _default(pg: PgType) -> Any:
     """A column value PostgreSQL itself would show for an object pgbridge says nothing about."""
@@ -192,8 +161,6 @@ def _session_views(con: duckdb.DuckDBPyConnection) -> None:
 
 def _type_names() -> pa.Table:
     """Every spelling to_regtype() accepts for a known type: typname, format_type, aliases."""
-    from pgbridge.catalog.facts import PSEUDO_TYPES, TYPE_ALIASES
-
     facts = load_facts()
     names: dict[str, int] = {}
     for oid, pg in facts.types_by_oid.items():

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import re
 import time
 from collections import OrderedDict
@@ -33,7 +34,7 @@ from pgbridge.backends.base import Backend, TableMeta
 from pgbridge.backends.duckdb_describe import for_describe
 from pgbridge.backends.duckdb_limits import EngineLimits, out_of_memory
 from pgbridge.catalog.api import CatalogResult, CatalogSession
-from pgbridge.catalog.database import DEFAULT_LIMITS, arrow_type, build_database
+from pgbridge.catalog.database import DEFAULT_LIMITS, build_database
 from pgbridge.catalog.facts import load_facts
 from pgbridge.catalog.infer import Inferrer, name_projections
 from pgbridge.catalog.oids import stable_oid
@@ -41,6 +42,7 @@ from pgbridge.catalog.params import cast_types, describe_oids, parameter_oids
 from pgbridge.catalog.reach import check_reach
 from pgbridge.catalog.rewrite import REG_TYPES, RewriteContext, rewrite
 from pgbridge.catalog.snapshot import OWNER, OWNER_OID, Snapshot, build_snapshot
+from pgbridge.catalog.storage import arrow_type
 from pgbridge.catalog.variables import session_variables
 from pgbridge.typemap import OutputColumn, PgType
 from pgbridge.wire.errors import PgError, SqlState
@@ -50,6 +52,7 @@ MAX_DATABASES = 16
 MAX_PREPARED = 256
 MAX_ANSWERS = 256  # remembered results per database
 MAX_ANSWER_ROWS = 10_000  # larger results are not remembered
+MAX_SESSIONS = 256  # session variable scripts kept per database
 IDLE_CURSORS = 4  # cursors kept per database for the next queries
 # Answers that change without the catalog changing are never remembered.
 _VOLATILE = re.compile(
@@ -57,9 +60,13 @@ _VOLATILE = re.compile(
     r"|current_timestamp|current_date|localtime|localtimestamp|txid_current|pg_postmaster_start_time)\b",
     re.IGNORECASE,
 )
+# The one session value that differs between two connections of the same principal with the
+# same settings: an answer is keyed by it only when the text can ask for it.
+_BACKEND_PID = re.compile(r"backend_pid", re.IGNORECASE)
 
 
 Output = tuple[str, str | None, exp.Expr]  # (column name, PostgreSQL type name, projection)
+Description = tuple[tuple[int, ...], tuple[OutputColumn, ...]]  # parameter OIDs, result columns
 T = TypeVar("T")
 
 
@@ -85,8 +92,13 @@ class _Database:
     prepared: OrderedDict[tuple[str, tuple[str, ...], str], _Prepared] = field(default_factory=OrderedDict)
     # Whole answers by (text, parameters, session values): a database's rows never change
     # (a metadata refresh builds a new database), so psql's and drivers' repeated
-    # introspection is answered without running DuckDB again.
+    # introspection is answered without running DuckDB again, on every connection.
     answers: OrderedDict[tuple[object, ...], CatalogResult] = field(default_factory=OrderedDict)
+    # Descriptions (parameter OIDs, columns) by (text, declared OIDs, session values): types
+    # follow from the text and the schema, which a database never changes.
+    descriptions: OrderedDict[tuple[object, ...], Description] = field(default_factory=OrderedDict)
+    # The session's SET VARIABLE script by session key: rendering ~350 settings is not free.
+    variables: OrderedDict[tuple[object, ...], str] = field(default_factory=OrderedDict)
 
     def checkout(self) -> _Cursor:
         return self.idle.pop() if self.idle else _Cursor(self.con.cursor())
@@ -157,10 +169,15 @@ class CatalogEngine:
             await self.refresh()
             return await self._run_once(sql, params, session)
 
-    async def describe(
-        self, sql: str, param_oids: Sequence[int], session: CatalogSession
-    ) -> tuple[tuple[int, ...], tuple[OutputColumn, ...]]:
+    async def describe(self, sql: str, param_oids: Sequence[int], session: CatalogSession) -> Description:
+        """Parameter types and result columns, without running the query. Drivers describe
+        every unnamed statement they send (psycopg, asyncpg): remembered like answers."""
         database = await self._database(session)
+        key = (sql, tuple(param_oids), _shared_session_key(sql, session))
+        known = database.descriptions.get(key)
+        if known is not None:
+            database.descriptions.move_to_end(key)
+            return known
         count = max([int(n) for n in re.findall(r"\$(\d+)", sql)] or [0])
         prepared = await self._prepared(database, sql, None, session)
         types = await self._on_cursor(database, session, _bind_types, prepared.duck_sql)
@@ -168,16 +185,23 @@ class CatalogEngine:
             OutputColumn(name, _resolve_type(pgtype, None))
             for name, pgtype, _ in prepared.outputs[: len(types)]
         )
-        return describe_oids(count, param_oids, prepared.param_oids), columns
+        described = describe_oids(count, param_oids, prepared.param_oids), columns
+        if "pgb_pid" not in prepared.duck_sql:
+            database.descriptions[key] = described
+            while len(database.descriptions) > MAX_PREPARED:
+                database.descriptions.popitem(last=False)
+        return described
 
     async def _run_once(self, sql: str, params: Sequence[object], session: CatalogSession) -> CatalogResult:
         database = await self._database(session)
-        key = None if _VOLATILE.search(sql) else (sql, repr(params), _session_key(session))
-        answer = database.remembered(key)
+        answer_key = _answer_key(sql, params, session)
+        answer = database.remembered(answer_key)
         if answer is None:
             prepared = await self._prepared(database, sql, params, session)
             answer = await self._on_cursor(database, session, _answer, prepared)
-            database.remember(key, answer)
+            if "pgb_pid" in prepared.duck_sql and not _text_traits(sql)[1]:
+                answer_key = None  # reached the PID some other way: this connection's answer only
+            database.remember(answer_key, answer)
         return answer
 
     async def close(self) -> None:
@@ -275,12 +299,22 @@ class CatalogEngine:
     ) -> T:
         key = _session_key(session)
         if cursor.session_key != key:
-            user_oid = OWNER_OID if session.user == OWNER else stable_oid("role", session.user)
-            path = _search_path(session, self._default_dataset)
-            for statement in session_variables(database.snapshot, session, user_oid, path, self._started):
-                cursor.con.execute(statement)
+            cursor.con.execute(self._variables(database, session, key))
             cursor.session_key = key
         return work(cursor.con, *args)
+
+    def _variables(self, database: _Database, session: CatalogSession, key: tuple[object, ...]) -> str:
+        """The SET VARIABLE script of a session, rendered once per session key and database
+        (the schemas on its path that exist are the database's)."""
+        script = database.variables.get(key)
+        if script is None:
+            user_oid = OWNER_OID if session.user == OWNER else stable_oid("role", session.user)
+            path = _search_path(session, self._default_dataset)
+            statements = session_variables(database.snapshot, session, user_oid, path, self._started)
+            script = database.variables[key] = ";\n".join(statements)
+            while len(database.variables) > MAX_SESSIONS:
+                database.variables.popitem(last=False)
+        return script
 
 
 def _answer(con: duckdb.DuckDBPyConnection, prepared: _Prepared) -> CatalogResult:
@@ -335,7 +369,7 @@ def parse_one(sql: str) -> exp.Expr:
 
 def _session_key(session: CatalogSession) -> tuple[object, ...]:
     """Everything of a session that a catalog answer may depend on (visibility aside: each
-    visibility set has its own database)."""
+    visibility set has its own database): the values session_variables sets."""
     return (
         session.user,
         session.database,
@@ -344,6 +378,34 @@ def _session_key(session: CatalogSession) -> tuple[object, ...]:
         session.backend_pid,
         session.server_version,
     )
+
+
+def _answer_key(sql: str, params: Sequence[object], session: CatalogSession) -> tuple[object, ...] | None:
+    """What a remembered answer is found by, or None when it must not be remembered. The
+    session's values are part of it, save the backend PID when the text cannot ask for it
+    (pg_backend_pid() is its only way in), so a new connection finds the answers of the last."""
+    if _text_traits(sql)[0]:
+        return None
+    return (sql, repr(params), _shared_session_key(sql, session))
+
+
+def _shared_session_key(sql: str, session: CatalogSession) -> tuple[object, ...]:
+    """_session_key without the backend PID, unless `sql` can ask for it."""
+    key = _session_key(session)
+    return key if _text_traits(sql)[1] else key[:4] + (None,) + key[5:]
+
+
+def _text_traits(sql: str) -> tuple[bool, bool]:
+    """(volatile, can ask for the backend PID): read once per text, not once per query (drivers'
+    reflection texts run to kilobytes, and these searches cost more than the remembered answer)."""
+    return _read_traits(sql) if len(sql) > 32_768 else _kept_traits(sql)
+
+
+def _read_traits(sql: str) -> tuple[bool, bool]:
+    return bool(_VOLATILE.search(sql)), bool(_BACKEND_PID.search(sql))
+
+
+_kept_traits = functools.lru_cache(maxsize=1024)(_read_traits)
 
 
 def _filtered(session: CatalogSession, table: TableMeta) -> bool:

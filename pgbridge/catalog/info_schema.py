@@ -8,12 +8,10 @@ enforces no keys.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cache
 
-import pyarrow as pa
-
 from pgbridge.catalog.facts import load_facts
+from pgbridge.catalog.storage import arrow_type, duck_type
 
 _CATALOG = "getvariable('pgb_database')"
 
@@ -88,8 +86,6 @@ _DEFINED = {"schemata": _SCHEMATA, "tables": _TABLES, "columns": _COLUMNS, "view
 
 
 def _view_sql(relation: str, defined: tuple[dict[str, str], str] | None) -> str:
-    from pgbridge.catalog.database import arrow_type  # storage types live with the tables
-
     exprs, source = defined if defined else ({}, "(SELECT 1) AS nothing WHERE false")
     columns = load_facts().relations[relation]
     select = []
@@ -97,23 +93,6 @@ def _view_sql(relation: str, defined: tuple[dict[str, str], str] | None) -> str:
         duck = duck_type(arrow_type(pg))
         select.append(f'CAST({exprs.get(name, "NULL")} AS {duck}) AS "{name}"')
     return f"SELECT {', '.join(select)} FROM {source}"
-
-
-# DuckDB's name for the Arrow storage types of catalog columns (database.arrow_type), tested
-# in order; any other storage is VARCHAR.
-_DUCK_NAMES: tuple[tuple[Callable[[pa.DataType], bool], str], ...] = (
-    (pa.types.is_int32, "INTEGER"),
-    (pa.types.is_int16, "SMALLINT"),
-    (pa.types.is_int64, "BIGINT"),
-    (pa.types.is_uint32, "UINTEGER"),
-    (pa.types.is_boolean, "BOOLEAN"),
-    (pa.types.is_timestamp, "TIMESTAMPTZ"),
-)
-
-
-def duck_type(arrow: pa.DataType) -> str:
-    """The DuckDB type that holds a catalog column of Arrow storage type `arrow`."""
-    return next((name for test, name in _DUCK_NAMES if test(arrow)), "VARCHAR")
 
 
 @cache

@@ -20,11 +20,11 @@ import pyarrow as pa
 from sqlglot import exp
 
 from pgbridge.catalog import regnames
-from pgbridge.catalog.database import SCHEMA_OF, arrow_type
+from pgbridge.catalog.database import SCHEMA_OF
 from pgbridge.catalog.facts import load_facts, type_by_name
 from pgbridge.catalog.functions import FUNCTION_TYPES
-from pgbridge.catalog.info_schema import duck_type
 from pgbridge.catalog.snapshot import Snapshot
+from pgbridge.catalog.storage import arrow_type, duck_type
 from pgbridge.typemap import PgType
 from pgbridge.wire.errors import PgError, SqlState
 from pgbridge.wire.values import Interval
@@ -166,7 +166,7 @@ def _cast(node: exp.Cast, ctx: RewriteContext) -> exp.Expr:
     return out
 
 
-# Storage types a top-level cast names exactly; info_schema.duck_type gives the rest (and the
+# Storage types a top-level cast names exactly; storage.duck_type gives the rest (and the
 # elements of arrays, which keep its coarser names).
 _CAST_NAMES = {
     pa.float64(): "DOUBLE",

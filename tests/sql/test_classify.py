@@ -20,6 +20,7 @@ from pgbridge.sql.statements.model import (
     ShowCommand,
     TransactionCommand,
 )
+from pgbridge.sql.statements.split import split_statements
 from pgbridge.wire.errors import PgError, SqlState
 
 
@@ -315,3 +316,37 @@ def test_no_statement_starts_so_a_syntax_error_as_postgres_says(pg, text: str) -
     assert caught.value.sqlstate == SqlState.SYNTAX_ERROR
     assert caught.value.message == str(pg_caught.value).splitlines()[0]
     assert str(caught.value.position) == pg_caught.value.diag.statement_position
+
+
+def test_catalog_statements_are_classified_once_per_text() -> None:
+    # psql's \d and drivers' reflection send the same catalog texts on every connection:
+    # the classification (a full sqlglot parse) is kept by text, for catalog statements only.
+    text = "SELECT c.oid, c.relname FROM pg_catalog.pg_class c WHERE c.relname = 'kept_once'"
+    first = parse_statement(text)
+    assert first.kind is Kind.CATALOG
+    assert parse_statement(f"  {text}\n") is first
+    assert parse_statement(split_statements(text + ";")[0]) is first
+    data = "SELECT id FROM shop.orders WHERE id = 1"
+    assert parse_statement(data) is not parse_statement(data)  # its AST is the planner's to copy
+    mixed = "SELECT relname FROM pg_class, shop.orders"  # never a catalog statement
+    assert parse_statement(mixed).kind is Kind.UNKNOWN
+    assert parse_statement(mixed) is not parse_statement(mixed)
+
+
+def test_a_catalog_text_is_split_once_and_then_answered_as_before() -> None:
+    text = "SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE n.nspname = 'split_once';"
+    fresh = split_statements(text)
+    statement = parse_statement(fresh[0])  # classified: a catalog statement, kept
+    kept = split_statements(text)  # this split is kept now
+    again = split_statements(text)
+    assert again[0] is kept[0] and again is not kept  # each caller gets a list of its own
+    assert [(s.text, [(t.token_type, t.text, t.start, t.end) for t in s.tokens]) for s in again] == [
+        (s.text, [(t.token_type, t.text, t.start, t.end) for t in s.tokens]) for s in fresh
+    ]
+    assert parse_statement(again[0]) is statement
+    # Another text (two statements, or a data query) is split afresh every time.
+    two = text + " SELECT 1;"
+    assert len(split_statements(two)) == 2 and split_statements(two)[0] is not split_statements(two)[0]
+    data = "SELECT id FROM shop.orders"
+    parse_statement(split_statements(data)[0])
+    assert split_statements(data)[0] is not split_statements(data)[0]

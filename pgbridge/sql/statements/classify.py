@@ -21,6 +21,7 @@ from pgbridge.sql.statements import session_commands as sc
 from pgbridge.sql.statements.catalog_refs import CatalogRefs, catalog_refs
 from pgbridge.sql.statements.copy_declare import parse_copy, parse_declare
 from pgbridge.sql.statements.cursor import lexemes
+from pgbridge.sql.statements.known import keep_statement, known_statement
 from pgbridge.sql.statements.model import Command, Kind, Statement
 from pgbridge.sql.statements.strict_syntax import check_syntax
 from pgbridge.sql.statements.tokens import Source, tokenize
@@ -71,8 +72,17 @@ _CATALOG_TEXT = re.compile(r"\b(pg_catalog|information_schema|pg_[a-z_0-9]+)\b",
 
 def parse_statement(text: str | Source) -> Statement:
     """Classify one statement (no top-level semicolons): a text, tokenized here, or a Source
-    from split_statements, whose tokens are read as they are. PgError 42601 on bad syntax."""
-    source = text if isinstance(text, Source) else tokenize(text.strip())
+    from split_statements, whose tokens are read as they are. PgError 42601 on bad syntax.
+    A catalog statement's classification is kept by text (known.py)."""
+    key = text.text if isinstance(text, Source) else text.strip()
+    statement = known_statement(key)
+    if statement is None:
+        statement = _parse_statement(text if isinstance(text, Source) else tokenize(key))
+        keep_statement(key, statement)
+    return statement
+
+
+def _parse_statement(source: Source) -> Statement:
     words = lexemes(source, limit=2)
     if not words:
         return Statement(source.text, Kind.EMPTY, None, None, "")

@@ -13,12 +13,23 @@ from __future__ import annotations
 
 from sqlglot.tokens import TokenType
 
+from pgbridge.sql.statements.known import keep_split, known_split
 from pgbridge.sql.statements.tokens import Source, take, tokenize
 
 
 def split_statements(text: str) -> list[Source]:
     """The statements in `text`, stripped, without their semicolons, each with its tokens; those
-    holding only blanks and comments (no token) are dropped."""
+    holding only blanks and comments (no token) are dropped. A text holding one catalog
+    statement, read before, is not read again (known.py)."""
+    known = known_split(text)
+    if known is not None:
+        return known
+    statements = _split(text)
+    keep_split(text, statements)
+    return statements
+
+
+def _split(text: str) -> list[Source]:
     source = tokenize(text, len(text) - len(text.lstrip()))  # leading blanks: no offsets to move
     text, tokens = source.text, source.tokens
     statements: list[Source] = []
