@@ -16,6 +16,7 @@ import requests
 from google.api_core import exceptions as gexc
 from google.auth import exceptions as auth_exc
 
+from pgbridge.backends.raised import raised_by_translation
 from pgbridge.wire.errors import PgError, SqlState
 
 _BY_REASON = {
@@ -116,6 +117,9 @@ def unreachable(message: str) -> PgError:
 
 def _api_error(exc: gexc.GoogleAPICallError) -> PgError:
     reason, message = _first_error(exc)
+    raised = raised_by_translation(message)
+    if raised is not None:
+        return raised
     return PgError(
         _sqlstate(exc, reason, message), message, detail=f"BigQuery reason: {reason}" if reason else None
     )

@@ -37,6 +37,7 @@ from pgbridge.backends.duckdb_describe import for_describe
 from pgbridge.backends.duckdb_estimate import estimate_bytes
 from pgbridge.backends.duckdb_limits import EngineLimits, out_of_memory
 from pgbridge.backends.duckdb_series import stream_series
+from pgbridge.backends.raised import raised_by_translation
 from pgbridge.wire.errors import PgError, SqlState
 from pgbridge.workers import BACKEND_THREADS, WorkerPool, in_background_thread
 
@@ -454,7 +455,7 @@ def _pg_error(error: duckdb.Error) -> PgError:
     if "Division by zero" in message or "division by zero" in message:
         return PgError(SqlState.DIVISION_BY_ZERO, "division by zero")
     if isinstance(error, duckdb.InvalidInputException):
-        return PgError(SqlState.DATA_EXCEPTION, message)
+        return raised_by_translation(message) or PgError(SqlState.DATA_EXCEPTION, message)
     return PgError(SqlState.INTERNAL_ERROR, f"duckdb backend: {message}")
 
 
@@ -484,6 +485,9 @@ _STREAMED = (
 
 
 def _streamed_error(message: str) -> PgError:
+    raised = raised_by_translation(message)
+    if raised is not None:
+        return raised
     for marker, sqlstate, text in _STREAMED:
         if marker.lower() in message.lower():
             return PgError(sqlstate, text or message)

@@ -38,3 +38,23 @@ async def test_value_that_does_not_convert_is_22p02(any_boundary_gateway: Runnin
         assert caught.value.sqlstate == "22P02", caught.value.as_dict()
         assert "Games item 1" in str(caught.value)
         assert await conn.fetchval("SELECT 1 + 1") == 2
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("SELECT (-2147483648)::int4 / -1", "integer out of range"),
+        ("SELECT 200::int2 * 200::int2", "smallint out of range"),
+        ("SELECT 1.49999999999::numeric(2,0) * 1000 + 99.5::numeric(2,0)", "numeric field overflow"),
+    ],
+)
+async def test_translation_overflow_checks_are_22003(
+    gateway: RunningGateway, sql: str, message: str
+) -> None:
+    # The translator's own run-time checks (ERROR('...') in its SQL) arrive as PostgreSQL's
+    # error, not as the engine's generic "Invalid Input Error" (22000).
+    async with connect(gateway) as conn:
+        with pytest.raises(asyncpg.PostgresError) as caught:
+            await conn.fetch(sql)
+        assert (caught.value.sqlstate, str(caught.value)) == ("22003", message)
+        assert await conn.fetchval("SELECT 1 + 1") == 2
