@@ -23,7 +23,7 @@ from pgbridge.catalog import regnames
 from pgbridge.catalog.database import SCHEMA_OF
 from pgbridge.catalog.facts import load_facts, type_by_name
 from pgbridge.catalog.functions import FUNCTION_TYPES
-from pgbridge.catalog.snapshot import Snapshot
+from pgbridge.catalog.snapshot import PUBLIC_OID, Snapshot
 from pgbridge.catalog.storage import arrow_type, duck_type
 from pgbridge.typemap import PgType
 from pgbridge.wire.errors import PgError, SqlState
@@ -66,6 +66,8 @@ def _rewrite_node(node: exp.Expr, ctx: RewriteContext, ctes: set[str]) -> exp.Ex
         return node.expression  # a schema-qualified function call: pg_catalog.f(), information_schema.f()
     if isinstance(node, exp.Cast):
         return _cast(node, ctx)
+    if isinstance(node, exp.Operator) and _names_default_dataset(node, ctx):
+        node.set("expression", exp.Literal.string("^(public)$"))
     if isinstance(node, exp.Operator):
         return _operator(node)
     if isinstance(node, exp.Collate):
@@ -256,6 +258,26 @@ _COMPARISONS: dict[str, type[exp.Binary]] = {
     ">": exp.GT,
     ">=": exp.GTE,
 }
+
+
+# Columns naming a schema: a lookup of the default dataset by its own name finds `public`.
+_SCHEMA_COLUMNS = ("nspname", "table_schema", "schema_name")
+
+
+def _names_default_dataset(node: exp.Operator, ctx: RewriteContext) -> bool:
+    r"""`n.nspname OPERATOR(pg_catalog.~) '^(shop)$'` (psql's `\d shop.customers`), where shop
+    is the dataset listed as `public` (snapshot.py): a lookup of `public`, as
+    `'shop'::regnamespace` and `shop.customers` in SQL already are. (A listing filtered on
+    `nspname = 'shop'` still finds nothing: the name is not listed as a schema.)"""
+    column, literal = node.this, node.expression
+    if not (isinstance(column, exp.Column) and column.name in _SCHEMA_COLUMNS):
+        return False
+    if not (isinstance(literal, exp.Literal) and literal.is_string):
+        return False
+    pattern = re.fullmatch(r"\^\((\w+)\)\$", literal.this)  # psql's pattern of one exact name
+    name = pattern.group(1) if pattern else "public"
+    return name != "public" and ctx.snapshot.namespaces.get(name) == PUBLIC_OID
+
 
 
 def _operator(node: exp.Operator) -> exp.Expr:

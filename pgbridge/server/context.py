@@ -63,6 +63,7 @@ class DataPlan:
     generates: bool | None = None
     preview: TableRead | None = None  # a free table preview (server/pipeline/preview.py)
     generation: int = 0  # the Planner generation (policy and masking rules) it was made under
+    digit_params: tuple[int, ...] = ()  # numeric $n printed with their own digits (admit.bind)
 
     @property
     def param_oids(self) -> tuple[int, ...]:

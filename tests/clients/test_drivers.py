@@ -202,3 +202,19 @@ async def test_sqlalchemy_asyncpg_core_select(gateway):
     await engine.dispose()
     assert sum(counts.values()) == 1_000_000
     assert set(counts) == {"pending", "paid", "shipped", "delivered", "returned"}
+
+
+async def test_numeric_parameter_with_trailing_zeros_is_refused_not_trimmed(gateway):
+    # PostgreSQL prints $1 = 1.50 as 1.50; the gateway prints a NUMERIC's digits (1.5), so a
+    # parameter printed as it is must not end in zeros: refused at Bind, the session lives on.
+    conn = await asyncpg_connect(gateway)
+    try:
+        with pytest.raises(asyncpg.FeatureNotSupportedError, match=r"\$1 with trailing zeros"):
+            await conn.fetchval("SELECT $1::numeric AS v", decimal.Decimal("1.50"))
+        one_and_a_half = decimal.Decimal("1.5")
+        assert str(await conn.fetchval("SELECT $1::numeric AS v", one_and_a_half)) == "1.5"
+        assert str(await conn.fetchval("SELECT $1::numeric(6,2) AS v", one_and_a_half)) == "1.50"
+        where = "SELECT count(*) FROM shop.products WHERE price > $1"  # compared, never printed
+        assert await conn.fetchval(where, decimal.Decimal("1.50")) > 0
+    finally:
+        await conn.close()

@@ -31,7 +31,7 @@ from pgbridge.server.pipeline.cost import Cost, assess, refusal
 from pgbridge.server.pipeline.records import StatementAudit
 from pgbridge.sql.statements.model import Statement
 from pgbridge.typemap import BqType
-from pgbridge.wire.errors import PgError
+from pgbridge.wire.errors import PgError, SqlState
 
 
 @dataclass(frozen=True)
@@ -137,8 +137,27 @@ def bind(plan: DataPlan, values: Sequence[object | None]) -> tuple[QueryParam, .
     if len(values) < len(plan.param_types):
         # A simple Query cannot bind parameters: PostgreSQL's answer for `$1` there.
         raise PgError("42P02", f"there is no parameter ${len(values) + 1}")
+    for number in plan.digit_params:
+        _check_digits(number, values[number - 1])
     typed = zip(plan.param_types, values, strict=True)
     return tuple(QueryParam(f"p{i + 1}", str(t), v) for i, (t, v) in enumerate(typed))
+
+
+def _check_digits(number: int, value: object | None) -> None:
+    """A numeric $n printed as it is: the gateway prints a NUMERIC's significant digits, and
+    PostgreSQL the bound value's own scale; they differ only when it ends in zeros (1.50)."""
+    try:
+        digits = decimal.Decimal(str(value)) if value is not None else None
+    except ArithmeticError:
+        return  # not a number: the backend's conversion fails as PostgreSQL's would
+    shape = digits.as_tuple() if digits is not None else None
+    if shape is not None and isinstance(shape.exponent, int) and shape.exponent < 0 and shape.digits[-1] == 0:
+        raise PgError(
+            SqlState.FEATURE_NOT_SUPPORTED,
+            f"numeric parameter ${number} with trailing zeros ({value}) printed as it is is not supported "
+            "by pgbridge",
+            hint="PostgreSQL prints its scale; cast it, e.g. $1::numeric(12,2), or drop the trailing zeros",
+        )
 
 
 # Typed, NULL-free stand-ins so a statement can be planned before its parameters are bound.

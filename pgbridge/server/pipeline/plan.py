@@ -114,6 +114,7 @@ class Planner:
             source_sql=statement.text,
             preview=preview,
             generation=self.generation,
+            digit_params=translation.digit_params,
         )
 
     async def current(self, ctx: SessionContext, prepared: Prepared) -> DataPlan | None:

@@ -41,6 +41,7 @@ class Translation:
     kind: str = "query"  # "query" (returns rows) or "dml" (INSERT / UPDATE / DELETE: a row count)
     table: TableRef | None = None  # for "dml": the table written
     command: str = "SELECT"  # "SELECT", "INSERT", "UPDATE" or "DELETE": the CommandComplete verb
+    digit_params: tuple[int, ...] = ()  # numeric $n printed with its own digits (scales.py)
 
 
 def translate(
@@ -66,7 +67,9 @@ def translate(
     scales.add_companions(ast)
     ast = numeric_exact.finish_outputs(ast)
     _alias_outputs(ast, names)
-    return Translation(_generate(ast), params, tuple(names), tuple(types))
+    return Translation(
+        _generate(ast), params, tuple(names), tuple(types), digit_params=tuple(sorted(typer.digit_params))
+    )
 
 
 def _translate_dml(typer: Typer, ast: exp.Expr, resolved: Resolved, declared_count: int) -> Translation:

@@ -224,6 +224,9 @@ def passes_digits(t: Typer, node: exp.Expr) -> bool:
         return False
     if isinstance(node, exp.Column):
         return id(node) in t.plain_columns
+    if t.param_number(node) is not None:
+        t.digit_params.add(t.param_number(node) or 0)  # checked when bound (pipeline/admit.py)
+        return True
     if isinstance(node, exp.Literal):
         return not node.is_string and literal_scale(str(node.this)) == _significant(str(node.this))
     if isinstance(node, exp.Window):

@@ -134,7 +134,9 @@ class Typer:
         # Integers PostgreSQL types int4 (small literals, length(), ...): sum() of them is int8,
         # not numeric. Everything else integer is int8.
         self.int4: set[int] = set()
-        self.int2: set[int] = set()  # ... and of those, int2 (::int2 and arithmetic on int2 only)
+        self.int2: set[int] = set()
+        # $n printed with its own digits: bound values with trailing zeros (1.50) are refused
+        self.digit_params: set[int] = set()  # ... and of those, int2 (::int2 and arithmetic on int2 only)
         # Output columns may carry PostgreSQL's numeric digits as text (numeric_exact); not
         # in DML, whose "outputs" are values written to a table.
         self.digit_outputs = True
