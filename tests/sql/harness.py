@@ -28,6 +28,7 @@ from pgbridge.sql.names.resolve import NameContext, resolve
 from pgbridge.sql.statements.classify import parse_statement
 from pgbridge.sql.translate.pipeline import Translation, translate
 from pgbridge.typemap import BqType
+from pgbridge.wire.errors import PgError, SqlState
 from tests.sql.fixtures import FixtureSchema
 
 NAMES = NameContext(search_path=("shop", "public"), default_dataset="shop", schema_to_dataset={})
@@ -80,6 +81,16 @@ def run_duck(
     sql = bigquery_to_duckdb(translation.sql)
     bound = {f"p{i + 1}": v for i, v in enumerate(params)} if params else None
     return [tuple(r) for r in duck.execute(sql, bound).fetchall()]
+
+
+def assert_refused(schema: FixtureSchema, sql: str) -> PgError:
+    """The translation refuses `sql` with 0A000 (naming what is unsupported); the error."""
+    try:
+        pipeline(sql, schema)
+    except PgError as error:
+        assert error.sqlstate == SqlState.FEATURE_NOT_SUPPORTED, error
+        return error
+    raise AssertionError(f"translated, expected a refusal: {sql}")
 
 
 def has_top_order(sql: str) -> bool:

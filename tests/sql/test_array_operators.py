@@ -6,9 +6,8 @@ import duckdb
 import psycopg
 import pytest
 
-from pgbridge.wire.errors import PgError, SqlState
 from tests.sql.fixtures import FixtureSchema
-from tests.sql.harness import pipeline
+from tests.sql.harness import assert_refused
 from tests.sql.text_harness import check_exact
 
 EXACT = [
@@ -42,6 +41,4 @@ def test_same_bytes_as_postgres(
     ],
 )
 def test_refused(schema: FixtureSchema, sql: str) -> None:
-    with pytest.raises(PgError) as caught:
-        pipeline(sql, schema)
-    assert caught.value.sqlstate == SqlState.FEATURE_NOT_SUPPORTED
+    assert_refused(schema, sql)

@@ -14,9 +14,8 @@ import duckdb
 import psycopg
 import pytest
 
-from pgbridge.wire.errors import PgError, SqlState
 from tests.sql.fixtures import FixtureSchema
-from tests.sql.harness import pipeline
+from tests.sql.harness import assert_refused
 from tests.sql.text_harness import check_exact
 
 EXACT = [
@@ -58,6 +57,4 @@ REFUSED = [
 
 @pytest.mark.parametrize("sql", REFUSED)
 def test_refused_where_the_scale_depends_on_the_values(schema: FixtureSchema, sql: str) -> None:
-    with pytest.raises(PgError) as caught:
-        pipeline(sql, schema)
-    assert caught.value.sqlstate == SqlState.FEATURE_NOT_SUPPORTED
+    assert_refused(schema, sql)

@@ -14,9 +14,8 @@ import psycopg
 import pytest
 
 from pgbridge.backends.duckdb_dialect import bigquery_to_duckdb
-from pgbridge.wire.errors import PgError, SqlState
 from tests.sql.fixtures import FixtureSchema
-from tests.sql.harness import pipeline
+from tests.sql.harness import assert_refused, pipeline
 from tests.sql.text_harness import check_exact
 
 EXACT = [
@@ -77,6 +76,4 @@ REFUSED = [
 
 @pytest.mark.parametrize("sql", REFUSED)
 def test_refused_where_no_exact_answer(schema: FixtureSchema, sql: str) -> None:
-    with pytest.raises(PgError) as caught:
-        pipeline(sql, schema)
-    assert caught.value.sqlstate == SqlState.FEATURE_NOT_SUPPORTED
+    assert_refused(schema, sql)
