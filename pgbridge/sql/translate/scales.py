@@ -198,6 +198,10 @@ def dynamic_scale(t: Typer, node: exp.Expr) -> Dynamic | None:
         return ("sum", _tag(node), arms)
     if isinstance(node, exp.Filter) and isinstance(node.this, exp.Sum):
         return dynamic_scale(t, node.this)  # sum(x) FILTER (WHERE c): the filtered rows' (below)
+    if isinstance(node, exp.Window) and isinstance(node.this, exp.Sum):
+        # sum(x) OVER w: the largest scale of the rows in each row's frame, MAX(...) OVER w
+        inner = dynamic_scale(t, node.this.this)
+        return None if inner is None else ("agg", _tag(node.this), inner)
     if isinstance(node, exp.Sum) and not node.find_ancestor(exp.Window):
         inner = dynamic_scale(t, node.this)
         return None if inner is None or not _per_row(inner) else ("agg", _tag(node), inner)
@@ -434,6 +438,11 @@ def scale_sql(scale: Dynamic, translated: exp.Expr) -> exp.Expr:
         per_row = scale_sql(scale[2], argument)
         if argument.meta.get(FILTER_GUARD_KEY):  # SUM(CASE WHEN c THEN x END): c's rows only
             per_row = exp.Case(ifs=[exp.If(this=argument.args["ifs"][0].this.copy(), true=per_row)])
+        window = _found(translated, scale[1]).parent
+        if isinstance(window, exp.Window):  # over the same rows as the sum: the same window
+            over = window.copy()
+            over.set("this", exp.Max(this=per_row))
+            return over
         return exp.Max(this=per_row)
     left, right = scale_sql(scale[1], translated), scale_sql(scale[2], translated)
     if scale[0] == "add":
