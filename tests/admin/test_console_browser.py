@@ -25,6 +25,9 @@ from tests.policy_wire.support import VERBOSE, approval_id
 from tests.support.browser import screenshot_path, small_png
 from tests.support.psql import commands, psql_argv, psql_env
 
+# A real Chromium drives the console: the slow lane (make test), not the inner loop.
+pytestmark = pytest.mark.slow
+
 # Three 8-byte columns of 1M orders: an estimated 24 MB scan, over the analyst's 20 MB.
 BIG = "SELECT count(amount) + count(ordered_at) + count(customer_id) FROM shop.orders"
 BIG_ROWS = 3_000_000

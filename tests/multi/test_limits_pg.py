@@ -18,6 +18,9 @@ from tests.multi.support import store_database
 from tests.policy.support import principal, settings_from_toml
 from tests.support.postgres import PostgresServer
 
+# Leases expiring and a store that does not answer are waited for: the slow lane (make test).
+pytestmark = pytest.mark.slow
+
 POLICY = """
 [policy.roles.small]
 datasets = ["shop"]
