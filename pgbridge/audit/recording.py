@@ -56,7 +56,7 @@ class ResultRecording:
         size = batch.nbytes  # not free (it walks every buffer): taken once
         kept = self._within_caps(batch, size)
         if kept is not None and kept.num_rows:
-            self._batches.append(_named(kept, column_names))
+            self._batches.append(_named(scrubbed(kept), column_names))
             self.rows += kept.num_rows
             self.bytes += size if kept is batch else kept.nbytes
 
@@ -93,6 +93,20 @@ class ResultRecording:
         self._batches = []
         summary.update(recorded=True, sha256=digest)
         return summary
+
+
+def scrubbed(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """The batch with nothing under its NULLs. Arrow leaves a NULL slot's bytes as they were in
+    the producer's memory, and the IPC blob copies them: a warehouse's buffer can hold what it
+    read before (a clear value behind a masking view), which the recording must never carry.
+    Columns with NULLs are rebuilt from their values (a recording is capped, so this is small)."""
+    if not any(column.null_count for column in batch.columns):
+        return batch
+    columns = [
+        pa.array(column.to_pylist(), type=column.type) if column.null_count else column
+        for column in batch.columns
+    ]
+    return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
 
 
 def _named(batch: pa.RecordBatch, names: list[str]) -> pa.RecordBatch:

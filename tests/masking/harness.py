@@ -12,6 +12,7 @@ from sqlglot import exp
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
 
+from pgbridge.audit.recording import scrubbed
 from pgbridge.auth.principal import Principal
 from pgbridge.backends.base import Field
 from pgbridge.masking.plan import MaskPlan, plan_masks
@@ -90,11 +91,12 @@ def masked_batches(plan: MaskPlan, table: pa.Table) -> Iterator[pa.RecordBatch]:
 
 
 def to_bytes(schema: pa.Schema, batches: list[pa.RecordBatch]) -> bytes:
-    """Arrow IPC bytes: text values appear in them verbatim, so plaintext can be searched."""
+    """Arrow IPC bytes as the audit records them (NULL slots scrubbed, audit/recording.py):
+    text values appear in them verbatim, so plaintext can be searched."""
     sink = io.BytesIO()
     with pa.ipc.new_stream(sink, schema) as writer:
         for batch in batches:
-            writer.write_batch(batch)
+            writer.write_batch(scrubbed(batch))
     return sink.getvalue()
 
 
